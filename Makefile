@@ -1,0 +1,45 @@
+# Plumb — every target installs what it needs (apt packages when missing), then builds.
+# `make demo` runs the closed loop on California Housing; `make test` runs the test suite.
+SHELL := /bin/bash
+APT_PACKAGES := libopenblas-dev liblapacke-dev libsqlite3-dev
+SHARED_DATA := $(abspath ../shared/data)
+# Point the dataset mirror at ../shared/data when it exists and nothing else was chosen.
+ifeq ($(origin PLUMB_DATA_MIRROR), undefined)
+  ifneq ($(wildcard $(SHARED_DATA)/*.csv),)
+    export PLUMB_DATA_MIRROR := $(SHARED_DATA)
+  endif
+endif
+SWIFT_BUILD_FLAGS ?=
+RELEASE := .build/release/plumb
+
+.PHONY: deps build release test demo bench bench-peers clean
+
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	swift build $(SWIFT_BUILD_FLAGS)
+
+release: deps
+	swift build -c release $(SWIFT_BUILD_FLAGS)
+
+test: deps
+	swift build --build-tests $(SWIFT_BUILD_FLAGS)
+	swift test --skip-build
+
+demo: release
+	./scripts/demo.sh
+
+bench: release
+	cd Benchmarks && swift package --allow-writing-to-package-directory benchmark
+
+bench-peers: release
+	./Benchmarks/peers/run.sh
+
+clean:
+	rm -rf .build .plumb out

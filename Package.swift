@@ -1,0 +1,52 @@
+// swift-tools-version: 6.1
+// Plumb: one binary for the whole life of a tabular model.
+// Module layout and dependency direction follow ../shared/STYLE.md: algorithm modules import
+// neither HTTP, SQL nor ArgumentParser.
+import PackageDescription
+
+let package = Package(
+    name: "plumb",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "plumb", targets: ["plumb"]),
+        .library(name: "PlumbKit", targets: ["LinearAlgebra", "Tabular", "MLCore", "LinearModels", "TreeModels", "Drift", "Tracking", "Serving", "Pipeline"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .target(name: "LinearAlgebra", dependencies: ["CBLAS"]),
+        .target(name: "Tabular"),
+        .target(name: "MLCore", dependencies: ["Tabular"]),
+        .target(name: "LinearModels", dependencies: ["MLCore", "LinearAlgebra"]),
+        .target(name: "TreeModels", dependencies: ["MLCore"]),
+        .target(name: "Drift", dependencies: ["Tabular"]),
+        .target(name: "Tracking", dependencies: ["MLCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Serving", dependencies: [
+            "MLCore", "Tracking",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "Pipeline", dependencies: ["LinearAlgebra", "Tabular", "MLCore", "LinearModels", "TreeModels", "Drift", "Tracking", "Serving"]),
+        .executableTarget(name: "plumb", dependencies: [
+            "Pipeline", "LinearAlgebra", "Tabular", "MLCore", "LinearModels", "TreeModels", "Drift", "Tracking", "Serving",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
+        .testTarget(name: "TabularTests", dependencies: ["Tabular"]),
+        .testTarget(name: "MLCoreTests", dependencies: ["MLCore"]),
+        .testTarget(name: "LinearModelsTests", dependencies: ["LinearModels", "LinearAlgebra"]),
+        .testTarget(name: "TreeModelsTests", dependencies: ["TreeModels"]),
+        .testTarget(name: "DriftTests", dependencies: ["Drift"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrackingTests", dependencies: ["Tracking"]),
+        .testTarget(name: "ServingTests", dependencies: [
+            "Serving", .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

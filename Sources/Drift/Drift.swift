@@ -1,0 +1,1 @@
+// Drift module: see ../shared/STYLE.md.

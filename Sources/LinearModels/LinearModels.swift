@@ -1,0 +1,1 @@
+// LinearModels module: see ../shared/STYLE.md.

@@ -1,0 +1,36 @@
+/// A fitted regression model: scores a `FeatureMatrix` whose columns are, in order, the
+/// features it was trained on.
+///
+/// Every model kind (linear, ridge, gbm, forest) conforms; the model file envelope stores its
+/// `kind` and the bytes of `encode(to:)`, and a `ModelDecoder` registered for the kind reads
+/// them back.
+public protocol Regressor: Sendable {
+    /// Stable identifier stored in model files: "linear", "ridge", "gbm", "forest".
+    static var kind: String { get }
+    /// Number of input columns expected.
+    var featureCount: Int { get }
+    /// Scores every row of `x` into `output` (count == x.rows).
+    /// - Precondition: `x.columns == featureCount`, `output.count == x.rows`.
+    func predict(_ x: FeatureMatrix, into output: UnsafeMutableBufferPointer<Double>)
+    /// Per-feature importance (non-negative, any scale), or nil when the kind has none.
+    var featureImportance: [Double]? { get }
+    /// Writes the fitted state (not the hyperparameters' provenance: the envelope holds those).
+    func encode(to writer: inout BinaryWriter)
+    /// Reads what `encode(to:)` wrote.
+    static func decode(from reader: inout BinaryReader) throws -> Self
+}
+
+extension Regressor {
+    public var kindName: String { Self.kind }
+
+    /// Scores every row of `x`.
+    public func predict(_ x: FeatureMatrix) -> [Double] {
+        [Double](unsafeUninitializedCapacity: x.rows) { buffer, count in
+            buffer.initialize(repeating: 0)
+            predict(x, into: buffer)
+            count = x.rows
+        }
+    }
+
+    public var featureImportance: [Double]? { nil }
+}

@@ -1,0 +1,1 @@
+// Tracking module: see ../shared/STYLE.md.

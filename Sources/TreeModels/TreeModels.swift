@@ -1,0 +1,1 @@
+// TreeModels module: see ../shared/STYLE.md.

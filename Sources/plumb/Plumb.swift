@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Plumb: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plumb",
+        abstract: "Train, track, serve and monitor tabular models — one binary.",
+        subcommands: []
+    )
+}

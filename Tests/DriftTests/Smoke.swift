@@ -1,0 +1,3 @@
+import Testing
+
+@Suite struct DriftPlaceholderSmoke { @Test func builds() { #expect(Bool(true)) } }

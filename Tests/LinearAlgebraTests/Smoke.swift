@@ -1,0 +1,3 @@
+import Testing
+
+@Suite struct LinearAlgebraPlaceholderSmoke { @Test func builds() { #expect(Bool(true)) } }

@@ -1,0 +1,3 @@
+import Testing
+
+@Suite struct MLCorePlaceholderSmoke { @Test func builds() { #expect(Bool(true)) } }

@@ -1,0 +1,3 @@
+import Testing
+
+@Suite struct PipelinePlaceholderSmoke { @Test func builds() { #expect(Bool(true)) } }

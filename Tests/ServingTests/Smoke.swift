@@ -1,0 +1,3 @@
+import Testing
+
+@Suite struct ServingPlaceholderSmoke { @Test func builds() { #expect(Bool(true)) } }

@@ -1,0 +1,3 @@
+import Testing
+
+@Suite struct TabularPlaceholderSmoke { @Test func builds() { #expect(Bool(true)) } }

@@ -1,0 +1,3 @@
+import Testing
+
+@Suite struct TrackingPlaceholderSmoke { @Test func builds() { #expect(Bool(true)) } }

@@ -1,0 +1,3 @@
+import Testing
+
+@Suite struct TreeModelsPlaceholderSmoke { @Test func builds() { #expect(Bool(true)) } }
