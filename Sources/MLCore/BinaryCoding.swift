@@ -82,6 +82,17 @@ public struct BinaryReader: Sendable {
             count = n
         }
     }
+    /// Reads exactly `count` elements with no length prefix.
+    public mutating func readArray<T: BitwiseCopyable>(of _: T.Type = T.self, count n: Int) throws -> [T] {
+        let size = MemoryLayout<T>.stride
+        let r = try take(n * size, "[\(T.self)]")
+        return [T](unsafeUninitializedCapacity: n) { buf, count in
+            bytes.withUnsafeBytes { src in
+                UnsafeMutableRawBufferPointer(buf).copyMemory(from: UnsafeRawBufferPointer(rebasing: src[r]))
+            }
+            count = n
+        }
+    }
     public mutating func readStrings() throws -> [String] {
         let n = try readCount(elementSize: 8, "strings")
         return try (0..<n).map { _ in try readString() }

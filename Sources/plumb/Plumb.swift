@@ -4,7 +4,12 @@ import ArgumentParser
 struct Plumb: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plumb",
-        abstract: "Train, track, serve and monitor tabular models — one binary.",
-        subcommands: []
+        abstract: "Train, track, serve and monitor tabular models — one binary, no Python.",
+        discussion: """
+            Exit codes: 0 success, 1 runtime failure (bad data, missing file, …), 64 usage error.
+            Start with `plumb data fetch california-housing` then `plumb train FILE --target COL`.
+            """,
+        version: "0.1.0",
+        subcommands: [DataCommand.self, SplitCommand.self, TrainCommand.self, PredictCommand.self]
     )
 }

@@ -1,1 +1,0 @@
-// Pipeline module: see ../shared/STYLE.md.

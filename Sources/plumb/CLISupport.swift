@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import Tabular
+
+/// Exit codes, as documented in `plumb --help`.
+enum Exit {
+    static let runtimeFailure: Int32 = 1
+    static let usage: Int32 = 64
+}
+
+/// Runs a command body, turning any runtime error into `error: …` on stderr and exit code 1.
+/// Usage errors (`ValidationError`) keep ArgumentParser's handling: usage text and exit 64.
+func runReportingErrors(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let e as ExitCode {
+        throw e
+    } catch let e as ValidationError {
+        throw e
+    } catch let e as CleanExit {
+        throw e
+    } catch {
+        printError("error: \(error)")
+        throw ExitCode(Exit.runtimeFailure)
+    }
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+/// Prints one JSON object on stdout (sorted keys, so output is stable).
+func printJSON<T: Encodable>(_ value: T) throws {
+    let e = JSONEncoder()
+    e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    let data = try e.encode(value)
+    FileHandle.standardOutput.write(data)
+    FileHandle.standardOutput.write(Data("\n".utf8))
+}
+
+/// Options shared by every command that reads a CSV.
+struct CSVInputOptions: ParsableArguments {
+    @Option(help: "Field delimiter (one character; use '\\t' for tab).")
+    var delimiter: String = ","
+
+    @Option(name: .customLong("na"), help: "Extra token read as a missing value (repeatable).")
+    var missingTokens: [String] = []
+
+    @Option(name: .customLong("column-type"), help: ArgumentHelp("Force a column's type, e.g. --column-type zip=categorical (repeatable).", valueName: "NAME=numeric|categorical"))
+    var columnTypes: [String] = []
+
+    func validate() throws {
+        _ = try csvOptions()
+    }
+
+    func csvOptions() throws -> CSVOptions {
+        var o = CSVOptions()
+        let d = delimiter == "\\t" ? "\t" : delimiter
+        guard d.utf8.count == 1, let byte = d.utf8.first, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\n") else {
+            throw ValidationError("--delimiter must be a single character other than a quote or newline, got \"\(delimiter)\"")
+        }
+        o.delimiter = byte
+        o.missingTokens.formUnion(missingTokens)
+        for spec in columnTypes {
+            let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty, let kind = ColumnKind(rawValue: parts[1]) else {
+                throw ValidationError("--column-type expects NAME=numeric or NAME=categorical, got \"\(spec)\"")
+            }
+            o.schema[parts[0]] = kind
+        }
+        return o
+    }
+
+    func read(_ path: String) throws -> Table {
+        try CSVReader.read(path: path, options: try csvOptions())
+    }
+}
+
+/// Where the tracking store lives: `--store`, else `PLUMB_STORE`, else `.plumb/plumb.db`.
+func defaultStorePath() -> String {
+    if let s = ProcessInfo.processInfo.environment["PLUMB_STORE"], !s.isEmpty { return s }
+    return ".plumb/plumb.db"
+}
+
+extension Double {
+    /// Fixed-point text with `digits` decimals.
+    func fixed(_ digits: Int) -> String { String(format: "%.\(digits)f", self) }
+}
+
+/// Thousands separators for counts shown to people.
+func grouped(_ n: Int) -> String {
+    let s = String(n)
+    var out = ""
+    for (i, c) in s.reversed().enumerated() {
+        if i > 0 && i % 3 == 0 && c != "-" { out.append(",") }
+        out.append(c)
+    }
+    return String(out.reversed())
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import MLCore
+import Pipeline
+import Tabular
+
+struct PredictCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Batch-score a CSV with a model file.",
+        discussion: """
+            Applies the model's stored preprocessing, then scores every row. A target column in the input
+            is ignored; a missing feature column is an error naming it. The output CSV has one column,
+            `prediction` (with --keep-columns, the input columns first).
+
+            Example:
+              plumb predict --model .plumb/models/linear.plumb out/split/test.csv --out out/predictions.csv --json
+            """
+    )
+
+    @Option(help: "Model file.")
+    var model: String
+
+    @Argument(help: "CSV to score.")
+    var input: String
+
+    @Option(help: "Output CSV.")
+    var out: String
+
+    @Flag(help: "Copy the input columns into the output before the prediction.")
+    var keepColumns = false
+
+    @OptionGroup var csv: CSVInputOptions
+
+    @Flag(help: "Print a JSON object instead of text.")
+    var json = false
+
+    func run() async throws {
+        try await runReportingErrors {
+            let loaded = try ModelFile.read(path: model, kinds: ModelSpec.kinds)
+            let clock = ContinuousClock()
+            var t0 = clock.now
+            let table = try csv.read(input)
+            let readSeconds = (clock.now - t0).seconds
+            t0 = clock.now
+            let (predictions, unseen) = try loaded.predict(table)
+            let scoreSeconds = (clock.now - t0).seconds
+            t0 = clock.now
+            var output = keepColumns ? table : Table(columns: [], rowCount: table.rowCount)
+            output.replace(Column(name: "prediction", data: .numeric(predictions)))
+            try CSVWriter.write(output, to: out, delimiter: try csv.csvOptions().delimiter)
+            let writeSeconds = (clock.now - t0).seconds
+            for (col, n) in unseen.sorted(by: { $0.key < $1.key }) where n > 0 {
+                printError("warning: \(n) row(s) of \"\(col)\" had a category unseen in training (encoded as all zeros)")
+            }
+            let rps = scoreSeconds > 0 ? Double(table.rowCount) / scoreSeconds : 0
+            if json {
+                struct Out: Encodable { let rows: Int; let seconds, rows_per_second, read_seconds, write_seconds: Double; let out: String; let unseen_categories: [String: Int] }
+                try printJSON(Out(rows: table.rowCount, seconds: scoreSeconds, rows_per_second: rps, read_seconds: readSeconds, write_seconds: writeSeconds, out: out, unseen_categories: unseen))
+            } else {
+                print("scored \(grouped(table.rowCount)) rows with \(loaded.header.kind) in \(scoreSeconds.fixed(4)) s (\(grouped(Int(rps))) rows/s) → \(out)")
+            }
+        }
+    }
+}

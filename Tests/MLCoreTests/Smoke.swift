@@ -1,3 +1,0 @@
-import Testing
-
-@Suite struct MLCorePlaceholderSmoke { @Test func builds() { #expect(Bool(true)) } }
