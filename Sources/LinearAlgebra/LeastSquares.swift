@@ -80,6 +80,13 @@ private func checkLeastSquaresShapes<S: BLASScalar>(_ a: Matrix<S>, _ b: [S], _ 
 ///   or its reciprocal 1-norm condition estimate (trcon) is below `rcond`
 ///   (default eps · max(rows, columns)); `.dimensionMismatch`; `.illegalArgument` (NaN input).
 public func leastSquaresQR<S: BLASScalar>(_ a: Matrix<S>, _ b: [S], rcond: S? = nil) throws -> LeastSquaresSolution<S> {
+    var work = a
+    return try leastSquaresQR(overwriting: &work, b, rcond: rcond)
+}
+
+/// `leastSquaresQR` without copying A: `a` is factorised in place and holds gels's QR factors
+/// afterwards (even when it throws). For callers that own a large temporary design matrix.
+public func leastSquaresQR<S: BLASScalar>(overwriting a: inout Matrix<S>, _ b: [S], rcond: S? = nil) throws -> LeastSquaresSolution<S> {
     try checkLeastSquaresShapes(a, b, "leastSquaresQR")
     let m = a.rows, n = a.columns
     if m == 0 || n == 0 {
@@ -88,16 +95,16 @@ public func leastSquaresQR<S: BLASScalar>(_ a: Matrix<S>, _ b: [S], rcond: S? = 
     let routine = S.routinePrefix + "gels"
     let tolerance = rcond ?? defaultRcond(m, n, S.self)
     let ldb = max(m, n)
-    var qr = a.storage
     var x = b + [S](repeating: 0, count: ldb - m)
     let k = min(m, n)
     var rc: S = 0
-    let (info, conInfo) = qr.withUnsafeMutableBufferPointer { pa -> (Int32, Int32) in
+    let lda = a.ld
+    let (info, conInfo) = a.storage.withUnsafeMutableBufferPointer { pa -> (Int32, Int32) in
         x.withUnsafeMutableBufferPointer { px in
-            let info = S.rawGels(int32(m, "m"), int32(n, "n"), 1, pa.baseAddress!, a.ld, px.baseAddress!, Int32(ldb))
+            let info = S.rawGels(int32(m, "m"), int32(n, "n"), 1, pa.baseAddress!, lda, px.baseAddress!, Int32(ldb))
             guard info == 0 else { return (info, 0) }
             // R is the upper k × k block when rows ≥ columns, else L the lower one.
-            let conInfo = S.rawTrcon(m >= n ? .upper : .lower, int32(k, "k"), pa.baseAddress!, a.ld, &rc)
+            let conInfo = S.rawTrcon(m >= n ? .upper : .lower, int32(k, "k"), pa.baseAddress!, lda, &rc)
             return (0, conInfo)
         }
     }
@@ -119,6 +126,12 @@ public func leastSquaresQR<S: BLASScalar>(_ a: Matrix<S>, _ b: [S], rcond: S? = 
 /// - Returns: coefficients, effective rank and the min(rows, columns) singular values.
 /// - Throws: `.noConvergence`, `.dimensionMismatch`, `.illegalArgument` (NaN input).
 public func leastSquaresSVD<S: BLASScalar>(_ a: Matrix<S>, _ b: [S], rcond: S? = nil) throws -> LeastSquaresSolution<S> {
+    var work = a
+    return try leastSquaresSVD(overwriting: &work, b, rcond: rcond)
+}
+
+/// `leastSquaresSVD` without copying A: `a` is destroyed (overwritten by gelsd).
+public func leastSquaresSVD<S: BLASScalar>(overwriting a: inout Matrix<S>, _ b: [S], rcond: S? = nil) throws -> LeastSquaresSolution<S> {
     try checkLeastSquaresShapes(a, b, "leastSquaresSVD")
     let m = a.rows, n = a.columns
     if m == 0 || n == 0 {
@@ -127,14 +140,14 @@ public func leastSquaresSVD<S: BLASScalar>(_ a: Matrix<S>, _ b: [S], rcond: S? =
     let routine = S.routinePrefix + "gelsd"
     let tolerance = rcond ?? defaultRcond(m, n, S.self)
     let ldb = max(m, n)
-    var work = a.storage
     var x = b + [S](repeating: 0, count: ldb - m)
     var s = [S](repeating: 0, count: min(m, n))
     var rank: Int32 = 0
-    let info = work.withUnsafeMutableBufferPointer { pa in
+    let lda = a.ld
+    let info = a.storage.withUnsafeMutableBufferPointer { pa in
         x.withUnsafeMutableBufferPointer { px in
             s.withUnsafeMutableBufferPointer { ps in
-                S.rawGelsd(int32(m, "m"), int32(n, "n"), 1, pa.baseAddress!, a.ld, px.baseAddress!, Int32(ldb),
+                S.rawGelsd(int32(m, "m"), int32(n, "n"), 1, pa.baseAddress!, lda, px.baseAddress!, Int32(ldb),
                            ps.baseAddress!, tolerance, &rank)
             }
         }

@@ -47,10 +47,12 @@ public struct LinearRegression: Regressor, Equatable {
     ///   `.nonFiniteTarget`, `.missingFeature`, `.infiniteFeature`) or `.solverFailed`.
     /// - Complexity: QR 2·rows·features² flops; normal equations half that, on BLAS-3.
     public static func fit(_ x: FeatureMatrix, _ y: [Double], method: LeastSquaresMethod = .qr) throws -> LinearRegression {
-        let design = try CenteredDesign(x, y, model: "linear regression")
+        var design = try CenteredDesign(x, y, model: "linear regression")
         let solution: LeastSquaresSolution<Double>
         do {
-            solution = try leastSquares(design.x, design.y, method: method)
+            solution = try solveCentred(&design, method: method) {
+                try CenteredDesign(x, y, model: "linear regression")
+            }
         } catch {
             throw LinearModelError(code: .solverFailed, message: "linear regression: least squares failed: \(error)", underlying: error)
         }
@@ -88,6 +90,33 @@ public struct LinearRegression: Regressor, Equatable {
             throw ModelFileError(code: .corrupt, message: "linear model payload: \(coefficients.count) coefficients, \(stds.count) stds, rank \(rank) do not fit together")
         }
         return LinearRegression(coefficients: coefficients, intercept: intercept, featureStds: stds, method: method, rank: Int(rank))
+    }
+}
+
+/// `leastSquares` with the same fallbacks (normal equations → QR → SVD), but QR and SVD
+/// factorise the centred design in place instead of copying it (rows × features Doubles).
+/// After a failed in-place QR the design is rebuilt by `rebuild` for the SVD.
+func solveCentred(_ design: inout CenteredDesign, method: LeastSquaresMethod,
+                  rebuild: () throws -> CenteredDesign) throws -> LeastSquaresSolution<Double> {
+    let y = design.y
+    if method == .normalEquations {
+        do {
+            return try leastSquaresNormalEquations(design.x, y)
+        } catch let e as LinearAlgebraError
+                    where e.code == .illConditioned || e.code == .notPositiveDefinite || e.code == .rankDeficient {
+            // fall through to QR
+        }
+    }
+    // Move the matrix out so its buffer is uniquely referenced and LAPACK can reuse it.
+    var a = design.x
+    design.x = Matrix(rows: 0, columns: 0)
+    if method == .svd { return try leastSquaresSVD(overwriting: &a, y) }
+    do {
+        return try leastSquaresQR(overwriting: &a, y)
+    } catch let e as LinearAlgebraError where e.code == .rankDeficient {
+        a = Matrix(rows: 0, columns: 0)
+        var fresh = try rebuild().x
+        return try leastSquaresSVD(overwriting: &fresh, y)
     }
 }
 
