@@ -5,6 +5,6 @@ struct Plumb: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plumb",
         abstract: "Train, track, serve and monitor tabular models — one binary.",
-        subcommands: []
+        subcommands: [RunsCommand.self, ModelsCommand.self]
     )
 }
