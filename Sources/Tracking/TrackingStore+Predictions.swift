@@ -61,7 +61,7 @@ extension TrackingStore {
 
     /// The most recent `limit` predictions of `model` at or after `since`, returned oldest first.
     public func predictions(model: String, since: Date? = nil, limit: Int = 10_000) throws -> [PredictionRecord] {
-        let sinceMs = since.map { Int64(($0.timeIntervalSince1970 * 1000).rounded(.down)) } ?? Int64.min
+        let sinceMs = since.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) } ?? Int64.min
         return try read("reading predictions of model \"\(model)\"") { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT request_id, time_ms, model_name, model_version, inputs, prediction, shadow_version, shadow_prediction, actual, feedback_time_ms

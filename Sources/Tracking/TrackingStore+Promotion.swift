@@ -28,17 +28,19 @@ extension TrackingStore {
             }
             let champion = try Int.fetchOne(db, sql: "SELECT version FROM model_aliases WHERE model = ? AND alias = 'champion'", arguments: [model])
             let why = reason.isEmpty ? "promotion policy" : reason
+            let withMetric = considered.filter { $0.metrics[policy.metric].map { !$0.isNaN } ?? false }
+            let qualified = withMetric.filter { policy.beats($0.metrics[policy.metric] ?? .nan, policy.productionThreshold) }
+            let winner = qualified.min(by: { policy.ranks($0, before: $1) })
             var staged: [Int] = []
-            for v in considered where v.stage != .production && v.stage != .staging {
+            // The winner goes straight to Production, so it is not staged on the way.
+            for v in considered where v.stage != .production && v.stage != .staging && v.version != winner?.version {
                 if let m = v.metrics[policy.metric], policy.beats(m, policy.stagingThreshold) {
                     try Self.setStage(db, model: model, version: v.version, to: .staging, reason: why)
                     staged.append(v.version)
                 }
             }
-            let withMetric = considered.filter { $0.metrics[policy.metric].map { !$0.isNaN } ?? false }
-            let qualified = withMetric.filter { policy.beats($0.metrics[policy.metric] ?? .nan, policy.productionThreshold) }
             let championText = champion.map { "champion v\($0) stays" } ?? "there is no champion"
-            guard let best = qualified.min(by: { policy.ranks($0, before: $1) }) else {
+            guard let best = winner else {
                 let message: String
                 if let top = withMetric.min(by: { policy.ranks($0, before: $1) }), let m = top.metrics[policy.metric] {
                     message = "no version qualifies for Production: best candidate v\(top.version) has \(policy.metric) \(Self.fmt(m)), not \(policy.higherIsBetter ? "above" : "below") the production threshold \(Self.fmt(policy.productionThreshold)); \(championText)"
@@ -60,7 +62,6 @@ extension TrackingStore {
                 archived.append(v)
             }
             try Self.setStage(db, model: model, version: best.version, to: .production, reason: why)
-            staged.removeAll { $0 == best.version }
             try Self.setAlias(db, model: model, alias: "champion", version: best.version, action: "set_alias", reason: why)
             let prev = champion.map { "; previous champion v\($0)" } ?? ""
             return PromotionOutcome(model: model, champion: best.version, previousChampion: champion, changed: champion != best.version,

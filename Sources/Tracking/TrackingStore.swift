@@ -53,15 +53,21 @@ public final class TrackingStore: @unchecked Sendable {
 
     private func migrate() throws {
         let migrator = Self.migrator
-        do {
-            try migrator.migrate(pool)
-        } catch {
-            // Two processes opening a fresh store race on the first migration: the loser's
-            // transaction fails ("table already exists") and rolls back. If the winner completed
-            // the schema, the store is fine.
-            let done = (try? pool.read { db in try migrator.hasCompletedMigrations(db) }) ?? false
-            if !done { throw TrackingError.wrap(error, "\(path): schema migration failed") }
+        var lastError: (any Error)?
+        // Processes opening a fresh store race on the migrations: GRDB reads the applied set before
+        // each migration's IMMEDIATE transaction, so the loser fails ("table already exists") and
+        // rolls back. Re-running then sees the winner's work; a bounded number of retries suffices.
+        for attempt in 0..<50 {
+            do {
+                try migrator.migrate(pool)
+                return
+            } catch {
+                lastError = error
+                if (try? pool.read({ db in try migrator.hasCompletedMigrations(db) })) == true { return }
+                usleep(useconds_t(5_000 * min(attempt + 1, 20)))
+            }
         }
+        throw TrackingError.wrap(lastError ?? TrackingError.invalid("unknown"), "\(path): schema migration failed")
     }
 
     // MARK: - Access helpers (the only places that touch the pool)
