@@ -192,22 +192,21 @@ public enum DriftAnalyzer {
     }
 
     /// The reference histogram's bins extended by whole bin widths (at most 30 each side) to
-    /// cover the current range; current values beyond go to the outermost bins.
+    /// cover the current 0.5–99.5 % quantile range; current values beyond go to the end bins.
     static func reportHistograms(reference h: Histogram, currentSorted s: [Double]) -> (Histogram, Histogram) {
-        guard h.edges.count >= 2, let lo = s.first, let hi = s.last else {
+        guard h.edges.count >= 2, !s.isEmpty else {
             return (h, Histogram.counting(sorted: s, edges: h.edges))
         }
+        let lo = SortedSample.quantile(sorted: s, 0.005), hi = SortedSample.quantile(sorted: s, 0.995)
         let e0 = h.edges[0], eN = h.edges[h.edges.count - 1]
         let w = (eN - e0) / Double(h.counts.count)
         let below = lo < e0 ? min(Int(((e0 - lo) / w).rounded(.up)), 30) : 0
         let above = hi > eN ? min(Int(((hi - eN) / w).rounded(.up)), 30) : 0
         var edges = (0..<below).map { e0 - Double(below - $0) * w }
         edges += h.edges
-        edges += (1...max(above, 1)).prefix(above).map { eN + Double($0) * w }
+        if above > 0 { edges += (1...above).map { eN + Double($0) * w } }
         let refCounts = [Int](repeating: 0, count: below) + h.counts + [Int](repeating: 0, count: above)
-        var cur = Histogram.counting(sorted: s, edges: edges)
-        cur.counts[0] += SortedSample.countBelow(s, edges[0])
-        cur.counts[cur.counts.count - 1] += s.count - SortedSample.countAtMost(s, edges[edges.count - 1])
+        let cur = Histogram.counting(sorted: s, edges: edges).foldingOutside(sorted: s)
         return (Histogram(edges: edges, counts: refCounts), cur)
     }
 

@@ -26,7 +26,7 @@ public enum HTMLReport {
         .summary{background:#fff;border:1px solid #ddd;border-radius:6px;padding:14px 18px;margin-bottom:16px}
         .bad{color:#b3261e;font-weight:600} .ok{color:#1e7d32;font-weight:600}
         table{border-collapse:collapse;background:#fff;font-size:13px} td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}
-        th{background:#f0f0f0} td:first-child,td:nth-child(2),th:first-child{text-align:left}
+        th{background:#f0f0f0} td:first-child,td:nth-child(2),th:first-child,th:nth-child(2){text-align:left}
         tr.drift td{background:#fdecea}
         .grid{display:flex;flex-wrap:wrap;gap:14px}
         .card{background:#fff;border:1px solid #ddd;border-radius:6px;padding:10px 12px;width:440px}

@@ -23,6 +23,29 @@ public struct Histogram: Codable, Sendable, Equatable {
         return counting(sorted: s, edges: edges)
     }
 
+    /// `bins` equal-width bins over the [0.5 %, 99.5 %] quantile range of an ascending sample,
+    /// with values beyond folded into the first / last bin, so long tails do not squash the
+    /// picture (falls back to the full range when that range is empty).
+    public static func trimmed(sorted s: [Double], bins: Int, tail: Double = 0.005) -> Histogram {
+        guard !s.isEmpty else { return Histogram(edges: [0], counts: []) }
+        let lo = SortedSample.quantile(sorted: s, tail), hi = SortedSample.quantile(sorted: s, 1 - tail)
+        guard lo < hi else { return equalWidth(sorted: s, bins: bins) }
+        let width = (hi - lo) / Double(bins)
+        var edges = (0...bins).map { lo + Double($0) * width }
+        edges[bins] = hi
+        return counting(sorted: s, edges: edges).foldingOutside(sorted: s)
+    }
+
+    /// This histogram with the values of `s` below the first edge added to the first bin and
+    /// those above the last edge added to the last bin.
+    public func foldingOutside(sorted s: [Double]) -> Histogram {
+        guard !counts.isEmpty, let first = edges.first, let last = edges.last else { return self }
+        var h = self
+        h.counts[0] += SortedSample.countBelow(s, first)
+        h.counts[counts.count - 1] += s.count - SortedSample.countAtMost(s, last)
+        return h
+    }
+
     /// Counts of an ascending sample in the bins given by `edges` (values outside are ignored).
     public static func counting(sorted s: [Double], edges: [Double]) -> Histogram {
         var counts = [Int]()
@@ -56,7 +79,8 @@ public struct NumericProfile: Codable, Sendable, Equatable {
     public var psiEdges: [Double]
     /// Proportion of all reference values in each of the k PSI bins.
     public var psiProportions: [Double]
-    /// 30 equal-width bins over [min, max] of all values, for the report.
+    /// 30 equal-width bins over the 0.5–99.5 % quantile range of all values (values beyond
+    /// folded into the end bins), for the report.
     public var histogram: Histogram
 
     /// Builds the profile from an ascending array of the non-missing values.
@@ -83,7 +107,7 @@ public struct NumericProfile: Codable, Sendable, Equatable {
         return NumericProfile(count: n, missing: missing, mean: mean, std: std,
                               min: s.first ?? .nan, max: s.last ?? .nan, sample: sample, sampleIsExact: exact,
                               psiEdges: edges, psiProportions: props,
-                              histogram: Histogram.equalWidth(sorted: s, bins: histogramBins))
+                              histogram: Histogram.trimmed(sorted: s, bins: histogramBins))
     }
 
     private static func kahanSum(_ v: [Double]) -> Double {
