@@ -1,0 +1,177 @@
+import MLCore
+import Tabular
+
+/// Growth limits of one tree.
+public struct TreeGrowerConfig: Sendable {
+    /// Leaf-wise best-first up to this many leaves; nil = no limit (grown depth-first to purity).
+    public var maxLeaves: Int?
+    public var maxDepth: Int?
+    /// Nodes with fewer rows are never split (min_samples_split); 2×minDataInLeaf also applies.
+    public var minRowsToSplit: Int = 2
+    /// When set, each split considers this many features drawn at random (random forests).
+    public var featuresPerSplit: Int?
+    public var splitter: Splitter
+
+    public init(maxLeaves: Int?, maxDepth: Int?, splitter: Splitter) {
+        self.maxLeaves = maxLeaves
+        self.maxDepth = maxDepth
+        self.splitter = splitter
+    }
+}
+
+/// A grown tree with the partition of the training rows it was grown on: leaf `l`'s rows are
+/// `partition` leaf `l`. Leaf values are −G/(H+λ), not yet shrunk.
+public struct GrownTree: Sendable {
+    public var tree: Tree
+    public var partition: DataPartition
+}
+
+/// Grows one tree: orchestrates HistogramBuilder (smaller child built, sibling by subtraction),
+/// Splitter and DataPartition. Holds reusable histogram buffers; one grower per thread.
+public final class TreeGrower {
+    public let binned: BinnedMatrix
+    public let config: TreeGrowerConfig
+    let builder: HistogramBuilder
+    private var pool: [Histogram] = []
+    private var scratch: [Float] = []
+
+    public init(binned: BinnedMatrix, config: TreeGrowerConfig, threads: Int) {
+        self.binned = binned
+        self.config = config
+        builder = HistogramBuilder(binned: binned, threads: threads)
+    }
+
+    private func takeHistogram() -> Histogram { pool.popLast() ?? Histogram(totalBins: binned.totalBins) }
+    private func release(_ h: Histogram?) { if let h { pool.append(h) } }
+
+    /// Grows a tree on `rows` (indices into the binned matrix; repeats allowed).
+    /// - Parameters:
+    ///   - gradients / hessians: one per matrix row; hessians nil = all 1.
+    ///   - features: the features this tree may split on (ascending).
+    ///   - rng: draws the per-split feature samples when `featuresPerSplit` is set.
+    public func grow(rows: [Int32], gradients: [Float], hessians: [Float]?, features: [Int],
+                     rng: inout SeededGenerator) -> GrownTree {
+        var part = DataPartition(rows: rows)
+        let need = rows.count * (hessians == nil ? 1 : 2)
+        if scratch.count < need { scratch = [Float](repeating: 0, count: need) }
+        var g0 = 0.0, h0 = 0.0
+        for r in rows { g0 += Double(gradients[Int(r)]); h0 += Double(hessians?[Int(r)] ?? 1) }
+
+        var sumG = [g0], sumH = [h0], depth = [0]
+        var hist: [Histogram?] = [nil]
+        var split: [SplitInfo?] = [nil]
+        var parentRef: [(node: Int, isLeft: Bool)?] = [nil]
+        var tree = Tree()
+        let minData = config.splitter.minDataInLeaf
+        let minHess = config.splitter.minSumHessianInLeaf
+
+        func canSplit(_ leaf: Int) -> Bool {
+            let n = part.count[leaf]
+            if n < max(2 * minData, config.minRowsToSplit, 2) { return false }
+            if sumH[leaf] < 2 * minHess { return false }
+            if let md = config.maxDepth, depth[leaf] >= md { return false }
+            return !features.isEmpty
+        }
+        func buildHistogram(_ h: Histogram, leaf: Int) {
+            gradients.withUnsafeBufferPointer { gb in
+                scratch.withUnsafeMutableBufferPointer { sb in
+                    part.withRows(of: leaf) { rb in
+                        if let hs = hessians {
+                            hs.withUnsafeBufferPointer { hb in
+                                builder.build(into: h, rows: rb, gradients: gb, hessians: hb, features: features, scratch: sb)
+                            }
+                        } else {
+                            builder.build(into: h, rows: rb, gradients: gb, hessians: nil, features: features, scratch: sb)
+                        }
+                    }
+                }
+            }
+        }
+        func evaluate(_ leaf: Int, rng: inout SeededGenerator) -> SplitInfo? {
+            guard let h = hist[leaf] else { return nil }
+            var feats = features
+            if let k = config.featuresPerSplit, k < feats.count {
+                for i in 0..<k { feats.swapAt(i, i + rng.below(feats.count - i)) }
+                feats = Array(feats[0..<k]).sorted()
+            }
+            return config.splitter.findBestSplit(hist: h, binned: binned, features: feats,
+                                                 totals: (sumG[leaf], sumH[leaf], Double(part.count[leaf])))
+        }
+
+        if canSplit(0) {
+            let h = takeHistogram()
+            buildHistogram(h, leaf: 0)
+            hist[0] = h
+            split[0] = evaluate(0, rng: &rng)
+            if split[0] == nil { release(hist[0]); hist[0] = nil }
+        }
+        var stack: [Int] = [0]
+        let unlimited = config.maxLeaves == nil
+        while true {
+            if let ml = config.maxLeaves, part.leafCount >= ml { break }
+            // Pick the leaf to split: best gain (ties → lowest index), or depth-first when unlimited.
+            var leaf = -1
+            if unlimited {
+                while let l = stack.popLast() { if split[l] != nil { leaf = l; break } }
+            } else {
+                var bestGain = -Double.infinity
+                for l in 0..<part.leafCount { if let s = split[l], s.gain > bestGain { bestGain = s.gain; leaf = l } }
+            }
+            guard leaf >= 0, let s = split[leaf] else { break }
+            let mapper = binned.mappers[s.feature]
+            let node = tree.feature.count
+            tree.feature.append(Int32(s.feature))
+            tree.defaultLeft.append(s.defaultLeft)
+            tree.gain.append(s.gain)
+            if s.isCategorical {
+                tree.threshold.append(0)
+                tree.leftCategories.append(s.leftCategoryBins.map { Int32(mapper.categories[$0]) })
+            } else {
+                tree.threshold.append(mapper.upperBounds[s.thresholdBin])
+                tree.leftCategories.append([])
+            }
+            if let p = parentRef[leaf] {
+                if p.isLeft { tree.left[p.node] = Int32(node) } else { tree.right[p.node] = Int32(node) }
+            }
+            let table = s.goesLeftTable(missingBin: mapper.missingBin)
+            let newLeaf = binned.bins.withUnsafeBufferPointer { all in
+                part.split(leaf: leaf, column: UnsafeBufferPointer(rebasing: all[(s.feature * binned.rows)..<((s.feature + 1) * binned.rows)]), goesLeft: table)
+            }
+            tree.left.append(~Int32(leaf))
+            tree.right.append(~Int32(newLeaf))
+            sumG[leaf] = s.leftGradient; sumH[leaf] = s.leftHessian
+            sumG.append(s.rightGradient); sumH.append(s.rightHessian)
+            let d = depth[leaf] + 1
+            depth[leaf] = d; depth.append(d)
+            parentRef[leaf] = (node, true); parentRef.append((node, false))
+            split[leaf] = nil; split.append(nil)
+            let parentHist = hist[leaf]
+            hist[leaf] = nil; hist.append(nil)
+
+            let canL = canSplit(leaf), canR = canSplit(newLeaf)
+            if (canL || canR), let ph = parentHist {
+                let smaller = part.count[leaf] <= part.count[newLeaf] ? leaf : newLeaf
+                let larger = smaller == leaf ? newLeaf : leaf
+                let sh = takeHistogram()
+                buildHistogram(sh, leaf: smaller)
+                if canSplit(larger) { ph.subtract(sh); hist[larger] = ph } else { release(ph) }
+                if canSplit(smaller) { hist[smaller] = sh } else { release(sh) }
+            } else {
+                release(parentHist)
+            }
+            for child in [leaf, newLeaf] where hist[child] != nil {
+                split[child] = evaluate(child, rng: &rng)
+                if split[child] == nil { release(hist[child]); hist[child] = nil }
+            }
+            stack.append(newLeaf)
+            stack.append(leaf)
+        }
+        for h in hist { release(h) }
+        let lambda = config.splitter.lambdaL2
+        tree.leafValue = (0..<part.leafCount).map { l in
+            let v = -sumG[l] / (sumH[l] + lambda)
+            return v.isFinite ? v : 0
+        }
+        return GrownTree(tree: tree, partition: part)
+    }
+}

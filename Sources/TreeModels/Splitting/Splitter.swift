@@ -1,0 +1,127 @@
+/// Finds the best split of a node from its histogram.
+///
+/// Numeric features: every threshold between value bins, with the missing bin tried on both
+/// sides (`defaultLeft`), plus "missing vs the rest". Categorical features: LightGBM's method —
+/// levels sorted by Σg/(Σh + smoothing), prefixes of that order scanned. Ties keep the first
+/// candidate in (feature, bin, direction) order, so the result is deterministic.
+public struct Splitter: Sendable {
+    public var lambdaL2: Double
+    public var minDataInLeaf: Int
+    public var minSumHessianInLeaf: Double
+    public var minGainToSplit: Double
+    /// Smoothing added to hessian sums when ordering categories.
+    public var categoricalSmoothing: Double = 10
+    /// Longest prefix of sorted categories tried for a categorical split.
+    public var maxCategoricalThreshold: Int = 32
+
+    public init(lambdaL2: Double, minDataInLeaf: Int, minSumHessianInLeaf: Double, minGainToSplit: Double) {
+        self.lambdaL2 = lambdaL2
+        self.minDataInLeaf = minDataInLeaf
+        self.minSumHessianInLeaf = minSumHessianInLeaf
+        self.minGainToSplit = minGainToSplit
+    }
+
+    /// G²/(H+λ): the (doubled, negated) objective reduction of a leaf with sums G, H.
+    @inlinable func score(_ g: Double, _ h: Double) -> Double { g * g / (h + lambdaL2) }
+
+    /// Best split over `features`, or nil when none passes the constraints.
+    /// - Parameters:
+    ///   - hist: the node's histogram (filled for at least `features`).
+    ///   - totals: the node's (Σg, Σh, count).
+    public func findBestSplit(hist: Histogram, binned: BinnedMatrix, features: [Int],
+                              totals: (g: Double, h: Double, c: Double)) -> SplitInfo? {
+        let parent = score(totals.g, totals.h)
+        // Gains within rounding noise of zero (a pure node) are not splits.
+        let threshold = minGainToSplit + 1e-10 * abs(parent)
+        var best: SplitInfo? = nil
+        var bestGain = threshold
+        let minData = Double(minDataInLeaf)
+        hist.data.withUnsafeBufferPointer { d in
+            for f in features {
+                let mapper = binned.mappers[f]
+                let off = binned.binOffsets[f]
+                let nv = mapper.valueBinCount
+                let mk = 3 * (off + nv)
+                let gm = d[mk], hm = d[mk + 1], cm = d[mk + 2]
+                if mapper.kind == .categorical {
+                    if let s = categoricalSplit(d: d, feature: f, off: off, nv: nv, missing: (gm, hm, cm),
+                                                totals: totals, parent: parent, bestGain: bestGain), s.gain > bestGain {
+                        bestGain = s.gain
+                        best = s
+                    }
+                    continue
+                }
+                var gl = 0.0, hl = 0.0, cl = 0.0
+                for b in 0..<nv {
+                    let k = 3 * (off + b)
+                    gl += d[k]; hl += d[k + 1]; cl += d[k + 2]
+                    if b == nv - 1 && cm == 0 { break }
+                    // Missing goes right.
+                    do {
+                        let gr = totals.g - gl, hr = totals.h - hl, cr = totals.c - cl
+                        if cl >= minData && cr >= minData && hl >= minSumHessianInLeaf && hr >= minSumHessianInLeaf {
+                            let gain = score(gl, hl) + score(gr, hr) - parent
+                            if gain > bestGain {
+                                bestGain = gain
+                                best = SplitInfo(feature: f, thresholdBin: b, defaultLeft: false, leftCategoryBins: [], gain: gain,
+                                                 leftGradient: gl, leftHessian: hl, leftCount: cl,
+                                                 rightGradient: gr, rightHessian: hr, rightCount: cr)
+                            }
+                        }
+                    }
+                    // Missing goes left.
+                    if cm > 0 && b < nv - 1 {
+                        let gL = gl + gm, hL = hl + hm, cL = cl + cm
+                        let gr = totals.g - gL, hr = totals.h - hL, cr = totals.c - cL
+                        if cL >= minData && cr >= minData && hL >= minSumHessianInLeaf && hr >= minSumHessianInLeaf {
+                            let gain = score(gL, hL) + score(gr, hr) - parent
+                            if gain > bestGain {
+                                bestGain = gain
+                                best = SplitInfo(feature: f, thresholdBin: b, defaultLeft: true, leftCategoryBins: [], gain: gain,
+                                                 leftGradient: gL, leftHessian: hL, leftCount: cL,
+                                                 rightGradient: gr, rightHessian: hr, rightCount: cr)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return best
+    }
+
+    /// Categorical split: sort non-empty levels by g/(h+smoothing), scan prefixes going left,
+    /// with the missing bin tried on either side.
+    func categoricalSplit(d: UnsafeBufferPointer<Double>, feature f: Int, off: Int, nv: Int,
+                          missing: (Double, Double, Double), totals: (g: Double, h: Double, c: Double),
+                          parent: Double, bestGain: Double) -> SplitInfo? {
+        var levels: [Int] = []
+        for b in 0..<nv where d[3 * (off + b) + 2] > 0 { levels.append(b) }
+        guard levels.count >= 2 || (levels.count == 1 && missing.2 > 0) else { return nil }
+        let key = { (b: Int) -> Double in d[3 * (off + b)] / (d[3 * (off + b) + 1] + self.categoricalSmoothing) }
+        levels.sort { (key($0), $0) < (key($1), $1) }
+        let minData = Double(minDataInLeaf)
+        var best: SplitInfo? = nil
+        var bestG = bestGain
+        let maxPrefix = min(levels.count, maxCategoricalThreshold)
+        for missingLeft in [false, true] {
+            if missingLeft && missing.2 == 0 { continue }
+            var gl = missingLeft ? missing.0 : 0, hl = missingLeft ? missing.1 : 0, cl = missingLeft ? missing.2 : 0
+            for p in 0..<maxPrefix {
+                let k = 3 * (off + levels[p])
+                gl += d[k]; hl += d[k + 1]; cl += d[k + 2]
+                if p == levels.count - 1 && (missingLeft || missing.2 == 0) { break }   // everything left
+                let gr = totals.g - gl, hr = totals.h - hl, cr = totals.c - cl
+                guard cl >= minData && cr >= minData && hl >= minSumHessianInLeaf && hr >= minSumHessianInLeaf else { continue }
+                let gain = score(gl, hl) + score(gr, hr) - parent
+                if gain > bestG {
+                    bestG = gain
+                    best = SplitInfo(feature: f, thresholdBin: 0, defaultLeft: missingLeft,
+                                     leftCategoryBins: Array(levels[0...p]).sorted(), gain: gain,
+                                     leftGradient: gl, leftHessian: hl, leftCount: cl,
+                                     rightGradient: gr, rightHessian: hr, rightCount: cr)
+                }
+            }
+        }
+        return best
+    }
+}
