@@ -19,6 +19,12 @@ public struct TreeGrowerConfig: Sendable {
     }
 }
 
+/// Calls `body` with the histogram's storage, or nil.
+func withMutablePointer<R>(_ h: Histogram?, _ body: (UnsafeMutablePointer<Double>?) -> R) -> R {
+    guard let h else { return body(nil) }
+    return h.data.withUnsafeMutableBufferPointer { body($0.baseAddress) }
+}
+
 /// A grown tree with the partition of the training rows it was grown on: leaf `l`'s rows are
 /// `partition` leaf `l`. Leaf values are −G/(H+λ), not yet shrunk.
 public struct GrownTree: Sendable {
@@ -64,46 +70,77 @@ public final class TreeGrower {
         var tree = Tree()
         let minData = config.splitter.minDataInLeaf
         let minHess = config.splitter.minSumHessianInLeaf
+        let nf = features.count
+        var candA = [SplitInfo?](repeating: nil, count: nf), candB = [SplitInfo?](repeating: nil, count: nf)
 
         func canSplit(_ leaf: Int) -> Bool {
             let n = part.count[leaf]
             if n < max(2 * minData, config.minRowsToSplit, 2) { return false }
             if sumH[leaf] < 2 * minHess { return false }
             if let md = config.maxDepth, depth[leaf] >= md { return false }
-            return !features.isEmpty
+            return nf > 0
         }
-        func buildHistogram(_ h: Histogram, leaf: Int) {
+        /// Which feature positions a split search may use (all, or a random sample).
+        func featureMask(rng: inout SeededGenerator) -> [Bool] {
+            guard let k = config.featuresPerSplit, k < nf else { return [Bool](repeating: true, count: nf) }
+            var pos = Array(0..<nf)
+            for i in 0..<k { pos.swapAt(i, i + rng.below(nf - i)) }
+            var mask = [Bool](repeating: false, count: nf)
+            for i in 0..<k { mask[pos[i]] = true }
+            return mask
+        }
+        /// One pass per feature (over threads): build `built`'s histogram for `buildLeaf`, derive
+        /// `derived` = parent − built when given, and search splits for the leaves asked.
+        func process(buildLeaf: Int, built: Histogram, evalBuilt: [Bool]?,
+                     derived: Histogram?, derivedLeaf: Int, evalDerived: [Bool]?) {
+            let totalsA = (sumG[buildLeaf], sumH[buildLeaf], Double(part.count[buildLeaf]))
+            let totalsB = (derivedLeaf >= 0 ? (sumG[derivedLeaf], sumH[derivedLeaf], Double(part.count[derivedLeaf])) : (0, 0, 0))
+            let m = part.count[buildLeaf]
+            let cost = m * nf + 4 * binned.totalBins
+            let workers = cost >= 24_000 ? builder.threads : 1
+            let hasH = hessians != nil
+            let splitter = config.splitter, binned = self.binned, builder = self.builder
             gradients.withUnsafeBufferPointer { gb in
-                scratch.withUnsafeMutableBufferPointer { sb in
-                    part.withRows(of: leaf) { rb in
-                        if let hs = hessians {
-                            hs.withUnsafeBufferPointer { hb in
-                                builder.build(into: h, rows: rb, gradients: gb, hessians: hb, features: features, scratch: sb)
-                            }
-                        } else {
-                            builder.build(into: h, rows: rb, gradients: gb, hessians: nil, features: features, scratch: sb)
+            scratch.withUnsafeMutableBufferPointer { sb in
+            part.withRows(of: buildLeaf) { rb in
+            binned.bins.withUnsafeBufferPointer { allBins in
+            built.data.withUnsafeMutableBufferPointer { bd in
+            candA.withUnsafeMutableBufferPointer { ca in
+            candB.withUnsafeMutableBufferPointer { cb in
+                if let hs = hessians {
+                    hs.withUnsafeBufferPointer { hb in HistogramBuilder.gather(rows: rb, gradients: gb, hessians: hb, into: sb) }
+                } else {
+                    HistogramBuilder.gather(rows: rb, gradients: gb, hessians: nil, into: sb)
+                }
+                let gathered = UnsafeBufferPointer(rebasing: sb[0..<(hasH ? 2 * m : m)])
+                withMutablePointer(derived) { dp in
+                parallelFor(nf, threads: workers) { fi in
+                    let f = features[fi]
+                    builder.buildFeature(f, into: bd.baseAddress!, rows: rb, gathered: gathered, hasHessians: hasH, bins: allBins.baseAddress!)
+                    ca[fi] = nil; cb[fi] = nil
+                    if let e = evalBuilt, e[fi] {
+                        ca[fi] = splitter.bestSplit(feature: f, hist: bd.baseAddress!, binned: binned, totals: totalsA)
+                    }
+                    if let dp {
+                        Histogram.subtract(dp, bd.baseAddress!, bins: binned.binOffsets[f]..<binned.binOffsets[f + 1])
+                        if let e = evalDerived, e[fi] {
+                            cb[fi] = splitter.bestSplit(feature: f, hist: dp, binned: binned, totals: totalsB)
                         }
                     }
                 }
+                }
+            }}}}}}}
+            split[buildLeaf] = evalBuilt == nil ? nil : candA.withUnsafeBufferPointer { Splitter.reduce($0) }
+            if derivedLeaf >= 0 {
+                split[derivedLeaf] = evalDerived == nil ? nil : candB.withUnsafeBufferPointer { Splitter.reduce($0) }
             }
-        }
-        func evaluate(_ leaf: Int, rng: inout SeededGenerator) -> SplitInfo? {
-            guard let h = hist[leaf] else { return nil }
-            var feats = features
-            if let k = config.featuresPerSplit, k < feats.count {
-                for i in 0..<k { feats.swapAt(i, i + rng.below(feats.count - i)) }
-                feats = Array(feats[0..<k]).sorted()
-            }
-            return config.splitter.findBestSplit(hist: h, binned: binned, features: feats,
-                                                 totals: (sumG[leaf], sumH[leaf], Double(part.count[leaf])))
         }
 
         if canSplit(0) {
             let h = takeHistogram()
-            buildHistogram(h, leaf: 0)
-            hist[0] = h
-            split[0] = evaluate(0, rng: &rng)
-            if split[0] == nil { release(hist[0]); hist[0] = nil }
+            let mask = featureMask(rng: &rng)
+            process(buildLeaf: 0, built: h, evalBuilt: mask, derived: nil, derivedLeaf: -1, evalDerived: nil)
+            if split[0] != nil { hist[0] = h } else { release(h) }
         }
         var stack: [Int] = [0]
         let unlimited = config.maxLeaves == nil
@@ -152,16 +189,17 @@ public final class TreeGrower {
             if (canL || canR), let ph = parentHist {
                 let smaller = part.count[leaf] <= part.count[newLeaf] ? leaf : newLeaf
                 let larger = smaller == leaf ? newLeaf : leaf
+                let canS = smaller == leaf ? canL : canR, canB = smaller == leaf ? canR : canL
+                // Masks drawn in (left, right) order whatever the sizes: deterministic.
+                let maskLeft = canL ? featureMask(rng: &rng) : nil
+                let maskRight = canR ? featureMask(rng: &rng) : nil
                 let sh = takeHistogram()
-                buildHistogram(sh, leaf: smaller)
-                if canSplit(larger) { ph.subtract(sh); hist[larger] = ph } else { release(ph) }
-                if canSplit(smaller) { hist[smaller] = sh } else { release(sh) }
+                process(buildLeaf: smaller, built: sh, evalBuilt: smaller == leaf ? maskLeft : maskRight,
+                        derived: canB ? ph : nil, derivedLeaf: canB ? larger : -1, evalDerived: larger == leaf ? maskLeft : maskRight)
+                if canB && split[larger] != nil { hist[larger] = ph } else { release(ph) }
+                if canS && split[smaller] != nil { hist[smaller] = sh } else { release(sh) }
             } else {
                 release(parentHist)
-            }
-            for child in [leaf, newLeaf] where hist[child] != nil {
-                split[child] = evaluate(child, rng: &rng)
-                if split[child] == nil { release(hist[child]); hist[child] = nil }
             }
             stack.append(newLeaf)
             stack.append(leaf)

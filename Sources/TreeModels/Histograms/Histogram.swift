@@ -21,6 +21,11 @@ public final class Histogram: @unchecked Sendable {
         data.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
     }
 
+    /// `self = self − other` over flat bins `bins` only (one feature's range).
+    @inlinable public static func subtract(_ d: UnsafeMutablePointer<Double>, _ o: UnsafePointer<Double>, bins: Range<Int>) {
+        for i in (3 * bins.lowerBound)..<(3 * bins.upperBound) { d[i] -= o[i] }
+    }
+
     /// `self = self − other` elementwise: turns a parent's histogram into the sibling's.
     public func subtract(_ other: Histogram) {
         precondition(other.totalBins == totalBins)

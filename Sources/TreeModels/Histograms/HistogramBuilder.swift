@@ -14,49 +14,65 @@ public struct HistogramBuilder: Sendable {
         self.threads = max(1, threads)
     }
 
+    /// Copies the node's gradients (and hessians) into `scratch` in row order: `[g_0..g_m, h_0..h_m]`.
+    /// The per-feature kernels then read them contiguously.
+    public static func gather(rows: UnsafeBufferPointer<Int32>, gradients: UnsafeBufferPointer<Float>,
+                              hessians: UnsafeBufferPointer<Float>?, into scratch: UnsafeMutableBufferPointer<Float>) {
+        let m = rows.count
+        precondition(scratch.count >= (hessians == nil ? m : 2 * m))
+        for k in 0..<m { scratch[k] = gradients[Int(rows[k])] }
+        if let hs = hessians { for k in 0..<m { scratch[m + k] = hs[Int(rows[k])] } }
+    }
+
+    /// Fills feature `f`'s bins of `hist` from gathered gradients (see `gather`).
+    /// - Parameters:
+    ///   - rows: the node's row indices (m of them).
+    ///   - gathered: m gradients, then m hessians when `hasHessians`.
+    ///   - hasHessians: false = every hessian is 1 (hessian sum = count, no hessian loads).
+    @inlinable public func buildFeature(_ f: Int, into hist: UnsafeMutablePointer<Double>, rows: UnsafeBufferPointer<Int32>,
+                                        gathered: UnsafeBufferPointer<Float>, hasHessians: Bool,
+                                        bins allBins: UnsafePointer<UInt8>) {
+        let m = rows.count
+        let col = allBins + f * binned.rows
+        let out = hist + 3 * binned.binOffsets[f]
+        let nb = binned.binOffsets[f + 1] - binned.binOffsets[f]
+        out.update(repeating: 0, count: 3 * nb)
+        guard let g = gathered.baseAddress, let idx = rows.baseAddress else { return }
+        if hasHessians {
+            let h = g + m
+            for k in 0..<m {
+                let b = 3 * Int(col[Int(idx[k])])
+                out[b] += Double(g[k]); out[b + 1] += Double(h[k]); out[b + 2] += 1
+            }
+        } else {
+            for k in 0..<m {
+                let b = 3 * Int(col[Int(idx[k])])
+                out[b] += Double(g[k]); out[b + 2] += 1
+            }
+            for b in 0..<nb { out[3 * b + 1] = out[3 * b + 2] }
+        }
+    }
+
     /// Fills `hist` with the sums over `rows` (indices into the binned matrix, repeats allowed).
     /// - Parameters:
     ///   - rows: the node's row indices.
     ///   - gradients: one per row of the matrix.
     ///   - hessians: one per row, or nil when every hessian is 1 (then hessian sum = count).
     ///   - features: which features to fill (others are left untouched).
-    ///   - scratch: at least `rows.count` Float32 for the gathered gradients/hessians (2× when hessians).
+    ///   - scratch: at least `rows.count` Float32 for the gathered gradients (2× with hessians).
     /// - Complexity: O(rows × features).
     public func build(into hist: Histogram, rows: UnsafeBufferPointer<Int32>,
                       gradients: UnsafeBufferPointer<Float>, hessians: UnsafeBufferPointer<Float>?,
                       features: [Int], scratch: UnsafeMutableBufferPointer<Float>) {
         let m = rows.count
-        precondition(scratch.count >= (hessians == nil ? m : 2 * m))
-        // Gather the node's gradients once so the per-feature loops read them contiguously.
-        for k in 0..<m { scratch[k] = gradients[Int(rows[k])] }
-        if let hs = hessians { for k in 0..<m { scratch[m + k] = hs[Int(rows[k])] } }
-        let nRows = binned.rows
-        let offsets = binned.binOffsets
-        let work = m * features.count
-        let nThreads = work >= 32_768 ? threads : 1
-        let hasHess = hessians != nil
+        Self.gather(rows: rows, gradients: gradients, hessians: hessians, into: scratch)
+        let nThreads = m * features.count >= 32_768 ? threads : 1
+        let gathered = UnsafeBufferPointer(rebasing: scratch[0..<(hessians == nil ? m : 2 * m)])
         binned.bins.withUnsafeBufferPointer { allBins in
             hist.data.withUnsafeMutableBufferPointer { hd in
-                let g = UnsafeBufferPointer(rebasing: scratch[0..<m])
-                let h = hasHess ? UnsafeBufferPointer(rebasing: scratch[m..<(2 * m)]) : g
                 parallelFor(features.count, threads: nThreads) { fi in
-                    let f = features[fi]
-                    let col = allBins.baseAddress! + f * nRows
-                    let out = hd.baseAddress! + 3 * offsets[f]
-                    let nb = offsets[f + 1] - offsets[f]
-                    for b in 0..<(3 * nb) { out[b] = 0 }
-                    if hasHess {
-                        for k in 0..<m {
-                            let b = 3 * Int(col[Int(rows[k])])
-                            out[b] += Double(g[k]); out[b + 1] += Double(h[k]); out[b + 2] += 1
-                        }
-                    } else {
-                        for k in 0..<m {
-                            let b = 3 * Int(col[Int(rows[k])])
-                            out[b] += Double(g[k]); out[b + 2] += 1
-                        }
-                        for b in 0..<nb { out[3 * b + 1] = out[3 * b + 2] }
-                    }
+                    buildFeature(features[fi], into: hd.baseAddress!, rows: rows, gathered: gathered,
+                                 hasHessians: hessians != nil, bins: allBins.baseAddress!)
                 }
             }
         }

@@ -130,7 +130,11 @@ public struct TreePredictor: Sendable, Equatable {
         let n = x.rows
         let blocks = (n + Self.blockRows - 1) / Self.blockRows
         let workers = blocks >= 4 ? max(1, threads) : 1
+        let base = self.base, scale = self.scale, bs = Self.blockRows
+        // Flag bits as locals: static lets go through a lazy-init accessor in the hot loop.
+        let catFlag = Self.categoricalFlag, dlFlag = Self.defaultLeftFlag
         x.values.withUnsafeBufferPointer { xv in
+            treeRoot.withUnsafeBufferPointer { roots in
             feature.withUnsafeBufferPointer { fe in
             threshold.withUnsafeBufferPointer { th in
             left.withUnsafeBufferPointer { le in
@@ -139,32 +143,33 @@ public struct TreePredictor: Sendable, Equatable {
             leafValue.withUnsafeBufferPointer { lv in
                 let out = output
                 parallelChunks(blocks, chunks: workers) { _, range in
-                    var acc = [Double](repeating: 0, count: Self.blockRows)
-                    for blk in range {
-                        let r0 = blk * Self.blockRows, r1 = min(n, r0 + Self.blockRows)
-                        for i in 0..<(r1 - r0) { acc[i] = 0 }
-                        for root in treeRoot {
-                            for r in r0..<r1 {
-                                var node = root
-                                while node >= 0 {
-                                    let k = Int(node)
-                                    let v = xv[Int(fe[k]) * n + r]
-                                    let f = fl[k]
-                                    let goLeft: Bool
-                                    if f & Self.categoricalFlag == 0 {
-                                        goLeft = v <= th[k] || (v.isNaN && f & Self.defaultLeftFlag != 0)
-                                    } else {
-                                        goLeft = v.isNaN ? f & Self.defaultLeftFlag != 0 : inCategorySet(Int(th[k]), v)
+                    withUnsafeTemporaryAllocation(of: Double.self, capacity: bs) { acc in
+                        for blk in range {
+                            let r0 = blk * bs, r1 = min(n, r0 + bs)
+                            for i in 0..<(r1 - r0) { acc[i] = 0 }
+                            for root in roots {
+                                for r in r0..<r1 {
+                                    var node = root
+                                    while node >= 0 {
+                                        let k = Int(node)
+                                        let v = xv[Int(fe[k]) &* n &+ r]
+                                        let f = fl[k]
+                                        let goLeft: Bool
+                                        if f & catFlag == 0 {
+                                            goLeft = v <= th[k] || (v.isNaN && f & dlFlag != 0)
+                                        } else {
+                                            goLeft = v.isNaN ? f & dlFlag != 0 : inCategorySet(Int(th[k]), v)
+                                        }
+                                        node = goLeft ? le[k] : ri[k]
                                     }
-                                    node = goLeft ? le[k] : ri[k]
+                                    acc[r - r0] += lv[Int(~node)]
                                 }
-                                acc[r - r0] += lv[Int(~node)]
                             }
+                            for r in r0..<r1 { out[r] = base + scale * acc[r - r0] }
                         }
-                        for r in r0..<r1 { out[r] = base + scale * acc[r - r0] }
                     }
                 }
-            }}}}}}
+            }}}}}}}
         }
     }
 

@@ -30,68 +30,86 @@ public struct Splitter: Sendable {
     ///   - totals: the node's (Σg, Σh, count).
     public func findBestSplit(hist: Histogram, binned: BinnedMatrix, features: [Int],
                               totals: (g: Double, h: Double, c: Double)) -> SplitInfo? {
+        hist.data.withUnsafeBufferPointer { d in
+            var best: SplitInfo? = nil
+            for f in features {
+                if let s = bestSplit(feature: f, hist: d.baseAddress!, binned: binned, totals: totals),
+                   s.gain > (best?.gain ?? -Double.infinity) { best = s }
+            }
+            return best
+        }
+    }
+
+    /// The first of the candidates with the largest gain (feature order decides ties).
+    public static func reduce(_ candidates: UnsafeBufferPointer<SplitInfo?>) -> SplitInfo? {
+        var best: SplitInfo? = nil
+        for c in candidates { if let s = c, s.gain > (best?.gain ?? -Double.infinity) { best = s } }
+        return best
+    }
+
+    /// Best split on one feature, or nil when none passes the constraints.
+    /// - Parameters:
+    ///   - hist: flat histogram (3 doubles per bin) holding at least feature `f`'s bins.
+    ///   - totals: the node's (Σg, Σh, count).
+    public func bestSplit(feature f: Int, hist d: UnsafePointer<Double>, binned: BinnedMatrix,
+                          totals: (g: Double, h: Double, c: Double)) -> SplitInfo? {
         let parent = score(totals.g, totals.h)
         // Gains within rounding noise of zero (a pure node) are not splits.
-        let threshold = minGainToSplit + 1e-10 * abs(parent)
-        var best: SplitInfo? = nil
-        var bestGain = threshold
-        let minData = Double(minDataInLeaf)
-        hist.data.withUnsafeBufferPointer { d in
-            for f in features {
-                let mapper = binned.mappers[f]
-                let off = binned.binOffsets[f]
-                let nv = mapper.valueBinCount
-                let mk = 3 * (off + nv)
-                let gm = d[mk], hm = d[mk + 1], cm = d[mk + 2]
-                if mapper.kind == .categorical {
-                    if let s = categoricalSplit(d: d, feature: f, off: off, nv: nv, missing: (gm, hm, cm),
-                                                totals: totals, parent: parent, bestGain: bestGain), s.gain > bestGain {
-                        bestGain = s.gain
-                        best = s
-                    }
-                    continue
-                }
-                var gl = 0.0, hl = 0.0, cl = 0.0
-                for b in 0..<nv {
-                    let k = 3 * (off + b)
-                    gl += d[k]; hl += d[k + 1]; cl += d[k + 2]
-                    if b == nv - 1 && cm == 0 { break }
-                    // Missing goes right.
-                    do {
-                        let gr = totals.g - gl, hr = totals.h - hl, cr = totals.c - cl
-                        if cl >= minData && cr >= minData && hl >= minSumHessianInLeaf && hr >= minSumHessianInLeaf {
-                            let gain = score(gl, hl) + score(gr, hr) - parent
-                            if gain > bestGain {
-                                bestGain = gain
-                                best = SplitInfo(feature: f, thresholdBin: b, defaultLeft: false, leftCategoryBins: [], gain: gain,
-                                                 leftGradient: gl, leftHessian: hl, leftCount: cl,
-                                                 rightGradient: gr, rightHessian: hr, rightCount: cr)
-                            }
-                        }
-                    }
-                    // Missing goes left.
-                    if cm > 0 && b < nv - 1 {
-                        let gL = gl + gm, hL = hl + hm, cL = cl + cm
-                        let gr = totals.g - gL, hr = totals.h - hL, cr = totals.c - cL
-                        if cL >= minData && cr >= minData && hL >= minSumHessianInLeaf && hr >= minSumHessianInLeaf {
-                            let gain = score(gL, hL) + score(gr, hr) - parent
-                            if gain > bestGain {
-                                bestGain = gain
-                                best = SplitInfo(feature: f, thresholdBin: b, defaultLeft: true, leftCategoryBins: [], gain: gain,
-                                                 leftGradient: gL, leftHessian: hL, leftCount: cL,
-                                                 rightGradient: gr, rightHessian: hr, rightCount: cr)
-                            }
-                        }
-                    }
+        var bestGain = minGainToSplit + 1e-10 * abs(parent)
+        let off = binned.binOffsets[f]
+        let nv = binned.binOffsets[f + 1] - off - 1
+        let mk = 3 * (off + nv)
+        let gm = d[mk], hm = d[mk + 1], cm = d[mk + 2]
+        if binned.mappers[f].kind == .categorical {
+            return categoricalSplit(d: d, feature: f, off: off, nv: nv, missing: (gm, hm, cm),
+                                    totals: totals, parent: parent, bestGain: bestGain)
+        }
+        var bestB = -1, bestLeftMissing = false
+        let minData = Double(minDataInLeaf), minHess = minSumHessianInLeaf, lambda = lambdaL2
+        let tg = totals.g, th = totals.h, tc = totals.c
+        var gl = 0.0, hl = 0.0, cl = 0.0
+        for b in 0..<nv {
+            let k = 3 * (off + b)
+            let cb = d[k + 2]
+            // An empty bin gives the same partition as the previous threshold: skip it.
+            if cb == 0 { continue }
+            gl += d[k]; hl += d[k + 1]; cl += cb
+            if b == nv - 1 && cm == 0 { break }
+            if tc - cl < minData { break }   // the right side only shrinks from here on
+            // Missing goes right.
+            let hr = th - hl
+            if cl >= minData && hl >= minHess && hr >= minHess {
+                let gr = tg - gl
+                let gain = gl * gl / (hl + lambda) + gr * gr / (hr + lambda) - parent
+                if gain > bestGain { bestGain = gain; bestB = b; bestLeftMissing = false }
+            }
+            // Missing goes left.
+            if cm > 0 && b < nv - 1 {
+                let gL = gl + gm, hL = hl + hm, cL = cl + cm
+                let gr = tg - gL, hr = th - hL
+                if cL >= minData && tc - cL >= minData && hL >= minHess && hr >= minHess {
+                    let gain = gL * gL / (hL + lambda) + gr * gr / (hr + lambda) - parent
+                    if gain > bestGain { bestGain = gain; bestB = b; bestLeftMissing = true }
                 }
             }
         }
-        return best
+        guard bestB >= 0 else { return nil }
+        // Recompute the winner's sums exactly as the scan did.
+        gl = 0; hl = 0; cl = 0
+        for b in 0...bestB {
+            let k = 3 * (off + b)
+            if d[k + 2] == 0 { continue }
+            gl += d[k]; hl += d[k + 1]; cl += d[k + 2]
+        }
+        if bestLeftMissing { gl += gm; hl += hm; cl += cm }
+        return SplitInfo(feature: f, thresholdBin: bestB, defaultLeft: bestLeftMissing, leftCategoryBins: [], gain: bestGain,
+                         leftGradient: gl, leftHessian: hl, leftCount: cl,
+                         rightGradient: tg - gl, rightHessian: th - hl, rightCount: tc - cl)
     }
 
     /// Categorical split: sort non-empty levels by g/(h+smoothing), scan prefixes going left,
     /// with the missing bin tried on either side.
-    func categoricalSplit(d: UnsafeBufferPointer<Double>, feature f: Int, off: Int, nv: Int,
+    func categoricalSplit(d: UnsafePointer<Double>, feature f: Int, off: Int, nv: Int,
                           missing: (Double, Double, Double), totals: (g: Double, h: Double, c: Double),
                           parent: Double, bestGain: Double) -> SplitInfo? {
         var levels: [Int] = []
