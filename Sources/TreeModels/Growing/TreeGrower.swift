@@ -11,6 +11,9 @@ public struct TreeGrowerConfig: Sendable {
     /// When set, each split considers this many features drawn at random (random forests).
     public var featuresPerSplit: Int?
     public var splitter: Splitter
+    /// Nodes with at most this many rows find their split straight from their rows (sorting by
+    /// bin) instead of a histogram; the result is identical, only the cost differs. nil = automatic.
+    public var directSplitRows: Int? = nil
 
     public init(maxLeaves: Int?, maxDepth: Int?, splitter: Splitter) {
         self.maxLeaves = maxLeaves
@@ -40,6 +43,7 @@ public final class TreeGrower {
     let builder: HistogramBuilder
     private var pool: [Histogram] = []
     private var scratch: [Float] = []
+    private var keys: [UInt32] = []
 
     public init(binned: BinnedMatrix, config: TreeGrowerConfig, threads: Int) {
         self.binned = binned
@@ -72,6 +76,9 @@ public final class TreeGrower {
         let minHess = config.splitter.minSumHessianInLeaf
         let nf = features.count
         var candA = [SplitInfo?](repeating: nil, count: nf), candB = [SplitInfo?](repeating: nil, count: nf)
+        // Below about half a feature's bins per row, sorting the rows beats zeroing/scanning bins.
+        let directRows = min(65_536, config.directSplitRows ?? max(8, binned.totalBins / max(1, binned.features) / 2))
+        if keys.count < 2 * directRows { keys = [UInt32](repeating: 0, count: 2 * directRows) }
 
         func canSplit(_ leaf: Int) -> Bool {
             let n = part.count[leaf]
@@ -136,11 +143,43 @@ public final class TreeGrower {
             }
         }
 
+        /// Split search for a small leaf straight from its rows.
+        func evaluateDirect(_ leaf: Int, mask: [Bool]) {
+            let totals = (sumG[leaf], sumH[leaf], Double(part.count[leaf]))
+            let splitter = config.splitter, binned = self.binned
+            let hasH = hessians != nil
+            var best: SplitInfo? = nil
+            gradients.withUnsafeBufferPointer { gb in
+            scratch.withUnsafeMutableBufferPointer { sb in
+            keys.withUnsafeMutableBufferPointer { kb in
+            part.withRows(of: leaf) { rb in
+            binned.bins.withUnsafeBufferPointer { allBins in
+                if let hs = hessians {
+                    hs.withUnsafeBufferPointer { hb in HistogramBuilder.gather(rows: rb, gradients: gb, hessians: hb, into: sb) }
+                } else {
+                    HistogramBuilder.gather(rows: rb, gradients: gb, hessians: nil, into: sb)
+                }
+                for fi in 0..<nf where mask[fi] {
+                    let f = features[fi]
+                    if let c = splitter.bestSplitDirect(feature: f, column: allBins.baseAddress! + f * binned.rows, rows: rb,
+                                                        gathered: sb.baseAddress!, hasHessians: hasH, binned: binned,
+                                                        totals: totals, keys: kb),
+                       c.gain > (best?.gain ?? -Double.infinity) { best = c }
+                }
+            }}}}}
+            split[leaf] = best
+        }
+        func needsHistogram(_ leaf: Int) -> Bool { canSplit(leaf) && part.count[leaf] > directRows }
+
         if canSplit(0) {
-            let h = takeHistogram()
             let mask = featureMask(rng: &rng)
-            process(buildLeaf: 0, built: h, evalBuilt: mask, derived: nil, derivedLeaf: -1, evalDerived: nil)
-            if split[0] != nil { hist[0] = h } else { release(h) }
+            if needsHistogram(0) {
+                let h = takeHistogram()
+                process(buildLeaf: 0, built: h, evalBuilt: mask, derived: nil, derivedLeaf: -1, evalDerived: nil)
+                if split[0] != nil { hist[0] = h } else { release(h) }
+            } else {
+                evaluateDirect(0, mask: mask)
+            }
         }
         var stack: [Int] = [0]
         let unlimited = config.maxLeaves == nil
@@ -186,20 +225,30 @@ public final class TreeGrower {
             hist[leaf] = nil; hist.append(nil)
 
             let canL = canSplit(leaf), canR = canSplit(newLeaf)
-            if (canL || canR), let ph = parentHist {
-                let smaller = part.count[leaf] <= part.count[newLeaf] ? leaf : newLeaf
-                let larger = smaller == leaf ? newLeaf : leaf
-                let canS = smaller == leaf ? canL : canR, canB = smaller == leaf ? canR : canL
-                // Masks drawn in (left, right) order whatever the sizes: deterministic.
-                let maskLeft = canL ? featureMask(rng: &rng) : nil
-                let maskRight = canR ? featureMask(rng: &rng) : nil
+            let smaller = part.count[leaf] <= part.count[newLeaf] ? leaf : newLeaf
+            let larger = smaller == leaf ? newLeaf : leaf
+            // Masks drawn in (left, right) order whatever the sizes: deterministic.
+            let maskLeft = canL ? featureMask(rng: &rng) : nil
+            let maskRight = canR ? featureMask(rng: &rng) : nil
+            let maskS = smaller == leaf ? maskLeft : maskRight, maskB = larger == leaf ? maskLeft : maskRight
+            let needS = needsHistogram(smaller), needB = needsHistogram(larger)
+            if needB, let ph = parentHist {
+                // Smaller child built, larger = parent − smaller, both searched in one pass.
                 let sh = takeHistogram()
-                process(buildLeaf: smaller, built: sh, evalBuilt: smaller == leaf ? maskLeft : maskRight,
-                        derived: canB ? ph : nil, derivedLeaf: canB ? larger : -1, evalDerived: larger == leaf ? maskLeft : maskRight)
-                if canB && split[larger] != nil { hist[larger] = ph } else { release(ph) }
-                if canS && split[smaller] != nil { hist[smaller] = sh } else { release(sh) }
+                process(buildLeaf: smaller, built: sh, evalBuilt: needS ? maskS : nil,
+                        derived: ph, derivedLeaf: larger, evalDerived: maskB)
+                if split[larger] != nil { hist[larger] = ph } else { release(ph) }
+                if needS && split[smaller] != nil { hist[smaller] = sh } else { release(sh) }
             } else {
                 release(parentHist)
+                for (child, mask, need) in [(smaller, maskS, needS), (larger, maskB, needB)] where need {
+                    let h = takeHistogram()
+                    process(buildLeaf: child, built: h, evalBuilt: mask, derived: nil, derivedLeaf: -1, evalDerived: nil)
+                    if split[child] != nil { hist[child] = h } else { release(h) }
+                }
+            }
+            for (child, mask) in [(leaf, maskLeft), (newLeaf, maskRight)] {
+                if let mask, !needsHistogram(child) { evaluateDirect(child, mask: mask) }
             }
             stack.append(newLeaf)
             stack.append(leaf)

@@ -107,6 +107,115 @@ public struct Splitter: Sendable {
                          rightGradient: tg - gl, rightHessian: th - hl, rightCount: tc - cl)
     }
 
+    /// Best split on one feature of a small node straight from its rows, without a histogram.
+    ///
+    /// Sorts (bin, position) keys, then sums each bin's rows in position order: the same sums, in
+    /// the same order, as `HistogramBuilder` followed by `bestSplit`, so the result is identical.
+    /// - Parameters:
+    ///   - column: feature `f`'s bins for every matrix row.
+    ///   - rows: the node's rows (at most 65536).
+    ///   - gathered: the node's gradients in row order, then hessians when `hasHessians`.
+    ///   - keys: scratch for 2 × `rows.count` keys.
+    public func bestSplitDirect(feature f: Int, column: UnsafePointer<UInt8>, rows: UnsafeBufferPointer<Int32>,
+                                gathered: UnsafePointer<Float>, hasHessians: Bool, binned: BinnedMatrix,
+                                totals: (g: Double, h: Double, c: Double), keys: UnsafeMutableBufferPointer<UInt32>) -> SplitInfo? {
+        let m = rows.count
+        precondition(m <= 65_536 && keys.count >= 2 * m)
+        let nv = binned.mappers[f].valueBinCount
+        if binned.mappers[f].kind == .categorical {
+            // Rare on small nodes: fall back to a local histogram of this feature.
+            let nb = nv + 1
+            return withUnsafeTemporaryAllocation(of: Double.self, capacity: 3 * nb) { buf in
+                buf.initialize(repeating: 0)
+                for k in 0..<m {
+                    let b = 3 * Int(column[Int(rows[k])])
+                    buf[b] += Double(gathered[k]); buf[b + 1] += hasHessians ? Double(gathered[m + k]) : 0; buf[b + 2] += 1
+                }
+                if !hasHessians { for b in 0..<nb { buf[3 * b + 1] = buf[3 * b + 2] } }
+                let d = buf.baseAddress!
+                let parent = score(totals.g, totals.h)
+                return categoricalSplit(d: d, feature: f, off: 0, nv: nv, missing: (d[3 * nv], d[3 * nv + 1], d[3 * nv + 2]),
+                                        totals: totals, parent: parent, bestGain: minGainToSplit + 1e-10 * abs(parent))
+            }
+        }
+        // Keys (bin << 16 | position), radix-sorted on the bin in two stable 4-bit passes.
+        let src = keys.baseAddress!, tmp = keys.baseAddress! + m
+        for k in 0..<m { src[k] = UInt32(column[Int(rows[k])]) << 16 | UInt32(k) }
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 16) { pos in
+            for (from, to, shift) in [(src, tmp, UInt32(16)), (tmp, src, UInt32(20))] {
+                pos.initialize(repeating: 0)
+                for k in 0..<m { pos[Int((from[k] >> shift) & 15)] += 1 }
+                var acc = 0
+                for d in 0..<16 { let c = pos[d]; pos[d] = acc; acc += c }
+                for k in 0..<m { let d = Int((from[k] >> shift) & 15); to[pos[d]] = from[k]; pos[d] += 1 }
+            }
+        }
+        let ks = src
+        // Missing bin (the largest) is the last group: its sums first, in row order.
+        var gm = 0.0, hm = 0.0, cm = 0.0
+        var end = m
+        while end > 0 && Int(ks[end - 1] >> 16) == nv { end -= 1 }
+        for i in end..<m {
+            let k = Int(ks[i] & 0xFFFF)
+            gm += Double(gathered[k]); if hasHessians { hm += Double(gathered[m + k]) }
+            cm += 1
+        }
+        if !hasHessians { hm = cm }
+        /// Sums of the bin group starting at `i`; returns (bin, g, h, c, next i).
+        func group(_ start: Int) -> (Int, Double, Double, Double, Int) {
+            let b = Int(ks[start] >> 16)
+            var g = 0.0, h = 0.0, c = 0.0, i = start
+            while i < end && Int(ks[i] >> 16) == b {
+                let k = Int(ks[i] & 0xFFFF)
+                g += Double(gathered[k]); if hasHessians { h += Double(gathered[m + k]) }
+                c += 1
+                i += 1
+            }
+            return (b, g, hasHessians ? h : c, c, i)
+        }
+        let parent = score(totals.g, totals.h)
+        var bestGain = minGainToSplit + 1e-10 * abs(parent)
+        var bestB = -1, bestLeftMissing = false
+        let minData = Double(minDataInLeaf), minHess = minSumHessianInLeaf, lambda = lambdaL2
+        let tg = totals.g, th = totals.h, tc = totals.c
+        var gl = 0.0, hl = 0.0, cl = 0.0
+        var i = 0
+        while i < end {
+            let (b, g, h, c, next) = group(i)
+            i = next
+            gl += g; hl += h; cl += c
+            if b == nv - 1 && cm == 0 { break }
+            if tc - cl < minData { break }
+            let hr = th - hl
+            if cl >= minData && hl >= minHess && hr >= minHess {
+                let gr = tg - gl
+                let gain = gl * gl / (hl + lambda) + gr * gr / (hr + lambda) - parent
+                if gain > bestGain { bestGain = gain; bestB = b; bestLeftMissing = false }
+            }
+            if cm > 0 && b < nv - 1 {
+                let gL = gl + gm, hL = hl + hm, cL = cl + cm
+                let gr = tg - gL, hr = th - hL
+                if cL >= minData && tc - cL >= minData && hL >= minHess && hr >= minHess {
+                    let gain = gL * gL / (hL + lambda) + gr * gr / (hr + lambda) - parent
+                    if gain > bestGain { bestGain = gain; bestB = b; bestLeftMissing = true }
+                }
+            }
+        }
+        guard bestB >= 0 else { return nil }
+        gl = 0; hl = 0; cl = 0
+        i = 0
+        while i < end {
+            let (b, g, h, c, next) = group(i)
+            if b > bestB { break }
+            i = next
+            gl += g; hl += h; cl += c
+        }
+        if bestLeftMissing { gl += gm; hl += hm; cl += cm }
+        return SplitInfo(feature: f, thresholdBin: bestB, defaultLeft: bestLeftMissing, leftCategoryBins: [], gain: bestGain,
+                         leftGradient: gl, leftHessian: hl, leftCount: cl,
+                         rightGradient: tg - gl, rightHessian: th - hl, rightCount: tc - cl)
+    }
+
     /// Categorical split: sort non-empty levels by g/(h+smoothing), scan prefixes going left,
     /// with the missing bin tried on either side.
     func categoricalSplit(d: UnsafePointer<Double>, feature f: Int, off: Int, nv: Int,
