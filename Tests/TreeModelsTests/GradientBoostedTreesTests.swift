@@ -67,7 +67,6 @@ import Testing
             p.threads = threads
             var w = BinaryWriter()
             let m = try GradientBoostedTrees.fit(x, y, parameters: p).model
-            var m1 = GBMParameters(); m1 = m.parameters; _ = m1
             GradientBoostedTrees(parameters: { var q = m.parameters; q.threads = 1; return q }(), featureCount: m.featureCount,
                                  initScore: m.initScore, bestIteration: m.bestIteration, predictor: m.predictor,
                                  importanceGain: m.importanceGain, importanceSplits: m.importanceSplits).encode(to: &w)
