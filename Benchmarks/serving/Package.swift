@@ -1,7 +1,12 @@
 // swift-tools-version: 6.1
 // Serving benchmark: runs the HTTP server on a toy model for wrk (see README.md).
 // Build: swift build -c release --package-path Benchmarks/serving --scratch-path /tmp/serving-bench-build
+import Foundation
 import PackageDescription
+
+// A path dependency is identified by its directory name (the checkout may be "plumb", "main", …).
+let rootIdentity = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().lastPathComponent.lowercased()
 
 let package = Package(
     name: "serving-bench",
@@ -12,7 +17,7 @@ let package = Package(
     ],
     targets: [
         .executableTarget(name: "ServingBench", dependencies: [
-            .product(name: "PlumbKit", package: "plumb"),
+            .product(name: "PlumbKit", package: rootIdentity),
             .product(name: "Logging", package: "swift-log"),
         ]),
     ],

@@ -100,9 +100,8 @@ extension PlumbServer {
 
     /// Reads a JSON request body: 415 unless the content type is JSON, 413 over the size limit.
     func readJSONBody(_ request: Request) async -> Result<ByteBuffer, ResponseFailure> {
-        let type = request.headers[.contentType]?.lowercased() ?? ""
-        let mediaType = type.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-        guard mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json")) else {
+        let type = request.headers[.contentType] ?? ""
+        guard type == "application/json" || Self.isJSONMediaType(type) else {
             return .failure(.init(Self.error(.unsupportedMediaType,
                 "Content-Type must be application/json, got '\(request.headers[.contentType] ?? "none")'")))
         }
@@ -118,6 +117,15 @@ extension PlumbServer {
         } catch {
             return .failure(.init(Self.error(.badRequest, "could not read the request body: \(error)")))
         }
+    }
+
+    /// True for `application/json` or `application/*+json`, any case, with optional parameters.
+    static func isJSONMediaType(_ header: String) -> Bool {
+        let type = header.lowercased()
+        let media = type.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first.map {
+            $0.trimmingCharacters(in: .whitespaces)
+        } ?? ""
+        return media == "application/json" || (media.hasPrefix("application/") && media.hasSuffix("+json"))
     }
 
     struct ResponseFailure: Error {
