@@ -332,7 +332,7 @@ struct JSONReader {
 
     /// Parses one value; with `materialize == false` it validates and returns `.null`.
     mutating func parseValue(depth: Int, materialize: Bool = true) throws -> JSONValue {
-        guard depth <= Self.maxDepth else { throw error("nesting deeper than \(Self.maxDepth) levels") }
+        guard depth < Self.maxDepth else { throw error("nesting deeper than \(Self.maxDepth) levels") }
         guard let c = peek() else { throw error("unexpected end of input, expected a value") }
         switch c {
         case UInt8(ascii: "{"):

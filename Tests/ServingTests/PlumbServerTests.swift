@@ -24,8 +24,15 @@ import Testing
 
     @Test func predictBatch() async throws {
         let h = try await Harness()
-        let rows = (0..<50).map { i in (Double(i) * 0.1, Double(i % 7), i % 3 == 0 ? "INLAND" : i % 3 == 1 ? "NEAR BAY" : "OTHER") }
-        let text = "{\"instances\":[" + rows.map { "{\"MedInc\":\($0.0),\"HouseAge\":\($0.1),\"Ocean\":\"\($0.2)\"}" }.joined(separator: ",") + "]}"
+        let oceans = ["INLAND", "NEAR BAY", "OTHER"]
+        var rows = [(Double, Double, String)]()
+        var parts = [String]()
+        for i in 0..<50 {
+            let row: (Double, Double, String) = (Double(i) * 0.1, Double(i % 7), oceans[i % 3])
+            rows.append(row)
+            parts.append("{\"MedInc\":\(row.0),\"HouseAge\":\(row.1),\"Ocean\":\"\(row.2)\"}")
+        }
+        let text: String = "{\"instances\":[" + parts.joined(separator: ",") + "]}"
         try await h.server.buildApplication().test(.router) { client in
             try await client.execute(uri: "/predict", method: .post, headers: jsonHeaders, body: body(text)) { r in
                 #expect(r.status == .ok)
