@@ -1,0 +1,125 @@
+import Foundation
+import MLCore
+import Serving
+import Tabular
+import Tracking
+
+/// A `LoadedModel` as the server sees it: named, typed features in, predictions out.
+public struct ServableLoadedModel: ServableModel {
+    public let located: LocatedModel
+    public let features: [Serving.FeatureSpec]
+
+    public init(_ located: LocatedModel) {
+        self.located = located
+        features = located.model.header.preprocessor.inputFeatures.map {
+            Serving.FeatureSpec(name: $0.name, kind: $0.kind == .numeric ? .numeric : .categorical, levels: $0.levels)
+        }
+    }
+
+    public var name: String { located.name }
+    public var version: String { located.version }
+    public var metrics: [String: Double] { located.model.header.metrics }
+    public var kind: String { located.model.header.kind }
+
+    /// Builds a table in the model's input schema (missing = NaN / no level), then applies the
+    /// stored preprocessing and the regressor, exactly as `plumb predict` does.
+    public func predict(rows: [[FeatureValue?]]) throws -> [Double] {
+        var columns: [Column] = []
+        columns.reserveCapacity(features.count)
+        for (j, f) in features.enumerated() {
+            switch f.kind {
+            case .numeric:
+                columns.append(Column(name: f.name, data: .numeric(rows.map { row in
+                    if case .number(let x)? = row[j] { return x }
+                    return .nan
+                })))
+            case .categorical:
+                var levels = f.levels ?? []
+                var index = Dictionary(uniqueKeysWithValues: levels.enumerated().map { ($1, Int32($0)) })
+                let codes: [Int32] = rows.map { row in
+                    guard case .string(let s)? = row[j] else { return -1 }
+                    if let c = index[s] { return c }
+                    let c = Int32(levels.count)
+                    levels.append(s)
+                    index[s] = c
+                    return c
+                }
+                columns.append(Column(name: f.name, data: .categorical(codes: codes, levels: levels)))
+            }
+        }
+        return try located.model.predict(Table(columns: columns, rowCount: rows.count)).predictions
+    }
+}
+
+/// Serves a model file or a registry URI; for `models:/NAME@ALIAS` it follows the alias, so a
+/// promotion is picked up by the server's poller.
+public final class LocatorModelProvider: ModelProvider, @unchecked Sendable {
+    public let reference: String
+    public let storePath: String
+    private let lock = NSLock()
+    private var current: String?
+
+    public init(reference: String, storePath: String) {
+        self.reference = reference
+        self.storePath = storePath
+    }
+
+    public var description: String { reference }
+
+    public func load() async throws -> any ServableModel {
+        let located = try ModelLocator.load(reference, storePath: storePath)
+        lock.withLock { current = located.sha256 }
+        return ServableLoadedModel(located)
+    }
+
+    /// A new model when the reference now resolves to different bytes, else nil.
+    public func poll() async throws -> (any ServableModel)? {
+        let sha: String
+        if ModelLocator.isURI(reference) {
+            sha = try TrackingStore(path: storePath).resolve(reference).artifactSHA256
+        } else {
+            sha = try SHA256.hex(fileAt: reference)
+        }
+        guard sha != lock.withLock({ current }) else { return nil }
+        return try await load()
+    }
+}
+
+/// The server's prediction log, kept in the tracking store for `plumb monitor --from-log`.
+public final class StorePredictionLog: PredictionLogSink, @unchecked Sendable {
+    public let store: TrackingStore
+
+    public init(store: TrackingStore) { self.store = store }
+
+    public func append(_ entries: [PredictionLogEntry]) async throws {
+        let records = entries.map { e in
+            PredictionRecord(requestID: e.requestID, timeMs: Int64(e.time.timeIntervalSince1970 * 1000), modelName: e.modelName,
+                             modelVersion: Int(e.modelVersion) ?? -1, inputsJSON: Self.inputsJSON(e), prediction: e.prediction,
+                             shadowVersion: e.shadowVersion.flatMap { Int($0) }, shadowPrediction: e.shadowPrediction, actual: nil, feedbackTimeMs: nil)
+        }
+        try store.appendPredictions(records)
+    }
+
+    public func recordFeedback(requestID: String, actual: Double) async throws -> Bool {
+        do {
+            try store.recordFeedback(requestID: requestID, actual: actual)
+            return true
+        } catch let e as TrackingError where e.code == .notFound {
+            return false
+        }
+    }
+
+    static func inputsJSON(_ e: PredictionLogEntry) -> String {
+        var parts: [String] = []
+        for (name, value) in zip(e.featureNames, e.row) {
+            let v: String
+            switch value {
+            case .number(let x)?: v = x.isFinite ? "\(x)" : "null"
+            case .string(let s)?: v = TrainingRecorder.jsonString(s)
+            case nil: v = "null"
+            }
+            parts.append("\(TrainingRecorder.jsonString(name)):\(v)")
+        }
+        return "{" + parts.joined(separator: ",") + "}"
+    }
+}

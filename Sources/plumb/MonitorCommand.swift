@@ -1,0 +1,116 @@
+import ArgumentParser
+import Drift
+import Foundation
+import Pipeline
+
+struct MonitorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "monitor",
+        abstract: "Detect data drift and performance decay against the model's training reference.",
+        discussion: """
+            Compares current data — a CSV, or what `plumb serve` logged — with the reference profile stored when
+            the model was trained. Per column the default test is KS (numeric) / chi² (categorical) when the
+            reference has ≤ 1,000 rows, else normalised Wasserstein (numeric, drift at ≥ 0.1) / Jensen–Shannon
+            (categorical, drift at ≥ 0.1); --test overrides it per column. Dataset drift when more than
+            --drift-share of the columns drifted. With ground truth (a target column in --current, or
+            /feedback in the log) it scores RMSE, MAE, R² and recommends retraining when RMSE > --max-rmse or
+            R² < --min-r2, or on dataset drift.
+
+            Exit codes: 0 healthy, 10 retraining recommended, 1 runtime failure, 64 usage error.
+
+            Examples:
+              plumb monitor --model models:/california@champion --current out/current.csv --report out/drift.html
+              plumb monitor --model models:/california@champion --from-log --since 2026-11-23T00:00:00Z --json
+            """
+    )
+
+    @Option(help: "Model file or registry URI.")
+    var model: String
+
+    @Option(help: "CSV of current (production) data.")
+    var current: String?
+
+    @Flag(help: "Use the server's prediction log instead of a CSV.")
+    var fromLog = false
+
+    @Option(help: "With --from-log: only requests at or after this ISO-8601 time.")
+    var since: String?
+
+    @Option(help: "Write a self-contained HTML report here.")
+    var report: String?
+
+    @Option(help: "Share of drifted columns above which the dataset drifted.")
+    var driftShare: Double = 0.2
+
+    @Option(help: "Retrain when RMSE is above this.")
+    var maxRmse: Double = 0.5
+
+    @Option(help: "Retrain when R² is below this.")
+    var minR2: Double = 0.6
+
+    @Option(name: .customLong("test"), help: ArgumentHelp("Per-column test, e.g. --test MedInc=ks or --test AveRooms=psi:0.2 (repeatable).", valueName: "COL=ks|wasserstein|psi|chisquare|jensenshannon[:THRESHOLD]"))
+    var tests: [String] = []
+
+    @Option(help: "Tracking store (default: $PLUMB_STORE or .plumb/plumb.db).")
+    var store: String?
+
+    @OptionGroup var csv: CSVInputOptions
+
+    @Flag(help: "Print a JSON object instead of the table.")
+    var json = false
+
+    func validate() throws {
+        guard (current != nil) != fromLog else { throw ValidationError("give exactly one of --current FILE or --from-log") }
+        if since != nil && !fromLog { throw ValidationError("--since goes with --from-log") }
+        if let s = since, Self.parseTime(s) == nil { throw ValidationError("--since must be an ISO-8601 time such as 2026-11-23T10:00:00Z, got \"\(s)\"") }
+        guard driftShare >= 0, driftShare <= 1 else { throw ValidationError("--drift-share must be in [0, 1]") }
+        _ = try columnTests()
+    }
+
+    static func parseTime(_ s: String) -> Date? {
+        let f = ISO8601DateFormatter()
+        if let d = f.date(from: s) { return d }
+        f.formatOptions = [.withFullDate]
+        return f.date(from: s)
+    }
+
+    func columnTests() throws -> [String: ColumnTest] {
+        var out: [String: ColumnTest] = [:]
+        for t in tests {
+            let parts = t.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw ValidationError("--test expects COL=METHOD[:THRESHOLD], got \"\(t)\"") }
+            let spec = parts[1].split(separator: ":", maxSplits: 1).map(String.init)
+            guard let method = DriftMethod(rawValue: spec[0]) else {
+                throw ValidationError("--test \(t): unknown method \"\(spec[0])\" (ks, wasserstein, psi, chisquare, jensenshannon)")
+            }
+            var threshold: Double?
+            if spec.count == 2 {
+                guard let v = Double(spec[1]), v.isFinite else { throw ValidationError("--test \(t): threshold \"\(spec[1])\" is not a number") }
+                threshold = v
+            }
+            out[parts[0]] = ColumnTest(method, threshold: threshold)
+        }
+        return out
+    }
+
+    func run() async throws {
+        var retrain = false
+        try await runReportingErrors {
+            var options = DriftOptions(columnTests: try columnTests(), driftShareThreshold: driftShare)
+            options.driftShareThreshold = driftShare
+            let policy = RetrainPolicy(maxRMSE: maxRmse, minR2: minR2)
+            let source: Monitor.Current = fromLog ? .log(since: since.flatMap(Self.parseTime)) : .file(current ?? "", try csv.csvOptions())
+            let outcome = try Monitor.run(model: model, storePath: store ?? defaultStorePath(), current: source,
+                                          options: options, policy: policy, reportPath: report)
+            if json {
+                try printJSON(outcome.result)
+            } else {
+                print("\(model) vs \(outcome.source): \(grouped(outcome.currentRows)) rows, \(grouped(outcome.labelledRows)) with ground truth")
+                print(outcome.result.renderTable())
+                if let r = outcome.reportPath { print("report: \(r)") }
+            }
+            retrain = outcome.result.retrain
+        }
+        if retrain { throw ExitCode(10) }
+    }
+}
