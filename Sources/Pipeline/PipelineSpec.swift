@@ -27,6 +27,26 @@ public struct PipelineSpec: Codable, Sendable, Equatable {
     /// Seed of every seeded step that has no seed of its own (split, models).
     public var seed: UInt64
 
+    /// Memberwise initialiser.
+    public init(name: String, data: DataSpec, slices: Slices?, split: Split, preprocessing: PreprocessingOptions,
+                models: [ModelCandidate], selection: Selection, registry: Registry, promotion: Promotion,
+                validation: Validation, monitoring: Monitoring, retraining: Retraining, serving: ServingOptions, seed: UInt64) {
+        self.name = name
+        self.data = data
+        self.slices = slices
+        self.split = split
+        self.preprocessing = preprocessing
+        self.models = models
+        self.selection = selection
+        self.registry = registry
+        self.promotion = promotion
+        self.validation = validation
+        self.monitoring = monitoring
+        self.retraining = retraining
+        self.serving = serving
+        self.seed = seed
+    }
+
     enum CodingKeys: String, CodingKey {
         case name, data, slices, split, preprocessing, models, selection, registry, promotion,
              validation, monitoring, retraining, serving, seed
@@ -439,14 +459,14 @@ public struct PipelineSpec: Codable, Sendable, Equatable {
 
 extension PipelineSpec {
     /// The California Housing spec (`defaultYAML`, i.e. `data/pipelines/california-housing.yaml`).
-    public static var `default`: PipelineSpec {
+    public static let `default`: PipelineSpec = {
         do {
             return try parse(yaml: defaultYAML, source: "california-housing.yaml")
         } catch {
             // The embedded text is fixed at build time and checked by PipelineSpecTests.
             preconditionFailure("the embedded default pipeline spec is invalid: \(error)")
         }
-    }
+    }()
 
     /// A spec with the given essentials and every other field at its default.
     public init(name: String, data: DataSpec, models: [ModelCandidate], slices: Slices? = nil, seed: UInt64 = 42) {
@@ -454,25 +474,5 @@ extension PipelineSpec {
                   models: models, selection: Selection(), registry: Registry(modelName: name, experiment: name),
                   promotion: Promotion(), validation: Validation(), monitoring: Monitoring(), retraining: Retraining(),
                   serving: ServingOptions(), seed: seed)
-    }
-
-    /// Memberwise initialiser.
-    public init(name: String, data: DataSpec, slices: Slices?, split: Split, preprocessing: PreprocessingOptions,
-                models: [ModelCandidate], selection: Selection, registry: Registry, promotion: Promotion,
-                validation: Validation, monitoring: Monitoring, retraining: Retraining, serving: ServingOptions, seed: UInt64) {
-        self.name = name
-        self.data = data
-        self.slices = slices
-        self.split = split
-        self.preprocessing = preprocessing
-        self.models = models
-        self.selection = selection
-        self.registry = registry
-        self.promotion = promotion
-        self.validation = validation
-        self.monitoring = monitoring
-        self.retraining = retraining
-        self.serving = serving
-        self.seed = seed
     }
 }

@@ -54,22 +54,27 @@ public struct PipelineSpecError: Error, CustomStringConvertible, Sendable {
     public var description: String { message }
 }
 
-/// Levenshtein distance between two strings (by Unicode scalar), for "did you mean" hints.
+/// Edit distance between two strings (by Unicode scalar): insertions, deletions, substitutions
+/// and transpositions of adjacent characters each cost 1 (optimal string alignment), so the
+/// typo "rsme" is 1 away from "rmse".
 func editDistance(_ a: String, _ b: String) -> Int {
     let x = Array(a.unicodeScalars), y = Array(b.unicodeScalars)
     if x.isEmpty { return y.count }
     if y.isEmpty { return x.count }
-    var previous = Array(0...y.count)
-    var current = [Int](repeating: 0, count: y.count + 1)
+    // d[i][j] = distance between x[..<i] and y[..<j].
+    var d = [[Int]](repeating: [Int](repeating: 0, count: y.count + 1), count: x.count + 1)
+    for i in 0...x.count { d[i][0] = i }
+    for j in 0...y.count { d[0][j] = j }
     for i in 1...x.count {
-        current[0] = i
         for j in 1...y.count {
-            let substitution = previous[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1)
-            current[j] = min(substitution, previous[j] + 1, current[j - 1] + 1)
+            let cost = x[i - 1] == y[j - 1] ? 0 : 1
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+            if i > 1, j > 1, x[i - 1] == y[j - 2], x[i - 2] == y[j - 1] {
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+            }
         }
-        swap(&previous, &current)
     }
-    return previous[y.count]
+    return d[x.count][y.count]
 }
 
 /// The candidate closest to `word` when it is close enough to be a likely typo: distance at most

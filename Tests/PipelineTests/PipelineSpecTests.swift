@@ -323,6 +323,8 @@ models:
         #expect(editDistance("kitten", "sitting") == 3)
         #expect(editDistance("", "abc") == 3)
         #expect(editDistance("same", "same") == 0)
+        #expect(editDistance("rsme", "rmse") == 1)
+        #expect(editDistance("ca", "abc") == 3)
         #expect(closestMatch(to: "taget", among: ["source", "target"]) == "target")
         #expect(closestMatch(to: "xyz", among: ["source", "target"]) == nil)
     }
