@@ -1,3 +1,0 @@
-import Testing
-
-@Suite struct PipelinePlaceholderSmoke { @Test func builds() { #expect(Bool(true)) } }
