@@ -1,0 +1,368 @@
+import Drift
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Logging
+import MLCore
+import Serving
+import Tabular
+import Tracking
+
+/// Errors that stop a pipeline run; the run is marked FAILED and the champion is left as it was.
+public struct PipelineError: Error, CustomStringConvertible, Sendable {
+    public var step: String
+    public var message: String
+    public var description: String { "step \(step): \(message)" }
+}
+
+/// One line of the closing timeline.
+public struct TimelineEvent: Sendable, Codable {
+    public var seconds: Double
+    public var step: String
+    public var message: String
+}
+
+/// What `plumb pipeline run` did, for the summary and `--json`.
+public struct PipelineSummary: Sendable, Codable {
+    public var parentRunID: String
+    public var specHash: String
+    public var model: String
+    public var championBefore: Int?
+    public var championAfter: Int?
+    public var challenger: Int?
+    public var retrained: Bool
+    public var promotedChallenger: Bool
+    public var reportPath: String?
+    public var timeline: [TimelineEvent]
+}
+
+/// Runs a pipeline spec end to end: ingest → validate → split → train candidates → register →
+/// promote → serve → replay current traffic with feedback → monitor the log → retrain →
+/// champion vs challenger on one holdout → promote or keep.
+public struct PipelineRunner: Sendable {
+    public var spec: PipelineSpec
+    public var specDirectory: String
+    public var storePath: String
+    public var workDirectory: String
+    public var force: Bool
+    public var emit: @Sendable (TimelineEvent) -> Void
+
+    public init(spec: PipelineSpec, specDirectory: String, storePath: String, workDirectory: String, force: Bool,
+                emit: @escaping @Sendable (TimelineEvent) -> Void) {
+        self.spec = spec
+        self.specDirectory = specDirectory
+        self.storePath = storePath
+        self.workDirectory = workDirectory
+        self.force = force
+        self.emit = emit
+    }
+
+    final class Clock: @unchecked Sendable {
+        let start = ContinuousClock.now
+        var events: [TimelineEvent] = []
+        var elapsed: Double { (ContinuousClock.now - start).seconds }
+    }
+
+    public func run() async throws -> PipelineSummary {
+        let clock = Clock()
+        func log(_ step: String, _ message: String) {
+            let e = TimelineEvent(seconds: clock.elapsed, step: step, message: message)
+            clock.events.append(e)
+            emit(e)
+        }
+        let store = try TrackingStore(path: storePath)
+        let recorder = TrainingRecorder(store: store, experiment: spec.registry.experiment)
+        let specHash = spec.canonicalHash
+        let parent = try recorder.startParent(name: "pipeline \(spec.name)", params: ["spec_hash": specHash, "seed": "\(spec.seed)",
+                                                                                      "plumb_version": Trainer.plumbVersion])
+        do {
+            let summary = try await runSteps(store: store, recorder: recorder, parent: parent, specHash: specHash, log: log)
+            try store.endRun(parent)
+            var s = summary
+            s.timeline = clock.events
+            return s
+        } catch {
+            recorder.fail(run: parent, error: error)
+            log("failed", "\(error) — run \(parent.prefix(8)) marked FAILED; the champion is unchanged")
+            throw error
+        }
+    }
+
+    // MARK: - Steps
+
+    private func runSteps(store: TrackingStore, recorder: TrainingRecorder, parent: String, specHash: String,
+                          log: (String, String) -> Void) async throws -> PipelineSummary {
+        let name = spec.registry.modelName
+        let target = spec.data.target
+        // ingest
+        let (table, digest) = try await ingest()
+        log("ingest", "\(digest.name): \(digest.rows) rows × \(digest.columns.count) columns, sha256 \(digest.sha256.prefix(12))…")
+        // validate
+        let quality = DataQualityChecker.check(table: table, spec: spec.validation, target: target)
+        guard quality.passed else {
+            throw PipelineError(step: "validate", message: "data-quality checks failed:\n" + quality.render())
+        }
+        log("validate", "\(quality.checks.count) data-quality checks passed\(quality.warnings.isEmpty ? "" : " (\(quality.warnings.count) warning(s))")")
+        // slices and split
+        let slices = try sliceRows(table)
+        let reference = table.selecting(rows: slices.reference)
+        let refSplit = try TrainTestSplit.split(rowCount: reference.rowCount, testFraction: spec.split.testFraction, seed: spec.splitSeed)
+        let refTrain = reference.selecting(rows: refSplit.train), refTest = reference.selecting(rows: refSplit.test)
+        log("split", "reference \(reference.rowCount) rows (\(refTrain.rowCount) train / \(refTest.rowCount) test)" +
+            (slices.current.isEmpty ? "" : "; current \(slices.current.count) rows (\(slices.replay.count) replayed, \(slices.holdout.count) held out)"))
+        // train candidates
+        let championBefore = try? store.resolve("models:/\(name)@champion").version
+        var best: (version: ModelVersion, candidate: PipelineSpec.ModelCandidate, score: Double)?
+        for candidate in spec.models {
+            let (outcome, bytes, cached) = try trainCached(candidate, train: refTrain, test: refTest, digest: digest, specHash: specHash, tag: "reference")
+            let version = try registerOnce(outcome, bytes: bytes, recorder: recorder, parent: parent, runName: candidate.name, specHash: specHash)
+            let m = outcome.metrics
+            log("train", "\(candidate.name) (\(candidate.kind.rawValue))\(cached ? " [cached]" : ""): R² \(m.r2.fixed4) RMSE \(m.rmse.fixed4) fit \(outcome.fitSeconds.fixed3) s → v\(version.version)")
+            let score = selectionScore(m)
+            if best == nil || score > best!.score { best = (version, candidate, score) }
+        }
+        guard let best else { throw PipelineError(step: "train", message: "the spec lists no candidate models") }
+        // promote
+        let policy = PromotionPolicy(metric: "r2", higherIsBetter: true, stagingThreshold: spec.promotion.stagingR2,
+                                     productionThreshold: spec.promotion.productionR2, tieBreak: "rmse", tieBreakHigherIsBetter: false)
+        let promotion = try store.promote(model: name, policy: policy, reason: "pipeline \(spec.name) run \(parent.prefix(8))")
+        log("promote", promotion.message)
+        var summary = PipelineSummary(parentRunID: parent, specHash: specHash, model: name, championBefore: championBefore,
+                                      championAfter: promotion.champion, challenger: nil, retrained: false,
+                                      promotedChallenger: false, reportPath: nil, timeline: [])
+        guard let champion = promotion.champion else {
+            log("stop", "no champion qualifies; nothing to serve (safe fallback)")
+            return summary
+        }
+        guard !slices.current.isEmpty else {
+            log("stop", "the spec has no slices: no current traffic to replay")
+            return summary
+        }
+        // serve, replay, feedback
+        let current = table.selecting(rows: slices.replay)
+        let port = spec.serving.port == 0 ? try FreePort.find() : spec.serving.port
+        var config = ServerConfiguration(host: spec.serving.host, port: port, pollInterval: .milliseconds(300))
+        config.logFlushInterval = .milliseconds(50)
+        var logger = Logger(label: "plumb.pipeline.serve")
+        logger.logLevel = .warning
+        let provider = LocatorModelProvider(reference: "models:/\(name)@champion", storePath: storePath)
+        let server = PlumbServer(configuration: config, provider: provider, sink: StorePredictionLog(store: store), logger: logger)
+        try await server.loadModels()
+        let app = server.buildApplication()
+        let serverTask = Task { try await app.runService() }
+        defer { serverTask.cancel() }
+        let base = "http://\(spec.serving.host):\(port)"
+        try await HTTPReplay.waitUntilReady(base)
+        log("serve", "serving models:/\(name)@champion (v\(champion)) at \(base)")
+        let replayStart = Date()
+        let sent = try await HTTPReplay.replay(current, target: target, base: base, features: try servedFeatures(server))
+        try await server.flushPredictionLog()
+        log("replay", "\(sent.requests) /predict calls (\(current.rowCount) rows) and \(sent.feedback) /feedback calls in \(sent.seconds.fixed3) s")
+        // monitor
+        try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
+        let reportPath = workDirectory + "/drift-report.html"
+        var options = DriftOptions(driftShareThreshold: spec.monitoring.driftShare)
+        for (col, t) in spec.monitoring.columnTests { options.columnTests[col] = ColumnTest(t.test.driftMethod, threshold: t.threshold) }
+        let retrainPolicy = RetrainPolicy(maxRMSE: spec.monitoring.rmse ?? 0.5, minR2: spec.monitoring.r2 ?? 0.6)
+        let monitored = try Monitor.run(model: "models:/\(name)@champion", storePath: storePath, current: .log(since: replayStart.addingTimeInterval(-1)),
+                                        options: options, policy: retrainPolicy, reportPath: reportPath)
+        summary.reportPath = reportPath
+        let r = monitored.result
+        let drifted = r.columns.filter(\.drifted).map(\.name)
+        log("monitor", "drift share \(r.driftShare.fixed3) (\(drifted.isEmpty ? "none" : drifted.joined(separator: ", ")))" +
+            (r.performance.map { "; production RMSE \($0.rmse.fixed4), R² \($0.r2.fixed4)" } ?? "") + "; retrain: \(r.retrain ? "yes" : "no")")
+        for reason in r.reasons { log("monitor", "  · \(reason)") }
+        guard r.retrain, spec.retraining.enabled else {
+            log("stop", r.retrain ? "retraining is disabled in the spec" : "healthy: no retraining needed")
+            return summary
+        }
+        // retrain on reference + current, the champion's configuration
+        let retrainTable: Table
+        switch spec.retraining.data {
+        case .referencePlusCurrent: retrainTable = try Self.concatenate(refTrain, current)
+        case .current: retrainTable = current
+        }
+        let championVersion = try store.version(model: name, version: champion)
+        let championCandidate = spec.models.first { c in
+            (try? store.run(championVersion.runID ?? "").run.name) == c.name
+        } ?? best.candidate
+        let holdout = try Self.concatenate(refTest, table.selecting(rows: slices.holdout))
+        let (challengerOutcome, bytes, cached) = try trainCached(championCandidate, train: retrainTable, test: holdout, digest: digest,
+                                                                  specHash: specHash, tag: "retrain")
+        let challenger = try registerOnce(challengerOutcome, bytes: bytes, recorder: recorder, parent: parent,
+                                          runName: "\(championCandidate.name) (retrained)", specHash: specHash)
+        try store.setAlias(model: name, alias: "challenger", version: challenger.version, reason: "retrained on reference + current after drift")
+        summary.retrained = true
+        summary.challenger = challenger.version
+        log("retrain", "\(championCandidate.name) on \(retrainTable.rowCount) rows\(cached ? " [cached]" : "") → v\(challenger.version) (alias challenger)")
+        // champion vs challenger on the same holdout
+        let championModel = try ModelLocator.load("models:/\(name)/\(champion)", store: store).model
+        let yHold = try Trainer.targetValues(holdout, target: target, source: "holdout")
+        let champMetrics = RegressionMetrics(predicted: try championModel.predict(holdout).predictions, actual: yHold)
+        let challMetrics = challengerOutcome.metrics
+        log("compare", "same holdout (\(holdout.rowCount) rows): champion v\(champion) R² \(champMetrics.r2.fixed4) RMSE \(champMetrics.rmse.fixed4) vs challenger v\(challenger.version) R² \(challMetrics.r2.fixed4) RMSE \(challMetrics.rmse.fixed4)")
+        let gain = selectionScore(challMetrics) - selectionScore(champMetrics)
+        guard gain > spec.retraining.minImprovement else {
+            log("keep", "challenger does not beat the champion by more than \(spec.retraining.minImprovement); champion v\(champion) stays")
+            return summary
+        }
+        let reason = "challenger v\(challenger.version) beat champion v\(champion) on the shared holdout (\(spec.selection.metric.rawValue) \(selectionValue(challMetrics).fixed4) vs \(selectionValue(champMetrics).fixed4))"
+        try store.transitionStage(model: name, version: challenger.version, to: .production, archiveExisting: true, reason: reason)
+        try store.setAlias(model: name, alias: "champion", version: challenger.version, reason: reason)
+        summary.promotedChallenger = true
+        summary.championAfter = challenger.version
+        log("promote", reason)
+        // the server follows the alias
+        let swapped = try await waitForSwap(server, to: String(challenger.version))
+        log("swap", swapped ? "server now serves v\(challenger.version) (hot swap, no restart)" : "server did not pick up v\(challenger.version) within 10 s")
+        return summary
+    }
+
+    // MARK: - Helpers
+
+    private func ingest() async throws -> (Table, DatasetDigest) {
+        var csv = CSVOptions()
+        csv.schema = spec.data.schema
+        let path: String
+        if let known = spec.data.knownDataset {
+            path = ".plumb/data/\(known.fileName)"
+            _ = try await DatasetCatalog.fetch(known, to: path)
+        } else {
+            path = spec.data.csvPath(relativeTo: specDirectory) ?? spec.data.source
+        }
+        let table = try CSVReader.read(path: path, options: csv)
+        let digest = DatasetDigest(name: URL(fileURLWithPath: path).lastPathComponent, sha256: try SHA256.hex(fileAt: path),
+                                   rows: table.rowCount, columns: table.columnNames)
+        return (table, digest)
+    }
+
+    private struct SliceRows { var reference: [Int]; var current: [Int]; var replay: [Int]; var holdout: [Int] }
+
+    private func sliceRows(_ table: Table) throws -> SliceRows {
+        guard let s = spec.slices else { return SliceRows(reference: Array(0..<table.rowCount), current: [], replay: [], holdout: []) }
+        guard let v = table.column(named: s.by)?.numericValues else {
+            throw PipelineError(step: "split", message: "slices.by: \"\(s.by)\" is not a numeric column of the data")
+        }
+        let reference = v.indices.filter { s.reference.matches(v[$0]) }
+        let current = v.indices.filter { s.current.matches(v[$0]) }
+        guard reference.count >= 10, current.count >= 10 else {
+            throw PipelineError(step: "split", message: "slices select \(reference.count) reference and \(current.count) current rows; need at least 10 each")
+        }
+        let parts = try TrainTestSplit.split(rowCount: current.count, testFraction: s.currentHoldoutFraction, seed: spec.splitSeed)
+        return SliceRows(reference: reference, current: current, replay: parts.train.map { current[$0] }, holdout: parts.test.map { current[$0] })
+    }
+
+    private func request(_ c: PipelineSpec.ModelCandidate, train: Table, test: Table, digest: DatasetDigest) -> TrainingRequest {
+        var r = TrainingRequest(train: train, target: spec.data.target, model: c.modelSpec(seed: spec.seed))
+        r.test = test
+        r.seed = spec.seed
+        r.features = spec.data.features
+        r.exclude = Set(spec.data.exclude)
+        r.preprocessing = spec.preprocessing
+        r.trainingData = digest
+        r.source = digest.name
+        return r
+    }
+
+    /// Trains a candidate, or reuses the model file cached under the same inputs (data digest,
+    /// rows used, spec hash, candidate, Plumb version); metrics are recomputed on `test`.
+    private func trainCached(_ c: PipelineSpec.ModelCandidate, train: Table, test: Table, digest: DatasetDigest,
+                             specHash: String, tag: String) throws -> (TrainingOutcome, [UInt8], Bool) {
+        let cache = StepCache(directory: workDirectory + "/cache", plumbVersion: Trainer.plumbVersion)
+        let key = cache.key(step: "train-\(c.name)", inputs: [
+            "data": digest.sha256, "rows": SHA256.hex(CSVWriter.encode(train)), "spec": specHash, "tag": tag,
+            "candidate": "\(c.name)/\(c.kind.rawValue)/\(c.params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))",
+        ])
+        let req = request(c, train: train, test: test, digest: digest)
+        if !force, let hit = cache.lookup(key), let bytes = try? hit.read("model") {
+            let model = try ModelFile.decode(bytes, source: "cache \(key.prefix(12))", kinds: ModelSpec.kinds)
+            let y = try Trainer.targetValues(test, target: spec.data.target, source: "test")
+            let predictions = try model.predict(test).predictions
+            let metrics = RegressionMetrics(predicted: predictions, actual: y)
+            let outcome = TrainingOutcome(model: model, metrics: metrics, fitSeconds: 0, trainRows: train.rowCount, testRows: test.rowCount,
+                                          warnings: model.header.warnings, extraMetrics: [:], testPredictions: predictions, testActuals: y,
+                                          trainTable: train, testTable: test, featureNames: try Trainer.featureNames(req))
+            return (outcome, bytes, true)
+        }
+        let outcome = try Trainer.train(req)
+        let bytes = try ModelFile.encode(header: outcome.model.header, regressor: outcome.model.regressor)
+        _ = try cache.store(key, step: "train-\(c.name)", outputs: ["model": bytes])
+        return (outcome, bytes, false)
+    }
+
+    /// Registers the model unless a version with the same bytes exists already (a cached rerun).
+    private func registerOnce(_ outcome: TrainingOutcome, bytes: [UInt8], recorder: TrainingRecorder, parent: String,
+                              runName: String, specHash: String) throws -> ModelVersion {
+        let name = spec.registry.modelName
+        let sha = SHA256.hex(bytes)
+        if let existing = (try? recorder.store.versions(model: name))?.first(where: { $0.artifactSHA256 == sha }) {
+            return existing
+        }
+        let recorded = try recorder.record(outcome, modelBytes: bytes, runName: runName, parent: parent, register: name,
+                                           extraParams: ["spec_hash": specHash, "pipeline": spec.name])
+        guard let v = recorded.version else { throw PipelineError(step: "register", message: "registration returned no version") }
+        return v
+    }
+
+    private func selectionValue(_ m: RegressionMetrics) -> Double {
+        switch spec.selection.metric {
+        case .r2: m.r2
+        case .rmse: m.rmse
+        case .mae: m.mae
+        }
+    }
+
+    /// Higher is better.
+    private func selectionScore(_ m: RegressionMetrics) -> Double {
+        spec.selection.metric.higherIsBetter ? selectionValue(m) : -selectionValue(m)
+    }
+
+    private func servedFeatures(_ server: PlumbServer) throws -> [Serving.FeatureSpec] {
+        guard let m = server.model else { throw PipelineError(step: "serve", message: "the server has no model loaded") }
+        return m.features
+    }
+
+    private func waitForSwap(_ server: PlumbServer, to version: String) async throws -> Bool {
+        for _ in 0..<100 {
+            if server.model?.version == version { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+
+    static func concatenate(_ a: Table, _ b: Table) throws -> Table {
+        let names = a.columnNames
+        guard names == b.columnNames else { throw PipelineError(step: "retrain", message: "tables to concatenate have different columns") }
+        return Table(columns: try a.columns.indices.map { j in
+            let ca = a.columns[j], cb = b.columns[j]
+            switch (ca.data, cb.data) {
+            case (.numeric(let x), .numeric(let y)): return Column(name: ca.name, data: .numeric(x + y))
+            case (.categorical(let cx, let lx), .categorical(let cy, let ly)):
+                let levels = Array(Set(lx).union(ly)).sorted()
+                let idx = Dictionary(uniqueKeysWithValues: levels.enumerated().map { ($1, Int32($0)) })
+                let mx = lx.map { idx[$0] ?? -1 }, my = ly.map { idx[$0] ?? -1 }
+                return Column(name: ca.name, data: .categorical(codes: cx.map { $0 < 0 ? -1 : mx[Int($0)] } + cy.map { $0 < 0 ? -1 : my[Int($0)] }, levels: levels))
+            default:
+                throw PipelineError(step: "retrain", message: "column \"\(ca.name)\" is numeric in one table and categorical in the other")
+            }
+        }, rowCount: a.rowCount + b.rowCount)
+    }
+}
+
+extension PipelineSpec.ColumnTest.Test {
+    var driftMethod: DriftMethod {
+        switch self {
+        case .ks: .ks
+        case .chi2: .chisquare
+        case .psi: .psi
+        case .wasserstein: .wasserstein
+        case .jensen_shannon: .jensenshannon
+        }
+    }
+}
+
+extension Double {
+    var fixed3: String { String(format: "%.3f", self) }
+    var fixed4: String { String(format: "%.4f", self) }
+}
