@@ -1,25 +1,23 @@
 #!/usr/bin/env bash
-# `make demo`: the main job on the default data with embedded defaults.
-# Fetch (from $PLUMB_DATA_MIRROR when set) → describe → split → train → score.
+# `make demo`: the main job on the default data with embedded defaults — the closed loop.
+# Train candidates on southern California, promote a champion, serve it, replay northern California
+# through /predict with ground truth on /feedback, monitor the prediction log, detect drift and the
+# error increase, retrain, compare challenger and champion on one holdout, promote, hot-swap.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PLUMB=${PLUMB:-.build/release/plumb}
-OUT=${OUT:-.plumb/demo}
-mkdir -p "$OUT"
+export PLUMB_STORE=${PLUMB_STORE:-.plumb/plumb.db}
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-step "fetch California Housing"
-$PLUMB data fetch california-housing --to .plumb/data/california_housing.csv
+step "plumb pipeline run (embedded California Housing spec)"
+$PLUMB pipeline run
 
-step "describe"
-$PLUMB data describe .plumb/data/california_housing.csv | head -16
+step "plumb runs list --experiment california-housing --limit 8"
+$PLUMB runs list --experiment california-housing --limit 8 --order-by "attributes.start_time DESC" | cut -c1-150
 
-step "split 80/20 (seed 42)"
-$PLUMB split .plumb/data/california_housing.csv --target MedHouseVal --test-fraction 0.2 --seed 42 --out "$OUT/split"
+step "plumb models history california-housing (last 8 changes)"
+$PLUMB models history california-housing | tail -n 8
 
-step "train linear regression"
-$PLUMB train "$OUT/split/train.csv" --test "$OUT/split/test.csv" --target MedHouseVal --model linear --out "$OUT/linear.plumb"
-
-step "batch-score the test file"
-$PLUMB predict --model "$OUT/linear.plumb" "$OUT/split/test.csv" --out "$OUT/predictions.csv"
+step "plumb lineage models:/california-housing@champion"
+$PLUMB lineage models:/california-housing@champion

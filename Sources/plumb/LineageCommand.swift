@@ -30,7 +30,7 @@ struct LineageCommand: AsyncParsableCommand {
                 print("\(indent)run \(r.run.id) \"\(r.run.name)\" \(r.run.status.rawValue), experiment \(r.run.experiment), user \(r.run.user)")
                 if let c = r.run.sourceCommit { print("\(indent)  code        git \(c)") }
                 for key in ["plumb_version", "spec_hash", "pipeline", "seed", "model", "target"] {
-                    if let value = r.run.params[key] { print("\(indent)  \(key.padding(toLength: 11, withPad: " ", startingAt: 0)) \(value)") }
+                    if let value = r.run.params[key] { print("\(indent)  \(key.padding(toLength: 13, withPad: " ", startingAt: 0)) \(value)") }
                 }
                 for d in r.datasets {
                     print("\(indent)  data        \(d.context.rawValue): \(d.name), \(d.rows) rows, sha256 \(d.digest.prefix(16))…")
