@@ -76,7 +76,7 @@ public struct DataQualityReport: Codable, Sendable, Equatable {
 
     static func figure(_ x: Double) -> String {
         if x == x.rounded(), abs(x) < 1e15 { return String(Int64(x)) }
-        return String(format: "%.4g", x)
+        return String(format: "%.6g", x)
     }
 }
 
