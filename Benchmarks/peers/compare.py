@@ -337,6 +337,35 @@ def plumb_train(ctx: Ctx, train: str, test: str, target: str, out: str, model_fl
     return best
 
 
+def gbm_flags(rounds: int, lr: float) -> dict:
+    return {"rounds": rounds, "learning-rate": lr, "max-leaves": 31}
+
+
+FOREST_FLAGS = {"trees": 200, "max-depth": 15, "min-split": 5}
+
+
+def plumb_fit(ctx: Ctx, kind: str, train: str, test: str, target: str, out: str, params: dict,
+              score: str | None = None) -> dict:
+    """Fit through the CLI; when the CLI cannot, through `plumb-bench gbm|forest` (same flags).
+
+    Returns {"fit_seconds", "r2", "via", "why"} and, with `score`, "rows_per_second" (only from the
+    fallback: the CLI path scores with `plumb predict` separately)."""
+    flags = [x for k, v in params.items() for x in (f"--{k}", str(v))]
+    try:
+        o = plumb_train(ctx, train, test, target, out, ["--model", kind, *flags, "--seed", "42"])
+        return {"fit_seconds": o["fit_seconds"], "r2": float(o["metrics"]["r2"]), "via": "plumb train", "why": ""}
+    except Unavailable as cli_error:
+        extra = ["--score", score] if score else []
+        try:
+            o = ctx.bench_json(kind, "--train", train, "--test", test, "--target", target, *flags, *extra,
+                               "--repeats", str(ctx.args.fit_repeats), timeout=3600)
+        except Unavailable as bench_error:
+            raise Unavailable(f"{cli_error}; {bench_error}")
+        o["via"] = f"plumb-bench {kind}"
+        o["why"] = str(cli_error)
+        return o
+
+
 def gbm_fit_row(ctx: Ctx, name: str, train: str, test: str, target: str, rounds: int, lr: float, model_out: str,
                 r2_slack: float) -> Row:
     xtr, ytr = ctx.xy(train, target)
@@ -352,13 +381,13 @@ def gbm_fit_row(ctx: Ctx, name: str, train: str, test: str, target: str, rounds:
     row = Row(name, peer=f"LightGBM {fmt_s(t)}", goal=f"time ≤ 0.5×, R² ≥ peer − {r2_slack}", bound=0.5, r2_peer=r2_peer)
     ctx.memo(("lgbm", model_out), lambda: m)
     try:
-        o = plumb_train(ctx, train, test, target, model_out,
-                        ["--model", "gbm", "--rounds", str(rounds), "--learning-rate", str(lr), "--max-leaves", "31",
-                         "--seed", "42"])
+        o = plumb_fit(ctx, "gbm", train, test, target, model_out, gbm_flags(rounds, lr))
         row.plumb = fmt_s(o["fit_seconds"])
         row.ratio = o["fit_seconds"] / t
-        row.r2_plumb = float(o["metrics"]["r2"])
+        row.r2_plumb = float(o["r2"])
         row.extra["r2_ok"] = row.r2_plumb >= r2_peer - r2_slack
+        if o["via"] != "plumb train":
+            row.note = f"via {o['via']} ({o['why']})"
     except Unavailable as e:
         row.plumb = f"n/a ({e})"
     return row
@@ -388,23 +417,17 @@ def forest_california(ctx: Ctx) -> Row:
     row = Row("Forest fit California 200t", peer=f"sklearn RF {fmt_s(t)}", goal="time ≤ 0.15×, R² ≥ 0.80", bound=0.15,
               r2_peer=r2_score(yte, m.predict(xte)))
     try:
-        o = plumb_train(ctx, ctx.cal_train, ctx.cal_test, CAL_TARGET, os.path.join(ctx.models, "california_forest.plumb"),
-                        ["--model", "forest", "--trees", "200", "--max-depth", "15", "--min-split", "5", "--seed", "42"])
+        o = plumb_fit(ctx, "forest", ctx.cal_train, ctx.cal_test, CAL_TARGET,
+                      os.path.join(ctx.models, "california_forest.plumb"), FOREST_FLAGS)
         row.plumb = fmt_s(o["fit_seconds"])
         row.ratio = o["fit_seconds"] / t
-        row.r2_plumb = float(o["metrics"]["r2"])
+        row.r2_plumb = float(o["r2"])
         row.extra["r2_ok"] = row.r2_plumb >= 0.80
+        if o["via"] != "plumb train":
+            row.note = f"via {o['via']} ({o['why']})"
     except Unavailable as e:
         row.plumb = f"n/a ({e})"
     return row
-
-
-def plumb_model(ctx: Ctx, path: str, train: str, test: str, target: str, rounds: int, lr: float) -> str:
-    """The Plumb model file of a GBM scenario, trained now if the fit scenario was skipped."""
-    if not os.path.exists(path):
-        plumb_train(ctx, train, test, target, path,
-                    ["--model", "gbm", "--rounds", str(rounds), "--learning-rate", str(lr), "--max-leaves", "31", "--seed", "42"])
-    return path
 
 
 def plumb_predict(ctx: Ctx, model: str, data: str) -> dict:
@@ -419,6 +442,30 @@ def plumb_predict(ctx: Ctx, model: str, data: str) -> dict:
     return best
 
 
+def plumb_model(ctx: Ctx, path: str, train: str, test: str, target: str, rounds: int, lr: float) -> str:
+    """The CLI model file of a GBM scenario, trained now if the fit scenario was skipped or fell back."""
+    if not os.path.exists(path):
+        plumb_train(ctx, train, test, target, path, ["--model", "gbm", *[x for k, v in gbm_flags(rounds, lr).items()
+                                                                         for x in (f"--{k}", str(v))], "--seed", "42"])
+    return path
+
+
+def plumb_score(ctx: Ctx, model_path: str, train: str, test: str, target: str, rounds: int, lr: float,
+                data: str) -> tuple[float, str]:
+    """Rows/s scoring `data`: `plumb predict` (scoring time only) or, failing that, plumb-bench gbm --score."""
+    try:
+        model = plumb_model(ctx, model_path, train, test, target, rounds, lr)
+        return plumb_predict(ctx, model, data)["rows_per_second"], ""
+    except Unavailable as cli_error:
+        flags = [x for k, v in gbm_flags(rounds, lr).items() for x in (f"--{k}", str(v))]
+        try:
+            o = ctx.bench_json("gbm", "--train", train, "--test", test, "--target", target, *flags, "--score", data,
+                               "--score-repeats", str(ctx.args.repeats), timeout=3600)
+        except Unavailable as bench_error:
+            raise Unavailable(f"{cli_error}; {bench_error}")
+        return o["rows_per_second"], f"via plumb-bench gbm --score ({cli_error})"
+
+
 def score_friedman(ctx: Ctx) -> Row:
     x, _ = ctx.xy("friedman_1m.csv", "y")
     xtr, ytr = ctx.xy(ctx.path("friedman_train.csv"), "y")
@@ -430,11 +477,11 @@ def score_friedman(ctx: Ctx) -> Row:
     peer_rps = x.shape[0] / t
     row = Row("Score 1M Friedman (200r)", peer=f"XGBoost {fmt_rate(peer_rps, 'rows/s')}", goal="≥ 3× rows/s", bound=1 / 3)
     try:
-        model = plumb_model(ctx, os.path.join(ctx.models, "friedman_gbm200.plumb"), ctx.path("friedman_train.csv"),
-                            ctx.path("friedman_test.csv"), "y", 200, 0.1)
-        o = plumb_predict(ctx, model, ctx.path("friedman_1m.csv"))
-        row.plumb = fmt_rate(o["rows_per_second"], "rows/s")
-        row.ratio = peer_rps / o["rows_per_second"]
+        rps, note = plumb_score(ctx, os.path.join(ctx.models, "friedman_gbm200.plumb"), ctx.path("friedman_train.csv"),
+                                ctx.path("friedman_test.csv"), "y", 200, 0.1, ctx.path("friedman_1m.csv"))
+        row.plumb = fmt_rate(rps, "rows/s")
+        row.ratio = peer_rps / rps
+        row.note = note
     except Unavailable as e:
         row.plumb = f"n/a ({e})"
     return row
@@ -453,11 +500,11 @@ def score_california(ctx: Ctx) -> Row:
     row = Row("Score 1M California (500r)", peer=f"{peer_name} {fmt_rate(peer_rps, 'rows/s')}", goal="≥ 5× rows/s (best peer)",
               bound=1 / 5, note=f"LightGBM {fmt_rate(x.shape[0] / t_lg, 'r/s')}, XGBoost {fmt_rate(x.shape[0] / t_xg, 'r/s')}")
     try:
-        model = plumb_model(ctx, os.path.join(ctx.models, "california_gbm500.plumb"), ctx.cal_train, ctx.cal_test,
-                            CAL_TARGET, 500, 0.05)
-        o = plumb_predict(ctx, model, ctx.path("california_1m.csv"))
-        row.plumb = fmt_rate(o["rows_per_second"], "rows/s")
-        row.ratio = peer_rps / o["rows_per_second"]
+        rps, note = plumb_score(ctx, os.path.join(ctx.models, "california_gbm500.plumb"), ctx.cal_train, ctx.cal_test,
+                                CAL_TARGET, 500, 0.05, ctx.path("california_1m.csv"))
+        row.plumb = fmt_rate(rps, "rows/s")
+        row.ratio = peer_rps / rps
+        row.note = "; ".join(x for x in (row.note, note) if x)
     except Unavailable as e:
         row.plumb = f"n/a ({e})"
     return row

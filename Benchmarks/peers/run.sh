@@ -67,9 +67,12 @@ CAL="$MIRROR/california_housing.csv"
 if [ ! -f "$CAL" ]; then echo "error: $CAL not found (set PLUMB_DATA_MIRROR)" >&2; exit 1; fi
 mkdir -p "$WORK"
 "$VENV/bin/python" "$PEERS/gen_data.py" --work "$WORK" --california "$CAL"
-if [ ! -f "$WORK/california/train.csv" ] || [ ! -f "$WORK/california/test.csv" ]; then
+# A split made by the numpy fallback (marker file) is redone as soon as plumb split works.
+if [ ! -f "$WORK/california/train.csv" ] || [ ! -f "$WORK/california/test.csv" ] || [ -f "$WORK/california/.numpy-fallback" ]; then
   log "splitting California Housing with plumb split (seed 42)"
-  if ! "$PLUMB" split "$CAL" --target MedHouseVal --test-fraction 0.2 --seed 42 --out "$WORK/california" >&2; then
+  if "$PLUMB" split "$CAL" --target MedHouseVal --test-fraction 0.2 --seed 42 --out "$WORK/california" >&2; then
+    rm -f "$WORK/california/.numpy-fallback" "$WORK/models/"california_* "$WORK/models/fastapi_model.joblib"
+  elif [ ! -f "$WORK/california/.numpy-fallback" ]; then
     # Without a working plumb split, fall back to a seeded split so the peer side still runs.
     log "plumb split unavailable: seeded numpy split instead"
     "$VENV/bin/python" - "$CAL" "$WORK/california" <<'EOF'
@@ -78,6 +81,7 @@ df = pd.read_csv(sys.argv[1]); os.makedirs(sys.argv[2], exist_ok=True)
 idx = np.random.default_rng(42).permutation(len(df)); n_test = round(len(df) * 0.2)
 df.iloc[np.sort(idx[n_test:])].to_csv(os.path.join(sys.argv[2], "train.csv"), index=False)
 df.iloc[np.sort(idx[:n_test])].to_csv(os.path.join(sys.argv[2], "test.csv"), index=False)
+open(os.path.join(sys.argv[2], ".numpy-fallback"), "w").close()
 EOF
   fi
 fi

@@ -6,6 +6,8 @@
 //   plumb-bench lstsq --rows 1000000 --cols 30 --method qr|normal|svd [--repeats 3]
 //   plumb-bench csv   --file data.csv [--repeats 3]
 //   plumb-bench drift --reference ref.csv --current cur.csv [--report out.html] [--repeats 3]
+//   plumb-bench gbm|forest --train F --test F --target COL [model flags] [--score F]   (fallback when
+//               the CLI cannot train/score that model: fit_seconds, r2, rows_per_second)
 import Foundation
 
 let usage = """
@@ -14,6 +16,8 @@ let usage = """
       lstsq --rows M --cols N --method qr|normal|svd [--repeats R]
       csv   --file PATH [--repeats R]
       drift --reference PATH --current PATH [--report OUT.html] [--repeats R]
+      gbm    --train PATH --test PATH --target COL [--rounds N --learning-rate X --max-leaves N] [--score PATH] [--repeats R]
+      forest --train PATH --test PATH --target COL [--trees N --max-depth N --min-split N] [--score PATH] [--repeats R]
     """
 
 do {
@@ -26,6 +30,8 @@ do {
     case "lstsq": report = try lstsqScenario(options)
     case "csv": report = try csvScenario(options)
     case "drift": report = try driftScenario(options)
+    case "gbm": report = try gbmScenario(options)
+    case "forest": report = try forestScenario(options)
     case "-h", "--help", "help":
         print(usage)
         exit(0)
