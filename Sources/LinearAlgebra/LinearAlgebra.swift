@@ -1,1 +1,0 @@
-// LinearAlgebra module: see ../shared/STYLE.md.

@@ -1,1 +1,0 @@
-// LinearModels module: see ../shared/STYLE.md.

@@ -1,0 +1,151 @@
+/// Per-column fitted transforms. Each is `Codable` (JSON-friendly), fitted once on training data
+/// and applied unchanged at training and serving time. Missing numbers are NaN; missing
+/// categories are code -1.
+
+/// How `Imputer` fills missing values.
+public enum ImputeStrategy: String, Codable, Sendable, CaseIterable {
+    /// Numeric: mean of the present values; categorical: most frequent level.
+    case mean
+    /// Numeric: median (linear interpolation) of the present values; categorical: most frequent level.
+    case median
+    /// Leave missing values alone: NaN stays NaN, a missing category one-hot encodes as zeros.
+    case none
+}
+
+/// Standardisation `(x − mean) / scale` with scale = population std (ddof = 0, as
+/// scikit-learn's `StandardScaler`); a zero or undefined std gives scale 1. NaN stays NaN.
+public struct StandardScaler: Codable, Sendable, Equatable {
+    public var mean: Double
+    public var scale: Double
+
+    public init(mean: Double, scale: Double) {
+        self.mean = mean
+        self.scale = scale
+    }
+
+    /// Fits on the non-missing values of `values`.
+    public static func fit(_ values: [Double]) -> StandardScaler {
+        var n = 0
+        var sum = 0.0
+        for x in values where !x.isNaN { n += 1; sum += x }
+        guard n > 0 else { return StandardScaler(mean: 0, scale: 1) }
+        let mean = sum / Double(n)
+        var ss = 0.0
+        for x in values where !x.isNaN { ss += (x - mean) * (x - mean) }
+        let std = (ss / Double(n)).squareRoot()
+        return StandardScaler(mean: mean, scale: std > 0 && std.isFinite ? std : 1)
+    }
+
+    @inlinable public func apply(_ x: Double) -> Double { (x - mean) / scale }
+
+    /// Undoes `apply`.
+    @inlinable public func inverse(_ z: Double) -> Double { z * scale + mean }
+}
+
+/// Clips numbers to `[lower, upper]`, bounds fitted as quantiles of the training values
+/// (linear interpolation, as numpy). NaN stays NaN.
+public struct QuantileClipper: Codable, Sendable, Equatable {
+    public var lower: Double
+    public var upper: Double
+
+    public init(lower: Double, upper: Double) {
+        self.lower = lower
+        self.upper = upper
+    }
+
+    /// Fits bounds at quantiles `range.lower` and `range.upper` of the non-missing values.
+    public static func fit(_ values: [Double], range: ClipRange) -> QuantileClipper {
+        let sorted = values.filter { !$0.isNaN }.sorted()
+        return QuantileClipper(lower: Describe.quantile(sorted: sorted, range.lower),
+                               upper: Describe.quantile(sorted: sorted, range.upper))
+    }
+
+    @inlinable public func apply(_ x: Double) -> Double {
+        if x.isNaN { return x }
+        return Swift.min(Swift.max(x, lower), upper)
+    }
+}
+
+/// Quantile pair for `QuantileClipper`, e.g. (0.01, 0.99).
+public struct ClipRange: Codable, Sendable, Equatable {
+    public var lower: Double
+    public var upper: Double
+
+    public init(lower: Double, upper: Double) {
+        self.lower = lower
+        self.upper = upper
+    }
+}
+
+/// Fills missing values with a fitted constant: a number for numeric columns, a level text for
+/// categorical ones (nil fill = leave missing).
+public struct Imputer: Codable, Sendable, Equatable {
+    public var number: Double?
+    public var level: String?
+
+    public init(number: Double? = nil, level: String? = nil) {
+        self.number = number
+        self.level = level
+    }
+
+    /// Fits on the non-missing `values`; nil fill when there are none or strategy is `.none`.
+    public static func fit(numeric values: [Double], strategy: ImputeStrategy) -> Imputer {
+        let present = values.filter { !$0.isNaN }
+        guard !present.isEmpty else { return Imputer() }
+        switch strategy {
+        case .none:
+            return Imputer()
+        case .mean:
+            return Imputer(number: present.reduce(0, +) / Double(present.count))
+        case .median:
+            return Imputer(number: Describe.quantile(sorted: present.sorted(), 0.5))
+        }
+    }
+
+    /// Fits the most frequent level (ties: the level text that sorts first).
+    public static func fit(codes: [Int32], levels: [String], strategy: ImputeStrategy) -> Imputer {
+        guard strategy != .none else { return Imputer() }
+        var counts = [Int](repeating: 0, count: levels.count)
+        for c in codes where c >= 0 && Int(c) < levels.count { counts[Int(c)] += 1 }
+        var best: Int?
+        for i in levels.indices where counts[i] > 0 {
+            if let b = best {
+                if counts[i] > counts[b] || (counts[i] == counts[b] && levels[i] < levels[b]) { best = i }
+            } else {
+                best = i
+            }
+        }
+        return Imputer(level: best.map { levels[$0] })
+    }
+
+    @inlinable public func apply(_ x: Double) -> Double {
+        if x.isNaN, let number { return number }
+        return x
+    }
+}
+
+/// One column per fitted level (1 where the value is that level); an unseen or missing value
+/// encodes as all zeros. Levels are matched by text, so the table being transformed may list
+/// its levels in any order.
+public struct OneHotEncoder: Codable, Sendable, Equatable {
+    /// Levels seen at fit time, sorted.
+    public var levels: [String]
+
+    public init(levels: [String]) {
+        self.levels = levels
+    }
+
+    /// Learns the levels that occur in `codes`.
+    public static func fit(codes: [Int32], levels: [String]) -> OneHotEncoder {
+        var used = [Bool](repeating: false, count: levels.count)
+        for c in codes where c >= 0 && Int(c) < levels.count { used[Int(c)] = true }
+        return OneHotEncoder(levels: levels.indices.filter { used[$0] }.map { levels[$0] }.sorted())
+    }
+
+    /// Maps each of `tableLevels` to its fitted index, or -1 when unseen.
+    public func indexMap(for tableLevels: [String]) -> [Int] {
+        var index: [String: Int] = [:]
+        for (i, l) in levels.enumerated() { index[l] = i }
+        return tableLevels.map { index[$0] ?? -1 }
+    }
+}

@@ -1,3 +1,0 @@
-import Testing
-
-@Suite struct LinearAlgebraPlaceholderSmoke { @Test func builds() { #expect(Bool(true)) } }

@@ -1,3 +1,0 @@
-import Testing
-
-@Suite struct LinearModelsPlaceholderSmoke { @Test func builds() { #expect(Bool(true)) } }

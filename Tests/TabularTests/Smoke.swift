@@ -1,3 +1,0 @@
-import Testing
-
-@Suite struct TabularPlaceholderSmoke { @Test func builds() { #expect(Bool(true)) } }
