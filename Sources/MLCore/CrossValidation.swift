@@ -40,7 +40,8 @@ public struct CrossValidationScore: Codable, Sendable, Equatable {
     public init(scores: [Double]) {
         self.scores = scores
         let n = Double(scores.count)
-        mean = scores.reduce(0, +) / n
-        std = (scores.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / n).squareRoot()
+        let m = scores.reduce(0, +) / n
+        mean = m
+        std = (scores.reduce(0) { $0 + ($1 - m) * ($1 - m) } / n).squareRoot()
     }
 }

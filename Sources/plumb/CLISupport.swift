@@ -33,9 +33,8 @@ func printError(_ message: String) {
 func printJSON<T: Encodable>(_ value: T) throws {
     let e = JSONEncoder()
     e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    let data = try e.encode(value)
-    FileHandle.standardOutput.write(data)
-    FileHandle.standardOutput.write(Data("\n".utf8))
+    // print(), not FileHandle, so JSON and text lines share stdout's buffer and stay in order.
+    print(String(decoding: try e.encode(value), as: UTF8.self))
 }
 
 /// Options shared by every command that reads a CSV.

@@ -48,6 +48,7 @@ struct PredictCommand: AsyncParsableCommand {
             t0 = clock.now
             var output = keepColumns ? table : Table(columns: [], rowCount: table.rowCount)
             output.replace(Column(name: "prediction", data: .numeric(predictions)))
+            try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: out).deletingLastPathComponent().path, withIntermediateDirectories: true)
             try CSVWriter.write(output, to: out, delimiter: try csv.csvOptions().delimiter)
             let writeSeconds = (clock.now - t0).seconds
             for (col, n) in unseen.sorted(by: { $0.key < $1.key }) where n > 0 {

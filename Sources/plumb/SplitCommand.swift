@@ -53,6 +53,7 @@ struct SplitCommand: AsyncParsableCommand {
             }
             let parts = try TrainTestSplit.split(rowCount: table.rowCount, testFraction: testFraction, seed: seed)
             let trainPath = out + "/train.csv", testPath = out + "/test.csv"
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             try CSVWriter.write(table.selecting(rows: parts.train), to: trainPath, delimiter: try csv.csvOptions().delimiter)
             try CSVWriter.write(table.selecting(rows: parts.test), to: testPath, delimiter: try csv.csvOptions().delimiter)
             if json {

@@ -87,7 +87,7 @@ import LinearAlgebra
         for (got, want) in zip(sol.coefficients, x) { #expect(abs(got - want) < 1e-12) }
     }
 
-    @Test(arguments: [LeastSquaresMethod.qr, .svd])
+    @Test(arguments: LeastSquaresMethod.allCases)
     func overdeterminedExactFitFloat(method: LeastSquaresMethod) throws {
         let (a, b, x) = Self.exactFit(Float.self)
         let sol = try leastSquares(a, b, method: method)
@@ -157,6 +157,18 @@ import LinearAlgebra
         let sol = try leastSquares(a, b, method: .normalEquations)
         #expect(sol.method == .qr)
         #expect(abs(sol.coefficients[0] - 1) < 1e-6 && abs(sol.coefficients[1] + 1) < 1e-6)
+    }
+
+    @Test func overwritingVariantsMatchCopyingOnes() throws {
+        var rng = TestRNG(13)
+        let a: Matrix<Double> = randomMatrix(40, 6, &rng)
+        let b: [Double] = randomVector(40, &rng)
+        var w1 = a, w2 = a
+        let qr = try leastSquaresQR(overwriting: &w1, b)
+        let svd = try leastSquaresSVD(overwriting: &w2, b)
+        #expect(qr == (try leastSquaresQR(a, b)))
+        #expect(svd == (try leastSquaresSVD(a, b)))
+        #expect(w1 != a && w2 != a)   // factorised in place
     }
 
     @Test func underdeterminedQRGivesMinimumNorm() throws {

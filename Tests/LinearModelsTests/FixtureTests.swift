@@ -46,11 +46,12 @@ import MLCore
 
     /// Duplicated column 1: OLS falls back to SVD and returns numpy's minimum-norm β, which
     /// splits the weight equally across the two copies; ridge with alpha 0 gets there too.
-    @Test func rankDeficientMatchesNumpyMinimumNorm() throws {
+    @Test(arguments: [LeastSquaresMethod.qr, .normalEquations, .svd])
+    func rankDeficientMatchesNumpyMinimumNorm(method: LeastSquaresMethod) throws {
         let f = try Self.load()
         let x = FeatureMatrix(columns: f.x + [f.x[1]])
         let ref = f.rank_deficient
-        let model = try LinearRegression.fit(x, f.y)
+        let model = try LinearRegression.fit(x, f.y, method: method)
         #expect(model.method == .svd && model.rank == ref.rank!)
         #expect(relativeError(model.coefficients, ref.coefficients) < 1e-10)
         #expect(abs(model.intercept - ref.intercept) < 1e-10 * abs(ref.intercept))
