@@ -85,8 +85,14 @@ def _kill_children() -> None:
 atexit.register(_kill_children)
 
 
+_rows_so_far: list = []
+
+
 def _on_signal(signum, _frame):
     _kill_children()
+    if _rows_so_far:
+        print(f"\ninterrupted (signal {signum}); scenarios finished so far:")
+        print_table(_rows_so_far)
     sys.exit(128 + signum)
 
 
@@ -809,7 +815,7 @@ def main() -> int:
             print(f"unknown scenario {s!r}; known: {', '.join(names)}", file=sys.stderr)
             return 64
     ctx = Ctx(args)
-    rows: list[Row] = []
+    rows: list[Row] = _rows_so_far
     for name, fn in SCENARIOS:
         if (only and name not in only) or name in skip:
             continue
