@@ -14,9 +14,33 @@ public enum CSVReader {
     /// Reads the file at `path`; messages name `path` as given.
     /// - Throws: `TabularError` (`.io` when the file cannot be read, or any parse error).
     public static func read(path: String, options: CSVOptions = .init()) throws -> Table {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else {
+            throw TabularError(code: .io, message: "\(path): cannot open for reading (\(String(cString: strerror(errno))))")
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            throw TabularError(code: .io, message: "\(path): cannot stat (\(String(cString: strerror(errno))))")
+        }
+        let size = Int(st.st_size)
+        // Map the file (pre-faulted) instead of copying it: no 2nd copy of a large file in memory.
+        // The mapping lives only inside this function; the table copies what it keeps.
+        if size > 0, (st.st_mode & S_IFMT) == S_IFREG,
+           let map = mmap(nil, size, PROT_READ, MAP_PRIVATE | mapPopulate, fd, 0), map != MAP_FAILED {
+            defer { munmap(map, size) }
+            let buf = UnsafeBufferPointer(start: map.assumingMemoryBound(to: UInt8.self), count: size)
+            return try parse(buf, source: path, options: options)
+        }
         let bytes = try readFile(path)
         return try read(data: bytes, source: path, options: options)
     }
+
+    #if os(Linux)
+    private static let mapPopulate = MAP_POPULATE
+    #else
+    private static let mapPopulate: Int32 = 0
+    #endif
 
     /// Parses CSV bytes; `source` is the name used in error messages.
     /// - Returns: a table with one column per header field, rows in file order.

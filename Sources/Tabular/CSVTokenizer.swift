@@ -36,6 +36,9 @@ enum CSVTokenizer {
         let minus = UInt8(ascii: "-")
         let dot = UInt8(ascii: ".")
         let pow10 = NumberParser.pow10
+        #if arch(x86_64) && !os(Windows) && !os(Android)
+        let pow10x = NumberParser.pow10x
+        #endif
         var pos = start
         var line = 0
         var records = 0
@@ -98,9 +101,10 @@ enum CSVTokenizer {
                     }
                 } else {
                     let fs = pos
-                    // Fused fast path for plain decimals (`-?digits(.digits)?`): parse while
-                    // scanning, so numeric files touch each byte once. Anything else (exponent,
-                    // spaces, > 2^53 mantissa, text) rescans below and goes through `field`.
+                    // Fused fast path for plain decimals (`-?digits(.digits)?`, ≤ 19 digits): parse
+                    // while scanning, so numeric files touch each byte once. Anything else
+                    // (exponent, spaces, long mantissas, midpoints, text) rescans below and goes
+                    // through `field`.
                     if S.wantsNumbers && j < fields {
                         var q = pos
                         var neg = false
@@ -127,11 +131,25 @@ enum CSVTokenizer {
                             frac = q - f0
                             digits += frac
                         }
-                        if digits > 0 && digits <= 19 && mant <= 1 << 53 && frac <= 22
-                            && (q == end || b[q] == delimiter || b[q] == lf || b[q] == cr) {
-                            // Clinger: mant and 10^frac are exact Doubles, one rounding.
-                            var v = Double(mant)
-                            if frac > 0 { v /= pow10[frac] }
+                        var value = Double.nan
+                        if digits > 0 && digits <= 19 && (q == end || b[q] == delimiter || b[q] == lf || b[q] == cr) {
+                            if mant <= 1 << 53 && frac <= 22 {
+                                // Clinger: mant and 10^frac are exact Doubles, one rounding.
+                                value = Double(mant)
+                                if frac > 0 { value /= pow10[frac] }
+                            } else {
+                                #if arch(x86_64) && !os(Windows) && !os(Android)
+                                if frac <= 27 {
+                                    // Exact operands in Float80, one rounding; reject Double midpoints
+                                    // (double rounding), as in `NumberParser.parse`.
+                                    let x = Float80(mant) / pow10x[frac]
+                                    if x.significandBitPattern & 0x7FF != 0x400 { value = Double(x) }
+                                }
+                                #endif
+                            }
+                        }
+                        if !value.isNaN {
+                            let v = value
                             pos = q
                             sink.number(j, neg ? -v : v, b + fs, q - fs)
                             j += 1

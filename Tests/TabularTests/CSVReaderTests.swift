@@ -152,8 +152,13 @@ import Testing
             #expect(sameTable(t, reference), "parallelism \(p)")
         }
         let body = Array(text.utf8.dropFirst(6))
-        let quoted = CSVTokenizer.chunkBounds(body.withUnsafeBufferPointer { $0.baseAddress! }, from: 0, to: body.count,
-                                              count: body.count, delimiter: 44, hasQuote: true)
+        let quoted = body.withUnsafeBufferPointer { b in
+            CSVTokenizer.chunkBounds(b.baseAddress!, from: 0, to: b.count, count: b.count, delimiter: 44, hasQuote: true)
+        }
+        // Every bound is a record start: the bytes before it end a record (LF outside quotes).
+        for bound in quoted where bound > 0 && bound < body.count { #expect(body[bound - 1] == 10) }
+        let insideQuotes = (body.firstIndex(of: 10) ?? 0) + 1  // the first LF is inside "x\ny"
+        #expect(!quoted.contains(insideQuotes))
         #expect(quoted.first == 0 && quoted.last == body.count)
         #expect(zip(quoted, quoted.dropFirst()).allSatisfy { $0 <= $1 })
     }

@@ -45,7 +45,7 @@ import Testing
 
     @Test func randomDoublesInManyFormats() {
         var rng = SeededGenerator(seed: 1)
-        for _ in 0..<4000 {
+        for _ in 0..<1200 {
             let magnitude = pow(10.0, Double(rng.below(40)) - 20)
             let x = (rng.unit() - 0.5) * magnitude
             for s in [String(format: "%.17g", x), String(format: "%.15g", x), String(format: "%.6f", x),
@@ -58,7 +58,7 @@ import Testing
     @Test func randomDigitStrings() {
         // Long mantissas around the Float80 path and its midpoint fallback.
         var rng = SeededGenerator(seed: 2)
-        for _ in 0..<4000 {
+        for _ in 0..<2000 {
             let digits = 1 + rng.below(22)
             var s = String(1 + rng.below(9))
             for _ in 1..<digits { s += String(rng.below(10)) }
@@ -67,6 +67,17 @@ import Testing
             if rng.below(2) == 0 { s += "e\(rng.below(60) - 30)" }
             check(s)
         }
+    }
+
+    /// 19-digit decimals whose Float80 quotient rounds exactly onto a Double midpoint while the
+    /// true value lies on the side away from the even neighbour (found by exact rational search:
+    /// see the comment in `NumberParser`): without the midpoint check they come out one ulp off.
+    @Test(arguments: ["1.000000000000005218", "1.000000000000009881", "1.000000000000010103", "1.000000000000014766",
+                      "1.000000000000014988", "1.000000000000019651", "1.000000000000029865", "1.000000000000030087",
+                      "1.000000000000034750", "1.000000000000034972"])
+    func doubleRoundingTraps(_ s: String) {
+        check(s)
+        check("-" + s)
     }
 
     @Test func midpointsFallBack() {

@@ -1,1 +1,0 @@
-// Drift module: see ../shared/STYLE.md.

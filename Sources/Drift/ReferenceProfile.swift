@@ -1,0 +1,245 @@
+import Foundation
+import Tabular
+
+/// A histogram: `edges.count == counts.count + 1`, bins [e_i, e_{i+1}), the last one closed.
+public struct Histogram: Codable, Sendable, Equatable {
+    public var edges: [Double]
+    public var counts: [Int]
+
+    public init(edges: [Double], counts: [Int]) {
+        precondition(edges.count == counts.count + 1)
+        self.edges = edges
+        self.counts = counts
+    }
+
+    /// `bins` equal-width bins from min to max of an ascending sample (a unit-wide bin around
+    /// a constant sample; no bins for an empty one).
+    public static func equalWidth(sorted s: [Double], bins: Int) -> Histogram {
+        guard let lo = s.first, let hi = s.last else { return Histogram(edges: [0], counts: []) }
+        let (a, b) = lo < hi ? (lo, hi) : (lo - 0.5, hi + 0.5)
+        let width = (b - a) / Double(bins)
+        var edges = (0...bins).map { a + Double($0) * width }
+        edges[bins] = b
+        return counting(sorted: s, edges: edges)
+    }
+
+    /// `bins` equal-width bins over the [0.5 %, 99.5 %] quantile range of an ascending sample,
+    /// with values beyond folded into the first / last bin, so long tails do not squash the
+    /// picture (falls back to the full range when that range is empty).
+    public static func trimmed(sorted s: [Double], bins: Int, tail: Double = 0.005) -> Histogram {
+        guard !s.isEmpty else { return Histogram(edges: [0], counts: []) }
+        let lo = SortedSample.quantile(sorted: s, tail), hi = SortedSample.quantile(sorted: s, 1 - tail)
+        guard lo < hi else { return equalWidth(sorted: s, bins: bins) }
+        let width = (hi - lo) / Double(bins)
+        var edges = (0...bins).map { lo + Double($0) * width }
+        edges[bins] = hi
+        return counting(sorted: s, edges: edges).foldingOutside(sorted: s)
+    }
+
+    /// This histogram with the values of `s` below the first edge added to the first bin and
+    /// those above the last edge added to the last bin.
+    public func foldingOutside(sorted s: [Double]) -> Histogram {
+        guard !counts.isEmpty, let first = edges.first, let last = edges.last else { return self }
+        var h = self
+        h.counts[0] += SortedSample.countBelow(s, first)
+        h.counts[counts.count - 1] += s.count - SortedSample.countAtMost(s, last)
+        return h
+    }
+
+    /// Counts of an ascending sample in the bins given by `edges` (values outside are ignored).
+    public static func counting(sorted s: [Double], edges: [Double]) -> Histogram {
+        var counts = [Int]()
+        counts.reserveCapacity(edges.count - 1)
+        for k in 0..<(edges.count - 1) {
+            let lo = SortedSample.countBelow(s, edges[k])
+            let hi = k == edges.count - 2 ? SortedSample.countAtMost(s, edges[k + 1]) : SortedSample.countBelow(s, edges[k + 1])
+            counts.append(hi - lo)
+        }
+        return Histogram(edges: edges, counts: counts)
+    }
+}
+
+/// Summary of one numeric column at training time, enough to test drift without the data.
+public struct NumericProfile: Codable, Sendable, Equatable {
+    /// Non-missing values.
+    public var count: Int
+    public var missing: Int
+    public var mean: Double
+    /// Population standard deviation (ddof = 0, as Evidently normalises Wasserstein with np.std).
+    public var std: Double
+    public var min: Double
+    public var max: Double
+    /// Ascending values: all of them when `count ≤ maxSample`, otherwise a seeded uniform
+    /// subsample (without replacement) of `maxSample` values; KS and Wasserstein then run
+    /// against this sample.
+    public var sample: [Double]
+    /// True when `sample` holds every non-missing value.
+    public var sampleIsExact: Bool
+    /// Interior PSI bin edges: reference quantiles at 1/k … (k−1)/k of all values.
+    public var psiEdges: [Double]
+    /// Proportion of all reference values in each of the k PSI bins.
+    public var psiProportions: [Double]
+    /// 30 equal-width bins over the 0.5–99.5 % quantile range of all values (values beyond
+    /// folded into the end bins), for the report.
+    public var histogram: Histogram
+
+    /// Builds the profile from an ascending array of the non-missing values.
+    public static func build(sorted s: [Double], missing: Int, maxSample: Int, psiBins: Int,
+                             histogramBins: Int = 30, rng: inout SeededGenerator) -> NumericProfile {
+        let n = s.count
+        var mean = Double.nan, std = Double.nan
+        if n > 0 {
+            mean = kahanSum(s) / Double(n)
+            var q0 = 0.0, q1 = 0.0
+            var i = 0
+            while i + 2 <= n {
+                let d0 = s[i] - mean, d1 = s[i + 1] - mean
+                q0 += d0 * d0; q1 += d1 * d1
+                i += 2
+            }
+            if i < n { let d = s[i] - mean; q0 += d * d }
+            std = ((q0 + q1) / Double(n)).squareRoot()
+        }
+        let exact = n <= maxSample
+        let sample: [Double] = exact ? s : ReferenceProfile.sampleIndices(count: n, k: maxSample, rng: &rng).map { s[$0] }
+        let edges = n > 0 ? PSIBins.edges(sortedReference: s, bins: psiBins) : []
+        let props = n > 0 ? PSIBins.proportions(sorted: s, edges: edges) : []
+        return NumericProfile(count: n, missing: missing, mean: mean, std: std,
+                              min: s.first ?? .nan, max: s.last ?? .nan, sample: sample, sampleIsExact: exact,
+                              psiEdges: edges, psiProportions: props,
+                              histogram: Histogram.trimmed(sorted: s, bins: histogramBins))
+    }
+
+    private static func kahanSum(_ v: [Double]) -> Double {
+        var s = 0.0, c = 0.0
+        for x in v {
+            let y = x - c
+            let t = s + y
+            c = (t - s) - y
+            s = t
+        }
+        return s
+    }
+}
+
+/// Summary of one categorical column: how often each level occurs.
+public struct CategoricalProfile: Codable, Sendable, Equatable {
+    public var count: Int
+    public var missing: Int
+    public var levels: [String]
+    public var frequencies: [Int]
+
+    /// Counts the codes of a categorical column (code −1 = missing).
+    public static func build(codes: [Int32], levels: [String]) -> CategoricalProfile {
+        var freq = [Int](repeating: 0, count: levels.count)
+        var missing = 0
+        for c in codes {
+            if c < 0 || Int(c) >= levels.count { missing += 1 } else { freq[Int(c)] += 1 }
+        }
+        return CategoricalProfile(count: codes.count - missing, missing: missing, levels: levels, frequencies: freq)
+    }
+}
+
+/// Profile of one feature.
+public struct FeatureProfile: Codable, Sendable, Equatable {
+    public var name: String
+    public var kind: ColumnKind
+    public var numeric: NumericProfile?
+    public var categorical: CategoricalProfile?
+}
+
+/// The training-time reference for monitoring: per-feature profiles plus the target and
+/// prediction distributions. Stored with the model version; monitoring needs nothing else.
+public struct ReferenceProfile: Codable, Sendable, Equatable {
+    public var formatVersion: Int
+    /// Rows of the reference table (drives the default test choice).
+    public var rowCount: Int
+    public var features: [FeatureProfile]
+    public var targetName: String?
+    public var target: NumericProfile?
+    public var prediction: NumericProfile?
+    public var psiBins: Int
+    public var seed: UInt64
+
+    /// The profile of a feature by name.
+    public func feature(named name: String) -> FeatureProfile? { features.first { $0.name == name } }
+
+    /// Profiles every column of `table` except `target` (which is profiled separately, as are
+    /// `predictions`). Numeric columns keep an exact sorted copy when they have at most
+    /// `maxSample` values, else a seeded uniform subsample of `maxSample`.
+    /// Columns are profiled in parallel.
+    /// - Throws: `DriftError.missingColumn` when `target` names no column, `.kindMismatch`
+    ///   when it is not numeric, `.lengthMismatch` when `predictions` has the wrong length.
+    public static func build(table: Table, target: String? = nil, predictions: [Double]? = nil,
+                             seed: UInt64 = 42, maxSample: Int = 10_000, psiBins: Int = 10) throws -> ReferenceProfile {
+        var targetValues: [Double]?
+        if let t = target {
+            guard let col = table.column(named: t) else {
+                throw DriftError(code: .missingColumn, message: "reference table: target column '\(t)' not found (columns: \(table.columnNames.joined(separator: ", ")))")
+            }
+            guard let v = col.numericValues else {
+                throw DriftError(code: .kindMismatch, message: "reference table: target column '\(t)' is categorical; expected numeric")
+            }
+            targetValues = v
+        }
+        if let p = predictions, p.count != table.rowCount {
+            throw DriftError(code: .lengthMismatch, message: "reference predictions: \(p.count) values for \(table.rowCount) rows")
+        }
+        let cols = table.columns.filter { $0.name != target }
+        var numericInputs: [[Double]] = []
+        var slots: [Int] = []  // index into numericInputs per column, −1 for categorical
+        for c in cols {
+            if let v = c.numericValues { slots.append(numericInputs.count); numericInputs.append(v) } else { slots.append(-1) }
+        }
+        let extra = [targetValues, predictions].compactMap { $0 }
+        let profiles = profileNumeric(numericInputs + extra, seed: seed, maxSample: maxSample, psiBins: psiBins)
+        var features: [FeatureProfile] = []
+        for (k, c) in cols.enumerated() {
+            switch c.data {
+            case .numeric:
+                features.append(FeatureProfile(name: c.name, kind: .numeric, numeric: profiles[slots[k]], categorical: nil))
+            case .categorical(let codes, let levels):
+                features.append(FeatureProfile(name: c.name, kind: .categorical, numeric: nil,
+                                               categorical: .build(codes: codes, levels: levels)))
+            }
+        }
+        var next = numericInputs.count
+        var tp: NumericProfile?, pp: NumericProfile?
+        if targetValues != nil { tp = profiles[next]; next += 1 }
+        if predictions != nil { pp = profiles[next] }
+        return ReferenceProfile(formatVersion: 1, rowCount: table.rowCount, features: features, targetName: target,
+                                target: tp, prediction: pp, psiBins: psiBins, seed: seed)
+    }
+
+    /// Profiles numeric arrays in parallel (both cores), each with its own seeded stream.
+    static func profileNumeric(_ inputs: [[Double]], seed: UInt64, maxSample: Int, psiBins: Int) -> [NumericProfile] {
+        var out = [NumericProfile?](repeating: nil, count: inputs.count)
+        out.withUnsafeMutableBufferPointer { buf in
+            // The buffer pointer is used only inside this synchronous concurrentPerform; each
+            // iteration writes its own slot.
+            let base = buf
+            DispatchQueue.concurrentPerform(iterations: inputs.count) { k in
+                let v = inputs[k]
+                let sorted = SortedSample.sortedNonMissing(v)
+                var rng = SeededGenerator.stream(seed: seed, UInt64(k))
+                base[k] = NumericProfile.build(sorted: sorted, missing: v.count - sorted.count,
+                                               maxSample: maxSample, psiBins: psiBins, rng: &rng)
+            }
+        }
+        let filled = out.compactMap { $0 }
+        precondition(filled.count == inputs.count)
+        return filled
+    }
+
+    /// k distinct indices drawn uniformly from 0..<count, ascending (Floyd's algorithm).
+    public static func sampleIndices(count: Int, k: Int, rng: inout SeededGenerator) -> [Int] {
+        precondition(k <= count)
+        if k == count { return Array(0..<count) }
+        var chosen = Set<Int>(minimumCapacity: k)
+        for j in (count - k)..<count {
+            let t = rng.below(j + 1)
+            if !chosen.insert(t).inserted { chosen.insert(j) }
+        }
+        return chosen.sorted()
+    }
+}

@@ -1,0 +1,221 @@
+import Foundation
+
+/// A statistic and, for hypothesis tests, its p-value.
+public struct TestOutcome: Sendable, Equatable {
+    public var statistic: Double
+    public var pValue: Double?
+
+    public init(statistic: Double, pValue: Double?) {
+        self.statistic = statistic
+        self.pValue = pValue
+    }
+}
+
+/// Two-sample statistics on sorted numeric samples and on category counts, with the
+/// definitions of scipy 1.17 / Evidently (see each function).
+public enum TwoSampleStatistics {
+    /// KS statistic D = sup|F_a − F_b| and Wasserstein-1 distance ∫|F_a − F_b| dx of two
+    /// ascending samples, computed together in one merge pass.
+    /// - Parameters: `a`, `b`: ascending, non-empty, no NaN.
+    /// - Complexity: O(|a| + |b|).
+    public static func ksAndWasserstein(_ a: [Double], _ b: [Double]) -> (ks: Double, wasserstein: Double) {
+        precondition(!a.isEmpty && !b.isEmpty, "ksAndWasserstein: empty sample")
+        let n = a.count, m = b.count
+        let nd = Double(n), md = Double(m)
+        var maxPlus = -Double.infinity  // max of F_a − F_b
+        var minMinus = Double.infinity  // min of F_a − F_b
+        // Two alternating accumulators break the dependency chain of the area sum.
+        var w0 = 0.0, w1 = 0.0
+        var i = 0, j = 0
+        var fa = 0.0, fb = 0.0
+        var prev = 0.0
+        var started = false
+        var toggle = false
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                while i < n || j < m {
+                    let x: Double
+                    if i < n && j < m { x = min(pa[i], pb[j]) } else if i < n { x = pa[i] } else { x = pb[j] }
+                    if started {
+                        let area = abs(fa - fb) * (x - prev)
+                        if toggle { w1 += area } else { w0 += area }
+                        toggle.toggle()
+                    }
+                    while i < n && pa[i] <= x { i += 1 }
+                    while j < m && pb[j] <= x { j += 1 }
+                    fa = Double(i) / nd
+                    fb = Double(j) / md
+                    let diff = fa - fb
+                    if diff > maxPlus { maxPlus = diff }
+                    if diff < minMinus { minMinus = diff }
+                    prev = x
+                    started = true
+                }
+            }
+        }
+        let minS = min(max(-minMinus, 0), 1)
+        let d = minS > maxPlus ? minS : maxPlus
+        return (d, w0 + w1)
+    }
+
+    /// Plain twin of `ksAndWasserstein`, written the way scipy does it (evaluate both ECDFs at
+    /// every pooled value by binary search), for tests.
+    public static func ksAndWassersteinNaive(_ a: [Double], _ b: [Double]) -> (ks: Double, wasserstein: Double) {
+        let all = (a + b).sorted()
+        var d = 0.0
+        var w = 0.0
+        for (k, x) in all.enumerated() {
+            let fa = Double(SortedSample.countAtMost(a, x)) / Double(a.count)
+            let fb = Double(SortedSample.countAtMost(b, x)) / Double(b.count)
+            d = max(d, abs(fa - fb))
+            if k + 1 < all.count { w += abs(fa - fb) * (all[k + 1] - x) }
+        }
+        return (d, w)
+    }
+
+    /// p-value of the two-sided two-sample KS test, as scipy.stats.ks_2samp(method="auto"):
+    /// exact distribution when max(n, m) ≤ 10,000, otherwise the one-sample Kolmogorov
+    /// distribution kstwo.sf(D, round(nm/(n+m))). Returns the statistic (rounded to a multiple
+    /// of 1/lcm(n, m) on the exact path, as scipy does) and the p-value.
+    public static func ksPValue(statistic d0: Double, n1: Int, n2: Int) -> TestOutcome {
+        precondition(n1 > 0 && n2 > 0)
+        var d = d0
+        if max(n1, n2) <= 10_000 {
+            let g = gcd(n1, n2)
+            let lcm = Double(n1 / g) * Double(n2)
+            let h = Int((d * lcm).rounded(.toNearestOrEven))
+            d = Double(h) / lcm
+            if h == 0 { return TestOutcome(statistic: d, pValue: 1) }
+            let p = n1 == n2
+                ? Kolmogorov.twoSampleEqualSizesSurvival(n: n1, h: h)
+                : Kolmogorov.twoSampleUnequalSizesSurvival(m: n1, n: n2, g: g, h: h)
+            if p >= 0 && p <= 1 { return TestOutcome(statistic: d, pValue: p) }
+        }
+        let big = Double(max(n1, n2)), small = Double(min(n1, n2))
+        let en = (big * small / (big + small)).rounded(.toNearestOrEven)
+        let p = Kolmogorov.kolmogorovSurvival(n: Int(en), x: d)
+        return TestOutcome(statistic: d, pValue: min(max(p, 0), 1))
+    }
+
+    /// Two-sample KS test on ascending samples (statistic and scipy-compatible p-value).
+    public static func ksTest(_ a: [Double], _ b: [Double]) -> TestOutcome {
+        ksPValue(statistic: ksAndWasserstein(a, b).ks, n1: a.count, n2: b.count)
+    }
+
+    /// Population standard deviation (ddof = 0, like numpy's np.std), two-pass.
+    public static func populationStd(_ v: [Double]) -> Double {
+        guard !v.isEmpty else { return .nan }
+        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+        var i = 0
+        let n = v.count
+        while i + 4 <= n { s0 += v[i]; s1 += v[i + 1]; s2 += v[i + 2]; s3 += v[i + 3]; i += 4 }
+        while i < n { s0 += v[i]; i += 1 }
+        let mean = (s0 + s1 + s2 + s3) / Double(n)
+        var q0 = 0.0, q1 = 0.0
+        i = 0
+        while i + 2 <= n {
+            let d0 = v[i] - mean, d1 = v[i + 1] - mean
+            q0 += d0 * d0; q1 += d1 * d1
+            i += 2
+        }
+        if i < n { let d = v[i] - mean; q0 += d * d }
+        return ((q0 + q1) / Double(n)).squareRoot()
+    }
+
+    /// Evidently's normalised Wasserstein: W1(ref, cur) / max(std(ref), 0.001), std with ddof 0.
+    public static func normalizedWasserstein(_ wasserstein: Double, referenceStd: Double) -> Double {
+        wasserstein / max(referenceStd, 0.001)
+    }
+
+    /// PSI = Σ (p_cur − p_ref) · ln(p_cur / p_ref) over bins, where an empty bin's proportion is
+    /// replaced by `epsilon` (on both sides).
+    public static func psi(reference: [Double], current: [Double], epsilon: Double = PSIBins.epsilon) -> Double {
+        precondition(reference.count == current.count, "psi: bin count mismatch")
+        var s = 0.0
+        for k in 0..<reference.count {
+            let r = reference[k] == 0 ? epsilon : reference[k]
+            let c = current[k] == 0 ? epsilon : current[k]
+            s += (c - r) * Foundation.log(c / r)
+        }
+        return s
+    }
+
+    /// Chi-square goodness of fit of current category counts against expected counts
+    /// `referenceCounts[k] × (Σ current / Σ reference)` (scipy.stats.chisquare as Evidently
+    /// calls it). A category with expected 0 and observed > 0 makes the statistic +∞ and the
+    /// p-value 0 (scipy's result for that division). With fewer than two categories the test is
+    /// undefined; statistic 0 and p-value 1 are returned.
+    public static func chiSquare(referenceCounts: [Double], currentCounts: [Double]) -> TestOutcome {
+        precondition(referenceCounts.count == currentCounts.count)
+        let totalRef = referenceCounts.reduce(0, +)
+        let totalCur = currentCounts.reduce(0, +)
+        let k = referenceCounts.count
+        if k < 2 || totalRef == 0 || totalCur == 0 { return TestOutcome(statistic: 0, pValue: 1) }
+        let scale = totalCur / totalRef
+        var stat = 0.0
+        for c in 0..<k {
+            let e = referenceCounts[c] * scale
+            let o = currentCounts[c]
+            if e == 0 {
+                if o > 0 { return TestOutcome(statistic: .infinity, pValue: 0) }
+                continue
+            }
+            stat += (o - e) * (o - e) / e
+        }
+        return TestOutcome(statistic: stat,
+                           pValue: SpecialFunctions.chiSquareSurvival(stat, degreesOfFreedom: Double(k - 1)))
+    }
+
+    /// Jensen–Shannon distance (natural log, scipy.spatial.distance.jensenshannon's default) of
+    /// two count or proportion vectors, each normalised to sum 1.
+    public static func jensenShannon(_ p0: [Double], _ q0: [Double]) -> Double {
+        precondition(p0.count == q0.count)
+        let sp = p0.reduce(0, +), sq = q0.reduce(0, +)
+        guard sp > 0, sq > 0 else { return .nan }
+        var js = 0.0
+        for k in 0..<p0.count {
+            let p = p0[k] / sp, q = q0[k] / sq
+            let m = (p + q) / 2
+            if p > 0 { js += p * Foundation.log(p / m) }
+            if q > 0 { js += q * Foundation.log(q / m) }
+        }
+        return (max(js, 0) / 2).squareRoot()
+    }
+
+    static func gcd(_ a: Int, _ b: Int) -> Int {
+        var x = a, y = b
+        while y != 0 { (x, y) = (y, x % y) }
+        return x
+    }
+}
+
+/// PSI binning on reference quantiles.
+public enum PSIBins {
+    /// Proportion used for a bin that holds no values (Evidently's constant when no proportion
+    /// is smaller): keeps ln(p_cur / p_ref) finite.
+    public static let epsilon = 0.0001
+
+    /// Interior bin edges: the reference quantiles at 1/k, 2/k, …, (k−1)/k (numpy "linear").
+    /// Bin i is (edge[i−1], edge[i]] with edge[−1] = −∞ and edge[k−1] = +∞.
+    public static func edges(sortedReference s: [Double], bins k: Int) -> [Double] {
+        precondition(k >= 1)
+        let step = 1.0 / Double(k)
+        return (1..<k).map { SortedSample.quantile(sorted: s, Double($0) * step) }
+    }
+
+    /// Proportion of the ascending sample `s` in each bin defined by interior `edges`, by binary
+    /// search (k − 1 searches).
+    public static func proportions(sorted s: [Double], edges: [Double]) -> [Double] {
+        let n = Double(s.count)
+        var out = [Double]()
+        out.reserveCapacity(edges.count + 1)
+        var below = 0
+        for e in edges {
+            let c = SortedSample.countAtMost(s, e)
+            out.append(Double(c - below) / n)
+            below = c
+        }
+        out.append(Double(s.count - below) / n)
+        return out
+    }
+}

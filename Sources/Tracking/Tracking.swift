@@ -1,1 +1,0 @@
-// Tracking module: see ../shared/STYLE.md.

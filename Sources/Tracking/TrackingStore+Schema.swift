@@ -1,0 +1,158 @@
+import GRDB
+
+extension TrackingStore {
+    /// Versioned schema. Never edit a registered migration: append a new one.
+    static let migrator: DatabaseMigrator = {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1-tracking") { db in
+            try db.execute(sql: """
+                CREATE TABLE experiments (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    name TEXT NOT NULL UNIQUE,
+                    created_ms INTEGER NOT NULL
+                );
+                CREATE TABLE runs (
+                    id TEXT PRIMARY KEY,
+                    experiment_id INTEGER NOT NULL REFERENCES experiments(id),
+                    name TEXT NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('RUNNING','FINISHED','FAILED','KILLED')),
+                    start_ms INTEGER NOT NULL,
+                    end_ms INTEGER,
+                    user TEXT NOT NULL,
+                    source_commit TEXT,
+                    parent_id TEXT REFERENCES runs(id),
+                    error TEXT
+                );
+                CREATE INDEX runs_by_experiment ON runs(experiment_id, start_ms);
+                CREATE INDEX runs_by_start ON runs(start_ms);
+                CREATE INDEX runs_by_parent ON runs(parent_id);
+                CREATE TABLE artifacts (
+                    sha256 TEXT PRIMARY KEY,
+                    size INTEGER NOT NULL,
+                    created_ms INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE TABLE params (
+                    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    key TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    PRIMARY KEY (run_id, key)
+                ) WITHOUT ROWID;
+                CREATE INDEX params_by_key ON params(key, value);
+                CREATE TABLE metrics (
+                    id INTEGER PRIMARY KEY,
+                    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    key TEXT NOT NULL,
+                    value REAL,
+                    step INTEGER NOT NULL,
+                    timestamp_ms INTEGER NOT NULL
+                );
+                CREATE INDEX metrics_by_run ON metrics(run_id, key, step, timestamp_ms);
+                CREATE TABLE latest_metrics (
+                    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    key TEXT NOT NULL,
+                    value REAL,
+                    step INTEGER NOT NULL,
+                    timestamp_ms INTEGER NOT NULL,
+                    PRIMARY KEY (run_id, key)
+                ) WITHOUT ROWID;
+                CREATE INDEX latest_metrics_by_key ON latest_metrics(key, value);
+                CREATE TABLE tags (
+                    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    key TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    PRIMARY KEY (run_id, key)
+                ) WITHOUT ROWID;
+                CREATE INDEX tags_by_key ON tags(key, value);
+                CREATE TABLE run_artifacts (
+                    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    name TEXT NOT NULL,
+                    sha256 TEXT NOT NULL REFERENCES artifacts(sha256),
+                    size INTEGER NOT NULL,
+                    PRIMARY KEY (run_id, name)
+                ) WITHOUT ROWID;
+                CREATE TABLE datasets (
+                    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    name TEXT NOT NULL,
+                    digest TEXT NOT NULL,
+                    rows INTEGER NOT NULL,
+                    schema_json TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    context TEXT NOT NULL CHECK (context IN ('training','validation','current','test')),
+                    PRIMARY KEY (run_id, name, context)
+                ) WITHOUT ROWID;
+                """)
+        }
+        m.registerMigration("v1-registry") { db in
+            try db.execute(sql: """
+                CREATE TABLE registered_models (
+                    name TEXT PRIMARY KEY,
+                    description TEXT NOT NULL DEFAULT '',
+                    created_ms INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE TABLE model_tags (
+                    model TEXT NOT NULL REFERENCES registered_models(name),
+                    key TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    PRIMARY KEY (model, key)
+                ) WITHOUT ROWID;
+                CREATE TABLE model_versions (
+                    model TEXT NOT NULL REFERENCES registered_models(name),
+                    version INTEGER NOT NULL CHECK (version >= 1),
+                    run_id TEXT REFERENCES runs(id),
+                    artifact_sha256 TEXT NOT NULL REFERENCES artifacts(sha256),
+                    description TEXT NOT NULL DEFAULT '',
+                    stage TEXT NOT NULL CHECK (stage IN ('None','Staging','Production','Archived')),
+                    metrics_json TEXT NOT NULL,
+                    created_ms INTEGER NOT NULL,
+                    PRIMARY KEY (model, version)
+                ) WITHOUT ROWID;
+                CREATE TABLE version_tags (
+                    model TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    key TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    PRIMARY KEY (model, version, key),
+                    FOREIGN KEY (model, version) REFERENCES model_versions(model, version)
+                ) WITHOUT ROWID;
+                CREATE TABLE model_aliases (
+                    model TEXT NOT NULL,
+                    alias TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    PRIMARY KEY (model, alias),
+                    FOREIGN KEY (model, version) REFERENCES model_versions(model, version)
+                ) WITHOUT ROWID;
+                CREATE TABLE registry_audit (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    time_ms INTEGER NOT NULL,
+                    user TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    model TEXT NOT NULL,
+                    version INTEGER,
+                    alias TEXT,
+                    from_value TEXT,
+                    to_value TEXT,
+                    reason TEXT NOT NULL DEFAULT ''
+                );
+                CREATE INDEX registry_audit_by_model ON registry_audit(model, id);
+                """)
+        }
+        m.registerMigration("v1-predictions") { db in
+            try db.execute(sql: """
+                CREATE TABLE predictions (
+                    request_id TEXT PRIMARY KEY,
+                    time_ms INTEGER NOT NULL,
+                    model_name TEXT NOT NULL,
+                    model_version INTEGER NOT NULL,
+                    inputs TEXT NOT NULL,
+                    prediction REAL,
+                    shadow_version INTEGER,
+                    shadow_prediction REAL,
+                    actual REAL,
+                    feedback_time_ms INTEGER
+                );
+                CREATE INDEX predictions_by_model_time ON predictions(model_name, time_ms);
+                """)
+        }
+        return m
+    }()
+}

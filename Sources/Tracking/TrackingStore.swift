@@ -1,0 +1,135 @@
+import Foundation
+import GRDB
+
+/// Experiment tracking, model registry and prediction log in one SQLite file (WAL mode).
+///
+/// Safe under concurrency: in-process writes are serialized by GRDB's `DatabasePool`; across
+/// processes, WAL + a 30 s busy timeout + `BEGIN IMMEDIATE` write transactions (GRDB 7's default
+/// for writable connections) mean writers queue instead of failing with "database is locked", and
+/// readers never block. Every multi-row mutation is one transaction, so a killed process leaves no
+/// half-written state. Artifacts live next to the database, content-addressed by SHA-256.
+public final class TrackingStore: @unchecked Sendable {
+    // @unchecked: every stored property is immutable and DatabasePool is itself thread-safe.
+
+    /// Path of the SQLite database file.
+    public let path: String
+    /// Directory that holds `artifacts/`: the directory of `path`.
+    public let directory: URL
+    let pool: DatabasePool
+
+    /// Default database path: `$PLUMB_STORE` if set and non-empty, else `.plumb/plumb.db`.
+    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let p = environment["PLUMB_STORE"], !p.isEmpty { return p }
+        return ".plumb/plumb.db"
+    }
+
+    /// Opens (creating if needed) the store at `path` and applies pending schema migrations.
+    /// - Throws: `TrackingError` (`.io` if the directory cannot be created, `.database` otherwise).
+    public init(path: String) throws {
+        self.path = path
+        let url = URL(fileURLWithPath: path)
+        directory = url.deletingLastPathComponent()
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw TrackingError(code: .io, message: "\(directory.path): cannot create store directory (\(error.localizedDescription))", underlying: error)
+        }
+        var config = Configuration()
+        config.label = "plumb.tracking"
+        config.busyMode = .timeout(30)
+        config.foreignKeysEnabled = true
+        config.prepareDatabase { db in
+            // WAL + NORMAL is durable against process crashes (the SIGKILL case); only an OS crash
+            // can lose the last transactions, never corrupt the file.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+        } catch {
+            throw TrackingError.wrap(error, "\(path): cannot open tracking store")
+        }
+        try migrate()
+    }
+
+    private func migrate() throws {
+        let migrator = Self.migrator
+        var lastError: (any Error)?
+        // Processes opening a fresh store race on the migrations: GRDB reads the applied set before
+        // each migration's IMMEDIATE transaction, so the loser fails ("table already exists") and
+        // rolls back. Re-running then sees the winner's work; a bounded number of retries suffices.
+        for attempt in 0..<50 {
+            do {
+                try migrator.migrate(pool)
+                return
+            } catch {
+                lastError = error
+                if (try? pool.read({ db in try migrator.hasCompletedMigrations(db) })) == true { return }
+                usleep(useconds_t(5_000 * min(attempt + 1, 20)))
+            }
+        }
+        throw TrackingError.wrap(lastError ?? TrackingError.invalid("unknown"), "\(path): schema migration failed")
+    }
+
+    // MARK: - Access helpers (the only places that touch the pool)
+
+    /// One write transaction (BEGIN IMMEDIATE); any error rolls it back and becomes a `TrackingError`.
+    func write<T>(_ context: @autoclosure () -> String, _ body: (Database) throws -> T) throws -> T {
+        do {
+            return try pool.write { db in try body(db) }
+        } catch {
+            throw TrackingError.wrap(error, context())
+        }
+    }
+
+    /// One read transaction on a snapshot (never blocked by writers).
+    func read<T>(_ context: @autoclosure () -> String, _ body: (Database) throws -> T) throws -> T {
+        do {
+            return try pool.read { db in try body(db) }
+        } catch {
+            throw TrackingError.wrap(error, context())
+        }
+    }
+
+    /// Names of the migrations applied to this store, in order.
+    public func appliedMigrations() throws -> [String] {
+        try read("reading applied migrations") { db in try Self.migrator.appliedMigrations(db) }
+    }
+
+    /// Runs integrity checks and returns a list of human-readable problems (empty = consistent):
+    /// SQLite `integrity_check`, foreign keys, versions whose artifact row or file is missing,
+    /// aliases pointing to missing versions.
+    public func integrityProblems() throws -> [String] {
+        let rows: ([String], [String]) = try read("checking store integrity") { db in
+            var problems: [String] = []
+            let check = try String.fetchAll(db, sql: "PRAGMA integrity_check")
+            if check != ["ok"] { problems += check.map { "integrity_check: \($0)" } }
+            let fk = try Row.fetchAll(db, sql: "PRAGMA foreign_key_check")
+            for r in fk { problems.append("foreign key violation in \(r[0] as String? ?? "?") rowid \(r[1] as Int64? ?? -1)") }
+            let orphanVersions = try Row.fetchAll(db, sql: """
+                SELECT v.model, v.version FROM model_versions v
+                LEFT JOIN artifacts a ON a.sha256 = v.artifact_sha256 WHERE a.sha256 IS NULL
+                """)
+            for r in orphanVersions { problems.append("model \(r[0] as String) version \(r[1] as Int) has no artifact row") }
+            let badAliases = try Row.fetchAll(db, sql: """
+                SELECT a.model, a.alias, a.version FROM model_aliases a
+                LEFT JOIN model_versions v ON v.model = a.model AND v.version = a.version WHERE v.version IS NULL
+                """)
+            for r in badAliases { problems.append("alias \(r[0] as String)@\(r[1] as String) points to missing version \(r[2] as Int)") }
+            let shas = try String.fetchAll(db, sql: "SELECT DISTINCT artifact_sha256 FROM model_versions")
+            return (problems, shas)
+        }
+        var problems = rows.0
+        for sha in rows.1 where !FileManager.default.fileExists(atPath: artifactPath(sha)) {
+            problems.append("artifact file \(sha) referenced by a model version is missing")
+        }
+        return problems
+    }
+
+    /// `$USER`, or "unknown".
+    static var currentUser: String {
+        let u = ProcessInfo.processInfo.environment["USER"] ?? ""
+        return u.isEmpty ? "unknown" : u
+    }
+
+    static func nowMs() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+}

@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+import Tracking
+
+/// `plumb models card URI`: Markdown model card generated from the store.
+struct ModelsCardCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "card",
+        abstract: "Write a Markdown model card (lineage, params, metrics, importances, limitations, history).",
+        discussion: """
+            Example:
+              plumb models card models:/housing@champion --out MODEL_CARD.md
+            """
+    )
+
+    @OptionGroup var storeOptions: StoreOptions
+    @Argument(help: "Model URI: models:/NAME/VERSION or models:/NAME@ALIAS.") var uri: String
+    @Option(help: "Write to this file instead of stdout.") var out: String?
+
+    func run() throws {
+        try TrackingCLI.run {
+            let card = try storeOptions.open().modelCard(try ModelURI.parse(uri))
+            if let out {
+                do { try Data(card.utf8).write(to: URL(fileURLWithPath: out), options: .atomic) } catch {
+                    throw TrackingError(code: .io, message: "\(out): cannot write model card (\(error.localizedDescription))", underlying: error)
+                }
+                print("wrote \(out)")
+            } else {
+                print(card, terminator: "")
+            }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import Tracking
+
+/// `plumb models promote NAME`: apply the promotion policy (one audited transaction).
+struct ModelsPromoteCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "promote",
+        abstract: "Apply the promotion policy: qualifying versions → Staging, the best → Production (@champion).",
+        discussion: """
+            Default policy: r2 > 0.70 → Staging; best r2 (ties: lower rmse) > 0.75 → Production and
+            alias champion, the previous Production version is archived. A policy JSON file may set
+            metric, higher_is_better, staging_threshold, production_threshold, tie_break.
+
+            Example:
+              plumb models promote housing --policy policy.json --reason "nightly retrain"
+            """
+    )
+
+    @OptionGroup var storeOptions: StoreOptions
+    @Argument(help: "Model name.") var name: String
+    @Option(help: "Only consider this version.") var version: Int?
+    @Option(help: "Promotion policy JSON file.") var policy: String?
+    @Option(help: "Reason recorded in the audit trail.") var reason: String = ""
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        try TrackingCLI.run {
+            let store = try storeOptions.open()
+            let p = try policy.map { try PromotionPolicy.load(path: $0) } ?? .default
+            let outcome = try store.promote(model: name, version: version, policy: p, reason: reason)
+            if json { try TrackingCLI.printJSON(outcome); return }
+            print(outcome.message)
+            if !outcome.staged.isEmpty { print("staged: " + outcome.staged.map { "v\($0)" }.joined(separator: ", ")) }
+            if !outcome.archived.isEmpty { print("archived: " + outcome.archived.map { "v\($0)" }.joined(separator: ", ")) }
+        }
+    }
+}

@@ -1,3 +1,0 @@
-import Testing
-
-@Suite struct DriftPlaceholderSmoke { @Test func builds() { #expect(Bool(true)) } }

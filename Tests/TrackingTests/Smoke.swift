@@ -1,3 +1,0 @@
-import Testing
-
-@Suite struct TrackingPlaceholderSmoke { @Test func builds() { #expect(Bool(true)) } }
