@@ -44,6 +44,10 @@ public struct TrainingOutcome: Sendable {
     public var extraMetrics: [String: Double]
     public var testPredictions: [Double]
     public var testActuals: [Double]
+    /// The rows the model was fitted on and evaluated on (after any split).
+    public var trainTable: Table
+    public var testTable: Table
+    public var featureNames: [String]
 }
 
 public enum Trainer {
@@ -129,7 +133,8 @@ public enum Trainer {
         final.header.metrics = metrics.dictionary.merging(fit.extraMetrics) { a, _ in a }
         return TrainingOutcome(model: final, metrics: metrics, fitSeconds: fitSeconds, trainRows: trainTable.rowCount,
                                testRows: testTable.rowCount, warnings: fit.warnings, extraMetrics: fit.extraMetrics,
-                               testPredictions: scored.predictions, testActuals: yTest)
+                               testPredictions: scored.predictions, testActuals: yTest,
+                               trainTable: trainTable, testTable: testTable, featureNames: features)
     }
 }
 

@@ -14,12 +14,15 @@ struct PredictCommand: AsyncParsableCommand {
             `prediction` (with --keep-columns, the input columns first).
 
             Example:
-              plumb predict --model .plumb/models/linear.plumb out/split/test.csv --out out/predictions.csv --json
+              plumb predict --model models:/california@champion out/split/test.csv --out out/predictions.csv --json
             """
     )
 
-    @Option(help: "Model file.")
+    @Option(help: "Model file, or registry URI models:/NAME/VERSION or models:/NAME@ALIAS.")
     var model: String
+
+    @Option(help: "Tracking store for registry URIs (default: $PLUMB_STORE or .plumb/plumb.db).")
+    var store: String?
 
     @Argument(help: "CSV to score.")
     var input: String
@@ -37,7 +40,7 @@ struct PredictCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors {
-            let loaded = try ModelFile.read(path: model, kinds: ModelSpec.kinds)
+            let loaded = try ModelLocator.load(model, storePath: store ?? defaultStorePath()).model
             let clock = ContinuousClock()
             var t0 = clock.now
             let table = try csv.read(input)

@@ -3,6 +3,7 @@ import Foundation
 import MLCore
 import Pipeline
 import Tabular
+import Tracking
 
 struct TrainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -55,6 +56,18 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: "Where to write the model (default .plumb/models/<kind>-<digest>.plumb).")
     var out: String?
 
+    @Option(help: "Experiment the run is logged under.")
+    var experiment: String = "default"
+
+    @Option(help: "Register the trained model as a new version of this registered model.")
+    var register: String?
+
+    @Option(help: "Tracking store (default: $PLUMB_STORE or .plumb/plumb.db).")
+    var store: String?
+
+    @Flag(help: "Do not log a run in the tracking store.")
+    var noTrack = false
+
     @OptionGroup var csv: CSVInputOptions
 
     @Flag(help: "Print exactly one JSON object on stdout.")
@@ -96,13 +109,33 @@ struct TrainCommand: AsyncParsableCommand {
             let digest = SHA256.hex(bytes)
             let path = out ?? ".plumb/models/\(outcome.model.header.kind)-\(digest.prefix(12)).plumb"
             try AtomicFile.write(bytes, to: path)
+            try writeProfile(outcome, beside: path)
+            var recorded: TrainingRecorder.Recorded?
+            if !noTrack {
+                let recorder = TrainingRecorder(store: try TrackingStore(path: store ?? defaultStorePath()), experiment: experiment)
+                recorded = try recorder.record(outcome, modelBytes: bytes, runName: outcome.model.header.kind, register: register)
+            }
             if json {
-                try printJSON(TrainReport(outcome: outcome, artifact: path, sha256: digest))
+                var report = TrainReport(outcome: outcome, artifact: path, sha256: digest)
+                report.run_id = recorded?.runID
+                report.registered = recorded?.version.map { "models:/\($0.model)/\($0.version)" }
+                try printJSON(report)
             } else {
                 print(TrainReport.human(outcome: outcome, artifact: path, sha256: digest, source: file))
+                if let r = recorded {
+                    print("run \(r.runID) in experiment \"\(experiment)\"" + (r.version.map { ", registered as models:/\($0.model)/\($0.version)" } ?? ""))
+                }
             }
         }
     }
+}
+
+/// Writes the monitoring reference profile beside a model file (`<model>.profile.json`).
+func writeProfile(_ outcome: TrainingOutcome, beside modelPath: String) throws {
+    let enc = JSONEncoder()
+    enc.outputFormatting = [.sortedKeys]
+    enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    try AtomicFile.write(Array(try enc.encode(try TrainingRecorder.profile(for: outcome))), to: ModelLocator.profilePath(forModelFile: modelPath))
 }
 
 /// The JSON `plumb train --json` prints.
@@ -118,6 +151,8 @@ struct TrainReport: Encodable {
     let feature_importance: [String: Double]?
     let extra_metrics: [String: Double]
     let warnings: [String]
+    var run_id: String?
+    var registered: String?
 
     init(outcome: TrainingOutcome, artifact: String, sha256: String) {
         let m = outcome.metrics

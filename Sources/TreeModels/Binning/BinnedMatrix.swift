@@ -1,0 +1,105 @@
+import Dispatch
+import MLCore
+import Tabular
+
+/// Binned training data: rows × features, column-major, UInt8 bin indices, plus the mappers.
+public struct BinnedMatrix: Sendable {
+    public let rows: Int
+    public let features: Int
+    /// rows × features, column-major: bin of (i, f) at `f * rows + i`.
+    public var bins: [UInt8]
+    public var mappers: [BinMapper]
+    /// Offset of each feature's first bin in a flat histogram; last element = total bins.
+    public let binOffsets: [Int]
+
+    public var totalBins: Int { binOffsets[features] }
+
+    /// Fits bin mappers on a seeded subsample of at most `sampleSize` rows and bins all rows.
+    /// - Parameters:
+    ///   - x: rows × features, NaN = missing.
+    ///   - maxBins: value bins per feature (2...255); one more bin holds NaN.
+    ///   - categorical: indices of features holding integer category codes.
+    ///   - threads: worker count for binning columns.
+    /// - Throws: `TreeModelsError.invalidFeature` for bad categorical columns.
+    public init(_ x: FeatureMatrix, maxBins: Int, categorical: Set<Int> = [], seed: UInt64 = 0,
+                sampleSize: Int = 200_000, threads: Int = 1) throws {
+        let n = x.rows, p = x.columns
+        var sampleRows: [Int]? = nil
+        if n > sampleSize {
+            var rng = SeededGenerator.stream(seed: seed, 0xB1_4E)
+            var all = Array(0..<n)
+            // Partial Fisher-Yates: the first `sampleSize` positions are a uniform sample.
+            for i in 0..<sampleSize { all.swapAt(i, i + rng.below(n - i)) }
+            sampleRows = Array(all[0..<sampleSize]).sorted()
+        }
+        var mappers = [BinMapper]()
+        mappers.reserveCapacity(p)
+        for f in 0..<p {
+            let col = x.column(f)
+            let sample: [Double]
+            if let rowsS = sampleRows { sample = rowsS.map { col[col.startIndex + $0] } } else { sample = Array(col) }
+            if categorical.contains(f) {
+                // Every row's code must be valid, not just the sample's.
+                mappers.append(try BinMapper.categorical(values: Array(col), feature: f))
+            } else {
+                mappers.append(BinMapper.numeric(values: sample, maxBins: maxBins))
+            }
+        }
+        self.init(x, mappers: mappers, threads: threads)
+    }
+
+    /// Bins `x` with already fitted mappers.
+    public init(_ x: FeatureMatrix, mappers: [BinMapper], threads: Int = 1) {
+        precondition(mappers.count == x.columns)
+        let n = x.rows, p = x.columns
+        rows = n
+        features = p
+        self.mappers = mappers
+        var offs = [0]
+        for m in mappers { offs.append(offs[offs.count - 1] + m.binCount) }
+        binOffsets = offs
+        var out = [UInt8](repeating: 0, count: n * p)
+        out.withUnsafeMutableBufferPointer { ob in
+            x.values.withUnsafeBufferPointer { xb in
+                let o = ob, xv = xb
+                parallelFor(p, threads: threads) { f in
+                    let m = mappers[f]
+                    for i in 0..<n { o[f * n + i] = UInt8(truncatingIfNeeded: m.bin(xv[f * n + i])) }
+                }
+            }
+        }
+        bins = out
+    }
+}
+
+/// Runs `body(i)` for i in 0..<count on up to `threads` workers (inline when threads ≤ 1).
+@usableFromInline func parallelFor(_ count: Int, threads: Int, _ body: (Int) -> Void) {
+    if threads <= 1 || count <= 1 {
+        for i in 0..<count { body(i) }
+        return
+    }
+    let workers = min(threads, count)
+    withoutActuallyEscaping(body) { b in
+        let box = UnsafeSendableBox(b)
+        // One task per worker, items strided across them: exactly `workers` threads busy.
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            for i in stride(from: w, to: count, by: workers) { box.value(i) }
+        }
+    }
+}
+
+/// Runs `body(chunk, range)` over `count` items split in `chunks` contiguous ranges, in parallel.
+@usableFromInline func parallelChunks(_ count: Int, chunks: Int, _ body: (Int, Range<Int>) -> Void) {
+    let k = max(1, min(chunks, count))
+    if k == 1 { body(0, 0..<count); return }
+    parallelFor(k, threads: k) { c in
+        let lo = count * c / k, hi = count * (c + 1) / k
+        body(c, lo..<hi)
+    }
+}
+
+/// Lets a non-Sendable closure cross into `concurrentPerform`; callers guarantee disjoint writes.
+@usableFromInline struct UnsafeSendableBox<T>: @unchecked Sendable {
+    @usableFromInline let value: T
+    @usableFromInline init(_ v: T) { value = v }
+}

@@ -1,0 +1,264 @@
+import MLCore
+import Tabular
+
+/// Growth limits of one tree.
+public struct TreeGrowerConfig: Sendable {
+    /// Leaf-wise best-first up to this many leaves; nil = no limit (grown depth-first to purity).
+    public var maxLeaves: Int?
+    public var maxDepth: Int?
+    /// Nodes with fewer rows are never split (min_samples_split); 2×minDataInLeaf also applies.
+    public var minRowsToSplit: Int = 2
+    /// When set, each split considers this many features drawn at random (random forests).
+    public var featuresPerSplit: Int?
+    public var splitter: Splitter
+    /// Nodes with at most this many rows find their split straight from their rows (sorting by
+    /// bin) instead of a histogram; the result is identical, only the cost differs. nil = automatic.
+    public var directSplitRows: Int? = nil
+
+    public init(maxLeaves: Int?, maxDepth: Int?, splitter: Splitter) {
+        self.maxLeaves = maxLeaves
+        self.maxDepth = maxDepth
+        self.splitter = splitter
+    }
+}
+
+/// Calls `body` with the histogram's storage, or nil.
+func withMutablePointer<R>(_ h: Histogram?, _ body: (UnsafeMutablePointer<Double>?) -> R) -> R {
+    guard let h else { return body(nil) }
+    return h.data.withUnsafeMutableBufferPointer { body($0.baseAddress) }
+}
+
+/// A grown tree with the partition of the training rows it was grown on: leaf `l`'s rows are
+/// `partition` leaf `l`. Leaf values are −G/(H+λ), not yet shrunk.
+public struct GrownTree: Sendable {
+    public var tree: Tree
+    public var partition: DataPartition
+}
+
+/// Grows one tree: orchestrates HistogramBuilder (smaller child built, sibling by subtraction),
+/// Splitter and DataPartition. Holds reusable histogram buffers; one grower per thread.
+public final class TreeGrower {
+    public let binned: BinnedMatrix
+    public let config: TreeGrowerConfig
+    let builder: HistogramBuilder
+    private var pool: [Histogram] = []
+    private var scratch: [Float] = []
+    private var keys: [UInt32] = []
+
+    public init(binned: BinnedMatrix, config: TreeGrowerConfig, threads: Int) {
+        self.binned = binned
+        self.config = config
+        builder = HistogramBuilder(binned: binned, threads: threads)
+    }
+
+    private func takeHistogram() -> Histogram { pool.popLast() ?? Histogram(totalBins: binned.totalBins) }
+    private func release(_ h: Histogram?) { if let h { pool.append(h) } }
+
+    /// Grows a tree on `rows` (indices into the binned matrix; repeats allowed).
+    /// - Parameters:
+    ///   - gradients / hessians: one per matrix row; hessians nil = all 1.
+    ///   - features: the features this tree may split on (ascending).
+    ///   - rng: draws the per-split feature samples when `featuresPerSplit` is set.
+    public func grow(rows: [Int32], gradients: [Float], hessians: [Float]?, features: [Int],
+                     rng: inout SeededGenerator) -> GrownTree {
+        var part = DataPartition(rows: rows)
+        let need = rows.count * (hessians == nil ? 1 : 2)
+        if scratch.count < need { scratch = [Float](repeating: 0, count: need) }
+        var g0 = 0.0, h0 = 0.0
+        for r in rows { g0 += Double(gradients[Int(r)]); h0 += Double(hessians?[Int(r)] ?? 1) }
+
+        var sumG = [g0], sumH = [h0], depth = [0]
+        var hist: [Histogram?] = [nil]
+        var split: [SplitInfo?] = [nil]
+        var parentRef: [(node: Int, isLeft: Bool)?] = [nil]
+        var tree = Tree()
+        let minData = config.splitter.minDataInLeaf
+        let minHess = config.splitter.minSumHessianInLeaf
+        let nf = features.count
+        var candA = [SplitInfo?](repeating: nil, count: nf), candB = [SplitInfo?](repeating: nil, count: nf)
+        // Below about half a feature's bins per row, sorting the rows beats zeroing/scanning bins.
+        let directRows = min(65_536, config.directSplitRows ?? max(8, binned.totalBins / max(1, binned.features) / 2))
+        if keys.count < 2 * directRows { keys = [UInt32](repeating: 0, count: 2 * directRows) }
+
+        func canSplit(_ leaf: Int) -> Bool {
+            let n = part.count[leaf]
+            if n < max(2 * minData, config.minRowsToSplit, 2) { return false }
+            if sumH[leaf] < 2 * minHess { return false }
+            if let md = config.maxDepth, depth[leaf] >= md { return false }
+            return nf > 0
+        }
+        /// Which feature positions a split search may use (all, or a random sample).
+        func featureMask(rng: inout SeededGenerator) -> [Bool] {
+            guard let k = config.featuresPerSplit, k < nf else { return [Bool](repeating: true, count: nf) }
+            var pos = Array(0..<nf)
+            for i in 0..<k { pos.swapAt(i, i + rng.below(nf - i)) }
+            var mask = [Bool](repeating: false, count: nf)
+            for i in 0..<k { mask[pos[i]] = true }
+            return mask
+        }
+        /// One pass per feature (over threads): build `built`'s histogram for `buildLeaf`, derive
+        /// `derived` = parent − built when given, and search splits for the leaves asked.
+        func process(buildLeaf: Int, built: Histogram, evalBuilt: [Bool]?,
+                     derived: Histogram?, derivedLeaf: Int, evalDerived: [Bool]?) {
+            let totalsA = (sumG[buildLeaf], sumH[buildLeaf], Double(part.count[buildLeaf]))
+            let totalsB = (derivedLeaf >= 0 ? (sumG[derivedLeaf], sumH[derivedLeaf], Double(part.count[derivedLeaf])) : (0, 0, 0))
+            let m = part.count[buildLeaf]
+            let cost = m * nf + 4 * binned.totalBins
+            let workers = cost >= 24_000 ? builder.threads : 1
+            let hasH = hessians != nil
+            let splitter = config.splitter, binned = self.binned, builder = self.builder
+            gradients.withUnsafeBufferPointer { gb in
+            scratch.withUnsafeMutableBufferPointer { sb in
+            part.withRows(of: buildLeaf) { rb in
+            binned.bins.withUnsafeBufferPointer { allBins in
+            built.data.withUnsafeMutableBufferPointer { bd in
+            candA.withUnsafeMutableBufferPointer { ca in
+            candB.withUnsafeMutableBufferPointer { cb in
+                if let hs = hessians {
+                    hs.withUnsafeBufferPointer { hb in HistogramBuilder.gather(rows: rb, gradients: gb, hessians: hb, into: sb) }
+                } else {
+                    HistogramBuilder.gather(rows: rb, gradients: gb, hessians: nil, into: sb)
+                }
+                let gathered = UnsafeBufferPointer(rebasing: sb[0..<(hasH ? 2 * m : m)])
+                withMutablePointer(derived) { dp in
+                parallelFor(nf, threads: workers) { fi in
+                    let f = features[fi]
+                    builder.buildFeature(f, into: bd.baseAddress!, rows: rb, gathered: gathered, hasHessians: hasH, bins: allBins.baseAddress!)
+                    ca[fi] = nil; cb[fi] = nil
+                    if let e = evalBuilt, e[fi] {
+                        ca[fi] = splitter.bestSplit(feature: f, hist: bd.baseAddress!, binned: binned, totals: totalsA)
+                    }
+                    if let dp {
+                        Histogram.subtract(dp, bd.baseAddress!, bins: binned.binOffsets[f]..<binned.binOffsets[f + 1])
+                        if let e = evalDerived, e[fi] {
+                            cb[fi] = splitter.bestSplit(feature: f, hist: dp, binned: binned, totals: totalsB)
+                        }
+                    }
+                }
+                }
+            }}}}}}}
+            split[buildLeaf] = evalBuilt == nil ? nil : candA.withUnsafeBufferPointer { Splitter.reduce($0) }
+            if derivedLeaf >= 0 {
+                split[derivedLeaf] = evalDerived == nil ? nil : candB.withUnsafeBufferPointer { Splitter.reduce($0) }
+            }
+        }
+
+        /// Split search for a small leaf straight from its rows.
+        func evaluateDirect(_ leaf: Int, mask: [Bool]) {
+            let totals = (sumG[leaf], sumH[leaf], Double(part.count[leaf]))
+            let splitter = config.splitter, binned = self.binned
+            let hasH = hessians != nil
+            var best: SplitInfo? = nil
+            gradients.withUnsafeBufferPointer { gb in
+            scratch.withUnsafeMutableBufferPointer { sb in
+            keys.withUnsafeMutableBufferPointer { kb in
+            part.withRows(of: leaf) { rb in
+            binned.bins.withUnsafeBufferPointer { allBins in
+                if let hs = hessians {
+                    hs.withUnsafeBufferPointer { hb in HistogramBuilder.gather(rows: rb, gradients: gb, hessians: hb, into: sb) }
+                } else {
+                    HistogramBuilder.gather(rows: rb, gradients: gb, hessians: nil, into: sb)
+                }
+                for fi in 0..<nf where mask[fi] {
+                    let f = features[fi]
+                    if let c = splitter.bestSplitDirect(feature: f, column: allBins.baseAddress! + f * binned.rows, rows: rb,
+                                                        gathered: sb.baseAddress!, hasHessians: hasH, binned: binned,
+                                                        totals: totals, keys: kb),
+                       c.gain > (best?.gain ?? -Double.infinity) { best = c }
+                }
+            }}}}}
+            split[leaf] = best
+        }
+        func needsHistogram(_ leaf: Int) -> Bool { canSplit(leaf) && part.count[leaf] > directRows }
+
+        if canSplit(0) {
+            let mask = featureMask(rng: &rng)
+            if needsHistogram(0) {
+                let h = takeHistogram()
+                process(buildLeaf: 0, built: h, evalBuilt: mask, derived: nil, derivedLeaf: -1, evalDerived: nil)
+                if split[0] != nil { hist[0] = h } else { release(h) }
+            } else {
+                evaluateDirect(0, mask: mask)
+            }
+        }
+        var stack: [Int] = [0]
+        let unlimited = config.maxLeaves == nil
+        while true {
+            if let ml = config.maxLeaves, part.leafCount >= ml { break }
+            // Pick the leaf to split: best gain (ties → lowest index), or depth-first when unlimited.
+            var leaf = -1
+            if unlimited {
+                while let l = stack.popLast() { if split[l] != nil { leaf = l; break } }
+            } else {
+                var bestGain = -Double.infinity
+                for l in 0..<part.leafCount { if let s = split[l], s.gain > bestGain { bestGain = s.gain; leaf = l } }
+            }
+            guard leaf >= 0, let s = split[leaf] else { break }
+            let mapper = binned.mappers[s.feature]
+            let node = tree.feature.count
+            tree.feature.append(Int32(s.feature))
+            tree.defaultLeft.append(s.defaultLeft)
+            tree.gain.append(s.gain)
+            if s.isCategorical {
+                tree.threshold.append(0)
+                tree.leftCategories.append(s.leftCategoryBins.map { Int32(mapper.categories[$0]) })
+            } else {
+                tree.threshold.append(mapper.upperBounds[s.thresholdBin])
+                tree.leftCategories.append([])
+            }
+            if let p = parentRef[leaf] {
+                if p.isLeft { tree.left[p.node] = Int32(node) } else { tree.right[p.node] = Int32(node) }
+            }
+            let table = s.goesLeftTable(missingBin: mapper.missingBin)
+            let newLeaf = binned.bins.withUnsafeBufferPointer { all in
+                part.split(leaf: leaf, column: UnsafeBufferPointer(rebasing: all[(s.feature * binned.rows)..<((s.feature + 1) * binned.rows)]), goesLeft: table)
+            }
+            tree.left.append(~Int32(leaf))
+            tree.right.append(~Int32(newLeaf))
+            sumG[leaf] = s.leftGradient; sumH[leaf] = s.leftHessian
+            sumG.append(s.rightGradient); sumH.append(s.rightHessian)
+            let d = depth[leaf] + 1
+            depth[leaf] = d; depth.append(d)
+            parentRef[leaf] = (node, true); parentRef.append((node, false))
+            split[leaf] = nil; split.append(nil)
+            let parentHist = hist[leaf]
+            hist[leaf] = nil; hist.append(nil)
+
+            let canL = canSplit(leaf), canR = canSplit(newLeaf)
+            let smaller = part.count[leaf] <= part.count[newLeaf] ? leaf : newLeaf
+            let larger = smaller == leaf ? newLeaf : leaf
+            // Masks drawn in (left, right) order whatever the sizes: deterministic.
+            let maskLeft = canL ? featureMask(rng: &rng) : nil
+            let maskRight = canR ? featureMask(rng: &rng) : nil
+            let maskS = smaller == leaf ? maskLeft : maskRight, maskB = larger == leaf ? maskLeft : maskRight
+            let needS = needsHistogram(smaller), needB = needsHistogram(larger)
+            if needB, let ph = parentHist {
+                // Smaller child built, larger = parent − smaller, both searched in one pass.
+                let sh = takeHistogram()
+                process(buildLeaf: smaller, built: sh, evalBuilt: needS ? maskS : nil,
+                        derived: ph, derivedLeaf: larger, evalDerived: maskB)
+                if split[larger] != nil { hist[larger] = ph } else { release(ph) }
+                if needS && split[smaller] != nil { hist[smaller] = sh } else { release(sh) }
+            } else {
+                release(parentHist)
+                for (child, mask, need) in [(smaller, maskS, needS), (larger, maskB, needB)] where need {
+                    let h = takeHistogram()
+                    process(buildLeaf: child, built: h, evalBuilt: mask, derived: nil, derivedLeaf: -1, evalDerived: nil)
+                    if split[child] != nil { hist[child] = h } else { release(h) }
+                }
+            }
+            for (child, mask) in [(leaf, maskLeft), (newLeaf, maskRight)] {
+                if let mask, !needsHistogram(child) { evaluateDirect(child, mask: mask) }
+            }
+            stack.append(newLeaf)
+            stack.append(leaf)
+        }
+        for h in hist { release(h) }
+        let lambda = config.splitter.lambdaL2
+        tree.leafValue = (0..<part.leafCount).map { l in
+            let v = -sumG[l] / (sumH[l] + lambda)
+            return v.isFinite ? v : 0
+        }
+        return GrownTree(tree: tree, partition: part)
+    }
+}

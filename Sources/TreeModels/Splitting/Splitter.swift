@@ -1,0 +1,254 @@
+/// Finds the best split of a node from its histogram.
+///
+/// Numeric features: every threshold between value bins, with the missing bin tried on both
+/// sides (`defaultLeft`), plus "missing vs the rest". Categorical features: LightGBM's method —
+/// levels sorted by Σg/(Σh + smoothing), prefixes of that order scanned. Ties keep the first
+/// candidate in (feature, bin, direction) order, so the result is deterministic.
+public struct Splitter: Sendable {
+    public var lambdaL2: Double
+    public var minDataInLeaf: Int
+    public var minSumHessianInLeaf: Double
+    public var minGainToSplit: Double
+    /// Smoothing added to hessian sums when ordering categories.
+    public var categoricalSmoothing: Double = 10
+    /// Longest prefix of sorted categories tried for a categorical split.
+    public var maxCategoricalThreshold: Int = 32
+
+    public init(lambdaL2: Double, minDataInLeaf: Int, minSumHessianInLeaf: Double, minGainToSplit: Double) {
+        self.lambdaL2 = lambdaL2
+        self.minDataInLeaf = minDataInLeaf
+        self.minSumHessianInLeaf = minSumHessianInLeaf
+        self.minGainToSplit = minGainToSplit
+    }
+
+    /// G²/(H+λ): the (doubled, negated) objective reduction of a leaf with sums G, H.
+    @inlinable func score(_ g: Double, _ h: Double) -> Double { g * g / (h + lambdaL2) }
+
+    /// Best split over `features`, or nil when none passes the constraints.
+    /// - Parameters:
+    ///   - hist: the node's histogram (filled for at least `features`).
+    ///   - totals: the node's (Σg, Σh, count).
+    public func findBestSplit(hist: Histogram, binned: BinnedMatrix, features: [Int],
+                              totals: (g: Double, h: Double, c: Double)) -> SplitInfo? {
+        hist.data.withUnsafeBufferPointer { d in
+            var best: SplitInfo? = nil
+            for f in features {
+                if let s = bestSplit(feature: f, hist: d.baseAddress!, binned: binned, totals: totals),
+                   s.gain > (best?.gain ?? -Double.infinity) { best = s }
+            }
+            return best
+        }
+    }
+
+    /// The first of the candidates with the largest gain (feature order decides ties).
+    public static func reduce(_ candidates: UnsafeBufferPointer<SplitInfo?>) -> SplitInfo? {
+        var best: SplitInfo? = nil
+        for c in candidates { if let s = c, s.gain > (best?.gain ?? -Double.infinity) { best = s } }
+        return best
+    }
+
+    /// Best split on one feature, or nil when none passes the constraints.
+    /// - Parameters:
+    ///   - hist: flat histogram (3 doubles per bin) holding at least feature `f`'s bins.
+    ///   - totals: the node's (Σg, Σh, count).
+    public func bestSplit(feature f: Int, hist d: UnsafePointer<Double>, binned: BinnedMatrix,
+                          totals: (g: Double, h: Double, c: Double)) -> SplitInfo? {
+        let parent = score(totals.g, totals.h)
+        // Gains within rounding noise of zero (a pure node) are not splits.
+        var bestGain = minGainToSplit + 1e-10 * abs(parent)
+        let off = binned.binOffsets[f]
+        let nv = binned.binOffsets[f + 1] - off - 1
+        let mk = 3 * (off + nv)
+        let gm = d[mk], hm = d[mk + 1], cm = d[mk + 2]
+        if binned.mappers[f].kind == .categorical {
+            return categoricalSplit(d: d, feature: f, off: off, nv: nv, missing: (gm, hm, cm),
+                                    totals: totals, parent: parent, bestGain: bestGain)
+        }
+        var bestB = -1, bestLeftMissing = false
+        let minData = Double(minDataInLeaf), minHess = minSumHessianInLeaf, lambda = lambdaL2
+        let tg = totals.g, th = totals.h, tc = totals.c
+        var gl = 0.0, hl = 0.0, cl = 0.0
+        for b in 0..<nv {
+            let k = 3 * (off + b)
+            let cb = d[k + 2]
+            // An empty bin gives the same partition as the previous threshold: skip it.
+            if cb == 0 { continue }
+            gl += d[k]; hl += d[k + 1]; cl += cb
+            if b == nv - 1 && cm == 0 { break }
+            if tc - cl < minData { break }   // the right side only shrinks from here on
+            // Missing goes right.
+            let hr = th - hl
+            if cl >= minData && hl >= minHess && hr >= minHess {
+                let gr = tg - gl
+                let gain = gl * gl / (hl + lambda) + gr * gr / (hr + lambda) - parent
+                if gain > bestGain { bestGain = gain; bestB = b; bestLeftMissing = false }
+            }
+            // Missing goes left.
+            if cm > 0 && b < nv - 1 {
+                let gL = gl + gm, hL = hl + hm, cL = cl + cm
+                let gr = tg - gL, hr = th - hL
+                if cL >= minData && tc - cL >= minData && hL >= minHess && hr >= minHess {
+                    let gain = gL * gL / (hL + lambda) + gr * gr / (hr + lambda) - parent
+                    if gain > bestGain { bestGain = gain; bestB = b; bestLeftMissing = true }
+                }
+            }
+        }
+        guard bestB >= 0 else { return nil }
+        // Recompute the winner's sums exactly as the scan did.
+        gl = 0; hl = 0; cl = 0
+        for b in 0...bestB {
+            let k = 3 * (off + b)
+            if d[k + 2] == 0 { continue }
+            gl += d[k]; hl += d[k + 1]; cl += d[k + 2]
+        }
+        if bestLeftMissing { gl += gm; hl += hm; cl += cm }
+        return SplitInfo(feature: f, thresholdBin: bestB, defaultLeft: bestLeftMissing, leftCategoryBins: [], gain: bestGain,
+                         leftGradient: gl, leftHessian: hl, leftCount: cl,
+                         rightGradient: tg - gl, rightHessian: th - hl, rightCount: tc - cl)
+    }
+
+    /// Best split on one feature of a small node straight from its rows, without a histogram.
+    ///
+    /// Sorts (bin, position) keys, then sums each bin's rows in position order: the same sums, in
+    /// the same order, as `HistogramBuilder` followed by `bestSplit`, so the result is identical.
+    /// - Parameters:
+    ///   - column: feature `f`'s bins for every matrix row.
+    ///   - rows: the node's rows (at most 65536).
+    ///   - gathered: the node's gradients in row order, then hessians when `hasHessians`.
+    ///   - keys: scratch for 2 × `rows.count` keys.
+    public func bestSplitDirect(feature f: Int, column: UnsafePointer<UInt8>, rows: UnsafeBufferPointer<Int32>,
+                                gathered: UnsafePointer<Float>, hasHessians: Bool, binned: BinnedMatrix,
+                                totals: (g: Double, h: Double, c: Double), keys: UnsafeMutableBufferPointer<UInt32>) -> SplitInfo? {
+        let m = rows.count
+        precondition(m <= 65_536 && keys.count >= 2 * m)
+        let nv = binned.mappers[f].valueBinCount
+        if binned.mappers[f].kind == .categorical {
+            // Rare on small nodes: fall back to a local histogram of this feature.
+            let nb = nv + 1
+            return withUnsafeTemporaryAllocation(of: Double.self, capacity: 3 * nb) { buf in
+                buf.initialize(repeating: 0)
+                for k in 0..<m {
+                    let b = 3 * Int(column[Int(rows[k])])
+                    buf[b] += Double(gathered[k]); buf[b + 1] += hasHessians ? Double(gathered[m + k]) : 0; buf[b + 2] += 1
+                }
+                if !hasHessians { for b in 0..<nb { buf[3 * b + 1] = buf[3 * b + 2] } }
+                let d = buf.baseAddress!
+                let parent = score(totals.g, totals.h)
+                return categoricalSplit(d: d, feature: f, off: 0, nv: nv, missing: (d[3 * nv], d[3 * nv + 1], d[3 * nv + 2]),
+                                        totals: totals, parent: parent, bestGain: minGainToSplit + 1e-10 * abs(parent))
+            }
+        }
+        // Keys (bin << 16 | position), radix-sorted on the bin in two stable 4-bit passes.
+        let src = keys.baseAddress!, tmp = keys.baseAddress! + m
+        for k in 0..<m { src[k] = UInt32(column[Int(rows[k])]) << 16 | UInt32(k) }
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 16) { pos in
+            for (from, to, shift) in [(src, tmp, UInt32(16)), (tmp, src, UInt32(20))] {
+                pos.initialize(repeating: 0)
+                for k in 0..<m { pos[Int((from[k] >> shift) & 15)] += 1 }
+                var acc = 0
+                for d in 0..<16 { let c = pos[d]; pos[d] = acc; acc += c }
+                for k in 0..<m { let d = Int((from[k] >> shift) & 15); to[pos[d]] = from[k]; pos[d] += 1 }
+            }
+        }
+        let ks = src
+        // Missing bin (the largest) is the last group: its sums first, in row order.
+        var gm = 0.0, hm = 0.0, cm = 0.0
+        var end = m
+        while end > 0 && Int(ks[end - 1] >> 16) == nv { end -= 1 }
+        for i in end..<m {
+            let k = Int(ks[i] & 0xFFFF)
+            gm += Double(gathered[k]); if hasHessians { hm += Double(gathered[m + k]) }
+            cm += 1
+        }
+        if !hasHessians { hm = cm }
+        /// Sums of the bin group starting at `i`; returns (bin, g, h, c, next i).
+        func group(_ start: Int) -> (Int, Double, Double, Double, Int) {
+            let b = Int(ks[start] >> 16)
+            var g = 0.0, h = 0.0, c = 0.0, i = start
+            while i < end && Int(ks[i] >> 16) == b {
+                let k = Int(ks[i] & 0xFFFF)
+                g += Double(gathered[k]); if hasHessians { h += Double(gathered[m + k]) }
+                c += 1
+                i += 1
+            }
+            return (b, g, hasHessians ? h : c, c, i)
+        }
+        let parent = score(totals.g, totals.h)
+        var bestGain = minGainToSplit + 1e-10 * abs(parent)
+        var bestB = -1, bestLeftMissing = false
+        let minData = Double(minDataInLeaf), minHess = minSumHessianInLeaf, lambda = lambdaL2
+        let tg = totals.g, th = totals.h, tc = totals.c
+        var gl = 0.0, hl = 0.0, cl = 0.0
+        var i = 0
+        while i < end {
+            let (b, g, h, c, next) = group(i)
+            i = next
+            gl += g; hl += h; cl += c
+            if b == nv - 1 && cm == 0 { break }
+            if tc - cl < minData { break }
+            let hr = th - hl
+            if cl >= minData && hl >= minHess && hr >= minHess {
+                let gr = tg - gl
+                let gain = gl * gl / (hl + lambda) + gr * gr / (hr + lambda) - parent
+                if gain > bestGain { bestGain = gain; bestB = b; bestLeftMissing = false }
+            }
+            if cm > 0 && b < nv - 1 {
+                let gL = gl + gm, hL = hl + hm, cL = cl + cm
+                let gr = tg - gL, hr = th - hL
+                if cL >= minData && tc - cL >= minData && hL >= minHess && hr >= minHess {
+                    let gain = gL * gL / (hL + lambda) + gr * gr / (hr + lambda) - parent
+                    if gain > bestGain { bestGain = gain; bestB = b; bestLeftMissing = true }
+                }
+            }
+        }
+        guard bestB >= 0 else { return nil }
+        gl = 0; hl = 0; cl = 0
+        i = 0
+        while i < end {
+            let (b, g, h, c, next) = group(i)
+            if b > bestB { break }
+            i = next
+            gl += g; hl += h; cl += c
+        }
+        if bestLeftMissing { gl += gm; hl += hm; cl += cm }
+        return SplitInfo(feature: f, thresholdBin: bestB, defaultLeft: bestLeftMissing, leftCategoryBins: [], gain: bestGain,
+                         leftGradient: gl, leftHessian: hl, leftCount: cl,
+                         rightGradient: tg - gl, rightHessian: th - hl, rightCount: tc - cl)
+    }
+
+    /// Categorical split: sort non-empty levels by g/(h+smoothing), scan prefixes going left,
+    /// with the missing bin tried on either side.
+    func categoricalSplit(d: UnsafePointer<Double>, feature f: Int, off: Int, nv: Int,
+                          missing: (Double, Double, Double), totals: (g: Double, h: Double, c: Double),
+                          parent: Double, bestGain: Double) -> SplitInfo? {
+        var levels: [Int] = []
+        for b in 0..<nv where d[3 * (off + b) + 2] > 0 { levels.append(b) }
+        guard levels.count >= 2 || (levels.count == 1 && missing.2 > 0) else { return nil }
+        let key = { (b: Int) -> Double in d[3 * (off + b)] / (d[3 * (off + b) + 1] + self.categoricalSmoothing) }
+        levels.sort { (key($0), $0) < (key($1), $1) }
+        let minData = Double(minDataInLeaf)
+        var best: SplitInfo? = nil
+        var bestG = bestGain
+        let maxPrefix = min(levels.count, maxCategoricalThreshold)
+        for missingLeft in [false, true] {
+            if missingLeft && missing.2 == 0 { continue }
+            var gl = missingLeft ? missing.0 : 0, hl = missingLeft ? missing.1 : 0, cl = missingLeft ? missing.2 : 0
+            for p in 0..<maxPrefix {
+                let k = 3 * (off + levels[p])
+                gl += d[k]; hl += d[k + 1]; cl += d[k + 2]
+                if p == levels.count - 1 && (missingLeft || missing.2 == 0) { break }   // everything left
+                let gr = totals.g - gl, hr = totals.h - hl, cr = totals.c - cl
+                guard cl >= minData && cr >= minData && hl >= minSumHessianInLeaf && hr >= minSumHessianInLeaf else { continue }
+                let gain = score(gl, hl) + score(gr, hr) - parent
+                if gain > bestG {
+                    bestG = gain
+                    best = SplitInfo(feature: f, thresholdBin: 0, defaultLeft: missingLeft,
+                                     leftCategoryBins: Array(levels[0...p]).sorted(), gain: gain,
+                                     leftGradient: gl, leftHessian: hl, leftCount: cl,
+                                     rightGradient: gr, rightHessian: hr, rightCount: cr)
+                }
+            }
+        }
+        return best
+    }
+}

@@ -1,1 +1,0 @@
-// TreeModels module: see ../shared/STYLE.md.

@@ -1,3 +1,0 @@
-import Testing
-
-@Suite struct TreeModelsPlaceholderSmoke { @Test func builds() { #expect(Bool(true)) } }

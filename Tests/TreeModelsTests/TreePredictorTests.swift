@@ -1,0 +1,57 @@
+import MLCore
+import Tabular
+import Testing
+@testable import TreeModels
+
+@Suite struct TreePredictorTests {
+    @Test(arguments: [1, 2])
+    func fastPathEqualsReferenceWalk(threads: Int) throws {
+        var rng = SeededGenerator(seed: 1)
+        let train = TestData.uniform(rows: 600, columns: 5, nanShare: 0.15, seed: 2)
+        var y = (0..<600).map { i in (train[i, 0].isNaN ? 3 : train[i, 0] * 4) + (train[i, 2].isNaN ? -1 : train[i, 2]) + rng.unit() }
+        y[0] += 0
+        var p = GBMParameters()
+        p.rounds = 25; p.maxLeaves = 15; p.minDataInLeaf = 5; p.threads = threads
+        let model = try GradientBoostedTrees.fit(train, y, parameters: p).model
+        let test = TestData.uniform(rows: 1000, columns: 5, nanShare: 0.2, seed: 3)   // > one block, NaNs
+        let fast = model.predict(test)
+        let reference = model.predictReference(test)
+        #expect(fast == reference)
+        // Also equal to walking the `Tree` form of every tree, summed in order.
+        for r in stride(from: 0, to: 1000, by: 37) {
+            var acc = 0.0
+            for t in 0..<model.predictor.treeCount {
+                let tree = model.predictor.extractTree(t)
+                acc += tree.leafValue[tree.leaf { test[r, $0] }]
+            }
+            #expect(model.initScore + acc == fast[r])
+        }
+    }
+
+    @Test func categoricalNodesAndUnseenCodes() {
+        var t = Tree()
+        t.feature = [0, 1]; t.threshold = [0, 0.5]; t.defaultLeft = [true, false]
+        t.leftCategories = [[1, 40], []]; t.left = [~0, ~1]; t.right = [1, ~2]; t.gain = [1, 1]
+        t.leafValue = [10, 20, 30]
+        let p = TreePredictor(trees: [t], base: 1, scale: 1, featureCount: 2)
+        let x = FeatureMatrix(columns: [[1, 40, 2, .nan, 1.5, 99, 2], [0, 0, 0, 0, 0, 0, 0.9]])
+        let out = p.predict(x, into: 1)
+        #expect(out == [11, 11, 21, 11, 21, 21, 31])
+        #expect(p.predictReference(x) == out)
+    }
+
+    @Test func singleLeafTree() {
+        var t = Tree()
+        t.leafValue = [2.5]
+        let p = TreePredictor(trees: [t, t], base: 1, scale: 0.5, featureCount: 3)
+        #expect(p.predict(FeatureMatrix(rows: 2, columns: 3, values: [Double](repeating: 0, count: 6)), into: 2) == [3.5, 3.5])
+    }
+}
+
+extension TreePredictor {
+    func predict(_ x: FeatureMatrix, into threads: Int) -> [Double] {
+        var out = [Double](repeating: 0, count: x.rows)
+        out.withUnsafeMutableBufferPointer { predict(x, into: $0, threads: threads) }
+        return out
+    }
+}
