@@ -48,6 +48,8 @@ public struct TrainingOutcome: Sendable {
     public var trainTable: Table
     public var testTable: Table
     public var featureNames: [String]
+    public var trainHistory: [Double] = []
+    public var validationHistory: [Double]? = nil
 }
 
 public enum Trainer {
@@ -92,7 +94,8 @@ public enum Trainer {
 
     /// Splits (when needed), fits the preprocessing on the training rows only, fits the model,
     /// and scores the held-out rows.
-    public static func train(_ request: TrainingRequest, progress: TrainingProgress? = nil) throws -> TrainingOutcome {
+    public static func train(_ request: TrainingRequest, progress: ProgressHandler? = nil) throws -> TrainingOutcome {
+        try request.model.validate()
         let features = try featureNames(request)
         var trainTable = request.train
         let testTable: Table
@@ -134,7 +137,8 @@ public enum Trainer {
         return TrainingOutcome(model: final, metrics: metrics, fitSeconds: fitSeconds, trainRows: trainTable.rowCount,
                                testRows: testTable.rowCount, warnings: fit.warnings, extraMetrics: fit.extraMetrics,
                                testPredictions: scored.predictions, testActuals: yTest,
-                               trainTable: trainTable, testTable: testTable, featureNames: features)
+                               trainTable: trainTable, testTable: testTable, featureNames: features,
+                               trainHistory: fit.trainHistory, validationHistory: fit.validationHistory)
     }
 }
 
