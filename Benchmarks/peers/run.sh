@@ -7,7 +7,8 @@
 #   ./Benchmarks/peers/run.sh --skip serve --repeats 5
 #
 # Environment: PLUMB_DATA_MIRROR (folder holding california_housing.csv; default ../shared/data),
-# PEERS_SKIP_BUILD=1 (use the binaries already built), PEERS_PYTHON (python3 used for the venv).
+# PEERS_SKIP_BUILD=1 (use the binaries already built), PLUMB_BIN / PLUMB_BENCH_BIN (other binaries),
+# PEERS_PYTHON (python3 used for the venv).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -15,8 +16,8 @@ PEERS="$ROOT/Benchmarks/peers"
 WORK="$PEERS/work"
 VENV="$PEERS/.venv"
 PY="${PEERS_PYTHON:-python3}"
-PLUMB="$ROOT/.build/release/plumb"
-PLUMB_BENCH="$ROOT/Benchmarks/.build/release/plumb-bench"
+PLUMB="${PLUMB_BIN:-$ROOT/.build/release/plumb}"
+PLUMB_BENCH="${PLUMB_BENCH_BIN:-$ROOT/Benchmarks/.build/release/plumb-bench}"
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
