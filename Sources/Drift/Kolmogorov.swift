@@ -127,6 +127,7 @@ public enum Kolmogorov {
         return clip(2 * s)
     }
 
+    // Inlined: tiny helper on the p-value paths, called in loops.
     @inline(__always) static func clip(_ p: Double) -> Double { min(max(p, 0), 1) }
 
     /// P(Dₙ < d) by Durbin's matrix formula, computed as in Marsaglia–Tsang–Wang: the (k, k)
@@ -311,10 +312,12 @@ public enum Kolmogorov {
         return a[maxj - minj - 1]
     }
 
+    // Inlined: tiny helper on the p-value paths, called in loops.
     @inline(__always) static func floorDiv(_ a: Int, _ b: Int) -> Int {
         let q = a / b
         return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
     }
 
+    // Inlined: tiny helper on the p-value paths, called in loops.
     @inline(__always) static func ceilDiv(_ a: Int, _ b: Int) -> Int { -floorDiv(-a, b) }
 }

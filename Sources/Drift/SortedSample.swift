@@ -15,12 +15,14 @@ public enum SortedSample {
 
     /// Maps a Double to a UInt64 whose unsigned order is the Double's numeric order
     /// (negative numbers: all bits flipped; others: sign bit set).
+    // Inlined: called once per element inside the sort and map loops.
     @inline(__always) public static func orderedKey(_ v: Double) -> UInt64 {
         let b = v.bitPattern
         return (b >> 63) == 1 ? ~b : b | 0x8000_0000_0000_0000
     }
 
     /// Inverse of `orderedKey`.
+    // Inlined: called once per element inside the sort and map loops.
     @inline(__always) public static func double(fromKey k: UInt64) -> Double {
         Double(bitPattern: (k >> 63) == 1 ? k & 0x7FFF_FFFF_FFFF_FFFF : ~k)
     }

@@ -22,40 +22,35 @@ public enum TwoSampleStatistics {
         precondition(!a.isEmpty && !b.isEmpty, "ksAndWasserstein: empty sample")
         let n = a.count, m = b.count
         let nd = Double(n), md = Double(m)
-        var maxPlus = -Double.infinity  // max of F_a − F_b
-        var minMinus = Double.infinity  // min of F_a − F_b
-        // Two alternating accumulators break the dependency chain of the area sum.
-        var w0 = 0.0, w1 = 0.0
-        var i = 0, j = 0
-        var fa = 0.0, fb = 0.0
-        var prev = 0.0
-        var started = false
-        var toggle = false
-        a.withUnsafeBufferPointer { pa in
-            b.withUnsafeBufferPointer { pb in
+        // All loop state lives in locals of one closure so it stays in registers.
+        let (maxPlus, minMinus, area) = a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb -> (Double, Double, Double) in
+                var maxPlus = -Double.infinity  // max of F_a − F_b
+                var minMinus = Double.infinity  // min of F_a − F_b
+                var w = 0.0
+                var i = 0, j = 0
+                var fa = 0.0, fb = 0.0
+                // Start at the smallest value: nothing to integrate before it.
+                var prev = min(pa[0], pb[0])
                 while i < n || j < m {
                     let x: Double
                     if i < n && j < m { x = min(pa[i], pb[j]) } else if i < n { x = pa[i] } else { x = pb[j] }
-                    if started {
-                        let area = abs(fa - fb) * (x - prev)
-                        if toggle { w1 += area } else { w0 += area }
-                        toggle.toggle()
-                    }
+                    w += abs(fa - fb) * (x - prev)
                     while i < n && pa[i] <= x { i += 1 }
                     while j < m && pb[j] <= x { j += 1 }
                     fa = Double(i) / nd
                     fb = Double(j) / md
                     let diff = fa - fb
-                    if diff > maxPlus { maxPlus = diff }
-                    if diff < minMinus { minMinus = diff }
+                    maxPlus = max(maxPlus, diff)
+                    minMinus = min(minMinus, diff)
                     prev = x
-                    started = true
                 }
+                return (maxPlus, minMinus, w)
             }
         }
         let minS = min(max(-minMinus, 0), 1)
         let d = minS > maxPlus ? minS : maxPlus
-        return (d, w0 + w1)
+        return (d, area)
     }
 
     /// Plain twin of `ksAndWasserstein`, written the way scipy does it (evaluate both ECDFs at

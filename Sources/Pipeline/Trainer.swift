@@ -148,3 +148,24 @@ extension Duration {
         return Double(c.seconds) + Double(c.attoseconds) * 1e-18
     }
 }
+
+extension Trainer {
+    /// k-fold cross-validated R² on the training rows of `request` (its test data is not used):
+    /// each fold fits the preprocessing and the model on the other folds only.
+    public static func crossValidate(_ request: TrainingRequest, folds k: Int) throws -> CrossValidationScore {
+        var table = request.train
+        if request.test == nil {
+            let parts = try TrainTestSplit.split(rowCount: table.rowCount, testFraction: request.testFraction, seed: request.seed)
+            table = table.selecting(rows: parts.train)
+        }
+        let kf = try KFold(rows: table.rowCount, k: k, seed: request.seed)
+        var scores: [Double] = []
+        for fold in kf.folds {
+            var r = request
+            r.train = table.selecting(rows: fold.train)
+            r.test = table.selecting(rows: fold.test)
+            scores.append(try train(r).metrics.r2)
+        }
+        return CrossValidationScore(scores: scores)
+    }
+}

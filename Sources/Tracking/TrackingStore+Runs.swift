@@ -236,8 +236,9 @@ extension TrackingStore {
     }
 
     /// Loads run summaries (with params, latest metrics, tags) for `runs r JOIN experiments e`
-    /// rows matching `whereSQL`, in `orderSQL` order. Values are always bound, never interpolated.
-    static func summaries(_ db: Database, whereSQL: String, arguments: StatementArguments, orderSQL: String, limit: Int?) throws -> [RunSummary] {
+    /// rows matching `whereSQL` (bound by `arguments`), in `orderSQL` order (bound by `orderArguments`). Values are always bound, never interpolated.
+    static func summaries(_ db: Database, whereSQL: String, arguments: StatementArguments, orderSQL: String,
+                          orderArguments: StatementArguments = [], limit: Int?, bulkThreshold: Int = 500) throws -> [RunSummary] {
         var sql = """
             SELECT r.id, e.name, r.name, r.status, r.start_ms, r.end_ms, r.user, r.source_commit, r.parent_id, r.error
             FROM runs r JOIN experiments e ON e.id = r.experiment_id
@@ -245,6 +246,7 @@ extension TrackingStore {
         if !whereSQL.isEmpty { sql += " WHERE " + whereSQL }
         if !orderSQL.isEmpty { sql += " ORDER BY " + orderSQL }
         var args = arguments
+        args += orderArguments
         if let limit { sql += " LIMIT ?"; args += [limit] }
         var runs: [RunSummary] = []
         var index: [String: Int] = [:]
@@ -257,20 +259,33 @@ extension TrackingStore {
                                    params: [:], metrics: [:], tags: [:]))
         }
         if runs.isEmpty { return runs }
-        // Attach params/metrics/tags in chunks of ids (bounded number of bound variables).
+        func attach(_ table: String, _ cursorSQL: String, _ args: StatementArguments) throws {
+            let c = try Row.fetchCursor(db, sql: cursorSQL, arguments: args)
+            switch table {
+            case "params": while let r = try c.next() { if let i = index[r[0]] { runs[i].params[r[1]] = r[2] } }
+            case "tags": while let r = try c.next() { if let i = index[r[0]] { runs[i].tags[r[1]] = r[2] } }
+            default: while let r = try c.next() { if let i = index[r[0]] { runs[i].metrics[r[1]] = (r[2] as Double?) ?? .nan } }
+            }
+        }
+        let tables = ["params", "latest_metrics", "tags"]
+        if limit == nil && runs.count > bulkThreshold {
+            // Many runs: one pass per table over the same filter (no long IN lists).
+            let from = "FROM runs r JOIN experiments e ON e.id = r.experiment_id" + (whereSQL.isEmpty ? "" : " WHERE " + whereSQL)
+            for t in tables {
+                try attach(t, "SELECT x.run_id, x.key, x.value FROM \(t) x WHERE x.run_id IN (SELECT r.id \(from))", arguments)
+            }
+            return runs
+        }
+        // Few runs: attach params/metrics/tags in chunks of ids (bounded number of bound variables).
         let ids = runs.map(\.id)
         let chunk = 500
         var start = 0
         while start < ids.count {
             let part = Array(ids[start..<min(start + chunk, ids.count)])
             let marks = Array(repeating: "?", count: part.count).joined(separator: ",")
-            let a = StatementArguments(part)
-            let pc = try Row.fetchCursor(db, sql: "SELECT run_id, key, value FROM params WHERE run_id IN (\(marks))", arguments: a)
-            while let r = try pc.next() { if let i = index[r[0]] { runs[i].params[r[1]] = r[2] } }
-            let mc = try Row.fetchCursor(db, sql: "SELECT run_id, key, value FROM latest_metrics WHERE run_id IN (\(marks))", arguments: a)
-            while let r = try mc.next() { if let i = index[r[0]] { runs[i].metrics[r[1]] = (r[2] as Double?) ?? .nan } }
-            let tc = try Row.fetchCursor(db, sql: "SELECT run_id, key, value FROM tags WHERE run_id IN (\(marks))", arguments: a)
-            while let r = try tc.next() { if let i = index[r[0]] { runs[i].tags[r[1]] = r[2] } }
+            for t in tables {
+                try attach(t, "SELECT run_id, key, value FROM \(t) WHERE run_id IN (\(marks))", StatementArguments(part))
+            }
             start += chunk
         }
         return runs

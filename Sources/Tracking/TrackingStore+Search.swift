@@ -102,16 +102,17 @@ extension TrackingStore {
             args.append(experiment)
         }
         if !parsed.comparisons.isEmpty { conditions.append(parsed.sql(&args)) }
-        var orderTerms = orders.map { $0.sql(&args) }
+        var orderArgs: [DatabaseValueConvertible?] = []
+        var orderTerms = orders.map { $0.sql(&orderArgs) }
         orderTerms.append("r.start_ms DESC, r.id")
         let whereSQL = conditions.joined(separator: " AND ")
         let orderSQL = orderTerms.joined(separator: ", ")
-        let arguments = StatementArguments(args)
+        let arguments = StatementArguments(args), orderArguments = StatementArguments(orderArgs)
         return try read("searching runs") { db in
             if let experiment, try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM experiments WHERE name = ?)", arguments: [experiment]) != true {
                 throw TrackingError.notFound("experiment \"\(experiment)\" does not exist")
             }
-            return try Self.summaries(db, whereSQL: whereSQL, arguments: arguments, orderSQL: orderSQL, limit: limit)
+            return try Self.summaries(db, whereSQL: whereSQL, arguments: arguments, orderSQL: orderSQL, orderArguments: orderArguments, limit: limit)
         }
     }
 }

@@ -16,6 +16,8 @@ struct TrainCommand: AsyncParsableCommand {
 
             Examples:
               plumb train out/split/train.csv --test out/split/test.csv --target MedHouseVal --model linear
+              plumb train out/split/train.csv --test out/split/test.csv --target MedHouseVal --model gbm --rounds 500 --learning-rate 0.05 --register california
+              plumb train out/split/train.csv --test out/split/test.csv --target MedHouseVal --model all --cv 5
               plumb train .plumb/data/housing.csv --target median_house_value --model ridge --alpha 1 --json
             """
     )
@@ -35,11 +37,16 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: "Random seed for the split and the model.")
     var seed: UInt64 = 42
 
-    @Option(help: "Model kind: linear | ridge.")
+    @Option(help: "Model kind: linear | ridge | gbm | forest | all (linear, forest and gbm, compared).")
     var model: String = "linear"
 
-    @Option(help: "Ridge penalty (≥ 0).")
-    var alpha: Double = 1.0
+    @OptionGroup(title: "Model hyperparameters") var hp: ModelOptions
+
+    @Option(name: .customLong("cv"), help: "Also run k-fold cross-validation on the training rows (k ≥ 2).")
+    var cvFolds: Int?
+
+    @Flag(help: "No progress bar on stderr.")
+    var quiet = false
 
     @Option(parsing: .upToNextOption, help: "Feature columns (default: every column but the target).")
     var features: [String] = []
@@ -73,60 +80,118 @@ struct TrainCommand: AsyncParsableCommand {
     @Flag(help: "Print exactly one JSON object on stdout.")
     var json = false
 
+    static let kinds = ["linear", "ridge", "gbm", "forest", "all"]
+
     func validate() throws {
-        guard ["linear", "ridge"].contains(model) else {
-            throw ValidationError("--model must be one of linear, ridge; got \"\(model)\"")
+        guard Self.kinds.contains(model) else {
+            throw ValidationError("--model must be one of \(Self.kinds.joined(separator: ", ")); got \"\(model)\"")
         }
-        guard alpha >= 0, alpha.isFinite else { throw ValidationError("--alpha must be ≥ 0, got \(alpha)") }
+        for spec in try specs() {
+            do { try spec.validate() } catch { throw ValidationError("\(error)") }
+        }
+        if let k = cvFolds, k < 2 { throw ValidationError("--cv must be ≥ 2, got \(k)") }
         guard testFraction > 0, testFraction < 1 else { throw ValidationError("--test-fraction must be in (0, 1), got \(testFraction)") }
         guard ImputeStrategy(rawValue: impute) != nil else { throw ValidationError("--impute must be median or mean, got \"\(impute)\"") }
     }
 
-    func spec() -> ModelSpec {
+    /// The models to train, in the order they are reported.
+    func specs() throws -> [ModelSpec] {
         switch model {
-        case "ridge": .ridge(alpha: alpha)
-        default: .linear
+        case "ridge": [.ridge(alpha: hp.alpha)]
+        case "gbm": [.gbm(try hp.gbmParameters(seed: seed))]
+        case "forest": [.forest(try hp.forestParameters(seed: seed))]
+        case "all": [.linear, .forest(try hp.forestParameters(seed: seed)), .gbm(try hp.gbmParameters(seed: seed))]
+        default: [.linear]
         }
     }
 
     func run() async throws {
         try await runReportingErrors {
             let table = try csv.read(file)
-            var request = TrainingRequest(train: table, target: target, model: spec())
-            request.source = file
-            if let test { request.test = try csv.read(test) }
-            request.testFraction = testFraction
-            request.seed = seed
-            request.features = features.isEmpty ? nil : features
-            request.exclude = Set(exclude)
-            request.preprocessing.impute = ImputeStrategy(rawValue: impute) ?? .median
-            request.preprocessing.scale = scale
-            request.trainingData = DatasetDigest(name: URL(fileURLWithPath: file).lastPathComponent, sha256: try SHA256.hex(fileAt: file),
-                                                 rows: table.rowCount, columns: table.columnNames)
-            let outcome = try Trainer.train(request)
-            for w in outcome.warnings { printError("warning: \(w)") }
-            let bytes = try ModelFile.encode(header: outcome.model.header, regressor: outcome.model.regressor)
-            let digest = SHA256.hex(bytes)
-            let path = out ?? ".plumb/models/\(outcome.model.header.kind)-\(digest.prefix(12)).plumb"
-            try AtomicFile.write(bytes, to: path)
-            try writeProfile(outcome, beside: path)
-            var recorded: TrainingRecorder.Recorded?
-            if !noTrack {
-                let recorder = TrainingRecorder(store: try TrackingStore(path: store ?? defaultStorePath()), experiment: experiment)
-                recorded = try recorder.record(outcome, modelBytes: bytes, runName: outcome.model.header.kind, register: register)
-            }
-            if json {
-                var report = TrainReport(outcome: outcome, artifact: path, sha256: digest)
-                report.run_id = recorded?.runID
-                report.registered = recorded?.version.map { "models:/\($0.model)/\($0.version)" }
-                try printJSON(report)
-            } else {
-                print(TrainReport.human(outcome: outcome, artifact: path, sha256: digest, source: file))
-                if let r = recorded {
-                    print("run \(r.runID) in experiment \"\(experiment)\"" + (r.version.map { ", registered as models:/\($0.model)/\($0.version)" } ?? ""))
+            let testTable = try test.map { try csv.read($0) }
+            let digest = DatasetDigest(name: URL(fileURLWithPath: file).lastPathComponent, sha256: try SHA256.hex(fileAt: file),
+                                       rows: table.rowCount, columns: table.columnNames)
+            let recorder = noTrack ? nil : TrainingRecorder(store: try TrackingStore(path: store ?? defaultStorePath()), experiment: experiment)
+            let specs = try specs()
+            let parent = specs.count > 1 ? try recorder?.startParent(name: "comparison", params: ["models": specs.map(\.kind).joined(separator: ","), "seed": "\(seed)"]) : nil
+            var reports: [TrainReport] = []
+            do {
+                for spec in specs {
+                    var request = TrainingRequest(train: table, target: target, model: spec)
+                    request.source = file
+                    request.test = testTable
+                    request.testFraction = testFraction
+                    request.seed = seed
+                    request.features = features.isEmpty ? nil : features
+                    request.exclude = Set(exclude)
+                    request.preprocessing.impute = ImputeStrategy(rawValue: impute) ?? .median
+                    request.preprocessing.scale = scale
+                    request.trainingData = digest
+                    let bar = ProgressBar(label: spec.kind, enabled: !quiet && ProgressBar.stderrIsTerminal)
+                    let outcome = try Trainer.train(request, progress: bar.handler)
+                    bar.finish()
+                    for w in outcome.warnings { printError("warning: \(w)") }
+                    var extra: [String: Double] = [:]
+                    if let k = cvFolds {
+                        let cv = try Trainer.crossValidate(request, folds: k)
+                        extra = ["cv_r2_mean": cv.mean, "cv_r2_std": cv.std]
+                    }
+                    var final = outcome
+                    final.extraMetrics.merge(extra) { a, _ in a }
+                    let bytes = try ModelFile.encode(header: final.model.header, regressor: final.model.regressor)
+                    let sha = SHA256.hex(bytes)
+                    let path = (specs.count == 1 ? out : out.map { Self.suffixed($0, spec.kind) }) ?? ".plumb/models/\(spec.kind)-\(sha.prefix(12)).plumb"
+                    try AtomicFile.write(bytes, to: path)
+                    try writeProfile(final, beside: path)
+                    let history = Self.history(final)
+                    let recorded = try recorder?.record(final, modelBytes: bytes, runName: spec.kind, parent: parent, register: register, history: history)
+                    var report = TrainReport(outcome: final, artifact: path, sha256: sha)
+                    report.run_id = recorded?.runID
+                    report.registered = recorded?.version.map { "models:/\($0.model)/\($0.version)" }
+                    reports.append(report)
+                    if !json && specs.count == 1 {
+                        print(TrainReport.human(outcome: final, artifact: path, sha256: sha, source: file))
+                        if let r = recorded {
+                            print("run \(r.runID) in experiment \"\(experiment)\"" + (r.version.map { ", registered as models:/\($0.model)/\($0.version)" } ?? ""))
+                        }
+                    }
                 }
+            } catch {
+                if let parent { recorder?.fail(run: parent, error: error) }
+                throw error
+            }
+            if let parent { try recorder?.store.endRun(parent) }
+            if specs.count == 1 {
+                if json, let r = reports.first { try printJSON(r) }
+                return
+            }
+            let ranked = reports.sorted { ($0.metrics.r2, -$0.metrics.rmse) > ($1.metrics.r2, -$1.metrics.rmse) }
+            if json {
+                struct Comparison: Encodable { let parent_run_id: String?; let best: String; let models: [TrainReport] }
+                try printJSON(Comparison(parent_run_id: parent, best: ranked[0].model, models: ranked))
+            } else {
+                print(TrainReport.comparisonTable(ranked))
+                if let parent { print("comparison run \(parent) in experiment \"\(experiment)\" (one child run per model)") }
             }
         }
+    }
+
+    /// `out.plumb` → `out-gbm.plumb` when several models share one --out.
+    static func suffixed(_ path: String, _ kind: String) -> String {
+        let url = URL(fileURLWithPath: path)
+        let ext = url.pathExtension
+        let base = url.deletingPathExtension().path
+        return ext.isEmpty ? "\(base)-\(kind)" : "\(base)-\(kind).\(ext)"
+    }
+
+    /// Per-round losses as metric history (step = round).
+    static func history(_ o: TrainingOutcome) -> [MetricPoint] {
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        var points = o.trainHistory.enumerated().map { MetricPoint(key: "train_loss", value: $0.element, step: Int64($0.offset + 1), timestampMs: now) }
+        if let v = o.validationHistory {
+            points += v.enumerated().map { MetricPoint(key: "validation_loss", value: $0.element, step: Int64($0.offset + 1), timestampMs: now) }
+        }
+        return points
     }
 }
 
@@ -166,6 +231,24 @@ struct TrainReport: Encodable {
         feature_importance = outcome.model.header.featureImportance
         extra_metrics = outcome.extraMetrics
         warnings = outcome.warnings
+    }
+
+    /// The comparative analysis: one row per model, best first.
+    static func comparisonTable(_ ranked: [TrainReport]) -> String {
+        var rows = [["rank", "model", "R²", "RMSE", "MAE", "MAPE", "fit s", "extra", "artifact"]]
+        for (i, r) in ranked.enumerated() {
+            let extra = r.extra_metrics.filter { ["oob_r2", "cv_r2_mean", "best_iteration"].contains($0.key) }
+                .sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.fixed($0.key == "best_iteration" ? 0 : 4))" }.joined(separator: ", ")
+            rows.append(["\(i + 1)", r.model, r.metrics.r2.fixed(4), r.metrics.rmse.fixed(4), r.metrics.mae.fixed(4),
+                         (r.metrics.mape * 100).fixed(2) + "%", r.fit_seconds.fixed(3), extra.isEmpty ? "-" : extra, r.artifact])
+        }
+        let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { c, cell in
+                let pad = String(repeating: " ", count: widths[c] - cell.count)
+                return (2...6).contains(c) ? pad + cell : cell + pad
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
     }
 
     static func human(outcome: TrainingOutcome, artifact: String, sha256: String, source: String) -> String {

@@ -45,8 +45,10 @@ func num(_ any: Any?) -> Double { (any as? NSNumber)?.doubleValue ?? .nan }
             for (a, b) in zip(edges, wantEdges) { #expect(close(a, b, rel: 1e-14, abs: 1e-15), "\(name): edge \(a) vs \(b)") }
             let rp = PSIBins.proportions(sorted: ref, edges: edges)
             let cp = PSIBins.proportions(sorted: cur, edges: edges)
-            #expect(rp == doubles(c["psi_reference"]), "\(name)")
-            #expect(cp == doubles(c["psi_current"]), "\(name)")
+            // numpy's integer / scalar division may round the last bit differently.
+            for (a, b) in zip(rp, doubles(c["psi_reference"])) { #expect(close(a, b, rel: 1e-15), "\(name)") }
+            for (a, b) in zip(cp, doubles(c["psi_current"])) { #expect(close(a, b, rel: 1e-15), "\(name)") }
+            #expect(rp.count == 10 && cp.count == 10)
             #expect(close(TwoSampleStatistics.psi(reference: rp, current: cp), num(c["psi"]), rel: 1e-10, abs: 1e-15), "\(name)")
             #expect(close(TwoSampleStatistics.jensenShannon(rp, cp), num(c["js_psi_bins"]), rel: 1e-9, abs: 1e-15), "\(name)")
         }
@@ -72,7 +74,7 @@ func num(_ any: Any?) -> Double { (any as? NSNumber)?.doubleValue ?? .nan }
         let fx = try loadFixture("special.json")
         for r in try #require(fx["gammaln"] as? [[String: Any]]) {
             let x = num(r["x"]), want = num(r["value"])
-            #expect(close(SpecialFunctions.logGamma(x), want, rel: 1e-13, abs: 1e-15), "gammaln(\(x))")
+            #expect(close(SpecialFunctions.logGamma(x), want, rel: 1e-13, abs: 1e-14), "gammaln(\(x))")
         }
         for r in try #require(fx["gammaincc"] as? [[String: Any]]) {
             let a = num(r["a"]), x = num(r["x"]), want = num(r["q"])

@@ -62,7 +62,10 @@ func split(_ t: Table, fraction: Double, seed: UInt64) -> (Table, Table) {
         #expect(!big.datasetDrift && !big.retrain && big.reasons.isEmpty)
         // Small reference (≤ 1000 rows): KS default.
         let small = try DriftAnalyzer.compare(reference: a.selecting(rows: Array(0..<800)), current: b, target: "MedHouseVal")
-        #expect(small.columns.allSatisfy { $0.test == "ks" && ($0.pValue ?? 0) >= 0.05 }, "\(small.renderTable())")
+        // Each KS test has a 5 % false-positive rate by design, so over 8 columns one flag is
+        // expected about a third of the time; the dataset-level verdict must stay "no drift".
+        #expect(small.columns.allSatisfy { $0.test == "ks" })
+        #expect(small.columns.filter(\.drifted).count <= 1, "\(small.renderTable())")
         #expect(!small.datasetDrift)
     }
 

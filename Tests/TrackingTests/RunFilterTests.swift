@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Tracking
+import GRDB
 
 @Suite struct RunFilterTests {
     typealias C = RunFilter.Comparison
@@ -172,5 +173,34 @@ import Testing
         #expect(o?.code == .invalidFilter)
         let x = #expect(throws: TrackingError.self) { try s.searchRuns(experiment: "nope") }
         #expect(x?.code == .notFound && x?.message.contains("nope") == true)
+    }
+}
+
+@Suite struct SummaryAttachTests {
+    /// The bulk path (one pass per table over the filter) and the chunked-ids path must agree.
+    @Test func bulkAndChunkedPathsAgree() throws {
+        let store = try makeStore()
+        for i in 0..<12 {
+            let id = try store.startRun(experiment: i % 3 == 0 ? "x" : "y", name: "r\(i)", startMs: Int64(i))
+            try store.logParams(run: id, ["k": String(i % 4)])
+            try store.logMetrics(run: id, [MetricPoint(key: "m", value: Double(i % 5)), MetricPoint(key: "n", value: Double(i))])
+            try store.setTag(run: id, key: "t", value: i % 2 == 0 ? "even" : "odd")
+        }
+        let filter = try RunFilter("metrics.m >= 1 AND tags.t = 'even'")
+        var args: [DatabaseValueConvertible?] = ["y"]
+        let whereSQL = "e.name = ? AND " + filter.sql(&args)
+        var orderArgs: [DatabaseValueConvertible?] = []
+        let orderSQL = try RunFilter.Order("metrics.n DESC").sql(&orderArgs)
+        func fetch(_ threshold: Int) throws -> [RunSummary] {
+            try store.read("test") { db in
+                try TrackingStore.summaries(db, whereSQL: whereSQL, arguments: StatementArguments(args), orderSQL: orderSQL,
+                                            orderArguments: StatementArguments(orderArgs), limit: nil, bulkThreshold: threshold)
+            }
+        }
+        let bulk = try fetch(0), chunked = try fetch(1_000)
+        #expect(bulk == chunked)
+        // Experiment y holds i % 3 != 0; even tags; m = i % 5 >= 1 → 2, 4, 8; ordered by n = i descending.
+        #expect(bulk.map(\.name) == ["r8", "r4", "r2"])
+        #expect(bulk.first?.params == ["k": "0"] && bulk.first?.metrics == ["m": 3, "n": 8] && bulk.first?.tags == ["t": "even"])
     }
 }

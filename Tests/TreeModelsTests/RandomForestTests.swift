@@ -29,7 +29,7 @@ import Testing
         p.trees = 1; p.bootstrap = false
         let m = try RandomForest.fit(x, y, parameters: p).model
         let pred = m.predict(x)
-        for i in 0..<200 { #expect(abs(pred[i] - y[i]) < 1e-5) }   // Float gradients
+        for i in 0..<200 { #expect(abs(pred[i] - y[i]) < 1e-4) }   // Float32 gradients
     }
 
     @Test func deterministicAcrossThreadCounts() throws {

@@ -8,8 +8,7 @@ import Testing
     func fastPathEqualsReferenceWalk(threads: Int) throws {
         var rng = SeededGenerator(seed: 1)
         let train = TestData.uniform(rows: 600, columns: 5, nanShare: 0.15, seed: 2)
-        var y = (0..<600).map { i in (train[i, 0].isNaN ? 3 : train[i, 0] * 4) + (train[i, 2].isNaN ? -1 : train[i, 2]) + rng.unit() }
-        y[0] += 0
+        let y = (0..<600).map { i in (train[i, 0].isNaN ? 3 : train[i, 0] * 4) + (train[i, 2].isNaN ? -1 : train[i, 2]) + rng.unit() }
         var p = GBMParameters()
         p.rounds = 25; p.maxLeaves = 15; p.minDataInLeaf = 5; p.threads = threads
         let model = try GradientBoostedTrees.fit(train, y, parameters: p).model

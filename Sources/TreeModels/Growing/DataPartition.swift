@@ -29,9 +29,14 @@ public struct DataPartition: Sendable {
             indices.withUnsafeMutableBufferPointer { idx in
                 scratch.withUnsafeMutableBufferPointer { tmp in
                     var nr = 0
+                    // Branch-free: write to both sides, advance one (the side is unpredictable).
                     for k in b..<(b + n) {
                         let r = idx[k]
-                        if table[Int(column[Int(r)])] { idx[b + nl] = r; nl += 1 } else { tmp[nr] = r; nr += 1 }
+                        let goLeft = table[Int(column[Int(r)])] ? 1 : 0
+                        idx[b + nl] = r
+                        tmp[nr] = r
+                        nl += goLeft
+                        nr += 1 - goLeft
                     }
                     for k in 0..<nr { idx[b + nl + k] = tmp[k] }
                 }

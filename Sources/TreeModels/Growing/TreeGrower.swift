@@ -104,7 +104,7 @@ public final class TreeGrower {
             let totalsB = (derivedLeaf >= 0 ? (sumG[derivedLeaf], sumH[derivedLeaf], Double(part.count[derivedLeaf])) : (0, 0, 0))
             let m = part.count[buildLeaf]
             let cost = m * nf + 4 * binned.totalBins
-            let workers = cost >= 24_000 ? builder.threads : 1
+            let workers = cost >= 12_000 ? builder.threads : 1
             let hasH = hessians != nil
             let splitter = config.splitter, binned = self.binned, builder = self.builder
             gradients.withUnsafeBufferPointer { gb in

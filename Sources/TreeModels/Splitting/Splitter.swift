@@ -142,13 +142,15 @@ public struct Splitter: Sendable {
         let src = keys.baseAddress!, tmp = keys.baseAddress! + m
         for k in 0..<m { src[k] = UInt32(column[Int(rows[k])]) << 16 | UInt32(k) }
         withUnsafeTemporaryAllocation(of: Int.self, capacity: 16) { pos in
-            for (from, to, shift) in [(src, tmp, UInt32(16)), (tmp, src, UInt32(20))] {
+            func pass(_ from: UnsafeMutablePointer<UInt32>, _ to: UnsafeMutablePointer<UInt32>, _ shift: UInt32) {
                 pos.initialize(repeating: 0)
                 for k in 0..<m { pos[Int((from[k] >> shift) & 15)] += 1 }
                 var acc = 0
                 for d in 0..<16 { let c = pos[d]; pos[d] = acc; acc += c }
                 for k in 0..<m { let d = Int((from[k] >> shift) & 15); to[pos[d]] = from[k]; pos[d] += 1 }
             }
+            pass(src, tmp, 16)
+            pass(tmp, src, 20)
         }
         let ks = src
         // Missing bin (the largest) is the last group: its sums first, in row order.

@@ -1,0 +1,431 @@
+// A small strict JSON (RFC 8259) reader over request bytes: a pull tokenizer used directly by the
+// /predict decoder (no intermediate tree) and by `JSONValue.parse` for the other routes.
+// Foundation's JSONSerialization on Linux is several times slower and reports no byte positions.
+
+/// A JSON syntax error at a byte offset (0-based) with its 1-based line and column.
+public struct JSONParseError: Error, Equatable, CustomStringConvertible, Sendable {
+    public var offset: Int
+    public var line: Int
+    public var column: Int
+    public var message: String
+
+    public var description: String { "\(message) at line \(line) column \(column) (byte \(offset))" }
+}
+
+/// Pull reader over `count` bytes at `base`; valid only inside the closure that lent the pointer.
+struct JSONReader {
+    /// Maximum nesting of arrays/objects; deeper input is rejected (bounded recursion).
+    static let maxDepth = 64
+
+    let base: UnsafePointer<UInt8>
+    let count: Int
+    var pos: Int = 0
+
+    init(base: UnsafePointer<UInt8>, count: Int) {
+        self.base = base
+        self.count = count
+    }
+
+    /// Runs `body` with a reader over `bytes`.
+    static func with<R>(_ bytes: UnsafeRawBufferPointer, _ body: (inout JSONReader) throws -> R) rethrows -> R {
+        if let b = bytes.baseAddress, bytes.count > 0 {
+            var r = JSONReader(base: b.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+            return try body(&r)
+        }
+        var zero: UInt8 = 0
+        return try withUnsafePointer(to: &zero) { p in
+            var r = JSONReader(base: p, count: 0)
+            return try body(&r)
+        }
+    }
+
+    // MARK: errors
+
+    func error(_ message: String, at offset: Int? = nil) -> JSONParseError {
+        let off = min(offset ?? pos, count)
+        var line = 1, col = 1
+        var i = 0
+        while i < off {
+            if base[i] == UInt8(ascii: "\n") { line += 1; col = 1 } else { col += 1 }
+            i += 1
+        }
+        return JSONParseError(offset: off, line: line, column: col, message: message)
+    }
+
+    func describeCurrent() -> String {
+        guard pos < count else { return "end of input" }
+        let c = base[pos]
+        if c >= 0x20 && c < 0x7F { return "'\(Character(Unicode.Scalar(c)))'" }
+        return "byte 0x\(String(c, radix: 16))"
+    }
+
+    // MARK: tokens
+
+    @inline(__always)  // called between every token; must not cost a call
+    mutating func skipWhitespace() {
+        while pos < count {
+            let c = base[pos]
+            if c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 { pos += 1 } else { return }
+        }
+    }
+
+    /// Next non-whitespace byte without consuming it (nil at end).
+    @inline(__always)  // hot: one per token
+    mutating func peek() -> UInt8? {
+        skipWhitespace()
+        return pos < count ? base[pos] : nil
+    }
+
+    mutating func expect(_ c: UInt8, _ what: String) throws {
+        skipWhitespace()
+        guard pos < count, base[pos] == c else { throw error("expected \(what), found \(describeCurrent())") }
+        pos += 1
+    }
+
+    /// After the top-level value only whitespace may remain.
+    mutating func expectEnd() throws {
+        skipWhitespace()
+        if pos < count { throw error("unexpected \(describeCurrent()) after the JSON value") }
+    }
+
+    /// Consumes `,` (returns true) or the closing byte `close` (returns false).
+    mutating func commaOrClose(_ close: UInt8) throws -> Bool {
+        skipWhitespace()
+        guard pos < count else { throw error("unexpected end of input, expected ',' or '\(Character(Unicode.Scalar(close)))'") }
+        let c = base[pos]
+        if c == UInt8(ascii: ",") { pos += 1; return true }
+        if c == close { pos += 1; return false }
+        throw error("expected ',' or '\(Character(Unicode.Scalar(close)))', found \(describeCurrent())")
+    }
+
+    /// The raw extent of a string token (without quotes); `escaped` when it contains backslashes.
+    struct RawString {
+        var start: Int
+        var end: Int
+        var escaped: Bool
+    }
+
+    /// Reads a string token, validating escapes, control characters and UTF-8; returns its extent.
+    mutating func readRawString() throws -> RawString {
+        skipWhitespace()
+        guard pos < count, base[pos] == UInt8(ascii: "\"") else { throw error("expected string, found \(describeCurrent())") }
+        pos += 1
+        let start = pos
+        var escaped = false
+        var nonASCII = false
+        while true {
+            guard pos < count else { throw error("unterminated string", at: start - 1) }
+            let c = base[pos]
+            if c == UInt8(ascii: "\"") { break }
+            if c < 0x20 { throw error("unescaped control character in string") }
+            if c >= 0x80 { nonASCII = true }
+            if c == UInt8(ascii: "\\") {
+                escaped = true
+                pos += 1
+                guard pos < count else { throw error("unterminated string", at: start - 1) }
+                switch base[pos] {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
+                     UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    break
+                case UInt8(ascii: "u"):
+                    for k in 1...4 {
+                        guard pos + k < count, Self.hexValue(base[pos + k]) != nil else {
+                            throw error("invalid \\u escape", at: pos - 1)
+                        }
+                    }
+                    pos += 4
+                default:
+                    throw error("invalid escape '\\\(describeCurrent())'", at: pos - 1)
+                }
+            }
+            pos += 1
+        }
+        let end = pos
+        pos += 1
+        if nonASCII, !Self.isValidUTF8(base + start, end - start) {
+            throw error("invalid UTF-8 in string", at: start)
+        }
+        return RawString(start: start, end: end, escaped: escaped)
+    }
+
+    /// Decodes a raw string token to a Swift String (escapes resolved, surrogate pairs joined).
+    func decode(_ s: RawString) throws -> String {
+        if !s.escaped {
+            return String(decoding: UnsafeBufferPointer(start: base + s.start, count: s.end - s.start), as: UTF8.self)
+        }
+        var out = [UInt8]()
+        out.reserveCapacity(s.end - s.start)
+        var i = s.start
+        while i < s.end {
+            let c = base[i]
+            if c != UInt8(ascii: "\\") { out.append(c); i += 1; continue }
+            let e = base[i + 1]
+            i += 2
+            switch e {
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = hex4(i)
+                i += 4
+                if scalar >= 0xD800 && scalar < 0xDC00 {
+                    // High surrogate: must be followed by an escaped low surrogate.
+                    guard i + 6 <= s.end, base[i] == UInt8(ascii: "\\"), base[i + 1] == UInt8(ascii: "u") else {
+                        throw error("unpaired surrogate in \\u escape", at: i - 6)
+                    }
+                    let low = hex4(i + 2)
+                    guard low >= 0xDC00 && low < 0xE000 else { throw error("unpaired surrogate in \\u escape", at: i - 6) }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    i += 6
+                } else if scalar >= 0xDC00 && scalar < 0xE000 {
+                    throw error("unpaired surrogate in \\u escape", at: i - 6)
+                }
+                guard let u = Unicode.Scalar(scalar) else { throw error("invalid \\u escape", at: i - 6) }
+                out.append(contentsOf: String(Character(u)).utf8)
+            default: out.append(e)  // \" \\ \/
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private func hex4(_ i: Int) -> UInt32 {
+        var v: UInt32 = 0
+        for k in 0..<4 { v = v << 4 | UInt32(Self.hexValue(base[i + k]) ?? 0) }
+        return v
+    }
+
+    static func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+
+    /// Strict UTF-8 validation (no overlongs, no surrogates, ≤ U+10FFFF).
+    static func isValidUTF8(_ p: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+        var i = 0
+        while i < n {
+            let c = p[i]
+            if c < 0x80 { i += 1; continue }
+            var need = 0
+            var minValue: UInt32 = 0
+            var v: UInt32 = 0
+            if c & 0xE0 == 0xC0 { need = 1; v = UInt32(c & 0x1F); minValue = 0x80 }
+            else if c & 0xF0 == 0xE0 { need = 2; v = UInt32(c & 0x0F); minValue = 0x800 }
+            else if c & 0xF8 == 0xF0 { need = 3; v = UInt32(c & 0x07); minValue = 0x10000 }
+            else { return false }
+            guard i + need < n else { return false }
+            for k in 1...need {
+                let cc = p[i + k]
+                guard cc & 0xC0 == 0x80 else { return false }
+                v = v << 6 | UInt32(cc & 0x3F)
+            }
+            if v < minValue || v > 0x10FFFF || (v >= 0xD800 && v < 0xE000) { return false }
+            i += need + 1
+        }
+        return true
+    }
+
+    /// Compares a raw (unescaped) string token with `n` bytes at `p`.
+    @inline(__always)  // hot: key matching in the predict decoder
+    func rawEquals(_ s: RawString, _ p: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+        if s.end - s.start != n { return false }
+        var i = 0
+        while i < n {
+            if base[s.start + i] != p[i] { return false }
+            i += 1
+        }
+        return true
+    }
+
+    /// Reads a JSON number (strict grammar). Returns ±infinity when the literal overflows a Double;
+    /// callers decide whether that is an error.
+    mutating func readNumber() throws -> Double {
+        skipWhitespace()
+        let start = pos
+        var negative = false
+        if pos < count, base[pos] == UInt8(ascii: "-") { negative = true; pos += 1 }
+        guard pos < count, base[pos] >= UInt8(ascii: "0"), base[pos] <= UInt8(ascii: "9") else {
+            throw error("invalid number", at: start)
+        }
+        var mantissa: UInt64 = 0
+        var digits = 0          // significant digits accumulated into mantissa
+        var exp10 = 0           // decimal exponent adjustment
+        var truncated = false   // more than 19 significant digits
+        if base[pos] == UInt8(ascii: "0") {
+            pos += 1
+            if pos < count, base[pos] >= UInt8(ascii: "0"), base[pos] <= UInt8(ascii: "9") {
+                throw error("leading zeros are not allowed in numbers", at: start)
+            }
+        } else {
+            while pos < count, base[pos] >= UInt8(ascii: "0"), base[pos] <= UInt8(ascii: "9") {
+                if digits < 19 { mantissa = mantissa &* 10 &+ UInt64(base[pos] - UInt8(ascii: "0")); digits += 1 }
+                else { exp10 += 1; truncated = true }
+                pos += 1
+            }
+        }
+        if pos < count, base[pos] == UInt8(ascii: ".") {
+            pos += 1
+            let fracStart = pos
+            while pos < count, base[pos] >= UInt8(ascii: "0"), base[pos] <= UInt8(ascii: "9") {
+                if digits < 19 {
+                    if mantissa != 0 || base[pos] != UInt8(ascii: "0") {
+                        mantissa = mantissa &* 10 &+ UInt64(base[pos] - UInt8(ascii: "0")); digits += 1
+                    }
+                    exp10 -= 1
+                } else { truncated = true }
+                pos += 1
+            }
+            if pos == fracStart { throw error("expected digits after the decimal point", at: pos) }
+        }
+        if pos < count, base[pos] == UInt8(ascii: "e") || base[pos] == UInt8(ascii: "E") {
+            pos += 1
+            var expNegative = false
+            if pos < count, base[pos] == UInt8(ascii: "+") || base[pos] == UInt8(ascii: "-") {
+                expNegative = base[pos] == UInt8(ascii: "-"); pos += 1
+            }
+            let expStart = pos
+            var e = 0
+            while pos < count, base[pos] >= UInt8(ascii: "0"), base[pos] <= UInt8(ascii: "9") {
+                if e < 100_000 { e = e * 10 + Int(base[pos] - UInt8(ascii: "0")) }
+                pos += 1
+            }
+            if pos == expStart { throw error("expected digits in the exponent", at: pos) }
+            exp10 += expNegative ? -e : e
+        }
+        // Clinger's fast path: an exact mantissa ≤ 2^53 times an exact power of ten ≤ 10^22 rounds once.
+        if !truncated, mantissa <= (1 << 53), exp10 >= -22, exp10 <= 22 {
+            var v = Double(mantissa)
+            if exp10 >= 0 { v *= Self.powersOf10[exp10] } else { v /= Self.powersOf10[-exp10] }
+            return negative ? -v : v
+        }
+        if mantissa == 0 && !truncated { return negative ? -0.0 : 0.0 }
+        let text = String(decoding: UnsafeBufferPointer(start: base + start, count: pos - start), as: UTF8.self)
+        guard let v = Double(text) else { throw error("invalid number", at: start) }
+        return v
+    }
+
+    static let powersOf10: [Double] = (0...22).map { k in
+        var v = 1.0
+        for _ in 0..<k { v *= 10 }
+        return v
+    }
+
+    /// Consumes the literal `word` (true, false, null).
+    mutating func readLiteral(_ word: StaticString) throws {
+        let n = word.utf8CodeUnitCount
+        let start = pos
+        let w = word.utf8Start
+        guard pos + n <= count else { throw error("invalid literal", at: start) }
+        for i in 0..<n where base[pos + i] != w[i] { throw error("invalid literal", at: start) }
+        pos += n
+    }
+
+    /// Skips one complete value of any type (validating it).
+    mutating func skipValue(depth: Int) throws {
+        _ = try parseValue(depth: depth, materialize: false)
+    }
+
+    /// Parses one value; with `materialize == false` it validates and returns `.null`.
+    mutating func parseValue(depth: Int, materialize: Bool = true) throws -> JSONValue {
+        guard depth < Self.maxDepth else { throw error("nesting deeper than \(Self.maxDepth) levels") }
+        guard let c = peek() else { throw error("unexpected end of input, expected a value") }
+        switch c {
+        case UInt8(ascii: "{"):
+            pos += 1
+            var members = [JSONValue.Member]()
+            if peek() == UInt8(ascii: "}") { pos += 1; return materialize ? .object(members) : .null }
+            repeat {
+                let raw = try readRawString()
+                try expect(UInt8(ascii: ":"), "':' after an object key")
+                let v = try parseValue(depth: depth + 1, materialize: materialize)
+                if materialize { members.append(.init(key: try decode(raw), value: v)) }
+            } while try commaOrClose(UInt8(ascii: "}"))
+            return materialize ? .object(members) : .null
+        case UInt8(ascii: "["):
+            pos += 1
+            var items = [JSONValue]()
+            if peek() == UInt8(ascii: "]") { pos += 1; return materialize ? .array(items) : .null }
+            repeat {
+                let v = try parseValue(depth: depth + 1, materialize: materialize)
+                if materialize { items.append(v) }
+            } while try commaOrClose(UInt8(ascii: "]"))
+            return materialize ? .array(items) : .null
+        case UInt8(ascii: "\""):
+            let raw = try readRawString()
+            return materialize ? .string(try decode(raw)) : .null
+        case UInt8(ascii: "t"): try readLiteral("true"); return .bool(true)
+        case UInt8(ascii: "f"): try readLiteral("false"); return .bool(false)
+        case UInt8(ascii: "n"): try readLiteral("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            let start = pos
+            let v = try readNumber()
+            guard v.isFinite else { throw error("number out of range for a 64-bit float", at: start) }
+            return .number(v)
+        default:
+            throw error("unexpected \(describeCurrent()), expected a value")
+        }
+    }
+}
+
+/// A parsed JSON document (objects keep member order; duplicate keys are kept, lookups take the last).
+public indirect enum JSONValue: Equatable, Sendable {
+    public struct Member: Equatable, Sendable {
+        public var key: String
+        public var value: JSONValue
+    }
+
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([Member])
+
+    /// Parses a complete document (strict RFC 8259; numbers must fit a finite Double; depth ≤ 64).
+    /// - Throws: `JSONParseError` with the byte offset, line and column of the first problem.
+    public static func parse(_ bytes: UnsafeRawBufferPointer) throws -> JSONValue {
+        try JSONReader.with(bytes) { r in
+            let v = try r.parseValue(depth: 0)
+            try r.expectEnd()
+            return v
+        }
+    }
+
+    /// Parses a complete document held in a byte array.
+    public static func parse(_ bytes: [UInt8]) throws -> JSONValue {
+        try bytes.withUnsafeBytes { try parse($0) }
+    }
+
+    /// Parses a complete document held in a string.
+    public static func parse(_ text: String) throws -> JSONValue {
+        try parse(Array(text.utf8))
+    }
+
+    /// The value of the last member named `key` of an object (nil otherwise).
+    public subscript(key: String) -> JSONValue? {
+        guard case .object(let members) = self else { return nil }
+        return members.last(where: { $0.key == key })?.value
+    }
+
+    public var doubleValue: Double? { if case .number(let v) = self { return v } else { return nil } }
+    public var stringValue: String? { if case .string(let v) = self { return v } else { return nil } }
+    public var arrayValue: [JSONValue]? { if case .array(let v) = self { return v } else { return nil } }
+    public var objectValue: [Member]? { if case .object(let v) = self { return v } else { return nil } }
+
+    /// The JSON type name used in error messages.
+    public var typeName: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "boolean"
+        case .number: return "number"
+        case .string: return "string"
+        case .array: return "array"
+        case .object: return "object"
+        }
+    }
+}

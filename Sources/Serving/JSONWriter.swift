@@ -1,0 +1,97 @@
+// Minimal JSON output straight into a ByteBuffer (responses are built without Foundation's encoder).
+import Foundation
+import NIOCore
+
+struct JSONWriter {
+    var buffer: ByteBuffer
+
+    init(capacity: Int = 256) {
+        buffer = ByteBufferAllocator().buffer(capacity: capacity)
+    }
+
+    @inline(__always)  // called per token while building responses
+    mutating func raw(_ s: StaticString) { buffer.writeStaticString(s) }
+
+    mutating func raw(_ s: String) { buffer.writeString(s) }
+
+    /// A finite number in shortest round-trip form; non-finite values become `null` (JSON has none).
+    mutating func number(_ x: Double) {
+        guard x.isFinite else { buffer.writeStaticString("null"); return }
+        buffer.writeString(x.description)  // Swift's shortest round-trip form ("3.0", "1e-05") is valid JSON
+    }
+
+    mutating func int(_ x: Int) { buffer.writeString(String(x)) }
+
+    /// A JSON string literal with the mandatory escapes.
+    mutating func string(_ s: String) {
+        buffer.writeInteger(UInt8(ascii: "\""))
+        var needsEscape = false
+        for b in s.utf8 where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { needsEscape = true; break }
+        if !needsEscape {
+            buffer.writeString(s)
+        } else {
+            for b in s.utf8 {
+                switch b {
+                case UInt8(ascii: "\""): buffer.writeStaticString("\\\"")
+                case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
+                case 0x0A: buffer.writeStaticString("\\n")
+                case 0x0D: buffer.writeStaticString("\\r")
+                case 0x09: buffer.writeStaticString("\\t")
+                case 0..<0x20:
+                    buffer.writeStaticString("\\u00")
+                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                    buffer.writeInteger(hex[Int(b >> 4)])
+                    buffer.writeInteger(hex[Int(b & 0xF)])
+                default: buffer.writeInteger(b)
+                }
+            }
+        }
+        buffer.writeInteger(UInt8(ascii: "\""))
+    }
+
+    /// Writes a `JSONValue`.
+    mutating func value(_ v: JSONValue) {
+        switch v {
+        case .null: raw("null")
+        case .bool(let b): raw(b ? "true" : "false")
+        case .number(let x): number(x)
+        case .string(let s): string(s)
+        case .array(let items):
+            raw("[")
+            for (i, item) in items.enumerated() {
+                if i > 0 { raw(",") }
+                value(item)
+            }
+            raw("]")
+        case .object(let members):
+            raw("{")
+            for (i, m) in members.enumerated() {
+                if i > 0 { raw(",") }
+                string(m.key)
+                raw(":")
+                value(m.value)
+            }
+            raw("}")
+        }
+    }
+
+    mutating func featureValue(_ v: FeatureValue?) {
+        switch v {
+        case .none: raw("null")
+        case .number(let x)?: number(x)
+        case .string(let s)?: string(s)
+        }
+    }
+
+    mutating func loc(_ loc: [LocElement]) {
+        raw("[")
+        for (i, l) in loc.enumerated() {
+            if i > 0 { raw(",") }
+            switch l {
+            case .key(let k): string(k)
+            case .index(let n): int(n)
+            }
+        }
+        raw("]")
+    }
+}

@@ -1,0 +1,66 @@
+// The OpenAPI 3.1 description of every route, written by hand (served at GET /openapi.json).
+enum OpenAPIDocument {
+    static let json = #"""
+{"openapi":"3.1.0",
+"info":{"title":"Plumb model server","version":"0.1.0","description":"Scores tabular rows with the served model. Validation errors are 422 {error:'validation', detail:[{loc,msg,type}]}; other errors are {error:message}."},
+"paths":{
+"/predict":{"post":{"summary":"Score one row or a batch","operationId":"predict",
+ "requestBody":{"required":true,"content":{"application/json":{"schema":{"oneOf":[{"$ref":"#/components/schemas/Row"},{"$ref":"#/components/schemas/Batch"}]}}}},
+ "responses":{"200":{"description":"Prediction(s)","content":{"application/json":{"schema":{"oneOf":[{"$ref":"#/components/schemas/Prediction"},{"$ref":"#/components/schemas/BatchPrediction"}]}}}},
+  "413":{"$ref":"#/components/responses/Error"},"415":{"$ref":"#/components/responses/Error"},
+  "422":{"$ref":"#/components/responses/Validation"},"503":{"$ref":"#/components/responses/Error"}}}},
+"/feedback":{"post":{"summary":"Record the observed outcome of a logged prediction","operationId":"feedback",
+ "requestBody":{"required":true,"content":{"application/json":{"schema":{"type":"object","required":["request_id","actual"],"additionalProperties":false,
+  "properties":{"request_id":{"type":"string"},"actual":{"type":"number"}}}}}},
+ "responses":{"200":{"description":"Recorded","content":{"application/json":{"schema":{"type":"object","properties":{"request_id":{"type":"string"},"recorded":{"type":"boolean"}}}}}},
+  "404":{"$ref":"#/components/responses/Error"},"413":{"$ref":"#/components/responses/Error"},"415":{"$ref":"#/components/responses/Error"},"422":{"$ref":"#/components/responses/Validation"}}}},
+"/health":{"get":{"summary":"Liveness (always 200 while the process runs)","operationId":"health","responses":{"200":{"description":"Alive","content":{"application/json":{"schema":{"type":"object","properties":{"status":{"type":"string"}}}}}}}}},
+"/ready":{"get":{"summary":"Readiness (200 once a model is loaded)","operationId":"ready","responses":{"200":{"description":"Ready"},"503":{"description":"No model loaded yet"}}}},
+"/model":{"get":{"summary":"The served model: name, version, kind, features, metrics","operationId":"model",
+ "responses":{"200":{"description":"Model description","content":{"application/json":{"schema":{"$ref":"#/components/schemas/ModelInfo"}}}},"503":{"$ref":"#/components/responses/Error"}}}},
+"/openapi.json":{"get":{"summary":"This document","operationId":"openapi","responses":{"200":{"description":"OpenAPI 3.1 document","content":{"application/json":{}}}}}},
+"/metrics":{"get":{"summary":"Prometheus metrics","operationId":"metrics","responses":{"200":{"description":"Text exposition format 0.0.4","content":{"text/plain":{"schema":{"type":"string"}}}}}}},
+"/admin/reload":{"post":{"summary":"Poll the model source now and hot-swap a new model","operationId":"adminReload","security":[{"bearer":[]}],
+ "responses":{"200":{"description":"Reloaded or unchanged","content":{"application/json":{"schema":{"type":"object","properties":{"reloaded":{"type":"boolean"},"model":{"$ref":"#/components/schemas/ModelRef"}}}}}},
+  "401":{"$ref":"#/components/responses/Error"},"404":{"description":"Admin routes are disabled (PLUMB_ADMIN_TOKEN unset)"}}}},
+"/v2":{"get":{"summary":"Open Inference Protocol server metadata","operationId":"v2ServerMetadata","responses":{"200":{"description":"Server metadata","content":{"application/json":{"schema":{"type":"object","properties":{"name":{"type":"string"},"version":{"type":"string"},"extensions":{"type":"array","items":{"type":"string"}}}}}}}}}},
+"/v2/health/live":{"get":{"summary":"OIP liveness","operationId":"v2Live","responses":{"200":{"description":"Live"}}}},
+"/v2/health/ready":{"get":{"summary":"OIP readiness","operationId":"v2Ready","responses":{"200":{"description":"Ready"},"503":{"description":"Not ready"}}}},
+"/v2/models/{name}":{"get":{"summary":"OIP model metadata","operationId":"v2ModelMetadata","parameters":[{"$ref":"#/components/parameters/ModelName"}],
+ "responses":{"200":{"description":"Model metadata","content":{"application/json":{"schema":{"$ref":"#/components/schemas/OIPModelMetadata"}}}},"404":{"$ref":"#/components/responses/Error"}}}},
+"/v2/models/{name}/versions/{version}":{"get":{"summary":"OIP model metadata for one version","operationId":"v2ModelVersionMetadata","parameters":[{"$ref":"#/components/parameters/ModelName"},{"$ref":"#/components/parameters/ModelVersion"}],
+ "responses":{"200":{"description":"Model metadata","content":{"application/json":{"schema":{"$ref":"#/components/schemas/OIPModelMetadata"}}}},"404":{"$ref":"#/components/responses/Error"}}}},
+"/v2/models/{name}/ready":{"get":{"summary":"OIP model readiness","operationId":"v2ModelReady","parameters":[{"$ref":"#/components/parameters/ModelName"}],"responses":{"200":{"description":"Ready"},"404":{"$ref":"#/components/responses/Error"}}}},
+"/v2/models/{name}/versions/{version}/ready":{"get":{"summary":"OIP model version readiness","operationId":"v2ModelVersionReady","parameters":[{"$ref":"#/components/parameters/ModelName"},{"$ref":"#/components/parameters/ModelVersion"}],"responses":{"200":{"description":"Ready"},"404":{"$ref":"#/components/responses/Error"}}}},
+"/v2/models/{name}/infer":{"post":{"summary":"OIP inference: one [n, features] tensor or one [n] tensor per feature","operationId":"v2Infer","parameters":[{"$ref":"#/components/parameters/ModelName"}],
+ "requestBody":{"required":true,"content":{"application/json":{"schema":{"$ref":"#/components/schemas/OIPInferRequest"}}}},
+ "responses":{"200":{"description":"Predictions","content":{"application/json":{"schema":{"$ref":"#/components/schemas/OIPInferResponse"}}}},"400":{"$ref":"#/components/responses/Error"},"404":{"$ref":"#/components/responses/Error"},"413":{"$ref":"#/components/responses/Error"},"415":{"$ref":"#/components/responses/Error"}}}},
+"/v2/models/{name}/versions/{version}/infer":{"post":{"summary":"OIP inference against one version","operationId":"v2VersionInfer","parameters":[{"$ref":"#/components/parameters/ModelName"},{"$ref":"#/components/parameters/ModelVersion"}],
+ "requestBody":{"required":true,"content":{"application/json":{"schema":{"$ref":"#/components/schemas/OIPInferRequest"}}}},
+ "responses":{"200":{"description":"Predictions","content":{"application/json":{"schema":{"$ref":"#/components/schemas/OIPInferResponse"}}}},"400":{"$ref":"#/components/responses/Error"},"404":{"$ref":"#/components/responses/Error"}}}}
+},
+"components":{
+ "securitySchemes":{"bearer":{"type":"http","scheme":"bearer"}},
+ "parameters":{"ModelName":{"name":"name","in":"path","required":true,"schema":{"type":"string"}},"ModelVersion":{"name":"version","in":"path","required":true,"schema":{"type":"string"}}},
+ "responses":{
+  "Error":{"description":"Error","content":{"application/json":{"schema":{"type":"object","required":["error"],"properties":{"error":{"type":"string"}}}}}},
+  "Validation":{"description":"Validation error (every problem listed)","content":{"application/json":{"schema":{"type":"object","properties":{"error":{"const":"validation"},
+   "detail":{"type":"array","items":{"type":"object","properties":{"loc":{"type":"array","items":{"type":["string","integer"]}},"msg":{"type":"string"},"type":{"type":"string"}}}}}}}}}},
+ "schemas":{
+  "Row":{"type":"object","description":"Named features: numbers for numeric features, strings for categorical ones, null for missing. No other keys.","additionalProperties":{"type":["number","string","null"]}},
+  "Batch":{"type":"object","required":["instances"],"additionalProperties":false,"properties":{"instances":{"type":"array","minItems":1,"items":{"$ref":"#/components/schemas/Row"}}}},
+  "ModelRef":{"type":"object","properties":{"name":{"type":"string"},"version":{"type":"string"}}},
+  "Prediction":{"type":"object","properties":{"prediction":{"type":"number"},"model":{"$ref":"#/components/schemas/ModelRef"},"request_id":{"type":"string"}}},
+  "BatchPrediction":{"type":"object","properties":{"predictions":{"type":"array","items":{"type":"number"}},"model":{"$ref":"#/components/schemas/ModelRef"},"request_ids":{"type":"array","items":{"type":"string"},"description":"One id per row, in order (usable with /feedback)"}}},
+  "ModelInfo":{"type":"object","properties":{"name":{"type":"string"},"version":{"type":"string"},"kind":{"type":"string"},"source":{"type":"string"},"loaded_at":{"type":"string"},
+   "features":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"type":{"enum":["numeric","categorical"]},"levels":{"type":"array","items":{"type":"string"}}}}},
+   "metrics":{"type":"object","additionalProperties":{"type":"number"}},"shadow":{"type":"object"}}},
+  "OIPTensorMetadata":{"type":"object","properties":{"name":{"type":"string"},"datatype":{"type":"string"},"shape":{"type":"array","items":{"type":"integer"}}}},
+  "OIPModelMetadata":{"type":"object","properties":{"name":{"type":"string"},"versions":{"type":"array","items":{"type":"string"}},"platform":{"type":"string"},
+   "inputs":{"type":"array","items":{"$ref":"#/components/schemas/OIPTensorMetadata"}},"outputs":{"type":"array","items":{"$ref":"#/components/schemas/OIPTensorMetadata"}}}},
+  "OIPTensor":{"type":"object","required":["name","shape","datatype","data"],"properties":{"name":{"type":"string"},"shape":{"type":"array","items":{"type":"integer"}},"datatype":{"type":"string"},"data":{"type":"array"}}},
+  "OIPInferRequest":{"type":"object","required":["inputs"],"properties":{"id":{"type":"string"},"inputs":{"type":"array","minItems":1,"items":{"$ref":"#/components/schemas/OIPTensor"}},"outputs":{"type":"array"},"parameters":{"type":"object"}}},
+  "OIPInferResponse":{"type":"object","properties":{"model_name":{"type":"string"},"model_version":{"type":"string"},"id":{"type":"string"},"parameters":{"type":"object"},"outputs":{"type":"array","items":{"$ref":"#/components/schemas/OIPTensor"}}}}
+ }}}
+"""#
+}

@@ -1,0 +1,366 @@
+// Route table and the plain (non-OIP) handlers. Handlers never throw: every failure becomes a JSON
+// error response, and every request is counted and timed under its route label.
+import Foundation
+import Hummingbird
+import HTTPTypes
+import NIOCore
+
+extension PlumbServer {
+    func addRoutes(to router: Router<BasicRequestContext>) {
+        router.post("/predict") { req, _ in await self.timed(.predict) { await self.predict(req) } }
+        router.post("/feedback") { req, _ in await self.timed(.feedback) { await self.feedback(req) } }
+        router.get("/health") { _, _ in await self.timed(.health) { (Self.json(.ok, #"{"status":"ok"}"#), 0) } }
+        router.get("/ready") { _, _ in await self.timed(.ready) { (self.readiness(), 0) } }
+        router.get("/model") { _, _ in await self.timed(.model) { (self.modelInfo(), 0) } }
+        router.get("/openapi.json") { _, _ in await self.timed(.openapi) { (Self.json(.ok, OpenAPIDocument.json), 0) } }
+        router.get("/metrics") { _, _ in await self.timed(.metrics) { (self.metricsResponse(), 0) } }
+        router.post("/admin/reload") { req, _ in await self.timed(.adminReload) { await self.adminReload(req) } }
+        router.get("/v2") { _, _ in await self.timed(.v2) { (self.v2ServerMetadata(), 0) } }
+        router.get("/v2/health/live") { _, _ in await self.timed(.v2Live) { (Self.json(.ok, #"{"live":true}"#), 0) } }
+        router.get("/v2/health/ready") { _, _ in
+            await self.timed(.v2Ready) {
+                self.primary.current == nil ? (Self.json(.serviceUnavailable, #"{"ready":false}"#), 0) : (Self.json(.ok, #"{"ready":true}"#), 0)
+            }
+        }
+        router.get("/v2/models/:name") { _, ctx in
+            await self.timed(.v2Model) { (self.v2ModelMetadata(name: ctx.parameters.get("name") ?? "", version: nil), 0) }
+        }
+        router.get("/v2/models/:name/versions/:version") { _, ctx in
+            await self.timed(.v2Model) {
+                (self.v2ModelMetadata(name: ctx.parameters.get("name") ?? "", version: ctx.parameters.get("version")), 0)
+            }
+        }
+        router.get("/v2/models/:name/ready") { _, ctx in
+            await self.timed(.v2ModelReady) { (self.v2ModelReady(name: ctx.parameters.get("name") ?? "", version: nil), 0) }
+        }
+        router.get("/v2/models/:name/versions/:version/ready") { _, ctx in
+            await self.timed(.v2ModelReady) {
+                (self.v2ModelReady(name: ctx.parameters.get("name") ?? "", version: ctx.parameters.get("version")), 0)
+            }
+        }
+        router.post("/v2/models/:name/infer") { req, ctx in
+            await self.timed(.v2Infer) { await self.v2Infer(req, name: ctx.parameters.get("name") ?? "", version: nil) }
+        }
+        router.post("/v2/models/:name/versions/:version/infer") { req, ctx in
+            await self.timed(.v2Infer) {
+                await self.v2Infer(req, name: ctx.parameters.get("name") ?? "", version: ctx.parameters.get("version"))
+            }
+        }
+    }
+
+    /// Runs a handler returning (response, rows scored) and records status, latency and predictions.
+    func timed(_ route: RouteLabel, _ body: () async -> (Response, Int)) async -> Response {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let (response, predictions) = await body()
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds &- start) * 1e-9
+        metrics.record(route: route, status: response.status.code, seconds: seconds, predictions: predictions)
+        return response
+    }
+
+    // MARK: response helpers
+
+    static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        var buffer = ByteBufferAllocator().buffer(capacity: text.utf8.count)
+        buffer.writeString(text)
+        return json(status, buffer)
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ buffer: ByteBuffer, extra: HTTPFields = [:]) -> Response {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        headers.append(contentsOf: extra)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: buffer))
+    }
+
+    /// `{"error": message}` with `status`.
+    static func error(_ status: HTTPResponse.Status, _ message: String, extra: HTTPFields = [:]) -> Response {
+        var w = JSONWriter(capacity: message.utf8.count + 16)
+        w.raw(#"{"error":"#)
+        w.string(message)
+        w.raw("}")
+        return json(status, w.buffer, extra: extra)
+    }
+
+    /// 422 `{"error":"validation","detail":[{"loc":[...],"msg":"...","type":"..."}, ...]}`.
+    static func validation(_ issues: [ValidationIssue]) -> Response {
+        var w = JSONWriter(capacity: 64 + issues.count * 96)
+        w.raw(#"{"error":"validation","detail":["#)
+        for (i, issue) in issues.enumerated() {
+            if i > 0 { w.raw(",") }
+            w.raw(#"{"loc":"#)
+            w.loc(issue.loc)
+            w.raw(#","msg":"#)
+            w.string(issue.msg)
+            w.raw(#","type":"#)
+            w.string(issue.type)
+            w.raw("}")
+        }
+        w.raw("]}")
+        return json(.unprocessableContent, w.buffer)
+    }
+
+    /// Reads a JSON request body: 415 unless the content type is JSON, 413 over the size limit.
+    func readJSONBody(_ request: Request) async -> Result<ByteBuffer, ResponseFailure> {
+        let type = request.headers[.contentType] ?? ""
+        guard type == "application/json" || Self.isJSONMediaType(type) else {
+            return .failure(.init(Self.error(.unsupportedMediaType,
+                "Content-Type must be application/json, got '\(request.headers[.contentType] ?? "none")'")))
+        }
+        let limit = configuration.maxBodyBytes
+        let tooLarge = ResponseFailure(Self.error(.contentTooLarge, "request body exceeds \(limit) bytes"))
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
+            return .failure(tooLarge)
+        }
+        do {
+            return .success(try await request.body.collect(upTo: limit))
+        } catch is NIOTooManyBytesError {
+            return .failure(tooLarge)
+        } catch {
+            return .failure(.init(Self.error(.badRequest, "could not read the request body: \(error)")))
+        }
+    }
+
+    /// True for `application/json` or `application/*+json`, any case, with optional parameters.
+    static func isJSONMediaType(_ header: String) -> Bool {
+        let type = header.lowercased()
+        let media = type.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first.map {
+            $0.trimmingCharacters(in: .whitespaces)
+        } ?? ""
+        return media == "application/json" || (media.hasPrefix("application/") && media.hasSuffix("+json"))
+    }
+
+    struct ResponseFailure: Error {
+        let response: Response
+        init(_ response: Response) { self.response = response }
+    }
+
+    // MARK: /predict
+
+    func predict(_ request: Request) async -> (Response, Int) {
+        let body: ByteBuffer
+        switch await readJSONBody(request) {
+        case .success(let b): body = b
+        case .failure(let f): return (f.response, 0)
+        }
+        guard let loaded = primary.current else {
+            return (Self.error(.serviceUnavailable, "no model is loaded yet"), 0)
+        }
+        let decoder = PredictRequestDecoder(layout: loaded.layout, maxRows: configuration.maxBatchRows)
+        let outcome = body.withUnsafeReadableBytes { decoder.decode($0) }
+        let rows: [[FeatureValue?]]
+        let batch: Bool
+        switch outcome {
+        case .invalid(let issues): return (Self.validation(issues), 0)
+        case .rows(let r, let b): rows = r; batch = b
+        }
+        let predictions: [Double]
+        do {
+            predictions = try loaded.model.predict(rows: rows)
+        } catch {
+            return (Self.validation([.init(loc: [.key("body")], msg: "the model could not score the input: \(error)", type: "prediction_error")]), 0)
+        }
+        guard predictions.count == rows.count else {
+            return (Self.error(.internalServerError, "model returned \(predictions.count) predictions for \(rows.count) rows"), 0)
+        }
+        let requestIDs = ids.next(rows.count)
+        logPredictions(loaded, rows: rows, predictions: predictions, ids: requestIDs)
+
+        var w = JSONWriter(capacity: batch ? 64 + rows.count * 40 : 128)
+        if batch {
+            w.raw(#"{"predictions":["#)
+            for (i, p) in predictions.enumerated() {
+                if i > 0 { w.raw(",") }
+                w.number(p)
+            }
+            w.raw(#"],"model":"#)
+            writeModelRef(&w, loaded.model)
+            w.raw(#","request_ids":["#)
+            for (i, id) in requestIDs.enumerated() {
+                if i > 0 { w.raw(",") }
+                w.string(id)
+            }
+            w.raw("]}")
+        } else {
+            w.raw(#"{"prediction":"#)
+            w.number(predictions[0])
+            w.raw(#","model":"#)
+            writeModelRef(&w, loaded.model)
+            w.raw(#","request_id":"#)
+            w.string(requestIDs[0])
+            w.raw("}")
+        }
+        return (Self.json(.ok, w.buffer), rows.count)
+    }
+
+    func writeModelRef(_ w: inout JSONWriter, _ m: any ServableModel) {
+        w.raw(#"{"name":"#)
+        w.string(m.name)
+        w.raw(#","version":"#)
+        w.string(m.version)
+        w.raw("}")
+    }
+
+    /// Queues one log entry per scored row (no I/O on the request path).
+    func logPredictions(_ loaded: LoadedModel, rows: [[FeatureValue?]], predictions: [Double], ids: [String]) {
+        let now = Date()
+        let name = loaded.model.name, version = loaded.model.version
+        var entries = [PredictionLogEntry]()
+        entries.reserveCapacity(rows.count)
+        for i in rows.indices {
+            entries.append(PredictionLogEntry(requestID: ids[i], time: now, modelName: name, modelVersion: version,
+                                              featureNames: loaded.layout.names, row: rows[i], prediction: predictions[i]))
+        }
+        log.enqueue(entries)
+    }
+
+    // MARK: /feedback
+
+    func feedback(_ request: Request) async -> (Response, Int) {
+        let body: ByteBuffer
+        switch await readJSONBody(request) {
+        case .success(let b): body = b
+        case .failure(let f): return (f.response, 0)
+        }
+        let root: JSONValue
+        do {
+            root = try body.withUnsafeReadableBytes { try JSONValue.parse($0) }
+        } catch let e as JSONParseError {
+            return (Self.validation([.init(loc: [.key("body"), .index(e.offset)], msg: "JSON decode error: \(e)", type: "json_invalid")]), 0)
+        } catch {
+            return (Self.validation([.init(loc: [.key("body")], msg: "\(error)", type: "json_invalid")]), 0)
+        }
+        guard let members = root.objectValue else {
+            return (Self.validation([.init(loc: [.key("body")], msg: "Input should be a valid object", type: "model_attributes_type")]), 0)
+        }
+        var issues = [ValidationIssue]()
+        var requestID: String?
+        var actual: Double?
+        for m in members {
+            switch m.key {
+            case "request_id":
+                if let s = m.value.stringValue { requestID = s } else {
+                    issues.append(.init(loc: [.key("body"), .key("request_id")], msg: "Input should be a valid string", type: "string_type"))
+                }
+            case "actual":
+                if let x = m.value.doubleValue { actual = x } else {
+                    issues.append(.init(loc: [.key("body"), .key("actual")], msg: "Input should be a valid number", type: "float_type"))
+                }
+            default:
+                issues.append(.init(loc: [.key("body"), .key(m.key)], msg: "Extra inputs are not permitted", type: "extra_forbidden"))
+            }
+        }
+        if root["request_id"] == nil {
+            issues.append(.init(loc: [.key("body"), .key("request_id")], msg: "Field required", type: "missing"))
+        }
+        if root["actual"] == nil {
+            issues.append(.init(loc: [.key("body"), .key("actual")], msg: "Field required", type: "missing"))
+        }
+        guard issues.isEmpty, let requestID, let actual else { return (Self.validation(issues), 0) }
+        do {
+            // The prediction may still be queued: flush first so the sink knows every earlier id.
+            try await log.flush()
+            guard try await log.sink.recordFeedback(requestID: requestID, actual: actual) else {
+                return (Self.error(.notFound, "unknown request_id '\(requestID)'"), 0)
+            }
+        } catch {
+            return (Self.error(.serviceUnavailable, "could not record feedback: \(error)"), 0)
+        }
+        var w = JSONWriter()
+        w.raw(#"{"request_id":"#)
+        w.string(requestID)
+        w.raw(#","recorded":true}"#)
+        return (Self.json(.ok, w.buffer), 0)
+    }
+
+    // MARK: /ready, /model, /metrics
+
+    func readiness() -> Response {
+        guard let loaded = primary.current else { return Self.json(.serviceUnavailable, #"{"ready":false}"#) }
+        var w = JSONWriter()
+        w.raw(#"{"ready":true,"model":"#)
+        writeModelRef(&w, loaded.model)
+        w.raw("}")
+        return Self.json(.ok, w.buffer)
+    }
+
+    func modelInfo() -> Response {
+        guard let loaded = primary.current else { return Self.error(.serviceUnavailable, "no model is loaded yet") }
+        var w = JSONWriter(capacity: 1024)
+        writeModelDescription(&w, loaded, source: provider.description)
+        if let s = shadow?.current, let shadowProvider {
+            w.buffer.moveWriterIndex(to: w.buffer.writerIndex - 1)  // reopen the object to add "shadow"
+            w.raw(#","shadow":"#)
+            writeModelDescription(&w, s, source: shadowProvider.description)
+            w.raw("}")
+        }
+        return Self.json(.ok, w.buffer)
+    }
+
+    func writeModelDescription(_ w: inout JSONWriter, _ loaded: LoadedModel, source: String) {
+        let m = loaded.model
+        w.raw(#"{"name":"#); w.string(m.name)
+        w.raw(#","version":"#); w.string(m.version)
+        w.raw(#","kind":"#); w.string(m.kind)
+        w.raw(#","source":"#); w.string(source)
+        w.raw(#","loaded_at":"#); w.string(ISO8601DateFormatter().string(from: loaded.loadedAt))
+        w.raw(#","features":["#)
+        for (i, f) in m.features.enumerated() {
+            if i > 0 { w.raw(",") }
+            w.raw(#"{"name":"#); w.string(f.name)
+            w.raw(#","type":"#); w.string(f.kind.rawValue)
+            if let levels = f.levels {
+                w.raw(#","levels":["#)
+                for (j, l) in levels.enumerated() {
+                    if j > 0 { w.raw(",") }
+                    w.string(l)
+                }
+                w.raw("]")
+            }
+            w.raw("}")
+        }
+        w.raw(#"],"metrics":{"#)
+        for (i, key) in m.metrics.keys.sorted().enumerated() {
+            if i > 0 { w.raw(",") }
+            w.string(key); w.raw(":"); w.number(m.metrics[key] ?? .nan)
+        }
+        w.raw("}}")
+    }
+
+    func metricsResponse() -> Response {
+        let text = metrics.render(model: primary.current, shadow: shadow?.current, logQueueDepth: log.depth)
+        var buffer = ByteBufferAllocator().buffer(capacity: text.utf8.count)
+        buffer.writeString(text)
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                        body: .init(byteBuffer: buffer))
+    }
+
+    // MARK: /admin/reload
+
+    func adminReload(_ request: Request) async -> (Response, Int) {
+        guard let token = configuration.adminToken else { return (Self.error(.notFound, "not found"), 0) }
+        let header = request.headers[.authorization] ?? ""
+        guard header.hasPrefix("Bearer "), constantTimeEquals(String(header.dropFirst(7)), token) else {
+            return (Self.error(.unauthorized, "missing or wrong bearer token", extra: [.wwwAuthenticate: "Bearer"]), 0)
+        }
+        do {
+            let swapped = try await reload()
+            guard let loaded = primary.current else { return (Self.error(.serviceUnavailable, "no model is loaded"), 0) }
+            var w = JSONWriter()
+            w.raw(swapped ? #"{"reloaded":true,"model":"# : #"{"reloaded":false,"model":"#)
+            writeModelRef(&w, loaded.model)
+            w.raw("}")
+            return (Self.json(.ok, w.buffer), 0)
+        } catch {
+            return (Self.error(.internalServerError, "reload failed: \(error)"), 0)
+        }
+    }
+}
+
+/// Compares secrets without an early exit on the first differing byte.
+func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+    let x = Array(a.utf8), y = Array(b.utf8)
+    var diff = UInt8(x.count == y.count ? 0 : 1)
+    for i in 0..<max(x.count, y.count) {
+        diff |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0)
+    }
+    return diff == 0
+}

@@ -1,0 +1,197 @@
+// The HTTP server: configuration, shared state (current model, metrics, prediction log), the
+// Hummingbird application with every route, and the `serve` entry point used by the CLI.
+import Foundation
+import Hummingbird
+import HTTPTypes
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// Settings of the HTTP server.
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    /// Larger request bodies are refused with 413.
+    public var maxBodyBytes: Int
+    /// Larger `instances` batches are refused with 422 (`too_long`).
+    public var maxBatchRows: Int
+    /// Bearer token for /admin routes; nil disables them (404).
+    public var adminToken: String?
+    /// How often the model providers are polled for a moved alias.
+    public var pollInterval: Duration
+    /// How often the prediction log queue is drained to the sink.
+    public var logFlushInterval: Duration
+    /// Entries per `PredictionLogSink.append` call.
+    public var logBatchSize: Int
+    /// Maximum queued log entries; beyond it entries are dropped and counted in /metrics.
+    public var logQueueCapacity: Int
+    /// Value of the `Server` response header (nil: none).
+    public var serverName: String?
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 1 << 20,
+                maxBatchRows: Int = 100_000,
+                adminToken: String? = ServerConfiguration.adminTokenFromEnvironment(),
+                pollInterval: Duration = .seconds(2), logFlushInterval: Duration = .milliseconds(200),
+                logBatchSize: Int = 10_000, logQueueCapacity: Int = 1_000_000, serverName: String? = nil) {
+        self.host = host
+        self.port = port
+        self.maxBodyBytes = maxBodyBytes
+        self.maxBatchRows = maxBatchRows
+        self.adminToken = adminToken
+        self.pollInterval = pollInterval
+        self.logFlushInterval = logFlushInterval
+        self.logBatchSize = logBatchSize
+        self.logQueueCapacity = logQueueCapacity
+        self.serverName = serverName
+    }
+
+    /// `PLUMB_ADMIN_TOKEN` from the environment, nil when unset or empty.
+    public static func adminTokenFromEnvironment() -> String? {
+        guard let t = ProcessInfo.processInfo.environment["PLUMB_ADMIN_TOKEN"], !t.isEmpty else { return nil }
+        return t
+    }
+}
+
+/// Issues request ids "<8 hex process prefix>-<hex counter>" (≤ 15 bytes for the first 16M rows,
+/// so they stay inline Swift strings). The random prefix separates server runs.
+final class RequestIDGenerator: @unchecked Sendable {
+    let prefix: String
+    private let counter = Locked<UInt64>(0)
+
+    init() {
+        var g = SystemRandomNumberGenerator()
+        let p = String(UInt32.random(in: 0...UInt32.max, using: &g), radix: 16)
+        prefix = String(repeating: "0", count: 8 - p.count) + p + "-"
+    }
+
+    /// Reserves `n` consecutive ids.
+    func next(_ n: Int) -> [String] {
+        let first = counter.withLock { c -> UInt64 in
+            let f = c
+            c += UInt64(n)
+            return f
+        }
+        return (0..<UInt64(n)).map { prefix + String(first + $0 + 1, radix: 16) }
+    }
+}
+
+/// The serving state shared by every route and background service.
+public final class PlumbServer: Sendable {
+    public let configuration: ServerConfiguration
+    let provider: any ModelProvider
+    let shadowProvider: (any ModelProvider)?
+    let primary = ModelBox()
+    let shadow: ModelBox?
+    let metrics = ServingMetrics()
+    let log: PredictionLogQueue
+    let logger: Logger
+    let ids = RequestIDGenerator()
+    private let reloadMutex = AsyncMutex()
+
+    /// - Parameters:
+    ///   - provider: source of the primary model (answers every request).
+    ///   - shadow: optional source of a shadow model scored on every logged row, never returned.
+    ///   - sink: destination of the prediction log.
+    public init(configuration: ServerConfiguration, provider: any ModelProvider, shadow: (any ModelProvider)? = nil,
+                sink: any PredictionLogSink, logger: Logger = Logger(label: "plumb.serve")) {
+        self.configuration = configuration
+        self.provider = provider
+        self.shadowProvider = shadow
+        self.shadow = shadow == nil ? nil : ModelBox()
+        self.logger = logger
+        self.log = PredictionLogQueue(sink: sink, capacity: configuration.logQueueCapacity,
+                                      batchSize: configuration.logBatchSize, metrics: metrics, shadow: self.shadow)
+    }
+
+    /// The primary model being served (nil before the first successful load).
+    public var model: (any ServableModel)? { primary.current?.model }
+    /// The shadow model (nil when none is configured or loaded).
+    public var shadowModel: (any ServableModel)? { shadow?.current?.model }
+    /// Prediction log entries not yet written to the sink.
+    public var predictionLogDepth: Int { log.depth }
+
+    /// Loads the primary (and shadow) model now, replacing any loaded one.
+    /// - Throws: the provider's error.
+    public func loadModels() async throws {
+        try await reloadMutex.withLock {
+            let m = try await provider.load()
+            primary.set(m)
+            logger.info("serving model \(m.name) version \(m.version) (\(m.kind))")
+            if let shadowProvider, let shadow {
+                let s = try await shadowProvider.load()
+                shadow.set(s)
+                logger.info("shadow model \(s.name) version \(s.version) (\(s.kind))")
+            }
+        }
+    }
+
+    /// Polls the providers once and swaps in any new model (loads when nothing is loaded yet).
+    /// - Returns: true when a model was swapped in.
+    @discardableResult
+    public func reload() async throws -> Bool {
+        try await reloadMutex.withLock {
+            var swapped = false
+            if primary.current == nil {
+                primary.set(try await provider.load())
+                swapped = true
+            } else if let m = try await provider.poll() {
+                primary.set(m)
+                swapped = true
+            }
+            if swapped, let m = primary.current?.model {
+                metrics.addModelSwap()
+                logger.info("now serving model \(m.name) version \(m.version)")
+            }
+            if let shadowProvider, let shadow {
+                if shadow.current == nil {
+                    shadow.set(try await shadowProvider.load())
+                    swapped = true
+                } else if let s = try await shadowProvider.poll() {
+                    shadow.set(s)
+                    swapped = true
+                    logger.info("now shadowing model \(s.name) version \(s.version)")
+                }
+            }
+            return swapped
+        }
+    }
+
+    /// Writes every queued prediction log entry to the sink.
+    public func flushPredictionLog() async throws {
+        try await log.flush()
+    }
+
+    /// Background services: the model poller and the prediction log drainer.
+    public var services: [any Service] {
+        [PredictionLogDrainer(queue: log, interval: configuration.logFlushInterval, logger: logger),
+         ModelPoller(server: self, interval: configuration.pollInterval, logger: logger)]
+    }
+
+    /// Builds the Hummingbird application (routes + background services) bound to host:port.
+    public func buildApplication() -> Application<RouterResponder<BasicRequestContext>> {
+        let router = Router(context: BasicRequestContext.self)
+        addRoutes(to: router)
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port),
+                                 serverName: configuration.serverName),
+            services: services,
+            logger: logger
+        )
+    }
+}
+
+/// Runs the server until SIGTERM/SIGINT: stops accepting, finishes in-flight requests, drains the
+/// prediction log, then returns. A failed initial load is logged and retried every poll interval
+/// (/ready answers 503 meanwhile).
+public func serve(configuration: ServerConfiguration, provider: any ModelProvider, shadow: (any ModelProvider)? = nil,
+                  sink: any PredictionLogSink, logger: Logger = Logger(label: "plumb.serve")) async throws {
+    let server = PlumbServer(configuration: configuration, provider: provider, shadow: shadow, sink: sink, logger: logger)
+    do {
+        try await server.loadModels()
+    } catch {
+        logger.error("initial model load failed (will retry every poll interval): \(error)")
+    }
+    let app = server.buildApplication()
+    try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+}

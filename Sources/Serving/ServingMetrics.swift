@@ -1,0 +1,164 @@
+// Request counters and latency histograms rendered in the Prometheus text format (version 0.0.4).
+// One uncontended lock per request; rendering copies the numbers out under the same lock.
+import Foundation
+
+/// The routes the server knows, used as the `route` label (a closed set: no cardinality blow-up).
+enum RouteLabel: Int, CaseIterable, Sendable {
+    case predict, feedback, health, ready, model, openapi, metrics, adminReload
+    case v2, v2Live, v2Ready, v2Model, v2ModelReady, v2Infer
+
+    var path: String {
+        switch self {
+        case .predict: return "/predict"
+        case .feedback: return "/feedback"
+        case .health: return "/health"
+        case .ready: return "/ready"
+        case .model: return "/model"
+        case .openapi: return "/openapi.json"
+        case .metrics: return "/metrics"
+        case .adminReload: return "/admin/reload"
+        case .v2: return "/v2"
+        case .v2Live: return "/v2/health/live"
+        case .v2Ready: return "/v2/health/ready"
+        case .v2Model: return "/v2/models/{name}"
+        case .v2ModelReady: return "/v2/models/{name}/ready"
+        case .v2Infer: return "/v2/models/{name}/infer"
+        }
+    }
+}
+
+/// Process-wide serving counters.
+final class ServingMetrics: @unchecked Sendable {
+    /// Upper bounds (seconds) of the latency histogram buckets; +Inf is implicit.
+    static let buckets: [Double] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+    private struct State {
+        var byRouteStatus: [Int: Int] = [:]          // key: route * 1000 + status
+        var bucketCounts: [Int]                       // route-major, buckets.count + 1 per route
+        var latencySum: [Double]
+        var latencyCount: [Int]
+        var predictions = 0
+        var shadowPredictions = 0
+        var modelSwaps = 0
+        var logDropped = 0
+        var logWritten = 0
+        var logErrors = 0
+    }
+
+    private let lock = NSLock()
+    private var state: State
+
+    init() {
+        let routes = RouteLabel.allCases.count
+        state = State(bucketCounts: [Int](repeating: 0, count: routes * (Self.buckets.count + 1)),
+                      latencySum: [Double](repeating: 0, count: routes),
+                      latencyCount: [Int](repeating: 0, count: routes))
+    }
+
+    /// Records one finished request.
+    func record(route: RouteLabel, status: Int, seconds: Double, predictions: Int = 0) {
+        var b = 0
+        let bounds = Self.buckets
+        while b < bounds.count && seconds > bounds[b] { b += 1 }
+        let r = route.rawValue
+        lock.lock()
+        state.byRouteStatus[r * 1000 + status, default: 0] += 1
+        state.bucketCounts[r * (bounds.count + 1) + b] += 1
+        state.latencySum[r] += seconds
+        state.latencyCount[r] += 1
+        state.predictions += predictions
+        lock.unlock()
+    }
+
+    func addShadowPredictions(_ n: Int) { lock.lock(); state.shadowPredictions += n; lock.unlock() }
+    func addModelSwap() { lock.lock(); state.modelSwaps += 1; lock.unlock() }
+    func addLogDropped(_ n: Int) { lock.lock(); state.logDropped += n; lock.unlock() }
+    func addLogWritten(_ n: Int) { lock.lock(); state.logWritten += n; lock.unlock() }
+    func addLogError() { lock.lock(); state.logErrors += 1; lock.unlock() }
+
+    /// Number of requests recorded for `route` with `status` (for tests and /metrics).
+    func count(route: RouteLabel, status: Int) -> Int {
+        lock.lock(); defer { lock.unlock() }
+        return state.byRouteStatus[route.rawValue * 1000 + status] ?? 0
+    }
+
+    var predictions: Int { lock.lock(); defer { lock.unlock() }; return state.predictions }
+
+    /// Renders every metric in the Prometheus text exposition format.
+    func render(model: LoadedModel?, shadow: LoadedModel?, logQueueDepth: Int) -> String {
+        lock.lock()
+        let s = state
+        lock.unlock()
+        var out = ""
+        out.reserveCapacity(8192)
+        out += "# HELP plumb_http_requests_total HTTP requests by route and status code.\n"
+        out += "# TYPE plumb_http_requests_total counter\n"
+        for key in s.byRouteStatus.keys.sorted() {
+            guard let route = RouteLabel(rawValue: key / 1000) else { continue }
+            out += "plumb_http_requests_total{route=\"\(route.path)\",status=\"\(key % 1000)\"} \(s.byRouteStatus[key] ?? 0)\n"
+        }
+        out += "# HELP plumb_http_request_duration_seconds Request latency by route.\n"
+        out += "# TYPE plumb_http_request_duration_seconds histogram\n"
+        let nb = Self.buckets.count + 1
+        for route in RouteLabel.allCases where s.latencyCount[route.rawValue] > 0 {
+            let r = route.rawValue
+            var cumulative = 0
+            for b in 0..<nb {
+                cumulative += s.bucketCounts[r * nb + b]
+                let le = b < Self.buckets.count ? prometheusNumber(Self.buckets[b]) : "+Inf"
+                out += "plumb_http_request_duration_seconds_bucket{route=\"\(route.path)\",le=\"\(le)\"} \(cumulative)\n"
+            }
+            out += "plumb_http_request_duration_seconds_sum{route=\"\(route.path)\"} \(prometheusNumber(s.latencySum[r]))\n"
+            out += "plumb_http_request_duration_seconds_count{route=\"\(route.path)\"} \(s.latencyCount[r])\n"
+        }
+        out += "# HELP plumb_predictions_total Rows scored by the primary model.\n"
+        out += "# TYPE plumb_predictions_total counter\n"
+        out += "plumb_predictions_total \(s.predictions)\n"
+        out += "# HELP plumb_shadow_predictions_total Rows scored by the shadow model.\n"
+        out += "# TYPE plumb_shadow_predictions_total counter\n"
+        out += "plumb_shadow_predictions_total \(s.shadowPredictions)\n"
+        out += "# HELP plumb_model_swaps_total Hot swaps of the served model.\n"
+        out += "# TYPE plumb_model_swaps_total counter\n"
+        out += "plumb_model_swaps_total \(s.modelSwaps)\n"
+        out += "# HELP plumb_model_info The loaded model (value 1), labelled by role, name and version.\n"
+        out += "# TYPE plumb_model_info gauge\n"
+        for (role, m) in [("primary", model), ("shadow", shadow)] {
+            guard let m else { continue }
+            out += "plumb_model_info{role=\"\(role)\",name=\"\(labelEscape(m.model.name))\",version=\"\(labelEscape(m.model.version))\",kind=\"\(labelEscape(m.model.kind))\"} 1\n"
+        }
+        out += "# HELP plumb_prediction_log_queue_depth Prediction log entries waiting to be written.\n"
+        out += "# TYPE plumb_prediction_log_queue_depth gauge\n"
+        out += "plumb_prediction_log_queue_depth \(logQueueDepth)\n"
+        out += "# HELP plumb_prediction_log_written_total Prediction log entries written to the sink.\n"
+        out += "# TYPE plumb_prediction_log_written_total counter\n"
+        out += "plumb_prediction_log_written_total \(s.logWritten)\n"
+        out += "# HELP plumb_prediction_log_dropped_total Entries dropped because the queue was full.\n"
+        out += "# TYPE plumb_prediction_log_dropped_total counter\n"
+        out += "plumb_prediction_log_dropped_total \(s.logDropped)\n"
+        out += "# HELP plumb_prediction_log_errors_total Failed sink writes (entries are retried).\n"
+        out += "# TYPE plumb_prediction_log_errors_total counter\n"
+        out += "plumb_prediction_log_errors_total \(s.logErrors)\n"
+        return out
+    }
+}
+
+/// Prometheus sample value: plain decimal where possible.
+func prometheusNumber(_ x: Double) -> String {
+    if x.isNaN { return "NaN" }
+    if x.isInfinite { return x > 0 ? "+Inf" : "-Inf" }
+    return "\(x)"
+}
+
+/// Escapes a Prometheus label value (backslash, quote, newline).
+func labelEscape(_ s: String) -> String {
+    var out = ""
+    for c in s {
+        switch c {
+        case "\\": out += "\\\\"
+        case "\"": out += "\\\""
+        case "\n": out += "\\n"
+        default: out.append(c)
+        }
+    }
+    return out
+}

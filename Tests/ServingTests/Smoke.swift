@@ -1,3 +1,0 @@
-import Testing
-
-@Suite struct ServingPlaceholderSmoke { @Test func builds() { #expect(Bool(true)) } }
