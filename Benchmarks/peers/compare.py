@@ -185,6 +185,8 @@ class Ctx:
         self.tmp = os.path.join(self.work, "tmp")
         os.makedirs(self.models, exist_ok=True)
         os.makedirs(self.tmp, exist_ok=True)
+        # plumb train logs every run: keep that tracking store inside the work folder.
+        os.environ.setdefault("PLUMB_STORE", os.path.join(self.tmp, "plumb.db"))
         self._cache: dict = {}
 
     def path(self, name: str) -> str:
