@@ -35,11 +35,14 @@ test: deps
 demo: release
 	./scripts/demo.sh
 
+# BENCH_ARGS: extra arguments, e.g. "--target TreeBenchmarks" or "baseline update main"
+# (baselines live in Benchmarks/.benchmarkBaselines/, ignored by git).
 bench: release
-	cd Benchmarks && swift package --allow-writing-to-package-directory benchmark
+	cd Benchmarks && swift package --allow-writing-to-package-directory benchmark $(BENCH_ARGS)
 
+# PEERS_ARGS: passed to Benchmarks/peers/compare.py, e.g. "--only csv,drift-1m" or "--skip serve".
 bench-peers: release
-	./Benchmarks/peers/run.sh
+	./Benchmarks/peers/run.sh $(PEERS_ARGS)
 
 clean:
 	rm -rf .build .plumb out
