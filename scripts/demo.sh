@@ -10,6 +10,10 @@ export PLUMB_STORE=${PLUMB_STORE:-.plumb/plumb.db}
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
+step "plumb data fetch california-housing && plumb data describe"
+$PLUMB data fetch california-housing
+$PLUMB data describe .plumb/data/california_housing.csv | head -n 11
+
 step "plumb pipeline run (embedded California Housing spec)"
 $PLUMB pipeline run
 

@@ -13,15 +13,20 @@ enum Exit {
 func runReportingErrors(_ body: () async throws -> Void) async throws {
     do {
         try await body()
-    } catch let e as ExitCode {
-        throw e
-    } catch let e as ValidationError {
-        throw e
-    } catch let e as CleanExit {
-        throw e
     } catch {
+        throw reported(error)
+    }
+}
+
+/// The error ArgumentParser should see: usage errors and exits pass through; anything else is
+/// printed as `error: <message>` and becomes exit code 1.
+func reported(_ error: any Error) -> any Error {
+    switch error {
+    case is ExitCode, is ValidationError, is CleanExit:
+        return error
+    default:
         printError("error: \(error)")
-        throw ExitCode(Exit.runtimeFailure)
+        return ExitCode(Exit.runtimeFailure)
     }
 }
 

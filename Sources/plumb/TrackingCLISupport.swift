@@ -18,14 +18,8 @@ enum TrackingCLI {
     static func run(_ body: () throws -> Void) throws {
         do {
             try body()
-        } catch let e as ExitCode {
-            throw e
-        } catch let e as TrackingError {
-            FileHandle.standardError.write(Data("error: \(e.message)\n".utf8))
-            throw ExitCode(1)
         } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(1)
+            throw reported(error)
         }
     }
 
