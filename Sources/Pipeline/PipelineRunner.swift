@@ -123,15 +123,36 @@ public struct PipelineRunner: Sendable {
             if best == nil || score > best!.score { best = (version, candidate, score) }
         }
         guard let best else { throw PipelineError(step: "train", message: "the spec lists no candidate models") }
-        // promote
+        // promote: with no champion yet the policy judges this run's best candidate; with one, the
+        // candidate must beat it on the shared holdout (reference test rows plus held-out current
+        // rows, the same rows the retrain comparison uses), so a rerun never undoes a decision
+        // that was made on newer data.
         let policy = PromotionPolicy(metric: "r2", higherIsBetter: true, stagingThreshold: spec.promotion.stagingR2,
                                      productionThreshold: spec.promotion.productionR2, tieBreak: "rmse", tieBreakHigherIsBetter: false)
-        let promotion = try store.promote(model: name, policy: policy, reason: "pipeline \(spec.name) run \(parent.prefix(8))")
-        log("promote", promotion.message)
+        let holdout = try Self.concatenate(refTest, table.selecting(rows: slices.holdout))
+        let championNow: Int?
+        if let incumbent = championBefore, incumbent != best.version.version {
+            let champM = try metrics(of: incumbent, on: holdout, store: store)
+            let candM = try metrics(of: best.version.version, on: holdout, store: store)
+            let versus = "on the shared holdout (\(holdout.rowCount) rows): candidate v\(best.version.version) \(spec.selection.metric.rawValue) \(selectionValue(candM).fixed4) vs champion v\(incumbent) \(selectionValue(champM).fixed4)"
+            if selectionScore(candM) - selectionScore(champM) > spec.retraining.minImprovement {
+                let promotion = try store.promote(model: name, version: best.version.version, policy: policy,
+                                                  reason: "pipeline \(spec.name) run \(parent.prefix(8)): beat champion v\(incumbent) \(versus)")
+                championNow = promotion.champion
+                log("promote", promotion.message + "; " + versus)
+            } else {
+                championNow = incumbent
+                log("keep", "champion v\(incumbent) stays; \(versus)")
+            }
+        } else {
+            let promotion = try store.promote(model: name, version: best.version.version, policy: policy, reason: "pipeline \(spec.name) run \(parent.prefix(8))")
+            championNow = promotion.champion
+            log("promote", promotion.message)
+        }
         var summary = PipelineSummary(parentRunID: parent, specHash: specHash, model: name, championBefore: championBefore,
-                                      championAfter: promotion.champion, challenger: nil, retrained: false,
+                                      championAfter: championNow, challenger: nil, retrained: false,
                                       promotedChallenger: false, reportPath: nil, timeline: [])
-        guard let champion = promotion.champion else {
+        guard let champion = championNow else {
             log("stop", "no champion qualifies; nothing to serve (safe fallback)")
             return summary
         }
@@ -186,22 +207,23 @@ public struct PipelineRunner: Sendable {
         case .current: retrainTable = current
         }
         let championVersion = try store.version(model: name, version: champion)
-        let championCandidate = spec.models.first { c in
-            (try? store.run(championVersion.runID ?? "").run.name) == c.name
-        } ?? best.candidate
-        let holdout = try Self.concatenate(refTest, table.selecting(rows: slices.holdout))
+        let championRunName = (try? store.run(championVersion.runID ?? "").run.name) ?? ""
+        let championCandidate = spec.models.first { c in championRunName == c.name || championRunName == "\(c.name) (retrained)" } ?? best.candidate
         let (challengerOutcome, bytes, cached) = try trainCached(championCandidate, train: retrainTable, test: holdout, digest: digest,
                                                                   specHash: specHash, tag: "retrain")
         let challenger = try registerOnce(challengerOutcome, bytes: bytes, recorder: recorder, parent: parent,
                                           runName: "\(championCandidate.name) (retrained)", specHash: specHash)
-        try store.setAlias(model: name, alias: "challenger", version: challenger.version, reason: "retrained on reference + current after drift")
         summary.retrained = true
         summary.challenger = challenger.version
+        guard challenger.version != champion else {
+            log("retrain", "\(championCandidate.name) on \(retrainTable.rowCount) rows\(cached ? " [cached]" : "") → v\(challenger.version)")
+            log("keep", "the retrained model is the champion itself (same data, same spec); champion v\(champion) stays")
+            return summary
+        }
+        try store.setAlias(model: name, alias: "challenger", version: challenger.version, reason: "retrained on reference + current after drift")
         log("retrain", "\(championCandidate.name) on \(retrainTable.rowCount) rows\(cached ? " [cached]" : "") → v\(challenger.version) (alias challenger)")
         // champion vs challenger on the same holdout
-        let championModel = try ModelLocator.load("models:/\(name)/\(champion)", store: store).model
-        let yHold = try Trainer.targetValues(holdout, target: target, source: "holdout")
-        let champMetrics = RegressionMetrics(predicted: try championModel.predict(holdout).predictions, actual: yHold)
+        let champMetrics = try metrics(of: champion, on: holdout, store: store)
         let challMetrics = challengerOutcome.metrics
         log("compare", "same holdout (\(holdout.rowCount) rows): champion v\(champion) R² \(champMetrics.r2.fixed4) RMSE \(champMetrics.rmse.fixed4) vs challenger v\(challenger.version) R² \(challMetrics.r2.fixed4) RMSE \(challMetrics.rmse.fixed4)")
         let gain = selectionScore(challMetrics) - selectionScore(champMetrics)
@@ -305,6 +327,13 @@ public struct PipelineRunner: Sendable {
                                            extraParams: ["spec_hash": specHash, "pipeline": spec.name])
         guard let v = recorded.version else { throw PipelineError(step: "register", message: "registration returned no version") }
         return v
+    }
+
+    /// A registered version's metrics on `table`.
+    private func metrics(of version: Int, on table: Table, store: TrackingStore) throws -> RegressionMetrics {
+        let model = try ModelLocator.load("models:/\(spec.registry.modelName)/\(version)", store: store).model
+        let y = try Trainer.targetValues(table, target: spec.data.target, source: "holdout")
+        return RegressionMetrics(predicted: try model.predict(table).predictions, actual: y)
     }
 
     private func selectionValue(_ m: RegressionMetrics) -> Double {

@@ -3,11 +3,11 @@ import Testing
 import Tabular
 
 @Suite struct SHA256Tests {
-    // FIPS 180-4 test vectors.
+    // FIPS 180-4 test vectors (checked against coreutils sha256sum).
     @Test(arguments: [
         ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
         ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
-        ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", "248d6a61d20638b8e5c0262693c3e60f6ad4a84f9ef9f4a9c13f4c97e2dafe21"),
+        ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
     ])
     func knownVectors(input: String, expected: String) {
         #expect(SHA256.hex(Array(input.utf8)) == expected)

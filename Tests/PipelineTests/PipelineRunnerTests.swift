@@ -1,0 +1,126 @@
+import Foundation
+import MLCore
+import Tabular
+import Testing
+import Tracking
+@testable import Pipeline
+
+/// The closed loop end to end on generated data: y depends on x2 differently in the "current"
+/// region (r ≥ 5) than in the reference region, so the champion trained on r < 5 decays there,
+/// the monitor must ask for retraining, and the retrained challenger must win on the holdout.
+@Suite(.serialized) struct PipelineRunnerTests {
+    static func makeData(rows: Int, seed: UInt64) -> Table {
+        var rng = SeededGenerator(seed: seed)
+        var x1 = [Double](), x2 = [Double](), r = [Double](), y = [Double](), kind = [Int32]()
+        for _ in 0..<rows {
+            let a = rng.unit(), b = rng.unit(), reg = rng.unit() * 10, k = Int32(rng.below(2))
+            x1.append(a); x2.append(b); r.append(reg); kind.append(k)
+            let effect = reg >= 5 ? 3 * b : -b
+            y.append(2 * a + effect + (k == 1 ? 0.5 : 0) + 0.05 * (rng.unit() - 0.5))
+        }
+        return Table(columns: [
+            Column(name: "x1", data: .numeric(x1)), Column(name: "x2", data: .numeric(x2)),
+            Column(name: "r", data: .numeric(r)), Column(name: "kind", data: .categorical(codes: kind, levels: ["a", "b"])),
+            Column(name: "y", data: .numeric(y)),
+        ])
+    }
+
+    static func spec(csv: String) -> PipelineSpec {
+        var s = PipelineSpec(
+            name: "synthetic",
+            data: .init(source: csv, target: "y"),
+            models: [
+                .init(name: "linear", kind: .linear),
+                .init(name: "gbm", kind: .gbm, params: ["rounds": .number(60), "learning_rate": .number(0.2), "max_leaves": .number(15)]),
+            ],
+            slices: .init(by: "r", reference: .init(.less, 5), current: .init(.greaterOrEqual, 5), currentHoldoutFraction: 0.25))
+        s.monitoring = .init(driftShare: 0.2, rmse: 0.5, r2: 0.6)
+        return s
+    }
+
+    @Test func closedLoopRetrainsPromotesAndSwaps() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("plumb-pipe-\(UInt64.random(in: 0...UInt64.max))").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let csv = dir + "/data.csv"
+        try CSVWriter.write(Self.makeData(rows: 1600, seed: 7), to: csv)
+        let events = EventLog()
+        let runner = PipelineRunner(spec: Self.spec(csv: csv), specDirectory: dir, storePath: dir + "/plumb.db",
+                                    workDirectory: dir + "/work", force: false) { events.append($0) }
+        let summary = try await runner.run()
+
+        #expect(summary.championBefore == nil)
+        #expect(summary.retrained)
+        #expect(summary.promotedChallenger)
+        #expect(summary.championAfter == summary.challenger)
+        let steps = events.all.map(\.step)
+        for step in ["ingest", "validate", "split", "train", "promote", "serve", "replay", "monitor", "retrain", "compare", "swap"] {
+            #expect(steps.contains(step), "missing step \(step) in \(steps)")
+        }
+        #expect(events.all.contains { $0.step == "swap" && $0.message.contains("now serves") })
+        #expect(events.all.contains { $0.step == "monitor" && $0.message.contains("retrain: yes") })
+
+        // The store shows what happened: the challenger is champion and in Production, the old
+        // champion archived, every change audited, the report written.
+        let store = try TrackingStore(path: dir + "/plumb.db")
+        let champion = try store.resolve("models:/synthetic@champion")
+        #expect(champion.version == summary.challenger)
+        #expect(champion.stage == .production)
+        let actions = try store.history(model: "synthetic").map(\.action)
+        #expect(actions.filter { $0 == "set_alias" }.count >= 3)
+        let report = try String(contentsOfFile: try #require(summary.reportPath), encoding: .utf8)
+        #expect(report.contains("<svg") && !report.contains("<script src"))
+        // The replayed traffic and its ground truth are in the prediction log.
+        let logged = try store.predictions(model: "synthetic")
+        #expect(!logged.isEmpty && logged.allSatisfy { $0.actual != nil })
+
+        // A second run reuses the cached reference models and keeps the champion it just chose
+        // (the retrained model is cached too, so the challenger is the champion itself).
+        let rerunEvents = EventLog()
+        let rerun = PipelineRunner(spec: Self.spec(csv: csv), specDirectory: dir, storePath: dir + "/plumb.db",
+                                   workDirectory: dir + "/work", force: false) { rerunEvents.append($0) }
+        let again = try await rerun.run()
+        #expect(rerunEvents.all.filter { $0.step == "train" }.allSatisfy { $0.message.contains("[cached]") })
+        #expect(again.championAfter == summary.championAfter)
+        // The rerun's best reference candidate is judged against the champion on the shared
+        // holdout, not by its reference-test score, and loses; the cached retrain is the champion.
+        #expect(rerunEvents.all.contains { $0.step == "keep" && $0.message.contains("champion v\(summary.championAfter!) stays") })
+        #expect(!again.promotedChallenger)
+    }
+
+    @Test func sameSpecSameDataGivesBitIdenticalModelFiles() throws {
+        let table = Self.makeData(rows: 600, seed: 3)
+        for candidate in Self.spec(csv: "unused").models + [.init(name: "forest", kind: .forest, params: ["trees": .number(10)])] {
+            func bytes() throws -> [UInt8] {
+                var r = TrainingRequest(train: table, target: "y", model: candidate.modelSpec(seed: 42))
+                r.seed = 42
+                let o = try Trainer.train(r)
+                return try ModelFile.encode(header: o.model.header, regressor: o.model.regressor)
+            }
+            #expect(try bytes() == bytes(), "\(candidate.name) is not reproducible")
+        }
+    }
+
+    @Test func failingValidationStopsTheRunAndMarksItFailed() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("plumb-pipe-\(UInt64.random(in: 0...UInt64.max))").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let csv = dir + "/data.csv"
+        try CSVWriter.write(Self.makeData(rows: 300, seed: 1), to: csv)
+        var spec = Self.spec(csv: csv)
+        spec.validation.ranges = ["x1": .init(min: 0, max: 0.5)]  // half the rows are out of range
+        let runner = PipelineRunner(spec: spec, specDirectory: dir, storePath: dir + "/plumb.db", workDirectory: dir + "/work", force: false) { _ in }
+        await #expect(throws: PipelineError.self) { _ = try await runner.run() }
+        let store = try TrackingStore(path: dir + "/plumb.db")
+        let runs = try store.searchRuns(experiment: "synthetic")
+        #expect(runs.count == 1 && runs[0].status == .failed)
+        #expect((try? store.resolve("models:/synthetic@champion")) == nil)
+    }
+}
+
+final class EventLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var events: [TimelineEvent] = []
+    func append(_ e: TimelineEvent) { lock.withLock { events.append(e) } }
+    var all: [TimelineEvent] { lock.withLock { events } }
+}
