@@ -14,6 +14,13 @@ step "plumb data fetch california-housing && plumb data describe"
 $PLUMB data fetch california-housing
 $PLUMB data describe .plumb/data/california_housing.csv | head -n 11
 
+step "plumb split → plumb train --model all → plumb predict (80/20 split, seed 42)"
+$PLUMB split .plumb/data/california_housing.csv --target MedHouseVal --test-fraction 0.2 --seed 42 --out .plumb/split
+$PLUMB train .plumb/split/train.csv --test .plumb/split/test.csv --target MedHouseVal --model all \
+  --rounds 500 --learning-rate 0.05 --trees 100 --quiet --experiment demo-compare --out .plumb/models/compare.plumb
+$PLUMB predict --model .plumb/models/compare-linear.plumb .plumb/split/test.csv --out .plumb/split/predictions.csv
+$PLUMB predict --model .plumb/models/compare-gbm.plumb .plumb/split/test.csv --out .plumb/split/predictions-gbm.csv
+
 step "plumb pipeline run (embedded California Housing spec)"
 $PLUMB pipeline run
 

@@ -59,7 +59,11 @@ struct PipelineRunCommand: AsyncParsableCommand {
             print("pipeline \(loaded.name): run \(summary.parentRunID) (spec \(summary.specHash.prefix(12))…)")
             let before = summary.championBefore.map { "v\($0)" } ?? "none"
             let after = summary.championAfter.map { "v\($0)" } ?? "none"
-            print("champion: \(before) → \(after)" + (summary.challenger.map { "; challenger v\($0) \(summary.promotedChallenger ? "promoted" : "kept as challenger")" } ?? ""))
+            let challenger = summary.challenger.map { c -> String in
+                if summary.promotedChallenger { return "; challenger v\(c) promoted" }
+                return c == summary.championAfter ? "; the retrained model is the champion itself" : "; challenger v\(c) not promoted"
+            } ?? ""
+            print((before == after ? "champion: \(after) (unchanged)" : "champion: \(before) → \(after)") + challenger)
             if let r = summary.reportPath { print("drift report: \(r)") }
             print("inspect: plumb runs list --experiment \(loaded.registry.experiment) · plumb models history \(loaded.registry.modelName) · plumb lineage models:/\(loaded.registry.modelName)@champion")
         }

@@ -58,11 +58,26 @@ struct PredictCommand: AsyncParsableCommand {
                 printError("warning: \(n) row(s) of \"\(col)\" had a category unseen in training (encoded as all zeros)")
             }
             let rps = scoreSeconds > 0 ? Double(table.rowCount) / scoreSeconds : 0
+            // When the input still holds the target (a test file), say how well the model did on
+            // the rows whose target is known; the target never feeds the prediction.
+            let target = loaded.header.target
+            let scored: RegressionMetrics? = table.column(named: target)?.numericValues.flatMap { y in
+                let known = y.indices.filter { y[$0].isFinite }
+                return known.isEmpty ? nil : RegressionMetrics(predicted: known.map { predictions[$0] }, actual: known.map { y[$0] })
+            }
             if json {
-                struct Out: Encodable { let rows: Int; let seconds, rows_per_second, read_seconds, write_seconds: Double; let out: String; let unseen_categories: [String: Int] }
-                try printJSON(Out(rows: table.rowCount, seconds: scoreSeconds, rows_per_second: rps, read_seconds: readSeconds, write_seconds: writeSeconds, out: out, unseen_categories: unseen))
+                struct Metrics: Encodable { let r2, rmse, mae: Double }
+                struct Out: Encodable {
+                    let rows: Int; let seconds, rows_per_second, read_seconds, write_seconds: Double; let out: String; let unseen_categories: [String: Int]
+                    let metrics: Metrics?
+                }
+                try printJSON(Out(rows: table.rowCount, seconds: scoreSeconds, rows_per_second: rps, read_seconds: readSeconds, write_seconds: writeSeconds,
+                                  out: out, unseen_categories: unseen, metrics: scored.map { Metrics(r2: $0.r2, rmse: $0.rmse, mae: $0.mae) }))
             } else {
                 print("scored \(grouped(table.rowCount)) rows with \(loaded.header.kind) in \(scoreSeconds.fixed(4)) s (\(grouped(Int(rps))) rows/s) → \(out)")
+                if let m = scored {
+                    print("against \(target) in the input: R² \(m.r2.fixed(4)), RMSE \(m.rmse.fixed(4)), MAE \(m.mae.fixed(4))")
+                }
             }
         }
     }
