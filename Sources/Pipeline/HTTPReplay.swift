@@ -59,6 +59,7 @@ enum HTTPReplay {
         var requests = 0
         var ids: [(String, Double)] = []
         for start in stride(from: 0, to: table.rowCount, by: batch) {
+            try Task.checkCancellation()
             let rows = start..<min(table.rowCount, start + batch)
             let body = "{\"instances\":[" + rows.map(json).joined(separator: ",") + "]}"
             let data = try await post(predictURL, Data(body.utf8))

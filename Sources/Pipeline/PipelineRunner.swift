@@ -82,6 +82,12 @@ public struct PipelineRunner: Sendable {
             var s = summary
             s.timeline = clock.events
             return s
+        } catch is CancellationError {
+            // Ctrl-C: steps stop at their next boundary; what was committed stays committed.
+            try? store.endRun(parent, status: .killed, errorMessage: "interrupted")
+            let champion = (try? store.resolve("models:/\(spec.registry.modelName)@champion")).map { "v\($0.version)" } ?? "none"
+            log("stopped", "interrupted — run \(parent.prefix(8)) marked KILLED; champion \(champion)")
+            throw CancellationError()
         } catch {
             recorder.fail(run: parent, error: error)
             log("failed", "\(error) — run \(parent.prefix(8)) marked FAILED; the champion is unchanged")
@@ -98,12 +104,14 @@ public struct PipelineRunner: Sendable {
         // ingest
         let (table, digest) = try await ingest()
         log("ingest", "\(digest.name): \(digest.rows) rows × \(digest.columns.count) columns, sha256 \(digest.sha256.prefix(12))…")
+        try Task.checkCancellation()
         // validate
         let quality = DataQualityChecker.check(table: table, spec: spec.validation, target: target)
         guard quality.passed else {
             throw PipelineError(step: "validate", message: "data-quality checks failed:\n" + quality.render())
         }
         log("validate", "\(quality.checks.count) data-quality checks passed\(quality.warnings.isEmpty ? "" : " (\(quality.warnings.count) warning(s))")")
+        try Task.checkCancellation()
         // slices and split
         let slices = try sliceRows(table)
         let reference = table.selecting(rows: slices.reference)
@@ -115,6 +123,7 @@ public struct PipelineRunner: Sendable {
         let championBefore = try? store.resolve("models:/\(name)@champion").version
         var best: (version: ModelVersion, candidate: PipelineSpec.ModelCandidate, score: Double)?
         for candidate in spec.models {
+            try Task.checkCancellation()
             let (outcome, bytes, cached) = try trainCached(candidate, train: refTrain, test: refTest, digest: digest, specHash: specHash, tag: "reference")
             let version = try registerOnce(outcome, bytes: bytes, recorder: recorder, parent: parent, runName: candidate.name, specHash: specHash)
             let m = outcome.metrics
@@ -123,6 +132,7 @@ public struct PipelineRunner: Sendable {
             if best == nil || score > best!.score { best = (version, candidate, score) }
         }
         guard let best else { throw PipelineError(step: "train", message: "the spec lists no candidate models") }
+        try Task.checkCancellation()
         // promote: with no champion yet the policy judges this run's best candidate; with one, the
         // candidate must beat it on the shared holdout (reference test rows plus held-out current
         // rows, the same rows the retrain comparison uses), so a rerun never undoes a decision
@@ -160,6 +170,7 @@ public struct PipelineRunner: Sendable {
             log("stop", "the spec has no slices: no current traffic to replay")
             return summary
         }
+        try Task.checkCancellation()
         // serve, replay, feedback
         let current = table.selecting(rows: slices.replay)
         let port = spec.serving.port == 0 ? try FreePort.find() : spec.serving.port
@@ -182,6 +193,7 @@ public struct PipelineRunner: Sendable {
         let sent = try await HTTPReplay.replay(current, target: target, base: base, features: try servedFeatures(server))
         try await server.flushPredictionLog()
         log("replay", "\(sent.requests) /predict calls (\(current.rowCount) rows) and \(sent.feedback) /feedback calls in \(sent.seconds.fixed3) s")
+        try Task.checkCancellation()
         // monitor
         try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
         let reportPath = workDirectory + "/drift-report.html"
@@ -200,6 +212,7 @@ public struct PipelineRunner: Sendable {
             log("stop", r.retrain ? "retraining is disabled in the spec" : "healthy: no retraining needed")
             return summary
         }
+        try Task.checkCancellation()
         // retrain on reference + current, the champion's configuration
         let retrainTable: Table
         switch spec.retraining.data {
@@ -222,6 +235,7 @@ public struct PipelineRunner: Sendable {
         }
         try store.setAlias(model: name, alias: "challenger", version: challenger.version, reason: "retrained on reference + current after drift")
         log("retrain", "\(championCandidate.name) on \(retrainTable.rowCount) rows\(cached ? " [cached]" : "") → v\(challenger.version) (alias challenger)")
+        try Task.checkCancellation()
         // champion vs challenger on the same holdout
         let champMetrics = try metrics(of: champion, on: holdout, store: store)
         let challMetrics = challengerOutcome.metrics

@@ -6,6 +6,8 @@ import Tabular
 enum Exit {
     static let runtimeFailure: Int32 = 1
     static let usage: Int32 = 64
+    /// Stopped by Ctrl-C or SIGTERM (128 + SIGINT), as shells report it.
+    static let interrupted: Int32 = 130
 }
 
 /// Runs a command body, turning any runtime error into `error: …` on stderr and exit code 1.
@@ -100,4 +102,43 @@ func grouped(_ n: Int) -> String {
         out.append(c)
     }
     return String(out.reversed())
+}
+
+/// Runs `body` so that the first Ctrl-C (or SIGTERM) cancels it — the pipeline stops at its next
+/// step boundary and marks its run KILLED — and a second one exits at once. Exit code 130.
+func interruptible<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    let task = Task { try await body() }
+    let interrupts = ManagedAtomicCounter()
+    var sources: [DispatchSourceSignal] = []
+    for sig in [SIGINT, SIGTERM] {
+        signal(sig, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+        source.setEventHandler {
+            if interrupts.increment() == 1 {
+                printError("interrupted: stopping at the next step boundary (press Ctrl-C again to quit now)")
+                task.cancel()
+            } else {
+                Foundation.exit(Exit.interrupted)
+            }
+        }
+        source.resume()
+        sources.append(source)
+    }
+    defer {
+        for s in sources { s.cancel() }
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
+    }
+    do {
+        return try await task.value
+    } catch is CancellationError {
+        throw ExitCode(Exit.interrupted)
+    }
+}
+
+/// A counter safe to bump from signal-handler queues.
+final class ManagedAtomicCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func increment() -> Int { lock.withLock { value += 1; return value } }
 }

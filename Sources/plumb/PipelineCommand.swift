@@ -50,7 +50,7 @@ struct PipelineRunCommand: AsyncParsableCommand {
                                         force: force) { e in
                 if !quiet { print(String(format: "%6.2fs  %-9@ %@", e.seconds, e.step as NSString, e.message as NSString)) }
             }
-            let summary = try await runner.run()
+            let summary = try await interruptible { try await runner.run() }
             if json {
                 try printJSON(summary)
                 return

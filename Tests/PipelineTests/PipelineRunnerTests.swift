@@ -118,6 +118,27 @@ import Tracking
     }
 }
 
+extension PipelineRunnerTests {
+    @Test func cancellingStopsAtAStepBoundaryAndMarksTheRunKilled() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("plumb-pipe-\(UInt64.random(in: 0...UInt64.max))").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let csv = dir + "/data.csv"
+        try CSVWriter.write(Self.makeData(rows: 300, seed: 5), to: csv)
+        let events = EventLog()
+        let runner = PipelineRunner(spec: Self.spec(csv: csv), specDirectory: dir, storePath: dir + "/plumb.db",
+                                    workDirectory: dir + "/work", force: false) { events.append($0) }
+        let task = Task { try await runner.run() }
+        task.cancel()  // what Ctrl-C does
+        await #expect(throws: CancellationError.self) { _ = try await task.value }
+        let store = try TrackingStore(path: dir + "/plumb.db")
+        let parents = try store.searchRuns(experiment: "synthetic").filter { $0.name == "pipeline synthetic" }
+        #expect(parents.count == 1 && parents[0].status == .killed)
+        #expect(events.all.last?.step == "stopped")
+        #expect((try? store.resolve("models:/synthetic@champion")) == nil)
+    }
+}
+
 final class EventLog: @unchecked Sendable {
     private let lock = NSLock()
     private var events: [TimelineEvent] = []
