@@ -34,7 +34,7 @@ extension TrackingStore {
     ///   - name: run name; defaults to the first 8 characters of the id.
     ///   - sourceCommit: git commit of the code, when the caller knows it.
     ///   - parentRunID: id of the parent run (nested runs, e.g. one per fold).
-    ///   - user: defaults to `$USER` or "unknown".
+    ///   - user: defaults to `$PLUMB_USER`, `$USER`, `$LOGNAME` or the account name of the uid.
     /// - Returns: the new run id (32 lower-case hex characters).
     @discardableResult
     public func startRun(experiment: String, name: String? = nil, sourceCommit: String? = nil,

@@ -125,10 +125,19 @@ public final class TrackingStore: @unchecked Sendable {
         return problems
     }
 
-    /// `$USER`, or "unknown".
+    /// `$PLUMB_USER`, `$USER` or `$LOGNAME`, else the account name of the process's uid (containers
+    /// and CI often set no `$USER`), else "uid N".
     static var currentUser: String {
-        let u = ProcessInfo.processInfo.environment["USER"] ?? ""
-        return u.isEmpty ? "unknown" : u
+        let env = ProcessInfo.processInfo.environment
+        for key in ["PLUMB_USER", "USER", "LOGNAME"] {
+            if let u = env[key], !u.isEmpty { return u }
+        }
+        let uid = getuid()
+        if let pw = getpwuid(uid), let name = pw.pointee.pw_name {
+            let s = String(cString: name)
+            if !s.isEmpty { return s }
+        }
+        return "uid \(uid)"
     }
 
     static func nowMs() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }

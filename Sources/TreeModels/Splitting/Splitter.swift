@@ -55,7 +55,7 @@ public struct Splitter: Sendable {
                           totals: (g: Double, h: Double, c: Double)) -> SplitInfo? {
         let parent = score(totals.g, totals.h)
         // Gains within rounding noise of zero (a pure node) are not splits.
-        var bestGain = minGainToSplit + 1e-10 * abs(parent)
+        let bestGain = minGainToSplit + 1e-10 * abs(parent)
         let off = binned.binOffsets[f]
         let nv = binned.binOffsets[f + 1] - off - 1
         let mk = 3 * (off + nv)
@@ -64,9 +64,7 @@ public struct Splitter: Sendable {
             return categoricalSplit(d: d, feature: f, off: off, nv: nv, missing: (gm, hm, cm),
                                     totals: totals, parent: parent, bestGain: bestGain)
         }
-        var bestB = -1, bestLeftMissing = false
-        let minData = Double(minDataInLeaf), minHess = minSumHessianInLeaf, lambda = lambdaL2
-        let tg = totals.g, th = totals.h, tc = totals.c
+        var scan = ThresholdScan(splitter: self, totals: totals, missing: (gm, hm, cm), valueBins: nv, parent: parent, bestGain: bestGain)
         var gl = 0.0, hl = 0.0, cl = 0.0
         for b in 0..<nv {
             let k = 3 * (off + b)
@@ -74,37 +72,17 @@ public struct Splitter: Sendable {
             // An empty bin gives the same partition as the previous threshold: skip it.
             if cb == 0 { continue }
             gl += d[k]; hl += d[k + 1]; cl += cb
-            if b == nv - 1 && cm == 0 { break }
-            if tc - cl < minData { break }   // the right side only shrinks from here on
-            // Missing goes right.
-            let hr = th - hl
-            if cl >= minData && hl >= minHess && hr >= minHess {
-                let gr = tg - gl
-                let gain = gl * gl / (hl + lambda) + gr * gr / (hr + lambda) - parent
-                if gain > bestGain { bestGain = gain; bestB = b; bestLeftMissing = false }
-            }
-            // Missing goes left.
-            if cm > 0 && b < nv - 1 {
-                let gL = gl + gm, hL = hl + hm, cL = cl + cm
-                let gr = tg - gL, hr = th - hL
-                if cL >= minData && tc - cL >= minData && hL >= minHess && hr >= minHess {
-                    let gain = gL * gL / (hL + lambda) + gr * gr / (hr + lambda) - parent
-                    if gain > bestGain { bestGain = gain; bestB = b; bestLeftMissing = true }
-                }
-            }
+            if !scan.consider(bin: b, gl, hl, cl) { break }
         }
-        guard bestB >= 0 else { return nil }
+        guard scan.bestBin >= 0 else { return nil }
         // Recompute the winner's sums exactly as the scan did.
         gl = 0; hl = 0; cl = 0
-        for b in 0...bestB {
+        for b in 0...scan.bestBin {
             let k = 3 * (off + b)
             if d[k + 2] == 0 { continue }
             gl += d[k]; hl += d[k + 1]; cl += d[k + 2]
         }
-        if bestLeftMissing { gl += gm; hl += hm; cl += cm }
-        return SplitInfo(feature: f, thresholdBin: bestB, defaultLeft: bestLeftMissing, leftCategoryBins: [], gain: bestGain,
-                         leftGradient: gl, leftHessian: hl, leftCount: cl,
-                         rightGradient: tg - gl, rightHessian: th - hl, rightCount: tc - cl)
+        return scan.split(feature: f, gl, hl, cl)
     }
 
     /// Best split on one feature of a small node straight from its rows, without a histogram.
@@ -176,46 +154,26 @@ public struct Splitter: Sendable {
             return (b, g, hasHessians ? h : c, c, i)
         }
         let parent = score(totals.g, totals.h)
-        var bestGain = minGainToSplit + 1e-10 * abs(parent)
-        var bestB = -1, bestLeftMissing = false
-        let minData = Double(minDataInLeaf), minHess = minSumHessianInLeaf, lambda = lambdaL2
-        let tg = totals.g, th = totals.h, tc = totals.c
+        var scan = ThresholdScan(splitter: self, totals: totals, missing: (gm, hm, cm), valueBins: nv, parent: parent,
+                                 bestGain: minGainToSplit + 1e-10 * abs(parent))
         var gl = 0.0, hl = 0.0, cl = 0.0
         var i = 0
         while i < end {
             let (b, g, h, c, next) = group(i)
             i = next
             gl += g; hl += h; cl += c
-            if b == nv - 1 && cm == 0 { break }
-            if tc - cl < minData { break }
-            let hr = th - hl
-            if cl >= minData && hl >= minHess && hr >= minHess {
-                let gr = tg - gl
-                let gain = gl * gl / (hl + lambda) + gr * gr / (hr + lambda) - parent
-                if gain > bestGain { bestGain = gain; bestB = b; bestLeftMissing = false }
-            }
-            if cm > 0 && b < nv - 1 {
-                let gL = gl + gm, hL = hl + hm, cL = cl + cm
-                let gr = tg - gL, hr = th - hL
-                if cL >= minData && tc - cL >= minData && hL >= minHess && hr >= minHess {
-                    let gain = gL * gL / (hL + lambda) + gr * gr / (hr + lambda) - parent
-                    if gain > bestGain { bestGain = gain; bestB = b; bestLeftMissing = true }
-                }
-            }
+            if !scan.consider(bin: b, gl, hl, cl) { break }
         }
-        guard bestB >= 0 else { return nil }
+        guard scan.bestBin >= 0 else { return nil }
         gl = 0; hl = 0; cl = 0
         i = 0
         while i < end {
             let (b, g, h, c, next) = group(i)
-            if b > bestB { break }
+            if b > scan.bestBin { break }
             i = next
             gl += g; hl += h; cl += c
         }
-        if bestLeftMissing { gl += gm; hl += hm; cl += cm }
-        return SplitInfo(feature: f, thresholdBin: bestB, defaultLeft: bestLeftMissing, leftCategoryBins: [], gain: bestGain,
-                         leftGradient: gl, leftHessian: hl, leftCount: cl,
-                         rightGradient: tg - gl, rightHessian: th - hl, rightCount: tc - cl)
+        return scan.split(feature: f, gl, hl, cl)
     }
 
     /// Categorical split: sort non-empty levels by g/(h+smoothing), scan prefixes going left,
@@ -252,5 +210,62 @@ public struct Splitter: Sendable {
             }
         }
         return best
+    }
+}
+
+/// The left-to-right threshold scan of a numeric feature, shared by the histogram and the direct
+/// (sorted rows) paths: each call offers the left sums up to value bin `b`, with the missing bin
+/// tried on the right and then on the left.
+struct ThresholdScan {
+    let tg, th, tc: Double
+    let gm, hm, cm: Double
+    let minData, minHess, lambda, parent: Double
+    let valueBins: Int
+    var bestGain: Double
+    var bestBin = -1
+    var bestLeftMissing = false
+
+    init(splitter: Splitter, totals: (g: Double, h: Double, c: Double), missing: (Double, Double, Double),
+         valueBins: Int, parent: Double, bestGain: Double) {
+        (tg, th, tc) = totals
+        (gm, hm, cm) = missing
+        minData = Double(splitter.minDataInLeaf); minHess = splitter.minSumHessianInLeaf; lambda = splitter.lambdaL2
+        self.parent = parent
+        self.valueBins = valueBins
+        self.bestGain = bestGain
+    }
+
+    /// Considers the threshold after value bin `b` with left sums (gl, hl, cl); false when no
+    /// later threshold can qualify (the scan stops).
+    @inline(__always)
+    mutating func consider(bin b: Int, _ gl: Double, _ hl: Double, _ cl: Double) -> Bool {
+        if b == valueBins - 1 && cm == 0 { return false }
+        if tc - cl < minData { return false }   // the right side only shrinks from here on
+        // Missing goes right.
+        let hr = th - hl
+        if cl >= minData && hl >= minHess && hr >= minHess {
+            let gr = tg - gl
+            let gain = gl * gl / (hl + lambda) + gr * gr / (hr + lambda) - parent
+            if gain > bestGain { bestGain = gain; bestBin = b; bestLeftMissing = false }
+        }
+        // Missing goes left.
+        if cm > 0 && b < valueBins - 1 {
+            let gL = gl + gm, hL = hl + hm, cL = cl + cm
+            let gr = tg - gL, hr = th - hL
+            if cL >= minData && tc - cL >= minData && hL >= minHess && hr >= minHess {
+                let gain = gL * gL / (hL + lambda) + gr * gr / (hr + lambda) - parent
+                if gain > bestGain { bestGain = gain; bestBin = b; bestLeftMissing = true }
+            }
+        }
+        return true
+    }
+
+    /// The winning split, given the value-bin sums up to `bestBin`.
+    func split(feature f: Int, _ gl: Double, _ hl: Double, _ cl: Double) -> SplitInfo {
+        var (gl, hl, cl) = (gl, hl, cl)
+        if bestLeftMissing { gl += gm; hl += hm; cl += cm }
+        return SplitInfo(feature: f, thresholdBin: bestBin, defaultLeft: bestLeftMissing, leftCategoryBins: [], gain: bestGain,
+                         leftGradient: gl, leftHessian: hl, leftCount: cl,
+                         rightGradient: tg - gl, rightHessian: th - hl, rightCount: tc - cl)
     }
 }
