@@ -2,12 +2,16 @@ import Dispatch
 import MLCore
 import Tabular
 
-/// Binned training data: rows × features, column-major, UInt8 bin indices, plus the mappers.
+/// Binned training data: rows × features, UInt8 bin indices, held twice (column-major for
+/// partitioning and small nodes, row-major for histograms), plus the mappers.
 public struct BinnedMatrix: Sendable {
     public let rows: Int
     public let features: Int
     /// rows × features, column-major: bin of (i, f) at `f * rows + i`.
-    public var bins: [UInt8]
+    public let bins: [UInt8]
+    /// The same bins, row-major: bin of (i, f) at `i * features + f`. A histogram pass over a
+    /// node's rows reads each row's bins from one place instead of one column per feature.
+    public let rowBins: [UInt8]
     public var mappers: [BinMapper]
     /// Offset of each feature's first bin in a flat histogram; last element = total bins.
     public let binOffsets: [Int]
@@ -69,6 +73,25 @@ public struct BinnedMatrix: Sendable {
             }
         }
         bins = out
+        var byRow = [UInt8](repeating: 0, count: n * p)
+        byRow.withUnsafeMutableBufferPointer { rb in
+            out.withUnsafeBufferPointer { cb in
+                let r = rb, c = cb
+                // Transposed in blocks of rows: each block's columns stay in cache.
+                parallelChunks(n, chunks: threads) { _, range in
+                    var lo = range.lowerBound
+                    while lo < range.upperBound {
+                        let hi = min(lo + 4096, range.upperBound)
+                        for f in 0..<p {
+                            let col = c.baseAddress! + f * n
+                            for i in lo..<hi { r[i * p + f] = col[i] }
+                        }
+                        lo = hi
+                    }
+                }
+            }
+        }
+        rowBins = byRow
     }
 }
 
