@@ -36,19 +36,29 @@ public struct BinnedMatrix: Sendable {
             for i in 0..<sampleSize { all.swapAt(i, i + rng.below(n - i)) }
             sampleRows = Array(all[0..<sampleSize]).sorted()
         }
-        var mappers = [BinMapper]()
-        mappers.reserveCapacity(p)
-        for f in 0..<p {
-            let col = x.column(f)
-            let sample: [Double]
-            if let rowsS = sampleRows { sample = rowsS.map { col[col.startIndex + $0] } } else { sample = Array(col) }
-            if categorical.contains(f) {
-                // Every row's code must be valid, not just the sample's.
-                mappers.append(try BinMapper.categorical(values: Array(col), feature: f))
-            } else {
-                mappers.append(BinMapper.numeric(values: sample, maxBins: maxBins))
+        // Features fitted in parallel; each mapper depends on its own column only.
+        var fitted = [Result<BinMapper, TreeModelsError>?](repeating: nil, count: p)
+        fitted.withUnsafeMutableBufferPointer { out in
+            let o = out
+            parallelFor(p, threads: threads) { f in
+                let col = x.column(f)
+                if categorical.contains(f) {
+                    // Every row's code must be valid, not just the sample's.
+                    do { o[f] = .success(try BinMapper.categorical(values: Array(col), feature: f)) } catch let e as TreeModelsError {
+                        o[f] = .failure(e)
+                    } catch {
+                        o[f] = .failure(TreeModelsError(code: .invalidFeature, message: "categorical feature \(f): \(error)"))
+                    }
+                } else {
+                    let sample: [Double]
+                    if let rowsS = sampleRows { sample = rowsS.map { col[col.startIndex + $0] } } else { sample = Array(col) }
+                    o[f] = .success(BinMapper.numeric(values: sample, maxBins: maxBins))
+                }
             }
         }
+        var mappers = [BinMapper]()
+        mappers.reserveCapacity(p)
+        for case let r? in fitted { mappers.append(try r.get()) }
         self.init(x, mappers: mappers, threads: threads)
     }
 

@@ -11,8 +11,8 @@ public struct TreeGrowerConfig: Sendable {
     /// When set, each split considers this many features drawn at random (random forests).
     public var featuresPerSplit: Int?
     public var splitter: Splitter
-    /// Nodes with at most this many rows find their split straight from their rows (sorting by
-    /// bin) instead of a histogram; the result is identical, only the cost differs. nil = automatic.
+    /// Nodes with at most this many rows find their split straight from their rows (a sparse
+    /// histogram) instead of a dense one; the result is identical, only the cost differs. nil = automatic.
     public var directSplitRows: Int? = nil
 
     public init(maxLeaves: Int?, maxDepth: Int?, splitter: Splitter) {
@@ -87,8 +87,9 @@ public final class TreeGrower {
         let minHess = config.splitter.minSumHessianInLeaf
         let nf = features.count
         var candA = [SplitInfo?](repeating: nil, count: nf), candB = [SplitInfo?](repeating: nil, count: nf)
-        // Below about half a feature's bins per row, sorting the rows beats zeroing/scanning bins.
-        let directRows = min(65_536, config.directSplitRows ?? max(8, binned.totalBins / max(1, binned.features) / 2))
+        // Up to about twice a feature's bins in rows, a sparse histogram of both children beats a
+        // dense one (zeroing, subtracting and scanning every bin); measured on California, 200 trees.
+        let directRows = min(65_536, config.directSplitRows ?? max(8, 2 * binned.totalBins / max(1, binned.features)))
         if keys.count < 2 * directRows { keys = [UInt32](repeating: 0, count: 2 * directRows) }
 
         func canSplit(_ leaf: Int) -> Bool {
