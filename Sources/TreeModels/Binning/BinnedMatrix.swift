@@ -2,12 +2,16 @@ import Dispatch
 import MLCore
 import Tabular
 
-/// Binned training data: rows × features, column-major, UInt8 bin indices, plus the mappers.
+/// Binned training data: rows × features, UInt8 bin indices, held twice (column-major for
+/// partitioning and small nodes, row-major for histograms), plus the mappers.
 public struct BinnedMatrix: Sendable {
     public let rows: Int
     public let features: Int
     /// rows × features, column-major: bin of (i, f) at `f * rows + i`.
-    public var bins: [UInt8]
+    public let bins: [UInt8]
+    /// The same bins, row-major: bin of (i, f) at `i * features + f`. A histogram pass over a
+    /// node's rows reads each row's bins from one place instead of one column per feature.
+    public let rowBins: [UInt8]
     public var mappers: [BinMapper]
     /// Offset of each feature's first bin in a flat histogram; last element = total bins.
     public let binOffsets: [Int]
@@ -32,19 +36,29 @@ public struct BinnedMatrix: Sendable {
             for i in 0..<sampleSize { all.swapAt(i, i + rng.below(n - i)) }
             sampleRows = Array(all[0..<sampleSize]).sorted()
         }
-        var mappers = [BinMapper]()
-        mappers.reserveCapacity(p)
-        for f in 0..<p {
-            let col = x.column(f)
-            let sample: [Double]
-            if let rowsS = sampleRows { sample = rowsS.map { col[col.startIndex + $0] } } else { sample = Array(col) }
-            if categorical.contains(f) {
-                // Every row's code must be valid, not just the sample's.
-                mappers.append(try BinMapper.categorical(values: Array(col), feature: f))
-            } else {
-                mappers.append(BinMapper.numeric(values: sample, maxBins: maxBins))
+        // Features fitted in parallel; each mapper depends on its own column only.
+        var fitted = [Result<BinMapper, TreeModelsError>?](repeating: nil, count: p)
+        fitted.withUnsafeMutableBufferPointer { out in
+            let o = out
+            parallelFor(p, threads: threads) { f in
+                let col = x.column(f)
+                if categorical.contains(f) {
+                    // Every row's code must be valid, not just the sample's.
+                    do { o[f] = .success(try BinMapper.categorical(values: Array(col), feature: f)) } catch let e as TreeModelsError {
+                        o[f] = .failure(e)
+                    } catch {
+                        o[f] = .failure(TreeModelsError(code: .invalidFeature, message: "categorical feature \(f): \(error)"))
+                    }
+                } else {
+                    let sample: [Double]
+                    if let rowsS = sampleRows { sample = rowsS.map { col[col.startIndex + $0] } } else { sample = Array(col) }
+                    o[f] = .success(BinMapper.numeric(values: sample, maxBins: maxBins))
+                }
             }
         }
+        var mappers = [BinMapper]()
+        mappers.reserveCapacity(p)
+        for case let r? in fitted { mappers.append(try r.get()) }
         self.init(x, mappers: mappers, threads: threads)
     }
 
@@ -69,6 +83,25 @@ public struct BinnedMatrix: Sendable {
             }
         }
         bins = out
+        var byRow = [UInt8](repeating: 0, count: n * p)
+        byRow.withUnsafeMutableBufferPointer { rb in
+            out.withUnsafeBufferPointer { cb in
+                let r = rb, c = cb
+                // Transposed in blocks of rows: each block's columns stay in cache.
+                parallelChunks(n, chunks: threads) { _, range in
+                    var lo = range.lowerBound
+                    while lo < range.upperBound {
+                        let hi = min(lo + 4096, range.upperBound)
+                        for f in 0..<p {
+                            let col = c.baseAddress! + f * n
+                            for i in lo..<hi { r[i * p + f] = col[i] }
+                        }
+                        lo = hi
+                    }
+                }
+            }
+        }
+        rowBins = byRow
     }
 }
 

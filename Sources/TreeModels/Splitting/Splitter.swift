@@ -75,14 +75,54 @@ public struct Splitter: Sendable {
             if !scan.consider(bin: b, gl, hl, cl) { break }
         }
         guard scan.bestBin >= 0 else { return nil }
-        // Recompute the winner's sums exactly as the scan did.
-        gl = 0; hl = 0; cl = 0
-        for b in 0...scan.bestBin {
-            let k = 3 * (off + b)
-            if d[k + 2] == 0 { continue }
-            gl += d[k]; hl += d[k + 1]; cl += d[k + 2]
+        return scan.split(feature: f)
+    }
+
+    /// Best split on one feature of a small node from a sparse histogram, every hessian 1.
+    ///
+    /// `acc[b]` holds (Σg, count) of the feature's bin `b` (the missing bin last) and `occupied`
+    /// (4 words, bit b) marks the non-empty bins. Bins are visited in ascending order, as
+    /// `bestSplit` visits the non-empty bins of a dense histogram, so the result is the same bit
+    /// for bit. Both buffers are left zeroed for the next node.
+    /// - Parameters:
+    ///   - totals: the node's (Σg, Σh, count).
+    public func bestSplitSparse(feature f: Int, acc: UnsafeMutablePointer<SIMD2<Double>>, occupied: UnsafeMutablePointer<UInt64>,
+                                binned: BinnedMatrix, totals: (g: Double, h: Double, c: Double)) -> SplitInfo? {
+        let mapper = binned.mappers[f]
+        let nv = mapper.valueBinCount
+        defer {
+            for w in 0..<4 {
+                var word = occupied[w]
+                while word != 0 { acc[w << 6 | word.trailingZeroBitCount] = .zero; word &= word - 1 }
+                occupied[w] = 0
+            }
         }
-        return scan.split(feature: f, gl, hl, cl)
+        let parent = score(totals.g, totals.h)
+        let bestGain = minGainToSplit + 1e-10 * abs(parent)
+        let miss = acc[nv]
+        if mapper.kind == .categorical {
+            let nb = nv + 1
+            return withUnsafeTemporaryAllocation(of: Double.self, capacity: 3 * nb) { buf in
+                for b in 0..<nb { let s = acc[b]; buf[3 * b] = s.x; buf[3 * b + 1] = s.y; buf[3 * b + 2] = s.y }
+                return categoricalSplit(d: buf.baseAddress!, feature: f, off: 0, nv: nv, missing: (miss.x, miss.y, miss.y),
+                                        totals: totals, parent: parent, bestGain: bestGain)
+            }
+        }
+        var scan = ThresholdScan(splitter: self, totals: totals, missing: (miss.x, miss.y, miss.y), valueBins: nv, parent: parent, bestGain: bestGain)
+        var gl = 0.0, cl = 0.0
+        scanning: for w in 0..<4 {
+            var word = occupied[w]
+            while word != 0 {
+                let b = w << 6 | word.trailingZeroBitCount
+                if b >= nv { break scanning }
+                word &= word - 1
+                let s = acc[b]
+                gl += s.x; cl += s.y
+                if !scan.consider(bin: b, gl, cl, cl) { break scanning }
+            }
+        }
+        guard scan.bestBin >= 0 else { return nil }
+        return scan.split(feature: f)
     }
 
     /// Best split on one feature of a small node straight from its rows, without a histogram.
@@ -165,15 +205,7 @@ public struct Splitter: Sendable {
             if !scan.consider(bin: b, gl, hl, cl) { break }
         }
         guard scan.bestBin >= 0 else { return nil }
-        gl = 0; hl = 0; cl = 0
-        i = 0
-        while i < end {
-            let (b, g, h, c, next) = group(i)
-            if b > scan.bestBin { break }
-            i = next
-            gl += g; hl += h; cl += c
-        }
-        return scan.split(feature: f, gl, hl, cl)
+        return scan.split(feature: f)
     }
 
     /// Categorical split: sort non-empty levels by g/(h+smoothing), scan prefixes going left,
@@ -224,6 +256,8 @@ struct ThresholdScan {
     var bestGain: Double
     var bestBin = -1
     var bestLeftMissing = false
+    /// Value-bin left sums at `bestBin` (missing not added).
+    var bestLeft = (0.0, 0.0, 0.0)
 
     init(splitter: Splitter, totals: (g: Double, h: Double, c: Double), missing: (Double, Double, Double),
          valueBins: Int, parent: Double, bestGain: Double) {
@@ -246,7 +280,7 @@ struct ThresholdScan {
         if cl >= minData && hl >= minHess && hr >= minHess {
             let gr = tg - gl
             let gain = gl * gl / (hl + lambda) + gr * gr / (hr + lambda) - parent
-            if gain > bestGain { bestGain = gain; bestBin = b; bestLeftMissing = false }
+            if gain > bestGain { bestGain = gain; bestBin = b; bestLeftMissing = false; bestLeft = (gl, hl, cl) }
         }
         // Missing goes left.
         if cm > 0 && b < valueBins - 1 {
@@ -254,15 +288,15 @@ struct ThresholdScan {
             let gr = tg - gL, hr = th - hL
             if cL >= minData && tc - cL >= minData && hL >= minHess && hr >= minHess {
                 let gain = gL * gL / (hL + lambda) + gr * gr / (hr + lambda) - parent
-                if gain > bestGain { bestGain = gain; bestBin = b; bestLeftMissing = true }
+                if gain > bestGain { bestGain = gain; bestBin = b; bestLeftMissing = true; bestLeft = (gl, hl, cl) }
             }
         }
         return true
     }
 
-    /// The winning split, given the value-bin sums up to `bestBin`.
-    func split(feature f: Int, _ gl: Double, _ hl: Double, _ cl: Double) -> SplitInfo {
-        var (gl, hl, cl) = (gl, hl, cl)
+    /// The winning split.
+    func split(feature f: Int) -> SplitInfo {
+        var (gl, hl, cl) = bestLeft
         if bestLeftMissing { gl += gm; hl += hm; cl += cm }
         return SplitInfo(feature: f, thresholdBin: bestBin, defaultLeft: bestLeftMissing, leftCategoryBins: [], gain: bestGain,
                          leftGradient: gl, leftHessian: hl, leftCount: cl,
