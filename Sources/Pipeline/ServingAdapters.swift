@@ -110,16 +110,18 @@ public final class StorePredictionLog: PredictionLogSink, @unchecked Sendable {
     }
 
     static func inputsJSON(_ e: PredictionLogEntry) -> String {
-        var parts: [String] = []
-        for (name, value) in zip(e.featureNames, e.row) {
-            let v: String
+        var out = "{"
+        for (i, (name, value)) in zip(e.featureNames, e.row).enumerated() {
+            if i > 0 { out += "," }
+            out += TrainingRecorder.jsonString(name)
+            out += ":"
             switch value {
-            case .number(let x)?: v = x.isFinite ? "\(x)" : "null"
-            case .string(let s)?: v = TrainingRecorder.jsonString(s)
-            case nil: v = "null"
+            case .number(let x)?: out += x.isFinite ? x.description : "null"
+            case .string(let s)?: out += TrainingRecorder.jsonString(s)
+            case nil: out += "null"
             }
-            parts.append("\(TrainingRecorder.jsonString(name)):\(v)")
         }
-        return "{" + parts.joined(separator: ",") + "}"
+        out += "}"
+        return out
     }
 }

@@ -185,7 +185,11 @@ public final class PlumbServer: Sendable {
 /// prediction log, then returns. A failed initial load is logged and retried every poll interval
 /// (/ready answers 503 meanwhile).
 public func serve(configuration: ServerConfiguration, provider: any ModelProvider, shadow: (any ModelProvider)? = nil,
-                  sink: any PredictionLogSink, logger: Logger = Logger(label: "plumb.serve")) async throws {
+                  sink: any PredictionLogSink, logger: Logger = Logger(label: "plumb.serve"),
+                  startup: EarlyShutdownGuard? = nil) async throws {
+    // A signal before the service group installs its handlers would otherwise kill the process
+    // with the default action (exit 143); nothing is in flight yet, so stopping is a clean exit 0.
+    let early = startup ?? EarlyShutdownGuard(logger: logger)
     let server = PlumbServer(configuration: configuration, provider: provider, shadow: shadow, sink: sink, logger: logger)
     do {
         try await server.loadModels()
@@ -193,5 +197,32 @@ public func serve(configuration: ServerConfiguration, provider: any ModelProvide
         logger.error("initial model load failed (will retry every poll interval): \(error)")
     }
     let app = server.buildApplication()
+    early.handOver()
     try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+}
+
+/// Handles SIGTERM/SIGINT while the server is still starting: exits 0 at once. After
+/// `handOver()` it does nothing and the service group's own graceful shutdown takes over (both
+/// are Dispatch signal sources, which coexist).
+public final class EarlyShutdownGuard: @unchecked Sendable {
+    private let lock = NSLock()
+    private var active = true
+    private var sources: [DispatchSourceSignal] = []
+
+    /// Create it first thing in a command, before any slow start-up work.
+    public init(signals: [Int32] = [SIGTERM, SIGINT], logger: Logger) {
+        for sig in signals {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { [weak self] in
+                guard let self, self.lock.withLock({ self.active }) else { return }
+                logger.info("signal \(sig) while starting: nothing in flight, exiting")
+                exit(0)
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    public func handOver() { lock.withLock { active = false } }
 }

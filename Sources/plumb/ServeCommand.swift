@@ -51,6 +51,9 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        var logger = Logger(label: "plumb.serve")
+        logger.logLevel = .info
+        let startup = EarlyShutdownGuard(logger: logger)
         try await runReportingErrors {
             let storePath = store ?? defaultStorePath()
             // Load once up front so that a wrong path or URI is an immediate, clear error.
@@ -60,9 +63,7 @@ struct ServeCommand: AsyncParsableCommand {
             let sink = StorePredictionLog(store: try TrackingStore(path: storePath))
             let config = ServerConfiguration(host: host, port: port, maxBodyBytes: maxBodyBytes,
                                              pollInterval: .milliseconds(Int(pollSeconds * 1000)))
-            var logger = Logger(label: "plumb.serve")
-            logger.logLevel = .info
-            try await serve(configuration: config, provider: provider, shadow: shadowProvider, sink: sink, logger: logger)
+            try await serve(configuration: config, provider: provider, shadow: shadowProvider, sink: sink, logger: logger, startup: startup)
         }
     }
 }

@@ -27,6 +27,29 @@ import Testing
         }
     }
 
+    /// Blocks without a missing value take the comparison-only kernel, blocks with one the full
+    /// kernel; both must equal the reference walk, including values exactly on a threshold.
+    @Test func bothScoringKernelsEqualTheReferenceWalk() throws {
+        var rng = SeededGenerator(seed: 11)
+        let train = TestData.uniform(rows: 800, columns: 4, nanShare: 0.1, seed: 12)
+        let y = (0..<800).map { i in (train[i, 1].isNaN ? -2 : train[i, 1] * 3) - (train[i, 3].isNaN ? 0 : train[i, 3]) + rng.unit() }
+        var p = GBMParameters()
+        p.rounds = 30; p.maxLeaves = 31; p.minDataInLeaf = 3
+        let model = try GradientBoostedTrees.fit(train, y, parameters: p).model
+        #expect(model.predictor.layout != nil)
+        // 1,300 rows: the first 1,024 (four blocks) have no NaN, the rest are 30 % NaN; some
+        // values are exactly a node's threshold.
+        let clean = TestData.uniform(rows: 1024, columns: 4, nanShare: 0, seed: 13)
+        let dirty = TestData.uniform(rows: 276, columns: 4, nanShare: 0.3, seed: 14)
+        var columns = (0..<4).map { c in (0..<1024).map { clean[$0, c] } + (0..<276).map { dirty[$0, c] } }
+        for (k, t) in model.predictor.threshold.prefix(40).enumerated() {
+            let f = Int(model.predictor.feature[k])
+            columns[f][(k * 25) % 1300] = t
+        }
+        let test = FeatureMatrix(columns: columns)
+        #expect(model.predict(test) == model.predictReference(test))
+    }
+
     @Test func categoricalNodesAndUnseenCodes() {
         var t = Tree()
         t.feature = [0, 1]; t.threshold = [0, 0.5]; t.defaultLeft = [true, false]

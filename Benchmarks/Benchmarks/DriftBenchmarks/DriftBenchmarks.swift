@@ -18,7 +18,7 @@ func sample(rows: Int, seed: UInt64, shifted: Bool) -> Table {
 let benchmarks: @Sendable () -> Void = {
     Benchmark("drift 1M vs 1M x 8 (KS + Wasserstein + PSI)",
               configuration: .init(metrics: [.wallClock, .peakMemoryResident], warmupIterations: 1,
-                                   maxDuration: .seconds(15), maxIterations: 10)) { benchmark, tables in
+                                   maxDuration: .seconds(15), maxIterations: 10)) { (benchmark: Benchmark, tables: (Table, Table)) in
         do {
             let profile = try ReferenceProfile.build(table: tables.0, target: nil, predictions: nil, seed: 42,
                                                      maxSample: Int.max, psiBins: 10)

@@ -9,7 +9,7 @@ let gflops = BenchmarkMetric.custom("GFLOPS", polarity: .prefersLarger, useScali
 
 func gemmBenchmark<S: BLASScalar>(_ name: String, _: S.Type, n: Int) {
     Benchmark(name, configuration: .init(metrics: [.wallClock, .peakMemoryResident, gflops], warmupIterations: 1,
-                                         maxDuration: .seconds(10), maxIterations: 10)) { benchmark, operands in
+                                         maxDuration: .seconds(10), maxIterations: 10)) { (benchmark: Benchmark, operands: (Matrix<S>, Matrix<S>)) in
         var c = Matrix<S>(rows: n, columns: n)
         benchmark.startMeasurement()
         let (seconds, _) = BenchTimer.seconds { gemm(operands.0, operands.1, into: &c) }
@@ -25,7 +25,7 @@ func gemmBenchmark<S: BLASScalar>(_ name: String, _: S.Type, n: Int) {
 
 func leastSquaresBenchmark(_ name: String, method: LeastSquaresMethod, rows: Int, cols: Int) {
     Benchmark(name, configuration: .init(metrics: [.wallClock, .peakMemoryResident], warmupIterations: 1,
-                                         maxDuration: .seconds(10), maxIterations: 10)) { benchmark, problem in
+                                         maxDuration: .seconds(10), maxIterations: 10)) { (benchmark: Benchmark, problem: (Matrix<Double>, [Double])) in
         do {
             blackHole(try leastSquares(problem.0, problem.1, method: method))
         } catch {

@@ -11,7 +11,7 @@ let columns = 21
 let benchmarks: @Sendable () -> Void = {
     Benchmark("CSV read 1Mx21 numeric", configuration: .init(metrics: [.wallClock, .throughput, .peakMemoryResident],
                                                           warmupIterations: 1, scalingFactor: .mega,
-                                                          maxDuration: .seconds(15), maxIterations: 10)) { benchmark, file in
+                                                          maxDuration: .seconds(15), maxIterations: 10)) { (benchmark: Benchmark, file: URL) in
         do {
             let table = try CSVReader.read(path: file.path)
             precondition(table.rowCount == rows && table.columns.count == columns, "CSV read \(table.rowCount)×\(table.columns.count)")

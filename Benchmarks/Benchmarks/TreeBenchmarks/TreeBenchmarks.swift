@@ -19,7 +19,7 @@ func gbmParameters(rounds: Int) -> GBMParameters {
 let benchmarks: @Sendable () -> Void = {
     Benchmark("GBM fit Friedman 200k x 20, 100 rounds",
               configuration: .init(metrics: [.wallClock, .peakMemoryResident], warmupIterations: 0,
-                                   maxDuration: .seconds(30), maxIterations: 5)) { benchmark, data in
+                                   maxDuration: .seconds(30), maxIterations: 5)) { (benchmark: Benchmark, data: (x: FeatureMatrix, y: [Double])) in
         do {
             blackHole(try GradientBoostedTrees.fit(data.x, data.y, parameters: gbmParameters(rounds: 100)))
         } catch {
@@ -31,7 +31,7 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark("GBM predict 1M rows (100 rounds)",
               configuration: .init(metrics: [.wallClock, .throughput], warmupIterations: 1, scalingFactor: .mega,
-                                   maxDuration: .seconds(15), maxIterations: 10)) { benchmark, state in
+                                   maxDuration: .seconds(15), maxIterations: 10)) { (benchmark: Benchmark, state: (model: GradientBoostedTrees, x: FeatureMatrix)) in
         var out = [Double](repeating: 0, count: state.x.rows)
         out.withUnsafeMutableBufferPointer { state.model.predict(state.x, into: $0) }
         blackHole(out)

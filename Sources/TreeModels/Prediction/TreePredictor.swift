@@ -8,6 +8,12 @@ import MLCore
 /// Children ≥ 0 are nodes, < 0 are leaves `~index` into `leafValue`.
 /// Output of a row: `base + scale × Σ_t leaf_t`, trees summed in order.
 public struct TreePredictor: Sendable, Equatable {
+    public static func == (a: TreePredictor, b: TreePredictor) -> Bool {
+        a.featureCount == b.featureCount && a.base == b.base && a.scale == b.scale && a.treeRoot == b.treeRoot
+            && a.feature == b.feature && a.threshold == b.threshold && a.left == b.left && a.right == b.right
+            && a.flags == b.flags && a.leafValue == b.leafValue && a.categoryStart == b.categoryStart && a.categoryWords == b.categoryWords
+    }
+
     public var featureCount: Int
     public var base: Double
     public var scale: Double
@@ -20,6 +26,9 @@ public struct TreePredictor: Sendable, Equatable {
     public var leafValue: [Double] = []
     public var categoryStart: [Int32] = [0]
     public var categoryWords: [UInt32] = []
+    /// The scoring layout derived from the arrays above (nil when a categorical node needs the
+    /// general walk); rebuilt whenever trees are added or decoded.
+    var layout: ScoringLayout?
 
     static let defaultLeftFlag: UInt8 = 1
     static let categoricalFlag: UInt8 = 2
@@ -34,11 +43,17 @@ public struct TreePredictor: Sendable, Equatable {
         self.featureCount = featureCount
         self.base = base
         self.scale = scale
-        for t in trees { append(t) }
+        for t in trees { appendArrays(t) }
+        layout = ScoringLayout(self)
     }
 
     /// Appends one tree to the ensemble.
     public mutating func append(_ t: Tree) {
+        appendArrays(t)
+        layout = ScoringLayout(self)
+    }
+
+    private mutating func appendArrays(_ t: Tree) {
         let nodeBase = Int32(feature.count), leafBase = Int32(leafValue.count)
         func remap(_ c: Int32) -> Int32 { c >= 0 ? c + nodeBase : ~(~c + leafBase) }
         treeRoot.append(remap(t.root))
@@ -130,6 +145,10 @@ public struct TreePredictor: Sendable, Equatable {
         let n = x.rows
         let blocks = (n + Self.blockRows - 1) / Self.blockRows
         let workers = blocks >= 4 ? max(1, threads) : 1
+        if let layout {
+            layout.predict(x, into: output, workers: workers, base: base, scale: scale)
+            return
+        }
         let base = self.base, scale = self.scale, bs = Self.blockRows
         // Flag bits as locals: static lets go through a lazy-init accessor in the hot loop.
         let catFlag = Self.categoricalFlag, dlFlag = Self.defaultLeftFlag
@@ -234,6 +253,7 @@ extension TreePredictor {
         for root in p.treeRoot where !ok(root) {
             throw ModelFileError(code: .corrupt, message: "tree root \(root) is out of range")
         }
+        p.layout = ScoringLayout(p)
         return p
     }
 }
