@@ -94,8 +94,13 @@ public enum SortedSample {
         p.update(from: scratch, count: n)
         var start = 0
         for b in 0..<fan {
-            let end = c[b]
-            sortRange(p + start, end - start, scratch: scratch, counts: c + maxFan, depth: depth + 1)
+            let end = c[b], len = end - start
+            // Most sub-ranges hold a few values: sort them here rather than through a call.
+            if len > insertionLimit {
+                sortRange(p + start, len, scratch: scratch, counts: c + maxFan, depth: depth + 1)
+            } else if len > 1 {
+                insertionSort(p + start, len)
+            }
             start = end
         }
     }

@@ -36,7 +36,7 @@ public enum TwoSampleStatistics {
                 // One step: integrate |k| over [prev, x), read k when x starts a new value.
                 // Inlined: the body of the merge loops.
                 @inline(__always) func step(_ x: Double) {
-                    w += Double(abs(k)) * (x - prev)
+                    w += abs(Double(k)) * (x - prev)  // FP abs: no sign branch
                     let fresh = x > prev
                     maxK = fresh ? max(maxK, k) : maxK
                     minK = fresh ? min(minK, k) : minK
@@ -46,9 +46,10 @@ public enum TwoSampleStatistics {
                     let va = pa[i], vb = pb[j]
                     let takeA = va <= vb
                     step(takeA ? va : vb)
-                    k += takeA ? m : -n
-                    i += takeA ? 1 : 0
-                    j += takeA ? 0 : 1
+                    // Wrapping adds: bounded by n·m and n + m, and no overflow branches in the loop.
+                    k &+= takeA ? m : -n
+                    i &+= takeA ? 1 : 0
+                    j &+= takeA ? 0 : 1
                 }
                 while i < n { step(pa[i]); k += m; i += 1 }
                 while j < m { step(pb[j]); k -= n; j += 1 }
