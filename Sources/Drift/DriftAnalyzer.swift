@@ -183,7 +183,7 @@ public enum DriftAnalyzer {
 
     static func summarizeNumeric(name: String, reference r: NumericProfile, currentSorted s: [Double],
                                  missing: Int) -> ColumnSummary {
-        let mean = s.isEmpty ? nil : s.reduce(0, +) / Double(s.count)
+        let mean = s.isEmpty ? nil : NumericProfile.kahanSum(s) / Double(s.count)
         let std = s.isEmpty ? nil : TwoSampleStatistics.populationStd(s)
         let (refH, curH) = reportHistograms(reference: r.histogram, currentSorted: s)
         return ColumnSummary(name: name, kind: .numeric, count: s.count, missing: missing, mean: mean, std: std,

@@ -192,7 +192,18 @@ public enum HTMLReport {
         return s + "</svg>"
     }
 
-    static func f1(_ v: Double) -> String { String(format: "%.1f", v) }
+    /// `String(format: "%.1f", v)`, without Foundation's formatter (thousands of SVG
+    /// coordinates per report) except near a rounding tie, where printf's exact-decimal rule
+    /// decides.
+    static func f1(_ v: Double) -> String {
+        let t = v * 10
+        let q = t.rounded(.toNearestOrEven)
+        guard abs(q) < 1e9, abs(abs(t - q) - 0.5) > 1e-6 else { return String(format: "%.1f", v) }
+        let i = Int(q)
+        let m = i.magnitude
+        let text = "\(m / 10).\(m % 10)"
+        return i < 0 || (i == 0 && v.sign == .minus) ? "-" + text : text
+    }
 
     /// Escapes text for HTML content and attribute values.
     static func esc(_ s: String) -> String {

@@ -110,15 +110,31 @@ public struct NumericProfile: Codable, Sendable, Equatable {
                               histogram: Histogram.trimmed(sorted: s, bins: histogramBins))
     }
 
-    private static func kahanSum(_ v: [Double]) -> Double {
-        var s = 0.0, c = 0.0
-        for x in v {
-            let y = x - c
-            let t = s + y
-            c = (t - s) - y
-            s = t
+    /// Compensated (Kahan) sum in four interleaved lanes, so the dependency chains overlap.
+    static func kahanSum(_ v: [Double]) -> Double {
+        v.withUnsafeBufferPointer { p in
+            var s = SIMD4<Double>(), c = SIMD4<Double>()
+            let n = p.count
+            var i = 0
+            while i + 4 <= n {
+                let y = SIMD4(p[i], p[i + 1], p[i + 2], p[i + 3]) - c
+                let t = s + y
+                c = (t - s) - y
+                s = t
+                i += 4
+            }
+            // Lane totals, then the tail, each through the same compensation.
+            var total = 0.0, comp = 0.0
+            var rest = [s[0], -c[0], s[1], -c[1], s[2], -c[2], s[3], -c[3]]
+            while i < n { rest.append(p[i]); i += 1 }
+            for x in rest {
+                let y = x - comp
+                let t = total + y
+                comp = (t - total) - y
+                total = t
+            }
+            return total
         }
-        return s
     }
 }
 

@@ -15,42 +15,49 @@ public struct TestOutcome: Sendable, Equatable {
 /// definitions of scipy 1.17 / Evidently (see each function).
 public enum TwoSampleStatistics {
     /// KS statistic D = sup|F_a − F_b| and Wasserstein-1 distance ∫|F_a − F_b| dx of two
-    /// ascending samples, computed together in one merge pass.
+    /// ascending samples, computed together in one branch-free merge pass.
+    ///
+    /// The ECDF gap is tracked exactly as the integer k = n·m·(F_a − F_b) (+m per value of `a`,
+    /// −n per value of `b`); D is read only between distinct values (after a run of ties), and
+    /// both results are divided by n·m once at the end.
     /// - Parameters: `a`, `b`: ascending, non-empty, no NaN.
     /// - Complexity: O(|a| + |b|).
     public static func ksAndWasserstein(_ a: [Double], _ b: [Double]) -> (ks: Double, wasserstein: Double) {
         precondition(!a.isEmpty && !b.isEmpty, "ksAndWasserstein: empty sample")
         let n = a.count, m = b.count
-        let nd = Double(n), md = Double(m)
         // All loop state lives in locals of one closure so it stays in registers.
-        let (maxPlus, minMinus, area) = a.withUnsafeBufferPointer { pa in
-            b.withUnsafeBufferPointer { pb -> (Double, Double, Double) in
-                var maxPlus = -Double.infinity  // max of F_a − F_b
-                var minMinus = Double.infinity  // min of F_a − F_b
-                var w = 0.0
+        let (maxK, minK, area) = a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb -> (Int, Int, Double) in
                 var i = 0, j = 0
-                var fa = 0.0, fb = 0.0
-                // Start at the smallest value: nothing to integrate before it.
-                var prev = min(pa[0], pb[0])
-                while i < n || j < m {
-                    let x: Double
-                    if i < n && j < m { x = min(pa[i], pb[j]) } else if i < n { x = pa[i] } else { x = pb[j] }
-                    w += abs(fa - fb) * (x - prev)
-                    while i < n && pa[i] <= x { i += 1 }
-                    while j < m && pb[j] <= x { j += 1 }
-                    fa = Double(i) / nd
-                    fb = Double(j) / md
-                    let diff = fa - fb
-                    maxPlus = max(maxPlus, diff)
-                    minMinus = min(minMinus, diff)
+                var k = 0  // n·m·(F_a − F_b) over the values taken so far
+                var maxK = 0, minK = 0  // k is 0 before the first and after the last value
+                var w = 0.0
+                var prev = min(pa[0], pb[0])  // nothing to integrate before the smallest value
+                // One step: integrate |k| over [prev, x), read k when x starts a new value.
+                // Inlined: the body of the merge loops.
+                @inline(__always) func step(_ x: Double) {
+                    w += abs(Double(k)) * (x - prev)  // FP abs: no sign branch
+                    let fresh = x > prev
+                    maxK = fresh ? max(maxK, k) : maxK
+                    minK = fresh ? min(minK, k) : minK
                     prev = x
                 }
-                return (maxPlus, minMinus, w)
+                while i < n && j < m {
+                    let va = pa[i], vb = pb[j]
+                    let takeA = va <= vb
+                    step(takeA ? va : vb)
+                    // Wrapping adds: bounded by n·m and n + m, and no overflow branches in the loop.
+                    k &+= takeA ? m : -n
+                    i &+= takeA ? 1 : 0
+                    j &+= takeA ? 0 : 1
+                }
+                while i < n { step(pa[i]); k += m; i += 1 }
+                while j < m { step(pb[j]); k -= n; j += 1 }
+                return (maxK, minK, w)
             }
         }
-        let minS = min(max(-minMinus, 0), 1)
-        let d = minS > maxPlus ? minS : maxPlus
-        return (d, area)
+        let nm = Double(n) * Double(m)
+        return (Double(max(maxK, -minK)) / nm, area / nm)
     }
 
     /// Plain twin of `ksAndWasserstein`, written the way scipy does it (evaluate both ECDFs at

@@ -64,9 +64,7 @@ public enum ModelLocator {
             }
             data = d
         }
-        let dec = JSONDecoder()
-        dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return try dec.decode(ReferenceProfile.self, from: data)
+        return try ReferenceProfile.decodeJSON(data)
     }
 
     public static func profilePath(forModelFile path: String) -> String { path + ".profile.json" }

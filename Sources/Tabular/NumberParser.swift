@@ -15,7 +15,7 @@ import Darwin
 /// and power of ten both exact there, one correctly rounded operation) accepted unless the
 /// Float80 result sits exactly on a Double rounding midpoint, where double rounding could go
 /// wrong; (3) `strtod` for everything else.
-enum NumberParser {
+public enum NumberParser {
     @usableFromInline static let pow10: [Double] = {
         var p = [Double](repeating: 1, count: 23)
         for i in 1..<23 { p[i] = p[i - 1] * 10 }  // every 10^k, k ≤ 22, is exact in Double
@@ -33,7 +33,7 @@ enum NumberParser {
     @inline(__always) static func isSpace(_ c: UInt8) -> Bool { c == 32 || c == 9 }
 
     /// Parses `p[0..<n]`; nil when the bytes are not a number.
-    static func parse(_ p: UnsafePointer<UInt8>, _ n: Int) -> Double? {
+    public static func parse(_ p: UnsafePointer<UInt8>, _ n: Int) -> Double? {
         var i = 0
         var e = n
         while i < e && isSpace(p[i]) { i += 1 }

@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+import Tabular
+@testable import Drift
+
+/// The optimised paths against their plain twins: bucket sort vs radix sort, the fast profile
+/// JSON reader vs JSONDecoder, the SVG number formatter vs String(format:).
+@Suite struct FastPathTests {
+    static func samples() -> [(String, [Double])] {
+        var rng = SeededGenerator(seed: 7)
+        let normal = normals(200_000, rng: &rng)
+        var out: [(String, [Double])] = [
+            ("normal", normal),
+            ("six decimals", normal.map { ($0 * 1e6).rounded() / 1e6 }),
+            ("lognormal tail", normal.map { exp(3 * $0) }),
+            ("few levels", normal.map { ($0 * 2).rounded() }),
+            ("constant", [Double](repeating: 2.5, count: 1000)),
+            ("uniform", (0..<50_000).map { _ in rng.unit() }),
+            ("huge and tiny", normal.prefix(5000).map { $0 < 0 ? $0 * 1e-300 : $0 * 1e300 }),
+            ("cluster plus outlier", [Double](repeating: 1, count: 3000) + [1 + 1e-12, 1e9, -1e9] + normal.prefix(500).map { 1 + $0 * 1e-10 }),
+            ("signed zeros", (0..<200).map { $0 % 2 == 0 ? 0.0 : -0.0 } + [1, -1]),
+        ]
+        var withSpecials = Array(normal.prefix(10_000))
+        withSpecials += [.infinity, -.infinity, .nan, .nan, .greatestFiniteMagnitude, -.greatestFiniteMagnitude, 5e-324]
+        out.append(("infinities and NaN", withSpecials))
+        out.append(("NaN-heavy", normal.prefix(3000).enumerated().map { $0.offset % 3 == 0 ? .nan : $0.element }))
+        out.append(("NaN only", [Double](repeating: .nan, count: 100)))
+        out.append(("short", [3, .nan, -1, 2]))
+        return out
+    }
+
+    @Test func bucketSortMatchesRadixTwin() {
+        for (name, values) in Self.samples() {
+            let fast = SortedSample.sortedNonMissing(values)
+            let plain = values.filter { !$0.isNaN }.sorted()
+            #expect(fast.count == plain.count, "\(name)")
+            #expect(zip(fast, plain).allSatisfy { $0 == $1 }, "\(name)")
+            let radix = SortedSample.sortedNonMissingRadix(values)
+            #expect(zip(fast, radix).allSatisfy { $0 == $1 }, "\(name)")
+        }
+    }
+
+    @Test func profileJSONReaderMatchesJSONDecoder() throws {
+        var rng = SeededGenerator(seed: 11)
+        let n = 3000
+        let x = normals(n, rng: &rng)
+        let empty = [Double](repeating: .nan, count: n)  // no values: mean/std/min/max are NaN
+        let codes = (0..<n).map { Int32($0 % 4) - 1 }     // -1 = missing
+        let table = Table(columns: [
+            Column(name: "x", data: .numeric(x)),
+            Column(name: "tail \"q\" / ü 🙂", data: .numeric(x.map { exp($0) })),
+            Column(name: "empty", data: .numeric(empty)),
+            Column(name: "city", data: .categorical(codes: codes, levels: ["a/b", "Zürich", "say \"hi\"\n"])),
+            Column(name: "y", data: .numeric(x.map { 2 * $0 + 1 })),
+        ])
+        for maxSample in [500, 10_000] {
+            let profile = try ReferenceProfile.build(table: table, target: "y", predictions: x.map { $0 * 0.5 },
+                                                     seed: 0xFFFF_FFFF_FFFF_FFF1, maxSample: maxSample)
+            for sorted in [true, false] {
+                let enc = JSONEncoder()
+                if sorted { enc.outputFormatting = [.sortedKeys] }
+                enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+                let data = try enc.encode(profile)
+                let dec = JSONDecoder()
+                dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+                let slow = try dec.decode(ReferenceProfile.self, from: data)
+                // The fast reader itself must accept it (not only through the fallback).
+                let tree = try data.withUnsafeBytes { raw in
+                    var p = ProfileJSONParser(base: raw.baseAddress!.assumingMemoryBound(to: UInt8.self), count: raw.count)
+                    return try p.document()
+                }
+                let fast = try ProfileJSONMapping.profile(tree)
+                // NaN != NaN, so compare re-encoded bytes (sorted keys: the unsorted key order
+                // of JSONEncoder is not stable).
+                let cmp = JSONEncoder()
+                cmp.outputFormatting = [.sortedKeys]
+                cmp.nonConformingFloatEncodingStrategy = enc.nonConformingFloatEncodingStrategy
+                #expect(try cmp.encode(fast) == cmp.encode(slow))
+                #expect(try cmp.encode(ReferenceProfile.decodeJSON(data)) == cmp.encode(slow))
+                #expect(fast.seed == 0xFFFF_FFFF_FFFF_FFF1)
+            }
+        }
+        // Not a profile: the JSONDecoder error comes through.
+        #expect(throws: (any Error).self) { try ReferenceProfile.decodeJSON(Data("{\"features\": 3}".utf8)) }
+        #expect(throws: (any Error).self) { try ReferenceProfile.decodeJSON(Data("[1, 2".utf8)) }
+    }
+
+    @Test func svgCoordinateFormatMatchesPrintf() {
+        var rng = SeededGenerator(seed: 5)
+        var values: [Double] = [0, -0.0, 0.05, 0.15, 0.25, 0.35, -0.05, -0.04, 1.45, 2.5, 99.95, 1e8 + 0.05, 1e12, -1e12, .nan, .infinity]
+        values += (0..<20_000).map { _ in (rng.unit() - 0.5) * 1000 }
+        values += (0..<2000).map { Double($0) * 0.05 }
+        for v in values {
+            #expect(HTMLReport.f1(v) == String(format: "%.1f", v), "\(v)")
+        }
+    }
+}
