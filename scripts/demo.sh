@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PLUMB=${PLUMB:-.build/release/plumb}
 export PLUMB_STORE=${PLUMB_STORE:-.plumb/plumb.db}
+# As `make` does: use ../shared/data as the dataset mirror when nothing else was chosen.
+if [ -z "${PLUMB_DATA_MIRROR:-}" ] && [ -d ../shared/data ]; then export PLUMB_DATA_MIRROR="$(cd ../shared/data && pwd)"; fi
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
