@@ -35,6 +35,8 @@ public struct TreePredictor: Sendable, Equatable {
 
     /// Rows scored together: every tree is applied to a block before moving on (cache locality).
     static let blockRows = 128
+    /// Below this many rows the plain walk scores faster than the level-by-level layout.
+    static let layoutMinimumRows = 16
 
     public var treeCount: Int { treeRoot.count }
 
@@ -145,7 +147,9 @@ public struct TreePredictor: Sendable, Equatable {
         let n = x.rows
         let blocks = (n + Self.blockRows - 1) / Self.blockRows
         let workers = blocks >= 4 ? max(1, threads) : 1
-        if let layout {
+        // A handful of rows (a single-row request) cannot fill the level-by-level pipeline, and
+        // walking to the leaf stops earlier than descending every tree to its deepest level.
+        if let layout, n >= Self.layoutMinimumRows {
             layout.predict(x, into: output, workers: workers, base: base, scale: scale)
             return
         }
