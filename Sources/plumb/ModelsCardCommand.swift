@@ -9,17 +9,18 @@ struct ModelsCardCommand: ParsableCommand {
         abstract: "Write a Markdown model card (lineage, params, metrics, importances, limitations, history).",
         discussion: """
             Example:
-              plumb models card models:/housing@champion --out MODEL_CARD.md
+              plumb models card housing@champion --out MODEL_CARD.md
+              plumb models card models:/housing/3
             """
     )
 
     @OptionGroup var storeOptions: StoreOptions
-    @Argument(help: "Model URI: models:/NAME/VERSION or models:/NAME@ALIAS.") var uri: String
+    @Argument(help: "NAME@ALIAS, NAME/VERSION, or a models:/ URI.") var uri: String
     @Option(help: "Write to this file instead of stdout.") var out: String?
 
     func run() throws {
         try TrackingCLI.run {
-            let card = try storeOptions.open().modelCard(try ModelURI.parse(uri))
+            let card = try storeOptions.open().modelCard(try ModelURI.parse(uri.hasPrefix("models:/") ? uri : "models:/" + uri))
             if let out {
                 do { try Data(card.utf8).write(to: URL(fileURLWithPath: out), options: .atomic) } catch {
                     throw TrackingError(code: .io, message: "\(out): cannot write model card (\(error.localizedDescription))", underlying: error)
