@@ -1,22 +1,8 @@
-// Small synchronisation helpers: a mutex-protected box, an async (suspending) mutex, and the
-// atomically swappable current-model box. All are cheap on the request path (one uncontended lock).
+// Small synchronisation helpers: an async (suspending) mutex and the atomically swappable
+// current-model box; the lock-protected box `Locked` lives in MLCore. All cost one uncontended
+// lock on the request path.
 import Foundation
-
-/// A value guarded by a lock.
-final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-
-    init(_ value: Value) { self.value = value }
-
-    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
-    }
-
-    var current: Value { withLock { $0 } }
-}
+import MLCore
 
 /// A mutex that suspends instead of blocking, so an async critical section (a sink append) can
 /// be serialised without actor reentrancy. FIFO hand-off.

@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import HTTPTypes
 import Logging
+import MLCore
 import NIOCore
 import ServiceLifecycle
 
@@ -205,24 +206,18 @@ public func serve(configuration: ServerConfiguration, provider: any ModelProvide
 /// `handOver()` it does nothing and the service group's own graceful shutdown takes over (both
 /// are Dispatch signal sources, which coexist).
 public final class EarlyShutdownGuard: @unchecked Sendable {
-    private let lock = NSLock()
-    private var active = true
-    private var sources: [DispatchSourceSignal] = []
+    private let starting = Locked(true)
+    private var handlers: SignalHandlers?
 
     /// Create it first thing in a command, before any slow start-up work.
     public init(signals: [Int32] = [SIGTERM, SIGINT], logger: Logger) {
-        for sig in signals {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { [weak self] in
-                guard let self, self.lock.withLock({ self.active }) else { return }
-                logger.info("signal \(sig) while starting: nothing in flight, exiting")
-                exit(0)
-            }
-            source.resume()
-            sources.append(source)
+        let starting = self.starting
+        handlers = SignalHandlers(signals) { sig in
+            guard starting.withLock({ $0 }) else { return }
+            logger.info("signal \(sig) while starting: nothing in flight, exiting")
+            exit(0)
         }
     }
 
-    public func handOver() { lock.withLock { active = false } }
+    public func handOver() { starting.withLock { $0 = false } }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MLCore
 import Tabular
 
 /// Exit codes, as documented in `plumb --help`.
@@ -108,37 +109,20 @@ func grouped(_ n: Int) -> String {
 /// step boundary and marks its run KILLED — and a second one exits at once. Exit code 130.
 func interruptible<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
     let task = Task { try await body() }
-    let interrupts = ManagedAtomicCounter()
-    var sources: [DispatchSourceSignal] = []
-    for sig in [SIGINT, SIGTERM] {
-        signal(sig, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-        source.setEventHandler {
-            if interrupts.increment() == 1 {
-                printError("interrupted: stopping at the next step boundary (press Ctrl-C again to quit now)")
-                task.cancel()
-            } else {
-                Foundation.exit(Exit.interrupted)
-            }
+    let interrupts = Locked(0)
+    let handlers = SignalHandlers([SIGINT, SIGTERM]) { _ in
+        let count = interrupts.withLock { n -> Int in n += 1; return n }
+        if count == 1 {
+            printError("interrupted: stopping at the next step boundary (press Ctrl-C again to quit now)")
+            task.cancel()
+        } else {
+            Foundation.exit(Exit.interrupted)
         }
-        source.resume()
-        sources.append(source)
     }
-    defer {
-        for s in sources { s.cancel() }
-        signal(SIGINT, SIG_DFL)
-        signal(SIGTERM, SIG_DFL)
-    }
+    defer { handlers.cancel() }
     do {
         return try await task.value
     } catch is CancellationError {
         throw ExitCode(Exit.interrupted)
     }
-}
-
-/// A counter safe to bump from signal-handler queues.
-final class ManagedAtomicCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-    func increment() -> Int { lock.withLock { value += 1; return value } }
 }
