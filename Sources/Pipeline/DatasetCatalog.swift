@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Tabular
 
 /// A public dataset Plumb knows how to fetch and verify.
@@ -78,25 +75,19 @@ public enum DatasetCatalog {
                 return FetchResult(path: destination, sha256: sha, bytes: data.count, source: candidate, alreadyPresent: false)
             }
         }
-        guard let urlString = d.url, let url = URL(string: urlString) else {
+        guard let urlString = d.url else {
             throw DatasetError(code: .offline, message: """
                 \(d.name) has no public CSV download (it is scikit-learn's derivation of the StatLib archive) \
                 and no mirror copy was found\(looked.isEmpty ? " ($\(mirrorVariable) is not set)" : " at \(looked.joined(separator: ", "))"). \
                 Point \(mirrorVariable) at a folder holding \(d.fileName), e.g. `export \(mirrorVariable)=../shared/data`.
                 """)
         }
-        let data: Data
+        let data: [UInt8]
         do {
-            let (body, response) = try await URLSession.shared.data(from: url)
-            if let http = response as? HTTPURLResponse, http.statusCode != 200 {
-                throw DatasetError(code: .offline, message: "GET \(urlString) answered HTTP \(http.statusCode)")
-            }
-            data = body
-        } catch let e as DatasetError {
-            throw e
+            data = try HTTPDownload.get(urlString)
         } catch {
             throw DatasetError(code: .offline, message: """
-                cannot download \(d.name) from \(urlString) (\(error.localizedDescription))\
+                \(error)\
                 \(looked.isEmpty ? "" : "; no copy at \(looked.joined(separator: ", "))"). \
                 Offline? Point \(mirrorVariable) at a folder holding \(d.fileName), e.g. `export \(mirrorVariable)=../shared/data`.
                 """)
@@ -105,7 +96,7 @@ public enum DatasetCatalog {
         guard sha == d.sha256 else {
             throw DatasetError(code: .digestMismatch, message: "downloaded \(urlString): sha256 \(sha) does not match the pinned \(d.sha256); refusing to use it")
         }
-        try write(data, to: destination)
+        try write(Data(data), to: destination)
         return FetchResult(path: destination, sha256: sha, bytes: data.count, source: urlString, alreadyPresent: false)
     }
 

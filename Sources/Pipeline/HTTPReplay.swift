@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,24 +11,20 @@ enum HTTPReplay {
     struct Sent { var requests: Int; var feedback: Int; var seconds: Double }
 
     static func waitUntilReady(_ base: String) async throws {
+        let client = try LoopbackHTTPClient(base: base)
         for _ in 0..<100 {
-            if let url = URL(string: base + "/ready"), let (_, r) = try? await URLSession.shared.data(from: url), (r as? HTTPURLResponse)?.statusCode == 200 { return }
+            if let r = try? await client.request("GET", "/ready"), r.status == 200 { return }
             try await Task.sleep(for: .milliseconds(100))
         }
         throw PipelineError(step: "serve", message: "the server at \(base) did not become ready within 10 s")
     }
 
-    static func post(_ url: URL, _ body: Data) async throws -> Data {
-        var req = URLRequest(url: url)
-        req.httpMethod = "POST"
-        req.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        req.httpBody = body
-        let (data, response) = try await URLSession.shared.data(for: req)
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        guard status == 200 else {
-            throw PipelineError(step: "replay", message: "POST \(url.path) answered \(status): \(String(decoding: data.prefix(300), as: UTF8.self))")
+    static func post(_ client: LoopbackHTTPClient, _ path: String, _ body: [UInt8]) async throws -> [UInt8] {
+        let r = try await client.request("POST", path, json: body)
+        guard r.status == 200 else {
+            throw PipelineError(step: "replay", message: "POST \(path) answered \(r.status): \(String(decoding: r.body.prefix(300), as: UTF8.self))")
         }
-        return data
+        return r.body
     }
 
     static func replay(_ table: Table, target: String, base: String, features: [Serving.FeatureSpec], batch: Int = 200) async throws -> Sent {
@@ -53,35 +46,41 @@ enum HTTPReplay {
             }
             return "{" + parts.joined(separator: ",") + "}"
         }
-        guard let predictURL = URL(string: base + "/predict"), let feedbackURL = URL(string: base + "/feedback") else {
-            throw PipelineError(step: "replay", message: "bad server address \(base)")
+        // One keep-alive connection for /predict, and one per feedback call in flight.
+        let client: LoopbackHTTPClient
+        do { client = try LoopbackHTTPClient(base: base) } catch {
+            throw PipelineError(step: "replay", message: "bad server address \(base): \(error)")
         }
+        let inFlight = 8
+        let feedbackClients = try (0..<inFlight).map { _ in try LoopbackHTTPClient(base: base) }
         var requests = 0
         var ids: [(String, Double)] = []
         for start in stride(from: 0, to: table.rowCount, by: batch) {
             try Task.checkCancellation()
             let rows = start..<min(table.rowCount, start + batch)
             let body = "{\"instances\":[" + rows.map(json).joined(separator: ",") + "]}"
-            let data = try await post(predictURL, Data(body.utf8))
+            let data = Data(try await post(client, "/predict", Array(body.utf8)))
             requests += 1
             guard let obj = try JSONSerialization.jsonObject(with: data) as? [String: Any], let got = obj["request_ids"] as? [String], got.count == rows.count else {
                 throw PipelineError(step: "replay", message: "unexpected /predict answer: \(String(decoding: data.prefix(200), as: UTF8.self))")
             }
             ids += zip(got, rows.map { y[$0] }).map { ($0, $1) }
         }
-        // Ground truth arrives later, one call per prediction; 8 in flight.
+        // Ground truth arrives later, one call per prediction; `inFlight` at a time, each on its
+        // own connection (a finished call hands its connection to the next one).
         var sentFeedback = 0
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        try await withThrowingTaskGroup(of: Int.self) { group in
             var next = 0
-            func add() {
+            func add(_ slot: Int) {
                 let (id, actual) = ids[next]
                 next += 1
-                group.addTask { _ = try await post(feedbackURL, Data("{\"request_id\":\"\(id)\",\"actual\":\(actual)}".utf8)) }
+                let c = feedbackClients[slot]
+                group.addTask { _ = try await post(c, "/feedback", Array("{\"request_id\":\"\(id)\",\"actual\":\(actual)}".utf8)); return slot }
             }
-            while next < min(8, ids.count) { add() }
-            while try await group.next() != nil {
+            for slot in 0..<min(inFlight, ids.count) { add(slot) }
+            while let slot = try await group.next() {
                 sentFeedback += 1
-                if next < ids.count { add() }
+                if next < ids.count { add(slot) }
             }
         }
         return Sent(requests: requests, feedback: sentFeedback, seconds: (ContinuousClock.now - start).seconds)

@@ -23,24 +23,27 @@ public enum Monitor {
 
     public static func run(model reference: String, storePath: String, current: Current, options: DriftOptions,
                            policy: RetrainPolicy, reportPath: String?) throws -> MonitorOutcome {
-        let located = try ModelLocator.load(reference, storePath: storePath)
-        let profile = try ModelLocator.profile(for: located, storePath: storePath)
-        let target = located.model.header.target
         var table: Table
         var predictions: [Double]
         var actuals: [Double?]
         let source: String
+        let located: LocatedModel, profile: ReferenceProfile
         switch current {
         case .file(let path, let csv):
-            table = try CSVReader.read(path: path, options: csv)
-            predictions = try located.model.predict(table).predictions
-            if let y = table.column(named: target)?.numericValues {
+            // Independent work overlaps: the model with the CSV, then scoring with the profile.
+            (located, table) = try concurrently({ try ModelLocator.load(reference, storePath: storePath) },
+                                                { try CSVReader.read(path: path, options: csv) })
+            (profile, predictions) = try concurrently({ try ModelLocator.profile(for: located, storePath: storePath) },
+                                                      { try located.model.predict(table).predictions })
+            if let y = table.column(named: located.model.header.target)?.numericValues {
                 actuals = y.map { $0.isFinite ? $0 : nil }
             } else {
                 actuals = Array(repeating: nil, count: table.rowCount)
             }
             source = path
         case .log(let since):
+            located = try ModelLocator.load(reference, storePath: storePath)
+            profile = try ModelLocator.profile(for: located, storePath: storePath)
             let store = try TrackingStore(path: storePath)
             let records = try store.predictions(model: located.name, since: since, limit: 1_000_000)
             guard !records.isEmpty else {
@@ -51,6 +54,7 @@ public enum Monitor {
             actuals = records.map(\.actual)
             source = "prediction log (\(records.count) requests)"
         }
+        let target = located.model.header.target
         let labelled = actuals.indices.filter { actuals[$0] != nil }
         var performance: PerformanceDetails?
         if !labelled.isEmpty {

@@ -1,8 +1,5 @@
 import Drift
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Logging
 import MLCore
 import Serving

@@ -22,15 +22,27 @@ public struct SHA256: Sendable {
     public init() {}
 
     public mutating func update<C: Collection>(_ data: C) where C.Element == UInt8 {
-        length &+= UInt64(data.count)
-        buffer.append(contentsOf: data)
-        let whole = buffer.count / 64 * 64
-        guard whole > 0 else { return }
-        buffer.withUnsafeBufferPointer { p in
-            var off = 0
-            while off < whole { compress(p, off); off += 64 }
+        if data.withContiguousStorageIfAvailable({ update(UnsafeRawBufferPointer($0)) }) == nil {
+            let copy = Array(data)
+            copy.withUnsafeBytes { update($0) }
         }
-        buffer.removeFirst(whole)
+    }
+
+    /// Hashes whole blocks straight from `data`; only a partial block is buffered.
+    public mutating func update(_ data: UnsafeRawBufferPointer) {
+        guard let base = data.baseAddress, data.count > 0 else { return }
+        length &+= UInt64(data.count)
+        var off = 0
+        if !buffer.isEmpty {
+            let take = min(64 - buffer.count, data.count)
+            buffer.append(contentsOf: UnsafeRawBufferPointer(start: base, count: take))
+            off = take
+            guard buffer.count == 64 else { return }
+            buffer.withUnsafeBytes { compress($0.baseAddress!) }
+            buffer.removeAll(keepingCapacity: true)
+        }
+        while data.count - off >= 64 { compress(base + off); off += 64 }
+        if off < data.count { buffer.append(contentsOf: UnsafeRawBufferPointer(start: base + off, count: data.count - off)) }
     }
 
     public mutating func finalize() -> [UInt8] {
@@ -48,20 +60,17 @@ public struct SHA256: Sendable {
         return out
     }
 
-    private mutating func compress(_ p: UnsafeBufferPointer<UInt8>, _ off: Int) {
-        // The message schedule lives on the stack: a heap array per 64-byte block made hashing a
-        // model file ~10× slower.
+    /// One 64-byte block. The message schedule lives on the stack (a heap array per block made
+    /// hashing a model file ~10× slower); words are read big-endian straight from the input.
+    private mutating func compress(_ p: UnsafeRawPointer) {
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
             SHA256.k.withUnsafeBufferPointer { k in
-                for t in 0..<16 {
-                    let b = off + t * 4
-                    w[t] = UInt32(p[b]) << 24 | UInt32(p[b + 1]) << 16 | UInt32(p[b + 2]) << 8 | UInt32(p[b + 3])
-                }
-                @inline(__always) func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
+                for t in 0..<16 { w[t] = UInt32(bigEndian: p.loadUnaligned(fromByteOffset: t &* 4, as: UInt32.self)) }
+                @inline(__always) func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x &>> n) | (x &<< (32 &- n)) }
                 for t in 16..<64 {
-                    let s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3)
-                    let s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10)
-                    w[t] = w[t - 16] &+ s0 &+ w[t - 7] &+ s1
+                    let s0 = rotr(w[t &- 15], 7) ^ rotr(w[t &- 15], 18) ^ (w[t &- 15] &>> 3)
+                    let s1 = rotr(w[t &- 2], 17) ^ rotr(w[t &- 2], 19) ^ (w[t &- 2] &>> 10)
+                    w[t] = w[t &- 16] &+ s0 &+ w[t &- 7] &+ s1
                 }
                 var (a, b, c, d, e, f, g, hh) = h
                 for t in 0..<64 {
@@ -87,7 +96,16 @@ public struct SHA256: Sendable {
 
     /// Lower-case hex digest of `data`.
     public static func hex<C: Collection>(_ data: C) -> String where C.Element == UInt8 {
-        digest(data).map { String(format: "%02x", $0) }.joined()
+        hexString(digest(data))
+    }
+
+    /// Lower-case hex of `bytes`.
+    public static func hexString(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 2)
+        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Lower-case hex digest of the file at `path`, read in 1 MiB chunks.
@@ -98,6 +116,6 @@ public struct SHA256: Sendable {
         defer { try? handle.close() }
         var s = SHA256()
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { s.update(chunk) }
-        return s.finalize().map { String(format: "%02x", $0) }.joined()
+        return hexString(s.finalize())
     }
 }
