@@ -20,6 +20,7 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(name: "LinearAlgebra", dependencies: ["CBLAS"]),
         .target(name: "Tabular"),
         .target(name: "MLCore", dependencies: ["Tabular"]),
@@ -33,7 +34,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Pipeline", dependencies: [
-            "LinearAlgebra", "Tabular", "MLCore", "LinearModels", "TreeModels", "Drift", "Tracking", "Serving",
+            "LinearAlgebra", "Tabular", "MLCore", "LinearModels", "TreeModels", "Drift", "Tracking", "Serving", "CZlib",
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "plumb", dependencies: [
