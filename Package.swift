@@ -21,6 +21,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(name: "LinearAlgebra", dependencies: ["CBLAS"]),
         .target(name: "Tabular"),
         .target(name: "MLCore", dependencies: ["Tabular"]),
@@ -34,7 +35,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Pipeline", dependencies: [
-            "CCurl", "LinearAlgebra", "Tabular", "MLCore", "LinearModels", "TreeModels", "Drift", "Tracking", "Serving",
+            "CCurl", "CZlib", "LinearAlgebra", "Tabular", "MLCore", "LinearModels", "TreeModels", "Drift", "Tracking", "Serving",
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "plumb", dependencies: [

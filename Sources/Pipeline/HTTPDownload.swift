@@ -6,7 +6,11 @@ import Glibc
 /// Downloads over HTTPS through the system's libcurl, opened with `dlopen` the first time a
 /// download happens (see Sources/CCurl/shim.h for why it is not linked).
 enum HTTPDownload {
-    struct Failure: Error, CustomStringConvertible { var description: String }
+    struct Failure: Error, CustomStringConvertible {
+        var url: String
+        var reason: String
+        var description: String { "cannot download \(url): \(reason)" }
+    }
 
     static let libraryNames = ["libcurl.so.4", "libcurl-gnutls.so.4", "libcurl.so"]
 
@@ -14,12 +18,12 @@ enum HTTPDownload {
     private struct Curl {
         let initialize, setopt, perform, getinfo, cleanup, strerror: UnsafeMutableRawPointer
 
-        static func open() throws -> Curl {
+        static func open(for url: String) throws -> Curl {
             guard let lib = libraryNames.lazy.compactMap({ dlopen($0, RTLD_NOW | RTLD_LOCAL) }).first else {
-                throw Failure(description: "cannot download: libcurl is not installed (looked for \(libraryNames.joined(separator: ", "))); install Debian's libcurl4 package")
+                throw Failure(url: url, reason: "libcurl is not installed (looked for \(libraryNames.joined(separator: ", "))); install Debian's libcurl4 package")
             }
             func sym(_ name: String) throws -> UnsafeMutableRawPointer {
-                guard let p = dlsym(lib, name) else { throw Failure(description: "cannot download: the installed libcurl has no \(name)") }
+                guard let p = dlsym(lib, name) else { throw Failure(url: url, reason: "the installed libcurl has no \(name)") }
                 return p
             }
             return Curl(initialize: try sym("curl_easy_init"), setopt: try sym("curl_easy_setopt"), perform: try sym("curl_easy_perform"),
@@ -33,9 +37,9 @@ enum HTTPDownload {
     /// The body of GET `url` (redirects followed); anything but a final 200 is an error naming
     /// the URL and what happened.
     static func get(_ url: String) throws -> [UInt8] {
-        let curl = try Curl.open()
+        let curl = try Curl.open(for: url)
         guard let handle = plumb_curl_easy_init(curl.initialize) else {
-            throw Failure(description: "cannot download \(url): curl_easy_init failed")
+            throw Failure(url: url, reason: "curl_easy_init failed")
         }
         defer { plumb_curl_easy_cleanup(curl.cleanup, handle) }
         let sink = Sink()
@@ -70,11 +74,11 @@ enum HTTPDownload {
         guard code == 0 else {
             let detail = String(cString: errorText)
             let reason = detail.isEmpty ? String(cString: plumb_curl_easy_strerror(curl.strerror, code)) : detail
-            throw Failure(description: "cannot download \(url): \(reason)")
+            throw Failure(url: url, reason: reason)
         }
         var status = 0
         _ = plumb_curl_getinfo_long(curl.getinfo, handle, Int32(PLUMB_CURLINFO_RESPONSE_CODE), &status)
-        guard status == 200 else { throw Failure(description: "GET \(url) answered HTTP \(status)") }
+        guard status == 200 else { throw Failure(url: url, reason: "the server answered HTTP \(status)") }
         return sink.bytes
     }
 }

@@ -110,7 +110,7 @@ final class CannedHTTPServer: @unchecked Sendable {
         #expect {
             _ = try HTTPDownload.get("http://127.0.0.1:\(missing.port)/gone.csv")
         } throws: { error in
-            "\(error)" == "GET http://127.0.0.1:\(missing.port)/gone.csv answered HTTP 404"
+            "\(error)" == "cannot download http://127.0.0.1:\(missing.port)/gone.csv: the server answered HTTP 404"
         }
         let port = try FreePort.find()
         #expect {
