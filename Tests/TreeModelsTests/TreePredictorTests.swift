@@ -50,6 +50,41 @@ import Testing
         #expect(model.predict(test) == model.predictReference(test))
     }
 
+    /// A chain tree (every split peels off one leaf) is as unbalanced as trees get: most rows
+    /// land within a few levels and a few go 40 deep, so the survivors-only descent does most of
+    /// the levels. Also two shallow trees, and NaN at nodes sending missing either way.
+    @Test func unbalancedTreesEqualTheReferenceWalk() {
+        let depth = 40
+        var chain = Tree()
+        for k in 0..<depth {
+            chain.feature.append(Int32(k % 2)); chain.threshold.append(Double(k) * 0.25)
+            chain.defaultLeft.append(k % 3 == 0); chain.leftCategories.append([]); chain.gain.append(1)
+            chain.left.append(~Int32(k)); chain.right.append(k + 1 < depth ? Int32(k + 1) : ~Int32(depth))
+        }
+        chain.leafValue = (0...depth).map { Double($0) * 0.5 + 0.125 }
+        var stump = Tree()
+        stump.feature = [1]; stump.threshold = [2]; stump.defaultLeft = [false]; stump.leftCategories = [[]]; stump.gain = [1]
+        stump.left = [~0]; stump.right = [~1]; stump.leafValue = [-1, 1]
+        var single = Tree()
+        single.leafValue = [0.25]
+        let p = TreePredictor(trees: [chain, stump, single, chain], base: 0.5, scale: 0.1, featureCount: 2)
+        #expect(p.layout != nil)
+        var rng = SeededGenerator(seed: 5)
+        // Most rows small (shallow leaves), a tail up to the deepest; 10 % NaN in the second half.
+        let rows = 2_000
+        let columns = (0..<2).map { c in
+            (0..<rows).map { i -> Double in
+                if i >= rows / 2 && rng.unit() < 0.1 { return .nan }
+                let u = rng.unit()
+                return u < 0.9 ? u * 2 : u * Double(depth) * 0.3
+            }
+        }
+        let x = FeatureMatrix(columns: columns)
+        for threads in [1, 2] {
+            #expect(p.predict(x, into: threads) == p.predictReference(x))
+        }
+    }
+
     @Test func categoricalNodesAndUnseenCodes() {
         var t = Tree()
         t.feature = [0, 1]; t.threshold = [0, 0.5]; t.defaultLeft = [true, false]
