@@ -71,7 +71,7 @@ import Testing
         #expect(p.layout != nil)
         var rng = SeededGenerator(seed: 5)
         // Most rows small (shallow leaves), a tail up to the deepest; 10 % NaN in the second half.
-        let rows = 2_000
+        let rows = 800
         let columns = (0..<2).map { c in
             (0..<rows).map { i -> Double in
                 if i >= rows / 2 && rng.unit() < 0.1 { return .nan }
