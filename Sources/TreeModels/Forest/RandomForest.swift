@@ -73,44 +73,54 @@ public struct RandomForest: Regressor {
         var oobSum = [Double](repeating: 0, count: n), oobCount = [Int](repeating: 0, count: n)
         let allRows = (0..<n).map { Int32($0) }
 
-        // Trees in batches of `workers`, one per thread; results merged in tree order (deterministic).
-        var start = 0
-        while start < p.trees {
-            let batch = min(workers, p.trees - start)
-            var results = [(Tree, [Double])?](repeating: nil, count: batch)
-            results.withUnsafeMutableBufferPointer { res in
-                parallelFor(batch, threads: batch) { w in
-                    let t = start + w
-                    var rng = SeededGenerator.stream(seed: p.seed, UInt64(t))
-                    var rows = allRows
-                    var inBag = [Bool](repeating: !p.bootstrap ? true : false, count: 0)
-                    if p.bootstrap {
-                        var counts = [Int32](repeating: 0, count: n)
-                        for _ in 0..<n { counts[rng.below(n)] += 1 }
-                        rows.removeAll(keepingCapacity: true)
-                        for i in 0..<n where counts[i] > 0 { for _ in 0..<counts[i] { rows.append(Int32(i)) } }
-                        inBag = counts.map { $0 > 0 }
-                    }
-                    var grown = growers[w].grow(rows: rows, gradients: grad, hessians: nil, features: usable, rng: &rng)
-                    for l in grown.tree.leafValue.indices { grown.tree.leafValue[l] += mean }
-                    var oob: [Double] = []
-                    if p.bootstrap {
-                        oob = [Double](repeating: .nan, count: n)
-                        x.values.withUnsafeBufferPointer { xv in
-                            for i in 0..<n where !inBag[i] {
-                                oob[i] = grown.tree.leafValue[grown.tree.leaf { xv[$0 * n + i] }]
-                            }
-                        }
-                    }
-                    res[w] = (grown.tree, oob)
+        // Each worker takes the next tree number as soon as it is free (no batch barrier); a tree
+        // depends only on its number, and finished trees are merged strictly in tree order, so
+        // the model is the same on any number of threads. At most a few trees wait for merging.
+        struct Merge {
+            var nextTree = 0
+            var pending: [Int: (Tree, [Double])] = [:]
+        }
+        let merge = Locked(Merge())
+        let mergeInOrder: (Int, Tree, [Double]) -> Void = { t, tree, oob in
+            merge.withLock { m in
+                m.pending[t] = (tree, oob)
+                while let (tree, oob) = m.pending.removeValue(forKey: trees.count) {
+                    trees.append(tree)
+                    for i in 0..<oob.count where !oob[i].isNaN { oobSum[i] += oob[i]; oobCount[i] += 1 }
+                    progress?(trees.count, p.trees, .nan, nil)
                 }
             }
-            for case let (tree, oob)? in results {
-                trees.append(tree)
-                for i in 0..<oob.count where !oob[i].isNaN { oobSum[i] += oob[i]; oobCount[i] += 1 }
-                progress?(trees.count, p.trees, .nan, nil)
+        }
+        parallelFor(workers, threads: workers) { w in
+            while true {
+                let t = merge.withLock { m in
+                    defer { m.nextTree += 1 }
+                    return m.nextTree
+                }
+                guard t < p.trees else { return }
+                var rng = SeededGenerator.stream(seed: p.seed, UInt64(t))
+                var rows = allRows
+                var inBag: [Bool] = []
+                if p.bootstrap {
+                    var counts = [Int32](repeating: 0, count: n)
+                    for _ in 0..<n { counts[rng.below(n)] += 1 }
+                    rows.removeAll(keepingCapacity: true)
+                    for i in 0..<n where counts[i] > 0 { for _ in 0..<counts[i] { rows.append(Int32(i)) } }
+                    inBag = counts.map { $0 > 0 }
+                }
+                var grown = growers[w].grow(rows: rows, gradients: grad, hessians: nil, features: usable, rng: &rng)
+                for l in grown.tree.leafValue.indices { grown.tree.leafValue[l] += mean }
+                var oob: [Double] = []
+                if p.bootstrap {
+                    oob = [Double](repeating: .nan, count: n)
+                    x.values.withUnsafeBufferPointer { xv in
+                        for i in 0..<n where !inBag[i] {
+                            oob[i] = grown.tree.leafValue[grown.tree.leaf { xv[$0 * n + i] }]
+                        }
+                    }
+                }
+                mergeInOrder(t, grown.tree, oob)
             }
-            start += batch
         }
 
         var oobR2: Double? = nil
