@@ -21,12 +21,12 @@ public enum TwoSampleStatistics {
     /// −n per value of `b`, `a` first among equal values); D is read only between distinct values
     /// (after a run of ties), and both results are divided by n·m once at the end.
     ///
-    /// The merge is split into four lanes that run interleaved in one loop, so the load →
-    /// compare → advance chain of one lane overlaps the others: the merged order is cut at four
-    /// positions by binary search ("merge path"), and each lane starts with the gap k and the
-    /// previous value of the merged order at its cut. The lanes cover the merged order up to the
-    /// last value of the array that ends first (so no lane reads past an end); the rest of the
-    /// other array follows in a plain loop.
+    /// The merge is split into three lanes that run interleaved in one loop, so the load →
+    /// compare → advance chain of one lane overlaps the others (three lanes keep their state in
+    /// registers; four spill). The merged order is cut by binary search ("merge path"), and each
+    /// lane starts with the gap k and the previous value of the merged order at its cut. The
+    /// lanes cover the merged order up to the last value of the array that ends first (so no
+    /// lane reads past an end); the rest of the other array follows in a plain loop.
     /// - Parameters: `a`, `b`: ascending, non-empty, no NaN.
     /// - Complexity: O(|a| + |b|).
     public static func ksAndWasserstein(_ a: [Double], _ b: [Double]) -> (ks: Double, wasserstein: Double) {
@@ -35,7 +35,8 @@ public enum TwoSampleStatistics {
         let (maxGap, area) = a.withUnsafeBufferPointer { ua in
             b.withUnsafeBufferPointer { ub -> (Double, Double) in
                 // Non-empty arrays have a base address.
-                mergeGaps(ua.baseAddress!, n, ub.baseAddress!, m)  // swiftlint:disable:this force_unwrapping
+                guard let pa = ua.baseAddress, let pb = ub.baseAddress else { return (.nan, .nan) }
+                return mergeGaps(pa, n, pb, m)
             }
         }
         let nm = Double(n) * Double(m)
@@ -86,8 +87,8 @@ public enum TwoSampleStatistics {
             if j > 0 { prev = i > 0 ? max(prev, pb[j - 1]) : pb[j - 1] }
             return MergeLane(a: pa + i, b: pb + j, k: i * m - j * n, prev: prev)
         }
-        let c1 = body / 4, c2 = body / 2, c3 = body - body / 4
-        var l0 = lane(at: 0), l1 = lane(at: c1), l2 = lane(at: c2), l3 = lane(at: c3)
+        let c1 = body / 3, c2 = body - body / 3
+        var l0 = lane(at: 0), l1 = lane(at: c1), l2 = lane(at: c2)
         let mn = m &+ n
         // One merge step of a lane: integrate |k| over [prev, x), read |k| when x starts a new
         // value, take x. Written with selects the compiler keeps branch-free (min/max/and).
@@ -108,17 +109,16 @@ public enum TwoSampleStatistics {
             l.a += t
             l.b += 1 &- t
         }
-        let shortest = min(c1, c2 - c1, c3 - c2, body - c3)
-        for _ in 0..<shortest { step(&l0); step(&l1); step(&l2); step(&l3) }
+        let shortest = min(c1, c2 - c1, body - c2)
+        for _ in 0..<shortest { step(&l0); step(&l1); step(&l2) }
         for _ in shortest..<c1 { step(&l0) }
         for _ in shortest..<(c2 - c1) { step(&l1) }
-        for _ in shortest..<(c3 - c2) { step(&l2) }
-        for _ in shortest..<(body - c3) { step(&l3) }
-        var area = (l0.area + l1.area) + (l2.area + l3.area)
-        var maxGap = max(max(l0.maxGap, l1.maxGap), max(l2.maxGap, l3.maxGap))
+        for _ in shortest..<(body - c2) { step(&l2) }
+        var area = (l0.area + l1.area) + l2.area
+        var maxGap = max(max(l0.maxGap, l1.maxGap), l2.maxGap)
         // The rest of the array that ends last: k moves one way only.
-        var k = l3.k, prev = l3.prev
-        let (rest, restEnd, dk) = aEndsFirst ? (l3.b, pb + m, -n) : (l3.a, pa + n, m)
+        var k = l2.k, prev = l2.prev
+        let (rest, restEnd, dk) = aEndsFirst ? (l2.b, pb + m, -n) : (l2.a, pa + n, m)
         var r = rest
         while r < restEnd {
             let x = r.pointee

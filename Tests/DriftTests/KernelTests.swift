@@ -50,7 +50,7 @@ func normals(_ n: Int, mean: Double = 0, sd: Double = 1, rng: inout SeededGenera
         #expect(abs(swapped.wasserstein - fast.wasserstein) <= 1e-12 * fast.wasserstein)
     }
 
-    /// The four-lane merge against the naive evaluation for sizes around the lane cuts (tiny
+    /// The multi-lane merge against the naive evaluation for sizes around the lane cuts (tiny
     /// samples, one sample ending long before the other, identical and disjoint samples, ties
     /// across the cuts).
     @Test func mergeLanesMatchNaive() {
