@@ -9,9 +9,10 @@ import Foundation
 /// moves a value by one place without a branch and takes the insertion loop only for the rare
 /// value that must go further. Bucket indices are monotone in the value (subtract, scale, round
 /// to nearest: every step is monotone under IEEE rounding), so buckets come out in order.
-/// Buckets that are too large for the cache, or whose sub-buckets turn out crowded, and ranges
-/// that are not finite, go to the recursive bucket sort `sortRange` (and from there, for very
-/// skewed data, to a comparison sort) or to the LSD radix sort (`radixSort`, its plain twin).
+/// A bucket too large for the cache (skewed data) is bucketed again on its own range
+/// (`sortLarge`, two levels at most); crowded sub-buckets and deeper skew go to the recursive
+/// bucket sort `sortRange` (and from there to a comparison sort), and a range that is not finite
+/// to the LSD radix sort (`radixSort`, its plain twin).
 public enum SortedSample {
     /// Ranges at most this long are finished by insertion sort.
     static let insertionLimit = 16
@@ -19,8 +20,8 @@ public enum SortedSample {
     static let maxDepth = 4
     /// Most buckets per level (2048 write streams still fit the L2 cache).
     static let maxFan = 2048
-    /// Level-1 buckets up to this many values take the in-cache level-2 sort (`sortBucket`);
-    /// larger ones (skewed data) take `sortRange`.
+    /// Buckets up to this many values take the in-cache level-2 sort (`sortBucket`); larger ones
+    /// (skewed data) are bucketed again on their own range (`sortLarge`).
     static let bucketLimit = 16384
     /// Level-2 sub-buckets per value.
     static let subRatio = 2
@@ -114,12 +115,71 @@ public enum SortedSample {
                 let e = ends[b], len = e - start
                 let q = o + start
                 start = e
-                if len <= insertionLimit {
-                    insertionSort(q, len)
-                } else if len > bucketLimit || !sortBucket(q, len, scratch: scratch, sub: sub) {
-                    sortRange(q, len, scratch: scratch, counts: levelCounts, depth: 1)
-                }
+                sortPiece(q, len, scratch: scratch, sub: sub, counts: levelCounts, depth: 1)
             }
+        }
+    }
+
+    /// Levels of `sortLarge` before a large bucket goes to `sortRange`.
+    static let largeDepth = 3
+
+    /// Sorts one bucket `q[0..<n]` (no NaN) by its size: insertion sort, the in-cache
+    /// `sortBucket`, or `sortLarge` for a bucket too large for the cache (skewed data); crowded
+    /// sub-buckets and deep recursion end in `sortRange`. `scratch` holds at least n values.
+    static func sortPiece(_ q: UnsafeMutablePointer<Double>, _ n: Int, scratch: UnsafeMutablePointer<Double>,
+                          sub: UnsafeMutablePointer<Int32>, counts: UnsafeMutablePointer<Int>, depth: Int) {
+        if n <= insertionLimit {
+            insertionSort(q, n)
+        } else if n <= bucketLimit {
+            if !sortBucket(q, n, scratch: scratch, sub: sub) { sortRange(q, n, scratch: scratch, counts: counts, depth: 1) }
+        } else if depth < largeDepth {
+            sortLarge(q, n, scratch: scratch, sub: sub, counts: counts, depth: depth + 1)
+        } else {
+            sortRange(q, n, scratch: scratch, counts: counts, depth: 1)
+        }
+    }
+
+    /// Level 1 again on a bucket that is too large for the cache (skewed data: a long tail or an
+    /// outlier leaves most values in a few buckets of the full range): buckets of its own range
+    /// through `scratch`, copied back, then each sorted by `sortPiece`.
+    static func sortLarge(_ q: UnsafeMutablePointer<Double>, _ n: Int, scratch: UnsafeMutablePointer<Double>,
+                          sub: UnsafeMutablePointer<Int32>, counts: UnsafeMutablePointer<Int>, depth: Int) {
+        var lo0 = q[0], hi0 = q[0], lo1 = q[1], hi1 = q[1]
+        var i = 2
+        while i + 2 <= n {
+            let x = q[i], y = q[i + 1]
+            lo0 = x < lo0 ? x : lo0; hi0 = x > hi0 ? x : hi0
+            lo1 = y < lo1 ? y : lo1; hi1 = y > hi1 ? y : hi1
+            i &+= 2
+        }
+        if i < n { let x = q[i]; lo0 = x < lo0 ? x : lo0; hi0 = x > hi0 ? x : hi0 }
+        let lo = min(lo0, lo1), hi = max(hi0, hi1)
+        let range = hi - lo
+        if !(range > 0) { return }  // all equal
+        let fan = max(2, min(n / 64, maxFan))
+        let scale = Double(fan - 1) / range
+        guard range.isFinite, scale.isFinite, scale * range < 0x1p50 else {
+            sortRange(q, n, scratch: scratch, counts: counts, depth: 1)
+            return
+        }
+        let ends = UnsafeMutablePointer<Int>.allocate(capacity: fan)
+        ends.initialize(repeating: 0, count: fan)
+        defer { ends.deallocate() }
+        for i in 0..<n { ends[bucket((q[i] - lo) * scale)] &+= 1 }
+        var run = 0
+        for b in 0..<fan { let t = ends[b]; ends[b] = run; run &+= t }
+        for i in 0..<n {
+            let x = q[i]
+            let b = bucket((x - lo) * scale)
+            scratch[ends[b]] = x
+            ends[b] &+= 1
+        }
+        q.update(from: scratch, count: n)
+        var start = 0
+        for b in 0..<fan {
+            let e = ends[b]
+            sortPiece(q + start, e - start, scratch: scratch, sub: sub, counts: counts, depth: depth)
+            start = e
         }
     }
 

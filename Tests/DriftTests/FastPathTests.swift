@@ -66,7 +66,7 @@ import Tabular
             let d = Double(bitPattern: UInt64(i % 1000))
             return i % 3 == 0 ? -d : d
         }
-        let zerosAndDenormals: [Double] = (0..<5000).map { i -> Double in
+        let zerosAndDenormals: [Double] = (0..<20_000).map { i -> Double in
             if i % 5 != 0 { return 5e-324 * Double(i % 50) }
             return i % 2 == 0 ? 0.0 : -0.0
         }
