@@ -100,7 +100,7 @@ public struct NumericProfile: Codable, Sendable, Equatable {
 
     /// Mean (compensated sum) and population standard deviation (ddof = 0, two-pass) of `v`;
     /// NaN for an empty array.
-    public static func meanAndStd(_ v: [Double]) -> (mean: Double, std: Double) {
+    static func meanAndStd(_ v: [Double]) -> (mean: Double, std: Double) {
         let n = v.count
         guard n > 0 else { return (.nan, .nan) }
         let mean = kahanSum(v) / Double(n)
