@@ -183,8 +183,9 @@ public enum DriftAnalyzer {
 
     static func summarizeNumeric(name: String, reference r: NumericProfile, currentSorted s: [Double],
                                  missing: Int) -> ColumnSummary {
-        let mean = s.isEmpty ? nil : NumericProfile.kahanSum(s) / Double(s.count)
-        let std = s.isEmpty ? nil : TwoSampleStatistics.populationStd(s)
+        let (m, sd) = NumericProfile.meanAndStd(s)
+        let mean = s.isEmpty ? nil : m
+        let std = s.isEmpty ? nil : sd
         let (refH, curH) = reportHistograms(reference: r.histogram, currentSorted: s)
         return ColumnSummary(name: name, kind: .numeric, count: s.count, missing: missing, mean: mean, std: std,
                              referenceHistogram: refH, currentHistogram: curH, levels: nil,

@@ -87,19 +87,7 @@ public struct NumericProfile: Codable, Sendable, Equatable {
     public static func build(sorted s: [Double], missing: Int, maxSample: Int, psiBins: Int,
                              histogramBins: Int = 30, rng: inout SeededGenerator) -> NumericProfile {
         let n = s.count
-        var mean = Double.nan, std = Double.nan
-        if n > 0 {
-            mean = kahanSum(s) / Double(n)
-            var q0 = 0.0, q1 = 0.0
-            var i = 0
-            while i + 2 <= n {
-                let d0 = s[i] - mean, d1 = s[i + 1] - mean
-                q0 += d0 * d0; q1 += d1 * d1
-                i += 2
-            }
-            if i < n { let d = s[i] - mean; q0 += d * d }
-            std = ((q0 + q1) / Double(n)).squareRoot()
-        }
+        let (mean, std) = meanAndStd(s)
         let exact = n <= maxSample
         let sample: [Double] = exact ? s : ReferenceProfile.sampleIndices(count: n, k: maxSample, rng: &rng).map { s[$0] }
         let edges = n > 0 ? PSIBins.edges(sortedReference: s, bins: psiBins) : []
@@ -110,22 +98,52 @@ public struct NumericProfile: Codable, Sendable, Equatable {
                               histogram: Histogram.trimmed(sorted: s, bins: histogramBins))
     }
 
-    /// Compensated (Kahan) sum in four interleaved lanes, so the dependency chains overlap.
+    /// Mean (compensated sum) and population standard deviation (ddof = 0, two-pass) of `v`;
+    /// NaN for an empty array.
+    static func meanAndStd(_ v: [Double]) -> (mean: Double, std: Double) {
+        let n = v.count
+        guard n > 0 else { return (.nan, .nan) }
+        let mean = kahanSum(v) / Double(n)
+        let q = v.withUnsafeBufferPointer { p -> Double in
+            // Eight lanes: the adds of one lane wait for the previous add of that lane only.
+            var q0 = SIMD4<Double>(), q1 = SIMD4<Double>()
+            let m = SIMD4<Double>(repeating: mean)
+            var i = 0
+            while i + 8 <= n {
+                let d0 = SIMD4(p[i], p[i + 1], p[i + 2], p[i + 3]) - m
+                let d1 = SIMD4(p[i + 4], p[i + 5], p[i + 6], p[i + 7]) - m
+                q0 += d0 * d0
+                q1 += d1 * d1
+                i += 8
+            }
+            var total = (q0 + q1).sum()
+            while i < n { let d = p[i] - mean; total += d * d; i += 1 }
+            return total
+        }
+        return (mean, (q / Double(n)).squareRoot())
+    }
+
+    /// Compensated (Kahan) sum in eight interleaved lanes, so the dependency chains overlap.
     static func kahanSum(_ v: [Double]) -> Double {
         v.withUnsafeBufferPointer { p in
-            var s = SIMD4<Double>(), c = SIMD4<Double>()
+            var s0 = SIMD4<Double>(), c0 = SIMD4<Double>(), s1 = SIMD4<Double>(), c1 = SIMD4<Double>()
             let n = p.count
             var i = 0
-            while i + 4 <= n {
-                let y = SIMD4(p[i], p[i + 1], p[i + 2], p[i + 3]) - c
-                let t = s + y
-                c = (t - s) - y
-                s = t
-                i += 4
+            while i + 8 <= n {
+                let y0 = SIMD4(p[i], p[i + 1], p[i + 2], p[i + 3]) - c0
+                let y1 = SIMD4(p[i + 4], p[i + 5], p[i + 6], p[i + 7]) - c1
+                let t0 = s0 + y0, t1 = s1 + y1
+                c0 = (t0 - s0) - y0
+                c1 = (t1 - s1) - y1
+                s0 = t0
+                s1 = t1
+                i += 8
             }
             // Lane totals, then the tail, each through the same compensation.
             var total = 0.0, comp = 0.0
-            var rest = [s[0], -c[0], s[1], -c[1], s[2], -c[2], s[3], -c[3]]
+            var rest: [Double] = []
+            rest.reserveCapacity(23)
+            for l in 0..<4 { rest += [s0[l], -c0[l], s1[l], -c1[l]] }
             while i < n { rest.append(p[i]); i += 1 }
             for x in rest {
                 let y = x - comp

@@ -15,49 +15,121 @@ public struct TestOutcome: Sendable, Equatable {
 /// definitions of scipy 1.17 / Evidently (see each function).
 public enum TwoSampleStatistics {
     /// KS statistic D = sup|F_a − F_b| and Wasserstein-1 distance ∫|F_a − F_b| dx of two
-    /// ascending samples, computed together in one branch-free merge pass.
+    /// ascending samples, computed together in one branch-free merge.
     ///
     /// The ECDF gap is tracked exactly as the integer k = n·m·(F_a − F_b) (+m per value of `a`,
-    /// −n per value of `b`); D is read only between distinct values (after a run of ties), and
-    /// both results are divided by n·m once at the end.
+    /// −n per value of `b`, `a` first among equal values); D is read only between distinct values
+    /// (after a run of ties), and both results are divided by n·m once at the end.
+    ///
+    /// The merge is split into three lanes that run interleaved in one loop, so the load →
+    /// compare → advance chain of one lane overlaps the others (three lanes keep their state in
+    /// registers; four spill). The merged order is cut by binary search ("merge path"), and each
+    /// lane starts with the gap k and the previous value of the merged order at its cut. The
+    /// lanes cover the merged order up to the last value of the array that ends first (so no
+    /// lane reads past an end); the rest of the other array follows in a plain loop.
     /// - Parameters: `a`, `b`: ascending, non-empty, no NaN.
     /// - Complexity: O(|a| + |b|).
     public static func ksAndWasserstein(_ a: [Double], _ b: [Double]) -> (ks: Double, wasserstein: Double) {
         precondition(!a.isEmpty && !b.isEmpty, "ksAndWasserstein: empty sample")
         let n = a.count, m = b.count
-        // All loop state lives in locals of one closure so it stays in registers.
-        let (maxK, minK, area) = a.withUnsafeBufferPointer { pa in
-            b.withUnsafeBufferPointer { pb -> (Int, Int, Double) in
-                var i = 0, j = 0
-                var k = 0  // n·m·(F_a − F_b) over the values taken so far
-                var maxK = 0, minK = 0  // k is 0 before the first and after the last value
-                var w = 0.0
-                var prev = min(pa[0], pb[0])  // nothing to integrate before the smallest value
-                // One step: integrate |k| over [prev, x), read k when x starts a new value.
-                // Inlined: the body of the merge loops.
-                @inline(__always) func step(_ x: Double) {
-                    w += abs(Double(k)) * (x - prev)  // FP abs: no sign branch
-                    let fresh = x > prev
-                    maxK = fresh ? max(maxK, k) : maxK
-                    minK = fresh ? min(minK, k) : minK
-                    prev = x
-                }
-                while i < n && j < m {
-                    let va = pa[i], vb = pb[j]
-                    let takeA = va <= vb
-                    step(takeA ? va : vb)
-                    // Wrapping adds: bounded by n·m and n + m, and no overflow branches in the loop.
-                    k &+= takeA ? m : -n
-                    i &+= takeA ? 1 : 0
-                    j &+= takeA ? 0 : 1
-                }
-                while i < n { step(pa[i]); k += m; i += 1 }
-                while j < m { step(pb[j]); k -= n; j += 1 }
-                return (maxK, minK, w)
+        let (maxGap, area) = a.withUnsafeBufferPointer { ua in
+            b.withUnsafeBufferPointer { ub -> (Double, Double) in
+                // Non-empty arrays have a base address.
+                guard let pa = ua.baseAddress, let pb = ub.baseAddress else { return (.nan, .nan) }
+                return mergeGaps(pa, n, pb, m)
             }
         }
         let nm = Double(n) * Double(m)
-        return (Double(max(maxK, -minK)) / nm, area / nm)
+        return (maxGap / nm, area / nm)
+    }
+
+    /// State of one merge lane: next values of `a` and `b`, the gap k, the previous merged value,
+    /// the area so far and the largest |k| read so far.
+    struct MergeLane {
+        var a: UnsafePointer<Double>
+        var b: UnsafePointer<Double>
+        var k: Int
+        var prev: Double
+        var area: Double = 0
+        var maxGap: Double = 0
+    }
+
+    /// Number of values of `a` among the first `t` values of the merged order (`a` first on ties):
+    /// the smallest i with i = min(t, n) or b[t − i − 1] < a[i].
+    static func mergeSplit(_ a: UnsafePointer<Double>, _ n: Int, _ b: UnsafePointer<Double>, _ m: Int, _ t: Int) -> Int {
+        var lo = max(0, t - m), hi = min(t, n)
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            if b[t - mid - 1] < a[mid] { hi = mid } else { lo = mid + 1 }
+        }
+        return lo
+    }
+
+    /// max |k| over the reading points and ∫|k| dx (see `ksAndWasserstein`).
+    static func mergeGaps(_ pa: UnsafePointer<Double>, _ n: Int, _ pb: UnsafePointer<Double>, _ m: Int) -> (Double, Double) {
+        // Merged positions [0, body) end with the last value of the array that runs out first.
+        let aEndsFirst = pa[n - 1] <= pb[m - 1]
+        // aEndsFirst: a[n − 1] comes after the values of b below it; otherwise b[m − 1] comes
+        // after the values of a at most it.
+        var lo = 0, hi = aEndsFirst ? m : n
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            let before = aEndsFirst ? pb[mid] < pa[n - 1] : pa[mid] <= pb[m - 1]
+            if before { lo = mid + 1 } else { hi = mid }
+        }
+        let body = (aEndsFirst ? n : m) + lo
+        func lane(at t: Int) -> MergeLane {
+            let i = mergeSplit(pa, n, pb, m, t), j = t - i
+            // The value before position t is the larger of a[i − 1] and b[j − 1]; nothing is
+            // integrated before the smallest value.
+            var prev = min(pa[0], pb[0])
+            if i > 0 { prev = pa[i - 1] }
+            if j > 0 { prev = i > 0 ? max(prev, pb[j - 1]) : pb[j - 1] }
+            return MergeLane(a: pa + i, b: pb + j, k: i * m - j * n, prev: prev)
+        }
+        let c1 = body / 3, c2 = body - body / 3
+        var l0 = lane(at: 0), l1 = lane(at: c1), l2 = lane(at: c2)
+        let mn = m &+ n
+        // One merge step of a lane: integrate |k| over [prev, x), read |k| when x starts a new
+        // value, take x. Written with selects the compiler keeps branch-free (min/max/and).
+        // Inlined: the body of the merge loop.
+        @inline(__always) func step(_ l: inout MergeLane) {
+            let va = l.a.pointee, vb = l.b.pointee
+            let takeB = vb < va
+            let x = takeB ? vb : va
+            let t = takeB ? 0 : 1
+            let gap = abs(Double(l.k))
+            let dx = x - l.prev
+            l.area += gap * dx
+            let read = dx > 0 ? gap : 0  // dx > 0 exactly when x > prev (no NaN here)
+            l.maxGap = read > l.maxGap ? read : l.maxGap
+            l.prev = x
+            // Wrapping arithmetic: bounded by n·m and n + m, and no overflow branches.
+            l.k = l.k &+ t &* mn &- n
+            l.a += t
+            l.b += 1 &- t
+        }
+        let shortest = min(c1, c2 - c1, body - c2)
+        for _ in 0..<shortest { step(&l0); step(&l1); step(&l2) }
+        for _ in shortest..<c1 { step(&l0) }
+        for _ in shortest..<(c2 - c1) { step(&l1) }
+        for _ in shortest..<(body - c2) { step(&l2) }
+        var area = (l0.area + l1.area) + l2.area
+        var maxGap = max(max(l0.maxGap, l1.maxGap), l2.maxGap)
+        // The rest of the array that ends last: k moves one way only.
+        var k = l2.k, prev = l2.prev
+        let (rest, restEnd, dk) = aEndsFirst ? (l2.b, pb + m, -n) : (l2.a, pa + n, m)
+        var r = rest
+        while r < restEnd {
+            let x = r.pointee
+            let gap = abs(Double(k))
+            area += gap * (x - prev)
+            if x > prev { maxGap = max(maxGap, gap) }
+            prev = x
+            k += dk
+            r += 1
+        }
+        return (maxGap, area)
     }
 
     /// Plain twin of `ksAndWasserstein`, written the way scipy does it (evaluate both ECDFs at

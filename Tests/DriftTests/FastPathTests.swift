@@ -40,6 +40,65 @@ import Tabular
         }
     }
 
+    /// Exactly sorted output for values chosen to break a value-range bucket sort: signed zeros,
+    /// denormals, duplicates, infinities and NaN mixed into large samples (so both bucket levels
+    /// and every fallback run), clusters narrower than a sub-bucket, sorted and reversed input.
+    @Test func bucketSortIsExactOnAdversarialValues() {
+        var rng = SeededGenerator(seed: 13)
+        let normal = normals(300_000, rng: &rng)
+        // Finite specials keep the value range finite, so they go through the bucket levels;
+        // infinities and extremes send the whole sample to the radix sort.
+        let finiteSpecials: [Double] = [0.0, -0.0, 5e-324, -5e-324, 2.2250738585072014e-308,
+                                        -2.2250738585072014e-308, 1e-310, -1e-310, .nan, 1, 1, 1, -1, -1, 0.0, -0.0]
+        let specials = finiteSpecials + [.infinity, -.infinity, .greatestFiniteMagnitude, -.greatestFiniteMagnitude]
+        func sprinkle(_ base: [Double], every k: Int, _ extra: [Double]) -> [Double] {
+            var out = base
+            for i in stride(from: 0, to: out.count, by: k) { out[i] = extra[(i / k) % extra.count] }
+            return out
+        }
+        // Values one ulp apart and a cluster 1e-15 wide inside a normal sample: one level-1
+        // bucket whose sub-buckets are crowded (the insertion budget runs out).
+        var cluster = normal
+        for i in 0..<6000 { cluster[i * 50] = 1 + Double(i % 997) * 1e-15 }
+        var ulps = normal
+        for i in 0..<5000 { ulps[i * 60] = Double(bitPattern: (1.5).bitPattern + UInt64(i % 37)) }
+        let denormals: [Double] = (0..<5000).map { i -> Double in
+            let d = Double(bitPattern: UInt64(i % 1000))
+            return i % 3 == 0 ? -d : d
+        }
+        let zerosAndDenormals: [Double] = (0..<20_000).map { i -> Double in
+            if i % 5 != 0 { return 5e-324 * Double(i % 50) }
+            return i % 2 == 0 ? 0.0 : -0.0
+        }
+        let sixDecimals: [Double] = normal.map { ($0 * 1e6).rounded() / 1e6 }
+        let half: [Double] = Array(normal.prefix(1000)).sorted()
+        var cases: [(String, [Double])] = []
+        cases.append(("denormals only", denormals))
+        cases.append(("denormals and zeros", zerosAndDenormals))
+        cases.append(("normal with finite specials", sprinkle(normal, every: 97, finiteSpecials)))
+        cases.append(("six decimals with finite specials", sprinkle(sixDecimals, every: 1001, finiteSpecials)))
+        cases.append(("normal with specials", sprinkle(normal, every: 97, specials)))
+        cases.append(("denormals with one normal", zerosAndDenormals + [1e-300]))
+        cases.append(("duplicates", normal.map { ($0 * 30).rounded() }))
+        cases.append(("crowded cluster", cluster))
+        cases.append(("ulp neighbours", ulps))
+        cases.append(("sorted", normal.sorted()))
+        cases.append(("reversed", normal.sorted(by: >)))
+        cases.append(("sorted halves", half + half))
+        cases.append(("negatives", normal.map { -abs($0) - 1e-300 }))
+        cases.append(("exponential scales", normal.map { exp(20 * $0) }))
+        cases.append(("two clusters far apart", normal.map { $0 < 0 ? $0 : 1e12 + $0 }))
+        cases.append(("range overflows", normal.map { $0 < 0 ? -1e308 : 1e308 * $0 / 5 }))
+        for (name, values) in cases {
+            let fast = SortedSample.sortedNonMissing(values)
+            let plain = values.filter { !$0.isNaN }.sorted()
+            #expect(fast.count == plain.count, "\(name)")
+            #expect(zip(fast, plain).allSatisfy { $0 == $1 }, "\(name)")
+            // Same values, including the sign of zeros: the multiset of bit patterns agrees.
+            #expect(fast.map(\.bitPattern).sorted() == plain.map(\.bitPattern).sorted(), "\(name)")
+        }
+    }
+
     @Test func profileJSONReaderMatchesJSONDecoder() throws {
         var rng = SeededGenerator(seed: 11)
         let n = 3000

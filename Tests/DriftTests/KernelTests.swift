@@ -50,6 +50,38 @@ func normals(_ n: Int, mean: Double = 0, sd: Double = 1, rng: inout SeededGenera
         #expect(abs(swapped.wasserstein - fast.wasserstein) <= 1e-12 * fast.wasserstein)
     }
 
+    /// The multi-lane merge against the naive evaluation for sizes around the lane cuts (tiny
+    /// samples, one sample ending long before the other, identical and disjoint samples, ties
+    /// across the cuts).
+    @Test func mergeLanesMatchNaive() {
+        var rng = SeededGenerator(seed: 99)
+        var pairs: [([Double], [Double])] = []
+        for n in [1, 2, 3, 4, 5, 7, 8, 9, 16, 33] {
+            for m in [1, 2, 3, 5, 8, 13, 40] {
+                let a = normals(n, rng: &rng).map { ($0 * 4).rounded() / 4 }.sorted()
+                let b = normals(m, mean: 0.2, rng: &rng).map { ($0 * 4).rounded() / 4 }.sorted()
+                pairs.append((a, b))
+            }
+        }
+        let x = normals(500, rng: &rng).map { ($0 * 20).rounded() / 20 }.sorted()
+        pairs.append((x, x))                                   // identical: D = 0, W = 0
+        pairs.append((x, x.map { $0 + 100 }))                  // disjoint, a first
+        pairs.append((x.map { $0 + 100 }, x))                  // disjoint, b first
+        pairs.append((x, Array(x.prefix(3))))                  // b ends long before a
+        pairs.append((Array(x.suffix(2)), x))                  // a is the tail of b
+        pairs.append(([Double](repeating: 1, count: 50), [Double](repeating: 1, count: 70) + [2]))
+        pairs.append(([-0.0, 0.0, 0.0], [0.0, -0.0]))
+        for (a, b) in pairs {
+            let fast = TwoSampleStatistics.ksAndWasserstein(a, b)
+            let slow = TwoSampleStatistics.ksAndWassersteinNaive(a, b)
+            #expect(abs(fast.ks - slow.ks) < 1e-15, "n \(a.count) m \(b.count)")
+            #expect(abs(fast.wasserstein - slow.wasserstein) <= 1e-12 * max(slow.wasserstein, 1e-300), "n \(a.count) m \(b.count)")
+        }
+        // Infinite values: KS is still exact.
+        let ia: [Double] = [-.infinity, -1, 0, 2, .infinity], ib: [Double] = [-.infinity, 0.5, 3, .infinity, .infinity]
+        #expect(abs(TwoSampleStatistics.ksAndWasserstein(ia, ib).ks - TwoSampleStatistics.ksAndWassersteinNaive(ia, ib).ks) < 1e-15)
+    }
+
     @Test func wassersteinOfShiftedSampleIsTheShift() {
         let a = (0..<100).map { Double($0) }
         let b = a.map { $0 + 2.5 }
