@@ -31,10 +31,10 @@ public enum Monitor {
         switch current {
         case .file(let path, let csv):
             // Independent work overlaps: the model with the CSV, then scoring with the profile.
-            (located, table) = try concurrently({ try ModelLocator.load(reference, storePath: storePath) },
-                                                { try CSVReader.read(path: path, options: csv) })
-            (profile, predictions) = try concurrently({ try ModelLocator.profile(for: located, storePath: storePath) },
-                                                      { try located.model.predict(table).predictions })
+            (table, located) = try concurrently({ try CSVReader.read(path: path, options: csv) },
+                                                { try ModelLocator.load(reference, storePath: storePath) })
+            (predictions, profile) = try concurrently({ try located.model.predict(table).predictions },
+                                                      { try ModelLocator.profile(for: located, storePath: storePath) })
             if let y = table.column(named: located.model.header.target)?.numericValues {
                 actuals = y.map { $0.isFinite ? $0 : nil }
             } else {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LinearAlgebra
 
 @main
 struct Plumb: AsyncParsableCommand {
@@ -15,4 +16,10 @@ struct Plumb: AsyncParsableCommand {
                       RunsCommand.self, ModelsCommand.self, ServeCommand.self, MonitorCommand.self,
                       PipelineCommand.self, LineageCommand.self]
     )
+
+    static func main() async {
+        // OpenBLAS's workers started (and spin) at load time; most commands never need them.
+        BLASThreads.releaseIdleWorkers()
+        await main(nil)
+    }
 }

@@ -1,0 +1,40 @@
+import Foundation
+import MLCore
+import Testing
+@testable import TreeModels
+
+@Suite struct WorkerPoolTests {
+    /// Every item runs exactly once, whether the pool takes the job or is busy with another
+    /// caller's (then the caller does all of it): eight threads call parallelFor at once.
+    @Test func concurrentCallersEachGetEveryItemOnce() {
+        let callers = 8, items = 1_000
+        let results = Locked([[Int]](repeating: [], count: callers))
+        DispatchQueue.concurrentPerform(iterations: callers) { c in
+            var seen = [Int](repeating: 0, count: items)
+            seen.withUnsafeMutableBufferPointer { s in
+                let box = UnsafeSendableBox(s)
+                parallelFor(items, threads: 2) { i in box.value[i] += 1 }
+            }
+            results.withLock { $0[c] = seen }
+        }
+        for seen in results.current { #expect(seen == [Int](repeating: 1, count: items)) }
+    }
+
+    @Test func aBusyPoolSaysSoAndRunsNothing() {
+        let pool = WorkerPool(size: 1)
+        let inside = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            _ = pool.run(2) { w in if w == 1 { inside.signal(); release.wait() } }
+            done.signal()
+        }
+        inside.wait()
+        let ran = Locked(false)
+        #expect(pool.run(2) { _ in ran.withLock { $0 = true } } == false)
+        #expect(ran.current == false)
+        release.signal()
+        done.wait()
+        #expect(pool.run(2) { _ in ran.withLock { $0 = true } } == true)
+        #expect(ran.current)
+    }
+}
