@@ -251,16 +251,23 @@ def gemm_row(ctx: Ctx, dtype: str) -> Row:
     a = rng.standard_normal((n, n)).astype(npdt)
     b = rng.standard_normal((n, n)).astype(npdt)
     a @ b
-    t, _ = best_of(max(5, ctx.args.repeats), lambda: a @ b)
-    peer_gflops = 2 * n ** 3 / t / 1e9
-    row.peer = f"numpy {peer_gflops:.1f} GFLOPS"
+    # Both sides call OpenBLAS's gemm, so the ratio measures the machine more than the code: on
+    # this shared 2-vCPU host one side's best-of-5 taken a few seconds after the other's drifted
+    # by ±10 %. Rounds alternate the two sides and each keeps its best over all rounds.
+    rounds, per_round = 4, max(2, ctx.args.repeats // 2)
+    t, g = float("inf"), 0.0
     try:
-        out = ctx.bench_json("gemm", "--n", str(n), "--type", dtype, "--repeats", str(max(5, ctx.args.repeats)))
-        g = float(out.get("gflops") or 2 * n ** 3 / out["seconds"] / 1e9)
+        for _ in range(rounds):
+            t = min(t, best_of(per_round, lambda: a @ b)[0])
+            out = ctx.bench_json("gemm", "--n", str(n), "--type", dtype, "--repeats", str(per_round))
+            g = max(g, float(out.get("gflops") or 2 * n ** 3 / out["seconds"] / 1e9))
         row.plumb = f"{g:.1f} GFLOPS"
-        row.ratio = peer_gflops / g
     except Unavailable as e:
         row.plumb = f"n/a ({e})"
+    peer_gflops = 2 * n ** 3 / t / 1e9
+    row.peer = f"numpy {peer_gflops:.1f} GFLOPS"
+    if g > 0:
+        row.ratio = peer_gflops / g
     return row
 
 
