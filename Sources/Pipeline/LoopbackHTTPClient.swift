@@ -37,9 +37,12 @@ final class LoopbackHTTPClient: @unchecked Sendable {
     func request(_ method: String, _ path: String, json body: [UInt8]? = nil) async throws -> Response {
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<Response, any Error>) in
             queue.async {
-                // A keep-alive connection the server closed meanwhile fails once; retry on a new one.
+                // A kept-alive connection the server has closed meanwhile fails at once; a GET is
+                // retried on a new connection. A POST is not: the server may have acted on it.
+                let reused = self.fd >= 0
                 do { c.resume(returning: try self.exchange(method, path, body)) } catch {
                     self.reset()
+                    guard reused, method == "GET" else { c.resume(throwing: error); return }
                     do { c.resume(returning: try self.exchange(method, path, body)) } catch { self.reset(); c.resume(throwing: error) }
                 }
             }
