@@ -120,6 +120,20 @@ public enum SortedSample {
         }
     }
 
+    /// Smallest and largest of `q[0..<n]` (n ≥ 2, no NaN), in two lanes so the compares overlap.
+    @inline(__always) static func minMax(_ q: UnsafePointer<Double>, _ n: Int) -> (lo: Double, hi: Double) {
+        var lo0 = q[0], hi0 = q[0], lo1 = q[1], hi1 = q[1]
+        var i = 2
+        while i + 2 <= n {
+            let x = q[i], y = q[i + 1]
+            lo0 = x < lo0 ? x : lo0; hi0 = x > hi0 ? x : hi0
+            lo1 = y < lo1 ? y : lo1; hi1 = y > hi1 ? y : hi1
+            i &+= 2
+        }
+        if i < n { let x = q[i]; lo0 = x < lo0 ? x : lo0; hi0 = x > hi0 ? x : hi0 }
+        return (min(lo0, lo1), max(hi0, hi1))
+    }
+
     /// Levels of `sortLarge` before a large bucket goes to `sortRange`.
     static let largeDepth = 3
 
@@ -144,16 +158,7 @@ public enum SortedSample {
     /// through `scratch`, copied back, then each sorted by `sortPiece`.
     static func sortLarge(_ q: UnsafeMutablePointer<Double>, _ n: Int, scratch: UnsafeMutablePointer<Double>,
                           sub: UnsafeMutablePointer<Int32>, counts: UnsafeMutablePointer<Int>, depth: Int) {
-        var lo0 = q[0], hi0 = q[0], lo1 = q[1], hi1 = q[1]
-        var i = 2
-        while i + 2 <= n {
-            let x = q[i], y = q[i + 1]
-            lo0 = x < lo0 ? x : lo0; hi0 = x > hi0 ? x : hi0
-            lo1 = y < lo1 ? y : lo1; hi1 = y > hi1 ? y : hi1
-            i &+= 2
-        }
-        if i < n { let x = q[i]; lo0 = x < lo0 ? x : lo0; hi0 = x > hi0 ? x : hi0 }
-        let lo = min(lo0, lo1), hi = max(hi0, hi1)
+        let (lo, hi) = minMax(q, n)
         let range = hi - lo
         if !(range > 0) { return }  // all equal
         let fan = max(2, min(n / 64, maxFan))
@@ -189,16 +194,7 @@ public enum SortedSample {
     /// holds the values in some order, for another sort to finish.
     static func sortBucket(_ q: UnsafeMutablePointer<Double>, _ n: Int, scratch: UnsafeMutablePointer<Double>,
                            sub: UnsafeMutablePointer<Int32>) -> Bool {
-        var lo0 = q[0], hi0 = q[0], lo1 = q[1], hi1 = q[1]
-        var i = 2
-        while i + 2 <= n {
-            let x = q[i], y = q[i + 1]
-            lo0 = x < lo0 ? x : lo0; hi0 = x > hi0 ? x : hi0
-            lo1 = y < lo1 ? y : lo1; hi1 = y > hi1 ? y : hi1
-            i &+= 2
-        }
-        if i < n { let x = q[i]; lo0 = x < lo0 ? x : lo0; hi0 = x > hi0 ? x : hi0 }
-        let lo = min(lo0, lo1), hi = max(hi0, hi1)
+        let (lo, hi) = minMax(q, n)
         let range = hi - lo
         if !(range > 0) { return true }  // all equal
         let fan = subRatio * n
