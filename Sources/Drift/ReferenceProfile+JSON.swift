@@ -167,57 +167,12 @@ struct ProfileJSONParser {
             guard let s = String(validating: bytes, as: UTF8.self) else { throw ProfileJSONUnsupported() }
             return s
         }
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count)
-        var i = 0
-        while i < bytes.count {
-            let c = bytes[i]
-            guard c == UInt8(ascii: "\\") else { out.append(c); i += 1; continue }
-            guard i + 1 < bytes.count else { throw ProfileJSONUnsupported() }
-            let e = bytes[i + 1]
-            i += 2
-            switch e {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "t"): out.append(0x09)
-            case UInt8(ascii: "u"):
-                var scalar = try hex4(bytes, &i)
-                if scalar >= 0xD800 && scalar < 0xDC00 {
-                    guard i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") else { throw ProfileJSONUnsupported() }
-                    i += 2
-                    let low = try hex4(bytes, &i)
-                    guard low >= 0xDC00 && low < 0xE000 else { throw ProfileJSONUnsupported() }
-                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                }
-                guard let u = Unicode.Scalar(scalar) else { throw ProfileJSONUnsupported() }
-                out.append(contentsOf: Array(String(Character(u)).utf8))
-            default: throw ProfileJSONUnsupported()
-            }
-        }
+        let out: [UInt8]
+        do { out = try JSONEscapes.unescape(bytes) } catch { throw ProfileJSONUnsupported() }
         guard let s = String(validating: out, as: UTF8.self) else { throw ProfileJSONUnsupported() }
         return s
     }
 
-    func hex4(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int) throws -> UInt32 {
-        guard i + 4 <= b.count else { throw ProfileJSONUnsupported() }
-        var v: UInt32 = 0
-        for k in 0..<4 {
-            let c = b[i + k]
-            let d: UInt8
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = c - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = c - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = c - UInt8(ascii: "A") + 10
-            default: throw ProfileJSONUnsupported()
-            }
-            v = v << 4 | UInt32(d)
-        }
-        i += 4
-        return v
-    }
 }
 
 /// JSON tree → profile types, with `JSONDecoder`'s rules for the synthesized `Codable`

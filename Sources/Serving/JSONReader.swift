@@ -2,6 +2,8 @@
 // /predict decoder (no intermediate tree) and by `JSONValue.parse` for the other routes.
 // Foundation's JSONSerialization on Linux is several times slower and reports no byte positions.
 
+import Tabular
+
 /// A JSON syntax error at a byte offset (0-based) with its 1-based line and column.
 public struct JSONParseError: Error, Equatable, CustomStringConvertible, Sendable {
     public var offset: Int
@@ -129,7 +131,7 @@ struct JSONReader {
                     break
                 case UInt8(ascii: "u"):
                     for k in 1...4 {
-                        guard pos + k < count, Self.hexValue(base[pos + k]) != nil else {
+                        guard pos + k < count, JSONEscapes.hexValue(base[pos + k]) != nil else {
                             throw error("invalid \\u escape", at: pos - 1)
                         }
                     }
@@ -153,56 +155,13 @@ struct JSONReader {
         if !s.escaped {
             return String(decoding: UnsafeBufferPointer(start: base + s.start, count: s.end - s.start), as: UTF8.self)
         }
-        var out = [UInt8]()
-        out.reserveCapacity(s.end - s.start)
-        var i = s.start
-        while i < s.end {
-            let c = base[i]
-            if c != UInt8(ascii: "\\") { out.append(c); i += 1; continue }
-            let e = base[i + 1]
-            i += 2
-            switch e {
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "t"): out.append(0x09)
-            case UInt8(ascii: "u"):
-                var scalar = hex4(i)
-                i += 4
-                if scalar >= 0xD800 && scalar < 0xDC00 {
-                    // High surrogate: must be followed by an escaped low surrogate.
-                    guard i + 6 <= s.end, base[i] == UInt8(ascii: "\\"), base[i + 1] == UInt8(ascii: "u") else {
-                        throw error("unpaired surrogate in \\u escape", at: i - 6)
-                    }
-                    let low = hex4(i + 2)
-                    guard low >= 0xDC00 && low < 0xE000 else { throw error("unpaired surrogate in \\u escape", at: i - 6) }
-                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                    i += 6
-                } else if scalar >= 0xDC00 && scalar < 0xE000 {
-                    throw error("unpaired surrogate in \\u escape", at: i - 6)
-                }
-                guard let u = Unicode.Scalar(scalar) else { throw error("invalid \\u escape", at: i - 6) }
-                out.append(contentsOf: String(Character(u)).utf8)
-            default: out.append(e)  // \" \\ \/
-            }
+        let out: [UInt8]
+        do {
+            out = try JSONEscapes.unescape(UnsafeBufferPointer(start: base + s.start, count: s.end - s.start))
+        } catch {
+            throw self.error(error.reason, at: s.start + error.offset)
         }
         return String(decoding: out, as: UTF8.self)
-    }
-
-    private func hex4(_ i: Int) -> UInt32 {
-        var v: UInt32 = 0
-        for k in 0..<4 { v = v << 4 | UInt32(Self.hexValue(base[i + k]) ?? 0) }
-        return v
-    }
-
-    static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
-        }
     }
 
     /// Strict UTF-8 validation (no overlongs, no surrogates, ≤ U+10FFFF).
