@@ -33,8 +33,9 @@ public enum Monitor {
             // Independent work overlaps: the model with the CSV, then scoring with the profile.
             (table, located) = try concurrently({ try CSVReader.read(path: path, options: csv) },
                                                 { try ModelLocator.load(reference, storePath: storePath) })
-            (predictions, profile) = try concurrently({ try located.model.predict(table).predictions },
-                                                      { try ModelLocator.profile(for: located, storePath: storePath) })
+            (predictions, profile) = try concurrently(
+                { do { return try located.model.predict(table).predictions } catch let e as TabularError { throw e.naming(path) } },
+                { try ModelLocator.profile(for: located, storePath: storePath) })
             if let y = table.column(named: located.model.header.target)?.numericValues {
                 actuals = y.map { $0.isFinite ? $0 : nil }
             } else {

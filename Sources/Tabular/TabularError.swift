@@ -18,3 +18,11 @@ public struct TabularError: Error, CustomStringConvertible, Sendable, Equatable 
 
     public var description: String { message }
 }
+
+extension TabularError {
+    /// The same error with `source: ` in front of its message, unless the message already starts
+    /// with it (reader errors name their file themselves).
+    public func naming(_ source: String) -> TabularError {
+        message.hasPrefix(source) ? self : TabularError(code: code, message: "\(source): \(message)", line: line)
+    }
+}

@@ -46,7 +46,8 @@ struct PredictCommand: AsyncParsableCommand {
             let table = try csv.read(input)
             let readSeconds = (clock.now - t0).seconds
             t0 = clock.now
-            let (predictions, unseen) = try loaded.predict(table)
+            let (predictions, unseen): ([Double], [String: Int])
+            do { (predictions, unseen) = try loaded.predict(table) } catch let e as TabularError { throw e.naming(input) }
             let scoreSeconds = (clock.now - t0).seconds
             t0 = clock.now
             var output = keepColumns ? table : Table(columns: [], rowCount: table.rowCount)

@@ -31,3 +31,12 @@ import Tabular
         }
     }
 }
+
+@Suite struct TabularErrorNamingTests {
+    @Test func prefixesTheSourceOnce() {
+        let e = TabularError(code: .unknownColumn, message: "missing feature column \"x\"")
+        #expect(e.naming("in.csv").message == "in.csv: missing feature column \"x\"")
+        #expect(e.naming("in.csv").naming("in.csv").message == "in.csv: missing feature column \"x\"")
+        #expect(e.naming("in.csv").code == .unknownColumn)
+    }
+}
