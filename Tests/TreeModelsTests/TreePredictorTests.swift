@@ -1,6 +1,7 @@
 import MLCore
 import Tabular
 import Testing
+import CTreeScoring
 @testable import TreeModels
 
 @Suite struct TreePredictorTests {
@@ -48,6 +49,49 @@ import Testing
         }
         let test = FeatureMatrix(columns: columns)
         #expect(model.predict(test) == model.predictReference(test))
+        for (path, scores) in model.predictor.scoresByEveryPath(test) { #expect(scores == model.predictReference(test), "\(path)") }
+    }
+
+    /// The bit-vector tables (32-bit words up to 32 leaves, 64-bit up to 64), both builds of the C
+    /// kernel, chunks of 8 trees with a partial last chunk, a row count that is neither a multiple
+    /// of four nor of the block: all equal the reference walk. Values sit exactly on thresholds,
+    /// beyond every threshold (±∞) and missing, at nodes sending missing values either way.
+    @Test(arguments: [(15, false), (31, false), (32, false), (48, true), (63, true)])
+    func rankMaskTablesEqualTheReferenceWalk(maxLeaves: Int, wide: Bool) throws {
+        var rng = SeededGenerator(seed: UInt64(maxLeaves))
+        let train = TestData.uniform(rows: 2_000, columns: 6, nanShare: 0.1, seed: 21)
+        let y = (0..<2_000).map { i in
+            (train[i, 0].isNaN ? 2 : (train[i, 0] * 6).rounded(.down) * 0.3) + (train[i, 3].isNaN ? -1 : train[i, 3] * train[i, 4].nanToZero) + rng.unit()
+        }
+        var p = GBMParameters()
+        p.rounds = 29; p.maxLeaves = maxLeaves; p.minDataInLeaf = 2; p.learningRate = 0.3
+        let predictor = try GradientBoostedTrees.fit(train, y, parameters: p).model.predictor
+        var columns = (0..<6).map { c in (0..<1_003).map { _ in rng.unit() < 0.1 ? Double.nan : rng.unit() } }
+        for k in stride(from: 0, to: predictor.threshold.count, by: 3) {
+            columns[Int(predictor.feature[k])][(k * 7) % 1_003] = predictor.threshold[k]
+        }
+        for r in 0..<6 { columns[r][990 + r] = .infinity; columns[(r + 1) % 6][996 + r] = -.infinity }
+        let x = FeatureMatrix(columns: columns)
+        let reference = predictor.predictReference(x)
+        switch predictor.rankScorer {
+        case .narrow?: #expect(!wide)
+        case .wide?: #expect(wide)
+        case nil: Issue.record("no rank-mask tables for \(maxLeaves) leaves")
+        }
+        for (path, scores) in predictor.scoresByEveryPath(x, chunkBytes: 1) { #expect(scores == reference, "\(path)") }
+    }
+
+    /// Trees over 64 leaves, or with a categorical split, have no tables and score by the layout.
+    @Test func largeTreesFallBackToTheLayout() throws {
+        let train = TestData.uniform(rows: 600, columns: 3, nanShare: 0, seed: 31)
+        let y = (0..<600).map { train[$0, 0] * 10 + train[$0, 1] }
+        var p = GBMParameters()
+        p.rounds = 3; p.maxLeaves = 100; p.minDataInLeaf = 1
+        let predictor = try GradientBoostedTrees.fit(train, y, parameters: p).model.predictor
+        #expect(predictor.leafValue.count > 3 * 64)
+        if case .some = predictor.rankScorer { Issue.record("tables built for trees over 64 leaves") }
+        #expect(predictor.layout != nil)
+        #expect(predictor.predict(train, into: 2) == predictor.predictReference(train))
     }
 
     /// A chain tree (every split peels off one leaf) is as unbalanced as trees get: most rows
@@ -83,6 +127,7 @@ import Testing
         for threads in [1, 2] {
             #expect(p.predict(x, into: threads) == p.predictReference(x))
         }
+        for (path, scores) in p.scoresByEveryPath(x) { #expect(scores == p.predictReference(x), "\(path)") }
     }
 
     @Test func categoricalNodesAndUnseenCodes() {
@@ -111,4 +156,37 @@ extension TreePredictor {
         out.withUnsafeMutableBufferPointer { predict(x, into: $0, threads: threads) }
         return out
     }
+
+    /// Scores from every scoring form this ensemble has, on one and two workers: the
+    /// level-by-level layout, and the rank-mask tables through the portable and (when the CPU has
+    /// it) the AVX2 kernel, with chunks of `chunkBytes`.
+    func scoresByEveryPath(_ x: FeatureMatrix, chunkBytes: Int = 512 << 10) -> [(String, [Double])] {
+        func run(_ body: (UnsafeMutableBufferPointer<Double>) -> Void) -> [Double] {
+            var out = [Double](repeating: .nan, count: x.rows)
+            out.withUnsafeMutableBufferPointer { body($0) }
+            return out
+        }
+        var kernels: [ScoringKernel] = [.portable]
+        if plumb_cpu_has_avx2() != 0 { kernels.append(.avx2) }
+        var results: [(String, [Double])] = []
+        for workers in [1, 2] {
+            if let layout {
+                results.append(("layout, \(workers) workers", run { layout.predict(x, into: $0, workers: workers, base: base, scale: scale) }))
+            }
+            for kernel in kernels {
+                let name = "\(kernel), \(workers) workers"
+                if let t = RankMaskTables<UInt32>(self, chunkBytes: chunkBytes) {
+                    results.append(("32-bit tables, " + name, run { t.predict(x, into: $0, workers: workers, base: base, scale: scale, kernel: kernel) }))
+                }
+                if let t = RankMaskTables<UInt64>(self, chunkBytes: chunkBytes) {
+                    results.append(("64-bit tables, " + name, run { t.predict(x, into: $0, workers: workers, base: base, scale: scale, kernel: kernel) }))
+                }
+            }
+        }
+        return results
+    }
+}
+
+private extension Double {
+    var nanToZero: Double { isNaN ? 0 : self }
 }

@@ -26,9 +26,12 @@ public struct TreePredictor: Sendable, Equatable {
     public var leafValue: [Double] = []
     public var categoryStart: [Int32] = [0]
     public var categoryWords: [UInt32] = []
-    /// The scoring layout derived from the arrays above (nil when a categorical node needs the
-    /// general walk); rebuilt whenever trees are added or decoded.
+    /// The scoring forms derived from the arrays above, rebuilt whenever trees are added or
+    /// decoded. `rankScorer` (trees of at most 64 leaves, no categorical node) scores any number
+    /// of rows; otherwise `layout` (no categorical node) scores blocks, and the plain walk below
+    /// scores the rest.
     var layout: ScoringLayout?
+    var rankScorer: RankMaskScorer?
 
     static let defaultLeftFlag: UInt8 = 1
     static let categoricalFlag: UInt8 = 2
@@ -46,13 +49,18 @@ public struct TreePredictor: Sendable, Equatable {
         self.base = base
         self.scale = scale
         for t in trees { appendArrays(t) }
-        layout = ScoringLayout(self)
+        compileScoringForms()
     }
 
     /// Appends one tree to the ensemble.
     public mutating func append(_ t: Tree) {
         appendArrays(t)
+        compileScoringForms()
+    }
+
+    private mutating func compileScoringForms() {
         layout = ScoringLayout(self)
+        rankScorer = RankMaskScorer(self)
     }
 
     private mutating func appendArrays(_ t: Tree) {
@@ -149,6 +157,10 @@ public struct TreePredictor: Sendable, Equatable {
         let workers = blocks >= 4 ? max(1, threads) : 1
         // A handful of rows (a single-row request) cannot fill the level-by-level pipeline, and
         // walking to the leaf stops earlier than descending every tree to its deepest level.
+        if let rankScorer {
+            rankScorer.predict(x, into: output, workers: workers, base: base, scale: scale)
+            return
+        }
         if let layout, n >= Self.layoutMinimumRows {
             layout.predict(x, into: output, workers: workers, base: base, scale: scale)
             return
@@ -257,7 +269,7 @@ extension TreePredictor {
         for root in p.treeRoot where !ok(root) {
             throw ModelFileError(code: .corrupt, message: "tree root \(root) is out of range")
         }
-        p.layout = ScoringLayout(p)
+        p.compileScoringForms()
         return p
     }
 }

@@ -1,0 +1,39 @@
+// Scoring kernel of TreeModels' rank-mask tables (see RankMaskScorer.swift for the method).
+// Written in C for two things Swift cannot ask of the compiler: a branch-free binary search
+// (`__builtin_unpredictable`; LLVM otherwise turns the select back into a branch) and an AVX2
+// build of the kernel chosen at run time, so the binary still runs on CPUs without AVX2.
+#ifndef PLUMB_CTREESCORING_H
+#define PLUMB_CTREESCORING_H
+
+#include <stdint.h>
+
+/// The tables, laid out as RankMaskTables documents; every array is borrowed.
+typedef struct {
+    long trees;            ///< T
+    long used;             ///< U: features some node splits on
+    long leaf_stride;      ///< leaf slots per tree in leaf_value
+    long chunk_trees;      ///< trees scored together (their table columns fit in L2)
+    long block_rows;       ///< rows scored together
+    const long *used_feature;     ///< [U] column of each used feature
+    const double *thresholds;     ///< distinct thresholds, ascending per feature
+    const long *threshold_start;  ///< [U + 1]
+    const long *table_start;      ///< [U] first word of each feature's table
+    const void *table;            ///< uint32_t words (wide == 0) or uint64_t (wide == 1)
+    const double *leaf_value;     ///< [T × leaf_stride]
+} plumb_rank_tables;
+
+/// Kernel variants: automatic choice, portable (SSE2 on x86-64), AVX2.
+enum { PLUMB_KERNEL_AUTO = -1, PLUMB_KERNEL_PORTABLE = 0, PLUMB_KERNEL_AVX2 = 1 };  // ScoringKernel in Swift
+
+/// Scores rows [begin, end) of the column-major matrix `x` (n rows, one column per feature):
+/// out[r] = base + scale × Σ_t leaf_t(r), trees summed in order. `kernel` picks a variant (AVX2
+/// falls back to portable on a CPU without it). Returns 0, or -1 when scratch memory could not be
+/// allocated (nothing written then).
+int plumb_rank_tables_score(const plumb_rank_tables *tables, int wide, int kernel,
+                            const double *x, long n, long begin, long end,
+                            double base, double scale, double *out);
+
+/// 1 when this CPU and OS run AVX2 and BMI1 code.
+int plumb_cpu_has_avx2(void);
+
+#endif

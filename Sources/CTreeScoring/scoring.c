@@ -1,0 +1,120 @@
+#include "CTreeScoring.h"
+
+#include <stdlib.h>
+#include <string.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
+// Scores must equal the Swift reference walk bit for bit: no fused multiply-add.
+#pragma clang fp contract(off)
+
+typedef uint32_t v8u32 __attribute__((vector_size(32), aligned(4)));
+typedef uint64_t v4u64 __attribute__((vector_size(32), aligned(8)));
+
+// Every mask keeps its row's leaf bit, so no word is ever zero.
+#define CTZ32(w) __builtin_ctz(w)
+#define CTZ64(w) __builtin_ctzll(w)
+
+#define WORD uint32_t
+#define VEC v8u32
+#define LANES 8
+#define CTZ CTZ32
+#define FUNC score32_portable
+#define TARGET
+#include "kernel.inc"
+#undef WORD
+#undef VEC
+#undef LANES
+#undef CTZ
+#undef FUNC
+
+#define WORD uint64_t
+#define VEC v4u64
+#define LANES 4
+#define CTZ CTZ64
+#define FUNC score64_portable
+#include "kernel.inc"
+#undef TARGET
+
+#if defined(__x86_64__)
+#define TARGET __attribute__((target("avx2,bmi")))
+#undef WORD
+#undef VEC
+#undef LANES
+#undef CTZ
+#undef FUNC
+#define WORD uint32_t
+#define VEC v8u32
+#define LANES 8
+#define CTZ CTZ32
+#define FUNC score32_avx2
+#include "kernel.inc"
+#undef WORD
+#undef VEC
+#undef LANES
+#undef CTZ
+#undef FUNC
+#define WORD uint64_t
+#define VEC v4u64
+#define LANES 4
+#define CTZ CTZ64
+#define FUNC score64_avx2
+#include "kernel.inc"
+#undef TARGET
+#endif
+
+static int detect_avx2(void) {
+#if defined(__x86_64__)
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    if (!(c & bit_OSXSAVE) || !(c & bit_AVX)) return 0;
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    if ((lo & 6) != 6) return 0;   // the OS saves XMM and YMM state
+    if (__get_cpuid_max(0, 0) < 7) return 0;
+    __cpuid_count(7, 0, a, b, c, d);
+    return (b & bit_AVX2) && (b & bit_BMI) ? 1 : 0;
+#else
+    return 0;
+#endif
+}
+
+int plumb_cpu_has_avx2(void) {
+    static int cached = -1;   // benign race: every thread computes the same answer
+    int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (v < 0) {
+        v = detect_avx2();
+        __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
+    }
+    return v;
+}
+
+int plumb_rank_tables_score(const plumb_rank_tables *tables, int wide, int kernel,
+                            const double *x, long n, long begin, long end,
+                            double base, double scale, double *out) {
+    if (begin >= end) return 0;
+    const long bs = tables->block_rows, u = tables->used > 0 ? tables->used : 1;
+    int32_t *row_start = malloc(sizeof(int32_t) * (size_t)(bs * u));
+    double *acc = malloc(sizeof(double) * (size_t)bs);
+    if (!row_start || !acc) {
+        free(row_start);
+        free(acc);
+        return -1;
+    }
+    const int avx2 = kernel != PLUMB_KERNEL_PORTABLE && plumb_cpu_has_avx2();
+#if defined(__x86_64__)
+    if (avx2) {
+        if (wide) score64_avx2(tables, x, n, begin, end, base, scale, out, row_start, acc);
+        else score32_avx2(tables, x, n, begin, end, base, scale, out, row_start, acc);
+    } else
+#endif
+    {
+        (void)avx2;
+        if (wide) score64_portable(tables, x, n, begin, end, base, scale, out, row_start, acc);
+        else score32_portable(tables, x, n, begin, end, base, scale, out, row_start, acc);
+    }
+    free(row_start);
+    free(acc);
+    return 0;
+}
