@@ -86,42 +86,81 @@ public final class LocatorModelProvider: ModelProvider, @unchecked Sendable {
 }
 
 /// The server's prediction log, kept in the tracking store for `plumb monitor --from-log`.
+///
+/// SQLite writes block, and formatting thousands of rows takes a while: both run on one
+/// dedicated low-priority thread (`BackgroundWorker`), never on the Swift-concurrency threads that
+/// answer requests, so a flush cannot stall them. Appends and feedback run in submission order.
 public final class StorePredictionLog: PredictionLogSink, @unchecked Sendable {
     public let store: TrackingStore
+    private let worker = BackgroundWorker(name: "plumb-log")
 
     public init(store: TrackingStore) { self.store = store }
 
     public func append(_ entries: [PredictionLogEntry]) async throws {
-        let records = entries.map { e in
-            PredictionRecord(requestID: e.requestID, timeMs: Int64(e.time.timeIntervalSince1970 * 1000), modelName: e.modelName,
-                             modelVersion: Int(e.modelVersion) ?? -1, inputsJSON: Self.inputsJSON(e), prediction: e.prediction,
-                             shadowVersion: e.shadowVersion.flatMap { Int($0) }, shadowPrediction: e.shadowPrediction, actual: nil, feedbackTimeMs: nil)
+        let store = self.store
+        try await worker.run {
+            var keys = InputKeys()
+            let records = entries.map { e in
+                PredictionRecord(requestID: e.requestID, timeMs: Int64(e.time.timeIntervalSince1970 * 1000), modelName: e.modelName,
+                                 modelVersion: Int(e.modelVersion) ?? -1, inputsJSON: Self.inputsJSON(e, keys: &keys), prediction: e.prediction,
+                                 shadowVersion: e.shadowVersion.flatMap { Int($0) }, shadowPrediction: e.shadowPrediction, actual: nil, feedbackTimeMs: nil)
+            }
+            try store.appendPredictions(records)
         }
-        try store.appendPredictions(records)
     }
 
     public func recordFeedback(requestID: String, actual: Double) async throws -> Bool {
-        do {
-            try store.recordFeedback(requestID: requestID, actual: actual)
-            return true
-        } catch let e as TrackingError where e.code == .notFound {
-            return false
+        let store = self.store
+        return try await worker.run {
+            do {
+                try store.recordFeedback(requestID: requestID, actual: actual)
+                return true
+            } catch let e as TrackingError where e.code == .notFound {
+                return false
+            }
+        }
+    }
+
+    /// The JSON keys (`"name":`) of the last feature list seen; entries of one model share it.
+    struct InputKeys {
+        var names: [String] = []
+        var keys: [[UInt8]] = []
+
+        mutating func keys(for names: [String]) -> [[UInt8]] {
+            if names != self.names {
+                self.names = names
+                keys = names.map { Array((TrainingRecorder.jsonString($0) + ":").utf8) }
+            }
+            return keys
         }
     }
 
     static func inputsJSON(_ e: PredictionLogEntry) -> String {
-        var out = "{"
-        for (i, (name, value)) in zip(e.featureNames, e.row).enumerated() {
-            if i > 0 { out += "," }
-            out += TrainingRecorder.jsonString(name)
-            out += ":"
+        var keys = InputKeys()
+        return inputsJSON(e, keys: &keys)
+    }
+
+    /// `{"name":value,…}` in feature order; non-finite numbers and missing values are `null`.
+    static func inputsJSON(_ e: PredictionLogEntry, keys cache: inout InputKeys) -> String {
+        let keys = cache.keys(for: e.featureNames)
+        var out: [UInt8] = []
+        out.reserveCapacity(2 + keys.count * 24)
+        out.append(UInt8(ascii: "{"))
+        for (i, value) in e.row.enumerated() where i < keys.count {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: keys[i])
             switch value {
-            case .number(let x)?: out += x.isFinite ? x.description : "null"
-            case .string(let s)?: out += TrainingRecorder.jsonString(s)
-            case nil: out += "null"
+            case .number(let x)? where x.isFinite:
+                var d = x.description
+                d.withUTF8 { out.append(contentsOf: $0) }
+            case .string(let s)?:
+                var q = TrainingRecorder.jsonString(s)
+                q.withUTF8 { out.append(contentsOf: $0) }
+            case .number?, nil:
+                out.append(contentsOf: "null".utf8)
             }
         }
-        out += "}"
-        return out
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
     }
 }

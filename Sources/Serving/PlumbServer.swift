@@ -6,6 +6,7 @@ import HTTPTypes
 import Logging
 import MLCore
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 
 /// Settings of the HTTP server.
@@ -28,12 +29,17 @@ public struct ServerConfiguration: Sendable {
     public var logQueueCapacity: Int
     /// Value of the `Server` response header (nil: none).
     public var serverName: String?
+    /// Event-loop threads for socket I/O. Handlers (decoding, scoring) run on the Swift
+    /// concurrency pool, one thread per core; on a small machine every extra runnable thread
+    /// adds scheduling delay to the slowest requests, hence one per four cores.
+    public var ioThreads: Int
 
     public init(host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 1 << 20,
                 maxBatchRows: Int = 100_000,
                 adminToken: String? = ServerConfiguration.adminTokenFromEnvironment(),
                 pollInterval: Duration = .seconds(2), logFlushInterval: Duration = .milliseconds(200),
-                logBatchSize: Int = 10_000, logQueueCapacity: Int = 1_000_000, serverName: String? = nil) {
+                logBatchSize: Int = 10_000, logQueueCapacity: Int = 1_000_000, serverName: String? = nil,
+                ioThreads: Int = ServerConfiguration.defaultIOThreads) {
         self.host = host
         self.port = port
         self.maxBodyBytes = maxBodyBytes
@@ -44,7 +50,10 @@ public struct ServerConfiguration: Sendable {
         self.logBatchSize = logBatchSize
         self.logQueueCapacity = logQueueCapacity
         self.serverName = serverName
+        self.ioThreads = max(1, ioThreads)
     }
+
+    public static var defaultIOThreads: Int { max(1, ProcessInfo.processInfo.activeProcessorCount / 4) }
 
     /// `PLUMB_ADMIN_TOKEN` from the environment, nil when unset or empty.
     public static func adminTokenFromEnvironment() -> String? {
@@ -168,6 +177,18 @@ public final class PlumbServer: Sendable {
          ModelPoller(server: self, interval: configuration.pollInterval, logger: logger)]
     }
 
+    /// One event-loop group per thread count for the process's lifetime (servers built in tests
+    /// share it instead of each leaking its threads).
+    static func eventLoopGroup(threads: Int) -> MultiThreadedEventLoopGroup {
+        eventLoopGroups.withLock { groups in
+            if let g = groups[threads] { return g }
+            let g = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+            groups[threads] = g
+            return g
+        }
+    }
+    private static let eventLoopGroups = Locked<[Int: MultiThreadedEventLoopGroup]>([:])
+
     /// Builds the Hummingbird application (routes + background services) bound to host:port.
     public func buildApplication() -> Application<RouterResponder<BasicRequestContext>> {
         let router = Router(context: BasicRequestContext.self)
@@ -177,6 +198,7 @@ public final class PlumbServer: Sendable {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port),
                                  serverName: configuration.serverName),
             services: services,
+            eventLoopGroupProvider: .shared(Self.eventLoopGroup(threads: configuration.ioThreads)),
             logger: logger
         )
     }

@@ -44,10 +44,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Tracking store (default: $PLUMB_STORE or .plumb/plumb.db).")
     var store: String?
 
+    @Option(help: "Event-loop threads for socket I/O (default: one per four cores, at least one).")
+    var ioThreads: Int = ServerConfiguration.defaultIOThreads
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0…65535, got \(port)") }
         guard maxBodyBytes > 0 else { throw ValidationError("--max-body-bytes must be > 0") }
         guard pollSeconds > 0 else { throw ValidationError("--poll-seconds must be > 0") }
+        guard (1...256).contains(ioThreads) else { throw ValidationError("--io-threads must be in 1…256, got \(ioThreads)") }
     }
 
     func run() async throws {
@@ -62,7 +66,7 @@ struct ServeCommand: AsyncParsableCommand {
             let shadowProvider = shadow.map { LocatorModelProvider(reference: $0, storePath: storePath) }
             let sink = StorePredictionLog(store: try TrackingStore(path: storePath))
             let config = ServerConfiguration(host: host, port: port, maxBodyBytes: maxBodyBytes,
-                                             pollInterval: .milliseconds(Int(pollSeconds * 1000)))
+                                             pollInterval: .milliseconds(Int(pollSeconds * 1000)), ioThreads: ioThreads)
             try await serve(configuration: config, provider: provider, shadow: shadowProvider, sink: sink, logger: logger, startup: startup)
         }
     }

@@ -24,4 +24,27 @@ import Testing
             _ = try concurrently({ 1 }, { () -> Int in throw Boom(which: "b") })
         }
     }
+
+    /// Jobs run one at a time in submission order, off the caller's thread; errors come back.
+    @Test func backgroundWorkerRunsJobsInOrderAndRethrows() async throws {
+        let worker = BackgroundWorker(name: "test-worker", niceness: 3)
+        let seen = Locked([Int]())
+        var results: [Int] = []
+        for i in 0..<50 {
+            worker.submit { seen.withLock { $0.append(i) } }
+        }
+        for i in 0..<5 {
+            results.append(try await worker.run { () -> Int in
+                precondition(!Thread.isMainThread)
+                return seen.withLock { $0.count } + i
+            })
+        }
+        #expect(seen.current == Array(0..<50))
+        #expect(results == [50, 51, 52, 53, 54])
+        await #expect(throws: Boom(which: "w")) {
+            _ = try await worker.run { () -> Int in throw Boom(which: "w") }
+        }
+        // Still usable after a job threw.
+        #expect(try await worker.run { 7 } == 7)
+    }
 }

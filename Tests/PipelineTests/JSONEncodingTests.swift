@@ -24,4 +24,16 @@ import Testing
         #expect(obj["gone"] is NSNull && obj["inf"] is NSNull)
         #expect(obj.count == 4)
     }
+
+    /// The key cache follows a change of feature list between entries of one batch.
+    @Test func inputKeysFollowTheFeatureList() throws {
+        var keys = StorePredictionLog.InputKeys()
+        let a = PredictionLogEntry(requestID: "a", time: Date(), modelName: "m", modelVersion: "1",
+                                   featureNames: ["x", "y"], row: [.number(1.5), .number(-2)], prediction: 0)
+        let b = PredictionLogEntry(requestID: "b", time: Date(), modelName: "m", modelVersion: "2",
+                                   featureNames: ["y", "z", "w"], row: [.number(3), nil, .string("q")], prediction: 0)
+        #expect(StorePredictionLog.inputsJSON(a, keys: &keys) == #"{"x":1.5,"y":-2.0}"#)
+        #expect(StorePredictionLog.inputsJSON(b, keys: &keys) == #"{"y":3.0,"z":null,"w":"q"}"#)
+        #expect(StorePredictionLog.inputsJSON(a, keys: &keys) == #"{"x":1.5,"y":-2.0}"#)
+    }
 }
