@@ -37,7 +37,7 @@ import CTreeScoring
         var p = GBMParameters()
         p.rounds = 30; p.maxLeaves = 31; p.minDataInLeaf = 3
         let model = try GradientBoostedTrees.fit(train, y, parameters: p).model
-        #expect(model.predictor.layout != nil)
+        #expect(ScoringLayout(model.predictor) != nil)
         // 1,300 rows: the first 1,024 (four blocks) have no NaN, the rest are 30 % NaN; some
         // values are exactly a node's threshold.
         let clean = TestData.uniform(rows: 1024, columns: 4, nanShare: 0, seed: 13)
@@ -112,7 +112,7 @@ import CTreeScoring
         var single = Tree()
         single.leafValue = [0.25]
         let p = TreePredictor(trees: [chain, stump, single, chain], base: 0.5, scale: 0.1, featureCount: 2)
-        #expect(p.layout != nil)
+        #expect(ScoringLayout(p) != nil)
         var rng = SeededGenerator(seed: 5)
         // Most rows small (shallow leaves), a tail up to the deepest; 10 % NaN in the second half.
         let rows = 800
@@ -170,7 +170,7 @@ extension TreePredictor {
         if plumb_cpu_has_avx2() != 0 { kernels.append(.avx2) }
         var results: [(String, [Double])] = []
         for workers in [1, 2] {
-            if let layout {
+            if let layout = ScoringLayout(self) {
                 results.append(("layout, \(workers) workers", run { layout.predict(x, into: $0, workers: workers, base: base, scale: scale) }))
             }
             for kernel in kernels {

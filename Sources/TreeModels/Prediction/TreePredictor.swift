@@ -28,8 +28,8 @@ public struct TreePredictor: Sendable, Equatable {
     public var categoryWords: [UInt32] = []
     /// The scoring forms derived from the arrays above, rebuilt whenever trees are added or
     /// decoded. `rankScorer` (trees of at most 64 leaves, no categorical node) scores any number
-    /// of rows; otherwise `layout` (no categorical node) scores blocks, and the plain walk below
-    /// scores the rest.
+    /// of rows; otherwise `layout` (no categorical node; built only without `rankScorer`) scores
+    /// blocks, and the plain walk below scores the rest.
     var layout: ScoringLayout?
     var rankScorer: RankMaskScorer?
 
@@ -59,8 +59,9 @@ public struct TreePredictor: Sendable, Equatable {
     }
 
     private mutating func compileScoringForms() {
-        layout = ScoringLayout(self)
         rankScorer = RankMaskScorer(self)
+        // The layout only scores ensembles the tables cannot take: no need to build both.
+        layout = rankScorer == nil ? ScoringLayout(self) : nil
     }
 
     private mutating func appendArrays(_ t: Tree) {
