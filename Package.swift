@@ -26,8 +26,8 @@ let package = Package(
         .target(name: "Tabular"),
         .target(name: "MLCore", dependencies: ["Tabular"]),
         .target(name: "LinearModels", dependencies: ["MLCore", "LinearAlgebra"]),
-        .target(name: "CTreeScoring", exclude: ["kernel.inc"]),
-        .target(name: "TreeModels", dependencies: ["MLCore", "CTreeScoring"]),
+        .target(name: "CTreeKernels", exclude: ["kernel.inc"]),
+        .target(name: "TreeModels", dependencies: ["MLCore", "CTreeKernels"]),
         .target(name: "Drift", dependencies: ["Tabular"]),
         .target(name: "Tracking", dependencies: ["MLCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Serving", dependencies: [

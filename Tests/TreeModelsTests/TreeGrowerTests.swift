@@ -42,4 +42,28 @@ import Testing
             #expect(histogramOnly == mixed)
         }
     }
+
+    /// A leaf large enough to be split by several threads gives the same partition as one pass:
+    /// left rows first, both sides in their original order, repeats kept.
+    @Test(arguments: [2, 3])
+    func parallelPartitionEqualsOnePass(threads: Int) {
+        var rng = SeededGenerator(seed: 77)
+        let n = DataPartition.parallelRows * 2 + 123
+        let rows = (0..<n).map { _ in Int32(rng.below(n)) }.sorted()
+        let column = (0..<n).map { _ in UInt8(rng.below(10)) }
+        let goesLeft = (0..<11).map { $0 % 3 != 1 }
+        var one = DataPartition(rows: rows), many = DataPartition(rows: rows)
+        column.withUnsafeBufferPointer { c in
+            one.split(leaf: 0, column: c, goesLeft: goesLeft, threads: 1)
+            many.split(leaf: 0, column: c, goesLeft: goesLeft, threads: threads)
+            // Then a second split of the (still large) left leaf.
+            one.split(leaf: 0, column: c, goesLeft: goesLeft.map { !$0 }, threads: 1)
+            many.split(leaf: 0, column: c, goesLeft: goesLeft.map { !$0 }, threads: threads)
+        }
+        #expect(one.indices == many.indices)
+        #expect(one.begin == many.begin && one.count == many.count)
+        let expectedLeft = rows.filter { goesLeft[Int(column[Int($0)])] }
+        #expect(one.count[0] + one.count[2] == expectedLeft.count)
+        #expect(Array(one.indices[(one.begin[1])..<(one.begin[1] + one.count[1])]) == rows.filter { !goesLeft[Int(column[Int($0)])] })
+    }
 }

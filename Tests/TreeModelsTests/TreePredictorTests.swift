@@ -1,7 +1,7 @@
 import MLCore
 import Tabular
 import Testing
-import CTreeScoring
+import CTreeKernels
 @testable import TreeModels
 
 @Suite struct TreePredictorTests {

@@ -1,3 +1,4 @@
+import CTreeKernels
 import MLCore
 import Tabular
 
@@ -48,6 +49,28 @@ public struct BinMapper: Sendable, Equatable {
         }
     }
 
+    /// Sorts NaN-free values ascending (radix sort in `CTreeKernels`; the standard sort if its
+    /// scratch space cannot be had).
+    static func sortAscending(_ v: inout [Double]) {
+        var scratch = [UInt64](repeating: 0, count: 2 * v.count)
+        let status = v.withUnsafeMutableBufferPointer { vb in
+            scratch.withUnsafeMutableBufferPointer { plumb_sort_doubles(vb.baseAddress, vb.count, $0.baseAddress) }
+        }
+        if status != 0 { v.sort() }
+    }
+
+    /// Bins of `x[0 ..< n]` into `out` (what `bin` gives for each value).
+    func bin(_ x: UnsafePointer<Double>, count n: Int, into out: UnsafeMutablePointer<UInt8>) {
+        switch kind {
+        case .numeric:
+            upperBounds.withUnsafeBufferPointer { ub in
+                plumb_bin_numeric(ub.baseAddress, ub.count, x, n, UInt8(truncatingIfNeeded: missingBin), out)
+            }
+        case .categorical:
+            for i in 0..<n { out[i] = UInt8(truncatingIfNeeded: bin(x[i])) }
+        }
+    }
+
     /// Numeric bins from the non-missing values of a sample (any order).
     /// - Parameters:
     ///   - values: sample of the column, NaN = missing.
@@ -59,7 +82,7 @@ public struct BinMapper: Sendable, Equatable {
         guard !v.isEmpty else {
             return BinMapper(kind: .numeric, upperBounds: [.infinity], categories: [], isAllMissing: true)
         }
-        v.sort()
+        Self.sortAscending(&v)
         var distinct: [Double] = [], counts: [Int] = []
         distinct.reserveCapacity(min(v.count, 4096))
         for x in v {

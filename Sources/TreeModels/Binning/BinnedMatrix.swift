@@ -78,8 +78,7 @@ public struct BinnedMatrix: Sendable {
             x.values.withUnsafeBufferPointer { xb in
                 let o = ob, xv = xb
                 parallelFor(p, threads: threads) { f in
-                    let m = mappers[f]
-                    for i in 0..<n { o[f * n + i] = UInt8(truncatingIfNeeded: m.bin(xv[f * n + i])) }
+                    if n > 0 { mappers[f].bin(xv.baseAddress! + f * n, count: n, into: o.baseAddress! + f * n) }
                 }
             }
         }

@@ -19,26 +19,42 @@ public struct DataPartition: Sendable {
     public var leafCount: Int { begin.count }
 
     /// Splits `leaf`: rows whose bin in `column` has `goesLeft[bin]` stay in `leaf`, the rest
-    /// form a new leaf (index = previous leaf count).
+    /// form a new leaf (index = previous leaf count). A large leaf is split in `threads` pieces at
+    /// once, then the pieces' left and right runs are joined in order: the same result as one pass.
     /// - Returns: the new (right) leaf's index.
     @discardableResult
-    public mutating func split(leaf: Int, column: UnsafeBufferPointer<UInt8>, goesLeft: [Bool]) -> Int {
+    public mutating func split(leaf: Int, column: UnsafeBufferPointer<UInt8>, goesLeft: [Bool], threads: Int = 1) -> Int {
         let b = begin[leaf], n = count[leaf]
+        let pieces = n >= Self.parallelRows ? max(1, min(threads, 8)) : 1
         var nl = 0
         goesLeft.withUnsafeBufferPointer { table in
             indices.withUnsafeMutableBufferPointer { idx in
                 scratch.withUnsafeMutableBufferPointer { tmp in
-                    var nr = 0
-                    // Branch-free: write to both sides, advance one (the side is unpredictable).
-                    for k in b..<(b + n) {
-                        let r = idx[k]
-                        let goLeft = table[Int(column[Int(r)])] ? 1 : 0
-                        idx[b + nl] = r
-                        tmp[nr] = r
-                        nl += goLeft
-                        nr += 1 - goLeft
+                    let t = table, ix = idx, tp = tmp
+                    // Piece p: rows [lo, hi) of the leaf; its left rows stay at lo…, right rows go
+                    // to tmp[lo - b]….
+                    withUnsafeTemporaryAllocation(of: Int.self, capacity: pieces) { lefts in
+                        let nLeft = lefts
+                        parallelFor(pieces, threads: pieces) { p in
+                            let lo = b + n * p / pieces, hi = b + n * (p + 1) / pieces
+                            nLeft[p] = Self.partition(ix.baseAddress! + lo, count: hi - lo, right: tp.baseAddress! + (lo - b),
+                                                      column: column.baseAddress!, goesLeft: t.baseAddress!)
+                        }
+                        // Join: the pieces' left runs moved up against each other, then every right run.
+                        var at = b
+                        for p in 0..<pieces {
+                            let lo = b + n * p / pieces
+                            if at != lo { (ix.baseAddress! + at).update(from: ix.baseAddress! + lo, count: nLeft[p]) }
+                            at += nLeft[p]
+                        }
+                        nl = at - b
+                        for p in 0..<pieces {
+                            let lo = b + n * p / pieces, hi = b + n * (p + 1) / pieces
+                            let nr = hi - lo - nLeft[p]
+                            (ix.baseAddress! + at).update(from: tp.baseAddress! + (lo - b), count: nr)
+                            at += nr
+                        }
                     }
-                    for k in 0..<nr { idx[b + nl + k] = tmp[k] }
                 }
             }
         }
@@ -46,6 +62,27 @@ public struct DataPartition: Sendable {
         begin.append(b + nl)
         count.append(n - nl)
         return begin.count - 1
+    }
+
+    /// Leaves at least this large are split by several threads.
+    static let parallelRows = 1 << 16
+
+    /// Stable partition of `rows[0 ..< m]`: left rows stay at the front (in order), right rows go
+    /// to `right` (in order). Returns the number of left rows.
+    @inline(__always)
+    static func partition(_ rows: UnsafeMutablePointer<Int32>, count m: Int, right: UnsafeMutablePointer<Int32>,
+                          column: UnsafePointer<UInt8>, goesLeft: UnsafePointer<Bool>) -> Int {
+        var nl = 0, nr = 0
+        // Branch-free: write to both sides, advance one (the side is unpredictable).
+        for k in 0..<m {
+            let r = rows[k]
+            let goLeft = goesLeft[Int(column[Int(r)])] ? 1 : 0
+            rows[nl] = r
+            right[nr] = r
+            nl += goLeft
+            nr += 1 - goLeft
+        }
+        return nl
     }
 
     /// Calls `body` with the row indices of `leaf`.

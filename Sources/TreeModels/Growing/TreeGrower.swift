@@ -274,7 +274,8 @@ public final class TreeGrower {
             }
             let table = s.goesLeftTable(missingBin: mapper.missingBin)
             let newLeaf = binned.bins.withUnsafeBufferPointer { all in
-                part.split(leaf: leaf, column: UnsafeBufferPointer(rebasing: all[(s.feature * binned.rows)..<((s.feature + 1) * binned.rows)]), goesLeft: table)
+                part.split(leaf: leaf, column: UnsafeBufferPointer(rebasing: all[(s.feature * binned.rows)..<((s.feature + 1) * binned.rows)]),
+                           goesLeft: table, threads: builder.threads)
             }
             tree.left.append(~Int32(leaf))
             tree.right.append(~Int32(newLeaf))

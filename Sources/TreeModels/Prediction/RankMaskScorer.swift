@@ -1,4 +1,4 @@
-import CTreeScoring
+import CTreeKernels
 import MLCore
 
 /// The scoring form of an ensemble of small trees (at most 64 leaves each, no categorical
@@ -143,7 +143,7 @@ final class RankMaskTables<Mask: FixedWidthInteger & UnsignedInteger & SIMDScala
         self.chunkTrees = max(8, min(T, chunkBytes / columnBytes) / 8 * 8)
     }
 
-    /// Scores every row of `x` with the C kernel (`CTreeScoring`), blocks of rows over `workers`.
+    /// Scores every row of `x` with the C kernel (`CTreeKernels`), blocks of rows over `workers`.
     /// `kernel` picks the portable or the AVX2 variant (tests compare the two).
     func predict(_ x: FeatureMatrix, into output: UnsafeMutableBufferPointer<Double>, workers: Int,
                  base: Double, scale: Double, kernel: ScoringKernel = .automatic) {

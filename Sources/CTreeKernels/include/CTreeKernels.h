@@ -1,9 +1,10 @@
-// Scoring kernel of TreeModels' rank-mask tables (see RankMaskScorer.swift for the method).
-// Written in C for two things Swift cannot ask of the compiler: a branch-free binary search
-// (`__builtin_unpredictable`; LLVM otherwise turns the select back into a branch) and an AVX2
-// build of the kernel chosen at run time, so the binary still runs on CPUs without AVX2.
-#ifndef PLUMB_CTREESCORING_H
-#define PLUMB_CTREESCORING_H
+// C kernels of TreeModels: scoring with rank-mask tables (see RankMaskScorer.swift for the
+// method), binning raw values, sorting a sample. Written in C for two things Swift cannot ask of
+// the compiler: a branch-free binary search (`__builtin_unpredictable`; LLVM otherwise turns the
+// select back into a branch) and an AVX2 build of the scoring kernel chosen at run time, so the
+// binary still runs on CPUs without AVX2.
+#ifndef PLUMB_CTREEKERNELS_H
+#define PLUMB_CTREEKERNELS_H
 
 #include <stdint.h>
 
@@ -35,5 +36,15 @@ int plumb_rank_tables_score(const plumb_rank_tables *tables, int wide, int kerne
 
 /// 1 when this CPU and OS run AVX2 and BMI1 code.
 int plumb_cpu_has_avx2(void);
+
+/// Numeric binning: out[i] = the first b with x[i] <= bounds[b] (bounds ascending, the last one
+/// +inf, count <= 255), or `missing_bin` when x[i] is NaN.
+void plumb_bin_numeric(const double *bounds, long count, const double *x, long n,
+                       uint8_t missing_bin, uint8_t *out);
+
+/// Sorts n doubles ascending (no NaN; -0 before +0), LSD radix on their order-preserving bit
+/// patterns. `scratch` holds 2n uint64_t. Digits that are equal across all values are skipped.
+/// Returns 0, or -1 when its digit counters could not be allocated (values untouched then).
+int plumb_sort_doubles(double *values, long n, uint64_t *scratch);
 
 #endif

@@ -1,4 +1,4 @@
-#include "CTreeScoring.h"
+#include "CTreeKernels.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +8,18 @@
 
 // Scores must equal the Swift reference walk bit for bit: no fused multiply-add.
 #pragma clang fp contract(off)
+
+/// How many of t[0 ..< m] (ascending, m >= 1) are below v: Khuong and Morin's branch-free
+/// binary search. NaN is below nothing (0).
+static inline __attribute__((always_inline)) long plumb_rank_below(const double *t, long m, double v) {
+    long b = 0, k = m;
+    while (k > 1) {
+        const long h = k >> 1;
+        b = __builtin_unpredictable(t[b + h] < v) ? b + h : b;
+        k -= h;
+    }
+    return b + (t[b] < v);
+}
 
 typedef uint32_t v8u32 __attribute__((vector_size(32), aligned(4)));
 typedef uint64_t v4u64 __attribute__((vector_size(32), aligned(8)));
@@ -116,5 +128,59 @@ int plumb_rank_tables_score(const plumb_rank_tables *tables, int wide, int kerne
     }
     free(row_start);
     free(acc);
+    return 0;
+}
+
+void plumb_bin_numeric(const double *bounds, long count, const double *x, long n,
+                       uint8_t missing_bin, uint8_t *out) {
+    for (long i = 0; i < n; i++) {
+        const double v = x[i];
+        // First b with v <= bounds[b] = how many bounds are below v (the last bound is +inf).
+        const long b = plumb_rank_below(bounds, count, v);
+        out[i] = __builtin_unpredictable(v != v) ? missing_bin : (uint8_t)b;
+    }
+}
+
+// Order-preserving map of a double's bits to an unsigned key: flip every bit of a negative
+// number, only the sign bit of a positive one.
+static inline uint64_t sort_key(double d) {
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    return (u >> 63) ? ~u : (u | 0x8000000000000000ULL);
+}
+
+static inline double sort_value(uint64_t k) {
+    const uint64_t u = (k >> 63) ? (k & ~0x8000000000000000ULL) : ~k;
+    double d;
+    memcpy(&d, &u, sizeof d);
+    return d;
+}
+
+enum { RADIX_BITS = 11, RADIX_BUCKETS = 1 << RADIX_BITS, RADIX_PASSES = (64 + RADIX_BITS - 1) / RADIX_BITS };
+
+int plumb_sort_doubles(double *values, long n, uint64_t *scratch) {
+    if (n < 2) return 0;
+    uint64_t *a = scratch, *b = scratch + n;
+    long (*counts)[RADIX_BUCKETS] = calloc(RADIX_PASSES, sizeof *counts);
+    if (!counts) return -1;
+    for (long i = 0; i < n; i++) {
+        const uint64_t k = sort_key(values[i]);
+        a[i] = k;
+        for (int p = 0; p < RADIX_PASSES; p++) counts[p][(k >> (p * RADIX_BITS)) & (RADIX_BUCKETS - 1)]++;
+    }
+    for (int p = 0; p < RADIX_PASSES; p++) {
+        long *c = counts[p];
+        const uint64_t first = (a[0] >> (p * RADIX_BITS)) & (RADIX_BUCKETS - 1);
+        if (c[first] == n) continue;   // every value has this digit: the pass would not move anything
+        long sum = 0;
+        for (int d = 0; d < RADIX_BUCKETS; d++) { const long t = c[d]; c[d] = sum; sum += t; }
+        for (long i = 0; i < n; i++) {
+            const uint64_t k = a[i];
+            b[c[(k >> (p * RADIX_BITS)) & (RADIX_BUCKETS - 1)]++] = k;
+        }
+        uint64_t *t = a; a = b; b = t;
+    }
+    for (long i = 0; i < n; i++) values[i] = sort_value(a[i]);
+    free(counts);
     return 0;
 }
