@@ -118,6 +118,12 @@ public enum ModelFile {
 
     /// Reads and verifies a model file's bytes. `source` names the file in error messages.
     public static func decode(_ bytes: [UInt8], source: String, kinds: ModelKinds) throws -> LoadedModel {
+        try decodeHashing(bytes, source: source, kinds: kinds).model
+    }
+
+    /// `decode`, plus the SHA-256 of the whole file (its identity in the registry and logs),
+    /// continued from the checksum's hash of the body instead of hashing the bytes twice.
+    public static func decodeHashing(_ bytes: [UInt8], source: String, kinds: ModelKinds) throws -> (model: LoadedModel, sha256: String) {
         let fixed = magic.count + 4 + 4 + 8
         guard bytes.count >= magic.count, Array(bytes[0..<magic.count]) == magic else {
             throw ModelFileError(code: .notAModelFile, message: "\(source): not a Plumb model file (no PLUMBMDL signature)")
@@ -149,7 +155,11 @@ public enum ModelFile {
         guard r.remaining == 32 else {
             throw ModelFileError(code: .corrupt, message: "\(source): model file has \(r.remaining - 32) unexpected trailing bytes")
         }
-        guard SHA256.digest(bytes[0..<bodyEnd]) == Array(bytes[bodyEnd...]) else {
+        var hash = SHA256()
+        hash.update(bytes[0..<bodyEnd])
+        var bodyHash = hash
+        let trailer = Array(bytes[bodyEnd...])
+        guard bodyHash.finalize() == trailer else {
             throw ModelFileError(code: .checksumMismatch, message: "\(source): model file is corrupted (SHA-256 checksum does not match its contents)")
         }
         let header: ModelHeader
@@ -169,7 +179,8 @@ public enum ModelFile {
         guard regressor.featureCount == header.preprocessor.outputNames.count else {
             throw ModelFileError(code: .featureMismatch, message: "\(source): regressor expects \(regressor.featureCount) features, preprocessing produces \(header.preprocessor.outputNames.count)")
         }
-        return LoadedModel(header: header, regressor: regressor)
+        hash.update(trailer)
+        return (LoadedModel(header: header, regressor: regressor), SHA256.hexString(hash.finalize()))
     }
 
     /// Writes atomically: a temporary file in the same folder, fsync, then rename.

@@ -29,8 +29,7 @@ public enum ModelLocator {
             throw ModelFileError(code: .io, message: "\(reference): no such model file (or pass a registry URI such as models:/NAME@champion)")
         }
         let bytes = Array(data)
-        let model = try ModelFile.decode(bytes, source: reference, kinds: ModelSpec.kinds)
-        let sha = SHA256.hex(bytes)
+        let (model, sha) = try ModelFile.decodeHashing(bytes, source: reference, kinds: ModelSpec.kinds)
         return LocatedModel(model: model, name: URL(fileURLWithPath: reference).deletingPathExtension().lastPathComponent,
                             version: String(sha.prefix(12)), registryVersion: nil, sha256: sha, reference: reference)
     }

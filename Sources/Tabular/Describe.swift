@@ -85,6 +85,52 @@ public enum Describe {
     }
 
     /// Quantile `q` ∈ [0, 1] of ascending `sorted` by linear interpolation (numpy "linear").
+    /// `quantile(sorted: values.sorted(), q)` without sorting: the two order statistics it needs
+    /// come from a selection (expected O(n)). `values` must hold no NaN; their order is changed.
+    public static func quantile(selecting values: inout [Double], _ q: Double) -> Double {
+        let n = values.count
+        guard n > 0 else { return .nan }
+        let h = Double(n - 1) * q
+        let lo = Int(h.rounded(.down))
+        let frac = h - Double(lo)
+        return values.withUnsafeMutableBufferPointer { v -> Double in
+            select(v, lo)
+            let a = v[lo]
+            if frac == 0 || lo + 1 >= n { return a }
+            // The next order statistic is the smallest value right of position lo.
+            var b = v[lo + 1]
+            for i in (lo + 2)..<n where v[i] < b { b = v[i] }
+            return a + frac * (b - a)
+        }
+    }
+
+    /// Reorders `v` so that `v[k]` is the k-th smallest, everything left of it ≤ and right of it ≥
+    /// (Hoare partitions around a median-of-three pivot; sorts the rest past a depth limit).
+    static func select(_ v: UnsafeMutableBufferPointer<Double>, _ k: Int) {
+        var lo = 0, hi = v.count - 1, depth = 0
+        while hi > lo {
+            if hi - lo < 16 || depth > 64 {
+                var tail = UnsafeMutableBufferPointer(rebasing: v[lo...hi])
+                tail.sort()
+                return
+            }
+            depth += 1
+            let mid = lo + (hi - lo) / 2
+            if v[mid] < v[lo] { v.swapAt(mid, lo) }
+            if v[hi] < v[lo] { v.swapAt(hi, lo) }
+            if v[hi] < v[mid] { v.swapAt(hi, mid) }
+            let pivot = v[mid]
+            var i = lo, j = hi
+            while i <= j {
+                while v[i] < pivot { i += 1 }
+                while pivot < v[j] { j -= 1 }
+                if i <= j { v.swapAt(i, j); i += 1; j -= 1 }
+            }
+            // [lo, j] ≤ pivot ≤ [i, hi]; positions between j and i hold the pivot value.
+            if k <= j { hi = j } else if k >= i { lo = i } else { return }
+        }
+    }
+
     public static func quantile(sorted: [Double], _ q: Double) -> Double {
         guard !sorted.isEmpty else { return .nan }
         let h = Double(sorted.count - 1) * q

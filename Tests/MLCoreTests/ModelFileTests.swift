@@ -51,6 +51,15 @@ struct AffineModel: Regressor {
         #expect(try ModelFile.encode(header: header, regressor: model) == bytes)
     }
 
+    /// The file digest continued from the body's checksum hash equals hashing the whole file.
+    @Test func decodeHashingGivesTheWholeFileDigest() throws {
+        let (header, model, _) = try Self.sample()
+        let bytes = try ModelFile.encode(header: header, regressor: model)
+        let (loaded, sha) = try ModelFile.decodeHashing(bytes, source: "m.plumb", kinds: Self.kinds)
+        #expect(sha == SHA256.hex(bytes))
+        #expect(loaded.header.kind == AffineModel.kind)
+    }
+
     @Test func everyTruncationIsAClearError() throws {
         let (header, model, _) = try Self.sample()
         let bytes = try ModelFile.encode(header: header, regressor: model)

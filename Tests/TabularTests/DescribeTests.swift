@@ -74,4 +74,28 @@ import Testing
         let back = try JSONDecoder().decode(TableSummary.self, from: JSONEncoder().encode(s))
         #expect(back.numeric.map(\.mean) == s.numeric.map(\.mean))
     }
+
+    /// Selection gives exactly the sort-based quantile (same interpolation), on few and many
+    /// values, heavy repeats, already sorted and reversed input.
+    @Test func selectionQuantileEqualsSortedQuantile() {
+        var rng = SeededGenerator(seed: 41)
+        for n in [1, 2, 3, 10, 17, 100, 1_001, 20_000] {
+            let shapes: [[Double]] = [
+                (0..<n).map { _ in rng.unit() * 100 - 50 },
+                (0..<n).map { _ in Double(rng.below(4)) },
+                (0..<n).map(Double.init),
+                (0..<n).map { Double(n - $0) },
+            ]
+            for values in shapes {
+                let sorted = values.sorted()
+                for q in [0, 0.1, 0.25, 0.5, 0.75, 0.999, 1] {
+                    var scratch = values
+                    #expect(Describe.quantile(selecting: &scratch, q) == Describe.quantile(sorted: sorted, q), "n \(n) q \(q)")
+                    #expect(scratch.sorted() == sorted)
+                }
+            }
+        }
+        var empty: [Double] = []
+        #expect(Describe.quantile(selecting: &empty, 0.5).isNaN)
+    }
 }
