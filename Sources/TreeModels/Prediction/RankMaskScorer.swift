@@ -187,7 +187,9 @@ enum RankMaskScorer: Sendable {
     case wide(RankMaskTables<UInt64>)
 
     init?(_ p: TreePredictor) {
-        guard p.treeCount > 0 else { return nil }
+        // Cheap early out for forests of deep trees: more than 63 nodes per tree on average means
+        // some tree has more than 64 leaves.
+        guard p.treeCount > 0, p.feature.count <= 63 * p.treeCount else { return nil }
         if let t = RankMaskTables<UInt32>(p) { self = .narrow(t) } else if let t = RankMaskTables<UInt64>(p) { self = .wide(t) } else { return nil }
     }
 
