@@ -106,7 +106,9 @@ int plumb_rank_tables_score(const plumb_rank_tables *tables, int wide, int kerne
                             const double *x, long n, long begin, long end,
                             double base, double scale, double *out) {
     if (begin >= end) return 0;
-    const long bs = tables->block_rows, u = tables->used > 0 ? tables->used : 1;
+    // Scratch for one block, no larger than the rows asked for (a single-row request).
+    const long bs = end - begin < tables->block_rows ? end - begin : tables->block_rows;
+    const long u = tables->used > 0 ? tables->used : 1;
     int32_t *row_start = malloc(sizeof(int32_t) * (size_t)(bs * u));
     double *acc = malloc(sizeof(double) * (size_t)bs);
     if (!row_start || !acc) {
@@ -114,6 +116,9 @@ int plumb_rank_tables_score(const plumb_rank_tables *tables, int wide, int kerne
         free(acc);
         return -1;
     }
+    plumb_rank_tables block = *tables;
+    block.block_rows = bs;
+    tables = &block;
     const int avx2 = kernel != PLUMB_KERNEL_PORTABLE && plumb_cpu_has_avx2();
 #if defined(__x86_64__)
     if (avx2) {
