@@ -15,14 +15,26 @@ import Testing
     }
 
     func grow(_ binned: BinnedMatrix, _ g: [Float], rows: [Int32], maxLeaves: Int?, directRows: Int, threads: Int,
-              featuresPerSplit: Int? = nil) -> Tree {
+              featuresPerSplit: Int? = nil, rowsAreAll: Bool = false) -> Tree {
         let splitter = Splitter(lambdaL2: 0, minDataInLeaf: 2, minSumHessianInLeaf: 0, minGainToSplit: 0)
         var config = TreeGrowerConfig(maxLeaves: maxLeaves, maxDepth: 9, splitter: splitter)
         config.directSplitRows = directRows
         config.featuresPerSplit = featuresPerSplit
         var rng = SeededGenerator(seed: 5)
         return TreeGrower(binned: binned, config: config, threads: threads)
-            .grow(rows: rows, gradients: g, hessians: nil, features: Array(0..<binned.features), rng: &rng).tree
+            .grow(rows: rows, gradients: g, hessians: nil, features: Array(0..<binned.features), rng: &rng, rowsAreAll: rowsAreAll).tree
+    }
+
+    /// The root without row indices (the caller vouches the rows are all of them) grows the same tree.
+    @Test func rootWithoutRowIndicesGrowsTheSameTree() throws {
+        let (binned, g) = try Self.data(rows: 3000)
+        let all = (0..<3000).map { Int32($0) }
+        for threads in [1, 2] {
+            let indexed = grow(binned, g, rows: all, maxLeaves: 31, directRows: 100, threads: threads)
+            let identity = grow(binned, g, rows: all, maxLeaves: 31, directRows: 100, threads: threads, rowsAreAll: true)
+            #expect(indexed.nodeCount > 20)
+            #expect(indexed == identity)
+        }
     }
 
     /// The small-node path (sparse histogram from the rows) finds the same splits, bit for bit,

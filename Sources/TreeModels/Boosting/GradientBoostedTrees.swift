@@ -150,7 +150,7 @@ public struct GradientBoostedTrees: Regressor {
                 for i in 0..<featureCount { feats.swapAt(i, i + rng.below(feats.count - i)) }
                 feats = Array(feats[0..<featureCount]).sorted()
             }
-            var grown = grower.grow(rows: rows, gradients: grad, hessians: nil, features: feats, rng: &noRng)
+            var grown = grower.grow(rows: rows, gradients: grad, hessians: nil, features: feats, rng: &noRng, rowsAreAll: bagCount >= n)
             let part = grown.partition
             if let q = p.loss.renewQuantile {
                 for l in 0..<part.leafCount where part.count[l] > 0 {

@@ -68,11 +68,13 @@ public final class TreeGrower {
     ///   - gradients / hessians: one per matrix row; hessians nil = all 1.
     ///   - features: the features this tree may split on (ascending).
     ///   - rng: draws the per-split feature samples when `featuresPerSplit` is set.
+    ///   - rowsAreAll: the caller knows `rows` is exactly 0..<binned.rows in order (boosting
+    ///     without bagging): the root's histogram then needs no row indices. Same tree either way.
     public func grow(rows: [Int32], gradients: [Float], hessians: [Float]?, features: [Int],
-                     rng: inout SeededGenerator) -> GrownTree {
+                     rng: inout SeededGenerator, rowsAreAll: Bool = false) -> GrownTree {
         var part = DataPartition(rows: rows)
-        // Root rows exactly 0..<n (boosting without bagging): its histogram needs no row indices.
-        let identityRoot = rows.count == binned.rows && rows.elementsEqual(0..<Int32(rows.count))
+        assert(!rowsAreAll || rows.elementsEqual(0..<Int32(binned.rows)), "rowsAreAll with other rows")
+        let identityRoot = rowsAreAll && rows.count == binned.rows
         let need = rows.count * (hessians == nil ? 1 : 2)
         if scratch.count < need { scratch = [Float](repeating: 0, count: need) }
         var g0 = 0.0, h0 = 0.0
