@@ -78,7 +78,13 @@ public final class TreeGrower {
         let need = rows.count * (hessians == nil ? 1 : 2)
         if scratch.count < need { scratch = [Float](repeating: 0, count: need) }
         var g0 = 0.0, h0 = 0.0
-        for r in rows { g0 += Double(gradients[Int(r)]); h0 += Double(hessians?[Int(r)] ?? 1) }
+        if let hessians {
+            for r in rows { g0 += Double(gradients[Int(r)]); h0 += Double(hessians[Int(r)]) }
+        } else {
+            // Unit hessians: their sum is the row count (exact), with no per-row optional test.
+            gradients.withUnsafeBufferPointer { gb in for r in rows { g0 += Double(gb[Int(r)]) } }
+            h0 = Double(rows.count)
+        }
 
         var sumG = [g0], sumH = [h0], depth = [0]
         var hist: [Histogram?] = [nil]
@@ -129,12 +135,16 @@ public final class TreeGrower {
             built.data.withUnsafeMutableBufferPointer { bd in
             candA.withUnsafeMutableBufferPointer { ca in
             candB.withUnsafeMutableBufferPointer { cb in
+                let gathered: UnsafeBufferPointer<Float>
                 if let hs = hessians {
                     hs.withUnsafeBufferPointer { hb in HistogramBuilder.gather(rows: rb, gradients: gb, hessians: hb, into: sb) }
+                    gathered = UnsafeBufferPointer(rebasing: sb[0..<(2 * m)])
+                } else if isRoot {
+                    gathered = gb   // rows 0..<n in order: the gradients are already gathered
                 } else {
                     HistogramBuilder.gather(rows: rb, gradients: gb, hessians: nil, into: sb)
+                    gathered = UnsafeBufferPointer(rebasing: sb[0..<m])
                 }
-                let gathered = UnsafeBufferPointer(rebasing: sb[0..<(hasH ? 2 * m : m)])
                 withMutablePointer(derived) { dp in
                 features.withUnsafeBufferPointer { fb in
                 acc.withUnsafeMutableBufferPointer { ab in
