@@ -161,9 +161,11 @@ public struct GradientBoostedTrees: Regressor {
             grown.tree.scale(by: p.learningRate)
             let tree = grown.tree
             // Training scores: bagged rows through the partition, the others by walking the tree.
-            for l in 0..<part.leafCount {
-                let v = tree.leafValue[l]
-                part.withRows(of: l) { rb in for r in rb { score[Int(r)] += v } }
+            score.withUnsafeMutableBufferPointer { sb in
+                for l in 0..<part.leafCount {
+                    let v = tree.leafValue[l]
+                    part.withRows(of: l) { rb in for r in rb { sb[Int(r)] += v } }
+                }
             }
             if bagCount < n {
                 let single = TreePredictor(trees: [tree], base: 0, scale: 1, featureCount: x.columns)
