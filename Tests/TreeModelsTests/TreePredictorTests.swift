@@ -142,6 +142,24 @@ import CTreeKernels
         #expect(p.predictReference(x) == out)
     }
 
+    /// A NaN threshold (possible only in a hand-made file) sends every value right, as the
+    /// reference walk does; such an ensemble gets no rank tables.
+    @Test func nanThresholdFollowsTheReferenceWalk() {
+        var t = Tree()
+        t.feature = [0, 1]; t.threshold = [.nan, 0.5]; t.defaultLeft = [true, false]
+        t.leftCategories = [[], []]; t.left = [~0, ~1]; t.right = [1, ~2]; t.gain = [1, 1]
+        t.leafValue = [10, 20, 30]
+        let p = TreePredictor(trees: [t, t], base: 0, scale: 1, featureCount: 2)
+        if case .some = p.rankScorer { Issue.record("rank tables built with a NaN threshold") }
+        if ScoringLayout(p) != nil { Issue.record("level-by-level layout built with a NaN threshold") }
+        let x = FeatureMatrix(columns: [[1, .nan, -5, 0.5, 7], [0, 1, .nan, 0.5, 0.6]])
+        #expect(p.predict(x, into: 1) == p.predictReference(x))
+        #expect(p.predict(x, into: 1) == [40, 20, 60, 40, 60])
+        // Enough rows for the block kernels: still the walk's answers.
+        let many = FeatureMatrix(columns: [(0..<600).map { Double($0 % 7) - 2 }, (0..<600).map { Double($0 % 5) * 0.3 }])
+        #expect(p.predict(many, into: 2) == p.predictReference(many))
+    }
+
     @Test func singleLeafTree() {
         var t = Tree()
         t.leafValue = [2.5]

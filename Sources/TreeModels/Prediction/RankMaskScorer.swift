@@ -51,7 +51,9 @@ final class RankMaskTables<Mask: FixedWidthInteger & UnsignedInteger & SIMDScala
     /// nil when a tree has more leaves than `Mask` has bits, a node is categorical, or the tables
     /// would be too large. `chunkBytes` sets the trees per chunk (tests make chunks small).
     init?(_ p: TreePredictor, chunkBytes: Int = RankMaskTables.chunkBytes) {
-        guard !p.flags.contains(where: { $0 & TreePredictor.categoricalFlag != 0 }) else { return nil }
+        // NaN thresholds (only in a hand-made file) have no rank: the general walk handles them.
+        guard !p.flags.contains(where: { $0 & TreePredictor.categoricalFlag != 0 }),
+              !p.threshold.contains(where: { $0.isNaN }) else { return nil }
         let T = p.treeCount, nf = p.featureCount
         // Leaf positions: an in-order walk of each tree gives every node the range of leaf
         // positions its left subtree covers.

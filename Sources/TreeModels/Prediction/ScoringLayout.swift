@@ -28,9 +28,11 @@ final class ScoringLayout: @unchecked Sendable {
     /// Levels to descend in tree t (its deepest leaf).
     let depth: [Int32]
 
-    /// nil when the ensemble has a categorical node (the general walk handles those).
+    /// nil when the ensemble has a categorical node or a NaN threshold (the general walk handles
+    /// those; `v > NaN` would send values left where the walk sends them right).
     init?(_ p: TreePredictor) {
-        guard !p.flags.contains(where: { $0 & TreePredictor.categoricalFlag != 0 }) else { return nil }
+        guard !p.flags.contains(where: { $0 & TreePredictor.categoricalFlag != 0 }),
+              !p.threshold.contains(where: { $0.isNaN }) else { return nil }
         var nodes: [Node] = [], value: [Double] = [], roots: [UInt32] = [], depth: [Int32] = []
         nodes.reserveCapacity(p.feature.count + p.leafValue.count)
         value.reserveCapacity(p.feature.count + p.leafValue.count)
