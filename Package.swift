@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "Tabular"),
         .target(name: "MLCore", dependencies: ["Tabular"]),
         .target(name: "LinearModels", dependencies: ["MLCore", "LinearAlgebra"]),
-        .target(name: "CTreeKernels", exclude: ["kernel.inc"]),
+        .target(name: "CTreeKernels", exclude: ["kernel.inc", "kernel_words.inc"]),
         .target(name: "TreeModels", dependencies: ["MLCore", "CTreeKernels"]),
         .target(name: "Drift", dependencies: ["Tabular"]),
         .target(name: "Tracking", dependencies: ["MLCore", .product(name: "GRDB", package: "GRDB.swift")]),

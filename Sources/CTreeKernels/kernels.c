@@ -28,52 +28,22 @@ typedef uint64_t v4u64 __attribute__((vector_size(32), aligned(8)));
 #define CTZ32(w) __builtin_ctz(w)
 #define CTZ64(w) __builtin_ctzll(w)
 
-#define WORD uint32_t
-#define VEC v8u32
-#define LANES 8
-#define CTZ CTZ32
-#define FUNC score32_portable
-#define TARGET
-#include "kernel.inc"
-#undef WORD
-#undef VEC
-#undef LANES
-#undef CTZ
-#undef FUNC
+#define PASTE2(a, b) a##b
+#define PASTE(a, b) PASTE2(a, b)
 
-#define WORD uint64_t
-#define VEC v4u64
-#define LANES 4
-#define CTZ CTZ64
-#define FUNC score64_portable
-#include "kernel.inc"
+// Both word sizes, once portable and once for AVX2 (chosen at run time).
+#define TARGET
+#define SUFFIX portable
+#include "kernel_words.inc"
 #undef TARGET
+#undef SUFFIX
 
 #if defined(__x86_64__)
 #define TARGET __attribute__((target("avx2,bmi")))
-#undef WORD
-#undef VEC
-#undef LANES
-#undef CTZ
-#undef FUNC
-#define WORD uint32_t
-#define VEC v8u32
-#define LANES 8
-#define CTZ CTZ32
-#define FUNC score32_avx2
-#include "kernel.inc"
-#undef WORD
-#undef VEC
-#undef LANES
-#undef CTZ
-#undef FUNC
-#define WORD uint64_t
-#define VEC v4u64
-#define LANES 4
-#define CTZ CTZ64
-#define FUNC score64_avx2
-#include "kernel.inc"
+#define SUFFIX avx2
+#include "kernel_words.inc"
 #undef TARGET
+#undef SUFFIX
 #endif
 
 static int detect_avx2(void) {
