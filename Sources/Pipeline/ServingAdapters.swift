@@ -88,8 +88,9 @@ public final class LocatorModelProvider: ModelProvider, @unchecked Sendable {
 /// The server's prediction log, kept in the tracking store for `plumb monitor --from-log`.
 ///
 /// SQLite writes block, and formatting thousands of rows takes a while: both run on one
-/// dedicated low-priority thread (`BackgroundWorker`), never on the Swift-concurrency threads that
-/// answer requests, so a flush cannot stall them. Appends and feedback run in submission order.
+/// dedicated thread (`BackgroundWorker`, normal priority so that the log keeps up as well as it
+/// can), never on the Swift-concurrency threads that answer requests, so a flush cannot stall
+/// them. Appends and feedback run in submission order.
 public final class StorePredictionLog: PredictionLogSink, @unchecked Sendable {
     public let store: TrackingStore
     private let worker = BackgroundWorker(name: "plumb-log")
