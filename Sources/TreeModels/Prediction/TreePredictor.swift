@@ -154,14 +154,15 @@ public struct TreePredictor: Sendable, Equatable {
         precondition(x.columns == featureCount, "TreePredictor: \(x.columns) columns, model has \(featureCount) features")
         precondition(output.count == x.rows, "TreePredictor: output holds \(output.count), matrix has \(x.rows) rows")
         let n = x.rows
+        if let rankScorer {
+            // It splits rows over workers itself (at least `minimumRowsPerWorker` each).
+            rankScorer.predict(x, into: output, workers: max(1, threads), base: base, scale: scale)
+            return
+        }
         let blocks = (n + Self.blockRows - 1) / Self.blockRows
         let workers = blocks >= 4 ? max(1, threads) : 1
         // A handful of rows (a single-row request) cannot fill the level-by-level pipeline, and
         // walking to the leaf stops earlier than descending every tree to its deepest level.
-        if let rankScorer {
-            rankScorer.predict(x, into: output, workers: workers, base: base, scale: scale)
-            return
-        }
         if let layout, n >= Self.layoutMinimumRows {
             layout.predict(x, into: output, workers: workers, base: base, scale: scale)
             return
