@@ -37,6 +37,58 @@ import Testing
         }
     }
 
+    /// Carrying the root histogram from tree to tree (squared-loss boosting): after each tree the
+    /// carried gradient sums equal sums of the new residuals taken from scratch, the counts are
+    /// unchanged, and each tree is the one grown from a freshly built root (leaf values within
+    /// rounding of the gradients). Missing values and a categorical feature included; small leaves
+    /// read row by row.
+    @Test(arguments: [1, 2])
+    func carriedRootMatchesRebuiltRoot(threads: Int) throws {
+        let n = 3000
+        let (binned, g0) = try Self.data(rows: n)
+        let all = (0..<n).map { Int32($0) }, features = Array(0..<binned.features)
+        let splitter = Splitter(lambdaL2: 1, minDataInLeaf: 5, minSumHessianInLeaf: 0, minGainToSplit: 0)
+        var config = TreeGrowerConfig(maxLeaves: 15, maxDepth: nil, splitter: splitter)
+        config.directSplitRows = 100
+        let carrying = TreeGrower(binned: binned, config: config, threads: threads)
+        let fresh = TreeGrower(binned: binned, config: config, threads: threads)
+        var residual = g0.map { Double($0) }
+        var smallLeaves = 0
+        for _ in 0..<5 {
+            let g = residual.map { Float($0) }
+            var rngA = SeededGenerator(seed: 5), rngB = SeededGenerator(seed: 5)
+            let a = carrying.grow(rows: all, gradients: g, hessians: nil, features: features, rng: &rngA,
+                                  rowsAreAll: true, carryRoot: true)
+            let b = fresh.grow(rows: all, gradients: g, hessians: nil, features: features, rng: &rngB, rowsAreAll: true)
+            #expect(a.tree.feature == b.tree.feature && a.tree.threshold == b.tree.threshold)
+            #expect(a.tree.left == b.tree.left && a.tree.right == b.tree.right && a.tree.defaultLeft == b.tree.defaultLeft)
+            #expect(a.tree.leafValue.count == b.tree.leafValue.count)
+            // The carried sums are of the Float64 residuals, the fresh ones of their Float32
+            // roundings (each within 2⁻²⁴ relative, and |residual| < 32 here).
+            for (u, v) in zip(a.tree.leafValue, b.tree.leafValue) { #expect(abs(u - v) <= 2e-6) }
+
+            let values = a.tree.leafValue.map { 0.3 * $0 }
+            carrying.advanceCarriedRoot(leafValues: values, partition: a.partition)
+            for l in 0..<a.partition.leafCount {
+                if a.partition.count[l] <= 100 { smallLeaves += 1 }
+                a.partition.withRows(of: l) { rb in for r in rb { residual[Int(r)] += values[l] } }
+            }
+            var sums = [Double](repeating: 0, count: binned.totalBins), counts = sums
+            for i in 0..<n {
+                for f in features {
+                    let k = binned.binOffsets[f] + Int(binned.bins[f * n + i])
+                    sums[k] += residual[i]; counts[k] += 1
+                }
+            }
+            let carried = try #require(carrying.carriedRoot)
+            for k in 0..<binned.totalBins {
+                #expect(abs(carried.gradient(k) - sums[k]) <= 1e-9 * max(1, counts[k]))
+                #expect(carried.count(k) == counts[k] && carried.hessian(k) == counts[k])
+            }
+        }
+        #expect(smallLeaves > 0)
+    }
+
     /// The small-node path (sparse histogram from the rows) finds the same splits, bit for bit,
     /// as dense histograms with subtraction: trees grown either way are equal.
     @Test(arguments: [nil, 31] as [Int?])

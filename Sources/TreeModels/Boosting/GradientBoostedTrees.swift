@@ -132,9 +132,15 @@ public struct GradientBoostedTrees: Regressor {
         var inBag = [Bool](repeating: true, count: n)
         var treeBuffer = [Double](repeating: 0, count: max(n, xv?.rows ?? 0))
         var noRng = SeededGenerator(seed: p.seed)
+        // Squared loss on every row and feature: a row's next gradient is this one plus its leaf's
+        // value, so the grower carries the root histogram from tree to tree instead of rebuilding it.
+        let carryRoot = p.loss == .squared && bagCount >= n && featureCount >= usable.count
+        // Gradients of the first round; each round then computes the next one's with its metric.
+        grad.withUnsafeMutableBufferPointer { gb in
+            _ = p.loss.gradientsAndMetric(y: yt, score: score, gradients: gb, threads: p.threads)
+        }
 
         for round in 0..<p.rounds {
-            p.loss.gradients(y: yt, score: score, into: &grad)
             var rows = allRows
             if bagCount < n {
                 var rng = SeededGenerator.stream(seed: p.seed, UInt64(round) &+ 0x1_0000_0000)
@@ -150,7 +156,8 @@ public struct GradientBoostedTrees: Regressor {
                 for i in 0..<featureCount { feats.swapAt(i, i + rng.below(feats.count - i)) }
                 feats = Array(feats[0..<featureCount]).sorted()
             }
-            var grown = grower.grow(rows: rows, gradients: grad, hessians: nil, features: feats, rng: &noRng, rowsAreAll: bagCount >= n)
+            var grown = grower.grow(rows: rows, gradients: grad, hessians: nil, features: feats, rng: &noRng, rowsAreAll: bagCount >= n,
+                                     carryRoot: carryRoot)
             let part = grown.partition
             if let q = p.loss.renewQuantile {
                 for l in 0..<part.leafCount where part.count[l] > 0 {
@@ -160,13 +167,21 @@ public struct GradientBoostedTrees: Regressor {
             }
             grown.tree.scale(by: p.learningRate)
             let tree = grown.tree
+            if carryRoot { grower.advanceCarriedRoot(leafValues: tree.leafValue, partition: part) }
             // Training scores: bagged rows through the partition, the others by walking the tree.
+            // Rows are disjoint across leaves: the partition's positions are split over threads.
             score.withUnsafeMutableBufferPointer { sb in
-                for l in 0..<part.leafCount {
-                    let v = tree.leafValue[l]
-                    part.withRows(of: l) { rb in for r in rb { sb[Int(r)] += v } }
+            part.indices.withUnsafeBufferPointer { ib in
+                let scores = sb, order = ib
+                let pieces = order.count >= 1 << 16 ? p.threads : 1
+                parallelChunks(order.count, chunks: pieces) { _, range in
+                    for l in 0..<part.leafCount {
+                        let lo = max(range.lowerBound, part.begin[l]), hi = min(range.upperBound, part.begin[l] + part.count[l])
+                        let v = tree.leafValue[l]
+                        for k in lo..<max(lo, hi) { scores[Int(order[k])] += v }
+                    }
                 }
-            }
+            }}
             if bagCount < n {
                 let single = TreePredictor(trees: [tree], base: 0, scale: 1, featureCount: x.columns)
                 treeBuffer.withUnsafeMutableBufferPointer { tb in
@@ -175,7 +190,9 @@ public struct GradientBoostedTrees: Regressor {
                 for i in 0..<n where !inBag[i] { score[i] += treeBuffer[i] }
             }
             trees.append(tree)
-            let tm = p.loss.metric(y: yt, score: score)
+            let tm = grad.withUnsafeMutableBufferPointer { gb in
+                p.loss.gradientsAndMetric(y: yt, score: score, gradients: gb, threads: p.threads)
+            }
             trainMetric.append(tm)
             var vm: Double? = nil
             if let xv, let yv {
@@ -184,7 +201,7 @@ public struct GradientBoostedTrees: Regressor {
                     single.predict(xv, into: UnsafeMutableBufferPointer(rebasing: tb[0..<xv.rows]), threads: p.threads)
                 }
                 for i in 0..<xv.rows { validScore[i] += treeBuffer[i] }
-                let m = p.loss.metric(y: yv, score: validScore)
+                let m = p.loss.metric(y: yv, score: validScore, threads: p.threads)
                 vm = m
                 validMetric.append(m)
                 if m < bestValid { bestValid = m; bestRound = round + 1 }

@@ -50,6 +50,11 @@ public final class TreeGrower {
     /// (4 words per feature); kept all zero between nodes.
     private var sparseAcc: [SIMD2<Double>]
     private var occupied: [UInt64]
+    /// Carried root (see `grow(…carryRoot:)`): the next tree's root sums, the features they cover,
+    /// and the last tree's leaf histograms (nil for leaves small enough to be searched directly).
+    private(set) var carriedRoot: Histogram?
+    private var carriedFeatures: [Int] = []
+    private var lastLeafHistograms: [Histogram?] = []
 
     public init(binned: BinnedMatrix, config: TreeGrowerConfig, threads: Int) {
         self.binned = binned
@@ -70,16 +75,31 @@ public final class TreeGrower {
     ///   - rng: draws the per-split feature samples when `featuresPerSplit` is set.
     ///   - rowsAreAll: the caller knows `rows` is exactly 0..<binned.rows in order (boosting
     ///     without bagging): the root's histogram then needs no row indices. Same tree either way.
+    ///   - carryRoot: squared-loss boosting on every row (unit hessians, `rowsAreAll`). The root's
+    ///     histogram is not built from the rows but carried over from the previous call with the
+    ///     same features, moved by `advanceCarriedRoot(leafValues:partition:)`; the first call
+    ///     builds it. This saves a pass over every row and feature per tree. The carried sums are
+    ///     those of the exact (Float64) residuals rather than of their Float32 roundings, so the
+    ///     trees may differ from uncarried ones in near-tied splits; they are deterministic either way.
     public func grow(rows: [Int32], gradients: [Float], hessians: [Float]?, features: [Int],
-                     rng: inout SeededGenerator, rowsAreAll: Bool = false) -> GrownTree {
+                     rng: inout SeededGenerator, rowsAreAll: Bool = false, carryRoot: Bool = false) -> GrownTree {
         var part = DataPartition(rows: rows)
         assert(!rowsAreAll || rows.elementsEqual(0..<Int32(binned.rows)), "rowsAreAll with other rows")
         let identityRoot = rowsAreAll && rows.count == binned.rows
+        precondition(!carryRoot || (identityRoot && hessians == nil), "carryRoot needs every row in order and unit hessians")
+        releaseLastLeafHistograms()
+        if !carryRoot || features != carriedFeatures { release(carriedRoot); carriedRoot = nil }
         let need = rows.count * (hessians == nil ? 1 : 2)
         if scratch.count < need { scratch = [Float](repeating: 0, count: need) }
         var g0 = 0.0, h0 = 0.0
         if let hessians {
             for r in rows { g0 += Double(gradients[Int(r)]); h0 += Double(hessians[Int(r)]) }
+        } else if carryRoot, let carried = carriedRoot, let f = features.first {
+            // The carried root already sums every row's gradient, once per feature.
+            carried.data.withUnsafeBufferPointer { cd in
+                for k in binned.binOffsets[f]..<binned.binOffsets[f + 1] { g0 += cd[3 * k] }
+            }
+            h0 = Double(rows.count)
         } else {
             // Unit hessians: their sum is the row count (exact), with no per-row optional test.
             gradients.withUnsafeBufferPointer { gb in for r in rows { g0 += Double(gb[Int(r)]) } }
@@ -118,8 +138,9 @@ public final class TreeGrower {
         }
         /// One pass per feature (over threads): build `built`'s histogram for `buildLeaf`, derive
         /// `derived` = parent − built when given, and search splits for the leaves asked.
+        /// `prebuilt`: `built` already holds the sums (a carried root); only search.
         func process(buildLeaf: Int, built: Histogram, evalBuilt: [Bool]?,
-                     derived: Histogram?, derivedLeaf: Int, evalDerived: [Bool]?) {
+                     derived: Histogram?, derivedLeaf: Int, evalDerived: [Bool]?, prebuilt: Bool = false) {
             let totalsA = (sumG[buildLeaf], sumH[buildLeaf], Double(part.count[buildLeaf]))
             let totalsB = (derivedLeaf >= 0 ? (sumG[derivedLeaf], sumH[derivedLeaf], Double(part.count[derivedLeaf])) : (0, 0, 0))
             let m = part.count[buildLeaf]
@@ -136,14 +157,13 @@ public final class TreeGrower {
             candA.withUnsafeMutableBufferPointer { ca in
             candB.withUnsafeMutableBufferPointer { cb in
                 let gathered: UnsafeBufferPointer<Float>
-                if let hs = hessians {
+                if prebuilt {
+                    gathered = UnsafeBufferPointer(rebasing: sb[0..<0])
+                } else if let hs = hessians {
                     hs.withUnsafeBufferPointer { hb in HistogramBuilder.gather(rows: rb, gradients: gb, hessians: hb, into: sb) }
                     gathered = UnsafeBufferPointer(rebasing: sb[0..<(2 * m)])
-                } else if isRoot {
-                    gathered = gb   // rows 0..<n in order: the gradients are already gathered
                 } else {
-                    HistogramBuilder.gather(rows: rb, gradients: gb, hessians: nil, into: sb)
-                    gathered = UnsafeBufferPointer(rebasing: sb[0..<m])
+                    gathered = gb   // `buildBlock` reads them through the row indices
                 }
                 withMutablePointer(derived) { dp in
                 features.withUnsafeBufferPointer { fb in
@@ -152,7 +172,8 @@ public final class TreeGrower {
                 // whatever the worker count.
                 parallelFor(workers, threads: workers) { w in
                     let block = (nf * w / workers)..<(nf * (w + 1) / workers)
-                    if hasH {
+                    if prebuilt {
+                    } else if hasH {
                         for fi in block {
                             builder.buildFeature(fb[fi], into: bd.baseAddress!, rows: rb, gathered: gathered, hasHessians: true, bins: allBins.baseAddress!)
                         }
@@ -244,15 +265,30 @@ public final class TreeGrower {
             }}}}}
             split[leaf] = best
         }
-        func needsHistogram(_ leaf: Int) -> Bool { canSplit(leaf) && part.count[leaf] > directRows }
+        /// Carrying the root keeps a dense histogram for every leaf too big to be searched directly,
+        /// split or not: `advanceCarriedRoot` reads their counts.
+        func needsHistogram(_ leaf: Int) -> Bool { (carryRoot || canSplit(leaf)) && part.count[leaf] > directRows }
+        /// Whether `leaf`'s histogram is worth keeping once searched.
+        func keeps(_ leaf: Int) -> Bool { carryRoot || split[leaf] != nil }
 
-        if canSplit(0) {
-            let mask = featureMask(rng: &rng)
+        if canSplit(0) || (carryRoot && needsHistogram(0)) {
+            let mask = canSplit(0) ? featureMask(rng: &rng) : nil
             if needsHistogram(0) {
                 let h = takeHistogram()
-                process(buildLeaf: 0, built: h, evalBuilt: mask, derived: nil, derivedLeaf: -1, evalDerived: nil)
-                if split[0] != nil { hist[0] = h } else { release(h) }
-            } else {
+                if carryRoot, let carried = carriedRoot {
+                    h.data = carried.data
+                    process(buildLeaf: 0, built: h, evalBuilt: mask, derived: nil, derivedLeaf: -1, evalDerived: nil, prebuilt: true)
+                } else {
+                    process(buildLeaf: 0, built: h, evalBuilt: mask, derived: nil, derivedLeaf: -1, evalDerived: nil)
+                    if carryRoot {
+                        let c = takeHistogram()
+                        c.data = h.data
+                        carriedRoot = c
+                        carriedFeatures = features
+                    }
+                }
+                if keeps(0) { hist[0] = h } else { release(h) }
+            } else if let mask {
                 evaluateDirect(0, mask: mask)
             }
         }
@@ -313,14 +349,14 @@ public final class TreeGrower {
                 let sh = takeHistogram()
                 process(buildLeaf: smaller, built: sh, evalBuilt: needS ? maskS : nil,
                         derived: ph, derivedLeaf: larger, evalDerived: maskB)
-                if split[larger] != nil { hist[larger] = ph } else { release(ph) }
-                if needS && split[smaller] != nil { hist[smaller] = sh } else { release(sh) }
+                if keeps(larger) { hist[larger] = ph } else { release(ph) }
+                if needS && keeps(smaller) { hist[smaller] = sh } else { release(sh) }
             } else {
                 release(parentHist)
                 for (child, mask, need) in [(smaller, maskS, needS), (larger, maskB, needB)] where need {
                     let h = takeHistogram()
                     process(buildLeaf: child, built: h, evalBuilt: mask, derived: nil, derivedLeaf: -1, evalDerived: nil)
-                    if split[child] != nil { hist[child] = h } else { release(h) }
+                    if keeps(child) { hist[child] = h } else { release(h) }
                 }
             }
             for (child, mask) in [(leaf, maskLeft), (newLeaf, maskRight)] {
@@ -329,12 +365,56 @@ public final class TreeGrower {
             stack.append(newLeaf)
             stack.append(leaf)
         }
-        for h in hist { release(h) }
+        if carryRoot && carriedRoot != nil { lastLeafHistograms = hist } else { for h in hist { release(h) } }
         let lambda = config.splitter.lambdaL2
         tree.leafValue = (0..<part.leafCount).map { l in
             let v = -sumG[l] / (sumH[l] + lambda)
             return v.isFinite ? v : 0
         }
         return GrownTree(tree: tree, partition: part)
+    }
+
+    private func releaseLastLeafHistograms() {
+        for h in lastLeafHistograms { release(h) }
+        lastLeafHistograms = []
+    }
+
+    /// Moves the carried root histogram past the tree just grown with `carryRoot`: each row's
+    /// gradient grows by its leaf's value (squared loss: g = score − y), so every (feature, bin)
+    /// gradient sum grows by Σ over leaves of value × the leaf's rows in that bin. Leaves with a
+    /// dense histogram give those counts per bin; the small ones are read row by row.
+    /// - Parameters:
+    ///   - leafValues: what was added to the scores of each leaf's rows (after shrinkage).
+    ///   - partition: the grown tree's partition (its leaves are `leafValues`' leaves).
+    /// - Complexity: O(leaves × bins + rows of the small leaves × features).
+    public func advanceCarriedRoot(leafValues: [Double], partition part: DataPartition) {
+        guard let root = carriedRoot else { return }
+        precondition(leafValues.count == part.leafCount && lastLeafHistograms.count == part.leafCount,
+                     "advanceCarriedRoot after a grow(carryRoot: true) of the same tree")
+        let features = carriedFeatures, p = binned.features
+        root.data.withUnsafeMutableBufferPointer { rd in
+        binned.binOffsets.withUnsafeBufferPointer { offs in
+        binned.rowBins.withUnsafeBufferPointer { rowBins in
+            let r = rd.baseAddress!
+            for l in 0..<part.leafCount {
+                let v = leafValues[l]
+                if v == 0 { continue }
+                if let h = lastLeafHistograms[l] {
+                    h.data.withUnsafeBufferPointer { hd in
+                        for f in features {
+                            for k in offs[f]..<offs[f + 1] { r[3 * k] += v * hd[3 * k + 2] }
+                        }
+                    }
+                } else {
+                    part.withRows(of: l) { rb in
+                        for row in rb {
+                            let bins = rowBins.baseAddress! + Int(row) * p
+                            for f in features { r[3 * (offs[f] + Int(bins[f]))] += v }
+                        }
+                    }
+                }
+            }
+        }}}
+        releaseLastLeafHistograms()
     }
 }

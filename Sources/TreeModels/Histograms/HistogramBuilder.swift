@@ -58,11 +58,12 @@ public struct HistogramBuilder: Sendable {
     ///
     /// Each (feature, bin) sum is still taken in row order, as in `buildFeature`, so both kernels
     /// give the same bits. Four features per pass share the row index and gradient loads, and
-    /// their four independent updates hide the latency of repeated bins.
+    /// their four independent updates hide the latency of repeated bins. Gradients are read through
+    /// the row indices, not gathered first: the gather would be a serial pass before the parallel one.
     /// - Parameters:
     ///   - features: feature indices; `block` selects the positions filled here.
     ///   - rows: the node's rows; nil when they are exactly 0..<binned.rows (the root).
-    ///   - gradients: the node's gathered gradients (one per row, same order).
+    ///   - gradients: one per matrix row.
     ///   - bins: the binned matrix's column-major bins.
     ///   - acc: scratch for `block.count` × 256 (Σg, count) pairs.
     /// - Complexity: O(rows × block.count + the block's bins).
@@ -71,8 +72,8 @@ public struct HistogramBuilder: Sendable {
                                       bins: UnsafePointer<UInt8>, acc: UnsafeMutablePointer<SIMD2<Double>>) {
         let bs = block.count
         guard bs > 0 else { return }
-        let n = binned.rows, m = gradients.count
-        precondition(rows == nil ? m == n : rows!.count == m)
+        let n = binned.rows, m = rows?.count ?? n
+        precondition(gradients.count == n)
         acc.update(repeating: .zero, count: bs * 256)
         if let g = gradients.baseAddress {
             var j = 0
@@ -115,7 +116,7 @@ public struct HistogramBuilder: Sendable {
             if c > 3 { a3[Int(c3[r])] += v }
         }
         if let idx {
-            for k in 0..<m { add(Int(idx[k]), SIMD2(Double(g[k]), 1)) }
+            for k in 0..<m { let r = Int(idx[k]); add(r, SIMD2(Double(g[r]), 1)) }
         } else {
             for k in 0..<m { add(k, SIMD2(Double(g[k]), 1)) }
         }
@@ -127,13 +128,14 @@ public struct HistogramBuilder: Sendable {
     ///   - gradients: one per row of the matrix.
     ///   - hessians: one per row, or nil when every hessian is 1 (then hessian sum = count).
     ///   - features: which features to fill (others are left untouched).
-    ///   - scratch: at least `rows.count` Float32 for the gathered gradients (2× with hessians).
+    ///   - scratch: at least 2 × `rows.count` Float32 for the gathered gradients and hessians.
     /// - Complexity: O(rows × features).
     public func build(into hist: Histogram, rows: UnsafeBufferPointer<Int32>,
                       gradients: UnsafeBufferPointer<Float>, hessians: UnsafeBufferPointer<Float>?,
                       features: [Int], scratch: UnsafeMutableBufferPointer<Float>) {
         let m = rows.count
-        Self.gather(rows: rows, gradients: gradients, hessians: hessians, into: scratch)
+        // Only the per-feature kernel with hessians reads gathered values.
+        if hessians != nil { Self.gather(rows: rows, gradients: gradients, hessians: hessians, into: scratch) }
         let nThreads = m * features.count >= 32_768 ? threads : 1
         let gathered = UnsafeBufferPointer(rebasing: scratch[0..<(hessians == nil ? m : 2 * m)])
         let nf = features.count
@@ -151,7 +153,7 @@ public struct HistogramBuilder: Sendable {
                                          hasHessians: true, bins: allBins.baseAddress!)
                         }
                     } else {
-                        buildBlock(features: fb, block: block, into: hd.baseAddress!, rows: identity ? nil : rows, gradients: gathered,
+                        buildBlock(features: fb, block: block, into: hd.baseAddress!, rows: identity ? nil : rows, gradients: gradients,
                                    bins: allBins.baseAddress!, acc: ab.baseAddress! + w * 256 * nf)
                     }
                 }
