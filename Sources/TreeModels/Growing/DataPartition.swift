@@ -16,6 +16,19 @@ public struct DataPartition: Sendable {
         scratch = [Int32](repeating: 0, count: rows.count)
     }
 
+    /// Starts over with one leaf holding `rows`, in the buffers already allocated (when no copy
+    /// of this partition is alive, nothing is allocated or copied besides the rows).
+    public mutating func reset(rows: [Int32]) {
+        if indices.count == rows.count {
+            indices.withUnsafeMutableBufferPointer { ib in rows.withUnsafeBufferPointer { ib.baseAddress!.update(from: $0.baseAddress!, count: $0.count) } }
+        } else {
+            indices = rows
+            scratch = [Int32](repeating: 0, count: rows.count)
+        }
+        begin.removeAll(keepingCapacity: true); begin.append(0)
+        count.removeAll(keepingCapacity: true); count.append(rows.count)
+    }
+
     public var leafCount: Int { begin.count }
 
     /// Splits `leaf`: rows whose bin in `column` has `goesLeft[bin]` stay in `leaf`, the rest

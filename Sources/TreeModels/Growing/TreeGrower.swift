@@ -55,6 +55,8 @@ public final class TreeGrower {
     private(set) var carriedRoot: Histogram?
     private var carriedFeatures: [Int] = []
     private var lastLeafHistograms: [Histogram?] = []
+    /// The last tree's partition, kept so the next tree reuses its buffers (about 8 bytes a row).
+    private var lastPartition: DataPartition?
 
     public init(binned: BinnedMatrix, config: TreeGrowerConfig, threads: Int) {
         self.binned = binned
@@ -83,7 +85,15 @@ public final class TreeGrower {
     ///     trees may differ from uncarried ones in near-tied splits; they are deterministic either way.
     public func grow(rows: [Int32], gradients: [Float], hessians: [Float]?, features: [Int],
                      rng: inout SeededGenerator, rowsAreAll: Bool = false, carryRoot: Bool = false) -> GrownTree {
-        var part = DataPartition(rows: rows)
+        var part: DataPartition
+        if var kept = lastPartition {
+            lastPartition = nil   // the caller's copy is usually gone by now: reset reuses the buffers
+            kept.reset(rows: rows)
+            part = kept
+        } else {
+            part = DataPartition(rows: rows)
+        }
+        defer { lastPartition = part }
         assert(!rowsAreAll || rows.elementsEqual(0..<Int32(binned.rows)), "rowsAreAll with other rows")
         let identityRoot = rowsAreAll && rows.count == binned.rows
         precondition(!carryRoot || (identityRoot && hessians == nil), "carryRoot needs every row in order and unit hessians")
@@ -391,30 +401,37 @@ public final class TreeGrower {
         guard let root = carriedRoot else { return }
         precondition(leafValues.count == part.leafCount && lastLeafHistograms.count == part.leafCount,
                      "advanceCarriedRoot after a grow(carryRoot: true) of the same tree")
-        let features = carriedFeatures, p = binned.features
+        let features = carriedFeatures, p = binned.features, nf = features.count
+        let leafHists = lastLeafHistograms
+        // Features in contiguous blocks over the threads; each bin's additions stay in leaf order.
+        let workers = part.indices.count * nf >= 200_000 ? builder.threads : 1
         root.data.withUnsafeMutableBufferPointer { rd in
         binned.binOffsets.withUnsafeBufferPointer { offs in
         binned.rowBins.withUnsafeBufferPointer { rowBins in
-            let r = rd.baseAddress!
-            for l in 0..<part.leafCount {
-                let v = leafValues[l]
-                if v == 0 { continue }
-                if let h = lastLeafHistograms[l] {
-                    h.data.withUnsafeBufferPointer { hd in
-                        for f in features {
-                            for k in offs[f]..<offs[f + 1] { r[3 * k] += v * hd[3 * k + 2] }
+        features.withUnsafeBufferPointer { fb in
+            let r = rd.baseAddress!, offs = offs, rowBins = rowBins, fb = fb
+            parallelFor(workers, threads: workers) { w in
+                let block = UnsafeBufferPointer(rebasing: fb[(nf * w / workers)..<(nf * (w + 1) / workers)])
+                for l in 0..<part.leafCount {
+                    let v = leafValues[l]
+                    if v == 0 { continue }
+                    if let h = leafHists[l] {
+                        h.data.withUnsafeBufferPointer { hd in
+                            for f in block {
+                                for k in offs[f]..<offs[f + 1] { r[3 * k] += v * hd[3 * k + 2] }
+                            }
                         }
-                    }
-                } else {
-                    part.withRows(of: l) { rb in
-                        for row in rb {
-                            let bins = rowBins.baseAddress! + Int(row) * p
-                            for f in features { r[3 * (offs[f] + Int(bins[f]))] += v }
+                    } else {
+                        part.withRows(of: l) { rb in
+                            for row in rb {
+                                let bins = rowBins.baseAddress! + Int(row) * p
+                                for f in block { r[3 * (offs[f] + Int(bins[f]))] += v }
+                            }
                         }
                     }
                 }
             }
-        }}}
+        }}}}
         releaseLastLeafHistograms()
     }
 }
