@@ -47,4 +47,35 @@ void plumb_bin_numeric(const double *bounds, long count, const double *x, long n
 /// Returns 0, or -1 when its digit counters could not be allocated (values untouched then).
 int plumb_sort_doubles(double *values, long n, uint64_t *scratch);
 
+/// A small node's split search (TreeGrower's direct path, every hessian 1): what it reads.
+typedef struct {
+    const uint8_t *row_bins;    ///< row-major bins: row r's bin of feature f at r × row_stride + f
+    long row_stride;            ///< features of the binned matrix
+    const float *gradients;     ///< one per matrix row
+    const long *features;       ///< [feature_count] numeric features searched, in order
+    const long *value_bins;     ///< [feature_count] value bins of each (its missing bin follows)
+    const long *bin_offsets;    ///< per matrix feature: its first bin in `acc`
+    long feature_count;
+    double tg, th, tc;          ///< the node's Σg, Σh, count
+    double min_data, min_hess, lambda;
+    double parent;              ///< tg² / (th + λ)
+    double min_gain;            ///< gains must exceed this
+} plumb_split_problem;
+
+/// The best split found: left sums include the missing rows when `default_left`.
+typedef struct {
+    long feature_position;      ///< index into `features`
+    long bin;                   ///< last value bin on the left
+    int default_left;
+    double gain, gl, hl, cl;
+} plumb_split;
+
+/// Sums (g, 1) of `rows` into a sparse histogram per feature (`acc`: (Σg, count) pairs at each
+/// feature's bin offset; `occupied`: 4 words of bits per matrix feature), then scans each
+/// feature's occupied bins in ascending order exactly as Splitter's ThresholdScan does (same
+/// candidates, same arithmetic, strict improvements), leaving `acc` and `occupied` zero again.
+/// Returns 1 with `out` filled, or 0 when no split qualifies.
+int plumb_sparse_best_split(const plumb_split_problem *problem, const int32_t *rows, long m,
+                            double *acc, uint64_t *occupied, plumb_split *out);
+
 #endif

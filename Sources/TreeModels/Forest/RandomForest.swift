@@ -66,6 +66,7 @@ public struct RandomForest: Regressor {
         mean /= Double(n)
         let grad = y.map { Float(mean - $0) }
 
+        let missingBins = binned.mappers.map { UInt8(truncatingIfNeeded: $0.missingBin) }
         let workers = min(p.threads, p.trees)
         let growers = (0..<workers).map { _ in TreeGrower(binned: binned, config: config, threads: 1) }
         var trees: [Tree] = []
@@ -113,9 +114,20 @@ public struct RandomForest: Regressor {
                 var oob: [Double] = []
                 if p.bootstrap {
                     oob = [Double](repeating: .nan, count: n)
-                    x.values.withUnsafeBufferPointer { xv in
-                        for i in 0..<n where !inBag[i] {
-                            oob[i] = grown.tree.leafValue[grown.tree.leaf { xv[$0 * n + i] }]
+                    if !grown.thresholdBins.contains(-1) {
+                        // Routed by bins: the rows' bins sit together (one cache line), the raw
+                        // values a column apart.
+                        binned.rowBins.withUnsafeBufferPointer { rb in
+                        missingBins.withUnsafeBufferPointer { mb in
+                            for i in 0..<n where !inBag[i] {
+                                oob[i] = grown.tree.leafValue[grown.leaf(bins: rb.baseAddress! + i * binned.features, missingBins: mb.baseAddress!)]
+                            }
+                        }}
+                    } else {
+                        x.values.withUnsafeBufferPointer { xv in
+                            for i in 0..<n where !inBag[i] {
+                                oob[i] = grown.tree.leafValue[grown.tree.leaf { xv[$0 * n + i] }]
+                            }
                         }
                     }
                 }

@@ -1,3 +1,4 @@
+import CTreeKernels
 import MLCore
 import Tabular
 
@@ -33,6 +34,24 @@ func withMutablePointer<R>(_ h: Histogram?, _ body: (UnsafeMutablePointer<Double
 public struct GrownTree: Sendable {
     public var tree: Tree
     public var partition: DataPartition
+    /// Per internal node: the last value bin going left, or -1 for a categorical split. A row of
+    /// the binned matrix goes left when its bin is at most this (the missing bin follows
+    /// `defaultLeft`), exactly as its raw value compares with the node's threshold.
+    public var thresholdBins: [Int32]
+
+    /// The leaf a row of the binned matrix reaches (`row`: its bins, one per feature; every split
+    /// numeric). Same leaf as `tree.leaf` on the row's raw values.
+    @inlinable
+    public func leaf(bins row: UnsafePointer<UInt8>, missingBins: UnsafePointer<UInt8>) -> Int {
+        var n = tree.root
+        while n >= 0 {
+            let k = Int(n), f = Int(tree.feature[k])
+            let b = row[f]
+            let goLeft = b == missingBins[f] ? tree.defaultLeft[k] : Int32(b) <= thresholdBins[k]
+            n = goLeft ? tree.left[k] : tree.right[k]
+        }
+        return Int(~n)
+    }
 }
 
 /// Grows one tree: orchestrates HistogramBuilder (smaller child built, sibling by subtraction),
@@ -48,8 +67,11 @@ public final class TreeGrower {
     private var acc: [SIMD2<Double>]
     /// Sparse histogram of a small node (totalBins (Σg, count) pairs) and its occupancy bits
     /// (4 words per feature); kept all zero between nodes.
-    private var sparseAcc: [SIMD2<Double>]
-    private var occupied: [UInt64]
+    /// (Pointers, not arrays: no exclusivity check per node.)
+    private let sparseAcc: UnsafeMutablePointer<SIMD2<Double>>
+    private let occupied: UnsafeMutablePointer<UInt64>
+    /// Value bins of each feature, or -1 for a categorical one (not searched by the C kernel).
+    private let numericValueBins: [Int]
     /// Carried root (see `grow(…carryRoot:)`): the next tree's root sums, the features they cover,
     /// and the last tree's leaf histograms (nil for leaves small enough to be searched directly).
     private(set) var carriedRoot: Histogram?
@@ -63,8 +85,16 @@ public final class TreeGrower {
         self.config = config
         builder = HistogramBuilder(binned: binned, threads: threads)
         acc = [SIMD2<Double>](repeating: .zero, count: max(1, threads) * binned.features * 256)
-        sparseAcc = [SIMD2<Double>](repeating: .zero, count: binned.totalBins)
-        occupied = [UInt64](repeating: 0, count: 4 * binned.features)
+        sparseAcc = .allocate(capacity: max(1, binned.totalBins))
+        sparseAcc.initialize(repeating: .zero, count: max(1, binned.totalBins))
+        occupied = .allocate(capacity: max(1, 4 * binned.features))
+        occupied.initialize(repeating: 0, count: max(1, 4 * binned.features))
+        numericValueBins = binned.mappers.map { $0.kind == .categorical ? -1 : $0.valueBinCount }
+    }
+
+    deinit {
+        sparseAcc.deallocate()
+        occupied.deallocate()
     }
 
     private func takeHistogram() -> Histogram { pool.popLast() ?? Histogram(totalBins: binned.totalBins) }
@@ -121,6 +151,7 @@ public final class TreeGrower {
         var split: [SplitInfo?] = [nil]
         var parentRef: [(node: Int, isLeft: Bool)?] = [nil]
         var tree = Tree()
+        var thresholdBins: [Int32] = []
         let minData = config.splitter.minDataInLeaf
         let minHess = config.splitter.minSumHessianInLeaf
         let nf = features.count
@@ -138,8 +169,9 @@ public final class TreeGrower {
             return nf > 0
         }
         /// Which feature positions a split search may use (all, or a random sample).
+        let everyFeature = [Bool](repeating: true, count: nf)
         func featureMask(rng: inout SeededGenerator) -> [Bool] {
-            guard let k = config.featuresPerSplit, k < nf else { return [Bool](repeating: true, count: nf) }
+            guard let k = config.featuresPerSplit, k < nf else { return everyFeature }
             var pos = Array(0..<nf)
             for i in 0..<k { pos.swapAt(i, i + rng.below(nf - i)) }
             var mask = [Bool](repeating: false, count: nf)
@@ -219,6 +251,11 @@ public final class TreeGrower {
             let splitter = config.splitter, binned = self.binned
             let hasH = hessians != nil
             var best: SplitInfo? = nil
+            if !hasH && mask.indices.allSatisfy({ !mask[$0] || numericValueBins[features[$0]] >= 0 }) {
+                // Numeric features only: the C kernel does the pass and the scans below, same result.
+                split[leaf] = directNumeric(leaf, mask: mask, totals: totals)
+                return
+            }
             if !hasH {
                 // One pass over the rows fills a sparse histogram of every searched feature; the
                 // scan then visits only the occupied bins.
@@ -226,13 +263,11 @@ public final class TreeGrower {
                 gradients.withUnsafeBufferPointer { gb in
                 part.withRows(of: leaf) { rb in
                 binned.rowBins.withUnsafeBufferPointer { rowBins in
-                sparseAcc.withUnsafeMutableBufferPointer { ab in
-                occupied.withUnsafeMutableBufferPointer { ob in
                 features.withUnsafeBufferPointer { fb in
                 withUnsafeTemporaryAllocation(of: Int.self, capacity: nf) { act in
                     var na = 0
                     for fi in 0..<nf where mask[fi] { act[na] = fb[fi]; na += 1 }
-                    let acc = ab.baseAddress!, occ = ob.baseAddress!, rows = rowBins.baseAddress!
+                    let acc = sparseAcc, occ = occupied, rows = rowBins.baseAddress!
                     binned.binOffsets.withUnsafeBufferPointer { offs in
                         for k in rb.indices {
                             let r = Int(rb[k])
@@ -251,7 +286,7 @@ public final class TreeGrower {
                                c.gain > (best?.gain ?? -Double.infinity) { best = c }
                         }
                     }
-                }}}}}}}
+                }}}}}
                 split[leaf] = best
                 return
             }
@@ -274,6 +309,36 @@ public final class TreeGrower {
                 }
             }}}}}
             split[leaf] = best
+        }
+        /// `evaluateDirect`'s sparse pass and scans in C (`plumb_sparse_best_split`).
+        func directNumeric(_ leaf: Int, mask: [Bool], totals: (g: Double, h: Double, c: Double)) -> SplitInfo? {
+            let splitter = config.splitter
+            let parent = splitter.score(totals.g, totals.h)
+            return withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * max(1, nf)) { act in
+                var na = 0
+                for fi in 0..<nf where mask[fi] { act[na] = features[fi]; act[nf + na] = numericValueBins[features[fi]]; na += 1 }
+                guard na > 0 else { return nil }
+                var result = plumb_split()
+                let found = gradients.withUnsafeBufferPointer { gb in
+                part.withRows(of: leaf) { rb in
+                binned.rowBins.withUnsafeBufferPointer { rowBins in
+                binned.binOffsets.withUnsafeBufferPointer { offs in
+                    var problem = plumb_split_problem(
+                        row_bins: rowBins.baseAddress, row_stride: binned.features, gradients: gb.baseAddress,
+                        features: act.baseAddress, value_bins: act.baseAddress! + nf, bin_offsets: offs.baseAddress,
+                        feature_count: na, tg: totals.g, th: totals.h, tc: totals.c,
+                        min_data: Double(splitter.minDataInLeaf), min_hess: splitter.minSumHessianInLeaf, lambda: splitter.lambdaL2,
+                        parent: parent, min_gain: splitter.minGainToSplit + 1e-10 * abs(parent))
+                    return UnsafeMutableRawPointer(sparseAcc).withMemoryRebound(to: Double.self, capacity: 2 * binned.totalBins) { acc in
+                        plumb_sparse_best_split(&problem, rb.baseAddress, rb.count, acc, occupied, &result)
+                    }
+                }}}}
+                guard found != 0 else { return nil }
+                let (gl, hl, cl) = (result.gl, result.hl, result.cl)
+                return SplitInfo(feature: act[result.feature_position], thresholdBin: result.bin, defaultLeft: result.default_left != 0,
+                                 leftCategoryBins: [], gain: result.gain, leftGradient: gl, leftHessian: hl, leftCount: cl,
+                                 rightGradient: totals.g - gl, rightHessian: totals.h - hl, rightCount: totals.c - cl)
+            }
         }
         /// Carrying the root keeps a dense histogram for every leaf too big to be searched directly,
         /// split or not: `advanceCarriedRoot` reads their counts.
@@ -303,6 +368,7 @@ public final class TreeGrower {
             }
         }
         var stack: [Int] = [0]
+        var table = [Bool](repeating: false, count: 256)   // rows' side per bin of the split feature
         let unlimited = config.maxLeaves == nil
         while true {
             if let ml = config.maxLeaves, part.leafCount >= ml { break }
@@ -323,14 +389,16 @@ public final class TreeGrower {
             if s.isCategorical {
                 tree.threshold.append(0)
                 tree.leftCategories.append(s.leftCategoryBins.map { Int32(mapper.categories[$0]) })
+                thresholdBins.append(-1)
             } else {
                 tree.threshold.append(mapper.upperBounds[s.thresholdBin])
                 tree.leftCategories.append([])
+                thresholdBins.append(Int32(s.thresholdBin))
             }
             if let p = parentRef[leaf] {
                 if p.isLeft { tree.left[p.node] = Int32(node) } else { tree.right[p.node] = Int32(node) }
             }
-            let table = s.goesLeftTable(missingBin: mapper.missingBin)
+            s.fillGoesLeft(&table, missingBin: mapper.missingBin)
             let newLeaf = binned.bins.withUnsafeBufferPointer { all in
                 part.split(leaf: leaf, column: UnsafeBufferPointer(rebasing: all[(s.feature * binned.rows)..<((s.feature + 1) * binned.rows)]),
                            goesLeft: table, threads: builder.threads)
@@ -363,15 +431,16 @@ public final class TreeGrower {
                 if needS && keeps(smaller) { hist[smaller] = sh } else { release(sh) }
             } else {
                 release(parentHist)
-                for (child, mask, need) in [(smaller, maskS, needS), (larger, maskB, needB)] where need {
+                func buildAlone(_ child: Int, _ mask: [Bool]?) {
                     let h = takeHistogram()
                     process(buildLeaf: child, built: h, evalBuilt: mask, derived: nil, derivedLeaf: -1, evalDerived: nil)
                     if keeps(child) { hist[child] = h } else { release(h) }
                 }
+                if needS { buildAlone(smaller, maskS) }
+                if needB { buildAlone(larger, maskB) }
             }
-            for (child, mask) in [(leaf, maskLeft), (newLeaf, maskRight)] {
-                if let mask, !needsHistogram(child) { evaluateDirect(child, mask: mask) }
-            }
+            if let maskLeft, !needsHistogram(leaf) { evaluateDirect(leaf, mask: maskLeft) }
+            if let maskRight, !needsHistogram(newLeaf) { evaluateDirect(newLeaf, mask: maskRight) }
             stack.append(newLeaf)
             stack.append(leaf)
         }
@@ -381,7 +450,7 @@ public final class TreeGrower {
             let v = -sumG[l] / (sumH[l] + lambda)
             return v.isFinite ? v : 0
         }
-        return GrownTree(tree: tree, partition: part)
+        return GrownTree(tree: tree, partition: part, thresholdBins: thresholdBins)
     }
 
     private func releaseLastLeafHistograms() {

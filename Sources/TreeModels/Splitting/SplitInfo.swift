@@ -17,12 +17,23 @@ public struct SplitInfo: Sendable, Equatable {
     /// 256-entry table: does a row with bin `b` go left?
     public func goesLeftTable(missingBin: Int) -> [Bool] {
         var t = [Bool](repeating: false, count: 256)
-        if isCategorical {
-            for b in leftCategoryBins { t[b] = true }
-        } else {
-            for b in 0...thresholdBin where b < missingBin { t[b] = true }
-        }
-        t[missingBin] = defaultLeft
+        fillGoesLeft(&t, missingBin: missingBin)
         return t
+    }
+
+    /// Writes `goesLeftTable(missingBin:)` into `t` (256 entries), reusing its storage.
+    public func fillGoesLeft(_ t: inout [Bool], missingBin: Int) {
+        precondition(t.count == 256 && (0..<256).contains(missingBin))
+        t.withUnsafeMutableBufferPointer { tb in
+            if isCategorical {
+                tb.update(repeating: false)
+                for b in leftCategoryBins { tb[b] = true }
+            } else {
+                let end = max(0, min(thresholdBin + 1, missingBin))
+                tb[0..<end].update(repeating: true)
+                tb[end...].update(repeating: false)
+            }
+            tb[missingBin] = defaultLeft
+        }
     }
 }
