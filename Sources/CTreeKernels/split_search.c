@@ -73,28 +73,22 @@ int plumb_sparse_best_split(const plumb_split_problem *q, const int32_t *rows, l
         int left_missing = 0;
         double gl = 0, cl = 0;
         int scanning = 1;
-        for (long w = 0; w < 4 && scanning; w++) {
-            uint64_t word = occ[w];
-            while (word != 0) {
-                const long b = w << 6 | __builtin_ctzll(word);
-                if (b >= nv) { scanning = 0; break; }
-                word &= word - 1;
-                gl += a[2 * b]; cl += a[2 * b + 1];
-                if (!consider(q, nv, gm, hm, cm, b, gl, cl, cl, &best, &best_bin, &left_missing, &bgl, &bhl, &bcl)) {
-                    scanning = 0;
-                    break;
-                }
-            }
-        }
-        // Leave the bins and bits zero for the next node.
+        // One walk over the occupied bins: each is read, then zeroed for the next node; once the
+        // scan stops, the rest are only zeroed.
         for (long w = 0; w < 4; w++) {
             uint64_t word = occ[w];
+            occ[w] = 0;
             while (word != 0) {
                 const long b = w << 6 | __builtin_ctzll(word);
-                a[2 * b] = 0; a[2 * b + 1] = 0;
                 word &= word - 1;
+                const double sg = a[2 * b], sc = a[2 * b + 1];
+                a[2 * b] = 0; a[2 * b + 1] = 0;
+                if (scanning) {
+                    if (b >= nv) { scanning = 0; continue; }
+                    gl += sg; cl += sc;
+                    scanning = consider(q, nv, gm, hm, cm, b, gl, cl, cl, &best, &best_bin, &left_missing, &bgl, &bhl, &bcl);
+                }
             }
-            occ[w] = 0;
         }
         // Features in order, strictly greater gains only: the first feature with the best gain wins.
         if (best_bin >= 0 && (!found || best > out->gain)) {

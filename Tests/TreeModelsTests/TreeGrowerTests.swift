@@ -110,7 +110,8 @@ import Testing
     /// Numeric features only, so every small node goes through the C kernel
     /// (`plumb_sparse_best_split`), with missing values in every feature (both default
     /// directions get chosen): the trees equal those grown from dense histograms, bit for bit,
-    /// and routing the training rows by bins reaches the same leaves as the raw-value walk.
+    /// and routing the training rows by bins (one by one, or eight at a time) reaches the same
+    /// leaves as the raw-value walk.
     @Test func directKernelEqualsHistogramPathAndBinRouting() throws {
         let n = 3000
         let (x0, y) = TestData.friedman1(rows: n, seed: 33)
@@ -139,12 +140,21 @@ import Testing
             defaults.formUnion(t.tree.defaultLeft)
             #expect(!t.thresholdBins.contains(-1))
             let missing = binned.mappers.map { UInt8($0.missingBin) }
+            // Every row one by one, then a batch of 1,003 rows (eight at a time and a partial group).
+            let batch = (0..<1003).map { Int32(($0 * 37) % n) }
+            var leaves = [Int32](repeating: -1, count: batch.count)
             binned.rowBins.withUnsafeBufferPointer { rb in
                 for i in 0..<n {
                     let byBins = t.leaf(bins: rb.baseAddress! + i * binned.features, missingBins: missing)
                     #expect(byBins == t.tree.leaf { x[i, $0] })
                 }
+                batch.withUnsafeBufferPointer { bb in
+                    leaves.withUnsafeMutableBufferPointer { lb in
+                        t.leaves(rows: bb, bins: rb.baseAddress!, stride: binned.features, missingBins: missing, into: lb.baseAddress!)
+                    }
+                }
             }
+            for (r, l) in zip(batch, leaves) { #expect(Int(l) == t.tree.leaf { x[Int(r), $0] }) }
         }
         #expect(defaults == [false, true])
     }

@@ -160,6 +160,25 @@ import CTreeKernels
         #expect(p.predict(many, into: 2) == p.predictReference(many))
     }
 
+    /// A leaf shared by two nodes, and a leaf no node reaches (possible only in a hand-made
+    /// file): every scoring form that takes the ensemble scores it as the reference walk does.
+    @Test func sharedAndUnreachedLeavesFollowTheReferenceWalk() {
+        var t = Tree()
+        t.feature = [0, 1]; t.threshold = [0.5, 0.25]; t.defaultLeft = [false, true]
+        t.leftCategories = [[], []]; t.left = [~0, ~0]; t.right = [1, ~1]; t.gain = [1, 1]
+        let x = FeatureMatrix(columns: [(0..<600).map { Double($0 % 7) / 6 }, (0..<600).map { $0 % 11 == 0 ? .nan : Double($0 % 5) / 4 }])
+        for leaves in [[10, 20, 99], [10, 20]] as [[Double]] {
+            t.leafValue = leaves
+            let p = TreePredictor(trees: [t, t], base: 0, scale: 1, featureCount: 2)
+            // With the unreached leaf the slots still add up; without it, one slot too few.
+            #expect((ScoringLayout(p) == nil) == (leaves.count == 2))
+            let reference = p.predictReference(x)
+            #expect(Set(reference) == [20, 40])
+            for (name, scores) in p.scoresByEveryPath(x) { #expect(scores == reference, "\(name)") }
+            #expect(p.predict(x, into: 2) == reference)
+        }
+    }
+
     @Test func singleLeafTree() {
         var t = Tree()
         t.leafValue = [2.5]

@@ -117,12 +117,15 @@ public struct RandomForest: Regressor {
                     if !grown.thresholdBins.contains(-1) {
                         // Routed by bins: the rows' bins sit together (one cache line), the raw
                         // values a column apart.
+                        let outOfBag = (0..<n).compactMap { inBag[$0] ? nil : Int32($0) }
+                        var leaves = [Int32](repeating: 0, count: outOfBag.count)
                         binned.rowBins.withUnsafeBufferPointer { rb in
                         missingBins.withUnsafeBufferPointer { mb in
-                            for i in 0..<n where !inBag[i] {
-                                oob[i] = grown.tree.leafValue[grown.leaf(bins: rb.baseAddress! + i * binned.features, missingBins: mb.baseAddress!)]
-                            }
-                        }}
+                        outOfBag.withUnsafeBufferPointer { ob in
+                        leaves.withUnsafeMutableBufferPointer { lb in
+                            grown.leaves(rows: ob, bins: rb.baseAddress!, stride: binned.features, missingBins: mb.baseAddress!, into: lb.baseAddress!)
+                        }}}}
+                        for (i, l) in zip(outOfBag, leaves) { oob[Int(i)] = grown.tree.leafValue[Int(l)] }
                     } else {
                         x.values.withUnsafeBufferPointer { xv in
                             for i in 0..<n where !inBag[i] {

@@ -52,6 +52,39 @@ public struct GrownTree: Sendable {
         }
         return Int(~n)
     }
+
+    /// `leaf(bins:missingBins:)` of matrix rows `rows` into `out`, eight rows at a time: their
+    /// walks interleave, so one row's loads are under way while another's wait.
+    public func leaves(rows: UnsafeBufferPointer<Int32>, bins: UnsafePointer<UInt8>, stride: Int,
+                       missingBins: UnsafePointer<UInt8>, into out: UnsafeMutablePointer<Int32>) {
+        let root = tree.root
+        tree.feature.withUnsafeBufferPointer { fe in
+        tree.left.withUnsafeBufferPointer { le in
+        tree.right.withUnsafeBufferPointer { ri in
+        tree.defaultLeft.withUnsafeBufferPointer { dl in
+        thresholdBins.withUnsafeBufferPointer { tb in
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: 8) { node in
+            var i = 0
+            while i < rows.count {
+                let k = min(8, rows.count - i)
+                for j in 0..<k { node[j] = root }
+                var moving = root >= 0
+                while moving {
+                    moving = false
+                    for j in 0..<k where node[j] >= 0 {
+                        let n = Int(node[j]), f = Int(fe[n])
+                        let b = bins[Int(rows[i + j]) * stride + f]
+                        let goLeft = b == missingBins[f] ? dl[n] : Int32(b) <= tb[n]
+                        let next = goLeft ? le[n] : ri[n]
+                        node[j] = next
+                        moving = moving || next >= 0
+                    }
+                }
+                for j in 0..<k { out[i + j] = ~node[j] }
+                i += k
+            }
+        }}}}}}
+    }
 }
 
 /// Grows one tree: orchestrates HistogramBuilder (smaller child built, sibling by subtraction),
@@ -415,13 +448,17 @@ public final class TreeGrower {
             hist[leaf] = nil; hist.append(nil)
 
             let canL = canSplit(leaf), canR = canSplit(newLeaf)
-            let smaller = part.count[leaf] <= part.count[newLeaf] ? leaf : newLeaf
-            let larger = smaller == leaf ? newLeaf : leaf
+            // needsHistogram, with canSplit known.
+            let needL = (carryRoot || canL) && part.count[leaf] > directRows
+            let needR = (carryRoot || canR) && part.count[newLeaf] > directRows
+            let leftSmaller = part.count[leaf] <= part.count[newLeaf]
+            let smaller = leftSmaller ? leaf : newLeaf
+            let larger = leftSmaller ? newLeaf : leaf
             // Masks drawn in (left, right) order whatever the sizes: deterministic.
             let maskLeft = canL ? featureMask(rng: &rng) : nil
             let maskRight = canR ? featureMask(rng: &rng) : nil
             let maskS = smaller == leaf ? maskLeft : maskRight, maskB = larger == leaf ? maskLeft : maskRight
-            let needS = needsHistogram(smaller), needB = needsHistogram(larger)
+            let needS = leftSmaller ? needL : needR, needB = leftSmaller ? needR : needL
             if needB, let ph = parentHist {
                 // Smaller child built, larger = parent − smaller, both searched in one pass.
                 let sh = takeHistogram()
@@ -439,8 +476,8 @@ public final class TreeGrower {
                 if needS { buildAlone(smaller, maskS) }
                 if needB { buildAlone(larger, maskB) }
             }
-            if let maskLeft, !needsHistogram(leaf) { evaluateDirect(leaf, mask: maskLeft) }
-            if let maskRight, !needsHistogram(newLeaf) { evaluateDirect(newLeaf, mask: maskRight) }
+            if let maskLeft, !needL { evaluateDirect(leaf, mask: maskLeft) }
+            if let maskRight, !needR { evaluateDirect(newLeaf, mask: maskRight) }
             stack.append(newLeaf)
             stack.append(leaf)
         }

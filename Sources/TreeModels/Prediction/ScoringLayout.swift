@@ -33,36 +33,61 @@ final class ScoringLayout: @unchecked Sendable {
     init?(_ p: TreePredictor) {
         guard !p.flags.contains(where: { $0 & TreePredictor.categoricalFlag != 0 }),
               !p.threshold.contains(where: { $0.isNaN }) else { return nil }
-        var nodes: [Node] = [], value: [Double] = [], roots: [UInt32] = [], depth: [Int32] = []
-        nodes.reserveCapacity(p.feature.count + p.leafValue.count)
-        value.reserveCapacity(p.feature.count + p.leafValue.count)
-        for root in p.treeRoot {
-            // Breadth-first: (old child id, new slot, depth). Slots are allocated in pairs for
-            // the children of each internal node.
-            var queue: [(Int32, Int, Int32)] = [(root, nodes.count, 0)]
-            roots.append(UInt32(nodes.count))
-            nodes.append(Node(threshold: 0, featureAndDefault: 0, left: 0)); value.append(0)
-            var deepest: Int32 = 0
-            var q = 0
-            while q < queue.count {
-                let (old, slot, d) = queue[q]; q += 1
-                if old < 0 {
-                    nodes[slot] = Node(threshold: .infinity, featureAndDefault: Self.defaultLeftBit, left: UInt32(slot))
-                    value[slot] = p.leafValue[Int(~old)]
-                    deepest = max(deepest, d)
-                    continue
+        // Every internal node takes its own slot and gives its two children theirs: one slot per
+        // node and per leaf, so the sizes are known and the arrays are filled in place.
+        let slots = p.feature.count + p.leafValue.count
+        var roots: [UInt32] = [], depth: [Int32] = []
+        roots.reserveCapacity(p.treeRoot.count); depth.reserveCapacity(p.treeRoot.count)
+        // Breadth-first: (old child id, new slot, depth). Slots are allocated in pairs for the
+        // children of each internal node.
+        var queue: [(Int32, Int, Int32)] = []
+        var used = 0, fits = true
+        var value: [Double] = []
+        let nodes = [Node](unsafeUninitializedCapacity: slots) { nb, nInit in
+        value = [Double](unsafeUninitializedCapacity: slots) { vb, vInit in
+            p.threshold.withUnsafeBufferPointer { th in
+            p.feature.withUnsafeBufferPointer { fe in
+            p.flags.withUnsafeBufferPointer { fl in
+            p.left.withUnsafeBufferPointer { le in
+            p.right.withUnsafeBufferPointer { ri in
+            p.leafValue.withUnsafeBufferPointer { lv in
+                trees: for root in p.treeRoot {
+                    guard used < slots else { fits = false; break trees }
+                    queue.removeAll(keepingCapacity: true)
+                    queue.append((root, used, 0))
+                    roots.append(UInt32(used))
+                    used += 1
+                    var deepest: Int32 = 0
+                    var q = 0
+                    while q < queue.count {
+                        let (old, slot, d) = queue[q]; q += 1
+                        if old < 0 {
+                            (nb.baseAddress! + slot).initialize(to: Node(threshold: .infinity, featureAndDefault: Self.defaultLeftBit, left: UInt32(slot)))
+                            (vb.baseAddress! + slot).initialize(to: lv[Int(~old)])
+                            deepest = max(deepest, d)
+                            continue
+                        }
+                        let k = Int(old)
+                        // A node reached twice (possible only in a hand-made file) overflows.
+                        guard used + 2 <= slots else { fits = false; break trees }
+                        let children = used
+                        used += 2
+                        let dl = fl[k] & TreePredictor.defaultLeftFlag != 0 ? Self.defaultLeftBit : 0
+                        (nb.baseAddress! + slot).initialize(to: Node(threshold: th[k], featureAndDefault: UInt32(fe[k]) | dl, left: UInt32(children)))
+                        (vb.baseAddress! + slot).initialize(to: 0)
+                        queue.append((le[k], children, d + 1))
+                        queue.append((ri[k], children + 1, d + 1))
+                    }
+                    depth.append(deepest)
                 }
-                let k = Int(old)
-                let children = nodes.count
-                nodes.append(Node(threshold: 0, featureAndDefault: 0, left: 0)); value.append(0)
-                nodes.append(Node(threshold: 0, featureAndDefault: 0, left: 0)); value.append(0)
-                let dl = p.flags[k] & TreePredictor.defaultLeftFlag != 0 ? Self.defaultLeftBit : 0
-                nodes[slot] = Node(threshold: p.threshold[k], featureAndDefault: UInt32(p.feature[k]) | dl, left: UInt32(children))
-                queue.append((p.left[k], children, d + 1))
-                queue.append((p.right[k], children + 1, d + 1))
-            }
-            depth.append(deepest)
+            }}}}}}
+            // Trivial element types: what was written can be dropped unread.
+            vInit = fits && used == slots ? slots : 0
         }
+            nInit = value.count
+        }
+        // Not one slot per node and leaf (nodes shared or unreached): the general walk scores it.
+        guard fits && used == slots else { return nil }
         self.featureCount = p.featureCount
         self.nodes = nodes
         self.value = value
