@@ -3,33 +3,75 @@
 // Gains must equal Swift's ThresholdScan bit for bit: no fused multiply-add.
 #pragma clang fp contract(off)
 
-/// One threshold of ThresholdScan.consider, same operations in the same order. Returns 0 when the
+/// `take ? a : b` without a branch (the compiler otherwise branches, and mispredicts).
+static inline __attribute__((always_inline)) double select_double(int take, double a, double b) {
+    uint64_t ua, ub;
+    __builtin_memcpy(&ua, &a, 8); __builtin_memcpy(&ub, &b, 8);
+    const uint64_t mask = (uint64_t)0 - (uint64_t)take;
+    const uint64_t r = (ua & mask) | (ub & ~mask);
+    double d;
+    __builtin_memcpy(&d, &r, 8);
+    return d;
+}
+
+/// gl²/(hl+λ) + gr²/(hr+λ) − parent, in ThresholdScan's order of operations.
+static inline __attribute__((always_inline)) double split_gain(const plumb_split_problem *q, double gl, double hl,
+                                                               double gr, double hr) {
+    return gl * gl / (hl + q->lambda) + gr * gr / (hr + q->lambda) - q->parent;
+}
+
+/// A scan of one feature's thresholds in ascending bin order: ThresholdScan's candidates, stops
+/// and strict improvements, carrying only (best gain, its code), which compile to selects rather
+/// than branches that mispredict at every improvement. The left sums at each scanned bin are
+/// kept so the winner's can be read back.
+typedef struct {
+    double gm, hm, cm;      // the missing bin's sums
+    long nv;                // value bins
+    int with_missing;
+    double best;
+    long code;              // 2 × bin + (missing rows go left), or -1
+    double left_g[256], left_h[256], left_c[256];
+} scan_state;
+
+/// Considers the threshold after value bin `b` with left sums (gl, hl, cl). Returns 0 when the
 /// scan stops here (no later threshold can qualify).
-static inline __attribute__((always_inline)) int consider(
-    const plumb_split_problem *q, long nv, double gm, double hm, double cm, long b,
-    double gl, double hl, double cl, double *best, long *best_bin, int *best_left_missing,
-    double *bgl, double *bhl, double *bcl) {
-    if (b == nv - 1 && cm == 0) return 0;
-    if (q->tc - cl < q->min_data) return 0;
+static inline __attribute__((always_inline)) int scan_step(const plumb_split_problem *q, scan_state *s, long b,
+                                                           double gl, double hl, double cl) {
+    // The last value bin leaves nothing on the right unless missing rows can go there; and the
+    // right side only shrinks.
+    if ((b == s->nv - 1 && !s->with_missing) || q->tc - cl < q->min_data) return 0;
+    s->left_g[b] = gl; s->left_h[b] = hl; s->left_c[b] = cl;
     {
         const double hr = q->th - hl;
-        if (cl >= q->min_data && hl >= q->min_hess && hr >= q->min_hess) {
-            const double gr = q->tg - gl;
-            const double gain = gl * gl / (hl + q->lambda) + gr * gr / (hr + q->lambda) - q->parent;
-            // Improvements come at no predictable rate: selects, not a branch.
-            const int better = gain > *best;
-            if (__builtin_unpredictable(better)) { *best = gain; *best_bin = b; *best_left_missing = 0; *bgl = gl; *bhl = hl; *bcl = cl; }
-        }
+        const int ok = (cl >= q->min_data) & (hl >= q->min_hess) & (hr >= q->min_hess);
+        const double gain = split_gain(q, gl, hl, q->tg - gl, hr);
+        const int better = ok & (gain > s->best);
+        s->best = select_double(better, gain, s->best);
+        s->code = better ? 2 * b : s->code;
     }
-    if (cm > 0 && b < nv - 1) {
-        const double gL = gl + gm, hL = hl + hm, cL = cl + cm;
-        const double gr = q->tg - gL, hr = q->th - hL;
-        if (cL >= q->min_data && q->tc - cL >= q->min_data && hL >= q->min_hess && hr >= q->min_hess) {
-            const double gain = gL * gL / (hL + q->lambda) + gr * gr / (hr + q->lambda) - q->parent;
-            if (gain > *best) { *best = gain; *best_bin = b; *best_left_missing = 1; *bgl = gl; *bhl = hl; *bcl = cl; }
-        }
+    if (s->with_missing && b < s->nv - 1) {
+        const double gL = gl + s->gm, hL = hl + s->hm, cL = cl + s->cm;
+        const double hr = q->th - hL;
+        const int ok = (cL >= q->min_data) & (q->tc - cL >= q->min_data) & (hL >= q->min_hess) & (hr >= q->min_hess);
+        const double gain = split_gain(q, gL, hL, q->tg - gL, hr);
+        const int better = ok & (gain > s->best);
+        s->best = select_double(better, gain, s->best);
+        s->code = better ? 2 * b + 1 : s->code;
     }
     return 1;
+}
+
+/// The scan's winner as a split (left sums include the missing rows when they go left).
+static inline void scan_result(const scan_state *s, long feature_position, plumb_split *out) {
+    const long b = s->code >> 1;
+    const int left_missing = (int)(s->code & 1);
+    double gl = s->left_g[b], hl = s->left_h[b], cl = s->left_c[b];
+    if (left_missing) { gl += s->gm; hl += s->hm; cl += s->cm; }
+    out->feature_position = feature_position;
+    out->bin = b;
+    out->default_left = left_missing;
+    out->gain = s->best;
+    out->gl = gl; out->hl = hl; out->cl = cl;
 }
 
 int plumb_sparse_best_split(const plumb_split_problem *q, const int32_t *rows, long m,
@@ -61,16 +103,15 @@ int plumb_sparse_best_split(const plumb_split_problem *q, const int32_t *rows, l
             }
         }
     }
+    scan_state s;
     int found = 0;
     for (long j = 0; j < na; j++) {
         const long f = q->features[j];
         const long nv = q->value_bins[j];
         double *a = acc + 2 * q->bin_offsets[f];
         uint64_t *occ = occupied + 4 * f;
-        const double gm = a[2 * nv], cm = a[2 * nv + 1], hm = cm;
-        double best = q->min_gain, bgl = 0, bhl = 0, bcl = 0;
-        long best_bin = -1;
-        int left_missing = 0;
+        s.gm = a[2 * nv]; s.cm = a[2 * nv + 1]; s.hm = s.cm;
+        s.nv = nv; s.with_missing = s.cm > 0; s.best = q->min_gain; s.code = -1;
         double gl = 0, cl = 0;
         int scanning = 1;
         // One walk over the occupied bins: each is read, then zeroed for the next node; once the
@@ -83,22 +124,16 @@ int plumb_sparse_best_split(const plumb_split_problem *q, const int32_t *rows, l
                 word &= word - 1;
                 const double sg = a[2 * b], sc = a[2 * b + 1];
                 a[2 * b] = 0; a[2 * b + 1] = 0;
-                if (scanning) {
-                    if (b >= nv) { scanning = 0; continue; }
-                    gl += sg; cl += sc;
-                    scanning = consider(q, nv, gm, hm, cm, b, gl, cl, cl, &best, &best_bin, &left_missing, &bgl, &bhl, &bcl);
-                }
+                if (!scanning) continue;
+                if (b >= nv) { scanning = 0; continue; }
+                gl += sg; cl += sc;
+                scanning = scan_step(q, &s, b, gl, cl, cl);
             }
         }
         // Features in order, strictly greater gains only: the first feature with the best gain wins.
-        if (best_bin >= 0 && (!found || best > out->gain)) {
+        if (s.code >= 0 && (!found || s.best > out->gain)) {
             found = 1;
-            out->feature_position = j;
-            out->bin = best_bin;
-            out->default_left = left_missing;
-            out->gain = best;
-            if (left_missing) { bgl += gm; bhl += hm; bcl += cm; }
-            out->gl = bgl; out->hl = bhl; out->cl = bcl;
+            scan_result(&s, j, out);
         }
     }
     return found;

@@ -356,21 +356,16 @@ public final class TreeGrower {
                 part.withRows(of: leaf) { rb in
                 binned.rowBins.withUnsafeBufferPointer { rowBins in
                 binned.binOffsets.withUnsafeBufferPointer { offs in
-                    var problem = plumb_split_problem(
-                        row_bins: rowBins.baseAddress, row_stride: binned.features, gradients: gb.baseAddress,
-                        features: act.baseAddress, value_bins: act.baseAddress! + nf, bin_offsets: offs.baseAddress,
-                        feature_count: na, tg: totals.g, th: totals.h, tc: totals.c,
-                        min_data: Double(splitter.minDataInLeaf), min_hess: splitter.minSumHessianInLeaf, lambda: splitter.lambdaL2,
-                        parent: parent, min_gain: splitter.minGainToSplit + 1e-10 * abs(parent))
+                    var problem = splitter.splitProblem(totals: totals, parent: parent, bestGain: splitter.minGainToSplit + 1e-10 * abs(parent))
+                    problem.row_bins = rowBins.baseAddress; problem.row_stride = binned.features; problem.gradients = gb.baseAddress
+                    problem.features = UnsafePointer(act.baseAddress); problem.value_bins = UnsafePointer(act.baseAddress! + nf)
+                    problem.bin_offsets = offs.baseAddress; problem.feature_count = na
                     return UnsafeMutableRawPointer(sparseAcc).withMemoryRebound(to: Double.self, capacity: 2 * binned.totalBins) { acc in
                         plumb_sparse_best_split(&problem, rb.baseAddress, rb.count, acc, occupied, &result)
                     }
                 }}}}
                 guard found != 0 else { return nil }
-                let (gl, hl, cl) = (result.gl, result.hl, result.cl)
-                return SplitInfo(feature: act[result.feature_position], thresholdBin: result.bin, defaultLeft: result.default_left != 0,
-                                 leftCategoryBins: [], gain: result.gain, leftGradient: gl, leftHessian: hl, leftCount: cl,
-                                 rightGradient: totals.g - gl, rightHessian: totals.h - hl, rightCount: totals.c - cl)
+                return SplitInfo(result, feature: act[result.feature_position], totals: totals)
             }
         }
         /// Carrying the root keeps a dense histogram for every leaf too big to be searched directly,

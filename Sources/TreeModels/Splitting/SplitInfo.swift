@@ -1,3 +1,5 @@
+import CTreeKernels
+
 /// The best split found for one node, in bin space plus the raw values inference needs.
 public struct SplitInfo: Sendable, Equatable {
     public var feature: Int
@@ -35,5 +37,14 @@ public struct SplitInfo: Sendable, Equatable {
             }
             tb[missingBin] = defaultLeft
         }
+    }
+}
+
+extension SplitInfo {
+    /// A numeric split found by a C kernel: left sums as found, right = totals − left.
+    init(_ s: plumb_split, feature: Int, totals: (g: Double, h: Double, c: Double)) {
+        self.init(feature: feature, thresholdBin: s.bin, defaultLeft: s.default_left != 0, leftCategoryBins: [], gain: s.gain,
+                  leftGradient: s.gl, leftHessian: s.hl, leftCount: s.cl,
+                  rightGradient: totals.g - s.gl, rightHessian: totals.h - s.hl, rightCount: totals.c - s.cl)
     }
 }

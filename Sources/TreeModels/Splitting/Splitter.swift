@@ -1,3 +1,4 @@
+import CTreeKernels
 /// Finds the best split of a node from its histogram.
 ///
 /// Numeric features: every threshold between value bins, with the missing bin tried on both
@@ -76,6 +77,15 @@ public struct Splitter: Sendable {
         }
         guard scan.bestBin >= 0 else { return nil }
         return scan.split(feature: f)
+    }
+
+    /// The C kernels' description of a node's split search (totals and limits only).
+    func splitProblem(totals: (g: Double, h: Double, c: Double), parent: Double, bestGain: Double) -> plumb_split_problem {
+        var q = plumb_split_problem()
+        q.tg = totals.g; q.th = totals.h; q.tc = totals.c
+        q.min_data = Double(minDataInLeaf); q.min_hess = minSumHessianInLeaf; q.lambda = lambdaL2
+        q.parent = parent; q.min_gain = bestGain
+        return q
     }
 
     /// Best split on one feature of a small node from a sparse histogram, every hessian 1.
