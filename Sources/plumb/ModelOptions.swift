@@ -23,7 +23,7 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Minimum rows per leaf (gbm default 20, forest default 1).")
     var minLeaf: Int?
 
-    @Option(help: "Minimum rows to split a node (forest; default 2).")
+    @Option(help: "Minimum rows to split a node (forest; default 2; a row drawn twice by the bootstrap counts once).")
     var minSplit: Int?
 
     @Option(help: "L2 regularisation of leaf values (gbm; default 0).")

@@ -159,6 +159,28 @@ import Testing
         #expect(defaults == [false, true])
     }
 
+    /// With `countsDistinctRows`, a node's rows drawn several times count once against
+    /// `minRowsToSplit` (scikit-learn's min_samples_split under bootstrap): ten rows that are four
+    /// distinct ones are not split at 5, and are at 4; counting repeats, they are split at 5.
+    @Test func minRowsToSplitCanCountDistinctRows() throws {
+        let x = try FeatureMatrix(columns: [(0..<8).map { Double($0) }])
+        let binned = try BinnedMatrix(x, maxBins: 16, categorical: [])
+        let g: [Float] = [-3, -2, -1, 0, 1, 2, 3, 4]
+        let rows: [Int32] = [0, 0, 0, 2, 2, 5, 5, 5, 7, 7]
+        let splitter = Splitter(lambdaL2: 0, minDataInLeaf: 1, minSumHessianInLeaf: 0, minGainToSplit: 0)
+        func leaves(minSplit: Int, distinct: Bool) -> Int {
+            var config = TreeGrowerConfig(maxLeaves: nil, maxDepth: nil, splitter: splitter)
+            config.minRowsToSplit = minSplit
+            config.countsDistinctRows = distinct
+            var rng = SeededGenerator(seed: 1)
+            return TreeGrower(binned: binned, config: config, threads: 1)
+                .grow(rows: rows, gradients: g, hessians: nil, features: [0], rng: &rng).tree.leafValue.count
+        }
+        #expect(leaves(minSplit: 5, distinct: true) == 1)
+        #expect(leaves(minSplit: 4, distinct: true) > 1)
+        #expect(leaves(minSplit: 5, distinct: false) > 1)
+    }
+
     /// A leaf large enough to be split by several threads gives the same partition as one pass:
     /// left rows first, both sides in their original order, repeats kept.
     @Test(arguments: [2, 3])

@@ -32,7 +32,8 @@ public struct ForestParameters: Sendable, Equatable {
     public var maxDepth: Int? = nil
     /// Minimum rows in a leaf, ≥ 1.
     public var minSamplesLeaf: Int = 1
-    /// Nodes with fewer rows are not split, ≥ 2.
+    /// Nodes with fewer rows are not split, ≥ 2. With `bootstrap`, rows drawn more than once
+    /// count once, as scikit-learn counts a node's samples.
     public var minSamplesSplit: Int = 2
     public var featureSampling: FeatureSampling = .all
     /// Draw each tree's rows with replacement (and report out-of-bag R²).

@@ -58,6 +58,7 @@ public struct RandomForest: Regressor {
         let splitter = Splitter(lambdaL2: 0, minDataInLeaf: p.minSamplesLeaf, minSumHessianInLeaf: 0, minGainToSplit: 0)
         var config = TreeGrowerConfig(maxLeaves: nil, maxDepth: p.maxDepth, splitter: splitter)
         config.minRowsToSplit = p.minSamplesSplit
+        config.countsDistinctRows = p.bootstrap
         config.featuresPerSplit = p.featureSampling.count(of: usable.count)
 
         // Gradients of squared loss at the global mean: leaf value −G/H = mean(y − ȳ) in the leaf.

@@ -9,6 +9,10 @@ public struct TreeGrowerConfig: Sendable {
     public var maxDepth: Int?
     /// Nodes with fewer rows are never split (min_samples_split); 2×minDataInLeaf also applies.
     public var minRowsToSplit: Int = 2
+    /// `minRowsToSplit` counts distinct rows: a row repeated by a bootstrap sample counts once, as
+    /// scikit-learn counts the samples of a node. The rows given to `grow` must then be sorted
+    /// (repeats side by side), which a split keeps within each leaf.
+    public var countsDistinctRows = false
     /// When set, each split considers this many features drawn at random (random forests).
     public var featuresPerSplit: Int?
     public var splitter: Splitter
@@ -199,7 +203,20 @@ public final class TreeGrower {
             if n < max(2 * minData, config.minRowsToSplit, 2) { return false }
             if sumH[leaf] < 2 * minHess { return false }
             if let md = config.maxDepth, depth[leaf] >= md { return false }
+            if config.countsDistinctRows && !hasDistinctRows(leaf, config.minRowsToSplit) { return false }
             return nf > 0
+        }
+        /// Whether `leaf` holds at least `k` distinct rows (its rows are sorted).
+        func hasDistinctRows(_ leaf: Int, _ k: Int) -> Bool {
+            part.withRows(of: leaf) { rb in
+                guard !rb.isEmpty else { return k <= 0 }
+                var distinct = 1
+                for i in 1..<rb.count where rb[i] != rb[i - 1] {
+                    distinct += 1
+                    if distinct >= k { return true }
+                }
+                return distinct >= k
+            }
         }
         /// Which feature positions a split search may use (all, or a random sample).
         let everyFeature = [Bool](repeating: true, count: nf)
