@@ -20,6 +20,22 @@ import Testing
         for seen in results.current { #expect(seen == [Int](repeating: 1, count: items)) }
     }
 
+    /// Many short jobs in a row, each handed over while the worker may be spinning, going to
+    /// sleep or asleep (pauses between some of them): every item runs exactly once, and no
+    /// hand-off is lost (a lost one would hang).
+    @Test func shortJobsInARowEachRunEveryItemOnce() {
+        let pool = WorkerPool(size: 2)
+        for round in 0..<3_000 {
+            let workers = 1 + round % 3, items = 1 + round % 7
+            let counts = Locked([Int](repeating: 0, count: items))
+            #expect(pool.run(workers) { w in
+                for i in stride(from: w, to: items, by: workers) { counts.withLock { $0[i] += 1 } }
+            })
+            #expect(counts.current == [Int](repeating: 1, count: items))
+            if round % 500 == 499 { usleep(80_000) }   // long enough for the workers to sleep
+        }
+    }
+
     @Test func aBusyPoolSaysSoAndRunsNothing() {
         let pool = WorkerPool(size: 1)
         let inside = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
