@@ -200,6 +200,16 @@ import Testing
         }
         #expect(one.indices == many.indices)
         #expect(one.begin == many.begin && one.count == many.count)
+        // Every row to one side.
+        for side in [true, false] {
+            var a = DataPartition(rows: rows), b = DataPartition(rows: rows)
+            column.withUnsafeBufferPointer { c in
+                a.split(leaf: 0, column: c, goesLeft: [Bool](repeating: side, count: 11), threads: 1)
+                b.split(leaf: 0, column: c, goesLeft: [Bool](repeating: side, count: 11), threads: threads)
+            }
+            #expect(a.indices == b.indices && a.indices == rows)
+            #expect(a.count == b.count && a.count == (side ? [n, 0] : [0, n]))
+        }
         let expectedLeft = rows.filter { goesLeft[Int(column[Int($0)])] }
         #expect(one.count[0] + one.count[2] == expectedLeft.count)
         #expect(Array(one.indices[(one.begin[1])..<(one.begin[1] + one.count[1])]) == rows.filter { !goesLeft[Int(column[Int($0)])] })
