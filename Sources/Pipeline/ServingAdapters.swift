@@ -93,21 +93,63 @@ public final class LocatorModelProvider: ModelProvider, @unchecked Sendable {
 /// them. Appends and feedback run in submission order.
 public final class StorePredictionLog: PredictionLogSink, @unchecked Sendable {
     public let store: TrackingStore
-    private let worker = BackgroundWorker(name: "plumb-log")
+    private let worker = BackgroundWorker(name: "plumb-log", niceness: 10)
 
     public init(store: TrackingStore) { self.store = store }
 
     public func append(_ entries: [PredictionLogEntry]) async throws {
         let store = self.store
         try await worker.run {
-            var keys = InputKeys()
-            let records = entries.map { e in
-                PredictionRecord(requestID: e.requestID, timeMs: Int64(e.time.timeIntervalSince1970 * 1000), modelName: e.modelName,
-                                 modelVersion: Int(e.modelVersion) ?? -1, inputsJSON: Self.inputsJSON(e, keys: &keys), prediction: e.prediction,
-                                 shadowVersion: e.shadowVersion.flatMap { Int($0) }, shadowPrediction: e.shadowPrediction, actual: nil, feedbackTimeMs: nil)
-            }
-            try store.appendPredictions(records)
+            let (batches, single) = Self.batches(entries)
+            try store.appendPredictionBatches(batches)
+            try store.appendPredictions(single)
         }
+    }
+
+    /// Groups entries into one record per served request: runs of consecutive server request ids
+    /// ("<prefix>-<hex counter>", counters one apart) with the same time, model and shadow. An
+    /// entry whose id has another form is kept as a single-prediction record.
+    static func batches(_ entries: [PredictionLogEntry]) -> ([PredictionBatchRecord], [PredictionRecord]) {
+        var keys = InputKeys()
+        var batches: [PredictionBatchRecord] = [], single: [PredictionRecord] = []
+        var previous: (entry: PredictionLogEntry, counter: Int64)? = nil
+        for e in entries {
+            let timeMs = Int64(e.time.timeIntervalSince1970 * 1000)
+            let version = Int(e.modelVersion) ?? -1, shadowVersion = e.shadowVersion.flatMap { Int($0) }
+            guard let (prefix, counter) = PredictionBatchRecord.parse(requestID: e.requestID) else {
+                single.append(PredictionRecord(requestID: e.requestID, timeMs: timeMs, modelName: e.modelName, modelVersion: version,
+                                               inputsJSON: inputsJSON(e, keys: &keys), prediction: e.prediction,
+                                               shadowVersion: shadowVersion, shadowPrediction: e.shadowPrediction))
+                previous = nil
+                continue
+            }
+            let continues: Bool
+            if let p = previous, let last = batches.last {
+                continues = last.idPrefix == prefix && counter == p.counter + 1 && p.entry.time == e.time
+                    && p.entry.modelName == e.modelName && p.entry.modelVersion == e.modelVersion
+                    && p.entry.featureNames == e.featureNames && p.entry.shadowVersion == e.shadowVersion
+                    && (p.entry.shadowPrediction == nil) == (e.shadowPrediction == nil)
+            } else {
+                continues = false
+            }
+            if !continues {
+                batches.append(PredictionBatchRecord(idPrefix: prefix, firstCounter: counter, timeMs: timeMs, modelName: e.modelName,
+                                                     modelVersion: version, featureNames: e.featureNames, shadowVersion: shadowVersion,
+                                                     shadowPredictions: e.shadowPrediction == nil ? nil : []))
+            }
+            let b = batches.count - 1
+            for (i, _) in e.featureNames.enumerated() {
+                switch i < e.row.count ? e.row[i] : nil {
+                case .number(let x)?: batches[b].appendNumber(x)
+                case .string(let t)?: batches[b].appendText(t)
+                case nil: batches[b].appendMissing()
+                }
+            }
+            batches[b].predictions.append(e.prediction)
+            if let s = e.shadowPrediction { batches[b].shadowPredictions?.append(s) }
+            previous = (e, counter)
+        }
+        return (batches, single)
     }
 
     public func recordFeedback(requestID: String, actual: Double) async throws -> Bool {

@@ -107,25 +107,7 @@ public struct TrainingRecorder: Sendable {
     }
 
     /// `s` as a JSON string literal (RFC 8259 escapes; non-ASCII passes through as UTF-8).
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        out.reserveCapacity(s.utf8.count + 2)
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
-        return out
-    }
+    static func jsonString(_ s: String) -> String { jsonStringLiteral(s) }
 }
 
 /// The git commit of the working directory, when there is one (for run lineage).

@@ -26,6 +26,148 @@ public struct PredictionRecord: Codable, Sendable, Equatable {
     }
 }
 
+/// `s` as a JSON string literal (quotes, backslashes and control characters escaped).
+public func jsonStringLiteral(_ s: String) -> String {
+    var out = "\""
+    out.reserveCapacity(s.utf8.count + 2)
+    for scalar in s.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        case _ where scalar.value < 0x20:
+            let hex = String(scalar.value, radix: 16)
+            out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        default: out.unicodeScalars.append(scalar)
+        }
+    }
+    return out + "\""
+}
+
+/// One served request's predictions, kept as one row of the store: row `r` has request id
+/// `idPrefix` + `String(firstCounter + r, radix: 16)` (the server's "<8 hex>-<hex counter>" ids).
+public struct PredictionBatchRecord: Sendable, Equatable {
+    /// Everything before the counter, e.g. "3fa9c01b-".
+    public var idPrefix: String
+    /// Counter of the first row (≥ 1).
+    public var firstCounter: Int64
+    /// ms since 1970.
+    public var timeMs: Int64
+    public var modelName: String
+    public var modelVersion: Int
+    /// Names of the input features, in the order of each row's values.
+    public var featureNames: [String]
+    /// The rows' input values, row after row, each value a tag byte then its payload: 0 missing,
+    /// 1 number (8 bytes, little-endian IEEE 754), 2 text (4-byte little-endian length, UTF-8).
+    /// Binary, so that logging a row costs a copy rather than formatting numbers.
+    public var inputs: [UInt8]
+    /// One per row; NaN = no prediction.
+    public var predictions: [Double]
+    public var shadowVersion: Int?
+    /// One per row when a shadow model scored them.
+    public var shadowPredictions: [Double]?
+
+    public init(idPrefix: String, firstCounter: Int64, timeMs: Int64, modelName: String, modelVersion: Int,
+                featureNames: [String], inputs: [UInt8] = [], predictions: [Double] = [], shadowVersion: Int? = nil,
+                shadowPredictions: [Double]? = nil) {
+        self.idPrefix = idPrefix; self.firstCounter = firstCounter; self.timeMs = timeMs
+        self.modelName = modelName; self.modelVersion = modelVersion; self.featureNames = featureNames
+        self.inputs = inputs; self.predictions = predictions; self.shadowVersion = shadowVersion
+        self.shadowPredictions = shadowPredictions
+    }
+
+    /// Appends one input value to `inputs` (see its layout).
+    public mutating func appendMissing() { inputs.append(0) }
+    public mutating func appendNumber(_ x: Double) {
+        inputs.append(1)
+        withUnsafeBytes(of: x.bitPattern.littleEndian) { inputs.append(contentsOf: $0) }
+    }
+    public mutating func appendText(_ s: String) {
+        inputs.append(2)
+        var s = s
+        s.withUTF8 { u in
+            withUnsafeBytes(of: UInt32(u.count).littleEndian) { inputs.append(contentsOf: $0) }
+            inputs.append(contentsOf: u)
+        }
+    }
+
+    /// Each row's inputs as a JSON object text `{"name":value,…}` (non-finite numbers and missing
+    /// values are null), as predictions logged one by one hold them.
+    /// - Throws: `.database` when `inputs` does not hold `predictions.count` rows of `featureNames.count` values.
+    public func inputsJSON() throws -> [String] {
+        let keys = featureNames.map { Array((jsonStringLiteral($0) + ":").utf8) }
+        var rows: [String] = []
+        rows.reserveCapacity(predictions.count)
+        var at = 0
+        func fail() -> TrackingError {
+            TrackingError(code: .database, message: "prediction batch \(requestID(0)): inputs do not hold \(predictions.count) rows of \(featureNames.count) values")
+        }
+        for _ in 0..<predictions.count {
+            var out: [UInt8] = [UInt8(ascii: "{")]
+            for (i, key) in keys.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                out.append(contentsOf: key)
+                guard at < inputs.count else { throw fail() }
+                let tag = inputs[at]; at += 1
+                switch tag {
+                case 0:
+                    out.append(contentsOf: "null".utf8)
+                case 1:
+                    guard at + 8 <= inputs.count else { throw fail() }
+                    var bits: UInt64 = 0
+                    for k in 0..<8 { bits |= UInt64(inputs[at + k]) << (8 * UInt64(k)) }
+                    at += 8
+                    let x = Double(bitPattern: bits)
+                    out.append(contentsOf: (x.isFinite ? x.description : "null").utf8)
+                case 2:
+                    guard at + 4 <= inputs.count else { throw fail() }
+                    var n = 0
+                    for k in 0..<4 { n |= Int(inputs[at + k]) << (8 * k) }
+                    at += 4
+                    guard at + n <= inputs.count else { throw fail() }
+                    out.append(contentsOf: jsonStringLiteral(String(decoding: inputs[at..<(at + n)], as: UTF8.self)).utf8)
+                    at += n
+                default:
+                    throw fail()
+                }
+            }
+            out.append(UInt8(ascii: "}"))
+            rows.append(String(decoding: out, as: UTF8.self))
+        }
+        guard at == inputs.count else { throw fail() }
+        return rows
+    }
+
+    /// Request id of row `r`.
+    public func requestID(_ r: Int) -> String { idPrefix + String(firstCounter + Int64(r), radix: 16) }
+
+    /// Splits a server request id into (prefix, counter); nil for any other form (the counter
+    /// must be written exactly as the server writes it: lowercase hex, no leading zero).
+    public static func parse(requestID id: String) -> (prefix: String, counter: Int64)? {
+        guard let dash = id.lastIndex(of: "-") else { return nil }
+        let prefix = String(id[...dash]), digits = id[id.index(after: dash)...]
+        guard let c = Int64(digits, radix: 16), c >= 1, String(c, radix: 16) == digits else { return nil }
+        return (prefix, c)
+    }
+
+    static func blob(_ values: [Double]) -> Data {
+        var d = Data(capacity: 8 * values.count)
+        for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { d.append(contentsOf: $0) } }
+        return d
+    }
+
+    static func doubles(_ d: Data, count: Int, _ what: String) throws -> [Double] {
+        guard d.count == 8 * count else {
+            throw TrackingError(code: .database, message: "prediction batch: \(what) holds \(d.count) bytes, \(8 * count) expected")
+        }
+        return d.withUnsafeBytes { raw in
+            (0..<count).map { Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self))) }
+        }
+    }
+}
+
 extension TrackingStore {
     /// Appends a batch of predictions in ONE transaction with a cached prepared statement.
     /// - Throws: `.alreadyExists` if a request id is already logged (the whole batch is rolled back).
@@ -49,29 +191,121 @@ extension TrackingStore {
         }
     }
 
-    /// Records the ground truth for a logged prediction.
-    /// - Throws: `.notFound` naming the request id if it was never logged.
-    public func recordFeedback(requestID: String, actual: Double, timeMs: Int64? = nil) throws {
-        try write("recording feedback for request \(requestID)") { db in
-            try db.execute(sql: "UPDATE predictions SET actual = ?, feedback_time_ms = ? WHERE request_id = ?",
-                           arguments: [actual, timeMs ?? Self.nowMs(), requestID])
-            if db.changesCount == 0 { throw TrackingError.notFound("prediction request id \"\(requestID)\" is not logged") }
+    /// Appends served requests' predictions, one row per request, in ONE transaction.
+    /// - Throws: `.invalidArgument` for a batch whose arrays disagree; `.alreadyExists` when a
+    ///   batch's first request id is already logged (the whole call is rolled back).
+    public func appendPredictionBatches(_ batches: [PredictionBatchRecord]) throws {
+        guard !batches.isEmpty else { return }
+        for b in batches {
+            guard !b.predictions.isEmpty, b.firstCounter >= 1, b.shadowPredictions.map({ $0.count == b.predictions.count }) ?? true else {
+                throw TrackingError(code: .invalidArgument, message: "prediction batch \(b.requestID(0)): \(b.predictions.count) predictions, \(b.shadowPredictions?.count ?? 0) shadow predictions")
+            }
+        }
+        try write("logging \(batches.count) prediction batches") { db in
+            let st = try db.cachedStatement(sql: """
+                INSERT INTO prediction_batches(id_prefix, first_counter, row_count, time_ms, model_name, model_version,
+                                               feature_names, inputs, predictions, shadow_version, shadow_predictions)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for b in batches {
+                do {
+                    try st.execute(arguments: [b.idPrefix, b.firstCounter, b.predictions.count, b.timeMs, b.modelName, b.modelVersion,
+                                               "[" + b.featureNames.map(jsonStringLiteral).joined(separator: ",") + "]",
+                                               Data(b.inputs), PredictionBatchRecord.blob(b.predictions),
+                                               b.shadowVersion, b.shadowPredictions.map(PredictionBatchRecord.blob)])
+                } catch let e as DatabaseError where e.resultCode == .SQLITE_CONSTRAINT {
+                    throw TrackingError(code: .alreadyExists, message: "prediction request id \"\(b.requestID(0))\" is already logged", underlying: e)
+                }
+            }
         }
     }
 
-    /// The most recent `limit` predictions of `model` at or after `since`, returned oldest first.
+    /// Records the ground truth for a logged prediction (either form of the log).
+    /// - Throws: `.notFound` naming the request id if it was never logged.
+    public func recordFeedback(requestID: String, actual: Double, timeMs: Int64? = nil) throws {
+        let time = timeMs ?? Self.nowMs()
+        try write("recording feedback for request \(requestID)") { db in
+            try db.execute(sql: "UPDATE predictions SET actual = ?, feedback_time_ms = ? WHERE request_id = ?",
+                           arguments: [actual, time, requestID])
+            if db.changesCount > 0 { return }
+            if let (prefix, c) = PredictionBatchRecord.parse(requestID: requestID),
+               let row = try Row.fetchOne(db, sql: """
+                    SELECT first_counter, row_count FROM prediction_batches
+                    WHERE id_prefix = ? AND first_counter <= ? ORDER BY first_counter DESC LIMIT 1
+                    """, arguments: [prefix, c]),
+               c < (row[0] as Int64) + (row[1] as Int64) {
+                try db.execute(sql: "INSERT OR REPLACE INTO prediction_feedback(request_id, actual, time_ms) VALUES (?, ?, ?)",
+                               arguments: [requestID, actual, time])
+                return
+            }
+            throw TrackingError.notFound("prediction request id \"\(requestID)\" is not logged")
+        }
+    }
+
+    /// The most recent `limit` predictions of `model` at or after `since`, returned oldest first
+    /// (by time; within one time, rows logged one by one first, then each request's rows in order).
     public func predictions(model: String, since: Date? = nil, limit: Int = 10_000) throws -> [PredictionRecord] {
         let sinceMs = since.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) } ?? Int64.min
+        let limit = max(0, limit)
         return try read("reading predictions of model \"\(model)\"") { db in
-            let rows = try Row.fetchAll(db, sql: """
+            // Newest first from both forms of the log, each at most `limit`, then merged.
+            let single = try Row.fetchAll(db, sql: """
                 SELECT request_id, time_ms, model_name, model_version, inputs, prediction, shadow_version, shadow_prediction, actual, feedback_time_ms
                 FROM predictions WHERE model_name = ? AND time_ms >= ? ORDER BY time_ms DESC, rowid DESC LIMIT ?
-                """, arguments: [model, sinceMs, max(0, limit)])
-            return rows.reversed().map { r in
+                """, arguments: [model, sinceMs, limit]).map { r in
                 PredictionRecord(requestID: r[0], timeMs: r[1], modelName: r[2], modelVersion: r[3], inputsJSON: r[4],
                                  prediction: (r[5] as Double?) ?? .nan, shadowVersion: r[6], shadowPrediction: r[7],
                                  actual: r[8], feedbackTimeMs: r[9])
             }
+            var batched: [PredictionRecord] = []   // newest first
+            var feedback: [String: [String: (Double, Int64)]] = [:]   // by id prefix
+            let cursor = try Row.fetchCursor(db, sql: """
+                SELECT id_prefix, first_counter, row_count, time_ms, model_name, model_version, feature_names, inputs, predictions,
+                       shadow_version, shadow_predictions
+                FROM prediction_batches WHERE model_name = ? AND time_ms >= ? ORDER BY time_ms DESC, id DESC
+                """, arguments: [model, sinceMs])
+            while batched.count < limit, let r = try cursor.next() {
+                let prefix: String = r[0], first: Int64 = r[1], n: Int = r[2]
+                let names = try? JSONDecoder().decode([String].self, from: Data((r[6] as String).utf8))
+                guard n > 0, let names else {
+                    throw TrackingError(code: .database, message: "prediction batch \(prefix)\(String(first, radix: 16)): unreadable feature names or row count \(n)")
+                }
+                let preds = try PredictionBatchRecord.doubles(r[8], count: n, "predictions")
+                let shadow = try (r[10] as Data?).map { try PredictionBatchRecord.doubles($0, count: n, "shadow predictions") }
+                let inputs = try PredictionBatchRecord(idPrefix: prefix, firstCounter: first, timeMs: 0, modelName: model, modelVersion: 0,
+                                                       featureNames: names, inputs: [UInt8](r[7] as Data), predictions: preds).inputsJSON()
+                if feedback[prefix] == nil {
+                    // Every answer for this server run at once ("-" < hex digits < "~").
+                    var answers: [String: (Double, Int64)] = [:]
+                    for f in try Row.fetchAll(db, sql: "SELECT request_id, actual, time_ms FROM prediction_feedback WHERE request_id > ? AND request_id < ?",
+                                              arguments: [prefix, prefix + "~"]) {
+                        answers[f[0]] = (f[1], f[2])
+                    }
+                    feedback[prefix] = answers
+                }
+                let answers = feedback[prefix]!
+                let batch = PredictionBatchRecord(idPrefix: prefix, firstCounter: first, timeMs: r[3], modelName: r[4], modelVersion: r[5],
+                                                  featureNames: names, predictions: preds)
+                for i in stride(from: n - 1, through: 0, by: -1) where batched.count < limit {
+                    let id = batch.requestID(i)
+                    let answer = answers[id]
+                    batched.append(PredictionRecord(requestID: id, timeMs: batch.timeMs, modelName: batch.modelName,
+                                                    modelVersion: batch.modelVersion, inputsJSON: inputs[i], prediction: preds[i],
+                                                    shadowVersion: r[9], shadowPrediction: shadow?[i], actual: answer?.0, feedbackTimeMs: answer?.1))
+                }
+            }
+            // Merge newest first; at equal times batched rows count as later than single ones.
+            var out: [PredictionRecord] = []
+            out.reserveCapacity(min(limit, single.count + batched.count))
+            var i = 0, j = 0
+            while out.count < limit && (i < single.count || j < batched.count) {
+                if j < batched.count && (i == single.count || batched[j].timeMs >= single[i].timeMs) {
+                    out.append(batched[j]); j += 1
+                } else {
+                    out.append(single[i]); i += 1
+                }
+            }
+            return out.reversed()
         }
     }
 }

@@ -153,6 +153,33 @@ extension TrackingStore {
                 CREATE INDEX predictions_by_model_time ON predictions(model_name, time_ms);
                 """)
         }
+        m.registerMigration("v2-prediction-batches") { db in
+            // One row per served request (a batch of predictions with consecutive request ids)
+            // instead of one per prediction: a 1,000-row request is one insert, not a thousand.
+            try db.execute(sql: """
+                CREATE TABLE prediction_batches (
+                    id INTEGER PRIMARY KEY,
+                    id_prefix TEXT NOT NULL,
+                    first_counter INTEGER NOT NULL,
+                    row_count INTEGER NOT NULL CHECK (row_count > 0),
+                    time_ms INTEGER NOT NULL,
+                    model_name TEXT NOT NULL,
+                    model_version INTEGER NOT NULL,
+                    feature_names TEXT NOT NULL,
+                    inputs BLOB NOT NULL,
+                    predictions BLOB NOT NULL,
+                    shadow_version INTEGER,
+                    shadow_predictions BLOB
+                );
+                CREATE INDEX prediction_batches_by_model_time ON prediction_batches(model_name, time_ms);
+                CREATE UNIQUE INDEX prediction_batches_by_id ON prediction_batches(id_prefix, first_counter);
+                CREATE TABLE prediction_feedback (
+                    request_id TEXT PRIMARY KEY,
+                    actual REAL NOT NULL,
+                    time_ms INTEGER NOT NULL
+                );
+                """)
+        }
         return m
     }()
 }

@@ -36,4 +36,29 @@ import Testing
         #expect(StorePredictionLog.inputsJSON(b, keys: &keys) == #"{"y":3.0,"z":null,"w":"q"}"#)
         #expect(StorePredictionLog.inputsJSON(a, keys: &keys) == #"{"x":1.5,"y":-2.0}"#)
     }
+
+    /// The log groups a request's rows (consecutive server ids, same time, model and shadow) into
+    /// one record; a gap in the ids, another time or another shadow starts a new one; an id of
+    /// another form stays a single-prediction record.
+    @Test func logEntriesGroupByRequest() throws {
+        let t0 = Date(timeIntervalSince1970: 100), t1 = Date(timeIntervalSince1970: 101)
+        func entry(_ id: String, _ t: Date, shadow: Double? = nil) -> PredictionLogEntry {
+            PredictionLogEntry(requestID: id, time: t, modelName: "m", modelVersion: "2", featureNames: ["x"], row: [.number(1)],
+                               prediction: 0.5, shadowVersion: shadow == nil ? nil : "3", shadowPrediction: shadow)
+        }
+        let entries = [entry("0000abcd-9", t0), entry("0000abcd-a", t0), entry("0000abcd-b", t0),   // one request
+                       entry("0000abcd-c", t1),                                                    // another time
+                       entry("0000abcd-e", t1),                                                    // a gap
+                       entry("custom-id", t1),
+                       entry("0000abcd-f", t1, shadow: 1), entry("0000abcd-10", t1, shadow: 2)]
+        let (batches, single) = StorePredictionLog.batches(entries)
+        #expect(batches.map(\.firstCounter) == [9, 12, 14, 15])
+        #expect(batches.map(\.predictions.count) == [3, 1, 1, 2])
+        #expect(batches[0].requestID(2) == "0000abcd-b" && batches[3].requestID(1) == "0000abcd-10")
+        #expect(batches[0].timeMs == 100_000 && batches[1].timeMs == 101_000 && batches[0].modelVersion == 2)
+        #expect(batches[3].shadowVersion == 3 && batches[3].shadowPredictions == [1, 2] && batches[0].shadowPredictions == nil)
+        #expect(try batches[0].inputsJSON() == [String](repeating: #"{"x":1.0}"#, count: 3))
+        #expect(try batches[0].inputsJSON() == entries[0..<3].map { StorePredictionLog.inputsJSON($0) })
+        #expect(single.map(\.requestID) == ["custom-id"])
+    }
 }

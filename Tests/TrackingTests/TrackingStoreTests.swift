@@ -6,11 +6,11 @@ import Tabular
 @Suite struct TrackingStoreTests {
     @Test func migrationsFromEmptyAndReopen() throws {
         let store = try makeStore()
-        #expect(try store.appliedMigrations() == ["v1-tracking", "v1-registry", "v1-predictions"])
+        #expect(try store.appliedMigrations() == ["v1-tracking", "v1-registry", "v1-predictions", "v2-prediction-batches"])
         let run = try store.startRun(experiment: "e")
         // Reopening an existing store applies nothing and keeps data.
         let again = try TrackingStore(path: store.path)
-        #expect(try again.appliedMigrations().count == 3)
+        #expect(try again.appliedMigrations().count == 4)
         #expect(try again.run(run).run.id == run)
         #expect(try again.integrityProblems().isEmpty)
     }
@@ -126,5 +126,63 @@ import Tabular
         let recent = try store.predictions(model: "m", since: Date(timeIntervalSince1970: 1.090), limit: 5)
         #expect(recent.map(\.requestID) == ["r95", "r96", "r97", "r98", "r99"])
         #expect(try store.predictions(model: "m", since: Date(timeIntervalSince1970: 1.097), limit: 50).count == 3)
+    }
+
+    /// One row per request: each row of a batch reads back as its own prediction with its request
+    /// id, merged in time order with predictions logged one by one; feedback reaches a batch's rows
+    /// by id, and ids that no batch covers (or written another way) are not found.
+    @Test func predictionBatches() throws {
+        let store = try makeStore()
+        func batch(_ first: Int64, _ n: Int, at t: Int64, shadow: Bool = false) -> PredictionBatchRecord {
+            var b = PredictionBatchRecord(idPrefix: "0badcafe-", firstCounter: first, timeMs: t, modelName: "m", modelVersion: 3,
+                                          featureNames: ["x", "s \"q\"", "gone"],
+                                          predictions: (0..<n).map { $0 == 1 ? .nan : Double(Int(first) + $0) },
+                                          shadowVersion: shadow ? 4 : nil, shadowPredictions: shadow ? (0..<n).map { Double($0) / 2 } : nil)
+            for r in 0..<n {
+                b.appendNumber(r == 2 ? .infinity : Double(Int(first) + r) + 0.25)
+                b.appendText("a\nb ü")
+                b.appendMissing()
+            }
+            return b
+        }
+        try store.appendPredictionBatches([batch(1, 3, at: 2_000), batch(4, 1, at: 2_001), batch(5, 1_000, at: 2_003, shadow: true)])
+        try store.appendPredictions([PredictionRecord(requestID: "legacy", timeMs: 2_002, modelName: "m", modelVersion: 2, inputsJSON: "{}", prediction: 9)])
+        let all = try store.predictions(model: "m", limit: 10_000)
+        #expect(all.count == 1_005)
+        #expect(all.map(\.requestID).prefix(6) == ["0badcafe-1", "0badcafe-2", "0badcafe-3", "0badcafe-4", "legacy", "0badcafe-5"])
+        #expect(all.last?.requestID == "0badcafe-3ec")   // counter 1004
+        #expect(all[0].inputsJSON == #"{"x":1.25,"s \"q\"":"a\nb ü","gone":null}"# && all[0].prediction == 1 && all[1].prediction.isNaN)
+        #expect(all[2].inputsJSON == #"{"x":null,"s \"q\"":"a\nb ü","gone":null}"#)
+        let parsed = try JSONSerialization.jsonObject(with: Data(all[5].inputsJSON.utf8)) as? [String: Any]
+        #expect(parsed?["x"] as? Double == 5.25 && parsed?["s \"q\""] as? String == "a\nb ü" && parsed?["gone"] is NSNull)
+        #expect(all[0].modelVersion == 3 && all[0].timeMs == 2_000 && all[0].shadowVersion == nil && all[0].shadowPrediction == nil)
+        #expect(all[6].shadowVersion == 4 && all[6].shadowPrediction == 0.5 && all[6].prediction.isNaN)
+        // Most recent first for the limit, returned oldest first; `since` cuts by time.
+        #expect(try store.predictions(model: "m", limit: 2).map(\.requestID) == ["0badcafe-3eb", "0badcafe-3ec"])
+        #expect(try store.predictions(model: "m", since: Date(timeIntervalSince1970: 2.001), limit: 10_000).count == 1_002)
+        #expect(try store.predictions(model: "other").isEmpty)
+
+        try store.recordFeedback(requestID: "0badcafe-2", actual: 1.5, timeMs: 7)
+        try store.recordFeedback(requestID: "0badcafe-3ec", actual: 2.5, timeMs: 8)
+        try store.recordFeedback(requestID: "0badcafe-2", actual: 3.5, timeMs: 9)   // a correction replaces
+        let withFeedback = try store.predictions(model: "m", limit: 10_000)
+        #expect(withFeedback[1].actual == 3.5 && withFeedback[1].feedbackTimeMs == 9)
+        #expect(withFeedback.last?.actual == 2.5 && withFeedback[0].actual == nil)
+        for unknown in ["0badcafe-3ed", "0badcafe-0", "0badcafe-02", "0BADCAFE-2", "feedface-2", "0badcafe-", "x"] {
+            let e = #expect(throws: TrackingError.self) { try store.recordFeedback(requestID: unknown, actual: 1) }
+            #expect(e?.code == .notFound, "\(unknown)")
+        }
+        let dup = #expect(throws: TrackingError.self) { try store.appendPredictionBatches([batch(4, 2, at: 3_000)]) }
+        #expect(dup?.code == .alreadyExists)
+        var bad = batch(2_000, 3, at: 1, shadow: true)
+        bad.predictions.removeLast()
+        let mismatch = #expect(throws: TrackingError.self) { try store.appendPredictionBatches([bad]) }
+        #expect(mismatch?.code == .invalidArgument)
+        // Inputs that do not hold the rows are refused when read back.
+        var short = batch(1, 2, at: 0)
+        short.inputs.removeLast()
+        let unreadable = #expect(throws: TrackingError.self) { try short.inputsJSON() }
+        #expect(unreadable?.code == .database)
+        #expect(try store.predictions(model: "m", limit: 10_000).count == 1_005)
     }
 }
