@@ -106,14 +106,15 @@ extension PlumbServer {
                 "Content-Type must be application/json, got '\(request.headers[.contentType] ?? "none")'")))
         }
         let limit = configuration.maxBodyBytes
-        let tooLarge = ResponseFailure(Self.error(.contentTooLarge, "request body exceeds \(limit) bytes"))
+        // Built only when needed: an error response costs as much as a small prediction.
+        func tooLarge() -> ResponseFailure { ResponseFailure(Self.error(.contentTooLarge, "request body exceeds \(limit) bytes")) }
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
-            return .failure(tooLarge)
+            return .failure(tooLarge())
         }
         do {
             return .success(try await request.body.collect(upTo: limit))
         } catch is NIOTooManyBytesError {
-            return .failure(tooLarge)
+            return .failure(tooLarge())
         } catch {
             return .failure(.init(Self.error(.badRequest, "could not read the request body: \(error)")))
         }
