@@ -78,4 +78,10 @@ typedef struct {
 int plumb_sparse_best_split(const plumb_split_problem *problem, const int32_t *rows, long m,
                             double *acc, uint64_t *occupied, plumb_split *out);
 
+
+/// Adds (g[r], 1) of each row r = rows[k] to the (Σg, count) pairs of `c` ≤ 4 columns' bins:
+/// column i's pairs at acc + 512 i (256 bins × 2), in row order (the same sums as one pass).
+void plumb_histogram_indexed(const int32_t *rows, long m, const float *g, const uint8_t *const *columns, long c,
+                             double *acc);
+
 #endif

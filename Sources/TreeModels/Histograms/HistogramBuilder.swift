@@ -1,3 +1,4 @@
+import CTreeKernels
 import Dispatch
 
 /// Accumulates node histograms from binned data and per-row gradients.
@@ -116,7 +117,12 @@ public struct HistogramBuilder: Sendable {
             if c > 3 { a3[Int(c3[r])] += v }
         }
         if let idx {
-            for k in 0..<m { let r = Int(idx[k]); add(r, SIMD2(Double(g[r]), 1)) }
+            withUnsafeTemporaryAllocation(of: UnsafePointer<UInt8>?.self, capacity: 4) { cols in
+                cols[0] = c0; cols[1] = c1; cols[2] = c2; cols[3] = c3
+                UnsafeMutableRawPointer(acc).withMemoryRebound(to: Double.self, capacity: 2 * 256 * c) { a in
+                    plumb_histogram_indexed(idx, m, g, cols.baseAddress!, c, a)
+                }
+            }
         } else {
             for k in 0..<m { add(k, SIMD2(Double(g[k]), 1)) }
         }
