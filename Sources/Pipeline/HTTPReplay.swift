@@ -4,6 +4,7 @@ import Glibc
 #endif
 import Serving
 import Tabular
+import Tracking
 
 /// Sends a table's rows to a running `plumb serve` as production traffic would: batched
 /// `/predict` calls, then one `/feedback` call per prediction with the row's true target.
@@ -39,10 +40,10 @@ enum HTTPReplay {
                 var v = "null"
                 switch c?.data {
                 case .numeric(let x)?: if x[i].isFinite { v = "\(x[i])" }
-                case .categorical(let codes, let levels)?: if codes[i] >= 0 { v = TrainingRecorder.jsonString(levels[Int(codes[i])]) }
+                case .categorical(let codes, let levels)?: if codes[i] >= 0 { v = jsonStringLiteral(levels[Int(codes[i])]) }
                 case nil: break
                 }
-                parts.append("\(TrainingRecorder.jsonString(f.name)):\(v)")
+                parts.append("\(jsonStringLiteral(f.name)):\(v)")
             }
             return "{" + parts.joined(separator: ",") + "}"
         }

@@ -172,7 +172,7 @@ public final class StorePredictionLog: PredictionLogSink, @unchecked Sendable {
         mutating func keys(for names: [String]) -> [[UInt8]] {
             if names != self.names {
                 self.names = names
-                keys = names.map { Array((TrainingRecorder.jsonString($0) + ":").utf8) }
+                keys = names.map { Array((jsonStringLiteral($0) + ":").utf8) }
             }
             return keys
         }
@@ -197,7 +197,7 @@ public final class StorePredictionLog: PredictionLogSink, @unchecked Sendable {
                 var d = x.description
                 d.withUTF8 { out.append(contentsOf: $0) }
             case .string(let s)?:
-                var q = TrainingRecorder.jsonString(s)
+                var q = jsonStringLiteral(s)
                 q.withUTF8 { out.append(contentsOf: $0) }
             case .number?, nil:
                 out.append(contentsOf: "null".utf8)

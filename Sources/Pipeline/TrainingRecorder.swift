@@ -102,12 +102,11 @@ public struct TrainingRecorder: Sendable {
     }
 
     static func schemaJSON(_ t: Table) -> String {
-        let items = t.columns.map { "{\"name\":\(jsonString($0.name)),\"type\":\"\($0.kind.rawValue)\"}" }
+        let items = t.columns.map { "{\"name\":\(jsonStringLiteral($0.name)),\"type\":\"\($0.kind.rawValue)\"}" }
         return "[" + items.joined(separator: ",") + "]"
     }
 
     /// `s` as a JSON string literal (RFC 8259 escapes; non-ASCII passes through as UTF-8).
-    static func jsonString(_ s: String) -> String { jsonStringLiteral(s) }
 }
 
 /// The git commit of the working directory, when there is one (for run lineage).

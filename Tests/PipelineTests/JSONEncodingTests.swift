@@ -1,6 +1,7 @@
 import Foundation
 import Serving
 import Testing
+import Tracking
 @testable import Pipeline
 
 /// The hand-written JSON of the prediction log and run records must parse back to what went in
@@ -8,7 +9,7 @@ import Testing
 @Suite struct JSONEncodingTests {
     @Test(arguments: ["plain", "", "quote \" backslash \\ slash /", "tab\tnew\nline\rcr", "\u{01}\u{1f} control", "ünïcødé 🏠"])
     func stringLiteralsRoundTrip(_ s: String) throws {
-        let literal = TrainingRecorder.jsonString(s)
+        let literal = jsonStringLiteral(s)
         let parsed = try JSONSerialization.jsonObject(with: Data("[\(literal)]".utf8)) as? [String]
         #expect(parsed == [s])
     }

@@ -110,8 +110,7 @@ import Testing
     /// Numeric features only, so every small node goes through the C kernel
     /// (`plumb_sparse_best_split`), with missing values in every feature (both default
     /// directions get chosen): the trees equal those grown from dense histograms, bit for bit,
-    /// and routing the training rows by bins (one by one, or eight at a time) reaches the same
-    /// leaves as the raw-value walk.
+    /// and routing the training rows by bins reaches the same leaves as the raw-value walk.
     @Test func directKernelEqualsHistogramPathAndBinRouting() throws {
         let n = 3000
         let (x0, y) = TestData.friedman1(rows: n, seed: 33)
@@ -140,21 +139,18 @@ import Testing
             defaults.formUnion(t.tree.defaultLeft)
             #expect(!t.thresholdBins.contains(-1))
             let missing = binned.mappers.map { UInt8($0.missingBin) }
-            // Every row one by one, then a batch of 1,003 rows (eight at a time and a partial group).
-            let batch = (0..<1003).map { Int32(($0 * 37) % n) }
-            var leaves = [Int32](repeating: -1, count: batch.count)
-            binned.rowBins.withUnsafeBufferPointer { rb in
-                for i in 0..<n {
-                    let byBins = t.leaf(bins: rb.baseAddress! + i * binned.features, missingBins: missing)
-                    #expect(byBins == t.tree.leaf { x[i, $0] })
-                }
-                batch.withUnsafeBufferPointer { bb in
-                    leaves.withUnsafeMutableBufferPointer { lb in
-                        t.leaves(rows: bb, bins: rb.baseAddress!, stride: binned.features, missingBins: missing, into: lb.baseAddress!)
+            // Every row in order, then 1,003 rows in another order (groups of eight, one partial).
+            for batch in [(0..<n).map { Int32($0) }, (0..<1003).map { Int32(($0 * 37) % n) }] {
+                var leaves = [Int32](repeating: -1, count: batch.count)
+                binned.rowBins.withUnsafeBufferPointer { rb in
+                    batch.withUnsafeBufferPointer { bb in
+                        leaves.withUnsafeMutableBufferPointer { lb in
+                            t.leaves(rows: bb, bins: rb.baseAddress!, stride: binned.features, missingBins: missing, into: lb.baseAddress!)
+                        }
                     }
                 }
+                for (r, l) in zip(batch, leaves) { #expect(Int(l) == t.tree.leaf { x[Int(r), $0] }) }
             }
-            for (r, l) in zip(batch, leaves) { #expect(Int(l) == t.tree.leaf { x[Int(r), $0] }) }
         }
         #expect(defaults == [false, true])
     }
@@ -179,6 +175,26 @@ import Testing
         #expect(leaves(minSplit: 5, distinct: true) == 1)
         #expect(leaves(minSplit: 4, distinct: true) > 1)
         #expect(leaves(minSplit: 5, distinct: false) > 1)
+    }
+
+    /// Hessians given explicitly as all ones take the general paths (gathered pairs, per-feature
+    /// dense histograms, the sorted direct search) and grow the same tree as unit hessians.
+    @Test(arguments: [1, 2])
+    func explicitUnitHessiansGrowTheSameTree(threads: Int) throws {
+        let (binned, g) = try Self.data(rows: 3000)
+        var rng = SeededGenerator(seed: 9)
+        let rows = (0..<3000).map { _ in Int32(rng.below(3000)) }.sorted()
+        let splitter = Splitter(lambdaL2: 1, minDataInLeaf: 3, minSumHessianInLeaf: 0, minGainToSplit: 0)
+        var config = TreeGrowerConfig(maxLeaves: 31, maxDepth: nil, splitter: splitter)
+        config.directSplitRows = 100
+        func grow(_ h: [Float]?) -> Tree {
+            var r = SeededGenerator(seed: 2)
+            return TreeGrower(binned: binned, config: config, threads: threads)
+                .grow(rows: rows, gradients: g, hessians: h, features: Array(0..<binned.features), rng: &r).tree
+        }
+        let unit = grow(nil)
+        #expect(unit.nodeCount == 30)
+        #expect(grow([Float](repeating: 1, count: 3000)) == unit)
     }
 
     /// A leaf large enough to be split by several threads gives the same partition as one pass:

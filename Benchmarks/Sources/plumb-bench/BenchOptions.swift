@@ -1,4 +1,5 @@
 import Foundation
+import Tracking
 
 /// A usage error: bad or missing flag.
 struct BenchUsageError: Error, CustomStringConvertible {
@@ -77,18 +78,6 @@ indirect enum JSONValue {
         }
     }
 
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
-    }
+    /// A JSON string literal (the project's one escaper).
+    static func quote(_ s: String) -> String { jsonStringLiteral(s) }
 }

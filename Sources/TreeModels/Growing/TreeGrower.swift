@@ -43,22 +43,9 @@ public struct GrownTree: Sendable {
     /// `defaultLeft`), exactly as its raw value compares with the node's threshold.
     public var thresholdBins: [Int32]
 
-    /// The leaf a row of the binned matrix reaches (`row`: its bins, one per feature; every split
-    /// numeric). Same leaf as `tree.leaf` on the row's raw values.
-    @inlinable
-    public func leaf(bins row: UnsafePointer<UInt8>, missingBins: UnsafePointer<UInt8>) -> Int {
-        var n = tree.root
-        while n >= 0 {
-            let k = Int(n), f = Int(tree.feature[k])
-            let b = row[f]
-            let goLeft = b == missingBins[f] ? tree.defaultLeft[k] : Int32(b) <= thresholdBins[k]
-            n = goLeft ? tree.left[k] : tree.right[k]
-        }
-        return Int(~n)
-    }
-
-    /// `leaf(bins:missingBins:)` of matrix rows `rows` into `out`, eight rows at a time: their
-    /// walks interleave, so one row's loads are under way while another's wait.
+    /// The leaf each of the binned matrix's rows `rows` reaches (every split numeric), into `out`:
+    /// the same leaf as `tree.leaf` on the row's raw values. Eight rows at a time: their walks
+    /// interleave, so one row's loads are under way while another's wait.
     public func leaves(rows: UnsafeBufferPointer<Int32>, bins: UnsafePointer<UInt8>, stride: Int,
                        missingBins: UnsafePointer<UInt8>, into out: UnsafeMutablePointer<Int32>) {
         let root = tree.root
@@ -166,7 +153,9 @@ public final class TreeGrower {
         precondition(!carryRoot || (identityRoot && hessians == nil), "carryRoot needs every row in order and unit hessians")
         releaseLastLeafHistograms()
         if !carryRoot || features != carriedFeatures { release(carriedRoot); carriedRoot = nil }
-        let need = rows.count * (hessians == nil ? 1 : 2)
+        // Gathered (gradient, hessian) pairs; with unit hessians every kernel reads the gradients
+        // through the row indices instead.
+        let need = hessians == nil ? 0 : 2 * rows.count
         if scratch.count < need { scratch = [Float](repeating: 0, count: need) }
         var g0 = 0.0, h0 = 0.0
         if let hessians {
@@ -345,15 +334,12 @@ public final class TreeGrower {
             keys.withUnsafeMutableBufferPointer { kb in
             part.withRows(of: leaf) { rb in
             binned.bins.withUnsafeBufferPointer { allBins in
-                if let hs = hessians {
-                    hs.withUnsafeBufferPointer { hb in HistogramBuilder.gather(rows: rb, gradients: gb, hessians: hb, into: sb) }
-                } else {
-                    HistogramBuilder.gather(rows: rb, gradients: gb, hessians: nil, into: sb)
-                }
+                // Only with hessians (unit hessians returned above).
+                hessians!.withUnsafeBufferPointer { hb in HistogramBuilder.gather(rows: rb, gradients: gb, hessians: hb, into: sb) }
                 for fi in 0..<nf where mask[fi] {
                     let f = features[fi]
                     if let c = splitter.bestSplitDirect(feature: f, column: allBins.baseAddress! + f * binned.rows, rows: rb,
-                                                        gathered: sb.baseAddress!, hasHessians: hasH, binned: binned,
+                                                        gathered: sb.baseAddress!, hasHessians: true, binned: binned,
                                                         totals: totals, keys: kb),
                        c.gain > (best?.gain ?? -Double.infinity) { best = c }
                 }
