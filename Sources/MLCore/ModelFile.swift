@@ -63,11 +63,12 @@ public struct LoadedModel: Sendable {
 
     /// Applies the fitted preprocessing to `table` (columns looked up by name; extra columns,
     /// such as the target, are ignored) and scores every row.
+    /// Scoring runs on at most `threads` threads (nil: the model's own setting).
     /// - Throws: `TabularError` naming a missing or mistyped feature column.
-    public func predict(_ table: Table) throws -> (predictions: [Double], unseenCategories: [String: Int]) {
+    public func predict(_ table: Table, threads: Int? = nil) throws -> (predictions: [Double], unseenCategories: [String: Int]) {
         let t = try header.preprocessor.transform(table)
         let x = FeatureMatrix(rows: t.rows, columns: t.columns, values: t.values)
-        return (regressor.predict(x), t.unseenCategories)
+        return (regressor.predict(x, threads: threads), t.unseenCategories)
     }
 }
 

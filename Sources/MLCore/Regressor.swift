@@ -12,6 +12,9 @@ public protocol Regressor: Sendable {
     /// Scores every row of `x` into `output` (count == x.rows).
     /// - Precondition: `x.columns == featureCount`, `output.count == x.rows`.
     func predict(_ x: FeatureMatrix, into output: UnsafeMutableBufferPointer<Double>)
+    /// The same on at most `threads` threads (1: the calling thread alone), for callers that
+    /// run many small scoring calls side by side, such as a server.
+    func predict(_ x: FeatureMatrix, into output: UnsafeMutableBufferPointer<Double>, threads: Int)
     /// Per-feature importance (non-negative, any scale), or nil when the kind has none.
     var featureImportance: [Double]? { get }
     /// Writes the fitted state (not the hyperparameters' provenance: the envelope holds those).
@@ -23,13 +26,18 @@ public protocol Regressor: Sendable {
 extension Regressor {
     public var kindName: String { Self.kind }
 
-    /// Scores every row of `x`.
-    public func predict(_ x: FeatureMatrix) -> [Double] {
+    /// Scores every row of `x` (on at most `threads` threads; nil: the model's own setting).
+    public func predict(_ x: FeatureMatrix, threads: Int? = nil) -> [Double] {
         [Double](unsafeUninitializedCapacity: x.rows) { buffer, count in
             buffer.initialize(repeating: 0)
-            predict(x, into: buffer)
+            if let threads { predict(x, into: buffer, threads: threads) } else { predict(x, into: buffer) }
             count = x.rows
         }
+    }
+
+    /// Kinds that do not thread their scoring ignore `threads`.
+    public func predict(_ x: FeatureMatrix, into output: UnsafeMutableBufferPointer<Double>, threads: Int) {
+        predict(x, into: output)
     }
 
     public var featureImportance: [Double]? { nil }

@@ -22,22 +22,24 @@ public struct ServableLoadedModel: ServableModel {
     public var kind: String { located.model.header.kind }
 
     /// Builds a table in the model's input schema (missing = NaN / no level), then applies the
-    /// stored preprocessing and the regressor, exactly as `plumb predict` does.
-    public func predict(rows: [[FeatureValue?]]) throws -> [Double] {
+    /// stored preprocessing and the regressor, exactly as `plumb predict` does, on the calling
+    /// thread: the server scores requests side by side, so splitting one over threads only adds
+    /// hand-offs.
+    public func predict(_ rows: FeatureRows) throws -> [Double] {
+        guard rows.kinds == features.map(\.kind) else {
+            throw ServingError(code: "row_width", message: "rows have \(rows.featureCount) features, model \(name) expects \(features.count)")
+        }
         var columns: [Column] = []
         columns.reserveCapacity(features.count)
         for (j, f) in features.enumerated() {
             switch f.kind {
             case .numeric:
-                columns.append(Column(name: f.name, data: .numeric(rows.map { row in
-                    if case .number(let x)? = row[j] { return x }
-                    return .nan
-                })))
+                columns.append(Column(name: f.name, data: .numeric(rows.numbers(feature: j))))
             case .categorical:
                 var levels = f.levels ?? []
                 var index = Dictionary(uniqueKeysWithValues: levels.enumerated().map { ($1, Int32($0)) })
-                let codes: [Int32] = rows.map { row in
-                    guard case .string(let s)? = row[j] else { return -1 }
+                let codes: [Int32] = rows.strings(feature: j).map { s in
+                    guard let s else { return -1 }
                     if let c = index[s] { return c }
                     let c = Int32(levels.count)
                     levels.append(s)
@@ -47,7 +49,7 @@ public struct ServableLoadedModel: ServableModel {
                 columns.append(Column(name: f.name, data: .categorical(codes: codes, levels: levels)))
             }
         }
-        return try located.model.predict(Table(columns: columns, rowCount: rows.count)).predictions
+        return try located.model.predict(Table(columns: columns, rowCount: rows.count), threads: 1).predictions
     }
 }
 
@@ -87,69 +89,124 @@ public final class LocatorModelProvider: ModelProvider, @unchecked Sendable {
 
 /// The server's prediction log, kept in the tracking store for `plumb monitor --from-log`.
 ///
-/// SQLite writes block, and formatting thousands of rows takes a while: both run on one
-/// dedicated thread (`BackgroundWorker`, normal priority so that the log keeps up as well as it
-/// can), never on the Swift-concurrency threads that answer requests, so a flush cannot stall
-/// them. Appends and feedback run in submission order.
+/// SQLite writes block, and encoding thousands of rows takes a while: both run on dedicated
+/// threads (`BackgroundWorker`), never on the Swift-concurrency threads that answer requests, so
+/// a flush cannot stall them. Normally the writer runs at nice 10, so request threads win the
+/// CPU and the slowest single-row requests stay fast; when the log falls behind (more than
+/// `urgentBacklog` rows waiting: a sustained load of large batches), writes go to a twin thread
+/// at normal priority, so the log takes its fair share instead of waiting for idle moments while
+/// requests queue behind a full log. Appends never overlap (the server's queue serialises them)
+/// and feedback runs after the appends before it, so one store sees one order.
 public final class StorePredictionLog: PredictionLogSink, @unchecked Sendable {
     public let store: TrackingStore
+    /// Rows waiting beyond which appends run at normal priority.
+    public static let urgentBacklog = 100_000
     private let worker = BackgroundWorker(name: "plumb-log", niceness: 10)
+    private let urgentWorker = BackgroundWorker(name: "plumb-log-urgent")
 
     public init(store: TrackingStore) { self.store = store }
 
-    public func append(_ entries: [PredictionLogEntry]) async throws {
+    public func append(_ batches: [PredictionLogBatch]) async throws {
+        try await append(batches, backlog: 0)
+    }
+
+    public func append(_ batches: [PredictionLogBatch], backlog: Int) async throws {
         let store = self.store
-        try await worker.run {
-            let (batches, single) = Self.batches(entries)
-            try store.appendPredictionBatches(batches)
+        try await (backlog > Self.urgentBacklog ? urgentWorker : worker).run {
+            let (records, single) = Self.records(batches)
+            try store.appendPredictionBatches(records)
             try store.appendPredictions(single)
         }
     }
 
-    /// Groups entries into one record per served request: runs of consecutive server request ids
-    /// ("<prefix>-<hex counter>", counters one apart) with the same time, model and shadow. An
-    /// entry whose id has another form is kept as a single-prediction record.
-    static func batches(_ entries: [PredictionLogEntry]) -> ([PredictionBatchRecord], [PredictionRecord]) {
+    /// One store record per request, requests whose ids continue one another (consecutive
+    /// counters under one prefix) with the same millisecond, model, features and shadow merged
+    /// into one record: single-row requests arriving thousands a second become a few rows of
+    /// SQLite, not thousands. Batches are taken in counter order (requests served side by side
+    /// may queue out of order). A batch whose ids the store cannot parse back (a prefix not
+    /// ending in "-", counter 0) is kept prediction by prediction.
+    static func records(_ batches: [PredictionLogBatch]) -> ([PredictionBatchRecord], [PredictionRecord]) {
+        var records: [PredictionBatchRecord] = [], single: [PredictionRecord] = []
         var keys = InputKeys()
-        var batches: [PredictionBatchRecord] = [], single: [PredictionRecord] = []
-        var previous: (entry: PredictionLogEntry, counter: Int64)? = nil
-        for e in entries {
-            let timeMs = Int64(e.time.timeIntervalSince1970 * 1000)
-            let version = Int(e.modelVersion) ?? -1, shadowVersion = e.shadowVersion.flatMap { Int($0) }
-            guard let (prefix, counter) = PredictionBatchRecord.parse(requestID: e.requestID) else {
-                single.append(PredictionRecord(requestID: e.requestID, timeMs: timeMs, modelName: e.modelName, modelVersion: version,
-                                               inputsJSON: inputsJSON(e, keys: &keys), prediction: e.prediction,
-                                               shadowVersion: shadowVersion, shadowPrediction: e.shadowPrediction))
+        var previous: PredictionLogBatch? = nil
+        let ordered = batches.enumerated().sorted { a, b in
+            (a.element.idPrefix, a.element.firstCounter, a.offset) < (b.element.idPrefix, b.element.firstCounter, b.offset)
+        }
+        for (_, b) in ordered {
+            let timeMs = Int64((b.time.timeIntervalSince1970 * 1000).rounded(.down))
+            let version = Int(b.modelVersion) ?? -1
+            let shadowVersion = b.shadowPredictions == nil ? nil : b.shadowVersion.map { Int($0) ?? -1 }
+            guard b.idPrefix.hasSuffix("-"), b.firstCounter >= 1, b.firstCounter + UInt64(b.count) < UInt64(Int64.max),
+                  PredictionBatchRecord.parse(requestID: b.requestID(0))?.prefix == b.idPrefix else {
+                for e in b.entries {
+                    single.append(PredictionRecord(requestID: e.requestID, timeMs: timeMs, modelName: e.modelName, modelVersion: version,
+                                                   inputsJSON: inputsJSON(e, keys: &keys), prediction: e.prediction,
+                                                   shadowVersion: shadowVersion, shadowPrediction: e.shadowPrediction))
+                }
                 previous = nil
                 continue
             }
             let continues: Bool
-            if let p = previous, let last = batches.last {
-                continues = last.idPrefix == prefix && counter == p.counter + 1 && p.entry.time == e.time
-                    && p.entry.modelName == e.modelName && p.entry.modelVersion == e.modelVersion
-                    && p.entry.featureNames == e.featureNames && p.entry.shadowVersion == e.shadowVersion
-                    && (p.entry.shadowPrediction == nil) == (e.shadowPrediction == nil)
+            if let p = previous, let last = records.last {
+                continues = p.idPrefix == b.idPrefix && p.firstCounter + UInt64(p.count) == b.firstCounter
+                    && last.timeMs == timeMs && p.modelName == b.modelName && p.modelVersion == b.modelVersion
+                    && p.featureNames == b.featureNames && p.rows.kinds == b.rows.kinds
+                    && last.shadowVersion == shadowVersion && (p.shadowPredictions == nil) == (b.shadowPredictions == nil)
             } else {
                 continues = false
             }
             if !continues {
-                batches.append(PredictionBatchRecord(idPrefix: prefix, firstCounter: counter, timeMs: timeMs, modelName: e.modelName,
-                                                     modelVersion: version, featureNames: e.featureNames, shadowVersion: shadowVersion,
-                                                     shadowPredictions: e.shadowPrediction == nil ? nil : []))
+                records.append(PredictionBatchRecord(idPrefix: b.idPrefix, firstCounter: Int64(b.firstCounter), timeMs: timeMs,
+                                                     modelName: b.modelName, modelVersion: version, featureNames: b.featureNames,
+                                                     shadowVersion: shadowVersion, shadowPredictions: b.shadowPredictions == nil ? nil : []))
             }
-            let b = batches.count - 1
-            for (i, _) in e.featureNames.enumerated() {
-                switch i < e.row.count ? e.row[i] : nil {
-                case .number(let x)?: batches[b].appendNumber(x)
-                case .string(let t)?: batches[b].appendText(t)
-                case nil: batches[b].appendMissing()
+            let r = records.count - 1
+            appendInputs(b.rows, to: &records[r].inputs)
+            records[r].predictions.append(contentsOf: b.predictions)
+            if let s = b.shadowPredictions { records[r].shadowPredictions?.append(contentsOf: s) }
+            previous = b
+        }
+        return (records, single)
+    }
+
+    /// Appends the rows' values in `PredictionBatchRecord.inputs` layout (tag byte, then 8 bytes
+    /// of a number or 4 bytes of length and the text) in one pass into reserved space.
+    static func appendInputs(_ rows: FeatureRows, to out: inout [UInt8]) {
+        let width = rows.featureCount
+        var size = 0
+        for r in 0..<rows.count {
+            for f in 0..<width {
+                let v = rows.values[r * width + f]
+                if v.isNaN { size += 1 } else if rows.kinds[f] == .numeric { size += 9 } else { size += 5 + rows.texts[Int(v)].utf8.count }
+            }
+        }
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: size))
+        out.withUnsafeMutableBytes { raw in
+            var at = start
+            rows.values.withUnsafeBufferPointer { values in
+                for r in 0..<rows.count {
+                    for f in 0..<width {
+                        let v = values[r * width + f]
+                        if v.isNaN {
+                            raw[at] = 0; at += 1
+                        } else if rows.kinds[f] == .numeric {
+                            raw[at] = 1
+                            raw.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: at + 1, as: UInt64.self)
+                            at += 9
+                        } else {
+                            var text = rows.texts[Int(v)]
+                            raw[at] = 2
+                            text.withUTF8 { u in
+                                raw.storeBytes(of: UInt32(u.count).littleEndian, toByteOffset: at + 1, as: UInt32.self)
+                                UnsafeMutableRawBufferPointer(rebasing: raw[(at + 5)...]).copyMemory(from: UnsafeRawBufferPointer(u))
+                                at += 5 + u.count
+                            }
+                        }
+                    }
                 }
             }
-            batches[b].predictions.append(e.prediction)
-            if let s = e.shadowPrediction { batches[b].shadowPredictions?.append(s) }
-            previous = (e, counter)
         }
-        return (batches, single)
     }
 
     public func recordFeedback(requestID: String, actual: Double) async throws -> Bool {

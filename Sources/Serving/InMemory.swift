@@ -28,14 +28,14 @@ public struct LinearToyModel: ServableModel {
         self.metrics = metrics
     }
 
-    public func predict(rows: [[FeatureValue?]]) throws -> [Double] {
-        try rows.enumerated().map { i, row in
-            guard row.count == features.count else {
-                throw ServingError(code: "row_width", message: "row \(i) has \(row.count) values, model \(name) expects \(features.count)")
-            }
+    public func predict(_ rows: FeatureRows) throws -> [Double] {
+        guard rows.kinds == features.map(\.kind) else {
+            throw ServingError(code: "row_width", message: "rows have \(rows.featureCount) features, model \(name) expects \(features.count)")
+        }
+        return (0..<rows.count).map { r in
             var y = intercept
-            for (j, v) in row.enumerated() {
-                switch v {
+            for j in 0..<rows.featureCount {
+                switch rows[r, j] {
                 case .number(let x)?: y += weights[j] * x
                 case .string(let s)?: y += effects[j][s] ?? 0
                 case nil: break
@@ -95,30 +95,33 @@ public final class InMemoryModelProvider: ModelProvider, @unchecked Sendable {
     }
 }
 
-/// A prediction log held in memory (entries in arrival order, feedback by request id).
+/// A prediction log held in memory (batches in arrival order, feedback by request id).
 public final class InMemoryPredictionLog: PredictionLogSink, @unchecked Sendable {
     private let lock = NSLock()
-    private var storage: [PredictionLogEntry] = []
-    private var index: [String: Int] = [:]
+    private var storage: [PredictionLogBatch] = []
+    private var known: Set<String> = []
     private var feedbackStorage: [String: Double] = [:]
 
     public init() {}
 
-    public var entries: [PredictionLogEntry] { locked { storage } }
+    /// Every logged batch, in arrival order.
+    public var batches: [PredictionLogBatch] { locked { storage } }
+    /// Every logged row, in arrival order.
+    public var entries: [PredictionLogEntry] { locked { storage.flatMap(\.entries) } }
     public var feedback: [String: Double] { locked { feedbackStorage } }
 
-    public func append(_ entries: [PredictionLogEntry]) async throws {
+    public func append(_ batches: [PredictionLogBatch]) async throws {
         locked {
-            for e in entries {
-                index[e.requestID] = storage.count
-                storage.append(e)
+            for b in batches {
+                for i in 0..<b.count { known.insert(b.requestID(i)) }
+                storage.append(b)
             }
         }
     }
 
     public func recordFeedback(requestID: String, actual: Double) async throws -> Bool {
         locked {
-            guard index[requestID] != nil else { return false }
+            guard known.contains(requestID) else { return false }
             feedbackStorage[requestID] = actual
             return true
         }

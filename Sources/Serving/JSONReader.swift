@@ -263,8 +263,9 @@ struct JSONReader {
             return negative ? -v : v
         }
         if mantissa == 0 && !truncated { return negative ? -0.0 : 0.0 }
-        let text = String(decoding: UnsafeBufferPointer(start: base + start, count: pos - start), as: UTF8.self)
-        guard let v = Double(text) else { throw error("invalid number", at: start) }
+        // Long mantissas (17-digit doubles printed in full) and large exponents: the CSV reader's
+        // correctly rounded parser (an extended-precision path before any strtod).
+        guard let v = NumberParser.parse(base + start, pos - start) else { throw error("invalid number", at: start) }
         return v
     }
 

@@ -49,6 +49,34 @@ struct JSONWriter {
         buffer.writeInteger(UInt8(ascii: "\""))
     }
 
+    /// Server request ids `"<prefix><lowercase hex counter>"` for counters `first ..< first + count`,
+    /// comma-separated, written in one pass into reserved space (no strings built). The prefix
+    /// needs no escaping: the server makes it of hex digits and a dash.
+    mutating func requestIDs(prefix: String, first: UInt64, count: Int) {
+        var prefix = prefix
+        prefix.withUTF8 { p in
+            let most = count * (p.count + 20)  // quotes, comma and ≤ 16 hex digits per id
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: most) { out in
+                var at = 0
+                for i in 0..<UInt64(count) {
+                    if i > 0 { out[at] = UInt8(ascii: ","); at += 1 }
+                    out[at] = UInt8(ascii: "\""); at += 1
+                    UnsafeMutableRawBufferPointer(rebasing: out[at...]).copyMemory(from: UnsafeRawBufferPointer(p))
+                    at += p.count
+                    let c = first + i
+                    let digits = max(1, (64 - c.leadingZeroBitCount + 3) / 4)
+                    for k in 0..<digits {
+                        let d = UInt8(truncatingIfNeeded: (c >> (4 * UInt64(digits - 1 - k))) & 0xF)
+                        out[at + k] = d < 10 ? d + 48 : d + 87
+                    }
+                    at += digits
+                    out[at] = UInt8(ascii: "\""); at += 1
+                }
+                return at
+            }
+        }
+    }
+
     /// Writes a `JSONValue`.
     mutating func value(_ v: JSONValue) {
         switch v {

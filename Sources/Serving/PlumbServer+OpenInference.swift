@@ -72,7 +72,7 @@ extension PlumbServer {
         } catch {
             return (Self.error(.badRequest, "invalid JSON: \(error)"), 0)
         }
-        let rows: [[FeatureValue?]]
+        let rows: FeatureRows
         do {
             rows = try Self.oipRows(root, layout: loaded.layout, maxRows: configuration.maxBatchRows)
         } catch let e as OIPError {
@@ -82,24 +82,21 @@ extension PlumbServer {
         }
         let predictions: [Double]
         do {
-            predictions = try loaded.model.predict(rows: rows)
+            predictions = try loaded.model.predict(rows)
         } catch {
             return (Self.error(.badRequest, "the model could not score the input: \(error)"), 0)
         }
         guard predictions.count == rows.count else {
             return (Self.error(.internalServerError, "model returned \(predictions.count) predictions for \(rows.count) rows"), 0)
         }
-        let requestIDs = ids.next(rows.count)
-        logPredictions(loaded, rows: rows, predictions: predictions, ids: requestIDs)
+        let first = ids.reserve(rows.count)
+        await logPredictions(loaded, rows: rows, predictions: predictions, firstID: first)
         var w = JSONWriter(capacity: 128 + rows.count * 40)
         w.raw(#"{"model_name":"#); w.string(loaded.model.name)
         w.raw(#","model_version":"#); w.string(loaded.model.version)
         if let id = root["id"]?.stringValue { w.raw(#","id":"#); w.string(id) }
         w.raw(#","parameters":{"request_ids":["#)
-        for (i, id) in requestIDs.enumerated() {
-            if i > 0 { w.raw(",") }
-            w.string(id)
-        }
+        w.requestIDs(prefix: ids.prefix, first: first, count: rows.count)
         w.raw(#"]},"outputs":[{"name":"predictions","datatype":"FP64","shape":["#)
         w.int(rows.count)
         w.raw(#"],"data":["#)
@@ -153,7 +150,7 @@ extension PlumbServer {
     }
 
     /// Converts an infer request into model-ordered rows.
-    static func oipRows(_ root: JSONValue, layout: FeatureLayout, maxRows: Int) throws -> [[FeatureValue?]] {
+    static func oipRows(_ root: JSONValue, layout: FeatureLayout, maxRows: Int) throws -> FeatureRows {
         guard case .object = root else { throw OIPError("request body must be a JSON object") }
         guard let inputs = root["inputs"]?.arrayValue, !inputs.isEmpty else {
             throw OIPError("request must have a non-empty 'inputs' array")
@@ -175,17 +172,15 @@ extension PlumbServer {
             let n = t.shape[0]
             guard n >= 1 else { throw OIPError("input '\(t.name)' has no rows") }
             guard n <= maxRows else { throw OIPError("input '\(t.name)' has \(n) rows; at most \(maxRows) are allowed") }
-            var rows = [[FeatureValue?]]()
-            rows.reserveCapacity(n)
+            var rows = FeatureRows(kinds: layout.kinds, capacity: n)
             for i in 0..<n {
-                var row = [FeatureValue?](repeating: nil, count: featureCount)
+                let row = rows.appendMissingRow()
                 for j in 0..<featureCount {
                     guard let x = t.data[i * featureCount + j].doubleValue else {
                         throw OIPError("input '\(t.name)': element [\(i), \(j)] is not a number")
                     }
-                    row[j] = .number(x)
+                    rows.setNumber(row: row, feature: j, x)
                 }
-                rows.append(row)
             }
             return rows
         }
@@ -206,7 +201,8 @@ extension PlumbServer {
         let n = byFeature[0]?.shape[0] ?? 0
         guard n >= 1 else { throw OIPError("inputs have no rows") }
         guard n <= maxRows else { throw OIPError("inputs have \(n) rows; at most \(maxRows) are allowed") }
-        var rows = [[FeatureValue?]](repeating: [FeatureValue?](repeating: nil, count: featureCount), count: n)
+        var rows = FeatureRows(kinds: layout.kinds, capacity: n)
+        for _ in 0..<n { _ = rows.appendMissingRow() }
         for f in 0..<featureCount {
             guard let t = byFeature[f] else { continue }
             guard t.shape[0] == n else { throw OIPError("input '\(t.name)' has \(t.shape[0]) rows, '\(layout.names[0])' has \(n)") }
@@ -222,9 +218,9 @@ extension PlumbServer {
             }
             for i in 0..<n {
                 switch t.data[i] {
-                case .null: rows[i][f] = nil
-                case .number(let x) where numeric: rows[i][f] = .number(x)
-                case .string(let s) where !numeric: rows[i][f] = .string(s)
+                case .null: break
+                case .number(let x) where numeric: rows.setNumber(row: i, feature: f, x)
+                case .string(let s) where !numeric: rows.setText(row: i, feature: f, s)
                 default:
                     throw OIPError("input '\(t.name)': element [\(i)] must be a \(numeric ? "number" : "string"), got \(t.data[i].typeName)")
                 }

@@ -147,25 +147,22 @@ extension PlumbServer {
         }
         let decoder = PredictRequestDecoder(layout: loaded.layout, maxRows: configuration.maxBatchRows)
         let outcome = body.withUnsafeReadableBytes { decoder.decode($0) }
-        let rows: [[FeatureValue?]]
+        let rows: FeatureRows
         let batch: Bool
         switch outcome {
         case .invalid(let issues): return (Self.validation(issues), 0)
         case .rows(let r, let b): rows = r; batch = b
         }
         let predictions: [Double]
-        do {
-            predictions = try loaded.model.predict(rows: rows)
-        } catch {
-            return (Self.validation([.init(loc: [.key("body")], msg: "the model could not score the input: \(error)", type: "prediction_error")]), 0)
+        switch score(loaded, rows) {
+        case .success(let p): predictions = p
+        case .failure(let f): return (f.response, 0)
         }
-        guard predictions.count == rows.count else {
-            return (Self.error(.internalServerError, "model returned \(predictions.count) predictions for \(rows.count) rows"), 0)
-        }
-        let requestIDs = ids.next(rows.count)
-        logPredictions(loaded, rows: rows, predictions: predictions, ids: requestIDs)
+        let first = ids.reserve(rows.count)
+        await logPredictions(loaded, rows: rows, predictions: predictions, firstID: first)
 
-        var w = JSONWriter(capacity: batch ? 64 + rows.count * 40 : 128)
+        let prefix = ids.prefix
+        var w = JSONWriter(capacity: batch ? 64 + rows.count * 48 : 128)
         if batch {
             w.raw(#"{"predictions":["#)
             for (i, p) in predictions.enumerated() {
@@ -175,10 +172,7 @@ extension PlumbServer {
             w.raw(#"],"model":"#)
             writeModelRef(&w, loaded.model)
             w.raw(#","request_ids":["#)
-            for (i, id) in requestIDs.enumerated() {
-                if i > 0 { w.raw(",") }
-                w.string(id)
-            }
+            w.requestIDs(prefix: prefix, first: first, count: rows.count)
             w.raw("]}")
         } else {
             w.raw(#"{"prediction":"#)
@@ -186,10 +180,25 @@ extension PlumbServer {
             w.raw(#","model":"#)
             writeModelRef(&w, loaded.model)
             w.raw(#","request_id":"#)
-            w.string(requestIDs[0])
+            w.requestIDs(prefix: prefix, first: first, count: 1)
             w.raw("}")
         }
         return (Self.json(.ok, w.buffer), rows.count)
+    }
+
+    /// Scores decoded rows with the loaded model: a 422 when the model refuses them, a 500 when it
+    /// answers the wrong number of predictions.
+    func score(_ loaded: LoadedModel, _ rows: FeatureRows) -> Result<[Double], ResponseFailure> {
+        let predictions: [Double]
+        do {
+            predictions = try loaded.model.predict(rows)
+        } catch {
+            return .failure(.init(Self.validation([.init(loc: [.key("body")], msg: "the model could not score the input: \(error)", type: "prediction_error")])))
+        }
+        guard predictions.count == rows.count else {
+            return .failure(.init(Self.error(.internalServerError, "model returned \(predictions.count) predictions for \(rows.count) rows")))
+        }
+        return .success(predictions)
     }
 
     func writeModelRef(_ w: inout JSONWriter, _ m: any ServableModel) {
@@ -200,17 +209,12 @@ extension PlumbServer {
         w.raw("}")
     }
 
-    /// Queues one log entry per scored row (no I/O on the request path).
-    func logPredictions(_ loaded: LoadedModel, rows: [[FeatureValue?]], predictions: [Double], ids: [String]) {
-        let now = Date()
-        let name = loaded.model.name, version = loaded.model.version
-        var entries = [PredictionLogEntry]()
-        entries.reserveCapacity(rows.count)
-        for i in rows.indices {
-            entries.append(PredictionLogEntry(requestID: ids[i], time: now, modelName: name, modelVersion: version,
-                                              featureNames: loaded.layout.names, row: rows[i], prediction: predictions[i]))
-        }
-        log.enqueue(entries)
+    /// Queues the request's rows and predictions as one log batch (no I/O on the request path;
+    /// waits only while the log queue is full).
+    func logPredictions(_ loaded: LoadedModel, rows: FeatureRows, predictions: [Double], firstID: UInt64) async {
+        await log.enqueue(PredictionLogBatch(idPrefix: ids.prefix, firstCounter: firstID, time: Date(), modelName: loaded.model.name,
+                                       modelVersion: loaded.model.version, featureNames: loaded.layout.names, rows: rows,
+                                       predictions: predictions))
     }
 
     // MARK: /feedback

@@ -25,7 +25,8 @@ public struct ServerConfiguration: Sendable {
     public var logFlushInterval: Duration
     /// Entries per `PredictionLogSink.append` call.
     public var logBatchSize: Int
-    /// Maximum queued log entries; beyond it entries are dropped and counted in /metrics.
+    /// Maximum queued log rows; when full, requests wait for room (up to 2 s, then their rows
+    /// are dropped and counted in /metrics).
     public var logQueueCapacity: Int
     /// Value of the `Server` response header (nil: none).
     public var serverName: String?
@@ -74,15 +75,16 @@ final class RequestIDGenerator: @unchecked Sendable {
         prefix = String(repeating: "0", count: 8 - p.count) + p + "-"
     }
 
-    /// Reserves `n` consecutive ids.
-    func next(_ n: Int) -> [String] {
-        let first = counter.withLock { c -> UInt64 in
-            let f = c
+    /// Reserves `n` consecutive ids; returns the counter of the first (ids are prefix + hex counter).
+    func reserve(_ n: Int) -> UInt64 {
+        counter.withLock { c -> UInt64 in
             c += UInt64(n)
-            return f
+            return c - UInt64(n) + 1
         }
-        return (0..<UInt64(n)).map { prefix + String(first + $0 + 1, radix: 16) }
     }
+
+    /// The id with counter `c`.
+    func id(_ c: UInt64) -> String { prefix + String(c, radix: 16) }
 }
 
 /// The serving state shared by every route and background service.

@@ -55,7 +55,7 @@ struct FeatureLayout: Sendable {
 
 /// The outcome of decoding a /predict body.
 enum PredictDecodeOutcome {
-    case rows([[FeatureValue?]], batch: Bool)
+    case rows(FeatureRows, batch: Bool)
     case invalid([ValidationIssue])
 }
 
@@ -111,10 +111,11 @@ struct PredictRequestDecoder {
             }
             r.pos += 1
             let featureCount = layout.names.count
-            var single = [FeatureValue?](repeating: nil, count: featureCount)
+            var single = FeatureRows(kinds: layout.kinds, capacity: 1)
+            _ = single.appendMissingRow()
             var singleIssues = [ValidationIssue]()
             var otherKeys = [String]()
-            var batchRows: [[FeatureValue?]]? = nil
+            var batchRows: FeatureRows? = nil
             for i in 0..<featureCount { seen[i] = false }
             var memberIndex = 0
             if r.peek() == UInt8(ascii: "}") { r.pos += 1 } else {
@@ -128,7 +129,7 @@ struct PredictRequestDecoder {
                         otherKeys.append(key)
                         let saved = issues
                         issues = singleIssues
-                        try member(raw, key: key, &r, row: &single, hint: memberIndex, prefix: [.key("body")])
+                        try member(raw, key: key, &r, rows: &single, row: 0, hint: memberIndex, prefix: [.key("body")])
                         singleIssues = issues
                         issues = saved
                     }
@@ -144,7 +145,7 @@ struct PredictRequestDecoder {
             issues = singleIssues
             finishRow(prefix: [.key("body")])
             if !issues.isEmpty { return .invalid(finalIssues()) }
-            return .rows([single], batch: false)
+            return .rows(single, batch: false)
         }
 
         func finalIssues() -> [ValidationIssue] {
@@ -158,16 +159,17 @@ struct PredictRequestDecoder {
             return r.rawEquals(raw, word.utf8Start, word.utf8CodeUnitCount)
         }
 
-        mutating func parseInstances(_ r: inout JSONReader) throws -> [[FeatureValue?]] {
+        mutating func parseInstances(_ r: inout JSONReader) throws -> FeatureRows {
             let loc: [LocElement] = [.key("body"), .key("instances")]
+            // Rows of ~100 bytes of JSON: reserve for what the body can hold.
+            var rows = FeatureRows(kinds: layout.kinds, capacity: min(maxRows, r.count / 64 + 1))
             guard let c = r.peek() else { throw r.error("unexpected end of input, expected a value") }
             guard c == UInt8(ascii: "[") else {
                 try r.skipValue(depth: 1)
                 add(loc, "Input should be a valid list", "list_type")
-                return []
+                return rows
             }
             r.pos += 1
-            var rows = [[FeatureValue?]]()
             if r.peek() == UInt8(ascii: "]") {
                 r.pos += 1
                 add(loc, "List should have at least 1 item after validation, not 0", "too_short")
@@ -186,20 +188,19 @@ struct PredictRequestDecoder {
                     add(loc + [.index(index)], "Input should be a valid object", "model_attributes_type")
                 } else {
                     r.pos += 1
-                    var row = [FeatureValue?](repeating: nil, count: featureCount)
+                    let row = rows.appendMissingRow()
                     for i in 0..<featureCount { seen[i] = false }
                     var memberIndex = 0
                     if r.peek() == UInt8(ascii: "}") { r.pos += 1 } else {
                         repeat {
                             let raw = try r.readRawString()
                             try r.expect(UInt8(ascii: ":"), "':' after an object key")
-                            try member(raw, key: nil, &r, row: &row, hint: memberIndex,
+                            try member(raw, key: nil, &r, rows: &rows, row: row, hint: memberIndex,
                                        prefix: loc + [.index(index)])
                             memberIndex += 1
                         } while try r.commaOrClose(UInt8(ascii: "}"))
                     }
                     finishRow(prefix: loc + [.index(index)])
-                    if issues.isEmpty { rows.append(row) }
                 }
                 index += 1
             } while try r.commaOrClose(UInt8(ascii: "]"))
@@ -220,7 +221,7 @@ struct PredictRequestDecoder {
 
         /// Handles one `key: value` member of a row object.
         mutating func member(_ raw: JSONReader.RawString, key: String?, _ r: inout JSONReader,
-                             row: inout [FeatureValue?], hint: Int, prefix: @autoclosure () -> [LocElement]) throws {
+                             rows: inout FeatureRows, row: Int, hint: Int, prefix: @autoclosure () -> [LocElement]) throws {
             guard let f = try featureIndex(raw, r, hint: hint) else {
                 let name = try key ?? r.decode(raw)
                 try r.skipValue(depth: 3)
@@ -243,14 +244,14 @@ struct PredictRequestDecoder {
                 } else if !v.isFinite {
                     add(prefix() + [.key(layout.names[f])], "Input should be a finite number", "finite_number")
                 } else {
-                    row[f] = .number(v)
+                    rows.setNumber(row: row, feature: f, v)
                 }
             case UInt8(ascii: "\""):
                 let s = try r.readRawString()
                 if numeric {
                     add(prefix() + [.key(layout.names[f])], "Input should be a valid number", "float_type")
                 } else {
-                    row[f] = .string(try r.decode(s))
+                    rows.setText(row: row, feature: f, try r.decode(s))
                 }
             case UInt8(ascii: "n"):
                 try r.readLiteral("null")
@@ -262,9 +263,10 @@ struct PredictRequestDecoder {
             }
         }
 
-        mutating func finishRow(prefix: [LocElement]) {
+        /// Reports the row's missing fields; `prefix` is built only when one is missing.
+        mutating func finishRow(prefix: @autoclosure () -> [LocElement]) {
             for i in 0..<layout.names.count where !seen[i] {
-                add(prefix + [.key(layout.names[i])], "Field required", "missing")
+                add(prefix() + [.key(layout.names[i])], "Field required", "missing")
             }
         }
     }

@@ -6,87 +6,117 @@ import MLCore
 import Logging
 import ServiceLifecycle
 
-/// Bounded in-memory queue of prediction log entries in front of a `PredictionLogSink`.
+/// Bounded in-memory queue of prediction log batches (one per request) in front of a `PredictionLogSink`.
 final class PredictionLogQueue: @unchecked Sendable {
     let sink: any PredictionLogSink
+    /// Maximum queued rows.
     let capacity: Int
+    /// Rows per `sink.append` call (a request's batch is never split).
     let batchSize: Int
     let metrics: ServingMetrics
     let shadow: ModelBox?
-    private let pending = Locked<[PredictionLogEntry]>([])
+    /// Longest a request waits for room in a full queue before its rows are dropped.
+    let maxWait: Duration
+    private let pending = Locked<Pending>(Pending())
     /// Serialises flushes so a feedback lookup after `flush()` sees every earlier prediction.
     private let flushMutex = AsyncMutex()
 
-    init(sink: any PredictionLogSink, capacity: Int, batchSize: Int, metrics: ServingMetrics, shadow: ModelBox?) {
+    struct Pending {
+        var batches: [PredictionLogBatch] = []
+        var rows = 0
+    }
+
+    init(sink: any PredictionLogSink, capacity: Int, batchSize: Int, metrics: ServingMetrics, shadow: ModelBox?,
+         maxWait: Duration = .seconds(2)) {
         self.sink = sink
+        self.maxWait = maxWait
         self.capacity = capacity
         self.batchSize = max(1, batchSize)
         self.metrics = metrics
         self.shadow = shadow
     }
 
-    /// Number of entries not yet handed to the sink.
-    var depth: Int { pending.withLock { $0.count } }
+    /// Number of rows not yet handed to the sink.
+    var depth: Int { pending.withLock { $0.rows } }
 
-    /// Appends entries (request path: no I/O). Entries beyond `capacity` are dropped and counted.
-    func enqueue(_ entries: [PredictionLogEntry]) {
-        let dropped: Int = pending.withLock { q in
-            if q.isEmpty && entries.count <= capacity { q = entries; return 0 }
-            let room = max(0, capacity - q.count)
-            if entries.count <= room { q.append(contentsOf: entries); return 0 }
-            q.append(contentsOf: entries.prefix(room))
-            return entries.count - room
-        }
-        if dropped > 0 { metrics.addLogDropped(dropped) }
+    /// Queues one request's batch (request path: no I/O). When the queue is full (the sink
+    /// falls behind a sustained load), the request waits for room rather than losing its
+    /// predictions: every flush makes room, so throughput settles at what scoring and logging
+    /// together sustain. Only when no room appears within `maxWait` (a sink that keeps failing)
+    /// is the batch dropped and its rows counted on /metrics.
+    func enqueue(_ batch: PredictionLogBatch) async {
+        if tryEnqueue(batch) { return }
+        let start = ContinuousClock.now
+        repeat {
+            metrics.addLogWait()
+            try? await Task.sleep(for: .milliseconds(2))
+            if tryEnqueue(batch) { return }
+        } while ContinuousClock.now - start < maxWait
+        metrics.addLogDropped(batch.count)
     }
 
-    /// Hands every queued entry to the sink (in batches of `batchSize`), shadow-scoring them first.
-    /// On a sink error the unwritten entries go back to the front of the queue and the error is rethrown.
+    /// Appends `batch` when it fits (a batch larger than the whole capacity fits an empty queue).
+    private func tryEnqueue(_ batch: PredictionLogBatch) -> Bool {
+        pending.withLock { q in
+            guard q.rows == 0 || q.rows + batch.count <= capacity else { return false }
+            q.batches.append(batch)
+            q.rows += batch.count
+            return true
+        }
+    }
+
+    /// Hands every queued batch to the sink (about `batchSize` rows per call), shadow-scoring them first.
+    /// On a sink error the unwritten batches go back to the front of the queue and the error is rethrown.
     func flush() async throws {
         try await flushMutex.withLock {
-            let taken: [PredictionLogEntry] = pending.withLock { q in
-                let t = q
-                q = []
+            let taken: [PredictionLogBatch] = pending.withLock { q in
+                let t = q.batches
+                q = Pending()
                 return t
             }
             var start = 0
             while start < taken.count {
-                let end = min(taken.count, start + batchSize)
-                var batch = Array(taken[start..<end])
-                scoreShadow(&batch)
+                var end = start, rows = 0
+                while end < taken.count && (end == start || rows + taken[end].count <= batchSize) {
+                    rows += taken[end].count
+                    end += 1
+                }
+                var chunk = Array(taken[start..<end])
+                scoreShadow(&chunk)
+                let backlog = taken[start...].reduce(0) { $0 + $1.count } + depth
                 do {
-                    try await sink.append(batch)
+                    try await sink.append(chunk, backlog: backlog)
                 } catch {
                     metrics.addLogError()
                     let rest = taken[start...]
-                    pending.withLock { q in q.insert(contentsOf: rest, at: 0) }
-                    throw ServingError(code: "log_sink_failed", message: "prediction log sink failed; \(rest.count) entries kept for retry", underlying: error)
+                    let restRows = rest.reduce(0) { $0 + $1.count }
+                    pending.withLock { q in
+                        q.batches.insert(contentsOf: rest, at: 0)
+                        q.rows += restRows
+                    }
+                    throw ServingError(code: "log_sink_failed", message: "prediction log sink failed; \(restRows) rows kept for retry", underlying: error)
                 }
-                metrics.addLogWritten(batch.count)
+                metrics.addLogWritten(rows)
                 start = end
             }
         }
     }
 
-    /// Fills `shadowVersion` / `shadowPrediction` with the current shadow model's scores.
-    func scoreShadow(_ batch: inout [PredictionLogEntry]) {
-        guard let loaded = shadow?.current, !batch.isEmpty else { return }
+    /// Fills `shadowVersion` / `shadowPredictions` with the current shadow model's scores.
+    func scoreShadow(_ batches: inout [PredictionLogBatch]) {
+        guard let loaded = shadow?.current else { return }
         let names = loaded.layout.names
-        var rows = [[FeatureValue?]]()
-        rows.reserveCapacity(batch.count)
-        for e in batch {
-            if e.featureNames == names { rows.append(e.row); continue }
-            // Different feature order: map by name (missing names → nil).
-            var map = [String: FeatureValue?]()
-            for (n, v) in zip(e.featureNames, e.row) { map[n] = .some(v) }
-            rows.append(names.map { map[$0] ?? nil })
+        var scored = 0
+        for i in batches.indices {
+            let b = batches[i]
+            let rows = b.featureNames == names && b.rows.kinds == loaded.layout.kinds
+                ? b.rows : b.rows.reordered(from: b.featureNames, to: names, kinds: loaded.layout.kinds)
+            guard let scores = try? loaded.model.predict(rows), scores.count == b.count else { continue }
+            batches[i].shadowVersion = loaded.model.version
+            batches[i].shadowPredictions = scores
+            scored += scores.count
         }
-        guard let scores = try? loaded.model.predict(rows: rows), scores.count == batch.count else { return }
-        for i in batch.indices {
-            batch[i].shadowVersion = loaded.model.version
-            batch[i].shadowPrediction = scores[i]
-        }
-        metrics.addShadowPredictions(batch.count)
+        if scored > 0 { metrics.addShadowPredictions(scored) }
     }
 }
 

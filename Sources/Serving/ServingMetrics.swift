@@ -41,6 +41,7 @@ final class ServingMetrics: @unchecked Sendable {
         var shadowPredictions = 0
         var modelSwaps = 0
         var logDropped = 0
+        var logWaits = 0
         var logWritten = 0
         var logErrors = 0
     }
@@ -73,6 +74,7 @@ final class ServingMetrics: @unchecked Sendable {
     func addShadowPredictions(_ n: Int) { lock.lock(); state.shadowPredictions += n; lock.unlock() }
     func addModelSwap() { lock.lock(); state.modelSwaps += 1; lock.unlock() }
     func addLogDropped(_ n: Int) { lock.lock(); state.logDropped += n; lock.unlock() }
+    func addLogWait() { lock.lock(); state.logWaits += 1; lock.unlock() }
     func addLogWritten(_ n: Int) { lock.lock(); state.logWritten += n; lock.unlock() }
     func addLogError() { lock.lock(); state.logErrors += 1; lock.unlock() }
 
@@ -126,16 +128,19 @@ final class ServingMetrics: @unchecked Sendable {
             guard let m else { continue }
             out += "plumb_model_info{role=\"\(role)\",name=\"\(labelEscape(m.model.name))\",version=\"\(labelEscape(m.model.version))\",kind=\"\(labelEscape(m.model.kind))\"} 1\n"
         }
-        out += "# HELP plumb_prediction_log_queue_depth Prediction log entries waiting to be written.\n"
+        out += "# HELP plumb_prediction_log_queue_depth Logged predictions waiting to be written.\n"
         out += "# TYPE plumb_prediction_log_queue_depth gauge\n"
         out += "plumb_prediction_log_queue_depth \(logQueueDepth)\n"
-        out += "# HELP plumb_prediction_log_written_total Prediction log entries written to the sink.\n"
+        out += "# HELP plumb_prediction_log_written_total Logged predictions written to the sink.\n"
         out += "# TYPE plumb_prediction_log_written_total counter\n"
         out += "plumb_prediction_log_written_total \(s.logWritten)\n"
-        out += "# HELP plumb_prediction_log_dropped_total Entries dropped because the queue was full.\n"
+        out += "# HELP plumb_prediction_log_waits_total Pauses of 2 ms a request took waiting for room in a full log queue.\n"
+        out += "# TYPE plumb_prediction_log_waits_total counter\n"
+        out += "plumb_prediction_log_waits_total \(s.logWaits)\n"
+        out += "# HELP plumb_prediction_log_dropped_total Predictions not logged: the queue stayed full for the longest wait (a failing sink).\n"
         out += "# TYPE plumb_prediction_log_dropped_total counter\n"
         out += "plumb_prediction_log_dropped_total \(s.logDropped)\n"
-        out += "# HELP plumb_prediction_log_errors_total Failed sink writes (entries are retried).\n"
+        out += "# HELP plumb_prediction_log_errors_total Failed sink writes (their predictions are retried).\n"
         out += "# TYPE plumb_prediction_log_errors_total counter\n"
         out += "plumb_prediction_log_errors_total \(s.logErrors)\n"
         return out

@@ -28,7 +28,132 @@ public enum FeatureValue: Sendable, Equatable, Hashable {
     case string(String)
 }
 
-/// A loaded model ready to score rows whose values are ordered like `features` (nil = missing/null).
+/// Input rows in a model's feature order, stored flat: `values[row * featureCount + feature]`.
+///
+/// A numeric feature's slot holds its number, NaN when missing (requests never carry NaN: the
+/// decoders reject non-finite numbers); a categorical feature's slot holds the index of its
+/// string in `texts`, NaN when missing. One flat array per request instead of an array per row:
+/// decoding, scoring and logging a 1,000-row batch allocate a handful of buffers, not thousands.
+public struct FeatureRows: Sendable, Equatable {
+    /// Kind of each feature, in order.
+    public let kinds: [FeatureKind]
+    public private(set) var values: [Double]
+    public private(set) var texts: [String]
+    /// Number of rows.
+    public private(set) var count: Int
+
+    public var featureCount: Int { kinds.count }
+
+    /// Same kinds and the same values cell by cell (missing equals missing; text indices may differ).
+    public static func == (a: FeatureRows, b: FeatureRows) -> Bool {
+        a.kinds == b.kinds && a.count == b.count && a.rows == b.rows
+    }
+
+    /// No rows, room for `capacity`.
+    public init(kinds: [FeatureKind], capacity: Int = 0) {
+        self.kinds = kinds
+        values = []
+        values.reserveCapacity(capacity * kinds.count)
+        texts = []
+        count = 0
+    }
+
+    /// Rows given value by value (nil = missing).
+    /// - Precondition: every row has `kinds.count` values; numbers only for numeric features,
+    ///   strings only for categorical ones.
+    public init(kinds: [FeatureKind], rows: [[FeatureValue?]]) {
+        self.init(kinds: kinds, capacity: rows.count)
+        for row in rows { append(row) }
+    }
+
+    /// Appends one row (nil = missing).
+    /// - Precondition: as for `init(kinds:rows:)`.
+    public mutating func append(_ row: [FeatureValue?]) {
+        precondition(row.count == kinds.count, "FeatureRows: row has \(row.count) values, expected \(kinds.count)")
+        let r = appendMissingRow()
+        for (f, v) in row.enumerated() {
+            switch v {
+            case .number(let x)?:
+                precondition(kinds[f] == .numeric, "FeatureRows: a number for categorical feature \(f)")
+                values[r * kinds.count + f] = x
+            case .string(let s)?:
+                precondition(kinds[f] == .categorical, "FeatureRows: a string for numeric feature \(f)")
+                setText(row: r, feature: f, s)
+            case nil: break
+            }
+        }
+    }
+
+    /// Appends a row of missing values; returns its index.
+    public mutating func appendMissingRow() -> Int {
+        values.append(contentsOf: repeatElement(.nan, count: kinds.count))
+        count += 1
+        return count - 1
+    }
+
+    /// Sets a numeric feature's value.
+    @inline(__always) public mutating func setNumber(row: Int, feature: Int, _ x: Double) {
+        values[row * kinds.count + feature] = x
+    }
+
+    /// Sets a categorical feature's value.
+    public mutating func setText(row: Int, feature: Int, _ s: String) {
+        values[row * kinds.count + feature] = Double(texts.count)
+        texts.append(s)
+    }
+
+    /// The value of one cell (nil = missing).
+    public subscript(row: Int, feature: Int) -> FeatureValue? {
+        let v = values[row * kinds.count + feature]
+        if v.isNaN { return nil }
+        return kinds[feature] == .numeric ? .number(v) : .string(texts[Int(v)])
+    }
+
+    /// One row's values in feature order (nil = missing).
+    public func row(_ r: Int) -> [FeatureValue?] { (0..<kinds.count).map { self[r, $0] } }
+
+    /// Every row, value by value.
+    public var rows: [[FeatureValue?]] { (0..<count).map(row) }
+
+    /// Feature `f` of every row as a number (NaN = missing). For numeric features.
+    public func numbers(feature f: Int) -> [Double] {
+        let width = kinds.count
+        return values.withUnsafeBufferPointer { v in (0..<count).map { v[$0 * width + f] } }
+    }
+
+    /// Feature `f` of every row as a string (nil = missing). For categorical features.
+    public func strings(feature f: Int) -> [String?] {
+        let width = kinds.count
+        return (0..<count).map { r in
+            let v = values[r * width + f]
+            return v.isNaN ? nil : texts[Int(v)]
+        }
+    }
+
+    /// These rows laid out for another feature list: each of `names` takes the value of the
+    /// feature of that name in `from` when its kind matches `kinds`, else is missing.
+    public func reordered(from names: [String], to target: [String], kinds targetKinds: [FeatureKind]) -> FeatureRows {
+        var index = [String: Int]()
+        for (i, n) in names.enumerated() { index[n] = i }
+        let source = target.enumerated().map { j, n -> Int? in
+            guard let i = index[n], kinds[i] == targetKinds[j] else { return nil }
+            return i
+        }
+        var out = FeatureRows(kinds: targetKinds, capacity: count)
+        for r in 0..<count {
+            let o = out.appendMissingRow()
+            for (j, i) in source.enumerated() {
+                guard let i else { continue }
+                let v = values[r * kinds.count + i]
+                if v.isNaN { continue }
+                if targetKinds[j] == .numeric { out.setNumber(row: o, feature: j, v) } else { out.setText(row: o, feature: j, texts[Int(v)]) }
+            }
+        }
+        return out
+    }
+}
+
+/// A loaded model ready to score rows whose values are ordered like `features`.
 public protocol ServableModel: Sendable {
     /// Registered model name or file name.
     var name: String { get }
@@ -40,9 +165,17 @@ public protocol ServableModel: Sendable {
     var metrics: [String: Double] { get }
     /// Model kind ("gbm", "random_forest", "ols", …).
     var kind: String { get }
-    /// Scores a batch: `rows.count` rows × `features.count` values → `rows.count` predictions.
+    /// Scores a batch on the calling thread (the server runs requests side by side already):
+    /// `rows.count` rows → `rows.count` predictions.
     /// - Throws: a descriptive error when a row cannot be scored (e.g. an unknown category).
-    func predict(rows: [[FeatureValue?]]) throws -> [Double]
+    func predict(_ rows: FeatureRows) throws -> [Double]
+}
+
+extension ServableModel {
+    /// Scores rows given value by value (nil = missing).
+    public func predict(rows: [[FeatureValue?]]) throws -> [Double] {
+        try predict(FeatureRows(kinds: features.map(\.kind), rows: rows))
+    }
 }
 
 /// Where the served model comes from.
@@ -55,13 +188,67 @@ public protocol ModelProvider: Sendable {
     func poll() async throws -> (any ServableModel)?
 }
 
-/// One scored row handed to the prediction log.
+/// One served request's predictions, handed to the prediction log as a whole.
+///
+/// Row `i` has request id `idPrefix + hex(firstCounter + i)`: the server issues consecutive
+/// ids "<8 hex digits>-<hex counter>" to the rows of a request.
+public struct PredictionLogBatch: Sendable, Equatable {
+    /// Everything before the counter, ending in "-".
+    public var idPrefix: String
+    /// Counter of the first row (≥ 1).
+    public var firstCounter: UInt64
+    public var time: Date
+    public var modelName: String
+    public var modelVersion: String
+    /// Feature names, parallel to the rows' values.
+    public var featureNames: [String]
+    public var rows: FeatureRows
+    /// One per row.
+    public var predictions: [Double]
+    public var shadowVersion: String?
+    /// One per row when a shadow model scored them.
+    public var shadowPredictions: [Double]?
+
+    public init(idPrefix: String, firstCounter: UInt64, time: Date, modelName: String, modelVersion: String,
+                featureNames: [String], rows: FeatureRows, predictions: [Double],
+                shadowVersion: String? = nil, shadowPredictions: [Double]? = nil) {
+        precondition(rows.count == predictions.count, "PredictionLogBatch: \(rows.count) rows, \(predictions.count) predictions")
+        self.idPrefix = idPrefix
+        self.firstCounter = firstCounter
+        self.time = time
+        self.modelName = modelName
+        self.modelVersion = modelVersion
+        self.featureNames = featureNames
+        self.rows = rows
+        self.predictions = predictions
+        self.shadowVersion = shadowVersion
+        self.shadowPredictions = shadowPredictions
+    }
+
+    /// Number of rows.
+    public var count: Int { predictions.count }
+
+    /// Request id of row `i`.
+    public func requestID(_ i: Int) -> String { idPrefix + String(firstCounter + UInt64(i), radix: 16) }
+
+    /// The rows one by one.
+    public var entries: [PredictionLogEntry] {
+        (0..<count).map { i in
+            PredictionLogEntry(requestID: requestID(i), time: time, modelName: modelName, modelVersion: modelVersion,
+                               featureNames: featureNames, row: rows.row(i), prediction: predictions[i],
+                               shadowVersion: shadowPredictions == nil ? nil : shadowVersion,
+                               shadowPrediction: shadowPredictions?[i])
+        }
+    }
+}
+
+/// One logged prediction, as a row of a `PredictionLogBatch`.
 public struct PredictionLogEntry: Sendable, Equatable {
     public var requestID: String
     public var time: Date
     public var modelName: String
     public var modelVersion: String
-    /// Feature names, parallel to `row` (shared between all entries of a request).
+    /// Feature names, parallel to `row`.
     public var featureNames: [String]
     /// Input values ordered like `featureNames`; nil = missing/null.
     public var row: [FeatureValue?]
@@ -93,10 +280,19 @@ public struct PredictionLogEntry: Sendable, Equatable {
 
 /// Durable destination of the prediction log (Tracking implements it with SQLite).
 public protocol PredictionLogSink: Sendable {
-    /// Appends entries in order; called from a background task, never on the request path.
-    func append(_ entries: [PredictionLogEntry]) async throws
+    /// Appends requests' predictions in order; called from a background task, never on the request path.
+    func append(_ batches: [PredictionLogBatch]) async throws
+    /// The same, told how many rows are waiting in all (these included): a sink may work harder
+    /// when the log falls behind. The default ignores `backlog`.
+    func append(_ batches: [PredictionLogBatch], backlog: Int) async throws
     /// Records the observed outcome for a logged prediction; returns false for an unknown id.
     func recordFeedback(requestID: String, actual: Double) async throws -> Bool
+}
+
+extension PredictionLogSink {
+    public func append(_ batches: [PredictionLogBatch], backlog: Int) async throws {
+        try await append(batches)
+    }
 }
 
 /// An error raised by the serving layer (configuration, model loading, sinks).

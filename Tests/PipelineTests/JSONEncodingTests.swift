@@ -38,28 +38,39 @@ import Tracking
         #expect(StorePredictionLog.inputsJSON(a, keys: &keys) == #"{"x":1.5,"y":-2.0}"#)
     }
 
-    /// The log groups a request's rows (consecutive server ids, same time, model and shadow) into
-    /// one record; a gap in the ids, another time or another shadow starts a new one; an id of
-    /// another form stays a single-prediction record.
-    @Test func logEntriesGroupByRequest() throws {
-        let t0 = Date(timeIntervalSince1970: 100), t1 = Date(timeIntervalSince1970: 101)
-        func entry(_ id: String, _ t: Date, shadow: Double? = nil) -> PredictionLogEntry {
-            PredictionLogEntry(requestID: id, time: t, modelName: "m", modelVersion: "2", featureNames: ["x"], row: [.number(1)],
-                               prediction: 0.5, shadowVersion: shadow == nil ? nil : "3", shadowPrediction: shadow)
+    /// The log keeps one record per request and merges requests that continue one another
+    /// (consecutive ids under one prefix, same millisecond, model and shadow), taking them in id
+    /// order; a gap, another millisecond, another model version or another shadow starts a new
+    /// record; ids the store cannot parse back stay single-prediction records.
+    @Test func logBatchesMergeIntoRecords() throws {
+        let t0 = Date(timeIntervalSince1970: 100.0002), t0b = Date(timeIntervalSince1970: 100.0007), t1 = Date(timeIntervalSince1970: 101)
+        let kinds: [FeatureKind] = [.numeric, .categorical]
+        func batch(_ prefix: String, _ first: UInt64, _ t: Date, rows: [[FeatureValue?]], version: String = "2",
+                   shadow: [Double]? = nil) -> PredictionLogBatch {
+            PredictionLogBatch(idPrefix: prefix, firstCounter: first, time: t, modelName: "m", modelVersion: version,
+                               featureNames: ["x", "c"], rows: FeatureRows(kinds: kinds, rows: rows),
+                               predictions: rows.indices.map { 0.5 + Double($0) }, shadowVersion: shadow == nil ? nil : "3",
+                               shadowPredictions: shadow)
         }
-        let entries = [entry("0000abcd-9", t0), entry("0000abcd-a", t0), entry("0000abcd-b", t0),   // one request
-                       entry("0000abcd-c", t1),                                                    // another time
-                       entry("0000abcd-e", t1),                                                    // a gap
-                       entry("custom-id", t1),
-                       entry("0000abcd-f", t1, shadow: 1), entry("0000abcd-10", t1, shadow: 2)]
-        let (batches, single) = StorePredictionLog.batches(entries)
-        #expect(batches.map(\.firstCounter) == [9, 12, 14, 15])
-        #expect(batches.map(\.predictions.count) == [3, 1, 1, 2])
-        #expect(batches[0].requestID(2) == "0000abcd-b" && batches[3].requestID(1) == "0000abcd-10")
-        #expect(batches[0].timeMs == 100_000 && batches[1].timeMs == 101_000 && batches[0].modelVersion == 2)
-        #expect(batches[3].shadowVersion == 3 && batches[3].shadowPredictions == [1, 2] && batches[0].shadowPredictions == nil)
-        #expect(try batches[0].inputsJSON() == [String](repeating: #"{"x":1.0}"#, count: 3))
-        #expect(try batches[0].inputsJSON() == entries[0..<3].map { StorePredictionLog.inputsJSON($0) })
-        #expect(single.map(\.requestID) == ["custom-id"])
+        let three: [[FeatureValue?]] = [[.number(1), .string("a \"q\"")], [nil, nil], [.number(-2.5), .string("")]]
+        let one: [[FeatureValue?]] = [[.number(7), .string("b")]]
+        let batches = [batch("0000abcd-", 12, t0b, rows: one),           // queued before the request it continues
+                       batch("0000abcd-", 9, t0, rows: three),           // one record with the one above: same ms
+                       batch("0000abcd-", 13, t1, rows: one),            // another millisecond
+                       batch("0000abcd-", 14, t1, rows: one, version: "3"),  // another model version
+                       batch("0000abcd-", 16, t1, rows: one, version: "3"),  // a gap
+                       batch("custom", 1, t1, rows: one),                // not a server id form
+                       batch("0000abcd-", 17, t1, rows: [one[0], one[0]], version: "3", shadow: [1, 2])]  // a shadow
+        let (records, single) = StorePredictionLog.records(batches)
+        #expect(records.map(\.firstCounter) == [9, 13, 14, 16, 17])
+        #expect(records.map(\.predictions.count) == [4, 1, 1, 1, 2])
+        #expect(records[0].predictions == [0.5, 1.5, 2.5, 0.5])
+        #expect(records[0].requestID(3) == "0000abcd-c" && records[4].requestID(1) == "0000abcd-12")
+        #expect(records[0].timeMs == 100_000 && records[1].timeMs == 101_000 && records[0].modelVersion == 2 && records[2].modelVersion == 3)
+        #expect(records[4].shadowVersion == 3 && records[4].shadowPredictions == [1, 2] && records[3].shadowPredictions == nil)
+        #expect(try records[0].inputsJSON() == [#"{"x":1.0,"c":"a \"q\""}"#, #"{"x":null,"c":null}"#, #"{"x":-2.5,"c":""}"#,
+                                                 #"{"x":7.0,"c":"b"}"#])
+        #expect(single.map(\.requestID) == ["custom1"])
+        #expect(single.first?.inputsJSON == #"{"x":7.0,"c":"b"}"#)
     }
 }

@@ -136,4 +136,29 @@ import Testing
         #expect(try JSONValue.parse(bytes) == v)
         #expect(try JSONSerialization.jsonObject(with: Data(bytes)) is [String: Any])
     }
+
+    /// Request ids written in one pass equal `prefix + String(counter, radix: 16)`, across digit-count
+    /// boundaries and up to the largest counter.
+    @Test func requestIDsMatchTheStringForm() throws {
+        for (first, count) in [(UInt64(1), 20), (0xfff0, 40), (UInt64.max - 3, 4), (0x0fff_ffff_ffff_fffe, 3)] {
+            var w = JSONWriter()
+            w.raw("[")
+            w.requestIDs(prefix: "00c0ffee-", first: first, count: count)
+            w.raw("]")
+            let parsed = try #require(try JSONSerialization.jsonObject(with: Data(w.buffer.readableBytesView)) as? [String])
+            #expect(parsed == (0..<UInt64(count)).map { "00c0ffee-" + String(first + $0, radix: 16) })
+        }
+    }
+
+    /// Numbers with more digits than Clinger's fast path covers parse to the correctly rounded
+    /// Double (Swift's own parser is the reference).
+    @Test func longNumbersRoundCorrectly() throws {
+        var g = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let x = Double(bitPattern: UInt64.random(in: 0x3CB0_0000_0000_0000...0x4330_0000_0000_0000, using: &g))
+            for text in [x.description, String(format: "%.17g", x), String(format: "%.19e", x), String(format: "%.25f", x)] {
+                #expect(try JSONValue.parse(text) == .number(Double(text)!), "\(text)")
+            }
+        }
+    }
 }

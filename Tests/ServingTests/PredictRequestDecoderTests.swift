@@ -25,21 +25,21 @@ import Testing
             Issue.record("rejected"); return
         }
         #expect(!batch)
-        #expect(rows == [[.number(8.3252), .number(41), .string("INLAND")]])
+        #expect(rows.rows == [[.number(8.3252), .number(41), .string("INLAND")]])
     }
 
     @Test func nullIsMissingAndEscapedKeysMatch() {
         guard case .rows(let rows, _) = decode(#"{"Med\u0049nc": null, "HouseAge": -0.5, "Ocean": null}"#) else {
             Issue.record("rejected"); return
         }
-        #expect(rows == [[nil, .number(-0.5), nil]])
+        #expect(rows.rows == [[nil, .number(-0.5), nil]])
     }
 
     @Test func decodesBatch() {
         let text = #"{"instances": [{"MedInc": 1, "HouseAge": 2, "Ocean": "a"}, {"HouseAge": 3e1, "MedInc": -1.5, "Ocean": "b\n"}]}"#
         guard case .rows(let rows, let batch) = decode(text) else { Issue.record("rejected"); return }
         #expect(batch)
-        #expect(rows == [[.number(1), .number(2), .string("a")], [.number(-1.5), .number(30), .string("b\n")]])
+        #expect(rows.rows == [[.number(1), .number(2), .string("a")], [.number(-1.5), .number(30), .string("b\n")]])
     }
 
     @Test func listsEveryProblemWithLocation() {

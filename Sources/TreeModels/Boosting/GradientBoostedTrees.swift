@@ -65,6 +65,10 @@ public struct GradientBoostedTrees: Regressor {
         predictor.predict(x, into: output, threads: parameters.threads)
     }
 
+    public func predict(_ x: FeatureMatrix, into output: UnsafeMutableBufferPointer<Double>, threads: Int) {
+        predictor.predict(x, into: output, threads: threads)
+    }
+
     /// The plain tree walk the fast path is tested against.
     public func predictReference(_ x: FeatureMatrix) -> [Double] { predictor.predictReference(x) }
 

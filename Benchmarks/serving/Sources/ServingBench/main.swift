@@ -5,12 +5,12 @@ import Foundation
 import Logging
 import Serving
 
-/// Counts log entries instead of storing them (the benchmark measures the HTTP path).
+/// Counts logged rows instead of storing them (the benchmark measures the HTTP path).
 final class CountingSink: PredictionLogSink, @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0
-    func append(_ entries: [PredictionLogEntry]) async throws {
-        lock.lock(); count += entries.count; lock.unlock()
+    func append(_ batches: [PredictionLogBatch]) async throws {
+        lock.lock(); count += batches.reduce(0) { $0 + $1.count }; lock.unlock()
     }
     func recordFeedback(requestID: String, actual: Double) async throws -> Bool { false }
 }
@@ -24,10 +24,10 @@ struct SlowModel: ServableModel {
     var features: [FeatureSpec] { base.features }
     var metrics: [String: Double] { base.metrics }
     var kind: String { base.kind }
-    func predict(rows: [[FeatureValue?]]) throws -> [Double] {
+    func predict(_ rows: FeatureRows) throws -> [Double] {
         let end = DispatchTime.now().uptimeNanoseconds + nanos * UInt64(rows.count)
         while DispatchTime.now().uptimeNanoseconds < end {}
-        return try base.predict(rows: rows)
+        return try base.predict(rows)
     }
 }
 
