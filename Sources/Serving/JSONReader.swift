@@ -3,6 +3,11 @@
 // Foundation's JSONSerialization on Linux is several times slower and reports no byte positions.
 
 import Tabular
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A JSON syntax error at a byte offset (0-based) with its 1-based line and column.
 public struct JSONParseError: Error, Equatable, CustomStringConvertible, Sendable {
@@ -69,6 +74,18 @@ struct JSONReader {
             let c = base[pos]
             if c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 { pos += 1 } else { return }
         }
+    }
+
+    /// Consumes the string `"<name>"` (name given as `n` raw bytes with no escapes) when it is
+    /// next, byte for byte; otherwise consumes nothing and returns false (the caller then reads the
+    /// key the general way, which also handles escaped spellings of the same name).
+    @inline(__always)
+    mutating func consumeKey(_ name: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+        skipWhitespace()
+        guard pos + n + 2 <= count, base[pos] == UInt8(ascii: "\""), base[pos + n + 1] == UInt8(ascii: "\""),
+              memcmp(base + pos + 1, name, n) == 0 else { return false }
+        pos += n + 2
+        return true
     }
 
     /// Next non-whitespace byte without consuming it (nil at end).

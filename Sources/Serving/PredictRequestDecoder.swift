@@ -193,10 +193,18 @@ struct PredictRequestDecoder {
                     var memberIndex = 0
                     if r.peek() == UInt8(ascii: "}") { r.pos += 1 } else {
                         repeat {
-                            let raw = try r.readRawString()
-                            try r.expect(UInt8(ascii: ":"), "':' after an object key")
-                            try member(raw, key: nil, &r, rows: &rows, row: row, hint: memberIndex,
-                                       prefix: loc + [.index(index)])
+                            // Keys usually arrive in the model's order: try the expected one byte for
+                            // byte first (one comparison instead of a scan and a lookup).
+                            if memberIndex < featureCount, let blob,
+                               r.consumeKey(blob + layout.starts[memberIndex], layout.lengths[memberIndex]) {
+                                try r.expect(UInt8(ascii: ":"), "':' after an object key")
+                                try value(of: memberIndex, &r, rows: &rows, row: row, prefix: loc + [.index(index)])
+                            } else {
+                                let raw = try r.readRawString()
+                                try r.expect(UInt8(ascii: ":"), "':' after an object key")
+                                try member(raw, key: nil, &r, rows: &rows, row: row, hint: memberIndex,
+                                           prefix: loc + [.index(index)])
+                            }
                             memberIndex += 1
                         } while try r.commaOrClose(UInt8(ascii: "}"))
                     }
@@ -228,6 +236,12 @@ struct PredictRequestDecoder {
                 add(prefix() + [.key(name)], "Extra inputs are not permitted", "extra_forbidden")
                 return
             }
+            try value(of: f, &r, rows: &rows, row: row, prefix: prefix())
+        }
+
+        /// Reads the value of feature `f` into the row (or records why it is not valid).
+        mutating func value(of f: Int, _ r: inout JSONReader, rows: inout FeatureRows, row: Int,
+                            prefix: @autoclosure () -> [LocElement]) throws {
             if seen[f] {
                 try r.skipValue(depth: 3)
                 add(prefix() + [.key(layout.names[f])], "Duplicate field", "duplicate_field")

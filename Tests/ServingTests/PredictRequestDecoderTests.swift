@@ -20,6 +20,23 @@ import Testing
         return []
     }
 
+    /// Batch rows whose keys come in model order take the byte-for-byte key path; near misses
+    /// (a longer name, an escaped spelling, a repeat, a shuffled order) fall back to the general one.
+    @Test func batchKeysInOrderAndNearMisses() {
+        let text = #"{"instances": [{"MedInc": 1, "HouseAge": 2, "Ocean": "a"}, {"Med\u0049nc": 3, "HouseAge":4,"Ocean":null},"#
+            + #" {"Ocean": "b", "MedInc": 5, "HouseAge": 6}, { "MedInc" : 7 , "HouseAge" : 8 , "Ocean" : "c" }]}"#
+        guard case .rows(let rows, true) = decode(text) else { Issue.record("rejected"); return }
+        #expect(rows.rows == [[.number(1), .number(2), .string("a")], [.number(3), .number(4), nil],
+                              [.number(5), .number(6), .string("b")], [.number(7), .number(8), .string("c")]])
+        let bad = issues(#"{"instances": [{"MedIncX": 1, "HouseAge": 2, "Ocean": "a"}, {"MedInc": 1, "MedInc": 2, "Ocean": 3}]}"#)
+        #expect(bad.map(\.type) == ["extra_forbidden", "missing", "duplicate_field", "string_type", "missing"])
+        #expect(bad.map(\.loc) == [[.key("body"), .key("instances"), .index(0), .key("MedIncX")],
+                                   [.key("body"), .key("instances"), .index(0), .key("MedInc")],
+                                   [.key("body"), .key("instances"), .index(1), .key("MedInc")],
+                                   [.key("body"), .key("instances"), .index(1), .key("Ocean")],
+                                   [.key("body"), .key("instances"), .index(1), .key("HouseAge")]])
+    }
+
     @Test func decodesSingleRowInModelOrder() {
         guard case .rows(let rows, let batch) = decode(#"{"Ocean": "INLAND", "HouseAge": 41, "MedInc": 8.3252}"#) else {
             Issue.record("rejected"); return
