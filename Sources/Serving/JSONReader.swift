@@ -228,36 +228,39 @@ struct JSONReader {
         guard pos < count, base[pos] >= UInt8(ascii: "0"), base[pos] <= UInt8(ascii: "9") else {
             throw error("invalid number", at: start)
         }
+        // Optimistic scan: every digit goes into `mantissa` (it can wrap only past 19 digits,
+        // which `digits` counts, leading zeros included; such numbers take the general parser).
         var mantissa: UInt64 = 0
-        var digits = 0          // significant digits accumulated into mantissa
-        var exp10 = 0           // decimal exponent adjustment
-        var truncated = false   // more than 19 significant digits
+        var exp10 = 0
+        let intStart = pos
         if base[pos] == UInt8(ascii: "0") {
             pos += 1
-            if pos < count, base[pos] >= UInt8(ascii: "0"), base[pos] <= UInt8(ascii: "9") {
+            if pos < count, base[pos] &- UInt8(ascii: "0") < 10 {
                 throw error("leading zeros are not allowed in numbers", at: start)
             }
         } else {
-            while pos < count, base[pos] >= UInt8(ascii: "0"), base[pos] <= UInt8(ascii: "9") {
-                if digits < 19 { mantissa = mantissa &* 10 &+ UInt64(base[pos] - UInt8(ascii: "0")); digits += 1 }
-                else { exp10 += 1; truncated = true }
+            while pos < count {
+                let d = base[pos] &- UInt8(ascii: "0")
+                if d >= 10 { break }
+                mantissa = mantissa &* 10 &+ UInt64(d)
                 pos += 1
             }
         }
+        var digits = pos - intStart
         if pos < count, base[pos] == UInt8(ascii: ".") {
             pos += 1
             let fracStart = pos
-            while pos < count, base[pos] >= UInt8(ascii: "0"), base[pos] <= UInt8(ascii: "9") {
-                if digits < 19 {
-                    if mantissa != 0 || base[pos] != UInt8(ascii: "0") {
-                        mantissa = mantissa &* 10 &+ UInt64(base[pos] - UInt8(ascii: "0")); digits += 1
-                    }
-                    exp10 -= 1
-                } else { truncated = true }
+            while pos < count {
+                let d = base[pos] &- UInt8(ascii: "0")
+                if d >= 10 { break }
+                mantissa = mantissa &* 10 &+ UInt64(d)
                 pos += 1
             }
             if pos == fracStart { throw error("expected digits after the decimal point", at: pos) }
+            digits += pos - fracStart
+            exp10 = fracStart - pos
         }
+        let truncated = digits > 19
         if pos < count, base[pos] == UInt8(ascii: "e") || base[pos] == UInt8(ascii: "E") {
             pos += 1
             var expNegative = false
