@@ -66,10 +66,14 @@ extension PlumbServer {
     }
 
     static func json(_ status: HTTPResponse.Status, _ buffer: ByteBuffer, extra: HTTPFields = [:]) -> Response {
-        var headers: HTTPFields = [.contentType: "application/json"]
+        guard !extra.isEmpty else { return Response(status: status, headers: jsonHeaders, body: .init(byteBuffer: buffer)) }
+        var headers = jsonHeaders
         headers.append(contentsOf: extra)
         return Response(status: status, headers: headers, body: .init(byteBuffer: buffer))
     }
+
+    /// Built once: every JSON response shares its storage (copy-on-write).
+    static let jsonHeaders: HTTPFields = [.contentType: "application/json"]
 
     /// `{"error": message}` with `status`.
     static func error(_ status: HTTPResponse.Status, _ message: String, extra: HTTPFields = [:]) -> Response {

@@ -192,17 +192,32 @@ public final class PlumbServer: Sendable {
     private static let eventLoopGroups = Locked<[Int: MultiThreadedEventLoopGroup]>([:])
 
     /// Builds the Hummingbird application (routes + background services) bound to host:port.
-    public func buildApplication() -> Application<RouterResponder<BasicRequestContext>> {
+    public func buildApplication() -> Application<PlumbResponder> {
         let router = Router(context: BasicRequestContext.self)
         addRoutes(to: router)
         return Application(
-            router: router,
+            responder: PlumbResponder(server: self, router: router.buildResponder()),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port),
                                  serverName: configuration.serverName),
             services: services,
             eventLoopGroupProvider: .shared(Self.eventLoopGroup(threads: configuration.ioThreads)),
             logger: logger
         )
+    }
+}
+
+/// The server's responder: `POST /predict`, the hot route, is answered directly; every other
+/// request goes through the router (whose route table also lists /predict, for 405s and tests).
+public struct PlumbResponder: HTTPResponder {
+    public typealias Context = BasicRequestContext
+    let server: PlumbServer
+    let router: RouterResponder<BasicRequestContext>
+
+    public func respond(to request: Request, context: Context) async throws -> Response {
+        if request.method == .post, request.uri.path == "/predict" {
+            return await server.timed(.predict) { await server.predict(request) }
+        }
+        return try await router.respond(to: request, context: context)
     }
 }
 
