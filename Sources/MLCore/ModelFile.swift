@@ -70,6 +70,15 @@ public struct LoadedModel: Sendable {
         let x = FeatureMatrix(rows: t.rows, columns: t.columns, values: t.values)
         return (regressor.predict(x, threads: threads), t.unseenCategories)
     }
+
+    /// Scores rows given flat in input-feature order (`values[r * features + f]`, NaN = missing)
+    /// when every input feature is numeric; nil otherwise (use the table path).
+    public func predict(rowMajor values: UnsafeBufferPointer<Double>, rows: Int, threads: Int? = nil) -> [Double]? {
+        let p = header.preprocessor
+        guard p.isAllNumeric else { return nil }
+        let x = FeatureMatrix(rows: rows, columns: p.outputNames.count, values: p.transform(rowMajor: values, rows: rows))
+        return regressor.predict(x, threads: threads)
+    }
 }
 
 /// Decoders for the model kinds a program knows, by `Regressor.kind`.

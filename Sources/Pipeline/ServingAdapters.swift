@@ -29,6 +29,9 @@ public struct ServableLoadedModel: ServableModel {
         guard rows.kinds == features.map(\.kind) else {
             throw ServingError(code: "row_width", message: "rows have \(rows.featureCount) features, model \(name) expects \(features.count)")
         }
+        if let fast = rows.values.withUnsafeBufferPointer({ located.model.predict(rowMajor: $0, rows: rows.count, threads: 1) }) {
+            return fast  // all-numeric model: the rows are already laid out as its input
+        }
         var columns: [Column] = []
         columns.reserveCapacity(features.count)
         for (j, f) in features.enumerated() {

@@ -189,6 +189,33 @@ public struct Preprocessor: Codable, Sendable, Equatable {
         return TransformedFeatures(rows: n, columns: outputNames.count, values: values, names: outputNames, unseenCategories: unseen)
     }
 
+    /// True when every input feature is numeric (`transform(rowMajor:rows:)` applies).
+    public var isAllNumeric: Bool { inputFeatures.allSatisfy { $0.kind == .numeric } }
+
+    /// The same steps as `transform(_:)` for an all-numeric preprocessor, on rows given flat in
+    /// input-feature order (`values[r * inputFeatures.count + f]`, NaN = missing): no table, no
+    /// lookups by name (the serving path, one request's rows at a time).
+    /// - Returns: column-major `rows × outputNames.count` values.
+    /// - Precondition: `isAllNumeric`, `values.count == rows * inputFeatures.count`.
+    public func transform(rowMajor values: UnsafeBufferPointer<Double>, rows n: Int) -> [Double] {
+        precondition(isAllNumeric, "Preprocessor.transform(rowMajor:): a categorical feature needs the table path")
+        let width = inputFeatures.count
+        precondition(values.count == n * width, "Preprocessor.transform(rowMajor:): \(values.count) values for \(n) rows of \(width)")
+        precondition(outputNames.count == width, "Preprocessor.transform(rowMajor:): one output per numeric input")
+        return [Double](unsafeUninitializedCapacity: n * width) { out, count in
+            for (f, step) in steps.enumerated() {
+                for r in 0..<n {
+                    var x = values[r * width + f]
+                    if let c = step.clipper { x = c.apply(x) }
+                    x = step.imputer.apply(x)
+                    if let s = step.scaler { x = s.apply(x) }
+                    out[f * n + r] = x
+                }
+            }
+            count = n * width
+        }
+    }
+
     /// Codes and levels of a column read as categories; a numeric column (e.g. a category
     /// column that was all missing or all digits in a new CSV) is seen through its number texts.
     static func categoricalView(_ data: ColumnData) -> (codes: [Int32], levels: [String]) {

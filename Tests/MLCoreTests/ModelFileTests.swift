@@ -51,6 +51,25 @@ struct AffineModel: Regressor {
         #expect(try ModelFile.encode(header: header, regressor: model) == bytes)
     }
 
+    /// Flat rows score like the table for an all-numeric model (missing values imputed, scaled);
+    /// a model with a categorical input declines the flat path.
+    @Test func rowMajorScoringEqualsTheTablePath() throws {
+        let table = Table(columns: [
+            Column(name: "a", data: .numeric([1, 2, 3, .nan, 7])),
+            Column(name: "b", data: .numeric([.nan, -4, 0.5, 9, 2])),
+            Column(name: "y", data: .numeric([1, 2, 3, 4, 5])),
+        ])
+        let pre = try Preprocessor.fit(table, features: ["b", "a"], options: PreprocessingOptions(impute: .mean, scale: true))
+        let header = ModelHeader(kind: AffineModel.kind, target: "y", preprocessor: pre, hyperparameters: [:], trainingData: nil,
+                                 metrics: [:], featureImportance: nil, plumbVersion: "test")
+        let model = LoadedModel(header: header, regressor: AffineModel(weights: [0.75, -2], bias: 0.5))
+        let flat: [Double] = [.nan, 1, -4, 2, 0.5, 3, 9, .nan, 2, 7]  // rows of (b, a)
+        let fast = try #require(flat.withUnsafeBufferPointer { model.predict(rowMajor: $0, rows: 5) })
+        #expect(fast.map(\.bitPattern) == (try model.predict(table).predictions).map(\.bitPattern))
+        let (h2, m2, _) = try Self.sample()
+        #expect(LoadedModel(header: h2, regressor: m2).predict(rowMajor: UnsafeBufferPointer(start: nil, count: 0), rows: 0) == nil)
+    }
+
     /// The file digest continued from the body's checksum hash equals hashing the whole file.
     @Test func decodeHashingGivesTheWholeFileDigest() throws {
         let (header, model, _) = try Self.sample()

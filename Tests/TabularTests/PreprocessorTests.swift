@@ -51,6 +51,24 @@ import Tabular
         for (a, b) in zip(got, expected) { #expect(abs(a - b) < 1e-12) }
     }
 
+    /// The flat row path of an all-numeric preprocessor gives the table path's values bit for bit
+    /// (clip, impute and scale; missing values; features in fitted order); a categorical feature
+    /// turns it off.
+    @Test func rowMajorPathEqualsTablePath() throws {
+        for options in [PreprocessingOptions(), PreprocessingOptions(impute: .mean, scale: true, clip: ClipRange(lower: 0.1, upper: 0.8))] {
+            let p = try Preprocessor.fit(Self.training(), features: ["age", "rooms"], options: options)
+            #expect(p.isAllNumeric)
+            let table = Self.training()
+            let age = try #require(table.column(named: "age")), rooms = try #require(table.column(named: "rooms"))
+            guard case .numeric(let a) = age.data, case .numeric(let r) = rooms.data else { Issue.record("not numeric"); return }
+            let flat = (0..<table.rowCount).flatMap { [a[$0], r[$0]] }
+            let got = flat.withUnsafeBufferPointer { p.transform(rowMajor: $0, rows: table.rowCount) }
+            let expected = try p.transform(table).values
+            #expect(got.map(\.bitPattern) == expected.map(\.bitPattern))
+        }
+        #expect(!(try Preprocessor.fit(Self.training(), features: ["age", "ocean"])).isAllNumeric)
+    }
+
     @Test func jsonRoundTripGivesIdenticalOutput() throws {
         let options = PreprocessingOptions(impute: .median, scale: true, oneHot: true, clip: ClipRange(lower: 0.01, upper: 0.99))
         let p = try Preprocessor.fit(Self.training(), features: ["rooms", "age", "ocean"], options: options)
