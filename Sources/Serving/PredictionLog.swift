@@ -46,10 +46,20 @@ final class PredictionLogQueue: @unchecked Sendable {
     /// is the batch dropped and its rows counted on /metrics.
     func enqueue(_ batch: PredictionLogBatch) async {
         if tryEnqueue(batch) { return }
-        let start = ContinuousClock.now
+        await waitForRoom(batch, since: ContinuousClock.now)
+    }
+
+    private func waitForRoom(_ batch: PredictionLogBatch, since start: ContinuousClock.Instant) async {
         repeat {
             metrics.addLogWait()
-            try? await Task.sleep(for: .milliseconds(2))
+            do {
+                try await Task.sleep(for: .milliseconds(2))
+            } catch {
+                // The request was cancelled (its client went away): its predictions still get
+                // logged, by a task of their own that can wait.
+                Task.detached { await self.waitForRoom(batch, since: start) }
+                return
+            }
             if tryEnqueue(batch) { return }
         } while ContinuousClock.now - start < maxWait
         metrics.addLogDropped(batch.count)

@@ -56,6 +56,28 @@ func logBatch(first: UInt64, rows: Int) -> PredictionLogBatch {
         #expect(!text.contains("plumb_prediction_log_waits_total 0\n"))
     }
 
+    /// A request cancelled while waiting for room returns at once; its batch is still logged
+    /// once there is room (no busy loop on the cancelled sleep).
+    @Test func cancelledWaitStillLogs() async throws {
+        let sink = GatedSink()
+        let metrics = ServingMetrics()
+        let q = PredictionLogQueue(sink: sink, capacity: 10, batchSize: 100, metrics: metrics, shadow: nil, maxWait: .seconds(30))
+        await q.enqueue(logBatch(first: 1, rows: 8))
+        let waiting = Task { await q.enqueue(logBatch(first: 9, rows: 5)) }
+        try await Task.sleep(for: .milliseconds(20))
+        waiting.cancel()
+        await waiting.value
+        try await Task.sleep(for: .milliseconds(50))
+        let waits = metrics.render(model: nil, shadow: nil, logQueueDepth: 0).split(separator: "\n")
+            .first { $0.hasPrefix("plumb_prediction_log_waits_total ") }.flatMap { Int($0.split(separator: " ")[1]) } ?? -1
+        #expect(waits > 0 && waits < 200)          // ~2 ms pauses over ~70 ms, not a spin
+        sink.open()
+        try await q.flush()
+        for _ in 0..<500 where q.depth == 0 { try await Task.sleep(for: .milliseconds(2)) }
+        try await q.flush()
+        #expect(sink.batches.map(\.firstCounter) == [1, 9])
+    }
+
     /// A batch larger than the whole capacity is taken by an empty queue (it could never fit otherwise).
     @Test func oversizedBatchFitsAnEmptyQueue() async throws {
         let q = PredictionLogQueue(sink: GatedSink(), capacity: 10, batchSize: 4, metrics: ServingMetrics(), shadow: nil,
