@@ -8,12 +8,15 @@ import Tracking
 public struct ServableLoadedModel: ServableModel {
     public let located: LocatedModel
     public let features: [Serving.FeatureSpec]
+    /// The features' kinds, the layout every request's rows must have.
+    private let kinds: [FeatureKind]
 
     public init(_ located: LocatedModel) {
         self.located = located
         features = located.model.header.preprocessor.inputFeatures.map {
             Serving.FeatureSpec(name: $0.name, kind: $0.kind == .numeric ? .numeric : .categorical, levels: $0.levels)
         }
+        kinds = features.map(\.kind)
     }
 
     public var name: String { located.name }
@@ -26,7 +29,7 @@ public struct ServableLoadedModel: ServableModel {
     /// thread: the server scores requests side by side, so splitting one over threads only adds
     /// hand-offs.
     public func predict(_ rows: FeatureRows) throws -> [Double] {
-        guard rows.kinds == features.map(\.kind) else {
+        guard rows.kinds == kinds else {
             throw ServingError(code: "row_width", message: "rows have \(rows.featureCount) features, model \(name) expects \(features.count)")
         }
         if let fast = rows.values.withUnsafeBufferPointer({ located.model.predict(rowMajor: $0, rows: rows.count, threads: 1) }) {

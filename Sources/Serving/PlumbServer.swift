@@ -82,9 +82,6 @@ final class RequestIDGenerator: @unchecked Sendable {
             return c - UInt64(n) + 1
         }
     }
-
-    /// The id with counter `c`.
-    func id(_ c: UInt64) -> String { prefix + String(c, radix: 16) }
 }
 
 /// The serving state shared by every route and background service.

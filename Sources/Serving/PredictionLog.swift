@@ -85,6 +85,7 @@ final class PredictionLogQueue: @unchecked Sendable {
                 return t
             }
             var start = 0
+            var remaining = taken.reduce(0) { $0 + $1.count }  // rows taken and not yet written
             while start < taken.count {
                 var end = start, rows = 0
                 while end < taken.count && (end == start || rows + taken[end].count <= batchSize) {
@@ -93,20 +94,19 @@ final class PredictionLogQueue: @unchecked Sendable {
                 }
                 var chunk = Array(taken[start..<end])
                 scoreShadow(&chunk)
-                let backlog = taken[start...].reduce(0) { $0 + $1.count } + depth
                 do {
-                    try await sink.append(chunk, backlog: backlog)
+                    try await sink.append(chunk, backlog: remaining + depth)
                 } catch {
                     metrics.addLogError()
                     let rest = taken[start...]
-                    let restRows = rest.reduce(0) { $0 + $1.count }
                     pending.withLock { q in
                         q.batches.insert(contentsOf: rest, at: 0)
-                        q.rows += restRows
+                        q.rows += remaining
                     }
-                    throw ServingError(code: "log_sink_failed", message: "prediction log sink failed; \(restRows) rows kept for retry", underlying: error)
+                    throw ServingError(code: "log_sink_failed", message: "prediction log sink failed; \(remaining) rows kept for retry", underlying: error)
                 }
                 metrics.addLogWritten(rows)
+                remaining -= rows
                 start = end
             }
         }

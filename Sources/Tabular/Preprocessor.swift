@@ -38,6 +38,15 @@ public struct FeatureSteps: Codable, Sendable, Equatable {
     public var imputer: Imputer
     public var scaler: StandardScaler?
     public var encoder: OneHotEncoder?
+
+    /// A numeric feature's steps on one value: clip, impute, scale.
+    @inlinable public func applyNumeric(_ value: Double) -> Double {
+        var x = value
+        if let c = clipper { x = c.apply(x) }
+        x = imputer.apply(x)
+        if let s = scaler { x = s.apply(x) }
+        return x
+    }
 }
 
 /// Output of `Preprocessor.transform`: rows × columns, column-major Double, ready for a
@@ -152,11 +161,7 @@ public struct Preprocessor: Codable, Sendable, Equatable {
                 }
                 let base = out * n
                 for r in 0..<n {
-                    var x = raw[r]
-                    if let c = step.clipper { x = c.apply(x) }
-                    x = step.imputer.apply(x)
-                    if let s = step.scaler { x = s.apply(x) }
-                    values[base + r] = x
+                    values[base + r] = step.applyNumeric(raw[r])
                 }
                 out += 1
             case .categorical:
@@ -205,11 +210,7 @@ public struct Preprocessor: Codable, Sendable, Equatable {
         return [Double](unsafeUninitializedCapacity: n * width) { out, count in
             for (f, step) in steps.enumerated() {
                 for r in 0..<n {
-                    var x = values[r * width + f]
-                    if let c = step.clipper { x = c.apply(x) }
-                    x = step.imputer.apply(x)
-                    if let s = step.scaler { x = s.apply(x) }
-                    out[f * n + r] = x
+                    out[f * n + r] = step.applyNumeric(values[r * width + f])
                 }
             }
             count = n * width
