@@ -79,10 +79,10 @@ int plumb_rank_tables_score(const plumb_rank_tables *tables, int wide, int kerne
     // Scratch for one block, no larger than the rows asked for (a single-row request).
     const long bs = end - begin < tables->block_rows ? end - begin : tables->block_rows;
     const long u = tables->used > 0 ? tables->used : 1;
-    int32_t *row_start = malloc(sizeof(int32_t) * (size_t)(bs * u));
+    int32_t *keys = malloc(sizeof(int32_t) * (size_t)(bs * u));
     double *acc = malloc(sizeof(double) * (size_t)bs);
-    if (!row_start || !acc) {
-        free(row_start);
+    if (!keys || !acc) {
+        free(keys);
         free(acc);
         return -1;
     }
@@ -92,16 +92,16 @@ int plumb_rank_tables_score(const plumb_rank_tables *tables, int wide, int kerne
     const int avx2 = kernel != PLUMB_KERNEL_PORTABLE && plumb_cpu_has_avx2();
 #if defined(__x86_64__)
     if (avx2) {
-        if (wide) score64_avx2(tables, x, n, begin, end, base, scale, out, row_start, acc);
-        else score32_avx2(tables, x, n, begin, end, base, scale, out, row_start, acc);
+        if (wide) score64_avx2(tables, x, n, begin, end, base, scale, out, keys, acc);
+        else score32_avx2(tables, x, n, begin, end, base, scale, out, keys, acc);
     } else
 #endif
     {
         (void)avx2;
-        if (wide) score64_portable(tables, x, n, begin, end, base, scale, out, row_start, acc);
-        else score32_portable(tables, x, n, begin, end, base, scale, out, row_start, acc);
+        if (wide) score64_portable(tables, x, n, begin, end, base, scale, out, keys, acc);
+        else score32_portable(tables, x, n, begin, end, base, scale, out, keys, acc);
     }
-    free(row_start);
+    free(keys);
     free(acc);
     return 0;
 }

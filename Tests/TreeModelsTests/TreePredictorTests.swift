@@ -53,8 +53,8 @@ import CTreeKernels
     }
 
     /// The bit-vector tables (32-bit words up to 32 leaves, 64-bit up to 64), both builds of the C
-    /// kernel, chunks of 8 trees with a partial last chunk, a row count that is neither a multiple
-    /// of four nor of the block: all equal the reference walk. Values sit exactly on thresholds,
+    /// kernel, groups of 8 (4) trees with a partial last group, a row count that is neither a
+    /// multiple of eight nor of the block: all equal the reference walk. Values sit exactly on thresholds,
     /// beyond every threshold (±∞) and missing, at nodes sending missing values either way.
     @Test(arguments: [(15, false), (31, false), (32, false), (48, true), (63, true)])
     func rankMaskTablesEqualTheReferenceWalk(maxLeaves: Int, wide: Bool) throws {
@@ -78,7 +78,7 @@ import CTreeKernels
         case .wide?: #expect(wide)
         case nil: Issue.record("no rank-mask tables for \(maxLeaves) leaves")
         }
-        for (path, scores) in predictor.scoresByEveryPath(x, chunkBytes: 1) { #expect(scores == reference, "\(path)") }
+        for (path, scores) in predictor.scoresByEveryPath(x, blockRows: 100) { #expect(scores == reference, "\(path)") }
     }
 
     /// Trees over 64 leaves, or with a categorical split, have no tables and score by the layout.
@@ -196,8 +196,8 @@ extension TreePredictor {
 
     /// Scores from every scoring form this ensemble has, on one and two workers: the
     /// level-by-level layout, and the rank-mask tables through the portable and (when the CPU has
-    /// it) the AVX2 kernel, with chunks of `chunkBytes`.
-    func scoresByEveryPath(_ x: FeatureMatrix, chunkBytes: Int = 512 << 10) -> [(String, [Double])] {
+    /// it) the AVX2 kernel, in blocks of `blockRows` rows.
+    func scoresByEveryPath(_ x: FeatureMatrix, blockRows: Int = RankMaskTables<UInt32>.blockRows) -> [(String, [Double])] {
         func run(_ body: (UnsafeMutableBufferPointer<Double>) -> Void) -> [Double] {
             var out = [Double](repeating: .nan, count: x.rows)
             out.withUnsafeMutableBufferPointer { body($0) }
@@ -212,11 +212,11 @@ extension TreePredictor {
             }
             for kernel in kernels {
                 let name = "\(kernel), \(workers) workers"
-                if let t = RankMaskTables<UInt32>(self, chunkBytes: chunkBytes) {
-                    results.append(("32-bit tables, " + name, run { t.predict(x, into: $0, workers: workers, base: base, scale: scale, kernel: kernel) }))
+                if let t = RankMaskTables<UInt32>(self) {
+                    results.append(("32-bit tables, " + name, run { t.predict(x, into: $0, workers: workers, base: base, scale: scale, kernel: kernel, blockRows: blockRows) }))
                 }
-                if let t = RankMaskTables<UInt64>(self, chunkBytes: chunkBytes) {
-                    results.append(("64-bit tables, " + name, run { t.predict(x, into: $0, workers: workers, base: base, scale: scale, kernel: kernel) }))
+                if let t = RankMaskTables<UInt64>(self) {
+                    results.append(("64-bit tables, " + name, run { t.predict(x, into: $0, workers: workers, base: base, scale: scale, kernel: kernel, blockRows: blockRows) }))
                 }
             }
         }

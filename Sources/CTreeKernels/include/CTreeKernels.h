@@ -13,13 +13,14 @@ typedef struct {
     long trees;            ///< T
     long used;             ///< U: features some node splits on
     long leaf_stride;      ///< leaf slots per tree in leaf_value
-    long chunk_trees;      ///< trees scored together (their table columns fit in L2)
     long block_rows;       ///< rows scored together
+    long key_count;        ///< keys per group in remap: thresholds + 2 U
     const long *used_feature;     ///< [U] column of each used feature
     const double *thresholds;     ///< distinct thresholds, ascending per feature
     const long *threshold_start;  ///< [U + 1]
-    const long *table_start;      ///< [U] first word of each feature's table
-    const void *table;            ///< uint32_t words (wide == 0) or uint64_t (wide == 1)
+    const uint16_t *remap;        ///< [groups × key_count] group's table row of a key
+    const long *group_start;      ///< [groups] first word of each group's table
+    const void *table;            ///< uint32_t words (wide == 0) or uint64_t (wide == 1), 32-byte rows
     const double *leaf_value;     ///< [T × leaf_stride]
 } plumb_rank_tables;
 

@@ -3,7 +3,7 @@ import MLCore
 
 /// The scoring form of an ensemble of small trees (at most 64 leaves each, no categorical
 /// split): the bit-vector traversal of QuickScorer (Lucchese et al., SIGIR 2015), with its
-/// per-feature node lists folded into dense tables.
+/// per-feature node lists folded into small dense tables.
 ///
 /// The leaves of every tree are numbered left to right. A row that goes right at a node cannot
 /// reach a leaf of that node's left subtree, so the node's mask clears those leaves' bits. After
@@ -11,24 +11,30 @@ import MLCore
 /// set bit: each leaf left of it lies in the left subtree of a node on its path where it went
 /// right.
 ///
-/// Whether a row goes right at a node depends only on the rank of its value among the distinct
-/// thresholds of that feature (right at the j-th threshold exactly when more than j thresholds are
-/// below the value). So for every feature and every rank the AND of the masks of all nodes the
-/// row goes right at is computed once, one word per tree: `table_f[rank][tree]`, plus a row for a
-/// missing value (the masks of the nodes that send missing values right). Scoring a row is then
-/// one binary search per feature, `features × trees` ANDs over contiguous words, and a count of
-/// trailing zeros per tree. Leaves add their value in tree order, as the reference walk does, so
-/// scores are bit-identical to it.
+/// Trees go in groups of one vector's words (8 trees of 32-bit masks, 4 of 64-bit). Whether a row
+/// goes right at a node of a group depends only on the rank of its value among that group's
+/// distinct thresholds of the node's feature, so for every group, feature and local rank the AND
+/// of the masks of the group's nodes the row goes right at is one vector: `table[group][feature]
+/// [rank]`, plus a vector for a missing value. A row's rank among the feature's thresholds over
+/// the whole ensemble is found once (one branch-free binary search per feature); a small map per
+/// group turns it into the group's local row. Scoring a row over a group is then one map lookup
+/// and one vector load per feature, the ANDs, and a count of trailing zeros per tree. A group's
+/// map and tables are a few kilobytes, so they stay in L1 while a block of rows goes through
+/// them (one table for the whole ensemble indexed by global rank is megabytes and every load
+/// misses L1). Leaves add their value in tree order, as the reference walk does, so scores are
+/// bit-identical to it.
 final class RankMaskTables<Mask: FixedWidthInteger & UnsignedInteger & SIMDScalar>: @unchecked Sendable {
     /// Upper bound on the tables' size; beyond it the level-by-level layout scores instead.
     static var maximumBytes: Int { 48 << 20 }
-    /// Rows scored together over one chunk of trees: each chunk's table columns come into L2 once
-    /// per block, so larger blocks reuse them more (the block's table-row offsets stay small).
-    static var blockRows: Int { 1024 }
+    /// Rows that go through every group together: their ranks (4 bytes per used feature) and sums
+    /// stay in L1 and L2 while the groups' tables pass.
+    static var blockRows: Int { 512 }
     /// Fewer rows than this per worker are not worth a second thread.
     static var minimumRowsPerWorker: Int { 128 }
-    /// Target size of one chunk of trees' table columns (half the L2 cache of a core here).
-    static var chunkBytes: Int { 512 << 10 }
+    /// Bytes of one table row: one 32-byte vector of mask words.
+    static var vectorBytes: Int { 32 }
+    /// Trees per group: the words of one vector.
+    static var lanes: Int { vectorBytes / MemoryLayout<Mask>.stride }
 
     let featureCount: Int
     let trees: Int
@@ -36,35 +42,45 @@ final class RankMaskTables<Mask: FixedWidthInteger & UnsignedInteger & SIMDScala
     let leafStride: Int
     /// Features some node splits on, in increasing order.
     let used: [Int]
-    /// Distinct thresholds of used feature u, ascending: `thresholds[thresholdStart[u] ..< thresholdStart[u+1]]`.
+    /// Distinct thresholds of used feature u over every tree, ascending:
+    /// `thresholds[thresholdStart[u] ..< thresholdStart[u+1]]`.
     let thresholds: [Double]
     let thresholdStart: [Int]
-    /// Table of used feature u, rank r (the missing row is `rank = count + 1`), tree t:
-    /// `table[tableStart[u] + r × trees + t]`.
-    let table: [Mask]
-    let tableStart: [Int]
+    /// A row's key for used feature u is `thresholdStart[u] + 2u + rank` (rank `count + 1` when
+    /// missing); `remap[group × keyCount + key]` is the row, in vectors, of the group's table
+    /// it selects. `keyCount = thresholds.count + 2 × used.count`.
+    let keyCount: Int
+    let remap: [UInt16]
+    /// Group g's table starts at `table + groupStart[g]` (in words; a multiple of `lanes`). Every
+    /// row is one vector, aligned to 32 bytes, so no load straddles two cache lines.
+    let table: UnsafeMutableBufferPointer<Mask>
+    let groupStart: [Int]
     /// Leaf value of tree t, leaf position p (left to right): `leafValue[t × leafStride + p]`.
     let leafValue: [Double]
-    /// Trees per chunk: a chunk's table columns for every feature fit in L2.
-    let chunkTrees: Int
+
+    deinit { UnsafeMutableRawPointer(table.baseAddress!).deallocate() }
 
     /// nil when a tree has more leaves than `Mask` has bits, a node is categorical, or the tables
-    /// would be too large. `chunkBytes` sets the trees per chunk (tests make chunks small).
-    init?(_ p: TreePredictor, chunkBytes: Int = RankMaskTables.chunkBytes) {
+    /// would be too large.
+    init?(_ p: TreePredictor) {
         // NaN thresholds (only in a hand-made file) have no rank: the general walk handles them.
         guard !p.flags.contains(where: { $0 & TreePredictor.categoricalFlag != 0 }),
               !p.threshold.contains(where: { $0.isNaN }) else { return nil }
-        let T = p.treeCount, nf = p.featureCount
+        let T = p.treeCount, nf = p.featureCount, L = Self.lanes
         // Leaf positions: an in-order walk of each tree gives every node the range of leaf
         // positions its left subtree covers.
         var leftRange = [(Int32, Int32)](repeating: (0, 0), count: p.feature.count)
         var leafPosition: [[Int32]] = []   // per tree, leaf index in p.leafValue by position
         leafPosition.reserveCapacity(T)
+        // Nodes of each tree, in the order the walk meets them.
+        var treeNodes: [[Int]] = []
+        treeNodes.reserveCapacity(T)
         for root in p.treeRoot {
-            var order: [Int32] = []
+            var order: [Int32] = [], nodes: [Int] = []
             // Returns the first leaf position after the subtree of `node`.
             func visit(_ node: Int32) -> Int32 {
                 if node < 0 { order.append(~node); return Int32(order.count) }
+                nodes.append(Int(node))
                 let first = Int32(order.count)
                 let mid = visit(p.left[Int(node)])
                 leftRange[Int(node)] = (first, mid)
@@ -73,97 +89,123 @@ final class RankMaskTables<Mask: FixedWidthInteger & UnsignedInteger & SIMDScala
             _ = visit(root)
             guard order.count <= Mask.bitWidth else { return nil }
             leafPosition.append(order)
+            treeNodes.append(nodes)
         }
         let stride = max(1, leafPosition.map(\.count).max() ?? 1)
         var leafValue = [Double](repeating: 0, count: T * stride)
         for t in 0..<T { for (pos, leaf) in leafPosition[t].enumerated() { leafValue[t * stride + pos] = p.leafValue[Int(leaf)] } }
 
-        // The tree of every node: nodes of tree t are those reachable from its root.
-        var nodeTree = [Int32](repeating: 0, count: p.feature.count)
-        for (t, root) in p.treeRoot.enumerated() {
-            var stack = [root]
-            while let node = stack.popLast() {
-                guard node >= 0 else { continue }
-                nodeTree[Int(node)] = Int32(t)
-                stack.append(p.left[Int(node)]); stack.append(p.right[Int(node)])
-            }
-        }
-        var byFeature = [[Int]](repeating: [], count: nf)
-        for k in 0..<p.feature.count { byFeature[Int(p.feature[k])].append(k) }
+        // Distinct thresholds per used feature over the whole ensemble.
+        var byFeature = [[Double]](repeating: [], count: nf)
+        for nodes in treeNodes { for k in nodes { byFeature[Int(p.feature[k])].append(p.threshold[k]) } }
         let used = (0..<nf).filter { !byFeature[$0].isEmpty }
-        var thresholds: [Double] = [], thresholdStart = [0], tableStart: [Int] = []
-        var tableCount = 0
+        var usedIndex = [Int](repeating: -1, count: nf)
+        for (u, f) in used.enumerated() { usedIndex[f] = u }
+        var thresholds: [Double] = [], thresholdStart = [0]
         for f in used {
-            var values = byFeature[f].map { p.threshold[$0] }
-            values.sort()
-            var distinct: [Double] = []
-            for v in values where distinct.last != v { distinct.append(v) }
-            thresholds += distinct
+            let values = byFeature[f].sorted()
+            for v in values where thresholds.count == thresholdStart.last! || thresholds.last != v { thresholds.append(v) }
             thresholdStart.append(thresholds.count)
-            tableStart.append(tableCount)
-            tableCount += (distinct.count + 2) * T
         }
-        guard tableCount * MemoryLayout<Mask>.stride <= Self.maximumBytes else { return nil }
+        let U = used.count, keyCount = thresholds.count + 2 * U
+        // Global rank of a node's threshold: its index among the feature's distinct thresholds.
+        func globalRank(_ k: Int) -> Int {
+            let u = usedIndex[Int(p.feature[k])]
+            var a = thresholdStart[u], b = thresholdStart[u + 1]
+            while a < b { let mid = (a + b) / 2; if thresholds[mid] < p.threshold[k] { a = mid + 1 } else { b = mid } }
+            return a - thresholdStart[u]
+        }
+        func mask(_ k: Int) -> Mask {
+            let (a, b) = leftRange[k]
+            return ~(((Mask(1) << Mask(b - a)) &- 1) << Mask(a))
+        }
 
-        var table = [Mask](repeating: .max, count: tableCount)
-        table.withUnsafeMutableBufferPointer { tb in
-            for (u, f) in used.enumerated() {
-                let lo = thresholdStart[u], m = thresholdStart[u + 1] - lo
-                // Nodes grouped by threshold rank; row r+1 = row r AND the masks of rank r's nodes.
-                var nodesAt = [[Int]](repeating: [], count: m)
-                for k in byFeature[f] {
-                    var a = lo, b = lo + m   // binary search: first distinct threshold ≥ node's
-                    while a < b { let mid = (a + b) / 2; if thresholds[mid] < p.threshold[k] { a = mid + 1 } else { b = mid } }
-                    nodesAt[a - lo].append(k)
+        // Per group: the local rows of every used feature (rank 0 … m, then missing), and the map
+        // from global key to local row.
+        let groups = (T + L - 1) / L
+        var remap = [UInt16](repeating: 0, count: groups * keyCount)
+        var groupStart: [Int] = [], groupRows: [[[Mask]]] = []   // per group, per row, L words
+        groupStart.reserveCapacity(groups)
+        var totalWords = 0
+        for g in 0..<groups {
+            let t0 = g * L, t1 = min(T, t0 + L)
+            // Nodes of the group per used feature, with their global ranks.
+            var nodesOf = [[(rank: Int, node: Int, lane: Int)]](repeating: [], count: U)
+            for t in t0..<t1 { for k in treeNodes[t] { nodesOf[usedIndex[Int(p.feature[k])]].append((globalRank(k), k, t - t0)) } }
+            var rows: [[Mask]] = []
+            for u in 0..<U {
+                let nodes = nodesOf[u].sorted { $0.rank < $1.rank }
+                let count = thresholdStart[u + 1] - thresholdStart[u]
+                let keyBase = g * keyCount + thresholdStart[u] + 2 * u
+                // Local row r+1 = local row r AND the masks of the nodes at the r-th local threshold.
+                var current = [Mask](repeating: .max, count: L)
+                var localRow = rows.count
+                rows.append(current)
+                var i = 0
+                for rank in 0...count {
+                    // Global rank `rank` means the value is above exactly the first `rank` thresholds;
+                    // the nodes whose threshold is the (rank-1)-th send it right.
+                    if rank > 0, i < nodes.count, nodes[i].rank == rank - 1 {
+                        while i < nodes.count, nodes[i].rank == rank - 1 { current[nodes[i].lane] &= mask(nodes[i].node); i += 1 }
+                        localRow = rows.count
+                        rows.append(current)
+                    }
+                    remap[keyBase + rank] = UInt16(localRow)
                 }
-                let base = tableStart[u]
-                func mask(_ k: Int) -> Mask {
-                    let (a, b) = leftRange[k]
-                    return ~(((Mask(1) << Mask(b - a)) &- 1) << Mask(a))
-                }
-                for r in 0..<m {
-                    let src = base + r * T, dst = src + T
-                    for t in 0..<T { tb[dst + t] = tb[src + t] }
-                    for k in nodesAt[r] { tb[dst + Int(nodeTree[k])] &= mask(k) }
-                }
-                let missingRow = base + (m + 1) * T
-                for k in byFeature[f] where p.flags[k] & TreePredictor.defaultLeftFlag == 0 {
-                    tb[missingRow + Int(nodeTree[k])] &= mask(k)
-                }
+                var missing = [Mask](repeating: .max, count: L)
+                for n in nodes where p.flags[n.node] & TreePredictor.defaultLeftFlag == 0 { missing[n.lane] &= mask(n.node) }
+                remap[keyBase + count + 1] = UInt16(rows.count)
+                rows.append(missing)
+            }
+            guard rows.count <= Int(UInt16.max) else { return nil }
+            groupStart.append(totalWords)
+            totalWords += rows.count * L
+            groupRows.append(rows)
+        }
+        guard totalWords * MemoryLayout<Mask>.stride <= Self.maximumBytes else { return nil }
+
+        let table = UnsafeMutableBufferPointer(
+            start: UnsafeMutableRawPointer.allocate(byteCount: max(1, totalWords) * MemoryLayout<Mask>.stride, alignment: Self.vectorBytes)
+                .bindMemory(to: Mask.self, capacity: max(1, totalWords)),
+            count: totalWords)
+        for (g, rows) in groupRows.enumerated() {
+            for (r, words) in rows.enumerated() {
+                for l in 0..<L { (table.baseAddress! + groupStart[g] + r * L + l).initialize(to: words[l]) }
             }
         }
-        let columnBytes = max(1, (tableCount / max(1, T)) * MemoryLayout<Mask>.stride)
         self.featureCount = nf
         self.trees = T
         self.leafStride = stride
         self.used = used
         self.thresholds = thresholds
         self.thresholdStart = thresholdStart
+        self.keyCount = keyCount
+        self.remap = remap
         self.table = table
-        self.tableStart = tableStart
+        self.groupStart = groupStart
         self.leafValue = leafValue
-        self.chunkTrees = max(8, min(T, chunkBytes / columnBytes) / 8 * 8)
     }
 
-    /// Scores every row of `x` with the C kernel (`CTreeKernels`), blocks of rows over `workers`.
-    /// `kernel` picks the portable or the AVX2 variant (tests compare the two).
+    /// Scores every row of `x` with the C kernel (`CTreeKernels`), blocks of `blockRows` rows over
+    /// `workers`. `kernel` picks the portable or the AVX2 variant (tests compare the two).
     func predict(_ x: FeatureMatrix, into output: UnsafeMutableBufferPointer<Double>, workers: Int,
-                 base: Double, scale: Double, kernel: ScoringKernel = .automatic) {
-        let n = x.rows, bs = Self.blockRows
+                 base: Double, scale: Double, kernel: ScoringKernel = .automatic, blockRows: Int = RankMaskTables.blockRows) {
+        let n = x.rows
         // Contiguous row ranges, one per worker, each scored in blocks by the kernel.
         let ranges = max(1, min(workers, n / Self.minimumRowsPerWorker))
         let wide: Int32 = Mask.bitWidth == 64 ? 1 : 0
+        let tb = table
         x.values.withUnsafeBufferPointer { xv in
         used.withUnsafeBufferPointer { usedFeature in
         thresholds.withUnsafeBufferPointer { th in
         thresholdStart.withUnsafeBufferPointer { ths in
-        tableStart.withUnsafeBufferPointer { tbs in
-        table.withUnsafeBufferPointer { tb in
+        remap.withUnsafeBufferPointer { rm in
+        groupStart.withUnsafeBufferPointer { gs in
         leafValue.withUnsafeBufferPointer { lv in
             let tables = plumb_rank_tables(
-                trees: trees, used: used.count, leaf_stride: leafStride, chunk_trees: chunkTrees, block_rows: bs,
+                trees: trees, used: used.count, leaf_stride: leafStride, block_rows: max(1, blockRows), key_count: keyCount,
                 used_feature: usedFeature.baseAddress, thresholds: th.baseAddress, threshold_start: ths.baseAddress,
-                table_start: tbs.baseAddress, table: UnsafeRawPointer(tb.baseAddress), leaf_value: lv.baseAddress)
+                remap: rm.baseAddress, group_start: gs.baseAddress, table: UnsafeRawPointer(tb.baseAddress), leaf_value: lv.baseAddress)
             let out = output
             withUnsafePointer(to: tables) { tp in
                 let shared = UnsafeSendableBox(tp)
@@ -171,7 +213,7 @@ final class RankMaskTables<Mask: FixedWidthInteger & UnsignedInteger & SIMDScala
                     let begin = range.lowerBound, end = range.upperBound
                     let status = plumb_rank_tables_score(shared.value, wide, kernel.rawValue, xv.baseAddress, n, begin, end,
                                                          base, scale, out.baseAddress)
-                    precondition(status == 0, "tree scoring: out of memory for \(bs) rows of scratch space")
+                    precondition(status == 0, "tree scoring: out of memory for \(blockRows) rows of scratch space")
                 }
             }
         }}}}}}}
