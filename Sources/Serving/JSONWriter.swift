@@ -17,7 +17,10 @@ struct JSONWriter {
     /// A finite number in shortest round-trip form; non-finite values become `null` (JSON has none).
     mutating func number(_ x: Double) {
         guard x.isFinite else { buffer.writeStaticString("null"); return }
-        buffer.writeString(x.description)  // Swift's shortest round-trip form ("3.0", "1e-05") is valid JSON
+        // Swift's shortest round-trip form ("3.0", "1e-05", the characters of `description`) is
+        // valid JSON. `write(to:)` hands its digits over as bytes (`_writeASCII` below) instead
+        // of building a String per number.
+        x.write(to: &self)
     }
 
     mutating func int(_ x: Int) { buffer.writeString(String(x)) }
@@ -122,4 +125,12 @@ struct JSONWriter {
         }
         raw("]")
     }
+}
+
+extension JSONWriter: TextOutputStream {
+    mutating func write(_ string: String) { buffer.writeString(string) }
+
+    /// The standard library's numbers write their characters through this hook when the stream
+    /// provides it (its default builds a String first).
+    mutating func _writeASCII(_ bytes: UnsafeBufferPointer<UInt8>) { buffer.writeBytes(bytes) }
 }

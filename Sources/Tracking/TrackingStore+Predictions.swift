@@ -153,6 +153,9 @@ public struct PredictionBatchRecord: Sendable, Equatable {
     }
 
     static func blob(_ values: [Double]) -> Data {
+        // Little-endian IEEE 754 doubles: the array's own bytes on a little-endian machine (one
+        // copy; appending eight bytes at a time cost more than the rest of the insert).
+        if 1.littleEndian == 1 { return values.withUnsafeBytes { Data($0) } }
         var d = Data(capacity: 8 * values.count)
         for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { d.append(contentsOf: $0) } }
         return d

@@ -137,6 +137,24 @@ import Testing
         #expect(try JSONSerialization.jsonObject(with: Data(bytes)) is [String: Any])
     }
 
+    /// Numbers are written with exactly the characters of `description` (shortest round trip),
+    /// over every exponent range, and non-finite values as null.
+    @Test func numbersWriteTheirDescription() throws {
+        var g = SystemRandomNumberGenerator()
+        var values: [Double] = [0, -0.0, 1, -1, 0.1, 1e-7, 1e16, 123456789012345680, .leastNonzeroMagnitude, .greatestFiniteMagnitude, .ulpOfOne]
+        for _ in 0..<5000 { values.append(Double(bitPattern: UInt64.random(in: 0...0x7FEF_FFFF_FFFF_FFFF, using: &g)) * (Bool.random(using: &g) ? 1 : -1)) }
+        for x in values {
+            var w = JSONWriter()
+            w.number(x)
+            #expect(String(decoding: w.buffer.readableBytesView, as: UTF8.self) == x.description)
+        }
+        for x in [Double.nan, .infinity, -.infinity] {
+            var w = JSONWriter()
+            w.number(x)
+            #expect(String(decoding: w.buffer.readableBytesView, as: UTF8.self) == "null")
+        }
+    }
+
     /// Request ids written in one pass equal `prefix + String(counter, radix: 16)`, across digit-count
     /// boundaries and up to the largest counter.
     @Test func requestIDsMatchTheStringForm() throws {
