@@ -25,6 +25,7 @@ import shutil  # noqa: E402
 import signal  # noqa: E402
 import socket  # noqa: E402
 import subprocess  # noqa: E402
+import tempfile  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import urllib.request  # noqa: E402
@@ -728,12 +729,17 @@ def serving_rows(ctx: Ctx) -> list[Row]:
         model = plumb_model(ctx, os.path.join(ctx.models, "california_gbm500.plumb"), ctx.cal_train, ctx.cal_test,
                             CAL_TARGET, 500, 0.05)
         port = free_port()
-        srv = start_server([ctx.plumb, "serve", "--model", model, "--port", str(port)], env,
+        # The prediction log goes to a store of its own, new for every run: a run logs ~10M rows
+        # (a few GB), which must neither pile up in the shared store nor carry over between runs.
+        log_dir = tempfile.mkdtemp(prefix="serve-log-", dir=ctx.tmp)
+        srv = start_server([ctx.plumb, "serve", "--model", model, "--port", str(port),
+                            "--store", os.path.join(log_dir, "plumb.db")], env,
                            f"http://127.0.0.1:{port}/health", os.path.join(ctx.tmp, "plumb_serve.log"))
         try:
             s, b = measure(f"http://127.0.0.1:{port}", "/predict", "/predict")
         finally:
             stop_server(srv)
+            shutil.rmtree(log_dir, ignore_errors=True)
         if s["errors"] or b["errors"]:
             raise Unavailable(f"plumb serve answered non-2xx ({s['errors']} single, {b['errors']} batch)")
         p99 = s.get("p99_ms", float("nan"))

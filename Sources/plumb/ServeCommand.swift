@@ -64,7 +64,8 @@ struct ServeCommand: AsyncParsableCommand {
             _ = try ModelLocator.load(model, storePath: storePath)
             let provider = LocatorModelProvider(reference: model, storePath: storePath)
             let shadowProvider = shadow.map { LocatorModelProvider(reference: $0, storePath: storePath) }
-            let sink = StorePredictionLog(store: try TrackingStore(path: storePath))
+            // The log's store checkpoints on a thread of its own: requests never queue behind one.
+            let sink = StorePredictionLog(store: try TrackingStore(path: storePath, checkpoints: .background()))
             let config = ServerConfiguration(host: host, port: port, maxBodyBytes: maxBodyBytes,
                                              pollInterval: .milliseconds(Int(pollSeconds * 1000)), ioThreads: ioThreads)
             try await serve(configuration: config, provider: provider, shadow: shadowProvider, sink: sink, logger: logger, startup: startup)

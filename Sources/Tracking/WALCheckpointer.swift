@@ -1,0 +1,109 @@
+import Foundation
+import GRDB
+
+/// How a store's write-ahead log gets copied back into the database file.
+public enum CheckpointMode: Sendable, Equatable {
+    /// SQLite's own: the transaction that takes the WAL past 64 MB checkpoints it before its
+    /// `COMMIT` returns (right for short-lived commands).
+    case onCommit
+    /// A thread of the store's own checkpoints the WAL while the process keeps writing (a server
+    /// logging predictions: a checkpoint copies 64 MB and waits for two fsyncs, and writes queued
+    /// behind it stall requests).
+    case background(BackgroundCheckpoints = .init())
+}
+
+/// The background checkpointer's tuning.
+public struct BackgroundCheckpoints: Sendable, Equatable {
+    /// How often the WAL's new frames are copied into the database.
+    public var interval: Duration
+    /// WAL frames (4 KB pages) in use at which the log is brought back to its start: after the
+    /// background copies, one short checkpoint on the writing connection copies what arrived
+    /// meanwhile, so the next write transaction rewinds the WAL.
+    public var rewindFrames: Int
+    /// SQLite's own checkpoint on commit stays on as a safety net, this many frames in.
+    public var safetyNetFrames: Int
+
+    public init(interval: Duration = .milliseconds(200), rewindFrames: Int = 16_384, safetyNetFrames: Int = 262_144) {
+        self.interval = interval
+        self.rewindFrames = rewindFrames
+        self.safetyNetFrames = safetyNetFrames
+    }
+}
+
+/// Checkpoints a WAL database on a thread of its own through a connection of its own.
+///
+/// A PASSIVE checkpoint never blocks writers or readers, so the store's writer keeps committing
+/// while frames are copied and fsynced. SQLite rewinds the WAL only when a write transaction
+/// starts with every frame copied, which a writer that never pauses does not give a background
+/// copy; so once the WAL holds `rewindFrames`, after the background copy has caught up as far as
+/// it can, one more PASSIVE checkpoint runs on the writing connection itself (no commit can slip
+/// in between), copying only the frames of the last moments. The WAL then restarts at its next
+/// write, as with SQLite's own checkpoints, at a fraction of their stall.
+final class WALCheckpointer: @unchecked Sendable {
+    // @unchecked: `stopping` is guarded by `condition`; the rest is immutable.
+    private let condition = NSCondition()
+    private var stopping = false
+    private var running = true
+
+    init(path: String, pool: DatabasePool, settings: BackgroundCheckpoints) throws {
+        var config = Configuration()
+        config.label = "plumb.checkpoint"
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
+        let own = try DatabaseQueue(path: path, configuration: config)
+        let interval = Double(settings.interval.components.seconds) + Double(settings.interval.components.attoseconds) / 1e18
+        let thread = Thread { [self] in
+            defer {
+                condition.lock()
+                running = false
+                condition.broadcast()
+                condition.unlock()
+            }
+            while true {
+                condition.lock()
+                if !stopping { _ = condition.wait(until: Date(timeIntervalSinceNow: interval)) }
+                let stop = stopping
+                condition.unlock()
+                if stop { return }
+                Self.round(own: own, writer: pool, rewindFrames: settings.rewindFrames)
+            }
+        }
+        thread.name = "plumb-checkpoint"
+        thread.start()
+    }
+
+    /// Frames in the WAL and frames copied, after a PASSIVE checkpoint on `db`.
+    static func checkpoint(_ db: Database) throws -> (log: Int, copied: Int) {
+        guard let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)") else { return (0, 0) }
+        return (row[1] ?? 0, row[2] ?? 0)
+    }
+
+    /// One background copy (repeated while it keeps up with the writer), and the short catch-up
+    /// on the writer when the WAL is due to rewind. Errors (a busy or closing database) skip the
+    /// round: the next one, or SQLite's own safety net, checkpoints instead.
+    static func round(own: DatabaseQueue, writer: DatabasePool, rewindFrames: Int) {
+        do {
+            var state = try own.inDatabase { try checkpoint($0) }
+            var passes = 1
+            // While much is left (the writer went on during the copy), copy again: each pass
+            // takes less time than the last as long as copying outpaces writing.
+            while state.log - state.copied > 1_024 && passes < 4 {
+                state = try own.inDatabase { try checkpoint($0) }
+                passes += 1
+            }
+            if state.log >= rewindFrames {
+                _ = try writer.writeWithoutTransaction { try checkpoint($0) }
+            }
+        } catch {
+            return
+        }
+    }
+
+    /// Stops the thread and waits for a round in progress to end.
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        while running { condition.wait() }
+        condition.unlock()
+    }
+}
