@@ -183,7 +183,12 @@ import CTreeKernels
         var t = Tree()
         t.leafValue = [2.5]
         let p = TreePredictor(trees: [t, t], base: 1, scale: 0.5, featureCount: 3)
-        #expect(p.predict(FeatureMatrix(rows: 2, columns: 3, values: [Double](repeating: 0, count: 6)), into: 2) == [3.5, 3.5])
+        let x = FeatureMatrix(rows: 2, columns: 3, values: [Double](repeating: 0, count: 6))
+        #expect(p.predict(x, into: 2) == [3.5, 3.5])
+        // No node at all: the rank-mask kernels see no used feature and an empty remap.
+        let paths = p.scoresByEveryPath(x)
+        #expect(paths.contains { $0.0.hasPrefix("32-bit") })
+        for (name, scores) in paths { #expect(scores == [3.5, 3.5], "\(name)") }
     }
 }
 
