@@ -179,6 +179,26 @@ import CTreeKernels
         }
     }
 
+    /// Stumps over thousands of features: each group of trees splits on a few of them, so the
+    /// features it does not use share one row. Past the size bound (a key map per group over every
+    /// feature's thresholds) the tables give way to the layout. Both score like the reference walk.
+    @Test(arguments: [2_000, 20_000])
+    func stumpsOverManyFeatures(features: Int) {
+        let trees = (0..<features).map { f -> Tree in
+            var t = Tree()
+            t.feature = [Int32(f)]; t.threshold = [0.5]; t.defaultLeft = [f % 2 == 0]; t.leftCategories = [[]]; t.gain = [1]
+            t.left = [~0]; t.right = [~1]; t.leafValue = [Double(f % 7), -Double(f % 5)]
+            return t
+        }
+        let p = TreePredictor(trees: trees, base: 0, scale: 1, featureCount: features)
+        var rng = SeededGenerator(seed: UInt64(features))
+        let x = FeatureMatrix(columns: (0..<features).map { _ in (0..<3).map { _ in rng.unit() < 0.1 ? Double.nan : rng.unit() } })
+        let reference = p.predictReference(x)
+        #expect((p.rankScorer != nil) == (features == 2_000))
+        #expect(p.predict(x, into: 1) == reference)
+        for (name, scores) in p.scoresByEveryPath(x) { #expect(scores == reference, "\(name)") }
+    }
+
     @Test func singleLeafTree() {
         var t = Tree()
         t.leafValue = [2.5]

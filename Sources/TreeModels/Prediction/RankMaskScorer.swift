@@ -120,31 +120,34 @@ final class RankMaskTables<Mask: FixedWidthInteger & UnsignedInteger & SIMDScala
             return ~(((Mask(1) << Mask(b - a)) &- 1) << Mask(a))
         }
 
-        // Per group: the local rows of every used feature (rank 0 … m, then missing), and the map
-        // from global key to local row.
+        // Per group: the local rows of every used feature (above each of the group's thresholds
+        // of it, then missing), and the map from global key to local row. Row 0 is all ones: the
+        // row of every value below the group's first threshold, of a missing value no node sends
+        // right, and of every key of a feature the group does not split on (the map's zeros).
         let groups = (T + L - 1) / L
+        guard groups * keyCount * MemoryLayout<UInt16>.stride <= Self.maximumBytes else { return nil }
         var remap = [UInt16](repeating: 0, count: groups * keyCount)
         var groupStart: [Int] = [], groupRows: [[[Mask]]] = []   // per group, per row, L words
         groupStart.reserveCapacity(groups)
         var totalWords = 0
+        let allOnes = [Mask](repeating: .max, count: L)
         for g in 0..<groups {
             let t0 = g * L, t1 = min(T, t0 + L)
             // Nodes of the group per used feature, with their global ranks.
-            var nodesOf = [[(rank: Int, node: Int, lane: Int)]](repeating: [], count: U)
-            for t in t0..<t1 { for k in treeNodes[t] { nodesOf[usedIndex[Int(p.feature[k])]].append((globalRank(k), k, t - t0)) } }
-            var rows: [[Mask]] = []
-            for u in 0..<U {
-                let nodes = nodesOf[u].sorted { $0.rank < $1.rank }
+            var nodesOf = [Int: [(rank: Int, node: Int, lane: Int)]]()
+            for t in t0..<t1 { for k in treeNodes[t] { nodesOf[usedIndex[Int(p.feature[k])], default: []].append((globalRank(k), k, t - t0)) } }
+            var rows: [[Mask]] = [allOnes]
+            // At most two rows per node of the group (and row 0), so the map's UInt16 always suffices.
+            for u in nodesOf.keys.sorted() {   // in feature order: the same layout every time
+                let nodes = nodesOf[u]!.sorted { $0.rank < $1.rank }
                 let count = thresholdStart[u + 1] - thresholdStart[u]
                 let keyBase = g * keyCount + thresholdStart[u] + 2 * u
-                // Local row r+1 = local row r AND the masks of the nodes at the r-th local threshold.
-                var current = [Mask](repeating: .max, count: L)
-                var localRow = rows.count
-                rows.append(current)
+                // Global rank r means the value is above exactly the first r thresholds: the row
+                // of rank r is the row of rank r-1 AND the masks of the nodes at threshold r-1.
+                var current = allOnes
+                var localRow = 0
                 var i = 0
                 for rank in 0...count {
-                    // Global rank `rank` means the value is above exactly the first `rank` thresholds;
-                    // the nodes whose threshold is the (rank-1)-th send it right.
                     if rank > 0, i < nodes.count, nodes[i].rank == rank - 1 {
                         while i < nodes.count, nodes[i].rank == rank - 1 { current[nodes[i].lane] &= mask(nodes[i].node); i += 1 }
                         localRow = rows.count
@@ -152,12 +155,13 @@ final class RankMaskTables<Mask: FixedWidthInteger & UnsignedInteger & SIMDScala
                     }
                     remap[keyBase + rank] = UInt16(localRow)
                 }
-                var missing = [Mask](repeating: .max, count: L)
+                var missing = allOnes
                 for n in nodes where p.flags[n.node] & TreePredictor.defaultLeftFlag == 0 { missing[n.lane] &= mask(n.node) }
-                remap[keyBase + count + 1] = UInt16(rows.count)
-                rows.append(missing)
+                if missing != allOnes {
+                    remap[keyBase + count + 1] = UInt16(rows.count)
+                    rows.append(missing)
+                }
             }
-            guard rows.count <= Int(UInt16.max) else { return nil }
             groupStart.append(totalWords)
             totalWords += rows.count * L
             groupRows.append(rows)
