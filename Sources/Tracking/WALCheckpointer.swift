@@ -40,7 +40,7 @@ public struct BackgroundCheckpoints: Sendable, Equatable {
 /// in between), copying only the frames of the last moments. The WAL then restarts at its next
 /// write, as with SQLite's own checkpoints, at a fraction of their stall.
 final class WALCheckpointer: @unchecked Sendable {
-    // @unchecked: `stopping` is guarded by `condition`; the rest is immutable.
+    // @unchecked: `stopping` and `running` are guarded by `condition`; the rest is immutable.
     private let condition = NSCondition()
     private var stopping = false
     private var running = true
@@ -50,7 +50,8 @@ final class WALCheckpointer: @unchecked Sendable {
         config.label = "plumb.checkpoint"
         config.prepareDatabase { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
         let own = try DatabaseQueue(path: path, configuration: config)
-        let interval = Double(settings.interval.components.seconds) + Double(settings.interval.components.attoseconds) / 1e18
+        // At least a millisecond: a zero or negative interval would spin.
+        let interval = max(0.001, Double(settings.interval.components.seconds) + Double(settings.interval.components.attoseconds) / 1e18)
         let thread = Thread { [self] in
             defer {
                 condition.lock()
