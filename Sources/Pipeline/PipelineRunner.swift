@@ -173,10 +173,9 @@ public struct PipelineRunner: Sendable {
         let port = spec.serving.port == 0 ? try FreePort.find() : spec.serving.port
         var config = ServerConfiguration(host: spec.serving.host, port: port, pollInterval: .milliseconds(300))
         config.logFlushInterval = .milliseconds(50)
-        var logger = Logger(label: "plumb.pipeline.serve")
         // The in-process server is stopped by cancelling its task, which Hummingbird logs as
         // errors ("Waiting on child channel: CancellationError"); only critical events matter here.
-        logger.logLevel = .critical
+        let logger = ServerLogHandler.logger(label: "plumb.pipeline.serve", level: .critical)
         let provider = LocatorModelProvider(reference: "models:/\(name)@champion", storePath: storePath)
         let server = PlumbServer(configuration: config, provider: provider, sink: StorePredictionLog(store: store), logger: logger)
         try await server.loadModels()

@@ -2,6 +2,7 @@
 // Hummingbird application with every route, and the `serve` entry point used by the CLI.
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HTTPTypes
 import Logging
 import MLCore
@@ -102,7 +103,7 @@ public final class PlumbServer: Sendable {
     ///   - shadow: optional source of a shadow model scored on every logged row, never returned.
     ///   - sink: destination of the prediction log.
     public init(configuration: ServerConfiguration, provider: any ModelProvider, shadow: (any ModelProvider)? = nil,
-                sink: any PredictionLogSink, logger: Logger = Logger(label: "plumb.serve")) {
+                sink: any PredictionLogSink, logger: Logger = ServerLogHandler.logger(label: "plumb.serve")) {
         self.configuration = configuration
         self.provider = provider
         self.shadowProvider = shadow
@@ -194,6 +195,7 @@ public final class PlumbServer: Sendable {
         addRoutes(to: router)
         return Application(
             responder: PlumbResponder(server: self, router: router.buildResponder()),
+            server: HTTPServerBuilder { responder in PlumbHTTP1Channel(inner: HTTP1Channel(responder: responder), server: self) },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port),
                                  serverName: configuration.serverName),
             services: services,
@@ -222,7 +224,7 @@ public struct PlumbResponder: HTTPResponder {
 /// prediction log, then returns. A failed initial load is logged and retried every poll interval
 /// (/ready answers 503 meanwhile).
 public func serve(configuration: ServerConfiguration, provider: any ModelProvider, shadow: (any ModelProvider)? = nil,
-                  sink: any PredictionLogSink, logger: Logger = Logger(label: "plumb.serve"),
+                  sink: any PredictionLogSink, logger: Logger = ServerLogHandler.logger(label: "plumb.serve"),
                   startup: EarlyShutdownGuard? = nil) async throws {
     // A signal before the service group installs its handlers would otherwise kill the process
     // with the default action (exit 143); nothing is in flight yet, so stopping is a clean exit 0.

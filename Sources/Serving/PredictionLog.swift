@@ -66,7 +66,7 @@ final class PredictionLogQueue: @unchecked Sendable {
     }
 
     /// Appends `batch` when it fits (a batch larger than the whole capacity fits an empty queue).
-    private func tryEnqueue(_ batch: PredictionLogBatch) -> Bool {
+    func tryEnqueue(_ batch: PredictionLogBatch) -> Bool {
         pending.withLock { q in
             guard q.rows == 0 || q.rows + batch.count <= capacity else { return false }
             q.batches.append(batch)

@@ -55,8 +55,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var logger = Logger(label: "plumb.serve")
-        logger.logLevel = .info
+        let logger = ServerLogHandler.logger(label: "plumb.serve")
         let startup = EarlyShutdownGuard(logger: logger)
         try await runReportingErrors {
             let storePath = store ?? defaultStorePath()

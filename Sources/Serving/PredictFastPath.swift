@@ -1,0 +1,216 @@
+// POST /predict answered on the connection's event loop, below Hummingbird's request handling.
+import Foundation
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypesHTTP1
+
+/// Hummingbird's HTTP/1.1 child channel with `PredictFastPath` inserted right after NIO's HTTP
+/// decoder, before the conversion to Swift HTTP Types.
+struct PlumbHTTP1Channel: ServerChildChannel {
+    typealias Value = HTTP1Channel.Value
+    let inner: HTTP1Channel
+    let server: PlumbServer
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        inner.setup(channel: channel, logger: logger).flatMapThrowing { value in
+            let operations = channel.pipeline.syncOperations
+            let codec = try operations.handler(type: HTTP1ToHTTPServerCodec.self)
+            try operations.addHandler(PredictFastPath(server: server), position: .before(codec))
+            return value
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        await inner.handle(value: value, logger: logger)
+    }
+}
+
+/// Answers small `POST /predict` requests on the event loop. Decoding and scoring a few rows
+/// takes microseconds; handing the request to a task on the concurrency pool and its response
+/// back to the loop costs more than that, and Hummingbird's per-request machinery (HTTP Types
+/// conversion, request and response objects, async streams) several times more again.
+///
+/// Only a request that is certain to succeed is answered here: `POST /predict` exactly, HTTP/1.1
+/// keep-alive, a JSON body of declared length ≤ 16 KB, no `Expect`, and a body that decodes and
+/// scores, with room in the prediction log queue. Anything else — other routes, chunked or large
+/// bodies, any error, a full log queue — is passed on whole to Hummingbird, which answers it
+/// exactly as it always does (a request's parts are held until it is complete, then either
+/// answered or passed on).
+///
+/// Responses stay in request order: a request is answered here only while no request passed to
+/// Hummingbird on this connection is waiting for its response (counted by the response ends
+/// that come back through this handler).
+final class PredictFastPath: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    /// Largest body answered here; larger batches are scored on the concurrency pool, away from
+    /// the sockets.
+    static let maximumBodyBytes = 16 << 10
+
+    private let server: PlumbServer
+    /// Requests passed to Hummingbird whose response has not ended yet.
+    private var forwarded = 0
+    /// The request being held: its head, its body so far, its declared length, and when it began.
+    private var held: Held?
+    /// A quiesce event (graceful shutdown) that arrived while a request was held.
+    private var quiescePending = false
+    private var dateCache = HTTPDateCache()
+
+    private struct Held {
+        var head: HTTPRequestHead
+        var body: ByteBuffer?
+        let length: Int
+        let start: UInt64
+    }
+
+    init(server: PlumbServer) {
+        self.server = server
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            if forwarded == 0, held == nil, let length = acceptedLength(head) {
+                held = Held(head: head, body: nil, length: length, start: DispatchTime.now().uptimeNanoseconds)
+            } else {
+                forward(head, context: context)
+            }
+        case .body(var part):
+            guard var h = held else { context.fireChannelRead(data); return }
+            held = nil  // keeps the body buffer uniquely referenced while appending
+            if h.body == nil { h.body = part } else { h.body!.writeBuffer(&part) }
+            held = h
+        case .end(let trailers):
+            guard let h = held else { context.fireChannelRead(data); return }
+            if trailers == nil, respond(h, context: context) { return }
+            handOver(context: context)
+            context.fireChannelRead(data)
+        }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data), forwarded > 0 { forwarded -= 1 }
+        context.write(data, promise: promise)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // Graceful shutdown closes idle connections at once; a held request is not idle.
+        if event is ChannelShouldQuiesceEvent, held != nil {
+            quiescePending = true
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        held = nil
+        context.fireChannelInactive()
+    }
+
+    /// The declared body length of a request this handler may answer, nil for any other.
+    private func acceptedLength(_ head: HTTPRequestHead) -> Int? {
+        guard head.method == .POST, head.uri == "/predict", head.version == .http1_1 else { return nil }
+        var length: Int?
+        var json = false
+        for (name, value) in head.headers {
+            switch name.utf8.count {
+            case 14 where name.caseInsensitiveEquals("content-length"):
+                guard length == nil, let n = Int(value) else { return nil }
+                length = n
+            case 12 where name.caseInsensitiveEquals("content-type"):
+                guard !json else { return nil }
+                json = value == "application/json" || PlumbServer.isJSONMediaType(value)
+                guard json else { return nil }
+            case 10 where name.caseInsensitiveEquals("connection"):
+                guard value.caseInsensitiveEquals("keep-alive") else { return nil }
+            case 6 where name.caseInsensitiveEquals("expect"),
+                 17 where name.caseInsensitiveEquals("transfer-encoding"):
+                return nil
+            default:
+                continue
+            }
+        }
+        guard json, let length, length > 0, length <= Self.maximumBodyBytes,
+              length <= server.configuration.maxBodyBytes else { return nil }
+        return length
+    }
+
+    /// Passes the held request's parts so far to Hummingbird.
+    private func handOver(context: ChannelHandlerContext) {
+        guard let h = held else { return }
+        held = nil
+        forward(h.head, context: context)
+        if let body = h.body { context.fireChannelRead(wrapInboundOut(.body(body))) }
+        releaseQuiesce(context: context)
+    }
+
+    private func forward(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        forwarded += 1
+        context.fireChannelRead(wrapInboundOut(.head(head)))
+    }
+
+    /// Answers the complete held request when it succeeds; false (nothing written) otherwise.
+    private func respond(_ h: Held, context: ChannelHandlerContext) -> Bool {
+        guard let body = h.body, body.readableBytes == h.length,
+              case .answered(let json, let batch) = server.answerPredict(body) else { return false }
+        // A full log makes the request wait for room, which only the task path can do.
+        guard server.log.tryEnqueue(batch) else { return false }
+        held = nil
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(4)
+        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Content-Length", value: String(json.readableBytes))
+        headers.add(name: "Date", value: dateCache.now())
+        if let name = server.configuration.serverName { headers.add(name: "Server", value: name) }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(json))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds &- h.start) * 1e-9
+        server.metrics.record(route: .predict, status: 200, seconds: seconds, predictions: batch.count)
+        releaseQuiesce(context: context)
+        return true
+    }
+
+    private func releaseQuiesce(context: ChannelHandlerContext) {
+        guard quiescePending else { return }
+        quiescePending = false
+        context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+    }
+}
+
+extension String {
+    /// ASCII case-insensitive equality (HTTP header names and tokens).
+    func caseInsensitiveEquals(_ other: String) -> Bool {
+        let a = utf8, b = other.utf8
+        guard a.count == b.count else { return false }
+        for (x, y) in zip(a, b) where x != y {
+            guard x | 0x20 == y | 0x20, (x | 0x20) >= 0x61, (x | 0x20) <= 0x7a else { return false }
+        }
+        return true
+    }
+}
+
+/// The `Date` header (RFC 9110 IMF-fixdate), formatted at most once a second per connection.
+struct HTTPDateCache {
+    private var second = Int.min
+    private var value = ""
+    private static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    mutating func now() -> String {
+        var t = time(nil)
+        if Int(t) == second { return value }
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        value = "\(Self.days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(Self.months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
+            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
+        second = Int(t)
+        return value
+    }
+}
