@@ -31,9 +31,10 @@ public struct ServerConfiguration: Sendable {
     public var logQueueCapacity: Int
     /// Value of the `Server` response header (nil: none).
     public var serverName: String?
-    /// Event-loop threads for socket I/O. Handlers (decoding, scoring) run on the Swift
-    /// concurrency pool, one thread per core; on a small machine every extra runnable thread
-    /// adds scheduling delay to the slowest requests, hence one per four cores.
+    /// Event-loop threads for socket I/O, which also answer small /predict requests
+    /// (`PredictFastPath`). Router handlers run on the Swift concurrency pool, one thread per
+    /// core; on a small machine every extra runnable thread adds scheduling delay to the slowest
+    /// requests, hence one per four cores.
     public var ioThreads: Int
 
     public init(host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 1 << 20,

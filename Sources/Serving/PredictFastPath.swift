@@ -33,7 +33,7 @@ struct PlumbHTTP1Channel: ServerChildChannel {
 /// conversion, request and response objects, async streams) several times more again.
 ///
 /// Only a request that is certain to succeed is answered here: `POST /predict` exactly, HTTP/1.1
-/// keep-alive, a JSON body of declared length ≤ 16 KB, no `Expect`, and a body that decodes and
+/// keep-alive, a JSON body of declared length ≤ 4 KB (a few dozen rows), no `Expect`, and a body that decodes and
 /// scores, with room in the prediction log queue. Anything else — other routes, chunked or large
 /// bodies, any error, a full log queue — is passed on whole to Hummingbird, which answers it
 /// exactly as it always does (a request's parts are held until it is complete, then either
@@ -50,7 +50,7 @@ final class PredictFastPath: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Largest body answered here; larger batches are scored on the concurrency pool, away from
     /// the sockets.
-    static let maximumBodyBytes = 16 << 10
+    static let maximumBodyBytes = 4 << 10
 
     private let server: PlumbServer
     /// Requests passed to Hummingbird whose response has not ended yet.
@@ -161,6 +161,10 @@ final class PredictFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         // A full log makes the request wait for room, which only the task path can do.
         guard server.log.tryEnqueue(batch) else { return false }
         held = nil
+        // Counted before the response leaves, as the router's requests are (a client that has
+        // its answer sees it in /metrics).
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds &- h.start) * 1e-9
+        server.metrics.record(route: .predict, status: 200, seconds: seconds, predictions: batch.count, onEventLoop: true)
         var headers = HTTPHeaders()
         headers.reserveCapacity(4)
         headers.add(name: "Content-Type", value: "application/json")
@@ -170,8 +174,6 @@ final class PredictFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(json))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds &- h.start) * 1e-9
-        server.metrics.record(route: .predict, status: 200, seconds: seconds, predictions: batch.count)
         releaseQuiesce(context: context)
         return true
     }

@@ -38,6 +38,7 @@ final class ServingMetrics: @unchecked Sendable {
         var latencySum: [Double]
         var latencyCount: [Int]
         var predictions = 0
+        var eventLoopAnswers = 0
         var shadowPredictions = 0
         var modelSwaps = 0
         var logDropped = 0
@@ -57,7 +58,7 @@ final class ServingMetrics: @unchecked Sendable {
     }
 
     /// Records one finished request.
-    func record(route: RouteLabel, status: Int, seconds: Double, predictions: Int = 0) {
+    func record(route: RouteLabel, status: Int, seconds: Double, predictions: Int = 0, onEventLoop: Bool = false) {
         var b = 0
         let bounds = Self.buckets
         while b < bounds.count && seconds > bounds[b] { b += 1 }
@@ -68,6 +69,7 @@ final class ServingMetrics: @unchecked Sendable {
         state.latencySum[r] += seconds
         state.latencyCount[r] += 1
         state.predictions += predictions
+        if onEventLoop { state.eventLoopAnswers += 1 }
         lock.unlock()
     }
 
@@ -77,6 +79,9 @@ final class ServingMetrics: @unchecked Sendable {
     func addLogWait() { lock.lock(); state.logWaits += 1; lock.unlock() }
     func addLogWritten(_ n: Int) { lock.lock(); state.logWritten += n; lock.unlock() }
     func addLogError() { lock.lock(); state.logErrors += 1; lock.unlock() }
+
+    /// Requests answered on the event loop by `PredictFastPath`.
+    var eventLoopAnswers: Int { lock.lock(); defer { lock.unlock() }; return state.eventLoopAnswers }
 
     /// Number of requests recorded for `route` with `status` (for tests and /metrics).
     func count(route: RouteLabel, status: Int) -> Int {
@@ -116,6 +121,9 @@ final class ServingMetrics: @unchecked Sendable {
         out += "# HELP plumb_predictions_total Rows scored by the primary model.\n"
         out += "# TYPE plumb_predictions_total counter\n"
         out += "plumb_predictions_total \(s.predictions)\n"
+        out += "# HELP plumb_http_requests_on_event_loop_total Small /predict requests answered on the event loop (also counted in plumb_http_requests_total).\n"
+        out += "# TYPE plumb_http_requests_on_event_loop_total counter\n"
+        out += "plumb_http_requests_on_event_loop_total \(s.eventLoopAnswers)\n"
         out += "# HELP plumb_shadow_predictions_total Rows scored by the shadow model.\n"
         out += "# TYPE plumb_shadow_predictions_total counter\n"
         out += "plumb_shadow_predictions_total \(s.shadowPredictions)\n"

@@ -5,9 +5,9 @@ import Testing
 @testable import Serving
 
 @Suite struct PlumbServerTests {
-    @Test func predictSingleRow() async throws {
+    @Test(arguments: TestPath.allCases) func predictSingleRow(_ path: TestPath) async throws {
         let h = try await Harness()
-        try await h.server.buildApplication().test(.router) { client in
+        try await h.server.buildApplication().test(path.setup) { client in
             try await client.execute(uri: "/predict", method: .post, headers: jsonHeaders,
                                      body: body(#"{"MedInc": 8.3252, "HouseAge": 41, "Ocean": "NEAR BAY"}"#)) { r in
                 #expect(r.status == .ok)
@@ -22,18 +22,13 @@ import Testing
         }
     }
 
-    @Test func predictBatch() async throws {
+    @Test(arguments: TestPath.allCases) func predictBatch(_ path: TestPath) async throws {
         let h = try await Harness()
         let oceans = ["INLAND", "NEAR BAY", "OTHER"]
-        var rows = [(Double, Double, String)]()
-        var parts = [String]()
-        for i in 0..<50 {
-            let row: (Double, Double, String) = (Double(i) * 0.1, Double(i % 7), oceans[i % 3])
-            rows.append(row)
-            parts.append("{\"MedInc\":\(row.0),\"HouseAge\":\(row.1),\"Ocean\":\"\(row.2)\"}")
-        }
+        let rows: [(Double, Double, String)] = (0..<50).map { i in (Double(i) * 0.1, Double(i % 7), oceans[i % 3]) }
+        let parts = rows.map { row in "{\"MedInc\":\(row.0),\"HouseAge\":\(row.1),\"Ocean\":\"\(row.2)\"}" }
         let text: String = "{\"instances\":[" + parts.joined(separator: ",") + "]}"
-        try await h.server.buildApplication().test(.router) { client in
+        try await h.server.buildApplication().test(path.setup) { client in
             try await client.execute(uri: "/predict", method: .post, headers: jsonHeaders, body: body(text)) { r in
                 #expect(r.status == .ok)
                 let o = object(r.body)
@@ -46,9 +41,9 @@ import Testing
         }
     }
 
-    @Test func validationErrorsAre422WithLocations() async throws {
+    @Test(arguments: TestPath.allCases) func validationErrorsAre422WithLocations(_ path: TestPath) async throws {
         let h = try await Harness()
-        try await h.server.buildApplication().test(.router) { client in
+        try await h.server.buildApplication().test(path.setup) { client in
             try await client.execute(uri: "/predict", method: .post, headers: jsonHeaders,
                                      body: body(#"{"instances":[{"MedInc":"x","Ocean":"a","Bogus":1}]}"#)) { r in
                 #expect(r.status == .unprocessableContent)
@@ -68,9 +63,9 @@ import Testing
         }
     }
 
-    @Test func bodyLimitAndContentType() async throws {
+    @Test(arguments: TestPath.allCases) func bodyLimitAndContentType(_ path: TestPath) async throws {
         let h = try await Harness(maxBodyBytes: 200)
-        try await h.server.buildApplication().test(.router) { client in
+        try await h.server.buildApplication().test(path.setup) { client in
             let big = "{\"instances\":[" + Array(repeating: #"{"MedInc":1,"HouseAge":2,"Ocean":"a"}"#, count: 20).joined(separator: ",") + "]}"
             try await client.execute(uri: "/predict", method: .post, headers: jsonHeaders, body: body(big)) { r in
                 #expect(r.status == .contentTooLarge)
@@ -117,10 +112,10 @@ import Testing
         }
     }
 
-    @Test func notReadyBeforeLoad() async throws {
+    @Test(arguments: TestPath.allCases) func notReadyBeforeLoad(_ path: TestPath) async throws {
         let h = try await Harness(load: false)
         h.provider.setFailure(ServingError(code: "boom", message: "registry down"))
-        try await h.server.buildApplication().test(.router) { client in
+        try await h.server.buildApplication().test(path.setup) { client in
             try await client.execute(uri: "/ready", method: .get) { r in #expect(r.status == .serviceUnavailable) }
             try await client.execute(uri: "/v2/health/ready", method: .get) { r in #expect(r.status == .serviceUnavailable) }
             try await client.execute(uri: "/health", method: .get) { r in #expect(r.status == .ok) }
@@ -178,9 +173,9 @@ import Testing
         }
     }
 
-    @Test func hotSwapUnderConcurrentRequests() async throws {
+    @Test(arguments: TestPath.allCases) func hotSwapUnderConcurrentRequests(_ path: TestPath) async throws {
         let h = try await Harness()
-        try await h.server.buildApplication().test(.router) { client in
+        try await h.server.buildApplication().test(path.setup) { client in
             let results = try await withThrowingTaskGroup(of: (Int, String, Double).self) { group in
                 for i in 0..<200 {
                     group.addTask {
@@ -216,9 +211,9 @@ import Testing
         }
     }
 
-    @Test func predictionLogAndFeedbackRoundTrip() async throws {
+    @Test(arguments: TestPath.allCases) func predictionLogAndFeedbackRoundTrip(_ path: TestPath) async throws {
         let h = try await Harness(shadow: toyModel(version: "9", shift: 1))
-        try await h.server.buildApplication().test(.router) { client in
+        try await h.server.buildApplication().test(path.setup) { client in
             let id = try await client.execute(uri: "/predict", method: .post, headers: jsonHeaders,
                                               body: body(#"{"MedInc":2,"HouseAge":4,"Ocean":"NEAR BAY"}"#)) { r in
                 object(r.body)["request_id"] as? String ?? ""
@@ -251,9 +246,9 @@ import Testing
         }
     }
 
-    @Test func logIsDrainedOnShutdown() async throws {
+    @Test(arguments: TestPath.allCases) func logIsDrainedOnShutdown(_ path: TestPath) async throws {
         let h = try await Harness()
-        try await h.server.buildApplication().test(.router) { client in
+        try await h.server.buildApplication().test(path.setup) { client in
             for i in 0..<30 {
                 try await client.execute(uri: "/predict", method: .post, headers: jsonHeaders,
                                          body: body("{\"MedInc\":\(i),\"HouseAge\":1,\"Ocean\":\"INLAND\"}")) { r in
@@ -266,9 +261,9 @@ import Testing
         #expect(h.server.predictionLogDepth == 0)
     }
 
-    @Test func metricsCountersMove() async throws {
+    @Test(arguments: TestPath.allCases) func metricsCountersMove(_ path: TestPath) async throws {
         let h = try await Harness()
-        try await h.server.buildApplication().test(.router) { client in
+        try await h.server.buildApplication().test(path.setup) { client in
             for _ in 0..<3 {
                 try await client.execute(uri: "/predict", method: .post, headers: jsonHeaders,
                                          body: body(#"{"MedInc":1,"HouseAge":1,"Ocean":"INLAND"}"#))

@@ -39,6 +39,14 @@ struct Harness {
     }
 }
 
+/// How a test reaches the server: Hummingbird's router directly, or a real socket, where small
+/// /predict requests are answered on the event loop (`PredictFastPath`) and the rest by the router.
+enum TestPath: String, CaseIterable, Sendable, CustomStringConvertible {
+    case router, live
+    var setup: TestingSetup { self == .router ? .router : .live }
+    var description: String { rawValue }
+}
+
 let jsonHeaders: HTTPFields = [.contentType: "application/json"]
 
 func body(_ s: String) -> ByteBuffer { ByteBuffer(string: s) }
