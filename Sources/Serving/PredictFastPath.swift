@@ -33,11 +33,14 @@ struct PlumbHTTP1Channel: ServerChildChannel {
 /// conversion, request and response objects, async streams) several times more again.
 ///
 /// Only a request that is certain to succeed is answered here: `POST /predict` exactly, HTTP/1.1
-/// keep-alive, a JSON body of declared length ≤ 4 KB (a few dozen rows), no `Expect`, and a body that decodes and
-/// scores, with room in the prediction log queue. Anything else — other routes, chunked or large
-/// bodies, any error, a full log queue — is passed on whole to Hummingbird, which answers it
-/// exactly as it always does (a request's parts are held until it is complete, then either
-/// answered or passed on).
+/// keep-alive, a JSON body of declared length ≤ 4 KB (a few dozen rows), no `Expect`, and a body
+/// that decodes and scores, with room in the prediction log queue. Anything else — other routes,
+/// chunked or large bodies, any error, a full log queue — is passed on whole to Hummingbird,
+/// which answers it exactly as it always does.
+///
+/// A /predict body of declared length up to the server's limit is gathered here into one buffer
+/// before it is answered or passed on, so a large batch reaches Hummingbird's handler as a single
+/// part instead of one async-stream step (and possibly one thread hand-off) per socket read.
 ///
 /// Responses stay in request order: a request is answered here only while no request passed to
 /// Hummingbird on this connection is waiting for its response (counted by the response ends
@@ -83,11 +86,16 @@ final class PredictFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         case .body(var part):
             guard var h = held else { context.fireChannelRead(data); return }
             held = nil  // keeps the body buffer uniquely referenced while appending
-            if h.body == nil { h.body = part } else { h.body!.writeBuffer(&part) }
+            if h.body == nil, part.readableBytes == h.length {
+                h.body = part
+            } else {
+                if h.body == nil { h.body = context.channel.allocator.buffer(capacity: h.length) }
+                h.body!.writeBuffer(&part)
+            }
             held = h
         case .end(let trailers):
             guard let h = held else { context.fireChannelRead(data); return }
-            if trailers == nil, respond(h, context: context) { return }
+            if trailers == nil, h.length <= Self.maximumBodyBytes, respond(h, context: context) { return }
             handOver(context: context)
             context.fireChannelRead(data)
         }
@@ -135,8 +143,7 @@ final class PredictFastPath: ChannelDuplexHandler, RemovableChannelHandler {
                 continue
             }
         }
-        guard json, let length, length > 0, length <= Self.maximumBodyBytes,
-              length <= server.configuration.maxBodyBytes else { return nil }
+        guard json, let length, length > 0, length <= server.configuration.maxBodyBytes else { return nil }
         return length
     }
 

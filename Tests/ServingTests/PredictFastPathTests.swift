@@ -114,6 +114,7 @@ import Testing
             let bytes = received.compactMap { if case .body(let b) = $0 { return String(buffer: b) } else { return nil } }.joined()
             #expect(bytes == body, "\(name)")
             #expect(received.last == .end(nil), "\(name)")
+            if name == "over 4 KB" { #expect(received.count == 3, "gathered into one body part") }
             _ = try channel.finish()
         }
         #expect(h.server.metrics.eventLoopAnswers == 0)
