@@ -17,7 +17,9 @@ struct PlumbHTTP1Channel: ServerChildChannel {
         inner.setup(channel: channel, logger: logger).flatMapThrowing { value in
             let operations = channel.pipeline.syncOperations
             let codec = try operations.handler(type: HTTP1ToHTTPServerCodec.self)
-            try operations.addHandler(PredictFastPath(server: server), position: .before(codec))
+            let outlet = ResponseBytesOutlet()
+            try operations.addHandler(outlet, position: .first)
+            try operations.addHandler(PredictFastPath(server: server, outlet: outlet), position: .before(codec))
             return value
         }
     }
@@ -56,6 +58,8 @@ final class PredictFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     static let maximumBodyBytes = 4 << 10
 
     private let server: PlumbServer
+    /// Where complete responses leave, past NIO's response encoder.
+    private let outlet: ResponseBytesOutlet
     /// Requests passed to Hummingbird whose response has not ended yet.
     private var forwarded = 0
     /// The request being held: its head, its body so far, its declared length, and when it began.
@@ -71,8 +75,9 @@ final class PredictFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         let start: UInt64
     }
 
-    init(server: PlumbServer) {
+    init(server: PlumbServer, outlet: ResponseBytesOutlet) {
         self.server = server
+        self.outlet = outlet
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -163,7 +168,7 @@ final class PredictFastPath: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Answers the complete held request when it succeeds; false (nothing written) otherwise.
     private func respond(_ h: Held, context: ChannelHandlerContext) -> Bool {
-        guard let body = h.body, body.readableBytes == h.length,
+        guard let out = outlet.context, let body = h.body, body.readableBytes == h.length,
               case .answered(let json, let batch) = server.answerPredict(body) else { return false }
         // A full log makes the request wait for room, which only the task path can do.
         guard server.log.tryEnqueue(batch) else { return false }
@@ -172,15 +177,19 @@ final class PredictFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         // its answer sees it in /metrics).
         let seconds = Double(DispatchTime.now().uptimeNanoseconds &- h.start) * 1e-9
         server.metrics.record(route: .predict, status: 200, seconds: seconds, predictions: batch.count, onEventLoop: true)
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(4)
-        headers.add(name: "Content-Type", value: "application/json")
-        headers.add(name: "Content-Length", value: String(json.readableBytes))
-        headers.add(name: "Date", value: dateCache.now())
-        if let name = server.configuration.serverName { headers.add(name: "Server", value: name) }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(json))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        // The headers Hummingbird sends with a JSON response, in its order; one buffer, one write.
+        var response = context.channel.allocator.buffer(capacity: 192 + json.readableBytes)
+        response.writeStaticString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ")
+        response.writeString(String(json.readableBytes))
+        response.writeStaticString("\r\nDate: ")
+        response.writeString(dateCache.now())
+        if let name = server.configuration.serverName {
+            response.writeStaticString("\r\nServer: ")
+            response.writeString(name)
+        }
+        response.writeStaticString("\r\n\r\n")
+        response.writeImmutableBuffer(json)
+        out.writeAndFlush(NIOAny(IOData.byteBuffer(response)), promise: nil)
         releaseQuiesce(context: context)
         return true
     }
@@ -190,6 +199,19 @@ final class PredictFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         quiescePending = false
         context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
     }
+}
+
+/// The pipeline's first handler, next to the socket. `PredictFastPath` writes its complete
+/// responses (status line, headers and body in one buffer) through this handler's context, past
+/// NIO's HTTP response encoder; it only does so when every response Hummingbird owed on the
+/// connection has gone through the encoder already, so bytes stay in request order.
+final class ResponseBytesOutlet: ChannelOutboundHandler, RemovableChannelHandler {
+    typealias OutboundIn = IOData
+    typealias OutboundOut = IOData
+    private(set) var context: ChannelHandlerContext?
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 }
 
 extension String {

@@ -57,25 +57,40 @@ import Testing
         }
     }
 
-    /// Reads the one response the handler wrote: status, headers and body.
-    static func readResponse(_ channel: EmbeddedChannel) throws -> (HTTPResponseHead, String)? {
-        guard case .head(let head)? = try channel.readOutbound(as: HTTPServerResponsePart.self) else { return nil }
-        guard case .body(.byteBuffer(let body))? = try channel.readOutbound(as: HTTPServerResponsePart.self) else { return nil }
-        guard case .end(nil)? = try channel.readOutbound(as: HTTPServerResponsePart.self) else { return nil }
-        return (head, String(buffer: body))
+    /// A channel with the outlet, the handler and a recorder standing in for Hummingbird.
+    static func channel(_ server: PlumbServer, recorder: Recorder = Recorder()) throws -> EmbeddedChannel {
+        let outlet = ResponseBytesOutlet()
+        return EmbeddedChannel(handlers: [outlet, PredictFastPath(server: server, outlet: outlet), recorder])
+    }
+
+    /// Reads the one response the handler wrote (one buffer): status, headers and body.
+    static func readResponse(_ channel: EmbeddedChannel) throws -> (status: Int, headers: [String: String], body: String)? {
+        guard case .byteBuffer(let bytes)? = try channel.readOutbound(as: IOData.self) else { return nil }
+        let text = String(buffer: bytes)
+        guard let split = text.range(of: "\r\n\r\n") else { return nil }
+        let lines = text[..<split.lowerBound].components(separatedBy: "\r\n")
+        var headers: [String: String] = [:]
+        for line in lines.dropFirst() {
+            let kv = line.split(separator: ":", maxSplits: 1)
+            headers[String(kv[0])] = kv[1].trimmingCharacters(in: .whitespaces)
+        }
+        let status = Int(lines[0].split(separator: " ")[1]) ?? 0
+        #expect(lines[0] == "HTTP/1.1 \(status) OK")
+        return (status, headers, String(text[split.upperBound...]))
     }
 
     @Test func answersACompleteRequestOnTheLoopAndLogsIt() async throws {
         let h = try await Harness()
-        let channel = EmbeddedChannel(handler: PredictFastPath(server: h.server))
+        let channel = try Self.channel(h.server)
         // The body arrives in three parts; nothing reaches Hummingbird.
         for p in Self.parts(Self.head(length: Self.row.utf8.count), Self.row, pieces: 3) { try channel.writeInbound(p) }
         #expect(try channel.readInbound(as: HTTPServerRequestPart.self) == nil)
-        let (head, body) = try #require(try Self.readResponse(channel))
-        #expect(head.status == .ok)
-        #expect(head.headers["Content-Type"] == ["application/json"])
-        #expect(head.headers["Content-Length"] == [String(body.utf8.count)])
-        #expect(head.headers["Date"].first?.hasSuffix(" GMT") == true)
+        let (status, headers, body) = try #require(try Self.readResponse(channel))
+        #expect(status == 200)
+        #expect(headers["Content-Type"] == "application/json")
+        #expect(headers["Content-Length"] == String(body.utf8.count))
+        #expect(headers["Date"]?.hasSuffix(" GMT") == true)
+        #expect(headers.count == 3)
         let o = object(ByteBuffer(string: body))
         #expect(o["prediction"] as? Double == toyExpected(2, 4, "NEAR BAY"))
         #expect((o["model"] as? [String: Any])?["version"] as? String == "1")
@@ -103,12 +118,12 @@ import Testing
         ]
         for (name, head, body) in cases {
             let recorder = Recorder()
-            let channel = EmbeddedChannel(handlers: [PredictFastPath(server: h.server), recorder])
+            let channel = try Self.channel(h.server, recorder: recorder)
             let sent = Self.parts(head, body, pieces: 2)
             for p in sent { try channel.writeInbound(p) }
             var received: [HTTPServerRequestPart] = []
             while let p = try channel.readInbound(as: HTTPServerRequestPart.self) { received.append(p) }
-            #expect(try channel.readOutbound(as: HTTPServerResponsePart.self) == nil, "\(name)")
+            #expect(try channel.readOutbound(as: IOData.self) == nil, "\(name)")
             // Same head, same body bytes (held parts may be merged), then the end.
             #expect(received.first == sent.first, "\(name)")
             let bytes = received.compactMap { if case .body(let b) = $0 { return String(buffer: b) } else { return nil } }.joined()
@@ -123,13 +138,13 @@ import Testing
     @Test func waitsWhileHummingbirdOwesAResponse() async throws {
         let h = try await Harness()
         let recorder = Recorder()
-        let channel = EmbeddedChannel(handlers: [PredictFastPath(server: h.server), recorder])
+        let channel = try Self.channel(h.server, recorder: recorder)
         let predict = Self.parts(Self.head(length: Self.row.utf8.count), Self.row)
         for p in Self.parts(Self.head("/health", method: .GET, length: nil, type: nil), "") { try channel.writeInbound(p) }
         // Hummingbird has not answered /health yet: this /predict must queue behind it.
         for p in predict { try channel.writeInbound(p) }
         #expect(recorder.events == ["head /health", "end", "head /predict", "body \(Self.row.utf8.count)", "end"])
-        #expect(try channel.readOutbound(as: HTTPServerResponsePart.self) == nil)
+        #expect(try channel.readOutbound(as: IOData.self) == nil)
         // Hummingbird answers both; the next request is answered on the loop.
         for _ in 0..<2 {
             try channel.writeOutbound(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: .ok)))
@@ -137,7 +152,7 @@ import Testing
         }
         while try channel.readOutbound(as: HTTPServerResponsePart.self) != nil {}
         for p in predict { try channel.writeInbound(p) }
-        #expect(try Self.readResponse(channel)?.0.status == .ok)
+        #expect(try Self.readResponse(channel)?.status == 200)
         #expect(recorder.events.count == 5)
         #expect(h.server.metrics.eventLoopAnswers == 1)
         _ = try channel.finish()
@@ -149,13 +164,13 @@ import Testing
                                  sink: InMemoryPredictionLog())
         try await server.loadModels()
         let recorder = Recorder()
-        let channel = EmbeddedChannel(handlers: [PredictFastPath(server: server), recorder])
+        let channel = try Self.channel(server, recorder: recorder)
         let predict = Self.parts(Self.head(length: Self.row.utf8.count), Self.row)
         for p in predict { try channel.writeInbound(p) }
-        #expect(try Self.readResponse(channel)?.0.status == .ok)
+        #expect(try Self.readResponse(channel)?.status == 200)
         // The queue (one row, never drained here) is full: Hummingbird's path can wait for room.
         for p in predict { try channel.writeInbound(p) }
-        #expect(try channel.readOutbound(as: HTTPServerResponsePart.self) == nil)
+        #expect(try channel.readOutbound(as: IOData.self) == nil)
         #expect(recorder.events == ["head /predict", "body \(Self.row.utf8.count)", "end"])
         #expect(server.log.depth == 1)
         _ = try channel.finish()
@@ -166,7 +181,7 @@ import Testing
         // Answered on the loop: the quiesce event follows the response.
         do {
             let recorder = Recorder()
-            let channel = EmbeddedChannel(handlers: [PredictFastPath(server: h.server), recorder])
+            let channel = try Self.channel(h.server, recorder: recorder)
             let predict = Self.parts(Self.head(length: Self.row.utf8.count), Self.row, pieces: 2)
             try channel.writeInbound(predict[0])
             try channel.writeInbound(predict[1])
@@ -174,14 +189,14 @@ import Testing
             #expect(recorder.events.isEmpty)
             try channel.writeInbound(predict[2])
             try channel.writeInbound(predict[3])
-            #expect(try Self.readResponse(channel)?.0.status == .ok)
+            #expect(try Self.readResponse(channel)?.status == 200)
             #expect(recorder.events == ["quiesce"])
             _ = try channel.finish()
         }
         // Passed on: Hummingbird sees the request before the event, so it finishes it first.
         do {
             let recorder = Recorder()
-            let channel = EmbeddedChannel(handlers: [PredictFastPath(server: h.server), recorder])
+            let channel = try Self.channel(h.server, recorder: recorder)
             let bad = Self.parts(Self.head(length: 14), #"{"MedInc":"x"}"#)
             try channel.writeInbound(bad[0])
             try channel.writeInbound(bad[1])
