@@ -194,9 +194,7 @@ extension PlumbServer {
         }
         let first = ids.reserve(rows.count)
         let prefix = ids.prefix
-        let entry = PredictionLogBatch(idPrefix: prefix, firstCounter: first, time: Date(), modelName: loaded.model.name,
-                                       modelVersion: loaded.model.version, featureNames: loaded.layout.names, rows: rows,
-                                       predictions: predictions)
+        let entry = logBatch(loaded, rows: rows, predictions: predictions, firstID: first)
         var w = JSONWriter(capacity: batch ? 64 + rows.count * 48 : 128)
         if batch {
             w.raw(#"{"predictions":["#)
@@ -244,12 +242,17 @@ extension PlumbServer {
         w.raw("}")
     }
 
+    /// A request's rows and predictions as one prediction-log batch, ids from `firstID` on.
+    func logBatch(_ loaded: LoadedModel, rows: FeatureRows, predictions: [Double], firstID: UInt64) -> PredictionLogBatch {
+        PredictionLogBatch(idPrefix: ids.prefix, firstCounter: firstID, time: Date(), modelName: loaded.model.name,
+                           modelVersion: loaded.model.version, featureNames: loaded.layout.names, rows: rows,
+                           predictions: predictions)
+    }
+
     /// Queues the request's rows and predictions as one log batch (no I/O on the request path;
     /// waits only while the log queue is full).
     func logPredictions(_ loaded: LoadedModel, rows: FeatureRows, predictions: [Double], firstID: UInt64) async {
-        await log.enqueue(PredictionLogBatch(idPrefix: ids.prefix, firstCounter: firstID, time: Date(), modelName: loaded.model.name,
-                                       modelVersion: loaded.model.version, featureNames: loaded.layout.names, rows: rows,
-                                       predictions: predictions))
+        await log.enqueue(logBatch(loaded, rows: rows, predictions: predictions, firstID: firstID))
     }
 
     // MARK: /feedback

@@ -94,7 +94,8 @@ final class PredictFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             if h.body == nil, part.readableBytes == h.length {
                 h.body = part
             } else {
-                if h.body == nil { h.body = context.channel.allocator.buffer(capacity: h.length) }
+                // Grows as parts arrive: a declared length alone reserves at most 64 KB.
+                if h.body == nil { h.body = context.channel.allocator.buffer(capacity: min(h.length, 64 << 10)) }
                 h.body!.writeBuffer(&part)
             }
             held = h

@@ -58,7 +58,7 @@ import Testing
     }
 
     /// A channel with the outlet, the handler and a recorder standing in for Hummingbird.
-    static func channel(_ server: PlumbServer, recorder: Recorder = Recorder()) throws -> EmbeddedChannel {
+    static func channel(_ server: PlumbServer, recorder: Recorder = Recorder()) -> EmbeddedChannel {
         let outlet = ResponseBytesOutlet()
         return EmbeddedChannel(handlers: [outlet, PredictFastPath(server: server, outlet: outlet), recorder])
     }
@@ -81,7 +81,7 @@ import Testing
 
     @Test func answersACompleteRequestOnTheLoopAndLogsIt() async throws {
         let h = try await Harness()
-        let channel = try Self.channel(h.server)
+        let channel = Self.channel(h.server)
         // The body arrives in three parts; nothing reaches Hummingbird.
         for p in Self.parts(Self.head(length: Self.row.utf8.count), Self.row, pieces: 3) { try channel.writeInbound(p) }
         #expect(try channel.readInbound(as: HTTPServerRequestPart.self) == nil)
@@ -118,7 +118,7 @@ import Testing
         ]
         for (name, head, body) in cases {
             let recorder = Recorder()
-            let channel = try Self.channel(h.server, recorder: recorder)
+            let channel = Self.channel(h.server, recorder: recorder)
             let sent = Self.parts(head, body, pieces: 2)
             for p in sent { try channel.writeInbound(p) }
             var received: [HTTPServerRequestPart] = []
@@ -138,7 +138,7 @@ import Testing
     @Test func waitsWhileHummingbirdOwesAResponse() async throws {
         let h = try await Harness()
         let recorder = Recorder()
-        let channel = try Self.channel(h.server, recorder: recorder)
+        let channel = Self.channel(h.server, recorder: recorder)
         let predict = Self.parts(Self.head(length: Self.row.utf8.count), Self.row)
         for p in Self.parts(Self.head("/health", method: .GET, length: nil, type: nil), "") { try channel.writeInbound(p) }
         // Hummingbird has not answered /health yet: this /predict must queue behind it.
@@ -164,7 +164,7 @@ import Testing
                                  sink: InMemoryPredictionLog())
         try await server.loadModels()
         let recorder = Recorder()
-        let channel = try Self.channel(server, recorder: recorder)
+        let channel = Self.channel(server, recorder: recorder)
         let predict = Self.parts(Self.head(length: Self.row.utf8.count), Self.row)
         for p in predict { try channel.writeInbound(p) }
         #expect(try Self.readResponse(channel)?.status == 200)
@@ -181,7 +181,7 @@ import Testing
         // Answered on the loop: the quiesce event follows the response.
         do {
             let recorder = Recorder()
-            let channel = try Self.channel(h.server, recorder: recorder)
+            let channel = Self.channel(h.server, recorder: recorder)
             let predict = Self.parts(Self.head(length: Self.row.utf8.count), Self.row, pieces: 2)
             try channel.writeInbound(predict[0])
             try channel.writeInbound(predict[1])
@@ -196,7 +196,7 @@ import Testing
         // Passed on: Hummingbird sees the request before the event, so it finishes it first.
         do {
             let recorder = Recorder()
-            let channel = try Self.channel(h.server, recorder: recorder)
+            let channel = Self.channel(h.server, recorder: recorder)
             let bad = Self.parts(Self.head(length: 14), #"{"MedInc":"x"}"#)
             try channel.writeInbound(bad[0])
             try channel.writeInbound(bad[1])
