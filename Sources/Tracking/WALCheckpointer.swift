@@ -16,17 +16,17 @@ public enum CheckpointMode: Sendable, Equatable {
 public struct BackgroundCheckpoints: Sendable, Equatable {
     /// How often the WAL's new frames are copied into the database.
     public var interval: Duration
-    /// WAL frames (4 KB pages) in use at which the log is brought back to its start: after the
+    /// WAL size (in bytes of pages) at which the log is brought back to its start: after the
     /// background copies, one short checkpoint on the writing connection copies what arrived
     /// meanwhile, so the next write transaction rewinds the WAL.
-    public var rewindFrames: Int
-    /// SQLite's own checkpoint on commit stays on as a safety net, this many frames in.
-    public var safetyNetFrames: Int
+    public var rewindBytes: Int
+    /// SQLite's own checkpoint on commit stays on as a safety net, this many bytes of pages in.
+    public var safetyNetBytes: Int
 
-    public init(interval: Duration = .milliseconds(200), rewindFrames: Int = 16_384, safetyNetFrames: Int = 262_144) {
+    public init(interval: Duration = .milliseconds(200), rewindBytes: Int = 64 << 20, safetyNetBytes: Int = 1 << 30) {
         self.interval = interval
-        self.rewindFrames = rewindFrames
-        self.safetyNetFrames = safetyNetFrames
+        self.rewindBytes = rewindBytes
+        self.safetyNetBytes = safetyNetBytes
     }
 }
 
@@ -35,7 +35,7 @@ public struct BackgroundCheckpoints: Sendable, Equatable {
 /// A PASSIVE checkpoint never blocks writers or readers, so the store's writer keeps committing
 /// while frames are copied and fsynced. SQLite rewinds the WAL only when a write transaction
 /// starts with every frame copied, which a writer that never pauses does not give a background
-/// copy; so once the WAL holds `rewindFrames`, after the background copy has caught up as far as
+/// copy; so once the WAL holds `rewindBytes` of pages, after the background copy has caught up as far as
 /// it can, one more PASSIVE checkpoint runs on the writing connection itself (no commit can slip
 /// in between), copying only the frames of the last moments. The WAL then restarts at its next
 /// write, as with SQLite's own checkpoints, at a fraction of their stall.
@@ -50,6 +50,9 @@ final class WALCheckpointer: @unchecked Sendable {
         config.label = "plumb.checkpoint"
         config.prepareDatabase { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
         let own = try DatabaseQueue(path: path, configuration: config)
+        let pageSize = try own.inDatabase { try TrackingStore.pageSize($0) }
+        let rewindFrames = max(1, settings.rewindBytes / pageSize)
+        let catchUpFrames = max(1, (4 << 20) / pageSize)
         // At least a millisecond: a zero or negative interval would spin.
         let interval = max(0.001, Double(settings.interval.components.seconds) + Double(settings.interval.components.attoseconds) / 1e18)
         let thread = Thread { [self] in
@@ -65,7 +68,7 @@ final class WALCheckpointer: @unchecked Sendable {
                 let stop = stopping
                 condition.unlock()
                 if stop { return }
-                Self.round(own: own, writer: pool, rewindFrames: settings.rewindFrames)
+                Self.round(own: own, writer: pool, rewindFrames: rewindFrames, catchUpFrames: catchUpFrames)
             }
         }
         thread.name = "plumb-checkpoint"
@@ -81,13 +84,13 @@ final class WALCheckpointer: @unchecked Sendable {
     /// One background copy (repeated while it keeps up with the writer), and the short catch-up
     /// on the writer when the WAL is due to rewind. Errors (a busy or closing database) skip the
     /// round: the next one, or SQLite's own safety net, checkpoints instead.
-    static func round(own: DatabaseQueue, writer: DatabasePool, rewindFrames: Int) {
+    static func round(own: DatabaseQueue, writer: DatabasePool, rewindFrames: Int, catchUpFrames: Int) {
         do {
             var state = try own.inDatabase { try checkpoint($0) }
             var passes = 1
-            // While much is left (the writer went on during the copy), copy again: each pass
-            // takes less time than the last as long as copying outpaces writing.
-            while state.log - state.copied > 1_024 && passes < 4 {
+            // While much is left (over 4 MB: the writer went on during the copy), copy again: each
+            // pass takes less time than the last as long as copying outpaces writing.
+            while state.log - state.copied > catchUpFrames && passes < 4 {
                 state = try own.inDatabase { try checkpoint($0) }
                 passes += 1
             }
