@@ -83,8 +83,26 @@ struct JSONReader {
     mutating func consumeKey(_ name: UnsafePointer<UInt8>, _ n: Int) -> Bool {
         skipWhitespace()
         guard pos + n + 2 <= count, base[pos] == UInt8(ascii: "\""), base[pos + n + 1] == UInt8(ascii: "\""),
-              memcmp(base + pos + 1, name, n) == 0 else { return false }
+              Self.bytesEqual(base + pos + 1, name, n) else { return false }
         pos += n + 2
+        return true
+    }
+
+    /// `a[0..<n] == b[0..<n]`, eight bytes at a time: feature names are short, and a call to
+    /// `memcmp` costs more than the comparison.
+    @inline(__always)
+    static func bytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+        var i = 0
+        while i + 8 <= n {
+            if UnsafeRawPointer(a + i).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(b + i).loadUnaligned(as: UInt64.self) {
+                return false
+            }
+            i += 8
+        }
+        while i < n {
+            if a[i] != b[i] { return false }
+            i += 1
+        }
         return true
     }
 
@@ -276,22 +294,12 @@ struct JSONReader {
             if pos == expStart { throw error("expected digits in the exponent", at: pos) }
             exp10 += expNegative ? -e : e
         }
-        // Clinger's fast path: an exact mantissa ≤ 2^53 times an exact power of ten ≤ 10^22 rounds once.
-        if !truncated, mantissa <= (1 << 53), exp10 >= -22, exp10 <= 22 {
-            var v = Double(mantissa)
-            if exp10 >= 0 { v *= Self.powersOf10[exp10] } else { v /= Self.powersOf10[-exp10] }
-            return negative ? -v : v
+        if !truncated {
+            if mantissa == 0 { return negative ? -0.0 : 0.0 }
+            if let v = NumberParser.nearest(mantissa, exp10: exp10) { return negative ? -v : v }
         }
-        if mantissa == 0 && !truncated { return negative ? -0.0 : 0.0 }
-        // Long mantissas (17-digit doubles printed in full) and large exponents: the CSV reader's
-        // correctly rounded parser (an extended-precision path before any strtod).
+        // Over 19 digits or a large exponent: the CSV reader's correctly rounded parser (strtod).
         guard let v = NumberParser.parse(base + start, pos - start) else { throw error("invalid number", at: start) }
-        return v
-    }
-
-    static let powersOf10: [Double] = (0...22).map { k in
-        var v = 1.0
-        for _ in 0..<k { v *= 10 }
         return v
     }
 

@@ -35,10 +35,6 @@ enum CSVTokenizer {
                                        sink: inout S, scratch: inout [UInt8]) -> Result {
         let minus = UInt8(ascii: "-")
         let dot = UInt8(ascii: ".")
-        let pow10 = NumberParser.pow10
-        #if arch(x86_64) && !os(Windows) && !os(Android)
-        let pow10x = NumberParser.pow10x
-        #endif
         var pos = start
         var line = 0
         var records = 0
@@ -133,20 +129,7 @@ enum CSVTokenizer {
                         }
                         var value = Double.nan
                         if digits > 0 && digits <= 19 && (q == end || b[q] == delimiter || b[q] == lf || b[q] == cr) {
-                            if mant <= 1 << 53 && frac <= 22 {
-                                // Clinger: mant and 10^frac are exact Doubles, one rounding.
-                                value = Double(mant)
-                                if frac > 0 { value /= pow10[frac] }
-                            } else {
-                                #if arch(x86_64) && !os(Windows) && !os(Android)
-                                if frac <= 27 {
-                                    // Exact operands in Float80, one rounding; reject Double midpoints
-                                    // (double rounding), as in `NumberParser.parse`.
-                                    let x = Float80(mant) / pow10x[frac]
-                                    if x.significandBitPattern & 0x7FF != 0x400 { value = Double(x) }
-                                }
-                                #endif
-                            }
+                            value = NumberParser.nearest(mant, exp10: -frac) ?? .nan
                         }
                         if !value.isNaN {
                             let v = value

@@ -10,25 +10,78 @@ import Darwin
 /// (`e`/`E`, optional sign, digits), optional spaces/tabs. `inf`/`infinity` (any case, optional
 /// sign) are accepted too. Anything else (hex floats, `nan`, trailing junk) is not a number.
 ///
-/// Paths: (1) Clinger's fast path — integer mantissa ≤ 2^53 and |10-exponent| ≤ 22, one
-/// correctly rounded Double multiply/divide of exact operands; (2) on x86-64, ≤ 19 digits and |exponent| ≤ 27 in Float80 (mantissa
-/// and power of ten both exact there, one correctly rounded operation) accepted unless the
-/// Float80 result sits exactly on a Double rounding midpoint, where double rounding could go
-/// wrong; (3) `strtod` for everything else.
+/// Paths: ≤ 19 significant digits and a small exponent take `nearest` (one correctly rounded
+/// operation); `strtod` takes everything else.
 public enum NumberParser {
-    @usableFromInline static let pow10: [Double] = {
-        var p = [Double](repeating: 1, count: 23)
-        for i in 1..<23 { p[i] = p[i - 1] * 10 }  // every 10^k, k ≤ 22, is exact in Double
-        return p
-    }()
+    /// 10^k for 0 ≤ k ≤ 22, every one exact in a Double. A switch (a table in read-only data),
+    /// not a lazily initialised global, so the hot paths pay no initialisation check per call.
+    @usableFromInline @inline(__always)
+    static func exactPowerOf10(_ k: Int) -> Double {
+        switch k {
+        case 0: 1
+        case 1: 1e1
+        case 2: 1e2
+        case 3: 1e3
+        case 4: 1e4
+        case 5: 1e5
+        case 6: 1e6
+        case 7: 1e7
+        case 8: 1e8
+        case 9: 1e9
+        case 10: 1e10
+        case 11: 1e11
+        case 12: 1e12
+        case 13: 1e13
+        case 14: 1e14
+        case 15: 1e15
+        case 16: 1e16
+        case 17: 1e17
+        case 18: 1e18
+        case 19: 1e19
+        case 20: 1e20
+        case 21: 1e21
+        case 22: 1e22
+        default: .nan
+        }
+    }
 
     #if arch(x86_64) && !os(Windows) && !os(Android)
-    @usableFromInline static let pow10x: [Float80] = {
-        var p = [Float80](repeating: 1, count: 28)
-        for i in 1..<28 { p[i] = p[i - 1] * 10 }  // 5^27 < 2^63, so 10^k, k ≤ 27, is exact in Float80
-        return p
-    }()
+    /// 10^k for 0 ≤ k ≤ 27, every one exact in a Float80 (5^27 < 2^63).
+    @usableFromInline @inline(__always)
+    static func exactPowerOf10x(_ k: Int) -> Float80 {
+        switch k {
+        case 0...22: Float80(exactPowerOf10(k))
+        case 23: 1e23
+        case 24: 1e24
+        case 25: 1e25
+        case 26: 1e26
+        case 27: 1e27
+        default: .nan
+        }
+    }
     #endif
+
+    /// The Double nearest to `mantissa` × 10^`exp10` when one correctly rounded operation gives
+    /// it, nil when only the full parser can tell. (1) Clinger's fast path: mantissa ≤ 2^53 and
+    /// |exp10| ≤ 22, one Double multiply or divide of exact operands; (2) on x86-64, |exp10| ≤ 27
+    /// in Float80 (the 64-bit mantissa and the power of ten both exact there, one rounding),
+    /// accepted unless the Float80 result sits exactly on a Double rounding midpoint, where
+    /// rounding twice could go wrong.
+    @inlinable @inline(__always)
+    public static func nearest(_ mantissa: UInt64, exp10: Int) -> Double? {
+        if mantissa <= 1 << 53 && exp10 >= -22 && exp10 <= 22 {
+            let v = Double(mantissa)  // exact: mantissa ≤ 2^53
+            return exp10 >= 0 ? v * exactPowerOf10(exp10) : v / exactPowerOf10(-exp10)
+        }
+        #if arch(x86_64) && !os(Windows) && !os(Android)
+        if exp10 >= -27 && exp10 <= 27 {
+            let m = Float80(mantissa)  // exact: 64-bit significand
+            let x = exp10 >= 0 ? m * exactPowerOf10x(exp10) : m / exactPowerOf10x(-exp10)
+            if x.significandBitPattern & 0x7FF != 0x400 { return Double(x) }
+        }
+        #endif
+        return nil
+    }
 
     @inline(__always) static func isSpace(_ c: UInt8) -> Bool { c == 32 || c == 9 }
 
@@ -88,22 +141,7 @@ public enum NumberParser {
             return strtodFallback(p + s0, e - s0)
         }
         if mant == 0 { return neg ? -0.0 : 0.0 }
-        if mant <= 1 << 53 && exp10 >= -22 && exp10 <= 22 {
-            var v = Double(mant)  // exact: mant ≤ 2^53
-            v = exp10 >= 0 ? v * pow10[exp10] : v / pow10[-exp10]  // one correctly rounded op (Clinger)
-            return neg ? -v : v
-        }
-        #if arch(x86_64) && !os(Windows) && !os(Android)
-        if exp10 >= -27 && exp10 <= 27 {
-            let m = Float80(mant)  // exact: 64-bit significand
-            let x = exp10 >= 0 ? m * pow10x[exp10] : m / pow10x[-exp10]
-            // Double rounding can only go wrong when x lands exactly on a Double midpoint.
-            if x.significandBitPattern & 0x7FF != 0x400 {
-                let v = Double(x)
-                return neg ? -v : v
-            }
-        }
-        #endif
+        if let v = nearest(mant, exp10: exp10) { return neg ? -v : v }
         return strtodFallback(p + s0, e - s0)
     }
 
