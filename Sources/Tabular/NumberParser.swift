@@ -10,8 +10,8 @@ import Darwin
 /// (`e`/`E`, optional sign, digits), optional spaces/tabs. `inf`/`infinity` (any case, optional
 /// sign) are accepted too. Anything else (hex floats, `nan`, trailing junk) is not a number.
 ///
-/// Paths: ≤ 19 significant digits and a small exponent take `nearest` (one correctly rounded
-/// operation); `strtod` takes everything else.
+/// Paths: ≤ 19 significant digits and |exponent| ≤ 27 take `nearest` (Clinger's exact multiply
+/// or Eisel–Lemire); `strtod` takes everything else.
 public enum NumberParser {
     /// 10^k for 0 ≤ k ≤ 22, every one exact in a Double. A switch (a table in read-only data),
     /// not a lazily initialised global, so the hot paths pay no initialisation check per call.
@@ -45,42 +45,117 @@ public enum NumberParser {
         }
     }
 
-    #if arch(x86_64) && !os(Windows) && !os(Android)
-    /// 10^k for 0 ≤ k ≤ 27, every one exact in a Float80 (5^27 < 2^63).
+    /// 5^q for -27 ≤ q ≤ 27 as a 128-bit number with its top bit set, (high word, low word) —
+    /// the part of Lemire's table this parser uses. q ≥ 0: 5^q shifted left (exact). q < 0:
+    /// ⌊2^(z+127) / 5^-q⌋ + 1, z the bit length of 5^-q: an upper bound, by less than one unit
+    /// in the last place. Generated from exact integers (Python: `c = 2**(z + 127) // 5**-q + 1`);
+    /// a switch, so a table in read-only data.
     @usableFromInline @inline(__always)
-    static func exactPowerOf10x(_ k: Int) -> Float80 {
-        switch k {
-        case 0...22: Float80(exactPowerOf10(k))
-        case 23: 1e23
-        case 24: 1e24
-        case 25: 1e25
-        case 26: 1e26
-        case 27: 1e27
-        default: .nan
+    static func powerOf5(_ q: Int) -> (high: UInt64, low: UInt64) {
+        switch q {
+        case -27: (0x9E74D1B791E07E48, 0x775EA264CF55347E)
+        case -26: (0xC612062576589DDA, 0x95364AFE032A819E)
+        case -25: (0xF79687AED3EEC551, 0x3A83DDBD83F52205)
+        case -24: (0x9ABE14CD44753B52, 0xC4926A9672793543)
+        case -23: (0xC16D9A0095928A27, 0x75B7053C0F178294)
+        case -22: (0xF1C90080BAF72CB1, 0x5324C68B12DD6339)
+        case -21: (0x971DA05074DA7BEE, 0xD3F6FC16EBCA5E04)
+        case -20: (0xBCE5086492111AEA, 0x88F4BB1CA6BCF585)
+        case -19: (0xEC1E4A7DB69561A5, 0x2B31E9E3D06C32E6)
+        case -18: (0x9392EE8E921D5D07, 0x3AFF322E62439FD0)
+        case -17: (0xB877AA3236A4B449, 0x09BEFEB9FAD487C3)
+        case -16: (0xE69594BEC44DE15B, 0x4C2EBE687989A9B4)
+        case -15: (0x901D7CF73AB0ACD9, 0x0F9D37014BF60A11)
+        case -14: (0xB424DC35095CD80F, 0x538484C19EF38C95)
+        case -13: (0xE12E13424BB40E13, 0x2865A5F206B06FBA)
+        case -12: (0x8CBCCC096F5088CB, 0xF93F87B7442E45D4)
+        case -11: (0xAFEBFF0BCB24AAFE, 0xF78F69A51539D749)
+        case -10: (0xDBE6FECEBDEDD5BE, 0xB573440E5A884D1C)
+        case -9: (0x89705F4136B4A597, 0x31680A88F8953031)
+        case -8: (0xABCC77118461CEFC, 0xFDC20D2B36BA7C3E)
+        case -7: (0xD6BF94D5E57A42BC, 0x3D32907604691B4D)
+        case -6: (0x8637BD05AF6C69B5, 0xA63F9A49C2C1B110)
+        case -5: (0xA7C5AC471B478423, 0x0FCF80DC33721D54)
+        case -4: (0xD1B71758E219652B, 0xD3C36113404EA4A9)
+        case -3: (0x83126E978D4FDF3B, 0x645A1CAC083126EA)
+        case -2: (0xA3D70A3D70A3D70A, 0x3D70A3D70A3D70A4)
+        case -1: (0xCCCCCCCCCCCCCCCC, 0xCCCCCCCCCCCCCCCD)
+        case 0: (0x8000000000000000, 0x0000000000000000)
+        case 1: (0xA000000000000000, 0x0000000000000000)
+        case 2: (0xC800000000000000, 0x0000000000000000)
+        case 3: (0xFA00000000000000, 0x0000000000000000)
+        case 4: (0x9C40000000000000, 0x0000000000000000)
+        case 5: (0xC350000000000000, 0x0000000000000000)
+        case 6: (0xF424000000000000, 0x0000000000000000)
+        case 7: (0x9896800000000000, 0x0000000000000000)
+        case 8: (0xBEBC200000000000, 0x0000000000000000)
+        case 9: (0xEE6B280000000000, 0x0000000000000000)
+        case 10: (0x9502F90000000000, 0x0000000000000000)
+        case 11: (0xBA43B74000000000, 0x0000000000000000)
+        case 12: (0xE8D4A51000000000, 0x0000000000000000)
+        case 13: (0x9184E72A00000000, 0x0000000000000000)
+        case 14: (0xB5E620F480000000, 0x0000000000000000)
+        case 15: (0xE35FA931A0000000, 0x0000000000000000)
+        case 16: (0x8E1BC9BF04000000, 0x0000000000000000)
+        case 17: (0xB1A2BC2EC5000000, 0x0000000000000000)
+        case 18: (0xDE0B6B3A76400000, 0x0000000000000000)
+        case 19: (0x8AC7230489E80000, 0x0000000000000000)
+        case 20: (0xAD78EBC5AC620000, 0x0000000000000000)
+        case 21: (0xD8D726B7177A8000, 0x0000000000000000)
+        case 22: (0x878678326EAC9000, 0x0000000000000000)
+        case 23: (0xA968163F0A57B400, 0x0000000000000000)
+        case 24: (0xD3C21BCECCEDA100, 0x0000000000000000)
+        case 25: (0x84595161401484A0, 0x0000000000000000)
+        case 26: (0xA56FA5B99019A5C8, 0x0000000000000000)
+        case 27: (0xCECB8F27F4200F3A, 0x0000000000000000)
+        default: (0, 0)
         }
     }
-    #endif
 
-    /// The Double nearest to `mantissa` × 10^`exp10` when one correctly rounded operation gives
-    /// it, nil when only the full parser can tell. (1) Clinger's fast path: mantissa ≤ 2^53 and
-    /// |exp10| ≤ 22, one Double multiply or divide of exact operands; (2) on x86-64, |exp10| ≤ 27
-    /// in Float80 (the 64-bit mantissa and the power of ten both exact there, one rounding),
-    /// accepted unless the Float80 result sits exactly on a Double rounding midpoint, where
-    /// rounding twice could go wrong.
+    /// Eisel and Lemire's conversion of w × 10^q for w ≠ 0 and -27 ≤ q ≤ 27 (Lemire, "Number
+    /// Parsing at a Gigabyte per Second", 2021): the normalised w times the 128-bit 5^q; in this
+    /// range of q the product always decides the rounding (ties to even), so there is no fallback.
+    /// No division: a 64×64→128-bit multiply or two, shifts and compares.
+    @usableFromInline @inline(__always)
+    static func eiselLemire(_ w: UInt64, _ q: Int) -> Double {
+        let lz = w.leadingZeroBitCount
+        let wn = w << UInt64(lz)
+        let p = powerOf5(q)
+        var (high, low) = wn.multipliedFullWidth(by: p.high)
+        // The low 9 bits below the 55 kept are all ones: the next word could carry into them.
+        if high & 0x1FF == 0x1FF {
+            let carry = wn.multipliedFullWidth(by: p.low).high
+            low = low &+ carry
+            if carry > low { high += 1 }
+        }
+        let upper = Int(high >> 63)
+        let shift = UInt64(upper + 9)
+        var m = high >> shift  // 54 or 55 bits: the 53 kept, one for rounding
+        // Biased binary exponent: ⌊q·log2(10)⌋ + 63, with 217706/2^16 for log2(10) (exact over this range).
+        var power2 = ((q &* 217_706) >> 16) + 63 + upper - lz + 1023
+        // Exactly halfway (possible only for -4 ≤ q ≤ 23, and only with nothing in the low word):
+        // ties go to even, so clear the bit that would round up.
+        if low <= 1 && q >= -4 && q <= 23 && m & 3 == 1 && m << shift == high { m &= ~1 }
+        m += m & 1
+        m >>= 1
+        if m >= 1 << 53 {
+            m = 1 << 52
+            power2 += 1
+        }
+        m &= ~(1 << 52)
+        return Double(bitPattern: UInt64(power2) << 52 | m)
+    }
+
+    /// The Double nearest to `mantissa` × 10^`exp10` (ties to even), or nil when only the full
+    /// parser can tell: Clinger's exact multiply for mantissa ≤ 2^53 and 0 ≤ exp10 ≤ 22,
+    /// Eisel–Lemire for -27 ≤ exp10 ≤ 27, nil beyond.
     @inlinable @inline(__always)
     public static func nearest(_ mantissa: UInt64, exp10: Int) -> Double? {
-        if mantissa <= 1 << 53 && exp10 >= -22 && exp10 <= 22 {
-            let v = Double(mantissa)  // exact: mantissa ≤ 2^53
-            return exp10 >= 0 ? v * exactPowerOf10(exp10) : v / exactPowerOf10(-exp10)
+        if exp10 >= 0 && exp10 <= 22 && mantissa <= 1 << 53 {
+            return Double(mantissa) * exactPowerOf10(exp10)  // both exact: one rounding
         }
-        #if arch(x86_64) && !os(Windows) && !os(Android)
-        if exp10 >= -27 && exp10 <= 27 {
-            let m = Float80(mantissa)  // exact: 64-bit significand
-            let x = exp10 >= 0 ? m * exactPowerOf10x(exp10) : m / exactPowerOf10x(-exp10)
-            if x.significandBitPattern & 0x7FF != 0x400 { return Double(x) }
-        }
-        #endif
-        return nil
+        guard exp10 >= -27 && exp10 <= 27 else { return nil }
+        return mantissa == 0 ? 0 : eiselLemire(mantissa, exp10)
     }
 
     @inline(__always) static func isSpace(_ c: UInt8) -> Bool { c == 32 || c == 9 }

@@ -55,8 +55,46 @@ import Testing
         }
     }
 
+    /// Every decimal exponent the Eisel–Lemire path takes (-27...27), with mantissas of 1 to 19
+    /// digits, in plain and exponent notation: bit for bit what strtod gives.
+    @Test func eiselLemireRangeMatchesStrtod() {
+        var rng = SeededGenerator(seed: 3)
+        for q in -27...27 {
+            for _ in 0..<150 {
+                let digits = 1 + rng.below(19)
+                var m = String(1 + rng.below(9))
+                for _ in 1..<digits { m += String(rng.below(10)) }
+                check("\(m)e\(q)")
+                if q < 0 && -q < digits {
+                    var s = m
+                    s.insert(".", at: s.index(s.endIndex, offsetBy: q))
+                    check(s)
+                }
+            }
+        }
+    }
+
+    /// Exact halfway points between neighbouring Doubles: integers (2k+1)·2^(e-1) above 2^53,
+    /// written whole and with up to four trailing zeros moved into a negative exponent (the tie
+    /// rule applies for -4 ≤ q ≤ 23), and their neighbours one unit away.
+    @Test func tiesRoundToEven() {
+        var rng = SeededGenerator(seed: 4)
+        for _ in 0..<3000 {
+            let e = 1 + rng.below(10)                                   // spacing 2^e between Doubles
+            let k = UInt64(1) << 52 | UInt64(rng.below(1 << 30)) << 22 | UInt64(rng.below(1 << 22))
+            let (half, overflow) = (k << UInt64(e)).addingReportingOverflow(UInt64(1) << UInt64(e - 1))
+            guard !overflow, half < 10_000_000_000_000_000_000 else { continue }
+            let text = String(half)
+            check(text)
+            check(String(half - 1))
+            check(String(half + 1))
+            let zeros = rng.below(5)
+            if text.count + zeros <= 19 { check(text + String(repeating: "0", count: zeros) + "e-\(zeros)") }
+        }
+    }
+
     @Test func randomDigitStrings() {
-        // Long mantissas around the Float80 path and its midpoint fallback.
+        // Long mantissas: Eisel–Lemire within |exponent| ≤ 27, strtod past 19 digits.
         var rng = SeededGenerator(seed: 2)
         for _ in 0..<2000 {
             let digits = 1 + rng.below(22)
@@ -70,8 +108,8 @@ import Testing
     }
 
     /// 19-digit decimals whose Float80 quotient rounds exactly onto a Double midpoint while the
-    /// true value lies on the side away from the even neighbour (found by exact rational search:
-    /// see the comment in `NumberParser`): without the midpoint check they come out one ulp off.
+    /// true value lies on the side away from the even neighbour (found by exact rational search):
+    /// any conversion that rounds twice comes out one ulp off on them.
     @Test(arguments: ["1.000000000000005218", "1.000000000000009881", "1.000000000000010103", "1.000000000000014766",
                       "1.000000000000014988", "1.000000000000019651", "1.000000000000029865", "1.000000000000030087",
                       "1.000000000000034750", "1.000000000000034972"])
