@@ -15,7 +15,7 @@ import Darwin
 public enum NumberParser {
     /// 10^k for 0 ≤ k ≤ 22, every one exact in a Double. A switch (a table in read-only data),
     /// not a lazily initialised global, so the hot paths pay no initialisation check per call.
-    @usableFromInline @inline(__always)
+    @inlinable @inline(__always)
     static func exactPowerOf10(_ k: Int) -> Double {
         switch k {
         case 0: 1
@@ -50,7 +50,7 @@ public enum NumberParser {
     /// ⌊2^(z+127) / 5^-q⌋ + 1, z the bit length of 5^-q: an upper bound, by less than one unit
     /// in the last place. Generated from exact integers (Python: `c = 2**(z + 127) // 5**-q + 1`);
     /// a switch, so a table in read-only data.
-    @usableFromInline @inline(__always)
+    @inlinable @inline(__always)
     static func powerOf5(_ q: Int) -> (high: UInt64, low: UInt64) {
         switch q {
         case -27: (0x9E74D1B791E07E48, 0x775EA264CF55347E)
@@ -116,7 +116,7 @@ public enum NumberParser {
     /// Parsing at a Gigabyte per Second", 2021): the normalised w times the 128-bit 5^q; in this
     /// range of q the product always decides the rounding (ties to even), so there is no fallback.
     /// No division: a 64×64→128-bit multiply or two, shifts and compares.
-    @usableFromInline @inline(__always)
+    @inlinable @inline(__always)
     static func eiselLemire(_ w: UInt64, _ q: Int) -> Double {
         let lz = w.leadingZeroBitCount
         let wn = w << UInt64(lz)
