@@ -113,10 +113,16 @@ struct JSONReader {
         return pos < count ? base[pos] : nil
     }
 
-    mutating func expect(_ c: UInt8, _ what: String) throws {
+    @inline(__always)  // hot: after every key; the error is built out of line
+    mutating func expect(_ c: UInt8, _ what: @autoclosure () -> String) throws {
         skipWhitespace()
-        guard pos < count, base[pos] == c else { throw error("expected \(what), found \(describeCurrent())") }
+        guard pos < count, base[pos] == c else { throw expectedError(what()) }
         pos += 1
+    }
+
+    @inline(never)
+    func expectedError(_ what: String) -> JSONParseError {
+        error("expected \(what), found \(describeCurrent())")
     }
 
     /// After the top-level value only whitespace may remain.
@@ -126,13 +132,22 @@ struct JSONReader {
     }
 
     /// Consumes `,` (returns true) or the closing byte `close` (returns false).
+    @inline(__always)  // hot: after every value; the error is built out of line
     mutating func commaOrClose(_ close: UInt8) throws -> Bool {
         skipWhitespace()
-        guard pos < count else { throw error("unexpected end of input, expected ',' or '\(Character(Unicode.Scalar(close)))'") }
-        let c = base[pos]
-        if c == UInt8(ascii: ",") { pos += 1; return true }
-        if c == close { pos += 1; return false }
-        throw error("expected ',' or '\(Character(Unicode.Scalar(close)))', found \(describeCurrent())")
+        if pos < count {
+            let c = base[pos]
+            if c == UInt8(ascii: ",") { pos += 1; return true }
+            if c == close { pos += 1; return false }
+        }
+        throw separatorError(close)
+    }
+
+    @inline(never)
+    func separatorError(_ close: UInt8) -> JSONParseError {
+        let expected = "',' or '\(Character(Unicode.Scalar(close)))'"
+        guard pos < count else { return error("unexpected end of input, expected \(expected)") }
+        return error("expected \(expected), found \(describeCurrent())")
     }
 
     /// The raw extent of a string token (without quotes); `escaped` when it contains backslashes.
