@@ -150,12 +150,18 @@ public enum NumberParser {
     /// parser can tell: Clinger's fast path for mantissa ≤ 2^53 and |exp10| ≤ 22 (one multiply
     /// or divide of exact operands: the fewest instructions, and the division's latency hides
     /// behind the next number's scan), Eisel–Lemire for the rest of -27 ≤ exp10 ≤ 27, nil beyond.
-    @inlinable @inline(__always)
+    @_transparent  // inlined into every caller (other modules too): it sits in the hottest loops
     public static func nearest(_ mantissa: UInt64, exp10: Int) -> Double? {
         if mantissa <= 1 << 53 && exp10 >= -22 && exp10 <= 22 {
             let v = Double(mantissa)  // exact
             return exp10 >= 0 ? v * exactPowerOf10(exp10) : v / exactPowerOf10(-exp10)
         }
+        return nearestLong(mantissa, exp10: exp10)
+    }
+
+    /// `nearest` past Clinger's range, out of line so that the common case inlines small.
+    @usableFromInline
+    static func nearestLong(_ mantissa: UInt64, exp10: Int) -> Double? {
         guard exp10 >= -27 && exp10 <= 27 else { return nil }
         return mantissa == 0 ? 0 : eiselLemire(mantissa, exp10)
     }
