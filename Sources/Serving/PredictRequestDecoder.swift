@@ -239,9 +239,30 @@ struct PredictRequestDecoder {
             try value(of: f, &r, rows: &rows, row: row, prefix: prefix())
         }
 
-        /// Reads the value of feature `f` into the row (or records why it is not valid).
+        /// Reads the value of feature `f` into the row (or records why it is not valid). The
+        /// common case, a first number for a numeric feature, is inlined into the row loop;
+        /// everything else (and every error) goes through `anyValue`.
+        @inline(__always)
         mutating func value(of f: Int, _ r: inout JSONReader, rows: inout FeatureRows, row: Int,
                             prefix: @autoclosure () -> [LocElement]) throws {
+            if !seen[f], layout.kinds[f] == .numeric, let c = r.peek(),
+               c == UInt8(ascii: "-") || c &- UInt8(ascii: "0") < 10 {
+                seen[f] = true
+                let v = try r.readNumber()
+                if v.isFinite { rows.setNumber(row: row, feature: f, v) } else { notFinite(f, prefix: prefix()) }
+                return
+            }
+            try anyValue(of: f, &r, rows: &rows, row: row, prefix: prefix())
+        }
+
+        @inline(never)
+        mutating func notFinite(_ f: Int, prefix: [LocElement]) {
+            add(prefix + [.key(layout.names[f])], "Input should be a finite number", "finite_number")
+        }
+
+        @inline(never)
+        mutating func anyValue(of f: Int, _ r: inout JSONReader, rows: inout FeatureRows, row: Int,
+                               prefix: @autoclosure () -> [LocElement]) throws {
             if seen[f] {
                 try r.skipValue(depth: 3)
                 add(prefix() + [.key(layout.names[f])], "Duplicate field", "duplicate_field")
@@ -256,7 +277,7 @@ struct PredictRequestDecoder {
                 if !numeric {
                     add(prefix() + [.key(layout.names[f])], "Input should be a valid string", "string_type")
                 } else if !v.isFinite {
-                    add(prefix() + [.key(layout.names[f])], "Input should be a finite number", "finite_number")
+                    notFinite(f, prefix: prefix())
                 } else {
                     rows.setNumber(row: row, feature: f, v)
                 }
