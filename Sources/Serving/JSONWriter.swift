@@ -9,10 +9,9 @@ struct JSONWriter {
         buffer = ByteBufferAllocator().buffer(capacity: capacity)
     }
 
+    /// Literal JSON text. (No `String` overload: a literal would pick it, and build a String.)
     @inline(__always)  // called per token while building responses
     mutating func raw(_ s: StaticString) { buffer.writeStaticString(s) }
-
-    mutating func raw(_ s: String) { buffer.writeString(s) }
 
     /// A finite number in shortest round-trip form; non-finite values become `null` (JSON has none).
     mutating func number(_ x: Double) {
@@ -22,6 +21,24 @@ struct JSONWriter {
         // of building a String per number.
         x.write(to: &self)
     }
+
+    /// Comma-separated numbers as `number` writes them, in one pass into reserved space: the
+    /// digits go straight into the buffer, with no per-number capacity checks.
+    mutating func numbers(_ xs: [Double]) {
+        // The shortest round-trip form of a Double is at most 24 characters
+        // ("-2.2250738585072014e-308"); a comma follows each.
+        let most = xs.count * (Self.maxNumberLength + 1)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: most) { out in
+            var sink = ASCIISink(out: out)
+            for (i, x) in xs.enumerated() {
+                if i > 0 { sink.byte(UInt8(ascii: ",")) }
+                if x.isFinite { x.write(to: &sink) } else { sink.write("null") }
+            }
+            return sink.at
+        }
+    }
+
+    static let maxNumberLength = 32
 
     mutating func int(_ x: Int) { buffer.writeString(String(x)) }
 
@@ -133,4 +150,30 @@ extension JSONWriter: TextOutputStream {
     /// The standard library's numbers write their characters through this hook when the stream
     /// provides it (its default builds a String first).
     mutating func _writeASCII(_ bytes: UnsafeBufferPointer<UInt8>) { buffer.writeBytes(bytes) }
+}
+
+/// Writes ASCII into reserved bytes; the standard library's numbers hand over their characters
+/// through `_writeASCII`.
+private struct ASCIISink: TextOutputStream {
+    let out: UnsafeMutableRawBufferPointer
+    var at = 0
+
+    init(out: UnsafeMutableRawBufferPointer) { self.out = out }
+
+    @inline(__always)
+    mutating func byte(_ b: UInt8) {
+        precondition(at < out.count, "JSON number list overran its reserved space")
+        out[at] = b
+        at += 1
+    }
+
+    mutating func _writeASCII(_ bytes: UnsafeBufferPointer<UInt8>) {
+        precondition(at + bytes.count <= out.count, "JSON number list overran its reserved space")
+        UnsafeMutableRawBufferPointer(rebasing: out[at...]).copyMemory(from: UnsafeRawBufferPointer(bytes))
+        at += bytes.count
+    }
+
+    mutating func write(_ string: String) {
+        for b in string.utf8 { byte(b) }
+    }
 }

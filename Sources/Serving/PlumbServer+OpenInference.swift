@@ -100,10 +100,7 @@ extension PlumbServer {
         w.raw(#"]},"outputs":[{"name":"predictions","datatype":"FP64","shape":["#)
         w.int(rows.count)
         w.raw(#"],"data":["#)
-        for (i, p) in predictions.enumerated() {
-            if i > 0 { w.raw(",") }
-            w.number(p)
-        }
+        w.numbers(predictions)
         w.raw("]}]}")
         return (Self.json(.ok, w.buffer), rows.count)
     }

@@ -198,10 +198,7 @@ extension PlumbServer {
         var w = JSONWriter(capacity: batch ? 64 + rows.count * 48 : 128)
         if batch {
             w.raw(#"{"predictions":["#)
-            for (i, p) in predictions.enumerated() {
-                if i > 0 { w.raw(",") }
-                w.number(p)
-            }
+            w.numbers(predictions)
             w.raw(#"],"model":"#)
             writeModelRef(&w, loaded.model)
             w.raw(#","request_ids":["#)

@@ -153,6 +153,16 @@ import Testing
             w.number(x)
             #expect(String(decoding: w.buffer.readableBytesView, as: UTF8.self) == "null")
         }
+        // The one-pass list writes the same characters, comma-separated, into a buffer that
+        // already holds text (the reserved space starts after it).
+        let list = values + [.nan, -.infinity] + values.prefix(10)
+        var w = JSONWriter(capacity: 4)
+        w.raw("[")
+        w.numbers(list)
+        w.raw("]")
+        w.numbers([])
+        let expected = "[" + list.map { $0.isFinite ? $0.description : "null" }.joined(separator: ",") + "]"
+        #expect(String(decoding: w.buffer.readableBytesView, as: UTF8.self) == expected)
     }
 
     /// Request ids written in one pass equal `prefix + String(counter, radix: 16)`, across digit-count
