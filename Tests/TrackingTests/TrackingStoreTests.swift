@@ -15,6 +15,22 @@ import Tabular
         #expect(try again.integrityProblems().isEmpty)
     }
 
+    /// A store with rows in a WITHOUT ROWID table whose key columns come after others
+    /// (`datasets`) is consistent: SQLite 3.40's integrity_check reports
+    /// NULLs there that are not in the table, and only a NULL a query finds is a problem.
+    @Test func integrityCheckConfirmsNullReports() throws {
+        let store = try makeStore()
+        let run = try store.startRun(experiment: "e")
+        try store.logDataset(run: run, DatasetInput(name: "d.csv", digest: String(repeating: "ab", count: 32), rows: 3,
+                                                    schemaJSON: "{}", source: "d.csv", context: .training))
+        #expect(try store.integrityProblems() == [])
+        let reports = try store.pool.read { db in
+            try TrackingStore.confirmedIntegrityReports(db, ["NULL value in datasets.digest", "NULL value in nosuch.x",
+                                                             "row 3 missing from index i"])
+        }
+        #expect(reports == ["NULL value in nosuch.x", "row 3 missing from index i"])
+    }
+
     @Test func defaultPathHonoursEnvironment() {
         #expect(TrackingStore.defaultPath(environment: [:]) == ".plumb/plumb.db")
         #expect(TrackingStore.defaultPath(environment: ["PLUMB_STORE": "/x/y.db"]) == "/x/y.db")
