@@ -3,11 +3,6 @@
 // Foundation's JSONSerialization on Linux is several times slower and reports no byte positions.
 
 import Tabular
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A JSON syntax error at a byte offset (0-based) with its 1-based line and column.
 public struct JSONParseError: Error, Equatable, CustomStringConvertible, Sendable {
