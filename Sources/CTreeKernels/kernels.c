@@ -21,6 +21,13 @@ static inline __attribute__((always_inline)) long plumb_rank_below(const double 
     return b + (t[b] < v);
 }
 
+/// The end of a lockstep search: b is where plumb_rank_below's loop stopped for v; the rank, or
+/// count + 1 (the missing-value key) when v is NaN.
+static inline __attribute__((always_inline)) long plumb_rank_key(const double *t, long count, long b, double v) {
+    const long r = b + (t[b] < v);
+    return __builtin_unpredictable(v != v) ? count + 1 : r;
+}
+
 typedef uint32_t v8u32 __attribute__((vector_size(32), aligned(4)));
 typedef uint64_t v4u64 __attribute__((vector_size(32), aligned(8)));
 
