@@ -13,12 +13,12 @@ import CTreeKernels
         var p = GBMParameters()
         p.rounds = 25; p.maxLeaves = 15; p.minDataInLeaf = 5; p.threads = threads
         let model = try GradientBoostedTrees.fit(train, y, parameters: p).model
-        let test = TestData.uniform(rows: 1000, columns: 5, nanShare: 0.2, seed: 3)   // > one block, NaNs
+        let test = TestData.uniform(rows: 2000, columns: 5, nanShare: 0.2, seed: 3)   // > one block, NaNs
         let fast = model.predict(test)
         let reference = model.predictReference(test)
         #expect(fast == reference)
         // Also equal to walking the `Tree` form of every tree, summed in order.
-        for r in stride(from: 0, to: 1000, by: 37) {
+        for r in stride(from: 0, to: 2000, by: 37) {
             var acc = 0.0
             for t in 0..<model.predictor.treeCount {
                 let tree = model.predictor.extractTree(t)
@@ -222,7 +222,7 @@ extension TreePredictor {
     /// Scores from every scoring form this ensemble has, on one and two workers: the
     /// level-by-level layout, and the rank-mask tables through the portable and (when the CPU has
     /// it) the AVX2 kernel, in blocks of `blockRows` rows.
-    func scoresByEveryPath(_ x: FeatureMatrix, blockRows: Int = RankMaskTables<UInt32>.blockRows) -> [(String, [Double])] {
+    func scoresByEveryPath(_ x: FeatureMatrix, blockRows: Int? = nil) -> [(String, [Double])] {
         func run(_ body: (UnsafeMutableBufferPointer<Double>) -> Void) -> [Double] {
             var out = [Double](repeating: .nan, count: x.rows)
             out.withUnsafeMutableBufferPointer { body($0) }

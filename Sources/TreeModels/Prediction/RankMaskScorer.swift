@@ -26,9 +26,13 @@ import MLCore
 final class RankMaskTables<Mask: FixedWidthInteger & UnsignedInteger & SIMDScalar>: @unchecked Sendable {
     /// Upper bound on the tables' size; beyond it the level-by-level layout scores instead.
     static var maximumBytes: Int { 48 << 20 }
-    /// Rows that go through every group together: their ranks (4 bytes per used feature) and sums
-    /// stay in L1 and L2 while the groups' tables pass.
-    static var blockRows: Int { 512 }
+    /// Rows that go through every group together: their keys (4 bytes per used feature, 32 KB
+    /// in all) and sums stay in L2 while the groups' tables pass. Each block streams every
+    /// table once (hundreds of kilobytes for a large ensemble, from L3), so a 1,000-row request
+    /// with few features is one block: 1.4% faster than two blocks of 512 in a harness over the
+    /// 500-tree California tables.
+    static func blockRows(used: Int) -> Int { max(256, min(2048, (32 << 10) / (4 * max(1, used)))) }
+    var blockRows: Int { Self.blockRows(used: used.count) }
     /// Fewer rows than this per worker are not worth a second thread.
     static var minimumRowsPerWorker: Int { 128 }
     /// Bytes of one table row: one 32-byte vector of mask words.
@@ -193,7 +197,8 @@ final class RankMaskTables<Mask: FixedWidthInteger & UnsignedInteger & SIMDScala
     /// Scores every row of `x` with the C kernel (`CTreeKernels`), blocks of `blockRows` rows over
     /// `workers`. `kernel` picks the portable or the AVX2 variant (tests compare the two).
     func predict(_ x: FeatureMatrix, into output: UnsafeMutableBufferPointer<Double>, workers: Int,
-                 base: Double, scale: Double, kernel: ScoringKernel = .automatic, blockRows: Int = RankMaskTables.blockRows) {
+                 base: Double, scale: Double, kernel: ScoringKernel = .automatic, blockRows: Int? = nil) {
+        let blockRows = blockRows ?? self.blockRows
         let n = x.rows
         // Contiguous row ranges, one per worker, each scored in blocks by the kernel.
         let ranges = max(1, min(workers, n / Self.minimumRowsPerWorker))
