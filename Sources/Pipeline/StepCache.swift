@@ -123,7 +123,7 @@ public struct StepCache: Sendable {
             do {
                 try AtomicFile.write(bytes, to: path)
             } catch {
-                throw StepCacheError(code: .io, message: "\(path): cannot write cached output \"\(name)\" of step \(step): \(error)", underlying: error as? (any Error & Sendable))
+                throw StepCacheError(code: .io, message: "\(path): cannot write cached output \"\(name)\" of step \(step): \(error)", underlying: error)
             }
             manifest.outputs[name] = .init(path: file, sha256: sha, bytes: bytes.count)
             result.outputs[name] = .init(path: path, sha256: sha, bytes: bytes.count)
@@ -135,7 +135,7 @@ public struct StepCache: Sendable {
         do {
             try AtomicFile.write(Array(try encoder.encode(manifest)), to: manifestPath)
         } catch {
-            throw StepCacheError(code: .io, message: "\(manifestPath): cannot write the cache manifest of step \(step): \(error)", underlying: error as? (any Error & Sendable))
+            throw StepCacheError(code: .io, message: "\(manifestPath): cannot write the cache manifest of step \(step): \(error)", underlying: error)
         }
         return result
     }
