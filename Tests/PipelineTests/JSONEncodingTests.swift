@@ -14,6 +14,36 @@ import Tracking
         #expect(parsed == [s])
     }
 
+    /// The log's binary inputs, numeric rows (one pass) and rows with text (measured first),
+    /// appended to an empty and to a non-empty record, equal the record's value-by-value appends.
+    @Test(arguments: [[FeatureKind.numeric, .numeric, .numeric], [.numeric, .categorical, .numeric]])
+    func binaryInputsEqualValueByValueAppends(kinds: [FeatureKind]) {
+        var rows = FeatureRows(kinds: kinds)
+        var expected = PredictionBatchRecord(idPrefix: "p-", firstCounter: 1, timeMs: 0, modelName: "m", modelVersion: 1, featureNames: [])
+        expected.appendNumber(0.25)   // what the record already holds
+        for r in 0..<40 {
+            var row: [FeatureValue?] = []
+            for (f, kind) in kinds.enumerated() {
+                if (r + f) % 7 == 3 { row.append(nil); expected.appendMissing(); continue }
+                if kind == .numeric {
+                    let x = Double(r) * 1.5 - Double(f) / 3
+                    row.append(.number(x)); expected.appendNumber(x)
+                } else {
+                    let t = "level \(r % 3) ü"
+                    row.append(.string(t)); expected.appendText(t)
+                }
+            }
+            rows.append(row)
+        }
+        var fresh: [UInt8] = []
+        StorePredictionLog.appendInputs(rows, to: &fresh)
+        #expect(fresh == Array(expected.inputs.dropFirst(9)))
+        var existing = PredictionBatchRecord(idPrefix: "p-", firstCounter: 1, timeMs: 0, modelName: "m", modelVersion: 1, featureNames: [])
+        existing.appendNumber(0.25)
+        StorePredictionLog.appendInputs(rows, to: &existing.inputs)
+        #expect(existing.inputs == expected.inputs)
+    }
+
     @Test func predictionLogInputsRoundTrip() throws {
         let entry = PredictionLogEntry(requestID: "r1", time: Date(), modelName: "m", modelVersion: "1",
                                        featureNames: ["MedInc", "ocean \"prox\"", "gone", "inf"],
