@@ -7,7 +7,7 @@ struct DataDescribeCommand: AsyncParsableCommand {
         commandName: "describe",
         abstract: "Summary statistics, category counts and correlations of a CSV file.",
         discussion: """
-            Per numeric column: count, missing, mean, std, min, 25/50/75 %, max (as pandas' describe);
+            Per numeric column: count, missing, mean, std, min, 25/50/75 %, max (as pandas' describe); \
             per categorical column: level counts; then the Pearson correlation matrix.
 
             Example:

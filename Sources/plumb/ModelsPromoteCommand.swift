@@ -8,8 +8,8 @@ struct ModelsPromoteCommand: ParsableCommand {
         commandName: "promote",
         abstract: "Apply the promotion policy: qualifying versions → Staging, the best → Production (@champion).",
         discussion: """
-            Default policy: r2 > 0.70 → Staging; best r2 (ties: lower rmse) > 0.75 → Production and
-            alias champion, the previous Production version is archived. A policy JSON file may set
+            Default policy: r2 > 0.70 → Staging; best r2 (ties: lower rmse) > 0.75 → Production and \
+            alias champion, the previous Production version is archived. A policy JSON file may set \
             metric, higher_is_better, staging_threshold, production_threshold, tie_break.
 
             Example:

@@ -8,12 +8,12 @@ struct MonitorCommand: AsyncParsableCommand {
         commandName: "monitor",
         abstract: "Detect data drift and performance decay against the model's training reference.",
         discussion: """
-            Compares current data — a CSV, or what `plumb serve` logged — with the reference profile stored when
-            the model was trained. Per column the default test is KS (numeric) / chi² (categorical) when the
-            reference has ≤ 1,000 rows, else normalised Wasserstein (numeric, drift at ≥ 0.1) / Jensen–Shannon
-            (categorical, drift at ≥ 0.1); --test overrides it per column. Dataset drift when more than
-            --drift-share of the columns drifted. With ground truth (a target column in --current, or
-            /feedback in the log) it scores RMSE, MAE, R² and recommends retraining when RMSE > --max-rmse or
+            Compares current data — a CSV, or what `plumb serve` logged — with the reference profile stored when \
+            the model was trained. Per column the default test is KS (numeric) / chi² (categorical) when the \
+            reference has ≤ 1,000 rows, else normalised Wasserstein (numeric, drift at ≥ 0.1) / Jensen–Shannon \
+            (categorical, drift at ≥ 0.1); --test overrides it per column. Dataset drift when more than \
+            --drift-share of the columns drifted. With ground truth (a target column in --current, or \
+            /feedback in the log) it scores RMSE, MAE, R² and recommends retraining when RMSE > --max-rmse or \
             R² < --min-r2, or on dataset drift.
 
             Exit codes: 0 healthy, 10 retraining recommended, 1 runtime failure, 64 usage error.

@@ -15,9 +15,9 @@ struct PipelineRunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "ingest → validate → split → train → register → promote → serve → replay → monitor → retrain → promote or keep.",
         discussion: """
-            Without SPEC, runs the embedded California Housing spec (data/pipelines/california-housing.yaml).
+            Without SPEC, runs the embedded California Housing spec (data/pipelines/california-housing.yaml). \
             Each trained model is cached under the hash of its inputs (data digest, rows, spec, Plumb version):
-            a rerun skips unchanged training and says so; --force retrains. A failing step marks the run FAILED
+            a rerun skips unchanged training and says so; --force retrains. A failing step marks the run FAILED \
             and leaves the champion untouched.
 
             Example:

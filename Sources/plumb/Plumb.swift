@@ -7,8 +7,8 @@ struct Plumb: AsyncParsableCommand {
         commandName: "plumb",
         abstract: "Train, track, serve and monitor tabular models — one binary, no Python.",
         discussion: """
-            Exit codes: 0 success, 1 runtime failure (bad data, missing file, …), 64 usage error;
-            `plumb monitor` exits 10 when it recommends retraining.
+            Exit codes: 0 success, 1 runtime failure (bad data, missing file, …), 64 usage error; \
+            `plumb monitor` exits 10 when it recommends retraining. \
             Start with `plumb data fetch california-housing` then `plumb train FILE --target COL`.
             """,
         version: "0.1.0",

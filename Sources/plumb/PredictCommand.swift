@@ -9,8 +9,8 @@ struct PredictCommand: AsyncParsableCommand {
         commandName: "predict",
         abstract: "Batch-score a CSV with a model file.",
         discussion: """
-            Applies the model's stored preprocessing, then scores every row. A target column in the input
-            is ignored; a missing feature column is an error naming it. The output CSV has one column,
+            Applies the model's stored preprocessing, then scores every row. A target column in the input \
+            is ignored; a missing feature column is an error naming it. The output CSV has one column, \
             `prediction` (with --keep-columns, the input columns first).
 
             Example:

@@ -8,8 +8,8 @@ struct RunsListCommand: ParsableCommand {
         commandName: "list",
         abstract: "Search runs with an MLflow-style filter.",
         discussion: """
-            Filter grammar: comparisons over metrics.X, params.X, tags.X and attributes.X (status,
-            run_name, run_id, user, start_time, end_time) joined by AND; operators = != < <= > >=
+            Filter grammar: comparisons over metrics.X, params.X, tags.X and attributes.X (status, \
+            run_name, run_id, user, start_time, end_time) joined by AND; operators = != < <= > >= \
             LIKE ILIKE IN; strings in single or double quotes; keys with spaces in `back quotes`.
 
             Example:

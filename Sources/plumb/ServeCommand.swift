@@ -10,10 +10,10 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve predictions over HTTP (JSON /predict, Open Inference Protocol v2, /metrics).",
         discussion: """
-            Follows a registry alias: when `plumb models promote` moves it, the server loads the new version
-            and swaps it in without failing a request. Every prediction is logged to the tracking store for
-            `plumb monitor --from-log`; POST /feedback {"request_id": …, "actual": …} records ground truth.
-            Admin routes (POST /admin/reload) need PLUMB_ADMIN_TOKEN. SIGTERM drains in-flight requests and
+            Follows a registry alias: when `plumb models promote` moves it, the server loads the new version \
+            and swaps it in without failing a request. Every prediction is logged to the tracking store for \
+            `plumb monitor --from-log`; POST /feedback {"request_id": …, "actual": …} records ground truth. \
+            Admin routes (POST /admin/reload) need PLUMB_ADMIN_TOKEN. SIGTERM drains in-flight requests and \
             the log, then exits 0.
 
             Example:

@@ -10,8 +10,8 @@ struct TrainCommand: AsyncParsableCommand {
         commandName: "train",
         abstract: "Fit a model on a CSV, score it on held-out rows and write the model file.",
         discussion: """
-            Categorical columns are one-hot encoded and missing values imputed (median) by default;
-            the fitted preprocessing is stored in the model file and applied again at prediction time.
+            Categorical columns are one-hot encoded and missing values imputed (median) by default; \
+            the fitted preprocessing is stored in the model file and applied again at prediction time. \
             Without --test, --test-fraction of the rows (default 0.2, seed 42) are held out.
 
             Examples:
