@@ -94,8 +94,10 @@ final class PredictFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             if h.body == nil, part.readableBytes == h.length {
                 h.body = part
             } else {
-                // Grows as parts arrive: a declared length alone reserves at most 64 KB.
-                if h.body == nil { h.body = context.channel.allocator.buffer(capacity: min(h.length, 64 << 10)) }
+                // Room for the declared length up to 1 MB (the default body limit), so a batch is
+                // copied once rather than again at each doubling; larger bodies grow as parts
+                // arrive. Untouched capacity costs address space, not memory.
+                if h.body == nil { h.body = context.channel.allocator.buffer(capacity: min(h.length, 1 << 20)) }
                 h.body!.writeBuffer(&part)
             }
             held = h
