@@ -9,22 +9,32 @@
 // Scores must equal the Swift reference walk bit for bit: no fused multiply-add.
 #pragma clang fp contract(off)
 
-/// How many of t[0 ..< m] (ascending, m >= 1) are below v: Khuong and Morin's branch-free
-/// binary search. NaN is below nothing (0).
-static inline __attribute__((always_inline)) long plumb_rank_below(const double *t, long m, double v) {
+/// Khuong and Morin's branch-free binary search over t[0 ..< m] (ascending, m >= 1): the index
+/// b where it stops, with t[b] the last candidate; plumb_rank_from finishes it.
+static inline __attribute__((always_inline)) long plumb_search_stop(const double *t, long m, double v) {
     long b = 0, k = m;
     while (k > 1) {
         const long h = k >> 1;
         b = __builtin_unpredictable(t[b + h] < v) ? b + h : b;
         k -= h;
     }
+    return b;
+}
+
+/// How many of t[0 ..< m] are below v, from where the search stopped. NaN is below nothing (0).
+static inline __attribute__((always_inline)) long plumb_rank_from(const double *t, long b, double v) {
     return b + (t[b] < v);
 }
 
-/// The end of a lockstep search: b is where plumb_rank_below's loop stopped for v; the rank, or
-/// count + 1 (the missing-value key) when v is NaN.
+/// How many of t[0 ..< m] (ascending, m >= 1) are below v. NaN is below nothing (0).
+static inline __attribute__((always_inline)) long plumb_rank_below(const double *t, long m, double v) {
+    return plumb_rank_from(t, plumb_search_stop(t, m, v), v);
+}
+
+/// A row's key offset for value v among a feature's `count` thresholds, from where the search
+/// stopped: its rank, or count + 1 (the missing-value key) when v is NaN.
 static inline __attribute__((always_inline)) long plumb_rank_key(const double *t, long count, long b, double v) {
-    const long r = b + (t[b] < v);
+    const long r = plumb_rank_from(t, b, v);
     return __builtin_unpredictable(v != v) ? count + 1 : r;
 }
 

@@ -176,44 +176,24 @@ public final class StorePredictionLog: PredictionLogSink, @unchecked Sendable {
     }
 
     /// Appends the rows' values in `PredictionBatchRecord.inputs` layout (tag byte, then 8 bytes
-    /// of a number or 4 bytes of length and the text). All-numeric rows (the usual request) are
-    /// written in one pass into uninitialised space of their largest size (9 bytes a value);
-    /// rows with text are measured first.
+    /// of a number or 4 bytes of length and the text), in one pass into uninitialised space:
+    /// 9 bytes a value for all-numeric rows (the usual request; a missing value takes 1), the
+    /// measured size when there is text.
     static func appendInputs(_ rows: FeatureRows, to out: inout [UInt8]) {
         let width = rows.featureCount
-        if rows.kinds.allSatisfy({ $0 == .numeric }) {
-            let n = rows.count * width
-            let block = [UInt8](unsafeUninitializedCapacity: 9 * n) { buffer, written in
-                let raw = UnsafeMutableRawBufferPointer(buffer)
-                var at = 0
-                rows.values.withUnsafeBufferPointer { values in
-                    for i in 0..<n {
-                        let v = values[i]
-                        if v.isNaN {
-                            raw[at] = 0; at += 1
-                        } else {
-                            raw[at] = 1
-                            raw.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: at + 1, as: UInt64.self)
-                            at += 9
-                        }
-                    }
+        var room = 9 * rows.count * width
+        if !rows.kinds.allSatisfy({ $0 == .numeric }) {
+            room = 0
+            for r in 0..<rows.count {
+                for f in 0..<width {
+                    let v = rows.values[r * width + f]
+                    if v.isNaN { room += 1 } else if rows.kinds[f] == .numeric { room += 9 } else { room += 5 + rows.texts[Int(v)].utf8.count }
                 }
-                written = at
-            }
-            if out.isEmpty { out = block } else { out.append(contentsOf: block) }
-            return
-        }
-        var size = 0
-        for r in 0..<rows.count {
-            for f in 0..<width {
-                let v = rows.values[r * width + f]
-                if v.isNaN { size += 1 } else if rows.kinds[f] == .numeric { size += 9 } else { size += 5 + rows.texts[Int(v)].utf8.count }
             }
         }
-        let start = out.count
-        out.append(contentsOf: repeatElement(0, count: size))
-        out.withUnsafeMutableBytes { raw in
-            var at = start
+        let block = [UInt8](unsafeUninitializedCapacity: room) { buffer, written in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            var at = 0
             rows.values.withUnsafeBufferPointer { values in
                 for r in 0..<rows.count {
                     for f in 0..<width {
@@ -236,7 +216,9 @@ public final class StorePredictionLog: PredictionLogSink, @unchecked Sendable {
                     }
                 }
             }
+            written = at
         }
+        if out.isEmpty { out = block } else { out.append(contentsOf: block) }
     }
 
     public func recordFeedback(requestID: String, actual: Double) async throws -> Bool {

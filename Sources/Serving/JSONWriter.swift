@@ -26,7 +26,7 @@ struct JSONWriter {
     /// digits go straight into the buffer, with no per-number capacity checks.
     mutating func numbers(_ xs: [Double]) {
         // The shortest round-trip form of a Double is at most 24 characters
-        // ("-2.2250738585072014e-308"); a comma follows each.
+        // ("-2.2250738585072014e-308"; 32 leaves a margin); a comma follows each.
         let most = xs.count * (Self.maxNumberLength + 1)
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: most) { out in
             var sink = ASCIISink(out: out)

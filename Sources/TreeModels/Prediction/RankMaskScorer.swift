@@ -26,11 +26,11 @@ import MLCore
 final class RankMaskTables<Mask: FixedWidthInteger & UnsignedInteger & SIMDScalar>: @unchecked Sendable {
     /// Upper bound on the tables' size; beyond it the level-by-level layout scores instead.
     static var maximumBytes: Int { 48 << 20 }
-    /// Rows that go through every group together: their keys (4 bytes per used feature, 32 KB
-    /// in all) and sums stay in L2 while the groups' tables pass. Each block streams every
-    /// table once (hundreds of kilobytes for a large ensemble, from L3), so a 1,000-row request
-    /// with few features is one block: 1.4% faster than two blocks of 512 in a harness over the
-    /// 500-tree California tables.
+    /// Rows that go through every group together: their keys (4 bytes per used feature, about
+    /// 32 KB: 256 to 2,048 rows) and sums stay in L2 while the groups' tables pass. Each block
+    /// streams every table once (hundreds of kilobytes for a large ensemble, from L3), so a
+    /// 1,000-row request with few features is one block: 1.4% faster than two blocks of 512 in
+    /// a harness over the 500-tree California tables.
     static func blockRows(used: Int) -> Int { max(256, min(2048, (32 << 10) / (4 * max(1, used)))) }
     var blockRows: Int { Self.blockRows(used: used.count) }
     /// Fewer rows than this per worker are not worth a second thread.
