@@ -66,10 +66,13 @@ struct PredictRequestDecoder {
 
     let layout: FeatureLayout
     let maxRows: Int
+    /// Batch rows of a repeated shape take a `RowTemplate` (off only to test it against the general path).
+    var rowTemplates = true
 
     func decode(_ bytes: UnsafeRawBufferPointer) -> PredictDecodeOutcome {
         layout.blob.withUnsafeBufferPointer { blob in
             var state = State(layout: layout, blob: blob.baseAddress, maxRows: maxRows)
+            state.learning = rowTemplates ? 2 : 0
             do {
                 return try JSONReader.with(bytes) { r in try state.run(&r) }
             } catch let e as JSONParseError {
@@ -89,6 +92,12 @@ struct PredictRequestDecoder {
         var issues: [ValidationIssue] = []
         var truncatedIssues = false
         var seen: [Bool]
+        /// The batch's row shape, once a row has taught it; `learning` counts the rows that may
+        /// still try (a first row of an unusual shape does not turn templates off for the batch).
+        var template: RowTemplate? = nil
+        var learning = 2
+        /// Rows that missed the template and may teach a new one (a batch of several shapes).
+        var relearning = 4
 
         init(layout: FeatureLayout, blob: UnsafePointer<UInt8>?, maxRows: Int) {
             self.layout = layout
@@ -178,6 +187,13 @@ struct PredictRequestDecoder {
             let featureCount = layout.names.count
             var index = 0
             repeat {
+                if index < maxRows, let t = template {
+                    if t.read(&r, into: &rows) {
+                        index += 1
+                        continue
+                    }
+                    if relearning > 0 { relearning -= 1; learning = 1 }
+                }
                 if index >= maxRows {
                     if index == maxRows {
                         add(loc, "List should have at most \(maxRows) items after validation", "too_long")
@@ -187,6 +203,7 @@ struct PredictRequestDecoder {
                     try r.skipValue(depth: 2)
                     add(loc + [.index(index)], "Input should be a valid object", "model_attributes_type")
                 } else {
+                    let rowStart = r.pos, issuesBefore = issues.count
                     r.pos += 1
                     let row = rows.appendMissingRow()
                     for i in 0..<featureCount { seen[i] = false }
@@ -209,6 +226,13 @@ struct PredictRequestDecoder {
                         } while try r.commaOrClose(UInt8(ascii: "}"))
                     }
                     finishRow(prefix: loc + [.index(index)])
+                    if learning > 0, issues.count == issuesBefore, let blob {
+                        learning -= 1
+                        if let t = RowTemplate(base: r.base, start: rowStart, end: r.pos, layout: layout, names: blob) {
+                            template = t
+                            learning = 0
+                        }
+                    }
                 }
                 index += 1
             } while try r.commaOrClose(UInt8(ascii: "]"))

@@ -91,6 +91,13 @@ public struct FeatureRows: Sendable, Equatable {
         return count - 1
     }
 
+    /// Removes the last row, and the texts after the first `texts` (the ones that row added).
+    mutating func removeLastRow(keepingTexts texts: Int) {
+        values.removeLast(kinds.count)
+        self.texts.removeLast(self.texts.count - texts)
+        count -= 1
+    }
+
     /// Sets a numeric feature's value.
     @inline(__always) public mutating func setNumber(row: Int, feature: Int, _ x: Double) {
         values[row * kinds.count + feature] = x
