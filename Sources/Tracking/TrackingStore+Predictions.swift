@@ -204,18 +204,22 @@ extension TrackingStore {
                 throw TrackingError(code: .invalidArgument, message: "prediction batch \(b.requestID(0)): \(b.predictions.count) predictions, \(b.shadowPredictions?.count ?? 0) shadow predictions")
             }
         }
+        // The bulk goes to the payload files first, durably; the rows then point at it.
+        let places = try payloads.append(batches)
         try write("logging \(batches.count) prediction batches") { db in
             let st = try db.cachedStatement(sql: """
                 INSERT INTO prediction_batches(id_prefix, first_counter, row_count, time_ms, model_name, model_version,
-                                               feature_names, inputs, predictions, shadow_version, shadow_predictions)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                               feature_names, inputs, predictions, shadow_version, shadow_predictions,
+                                               payload_file, payload_offset, payload_length, payload_check)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
-            for b in batches {
+            for (b, place) in zip(batches, places) {
                 do {
+                    // Empty inline blobs; a shadow model's presence stays visible as a non-NULL one.
                     try st.execute(arguments: [b.idPrefix, b.firstCounter, b.predictions.count, b.timeMs, b.modelName, b.modelVersion,
                                                "[" + b.featureNames.map(jsonStringLiteral).joined(separator: ",") + "]",
-                                               Data(b.inputs), PredictionBatchRecord.blob(b.predictions),
-                                               b.shadowVersion, b.shadowPredictions.map(PredictionBatchRecord.blob)])
+                                               Data(), Data(), b.shadowVersion, b.shadowPredictions.map { _ in Data() },
+                                               place.file, place.offset, place.length, place.check])
                 } catch let e as DatabaseError where e.resultCode == .SQLITE_CONSTRAINT {
                     throw TrackingError(code: .alreadyExists, message: "prediction request id \"\(b.requestID(0))\" is already logged", underlying: e)
                 }
@@ -264,19 +268,40 @@ extension TrackingStore {
             var feedback: [String: [String: (Double, Int64)]] = [:]   // by id prefix
             let cursor = try Row.fetchCursor(db, sql: """
                 SELECT id_prefix, first_counter, row_count, time_ms, model_name, model_version, feature_names, inputs, predictions,
-                       shadow_version, shadow_predictions
+                       shadow_version, shadow_predictions, payload_file, payload_offset, payload_length, payload_check
                 FROM prediction_batches WHERE model_name = ? AND time_ms >= ? ORDER BY time_ms DESC, id DESC
                 """, arguments: [model, sinceMs])
+            let payloadReader = PredictionPayloadFiles.Reader(directory: payloads.directory)
+            defer { payloadReader.close() }
             while batched.count < limit, let r = try cursor.next() {
                 let prefix: String = r[0], first: Int64 = r[1], n: Int = r[2]
+                let batchID = prefix + String(first, radix: 16)
                 let names = try? JSONDecoder().decode([String].self, from: Data((r[6] as String).utf8))
                 guard n > 0, let names else {
-                    throw TrackingError(code: .database, message: "prediction batch \(prefix)\(String(first, radix: 16)): unreadable feature names or row count \(n)")
+                    throw TrackingError(code: .database, message: "prediction batch \(batchID): unreadable feature names or row count \(n)")
                 }
-                let preds = try PredictionBatchRecord.doubles(r[8], count: n, "predictions")
-                let shadow = try (r[10] as Data?).map { try PredictionBatchRecord.doubles($0, count: n, "shadow predictions") }
+                let inputBytes: [UInt8], predBytes: Data, shadowBytes: Data?
+                if let file = r[11] as String? {
+                    // Payload file: inputs, predictions (8n bytes), then shadow predictions (8n) when the row says so.
+                    let place = PredictionPayloadFiles.Place(file: file, offset: r[12] ?? -1, length: r[13] ?? -1, check: r[14] ?? 0)
+                    let bytes = try payloadReader.read(place, batch: batchID)
+                    let tail = 8 * n * ((r[10] as Data?) == nil ? 1 : 2)
+                    guard bytes.count >= tail else {
+                        throw TrackingError(code: .database, message: "prediction batch \(batchID): its payload holds \(bytes.count) bytes, fewer than its \(n) predictions need")
+                    }
+                    let cut = bytes.count - tail
+                    inputBytes = Array(bytes[..<cut])
+                    predBytes = Data(bytes[cut..<(cut + 8 * n)])
+                    shadowBytes = (r[10] as Data?) == nil ? nil : Data(bytes[(cut + 8 * n)...])
+                } else {
+                    inputBytes = [UInt8](r[7] as Data)
+                    predBytes = r[8]
+                    shadowBytes = r[10]
+                }
+                let preds = try PredictionBatchRecord.doubles(predBytes, count: n, "predictions")
+                let shadow = try shadowBytes.map { try PredictionBatchRecord.doubles($0, count: n, "shadow predictions") }
                 let inputs = try PredictionBatchRecord(idPrefix: prefix, firstCounter: first, timeMs: 0, modelName: model, modelVersion: 0,
-                                                       featureNames: names, inputs: [UInt8](r[7] as Data), predictions: preds).inputsJSON()
+                                                       featureNames: names, inputs: inputBytes, predictions: preds).inputsJSON()
                 if feedback[prefix] == nil {
                     // Every answer for this server run at once ("-" < hex digits < "~").
                     var answers: [String: (Double, Int64)] = [:]

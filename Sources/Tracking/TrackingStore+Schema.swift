@@ -180,6 +180,16 @@ extension TrackingStore {
                 );
                 """)
         }
+        m.registerMigration("v3-prediction-payload-files") { db in
+            // A batch's inputs and predictions move out of the row into an append-only file
+            // (PredictionPayloadFiles); rows written before keep them inline (these columns NULL).
+            try db.execute(sql: """
+                ALTER TABLE prediction_batches ADD COLUMN payload_file TEXT;
+                ALTER TABLE prediction_batches ADD COLUMN payload_offset INTEGER;
+                ALTER TABLE prediction_batches ADD COLUMN payload_length INTEGER;
+                ALTER TABLE prediction_batches ADD COLUMN payload_check INTEGER;
+                """)
+        }
         return m
     }()
 }

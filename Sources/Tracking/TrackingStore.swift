@@ -18,6 +18,8 @@ public final class TrackingStore: @unchecked Sendable {
     let pool: DatabasePool
     /// The thread that checkpoints the WAL, in `.background` mode.
     private let checkpointer: WALCheckpointer?
+    /// The files that hold logged batches' inputs and predictions.
+    let payloads: PredictionPayloadFiles
 
     /// Default database path: `$PLUMB_STORE` if set and non-empty, else `.plumb/plumb.db`.
     public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
@@ -30,6 +32,11 @@ public final class TrackingStore: @unchecked Sendable {
     /// - Throws: `TrackingError` (`.io` if the directory cannot be created, `.database` otherwise).
     public init(path: String, checkpoints: CheckpointMode = .onCommit) throws {
         self.path = path
+        if case .background = checkpoints {
+            payloads = PredictionPayloadFiles(databasePath: path, syncEachAppend: false)
+        } else {
+            payloads = PredictionPayloadFiles(databasePath: path)
+        }
         let url = URL(fileURLWithPath: path)
         directory = url.deletingLastPathComponent()
         do {
@@ -65,7 +72,8 @@ public final class TrackingStore: @unchecked Sendable {
         }
         if case .background(let settings) = checkpoints {
             do {
-                checkpointer = try WALCheckpointer(path: path, pool: pool, settings: settings)
+                let payloads = self.payloads
+                checkpointer = try WALCheckpointer(path: path, pool: pool, settings: settings) { try payloads.sync() }
             } catch {
                 throw TrackingError.wrap(error, "\(path): cannot open the checkpoint connection")
             }
@@ -139,7 +147,7 @@ public final class TrackingStore: @unchecked Sendable {
     /// SQLite `integrity_check`, foreign keys, versions whose artifact row or file is missing,
     /// aliases pointing to missing versions.
     public func integrityProblems() throws -> [String] {
-        let rows: ([String], [String]) = try read("checking store integrity") { db in
+        let rows: ([String], [String], [(String, Int64)]) = try read("checking store integrity") { db in
             var problems: [String] = []
             let check = try Self.confirmedIntegrityReports(db, String.fetchAll(db, sql: "PRAGMA integrity_check"))
             if !check.isEmpty { problems += check.map { "integrity_check: \($0)" } }
@@ -156,11 +164,23 @@ public final class TrackingStore: @unchecked Sendable {
                 """)
             for r in badAliases { problems.append("alias \(r[0] as String)@\(r[1] as String) points to missing version \(r[2] as Int)") }
             let shas = try String.fetchAll(db, sql: "SELECT DISTINCT artifact_sha256 FROM model_versions")
-            return (problems, shas)
+            let payloadEnds = try Row.fetchAll(db, sql: """
+                SELECT payload_file, max(payload_offset + payload_length) FROM prediction_batches
+                WHERE payload_file IS NOT NULL GROUP BY payload_file
+                """).map { ($0[0] as String, $0[1] as Int64) }
+            return (problems, shas, payloadEnds)
         }
         var problems = rows.0
         for sha in rows.1 where !FileManager.default.fileExists(atPath: artifactPath(sha)) {
             problems.append("artifact file \(sha) referenced by a model version is missing")
+        }
+        // Logged batches' payload files: present and long enough (checksums are verified on read).
+        for (file, end) in rows.2 {
+            let path = payloads.directory.appendingPathComponent(file).path
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+            if let size, Int64(size) >= end { continue }
+            problems.append(size == nil ? "prediction log file \(path) is missing"
+                                        : "prediction log file \(path) holds \(size!) bytes, rows point up to byte \(end)")
         }
         return problems
     }

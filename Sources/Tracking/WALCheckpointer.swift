@@ -45,7 +45,10 @@ final class WALCheckpointer: @unchecked Sendable {
     private var stopping = false
     private var running = true
 
-    init(path: String, pool: DatabasePool, settings: BackgroundCheckpoints) throws {
+    /// `beforeRound` runs first in every round (the store syncs its prediction payload files
+    /// there, so they reach the disk before the rows the round makes durable); when it throws,
+    /// the round is skipped.
+    init(path: String, pool: DatabasePool, settings: BackgroundCheckpoints, beforeRound: @escaping @Sendable () throws -> Void = {}) throws {
         var config = Configuration()
         config.label = "plumb.checkpoint"
         config.prepareDatabase { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
@@ -68,6 +71,7 @@ final class WALCheckpointer: @unchecked Sendable {
                 let stop = stopping
                 condition.unlock()
                 if stop { return }
+                guard (try? beforeRound()) != nil else { continue }
                 Self.round(own: own, writer: pool, rewindFrames: rewindFrames, catchUpFrames: catchUpFrames)
             }
         }

@@ -17,12 +17,14 @@ import Testing
         func logBatches(_ name: String, _ checkpoints: CheckpointMode) throws -> (TrackingStore, Int) {
             let path = dir.appendingPathComponent(name).path
             let store = try TrackingStore(path: path, checkpoints: checkpoints)
+            // Predictions logged one by one: their inputs stay in the rows (a batch's go to its
+            // payload file), so every transaction adds pages to the WAL.
             for k in 0..<batches {
-                var b = PredictionBatchRecord(idPrefix: "0feed-", firstCounter: Int64(k * rows + 1), timeMs: Int64(1_000 + k), modelName: "m",
-                                              modelVersion: 1, featureNames: ["a", "b", "c", "d"],
-                                              predictions: (0..<rows).map { Double(k * rows + $0) })
-                for r in 0..<rows { for c in 0..<4 { b.appendNumber(Double(r * 4 + c) + 0.5) } }
-                try store.appendPredictionBatches([b])
+                try store.appendPredictions((0..<rows).map { r in
+                    PredictionRecord(requestID: "r\(k * rows + r)", timeMs: Int64(1_000 + k), modelName: "m", modelVersion: 1,
+                                     inputsJSON: "{" + (0..<4).map { c in "\"\(["a", "b", "c", "d"][c])\":\(Double(r * 4 + c) + 0.5)" }.joined(separator: ",") + "}",
+                                     prediction: Double(k * rows + r))
+                })
             }
             return (store, try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int ?? 0)
         }
@@ -34,7 +36,7 @@ import Testing
         #expect(wal < unrewound / 3, "WAL \(wal) bytes, \(unrewound) without rewinding")
         let all = try store!.predictions(model: "m", limit: batches * rows)
         #expect(all.count == batches * rows)
-        #expect(all.last?.requestID == "0feed-" + String(batches * rows, radix: 16) && all.last?.prediction == Double(batches * rows - 1))
+        #expect(all.last?.requestID == "r\(batches * rows - 1)" && all.last?.prediction == Double(batches * rows - 1))
         #expect(all.last?.inputsJSON == #"{"a":796.5,"b":797.5,"c":798.5,"d":799.5}"#)
         #expect(try store!.integrityProblems().isEmpty)
         store = nil
