@@ -71,7 +71,7 @@ final class PredictionPayloadFiles: @unchecked Sendable {
     }
 
     /// Appends each batch's payload (its inputs, then its predictions and shadow predictions as
-    /// little-endian doubles) and makes them durable; returns their places, in order.
+    /// little-endian doubles), synced when `syncEachAppend`; returns their places, in order.
     /// - Throws: `.io` naming the file when it cannot be created, written or synced.
     func append(_ batches: [PredictionBatchRecord]) throws -> [Place] {
         try lock.withLock {
@@ -83,8 +83,8 @@ final class PredictionPayloadFiles: @unchecked Sendable {
                 let length = b.inputs.count + 8 * b.predictions.count * (b.shadowPredictions == nil ? 1 : 2)
                 places.append(Place(file: name, offset: Int64(end), length: Int64(length), check: Int64(bitPattern: Self.checksum(of: b))))
                 try write(b.inputs)
-                try write(b.predictions)
-                if let s = b.shadowPredictions { try write(s) }
+                try write(Self.littleEndian(b.predictions))
+                if let s = b.shadowPredictions { try write(Self.littleEndian(s)) }
             }
             if syncEachAppend, end > start, fdatasync(fd) != 0 {
                 throw failure("cannot sync \(end - start) bytes")
@@ -183,9 +183,16 @@ final class PredictionPayloadFiles: @unchecked Sendable {
     static func checksum(of b: PredictionBatchRecord) -> UInt64 {
         var h = Hasher64()
         b.inputs.withUnsafeBytes { h.add($0) }
-        b.predictions.withUnsafeBytes { h.add($0) }
-        b.shadowPredictions?.withUnsafeBytes { h.add($0) }
+        littleEndian(b.predictions).withUnsafeBytes { h.add($0) }
+        b.shadowPredictions.map(littleEndian)?.withUnsafeBytes { h.add($0) }
         return h.finish()
+    }
+
+    /// `values` whose bytes in memory are their little-endian encodings (the array itself on a
+    /// little-endian machine).
+    static func littleEndian(_ values: [Double]) -> [Double] {
+        if 1.littleEndian == 1 { return values }
+        return values.map { Double(bitPattern: $0.bitPattern.littleEndian) }
     }
 
     /// The same checksum over the payload's bytes read back in one piece.
