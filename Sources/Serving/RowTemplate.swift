@@ -65,7 +65,7 @@ struct RowTemplate {
         let c = r.base[r.pos]
         if kind == .numeric {
             guard c == UInt8(ascii: "-") || c &- UInt8(ascii: "0") < 10,
-                  let v = try? r.readNumber(), v.isFinite else { return nil }
+                  let v = r.readPlainNumber() ?? (try? r.readNumber()), v.isFinite else { return nil }
             return .number(v)
         }
         guard c == UInt8(ascii: "\""), let raw = try? r.readRawString(), let s = try? r.decode(raw) else { return nil }

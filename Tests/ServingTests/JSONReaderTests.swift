@@ -19,6 +19,46 @@ import Testing
         #expect(try JSONValue.parse("\"héllo wörld\"") == .string("héllo wörld"))
     }
 
+    /// The one-loop plain-number reader either declines (consuming nothing) or gives exactly what
+    /// `readNumber` gives, ending at the same byte; it accepts the usual decimal forms.
+    @Test func plainNumbersReadAsReadNumber() throws {
+        var texts = ["0", "-0", "0.0", "-0.0", "1", "-1", "25.0", "-118.38", "4.022012578616352", "1.0393081761006289",
+                     "9999999999999999999", "99999999999999999999", "0.1234567890123456789", "0.000001", "9007199254740993",
+                     "01", "00", "-", "1.", ".5", "-.5", "1.2.3", "1e5", "1E-5", "2.5e3", "1..2", "-01.5", "0.5.", "7x"]
+        var g = SystemRandomNumberGenerator()
+        for _ in 0..<3000 {
+            let y = Double.random(in: -100_000...100_000, using: &g)
+            texts.append(String(format: "%.\(Int.random(in: 0...17, using: &g))f", y))
+            texts.append("\(y)")
+        }
+        var accepted = 0
+        for text in texts {
+            for tail in ["", ",", "}", " "] {
+                let bytes = Array((text + tail).utf8)
+                try bytes.withUnsafeBufferPointer { b in
+                    var plain = JSONReader(base: b.baseAddress!, count: b.count)
+                    var general = plain
+                    let expected = try? general.readNumber()
+                    guard let v = plain.readPlainNumber() else {
+                        #expect(plain.pos == 0, "\(text)")
+                        return
+                    }
+                    accepted += 1
+                    #expect(v.bitPattern == expected?.bitPattern && plain.pos == general.pos, "\(text)")
+                }
+            }
+        }
+        #expect(accepted > 20_000)
+        for plainForm in ["0", "-0.0", "25.0", "-118.38", "4.022012578616352", "9999999999999999999"] {
+            let bytes = Array(plainForm.utf8)
+            let v = bytes.withUnsafeBufferPointer { b in
+                var r = JSONReader(base: b.baseAddress!, count: b.count)
+                return r.readPlainNumber()
+            }
+            #expect(v?.bitPattern == Double(plainForm)?.bitPattern, "\(plainForm)")
+        }
+    }
+
     /// The hand-written number parser agrees bit-for-bit with the standard library's strtod.
     @Test func numbersMatchStandardLibrary() throws {
         var fixed = ["0", "-0", "1", "-1", "0.1", "0.30000000000000004", "123456789012345678901234567890",

@@ -162,8 +162,12 @@ import Testing
                                            FeatureSpec(name: "a_long_feature_name", kind: .numeric)])
         var rng = SystemRandomNumberGenerator()
         let numbers = ["0", "-0", "1", "25.0", "-118.38", "4.022012578616352", "1.0393081761006289", "3e1", "-2.5E-3",
-                       "123456789012345678901234", "0.000001", "1e999"]
-        func num() -> String { numbers.randomElement(using: &rng)! }
+                       "123456789012345678901234", "0.000001", "1e999", "-0.0", "0.0", "9999999999999999999",
+                       "0.1234567890123456789", "1E5", "10", "1.5e+2"]
+        let malformed = ["-", "01", "1.", ".5", "1.2.3", "00", "-.5"]
+        func num() -> String {
+            Int.random(in: 0..<50, using: &rng) == 0 ? malformed.randomElement(using: &rng)! : numbers.randomElement(using: &rng)!
+        }
         func row(_ names: [String], categorical: Set<String>) -> String {
             func value(_ n: String) -> String { categorical.contains(n) ? ["\"x\"", "\"é\\n\"", "\"\""].randomElement(using: &rng)! : num() }
             switch Int.random(in: 0..<14, using: &rng) {
