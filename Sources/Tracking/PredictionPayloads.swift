@@ -62,12 +62,18 @@ final class PredictionPayloadFiles: @unchecked Sendable {
     /// Makes every payload appended so far durable. The file is synced through a duplicate of
     /// its descriptor, outside the lock, so appends go on meanwhile.
     func sync() throws {
-        let (copy, name) = lock.withLock { (fd >= 0 ? dup(fd) : -1, self.name) }
+        let (copy, name, synced) = lock.withLock { (fd >= 0 ? dup(fd) : -1, self.name, end) }
         guard copy >= 0 else { return }
         defer { closeDescriptor(copy) }
         if fdatasync(copy) != 0 {
             throw TrackingError(code: .io, message: "\(directory.appendingPathComponent(name).path): cannot sync the prediction log (\(String(cString: strerror(errno))))")
         }
+        // The synced bytes leave the page cache: a server logging ~100 MB/s would otherwise
+        // fill memory with log pages nobody rereads soon (evicting what others cache), and
+        // writing into fresh pages costs more than into recycled ones (in one profile the
+        // write's copy into the cache took 6.4% of the server's samples, against 0.7% with
+        // pages recycled). Advice only: a failure changes nothing.
+        _ = posix_fadvise(copy, 0, off_t(synced), POSIX_FADV_DONTNEED)
     }
 
     /// Appends each batch's payload (its inputs, then its predictions and shadow predictions as
@@ -86,8 +92,9 @@ final class PredictionPayloadFiles: @unchecked Sendable {
                 try write(Self.littleEndian(b.predictions))
                 if let s = b.shadowPredictions { try write(Self.littleEndian(s)) }
             }
-            if syncEachAppend, end > start, fdatasync(fd) != 0 {
-                throw failure("cannot sync \(end - start) bytes")
+            if syncEachAppend, end > start {
+                if fdatasync(fd) != 0 { throw failure("cannot sync \(end - start) bytes") }
+                _ = posix_fadvise(fd, off_t(start), off_t(end - start), POSIX_FADV_DONTNEED)
             }
             return places
         }
@@ -97,6 +104,7 @@ final class PredictionPayloadFiles: @unchecked Sendable {
         if fd >= 0 {
             // The full file's last bytes reach the disk before it is let go.
             if fdatasync(fd) != 0 { throw failure("cannot sync") }
+            _ = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED)
             closeDescriptor(fd)
             fd = -1
         }
