@@ -34,6 +34,8 @@ final class PredictionPayloadFiles: @unchecked Sendable {
     private var fd: Int32 = -1
     private var name = ""
     private var end = 0
+    /// Bytes of the current file already synced and let go from the page cache.
+    private var dropped = 0
 
     /// Where one batch's payload is: `file` in `directory`, `length` bytes at `offset`.
     struct Place: Equatable {
@@ -62,7 +64,7 @@ final class PredictionPayloadFiles: @unchecked Sendable {
     /// Makes every payload appended so far durable. The file is synced through a duplicate of
     /// its descriptor, outside the lock, so appends go on meanwhile.
     func sync() throws {
-        let (copy, name, synced) = lock.withLock { (fd >= 0 ? dup(fd) : -1, self.name, end) }
+        let (copy, name, synced, from) = lock.withLock { (fd >= 0 ? dup(fd) : -1, self.name, end, dropped) }
         guard copy >= 0 else { return }
         defer { closeDescriptor(copy) }
         if fdatasync(copy) != 0 {
@@ -73,7 +75,9 @@ final class PredictionPayloadFiles: @unchecked Sendable {
         // writing into fresh pages costs more than into recycled ones (in one profile the
         // write's copy into the cache took 6.4% of the server's samples, against 0.7% with
         // pages recycled). Advice only: a failure changes nothing.
-        _ = posix_fadvise(copy, 0, off_t(synced), POSIX_FADV_DONTNEED)
+        guard synced > from else { return }
+        _ = posix_fadvise(copy, off_t(from), off_t(synced - from), POSIX_FADV_DONTNEED)
+        lock.withLock { if self.name == name { dropped = max(dropped, synced) } }
     }
 
     /// Appends each batch's payload (its inputs, then its predictions and shadow predictions as
@@ -119,6 +123,7 @@ final class PredictionPayloadFiles: @unchecked Sendable {
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw TrackingError(code: .io, message: "\(path): cannot create (\(String(cString: strerror(errno))))") }
         end = 0
+        dropped = 0
     }
 
     /// Writes `values` at the end of the file. After a failure the bytes written so far stay,

@@ -81,17 +81,24 @@ import Testing
         }
     }
 
-    /// Past the rotation size each append begins a new file; all of them read back.
-    @Test func filesRotate() throws {
+    /// Past the rotation size each append begins a new file; all of them read back, also after
+    /// `sync()` (the background mode's) has let synced pages go from the cache.
+    @Test func filesRotateAndSync() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("plumb-rot-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let files = PredictionPayloadFiles(databasePath: dir.appendingPathComponent("p.db").path, rotateBytes: 100)
+        let files = PredictionPayloadFiles(databasePath: dir.appendingPathComponent("p.db").path, rotateBytes: 300,
+                                           syncEachAppend: false)
+        try files.sync()  // nothing written yet: nothing to do
         var places: [PredictionPayloadFiles.Place] = []
-        for k in 0..<3 { places += try files.append([Self.batch(Int64(1 + 10 * k), rows: 10)]) }
-        #expect(Set(places.map(\.file)).count == 3 && places.allSatisfy { $0.offset == 0 })
+        for k in 0..<6 {
+            places += try files.append([Self.batch(Int64(1 + 10 * k), rows: 10)])
+            if k % 2 == 0 { try files.sync() }
+        }
+        #expect(Set(places.map(\.file)).count == 3 && places.enumerated().allSatisfy { $1.offset == ($0 % 2 == 0 ? 0 : places[$0 - 1].length) })
         let reader = PredictionPayloadFiles.Reader(directory: files.directory)
         for (k, p) in places.enumerated() {
             let b = Self.batch(Int64(1 + 10 * k), rows: 10)
+            #expect(p.length == Int64(b.inputs.count + 80))
             #expect(try reader.read(p, batch: "b") == b.inputs + b.predictions.flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian, Array.init) })
         }
     }
