@@ -66,7 +66,7 @@ public final class TrackingStore: @unchecked Sendable {
             try db.execute(sql: "PRAGMA wal_autocheckpoint = \(frames)")
         }
         do {
-            pool = try DatabasePool(path: path, configuration: config)
+            pool = try Self.openPool(path: path, configuration: config)
         } catch {
             throw TrackingError.wrap(error, "\(path): cannot open tracking store")
         }
@@ -84,6 +84,21 @@ public final class TrackingStore: @unchecked Sendable {
     }
 
     deinit { checkpointer?.stop() }
+
+    /// Opens the pool, retrying while the file is locked: processes that open a new store at
+    /// the same moment race to create it and switch it to WAL, and SQLite answers some of those
+    /// steps with SQLITE_BUSY at once instead of waiting out the busy timeout.
+    private static func openPool(path: String, configuration: Configuration) throws -> DatabasePool {
+        var attempt = 0
+        while true {
+            do {
+                return try DatabasePool(path: path, configuration: configuration)
+            } catch let e as DatabaseError where (e.resultCode == .SQLITE_BUSY || e.resultCode == .SQLITE_LOCKED) && attempt < 50 {
+                attempt += 1
+                usleep(useconds_t(5_000 * min(attempt, 20)))
+            }
+        }
+    }
 
     /// The page size of stores created from now on. Larger than SQLite's 4 KB default: a served
     /// batch of 1,000 rows logs ~80 KB of inputs and predictions, which 4 KB pages split into
