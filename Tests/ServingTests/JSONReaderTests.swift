@@ -35,7 +35,7 @@ import Testing
         for text in texts {
             for tail in ["", ",", "}", " "] {
                 let bytes = Array((text + tail).utf8)
-                try bytes.withUnsafeBufferPointer { b in
+                bytes.withUnsafeBufferPointer { b in
                     var plain = JSONReader(base: b.baseAddress!, count: b.count)
                     var general = plain
                     let expected = try? general.readNumber()
