@@ -89,16 +89,14 @@ struct RowTemplate {
         while matches(pieces[f], r.base, r.pos, r.count) {
             r.pos += pieces[f].length
             if f == last { return true }
-            switch Self.readValue(&r, kind: kinds[f]) {
-            case .number(let v)?: rows.setNumber(row: row, feature: f, v)
-            case .text(let s)?: rows.setText(row: row, feature: f, s)
-            case nil:
-                r.pos = start
-                rows.removeLastRow(keepingTexts: texts)
-                return false
+            guard let value = Self.readValue(&r, kind: kinds[f]) else { break }
+            switch value {
+            case .number(let v): rows.setNumber(row: row, feature: f, v)
+            case .text(let s): rows.setText(row: row, feature: f, s)
             }
             f += 1
         }
+        // Not this shape: undo the row.
         r.pos = start
         rows.removeLastRow(keepingTexts: texts)
         return false

@@ -204,7 +204,8 @@ extension TrackingStore {
                 throw TrackingError(code: .invalidArgument, message: "prediction batch \(b.requestID(0)): \(b.predictions.count) predictions, \(b.shadowPredictions?.count ?? 0) shadow predictions")
             }
         }
-        // The bulk goes to the payload files first, durably; the rows then point at it.
+        // The bulk goes to the payload files first (synced now, or before the next background
+        // checkpoint makes these rows durable); the rows then point at it.
         let places = try payloads.append(batches)
         try write("logging \(batches.count) prediction batches") { db in
             let st = try db.cachedStatement(sql: """
@@ -285,14 +286,15 @@ extension TrackingStore {
                     // Payload file: inputs, predictions (8n bytes), then shadow predictions (8n) when the row says so.
                     let place = PredictionPayloadFiles.Place(file: file, offset: r[12] ?? -1, length: r[13] ?? -1, check: r[14] ?? 0)
                     let bytes = try payloadReader.read(place, batch: batchID)
-                    let tail = 8 * n * ((r[10] as Data?) == nil ? 1 : 2)
+                    let hasShadow = (r[10] as Data?) != nil
+                    let tail = 8 * n * (hasShadow ? 2 : 1)
                     guard bytes.count >= tail else {
                         throw TrackingError(code: .database, message: "prediction batch \(batchID): its payload holds \(bytes.count) bytes, fewer than its \(n) predictions need")
                     }
                     let cut = bytes.count - tail
                     inputBytes = Array(bytes[..<cut])
                     predBytes = Data(bytes[cut..<(cut + 8 * n)])
-                    shadowBytes = (r[10] as Data?) == nil ? nil : Data(bytes[(cut + 8 * n)...])
+                    shadowBytes = hasShadow ? Data(bytes[(cut + 8 * n)...]) : nil
                 } else {
                     inputBytes = [UInt8](r[7] as Data)
                     predBytes = r[8]

@@ -100,10 +100,10 @@ public final class TrackingStore: @unchecked Sendable {
         }
     }
 
-    /// The page size of stores created from now on. Larger than SQLite's 4 KB default: a served
-    /// batch of 1,000 rows logs ~80 KB of inputs and predictions, which 4 KB pages split into
-    /// twenty overflow pages, each a WAL frame of its own (two writes) copied again at the
-    /// checkpoint; 16 KB pages cut the log writer's CPU per batch by about a quarter.
+    /// The page size of stores created from now on. Larger than SQLite's 4 KB default: chosen
+    /// when logged batches kept their ~80 KB of inputs and predictions in the row (16 KB pages cut
+    /// the log writer's CPU per batch by about a quarter then). Those bytes now go to payload
+    /// files; rows logged by older versions still hold them, and the size stays for them.
     static let newStorePageSize = 16_384
 
     /// The database's page size (the size of one WAL frame's page).
@@ -160,7 +160,8 @@ public final class TrackingStore: @unchecked Sendable {
 
     /// Runs integrity checks and returns a list of human-readable problems (empty = consistent):
     /// SQLite `integrity_check`, foreign keys, versions whose artifact row or file is missing,
-    /// aliases pointing to missing versions.
+    /// aliases pointing to missing versions, prediction log payload files missing or shorter
+    /// than their rows say.
     public func integrityProblems() throws -> [String] {
         let rows: ([String], [String], [(String, Int64)]) = try read("checking store integrity") { db in
             var problems: [String] = []
