@@ -76,14 +76,14 @@ import Testing
             var sums = [Double](repeating: 0, count: binned.totalBins), counts = sums
             for i in 0..<n {
                 for f in features {
-                    let k = binned.binOffsets[f] + Int(binned.bins[f * n + i])
+                    let k = binned.binOffsets[f] + Int(binned.bin(row: i, feature: f))
                     sums[k] += residual[i]; counts[k] += 1
                 }
             }
             let carried = try #require(carrying.carriedRoot)
             for k in 0..<binned.totalBins {
-                #expect(abs(carried.gradient(k) - sums[k]) <= 1e-9 * max(1, counts[k]))
-                #expect(carried.count(k) == counts[k] && carried.hessian(k) == counts[k])
+                #expect(abs(carried.gradient[k] - sums[k]) <= 1e-9 * max(1, counts[k]))
+                #expect(carried.count[k] == counts[k] && carried.hessian[k] == counts[k])
             }
         }
         #expect(smallLeaves > 0)
@@ -142,11 +142,9 @@ import Testing
             // Every row in order, then 1,003 rows in another order (groups of eight, one partial).
             for batch in [(0..<n).map { Int32($0) }, (0..<1003).map { Int32(($0 * 37) % n) }] {
                 var leaves = [Int32](repeating: -1, count: batch.count)
-                binned.rowBins.withUnsafeBufferPointer { rb in
-                    batch.withUnsafeBufferPointer { bb in
-                        leaves.withUnsafeMutableBufferPointer { lb in
-                            t.leaves(rows: bb, bins: rb.baseAddress!, stride: binned.features, missingBins: missing, into: lb.baseAddress!)
-                        }
+                batch.withUnsafeBufferPointer { bb in
+                    leaves.withUnsafeMutableBufferPointer { lb in
+                        t.leaves(rows: bb, bins: binned.rowBins, stride: binned.features, missingBins: missing, into: lb.baseAddress!)
                     }
                 }
                 for (r, l) in zip(batch, leaves) { #expect(Int(l) == t.tree.leaf { x[Int(r), $0] }) }

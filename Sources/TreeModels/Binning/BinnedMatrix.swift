@@ -9,16 +9,27 @@ import Tabular
 public struct BinnedMatrix: Sendable {
     public let rows: Int
     public let features: Int
-    /// rows × features, column-major: bin of (i, f) at `f * rows + i`.
-    public let bins: [UInt8]
-    /// The same bins, row-major: bin of (i, f) at `i * features + f`. A histogram pass over a
-    /// node's rows reads each row's bins from one place instead of one column per feature.
-    public let rowBins: [UInt8]
     public var mappers: [BinMapper]
     /// Offset of each feature's first bin in a flat histogram; last element = total bins.
     public let binOffsets: [Int]
+    private let columnStorage: ByteStorage
+    private let rowStorage: ByteStorage
 
     public var totalBins: Int { binOffsets[features] }
+
+    /// rows × features, column-major: bin of (i, f) at `f * rows + i`. Valid while the matrix lives.
+    public var columnBins: UnsafePointer<UInt8> { UnsafePointer(columnStorage.pointer) }
+    /// The same bins, row-major: bin of (i, f) at `i * features + f`. A pass over a node's rows
+    /// reads each row's bins from one place instead of one column per feature.
+    public var rowBins: UnsafePointer<UInt8> { UnsafePointer(rowStorage.pointer) }
+
+    /// Feature `f`'s bins, one per row.
+    public func column(_ f: Int) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(start: columnBins + f * rows, count: rows)
+    }
+
+    /// The bin of row `i`, feature `f`.
+    public func bin(row i: Int, feature f: Int) -> UInt8 { columnStorage.pointer[f * rows + i] }
 
     /// Fits bin mappers on a seeded subsample of at most `sampleSize` rows and bins all rows.
     /// - Parameters:
@@ -74,36 +85,43 @@ public struct BinnedMatrix: Sendable {
         var offs = [0]
         for m in mappers { offs.append(offs[offs.count - 1] + m.binCount) }
         binOffsets = offs
-        var out = [UInt8](repeating: 0, count: n * p)
-        out.withUnsafeMutableBufferPointer { ob in
-            x.values.withUnsafeBufferPointer { xb in
-                let o = ob, xv = xb
-                parallelFor(p, threads: threads) { f in
-                    if n > 0 { mappers[f].bin(xv.baseAddress! + f * n, count: n, into: o.baseAddress! + f * n) }
-                }
+        let byColumn = ByteStorage(count: n * p), byRow = ByteStorage(count: n * p)
+        let columns = byColumn.pointer, rowMajor = byRow.pointer
+        x.values.withUnsafeBufferPointer { xb in
+            let xv = xb
+            parallelFor(p, threads: threads) { f in
+                if n > 0 { mappers[f].bin(xv.baseAddress! + f * n, count: n, into: columns + f * n) }
             }
         }
-        bins = out
-        var byRow = [UInt8](repeating: 0, count: n * p)
-        byRow.withUnsafeMutableBufferPointer { rb in
-            out.withUnsafeBufferPointer { cb in
-                let r = rb, c = cb
-                // Transposed in blocks of rows: each block's columns stay in cache.
-                parallelChunks(n, chunks: threads) { _, range in
-                    var lo = range.lowerBound
-                    while lo < range.upperBound {
-                        let hi = min(lo + 4096, range.upperBound)
-                        for f in 0..<p {
-                            let col = c.baseAddress! + f * n
-                            for i in lo..<hi { r[i * p + f] = col[i] }
-                        }
-                        lo = hi
-                    }
+        // Transposed in blocks of rows: each block's columns stay in cache.
+        parallelChunks(n, chunks: threads) { _, range in
+            var lo = range.lowerBound
+            while lo < range.upperBound {
+                let hi = min(lo + 4096, range.upperBound)
+                for f in 0..<p {
+                    let col = columns + f * n
+                    for i in lo..<hi { rowMajor[i * p + f] = col[i] }
                 }
+                lo = hi
             }
         }
-        rowBins = byRow
+        columnStorage = byColumn
+        rowStorage = byRow
     }
+}
+
+/// Bytes a `BinnedMatrix` owns: written while the matrix is built, read-only once it is shared.
+final class ByteStorage: @unchecked Sendable {   // owns raw memory; no writes after the owner is built
+    let pointer: UnsafeMutablePointer<UInt8>
+    let count: Int
+
+    init(count: Int) {
+        self.count = count
+        pointer = .allocate(capacity: max(1, count))
+        pointer.initialize(repeating: 0, count: max(1, count))
+    }
+
+    deinit { pointer.deallocate() }
 }
 
 /// Runs `body(i)` for i in 0..<count on up to `threads` workers (inline when threads ≤ 1).

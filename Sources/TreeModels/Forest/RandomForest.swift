@@ -124,12 +124,11 @@ public struct RandomForest: Regressor {
                         // values a column apart.
                         let outOfBag = (0..<n).compactMap { inBag[$0] ? nil : Int32($0) }
                         var leaves = [Int32](repeating: 0, count: outOfBag.count)
-                        binned.rowBins.withUnsafeBufferPointer { rb in
                         missingBins.withUnsafeBufferPointer { mb in
                         outOfBag.withUnsafeBufferPointer { ob in
                         leaves.withUnsafeMutableBufferPointer { lb in
-                            grown.leaves(rows: ob, bins: rb.baseAddress!, stride: binned.features, missingBins: mb.baseAddress!, into: lb.baseAddress!)
-                        }}}}
+                            grown.leaves(rows: ob, bins: binned.rowBins, stride: binned.features, missingBins: mb.baseAddress!, into: lb.baseAddress!)
+                        }}}
                         for (i, l) in zip(outOfBag, leaves) { oob[Int(i)] = grown.tree.leafValue[Int(l)] }
                     } else {
                         x.values.withUnsafeBufferPointer { xv in

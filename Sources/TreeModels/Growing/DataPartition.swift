@@ -98,6 +98,19 @@ public struct DataPartition: Sendable {
         return nl
     }
 
+    /// Whether `leaf` holds at least `k` distinct rows (its rows sorted, repeats side by side).
+    public func hasDistinctRows(_ leaf: Int, atLeast k: Int) -> Bool {
+        withRows(of: leaf) { rows in
+            guard !rows.isEmpty else { return k <= 0 }
+            var distinct = 1
+            for i in 1..<rows.count where rows[i] != rows[i - 1] {
+                distinct += 1
+                if distinct >= k { return true }
+            }
+            return distinct >= k
+        }
+    }
+
     /// Calls `body` with the row indices of `leaf`.
     public func withRows<R>(of leaf: Int, _ body: (UnsafeBufferPointer<Int32>) -> R) -> R {
         indices.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[begin[leaf]..<(begin[leaf] + count[leaf])])) }

@@ -1,4 +1,3 @@
-import CTreeKernels
 import MLCore
 import Tabular
 
@@ -27,75 +26,20 @@ public struct TreeGrowerConfig: Sendable {
     }
 }
 
-/// Calls `body` with the histogram's storage, or nil.
-func withMutablePointer<R>(_ h: Histogram?, _ body: (UnsafeMutablePointer<Double>?) -> R) -> R {
-    guard let h else { return body(nil) }
-    return h.data.withUnsafeMutableBufferPointer { body($0.baseAddress) }
-}
-
-/// A grown tree with the partition of the training rows it was grown on: leaf `l`'s rows are
-/// `partition` leaf `l`. Leaf values are −G/(H+λ), not yet shrunk.
-public struct GrownTree: Sendable {
-    public var tree: Tree
-    public var partition: DataPartition
-    /// Per internal node: the last value bin going left, or -1 for a categorical split. A row of
-    /// the binned matrix goes left when its bin is at most this (the missing bin follows
-    /// `defaultLeft`), exactly as its raw value compares with the node's threshold.
-    public var thresholdBins: [Int32]
-
-    /// The leaf each of the binned matrix's rows `rows` reaches (every split numeric), into `out`:
-    /// the same leaf as `tree.leaf` on the row's raw values. Eight rows at a time: their walks
-    /// interleave, so one row's loads are under way while another's wait.
-    public func leaves(rows: UnsafeBufferPointer<Int32>, bins: UnsafePointer<UInt8>, stride: Int,
-                       missingBins: UnsafePointer<UInt8>, into out: UnsafeMutablePointer<Int32>) {
-        let root = tree.root
-        tree.feature.withUnsafeBufferPointer { fe in
-        tree.left.withUnsafeBufferPointer { le in
-        tree.right.withUnsafeBufferPointer { ri in
-        tree.defaultLeft.withUnsafeBufferPointer { dl in
-        thresholdBins.withUnsafeBufferPointer { tb in
-        withUnsafeTemporaryAllocation(of: Int32.self, capacity: 8) { node in
-            var i = 0
-            while i < rows.count {
-                let k = min(8, rows.count - i)
-                for j in 0..<k { node[j] = root }
-                var moving = root >= 0
-                while moving {
-                    moving = false
-                    for j in 0..<k where node[j] >= 0 {
-                        let n = Int(node[j]), f = Int(fe[n])
-                        let b = bins[Int(rows[i + j]) * stride + f]
-                        let goLeft = b == missingBins[f] ? dl[n] : Int32(b) <= tb[n]
-                        let next = goLeft ? le[n] : ri[n]
-                        node[j] = next
-                        moving = moving || next >= 0
-                    }
-                }
-                for j in 0..<k { out[i + j] = ~node[j] }
-                i += k
-            }
-        }}}}}}
-    }
-}
-
-/// Grows one tree: orchestrates HistogramBuilder (smaller child built, sibling by subtraction),
-/// Splitter and DataPartition. Holds reusable histogram buffers; one grower per thread.
+/// Grows one tree, leaf-wise, as LightGBM's serial tree learner does: search the root, then
+/// repeatedly pick the leaf with the best split, apply it, and search its two children — the
+/// smaller child's histogram built from its rows, the larger one's derived by subtraction from
+/// the parent's. `HistogramBuilder` accumulates, `Splitter` searches, `DataPartition` moves rows;
+/// the grower only decides what happens when. One grower per thread; it keeps its buffers from
+/// tree to tree.
 public final class TreeGrower {
     public let binned: BinnedMatrix
     public let config: TreeGrowerConfig
     let builder: HistogramBuilder
+    /// Nodes with at most this many rows are searched straight from their rows.
+    let directRows: Int
+    let scratch: GrowerScratch
     private var pool: [Histogram] = []
-    private var scratch: [Float] = []
-    private var keys: [UInt32] = []
-    /// Per-worker (Σg, count) scratch for `HistogramBuilder.buildBlock`: workers × features × 256.
-    private var acc: [SIMD2<Double>]
-    /// Sparse histogram of a small node (totalBins (Σg, count) pairs) and its occupancy bits
-    /// (4 words per feature); kept all zero between nodes.
-    /// (Pointers, not arrays: no exclusivity check per node.)
-    private let sparseAcc: UnsafeMutablePointer<SIMD2<Double>>
-    private let occupied: UnsafeMutablePointer<UInt64>
-    /// Value bins of each feature, or -1 for a categorical one (not searched by the C kernel).
-    private let numericValueBins: [Int]
     /// Carried root (see `grow(…carryRoot:)`): the next tree's root sums, the features they cover,
     /// and the last tree's leaf histograms (nil for leaves small enough to be searched directly).
     private(set) var carriedRoot: Histogram?
@@ -108,21 +52,11 @@ public final class TreeGrower {
         self.binned = binned
         self.config = config
         builder = HistogramBuilder(binned: binned, threads: threads)
-        acc = [SIMD2<Double>](repeating: .zero, count: max(1, threads) * binned.features * 256)
-        sparseAcc = .allocate(capacity: max(1, binned.totalBins))
-        sparseAcc.initialize(repeating: .zero, count: max(1, binned.totalBins))
-        occupied = .allocate(capacity: max(1, 4 * binned.features))
-        occupied.initialize(repeating: 0, count: max(1, 4 * binned.features))
-        numericValueBins = binned.mappers.map { $0.kind == .categorical ? -1 : $0.valueBinCount }
+        // Up to about twice a feature's bins in rows, a sparse histogram of a node beats a dense
+        // one (zeroing, subtracting and scanning every bin); measured on California, 200 trees.
+        directRows = min(65_536, config.directSplitRows ?? max(8, 2 * binned.totalBins / max(1, binned.features)))
+        scratch = GrowerScratch(binned: binned, threads: builder.threads, directRows: directRows)
     }
-
-    deinit {
-        sparseAcc.deallocate()
-        occupied.deallocate()
-    }
-
-    private func takeHistogram() -> Histogram { pool.popLast() ?? Histogram(totalBins: binned.totalBins) }
-    private func release(_ h: Histogram?) { if let h { pool.append(h) } }
 
     /// Grows a tree on `rows` (indices into the binned matrix; repeats allowed).
     /// - Parameters:
@@ -139,353 +73,214 @@ public final class TreeGrower {
     ///     trees may differ from uncarried ones in near-tied splits; they are deterministic either way.
     public func grow(rows: [Int32], gradients: [Float], hessians: [Float]?, features: [Int],
                      rng: inout SeededGenerator, rowsAreAll: Bool = false, carryRoot: Bool = false) -> GrownTree {
-        var part: DataPartition
-        if var kept = lastPartition {
-            lastPartition = nil   // the caller's copy is usually gone by now: reset reuses the buffers
-            kept.reset(rows: rows)
-            part = kept
-        } else {
-            part = DataPartition(rows: rows)
-        }
-        defer { lastPartition = part }
         assert(!rowsAreAll || rows.elementsEqual(0..<Int32(binned.rows)), "rowsAreAll with other rows")
         let identityRoot = rowsAreAll && rows.count == binned.rows
         precondition(!carryRoot || (identityRoot && hessians == nil), "carryRoot needs every row in order and unit hessians")
-        releaseLastLeafHistograms()
-        if !carryRoot || features != carriedFeatures { release(carriedRoot); carriedRoot = nil }
-        // Gathered (gradient, hessian) pairs; with unit hessians every kernel reads the gradients
-        // through the row indices instead.
-        let need = hessians == nil ? 0 : 2 * rows.count
-        if scratch.count < need { scratch = [Float](repeating: 0, count: need) }
-        var g0 = 0.0, h0 = 0.0
-        if let hessians {
-            for r in rows { g0 += Double(gradients[Int(r)]); h0 += Double(hessians[Int(r)]) }
-        } else if carryRoot, let carried = carriedRoot, let f = features.first {
-            // The carried root already sums every row's gradient, once per feature.
-            carried.data.withUnsafeBufferPointer { cd in
-                for k in binned.binOffsets[f]..<binned.binOffsets[f + 1] { g0 += cd[3 * k] }
+        return gradients.withUnsafeBufferPointer { g in
+            withOptionalBuffer(hessians) { h in
+                let inputs = GrowthInputs(gradients: g, hessians: h, features: features, identityRoot: identityRoot, carryRoot: carryRoot)
+                var growth = beginTree(rows: rows, inputs)
+                searchRoot(&growth, inputs, rng: &rng)
+                while let leaf = nextLeafToSplit(&growth) {
+                    let (right, parentHistogram) = applySplit(of: leaf, &growth)
+                    searchChildren(left: leaf, right: right, parentHistogram: parentHistogram, &growth, inputs, rng: &rng)
+                }
+                return finishTree(growth, inputs)
             }
-            h0 = Double(rows.count)
+        }
+    }
+
+    // MARK: - Phases of `grow`
+
+    /// A tree with one leaf holding `rows`, in the last tree's partition buffers when possible.
+    private func beginTree(rows: [Int32], _ inputs: GrowthInputs) -> TreeGrowth {
+        var partition: DataPartition
+        if var kept = lastPartition {
+            lastPartition = nil   // the caller's copy is usually gone by now: reset reuses the buffers
+            kept.reset(rows: rows)
+            partition = kept
         } else {
-            // Unit hessians: their sum is the row count (exact), with no per-row optional test.
-            gradients.withUnsafeBufferPointer { gb in for r in rows { g0 += Double(gb[Int(r)]) } }
-            h0 = Double(rows.count)
+            partition = DataPartition(rows: rows)
         }
+        releaseLastLeafHistograms()
+        if !inputs.carryRoot || inputs.features != carriedFeatures { release(carriedRoot); carriedRoot = nil }
+        if inputs.hessians != nil { scratch.reserveGathered(2 * rows.count) }
+        let (g, h) = rootSums(rows: rows, inputs)
+        let root = LeafState(sumGradient: g, sumHessian: h, depth: 0, parent: nil)
+        return TreeGrowth(partition: partition, leaves: [root])
+    }
 
-        var sumG = [g0], sumH = [h0], depth = [0]
-        var hist: [Histogram?] = [nil]
-        var split: [SplitInfo?] = [nil]
-        var parentRef: [(node: Int, isLeft: Bool)?] = [nil]
-        var tree = Tree()
-        var thresholdBins: [Int32] = []
-        let minData = config.splitter.minDataInLeaf
-        let minHess = config.splitter.minSumHessianInLeaf
-        let nf = features.count
-        var candA = [SplitInfo?](repeating: nil, count: nf), candB = [SplitInfo?](repeating: nil, count: nf)
-        // Up to about twice a feature's bins in rows, a sparse histogram of both children beats a
-        // dense one (zeroing, subtracting and scanning every bin); measured on California, 200 trees.
-        let directRows = min(65_536, config.directSplitRows ?? max(8, 2 * binned.totalBins / max(1, binned.features)))
-        if keys.count < 2 * directRows { keys = [UInt32](repeating: 0, count: 2 * directRows) }
+    /// The root's Σg and Σh.
+    private func rootSums(rows: [Int32], _ inputs: GrowthInputs) -> (Double, Double) {
+        var g = 0.0, h = 0.0
+        if let hs = inputs.hessians {
+            for r in rows { g += Double(inputs.gradients[Int(r)]); h += Double(hs[Int(r)]) }
+            return (g, h)
+        }
+        if inputs.carryRoot, let carried = carriedRoot, let f = inputs.features.first {
+            // The carried root already sums every row's gradient, once per feature.
+            for k in binned.binOffsets[f]..<binned.binOffsets[f + 1] { g += carried.gradient[k] }
+        } else {
+            for r in rows { g += Double(inputs.gradients[Int(r)]) }
+        }
+        // Unit hessians: their sum is the row count (exact).
+        return (g, Double(rows.count))
+    }
 
-        func canSplit(_ leaf: Int) -> Bool {
-            let n = part.count[leaf]
-            if n < max(2 * minData, config.minRowsToSplit, 2) { return false }
-            if sumH[leaf] < 2 * minHess { return false }
-            if let md = config.maxDepth, depth[leaf] >= md { return false }
-            if config.countsDistinctRows && !hasDistinctRows(leaf, config.minRowsToSplit) { return false }
-            return nf > 0
+    /// Searches the root: from the carried histogram, a newly built one, or its rows.
+    private func searchRoot(_ growth: inout TreeGrowth, _ inputs: GrowthInputs, rng: inout SeededGenerator) {
+        let searched = canSplit(0, growth, inputs)
+        guard searched || needsHistogram(0, growth, inputs) else { return }
+        let mask = searched ? featureMask(inputs, rng: &rng) : nil
+        guard needsHistogram(0, growth, inputs) else {
+            if let mask { searchDirect(0, mask: mask, &growth, inputs) }
+            return
         }
-        /// Whether `leaf` holds at least `k` distinct rows (its rows are sorted).
-        func hasDistinctRows(_ leaf: Int, _ k: Int) -> Bool {
-            part.withRows(of: leaf) { rb in
-                guard !rb.isEmpty else { return k <= 0 }
-                var distinct = 1
-                for i in 1..<rb.count where rb[i] != rb[i - 1] {
-                    distinct += 1
-                    if distinct >= k { return true }
-                }
-                return distinct >= k
+        let h = takeHistogram(inputs)
+        if inputs.carryRoot, let carried = carriedRoot {
+            h.copy(from: carried)
+            searchDense(&growth, inputs, build: 0, histogram: h, mask: mask, derive: nil, prebuilt: true)
+        } else {
+            searchDense(&growth, inputs, build: 0, histogram: h, mask: mask, derive: nil)
+            if inputs.carryRoot {
+                let c = takeHistogram(inputs)
+                c.copy(from: h)
+                carriedRoot = c
+                carriedFeatures = inputs.features
             }
         }
-        /// Which feature positions a split search may use (all, or a random sample).
-        let everyFeature = [Bool](repeating: true, count: nf)
-        func featureMask(rng: inout SeededGenerator) -> [Bool] {
-            guard let k = config.featuresPerSplit, k < nf else { return everyFeature }
-            var pos = Array(0..<nf)
-            for i in 0..<k { pos.swapAt(i, i + rng.below(nf - i)) }
-            var mask = [Bool](repeating: false, count: nf)
-            for i in 0..<k { mask[pos[i]] = true }
-            return mask
-        }
-        /// One pass per feature (over threads): build `built`'s histogram for `buildLeaf`, derive
-        /// `derived` = parent − built when given, and search splits for the leaves asked.
-        /// `prebuilt`: `built` already holds the sums (a carried root); only search.
-        func process(buildLeaf: Int, built: Histogram, evalBuilt: [Bool]?,
-                     derived: Histogram?, derivedLeaf: Int, evalDerived: [Bool]?, prebuilt: Bool = false) {
-            let totalsA = (sumG[buildLeaf], sumH[buildLeaf], Double(part.count[buildLeaf]))
-            let totalsB = (derivedLeaf >= 0 ? (sumG[derivedLeaf], sumH[derivedLeaf], Double(part.count[derivedLeaf])) : (0, 0, 0))
-            let m = part.count[buildLeaf]
-            let cost = m * nf + 4 * binned.totalBins
-            let workers = cost >= 12_000 ? builder.threads : 1
-            let hasH = hessians != nil
-            let isRoot = identityRoot && part.leafCount == 1
-            let splitter = config.splitter, binned = self.binned, builder = self.builder
-            gradients.withUnsafeBufferPointer { gb in
-            scratch.withUnsafeMutableBufferPointer { sb in
-            part.withRows(of: buildLeaf) { rb in
-            binned.bins.withUnsafeBufferPointer { allBins in
-            built.data.withUnsafeMutableBufferPointer { bd in
-            candA.withUnsafeMutableBufferPointer { ca in
-            candB.withUnsafeMutableBufferPointer { cb in
-                let gathered: UnsafeBufferPointer<Float>
-                if prebuilt {
-                    gathered = UnsafeBufferPointer(rebasing: sb[0..<0])
-                } else if let hs = hessians {
-                    hs.withUnsafeBufferPointer { hb in HistogramBuilder.gather(rows: rb, gradients: gb, hessians: hb, into: sb) }
-                    gathered = UnsafeBufferPointer(rebasing: sb[0..<(2 * m)])
-                } else {
-                    gathered = gb   // `buildBlock` reads them through the row indices
-                }
-                withMutablePointer(derived) { dp in
-                features.withUnsafeBufferPointer { fb in
-                acc.withUnsafeMutableBufferPointer { ab in
-                // Features in contiguous blocks, one per worker: each sum is taken in row order
-                // whatever the worker count.
-                parallelFor(workers, threads: workers) { w in
-                    let block = (nf * w / workers)..<(nf * (w + 1) / workers)
-                    if prebuilt {
-                    } else if hasH {
-                        for fi in block {
-                            builder.buildFeature(fb[fi], into: bd.baseAddress!, rows: rb, gathered: gathered, hasHessians: true, bins: allBins.baseAddress!)
-                        }
-                    } else {
-                        builder.buildBlock(features: fb, block: block, into: bd.baseAddress!, rows: isRoot ? nil : rb,
-                                           gradients: gathered, bins: allBins.baseAddress!, acc: ab.baseAddress! + w * 256 * binned.features)
-                    }
-                    for fi in block {
-                        let f = fb[fi]
-                        ca[fi] = nil; cb[fi] = nil
-                        if let e = evalBuilt, e[fi] {
-                            ca[fi] = splitter.bestSplit(feature: f, hist: bd.baseAddress!, binned: binned, totals: totalsA)
-                        }
-                        if let dp {
-                            Histogram.subtract(dp, bd.baseAddress!, bins: binned.binOffsets[f]..<binned.binOffsets[f + 1])
-                            if let e = evalDerived, e[fi] {
-                                cb[fi] = splitter.bestSplit(feature: f, hist: dp, binned: binned, totals: totalsB)
-                            }
-                        }
-                    }
-                }
-                }}}
-            }}}}}}}
-            split[buildLeaf] = evalBuilt == nil ? nil : candA.withUnsafeBufferPointer { Splitter.reduce($0) }
-            if derivedLeaf >= 0 {
-                split[derivedLeaf] = evalDerived == nil ? nil : candB.withUnsafeBufferPointer { Splitter.reduce($0) }
-            }
-        }
+        keepOrRelease(h, of: 0, &growth, inputs)
+    }
 
-        /// Split search for a small leaf straight from its rows.
-        func evaluateDirect(_ leaf: Int, mask: [Bool]) {
-            let totals = (sumG[leaf], sumH[leaf], Double(part.count[leaf]))
-            let splitter = config.splitter, binned = self.binned
-            let hasH = hessians != nil
-            var best: SplitInfo? = nil
-            if !hasH && mask.indices.allSatisfy({ !mask[$0] || numericValueBins[features[$0]] >= 0 }) {
-                // Numeric features only: the C kernel does the pass and the scans below, same result.
-                split[leaf] = directNumeric(leaf, mask: mask, totals: totals)
-                return
-            }
-            if !hasH {
-                // One pass over the rows fills a sparse histogram of every searched feature; the
-                // scan then visits only the occupied bins.
-                let p = binned.features
-                gradients.withUnsafeBufferPointer { gb in
-                part.withRows(of: leaf) { rb in
-                binned.rowBins.withUnsafeBufferPointer { rowBins in
-                features.withUnsafeBufferPointer { fb in
-                withUnsafeTemporaryAllocation(of: Int.self, capacity: nf) { act in
-                    var na = 0
-                    for fi in 0..<nf where mask[fi] { act[na] = fb[fi]; na += 1 }
-                    let acc = sparseAcc, occ = occupied, rows = rowBins.baseAddress!
-                    binned.binOffsets.withUnsafeBufferPointer { offs in
-                        for k in rb.indices {
-                            let r = Int(rb[k])
-                            let row = rows + r * p
-                            let v = SIMD2<Double>(Double(gb[r]), 1)
-                            for j in 0..<na {
-                                let f = act[j], b = Int(row[f])
-                                acc[offs[f] + b] += v
-                                occ[4 * f + (b >> 6)] |= 1 &<< UInt64(b & 63)
-                            }
-                        }
-                        for j in 0..<na {
-                            let f = act[j]
-                            if let c = splitter.bestSplitSparse(feature: f, acc: acc + offs[f], occupied: occ + 4 * f,
-                                                                binned: binned, totals: totals),
-                               c.gain > (best?.gain ?? -Double.infinity) { best = c }
-                        }
-                    }
-                }}}}}
-                split[leaf] = best
-                return
-            }
-            gradients.withUnsafeBufferPointer { gb in
-            scratch.withUnsafeMutableBufferPointer { sb in
-            keys.withUnsafeMutableBufferPointer { kb in
-            part.withRows(of: leaf) { rb in
-            binned.bins.withUnsafeBufferPointer { allBins in
-                // Only with hessians (unit hessians returned above).
-                hessians!.withUnsafeBufferPointer { hb in HistogramBuilder.gather(rows: rb, gradients: gb, hessians: hb, into: sb) }
-                for fi in 0..<nf where mask[fi] {
-                    let f = features[fi]
-                    if let c = splitter.bestSplitDirect(feature: f, column: allBins.baseAddress! + f * binned.rows, rows: rb,
-                                                        gathered: sb.baseAddress!, hasHessians: true, binned: binned,
-                                                        totals: totals, keys: kb),
-                       c.gain > (best?.gain ?? -Double.infinity) { best = c }
-                }
-            }}}}}
-            split[leaf] = best
+    /// The leaf to split next: the best gain (ties: the lowest leaf), or, with no leaf limit,
+    /// depth-first. nil when the tree is complete.
+    private func nextLeafToSplit(_ growth: inout TreeGrowth) -> Int? {
+        guard let maxLeaves = config.maxLeaves else {
+            while let l = growth.pending.popLast() { if growth.leaves[l].bestSplit != nil { return l } }
+            return nil
         }
-        /// `evaluateDirect`'s sparse pass and scans in C (`plumb_sparse_best_split`).
-        func directNumeric(_ leaf: Int, mask: [Bool], totals: (g: Double, h: Double, c: Double)) -> SplitInfo? {
-            let splitter = config.splitter
-            let parent = splitter.score(totals.g, totals.h)
-            return withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * max(1, nf)) { act in
-                var na = 0
-                for fi in 0..<nf where mask[fi] { act[na] = features[fi]; act[nf + na] = numericValueBins[features[fi]]; na += 1 }
-                guard na > 0 else { return nil }
-                var result = plumb_split()
-                let found = gradients.withUnsafeBufferPointer { gb in
-                part.withRows(of: leaf) { rb in
-                binned.rowBins.withUnsafeBufferPointer { rowBins in
-                binned.binOffsets.withUnsafeBufferPointer { offs in
-                    var problem = splitter.splitProblem(totals: totals, parent: parent, bestGain: splitter.minGainToSplit + 1e-10 * abs(parent))
-                    problem.row_bins = rowBins.baseAddress; problem.row_stride = binned.features; problem.gradients = gb.baseAddress
-                    problem.features = UnsafePointer(act.baseAddress); problem.value_bins = UnsafePointer(act.baseAddress! + nf)
-                    problem.bin_offsets = offs.baseAddress; problem.feature_count = na
-                    return UnsafeMutableRawPointer(sparseAcc).withMemoryRebound(to: Double.self, capacity: 2 * binned.totalBins) { acc in
-                        plumb_sparse_best_split(&problem, rb.baseAddress, rb.count, acc, occupied, &result)
-                    }
-                }}}}
-                guard found != 0 else { return nil }
-                return SplitInfo(result, feature: act[result.feature_position], totals: totals)
-            }
+        guard growth.leaves.count < maxLeaves else { return nil }
+        var leaf: Int? = nil, bestGain = -Double.infinity
+        for (l, state) in growth.leaves.enumerated() {
+            if let s = state.bestSplit, s.gain > bestGain { bestGain = s.gain; leaf = l }
         }
-        /// Carrying the root keeps a dense histogram for every leaf too big to be searched directly,
-        /// split or not: `advanceCarriedRoot` reads their counts.
-        func needsHistogram(_ leaf: Int) -> Bool { (carryRoot || canSplit(leaf)) && part.count[leaf] > directRows }
-        /// Whether `leaf`'s histogram is worth keeping once searched.
-        func keeps(_ leaf: Int) -> Bool { carryRoot || split[leaf] != nil }
+        return leaf
+    }
 
-        if canSplit(0) || (carryRoot && needsHistogram(0)) {
-            let mask = canSplit(0) ? featureMask(rng: &rng) : nil
-            if needsHistogram(0) {
-                let h = takeHistogram()
-                if carryRoot, let carried = carriedRoot {
-                    h.data = carried.data
-                    process(buildLeaf: 0, built: h, evalBuilt: mask, derived: nil, derivedLeaf: -1, evalDerived: nil, prebuilt: true)
-                } else {
-                    process(buildLeaf: 0, built: h, evalBuilt: mask, derived: nil, derivedLeaf: -1, evalDerived: nil)
-                    if carryRoot {
-                        let c = takeHistogram()
-                        c.data = h.data
-                        carriedRoot = c
-                        carriedFeatures = features
-                    }
-                }
-                if keeps(0) { hist[0] = h } else { release(h) }
-            } else if let mask {
-                evaluateDirect(0, mask: mask)
-            }
-        }
-        var stack: [Int] = [0]
-        var table = [Bool](repeating: false, count: 256)   // rows' side per bin of the split feature
-        let unlimited = config.maxLeaves == nil
-        while true {
-            if let ml = config.maxLeaves, part.leafCount >= ml { break }
-            // Pick the leaf to split: best gain (ties → lowest index), or depth-first when unlimited.
-            var leaf = -1
-            if unlimited {
-                while let l = stack.popLast() { if split[l] != nil { leaf = l; break } }
-            } else {
-                var bestGain = -Double.infinity
-                for l in 0..<part.leafCount { if let s = split[l], s.gain > bestGain { bestGain = s.gain; leaf = l } }
-            }
-            guard leaf >= 0, let s = split[leaf] else { break }
-            let mapper = binned.mappers[s.feature]
-            let node = tree.feature.count
-            tree.feature.append(Int32(s.feature))
-            tree.defaultLeft.append(s.defaultLeft)
-            tree.gain.append(s.gain)
-            if s.isCategorical {
-                tree.threshold.append(0)
-                tree.leftCategories.append(s.leftCategoryBins.map { Int32(mapper.categories[$0]) })
-                thresholdBins.append(-1)
-            } else {
-                tree.threshold.append(mapper.upperBounds[s.thresholdBin])
-                tree.leftCategories.append([])
-                thresholdBins.append(Int32(s.thresholdBin))
-            }
-            if let p = parentRef[leaf] {
-                if p.isLeft { tree.left[p.node] = Int32(node) } else { tree.right[p.node] = Int32(node) }
-            }
-            s.fillGoesLeft(&table, missingBin: mapper.missingBin)
-            let newLeaf = binned.bins.withUnsafeBufferPointer { all in
-                part.split(leaf: leaf, column: UnsafeBufferPointer(rebasing: all[(s.feature * binned.rows)..<((s.feature + 1) * binned.rows)]),
-                           goesLeft: table, threads: builder.threads)
-            }
-            tree.left.append(~Int32(leaf))
-            tree.right.append(~Int32(newLeaf))
-            sumG[leaf] = s.leftGradient; sumH[leaf] = s.leftHessian
-            sumG.append(s.rightGradient); sumH.append(s.rightHessian)
-            let d = depth[leaf] + 1
-            depth[leaf] = d; depth.append(d)
-            parentRef[leaf] = (node, true); parentRef.append((node, false))
-            split[leaf] = nil; split.append(nil)
-            let parentHist = hist[leaf]
-            hist[leaf] = nil; hist.append(nil)
+    /// Turns `leaf` into an internal node with its best split: records the node, moves the rows
+    /// going right into a new leaf, and gives both children their sums. The left child keeps
+    /// the leaf's index.
+    /// - Returns: the right child's index and the parent's histogram, if it had one.
+    private func applySplit(of leaf: Int, _ growth: inout TreeGrowth) -> (right: Int, parentHistogram: Histogram?) {
+        let parent = growth.leaves[leaf]
+        guard let s = parent.bestSplit else { preconditionFailure("applySplit on a leaf without a split") }
+        let node = growth.recordNode(s, mapper: binned.mappers[s.feature], parent: parent.parent)
+        s.fillGoesLeft(&growth.goesLeft, missingBin: binned.mappers[s.feature].missingBin)
+        let right = growth.partition.split(leaf: leaf, column: binned.column(s.feature), goesLeft: growth.goesLeft,
+                                           threads: builder.threads)
+        growth.tree.left.append(~Int32(leaf))
+        growth.tree.right.append(~Int32(right))
+        growth.leaves[leaf] = LeafState(sumGradient: s.leftGradient, sumHessian: s.leftHessian, depth: parent.depth + 1,
+                                        parent: (node, true))
+        growth.leaves.append(LeafState(sumGradient: s.rightGradient, sumHessian: s.rightHessian, depth: parent.depth + 1,
+                                       parent: (node, false)))
+        return (right, parent.histogram)
+    }
 
-            let canL = canSplit(leaf), canR = canSplit(newLeaf)
-            // needsHistogram, with canSplit known.
-            let needL = (carryRoot || canL) && part.count[leaf] > directRows
-            let needR = (carryRoot || canR) && part.count[newLeaf] > directRows
-            let leftSmaller = part.count[leaf] <= part.count[newLeaf]
-            let smaller = leftSmaller ? leaf : newLeaf
-            let larger = leftSmaller ? newLeaf : leaf
-            // Masks drawn in (left, right) order whatever the sizes: deterministic.
-            let maskLeft = canL ? featureMask(rng: &rng) : nil
-            let maskRight = canR ? featureMask(rng: &rng) : nil
-            let maskS = smaller == leaf ? maskLeft : maskRight, maskB = larger == leaf ? maskLeft : maskRight
-            let needS = leftSmaller ? needL : needR, needB = leftSmaller ? needR : needL
-            if needB, let ph = parentHist {
-                // Smaller child built, larger = parent − smaller, both searched in one pass.
-                let sh = takeHistogram()
-                process(buildLeaf: smaller, built: sh, evalBuilt: needS ? maskS : nil,
-                        derived: ph, derivedLeaf: larger, evalDerived: maskB)
-                if keeps(larger) { hist[larger] = ph } else { release(ph) }
-                if needS && keeps(smaller) { hist[smaller] = sh } else { release(sh) }
-            } else {
-                release(parentHist)
-                func buildAlone(_ child: Int, _ mask: [Bool]?) {
-                    let h = takeHistogram()
-                    process(buildLeaf: child, built: h, evalBuilt: mask, derived: nil, derivedLeaf: -1, evalDerived: nil)
-                    if keeps(child) { hist[child] = h } else { release(h) }
-                }
-                if needS { buildAlone(smaller, maskS) }
-                if needB { buildAlone(larger, maskB) }
+    /// Searches the two children of a split. Children large enough get dense histograms: the
+    /// smaller child's built from its rows and the larger one's derived from the parent's in
+    /// the same pass; small children are searched from their rows.
+    private func searchChildren(left: Int, right: Int, parentHistogram: Histogram?, _ growth: inout TreeGrowth,
+                                _ inputs: GrowthInputs, rng: inout SeededGenerator) {
+        let canLeft = canSplit(left, growth, inputs), canRight = canSplit(right, growth, inputs)
+        let denseLeft = needsHistogram(left, growth, inputs), denseRight = needsHistogram(right, growth, inputs)
+        // Masks drawn in (left, right) order whatever the sizes: deterministic.
+        let maskLeft = canLeft ? featureMask(inputs, rng: &rng) : nil
+        let maskRight = canRight ? featureMask(inputs, rng: &rng) : nil
+        let leftSmaller = growth.partition.count[left] <= growth.partition.count[right]
+        let (smaller, larger) = leftSmaller ? (left, right) : (right, left)
+        let (maskSmaller, maskLarger) = leftSmaller ? (maskLeft, maskRight) : (maskRight, maskLeft)
+        let (denseSmaller, denseLarger) = leftSmaller ? (denseLeft, denseRight) : (denseRight, denseLeft)
+        if denseLarger, let parentHistogram {
+            let h = takeHistogram(inputs)
+            searchDense(&growth, inputs, build: smaller, histogram: h, mask: denseSmaller ? maskSmaller : nil,
+                        derive: (larger, parentHistogram, maskLarger))
+            keepOrRelease(parentHistogram, of: larger, &growth, inputs)
+            if denseSmaller { keepOrRelease(h, of: smaller, &growth, inputs) } else { release(h) }
+        } else {
+            release(parentHistogram)
+            for (child, dense, mask) in [(smaller, denseSmaller, maskSmaller), (larger, denseLarger, maskLarger)] where dense {
+                let h = takeHistogram(inputs)
+                searchDense(&growth, inputs, build: child, histogram: h, mask: mask, derive: nil)
+                keepOrRelease(h, of: child, &growth, inputs)
             }
-            if let maskLeft, !needL { evaluateDirect(leaf, mask: maskLeft) }
-            if let maskRight, !needR { evaluateDirect(newLeaf, mask: maskRight) }
-            stack.append(newLeaf)
-            stack.append(leaf)
         }
-        if carryRoot && carriedRoot != nil { lastLeafHistograms = hist } else { for h in hist { release(h) } }
+        if let maskLeft, !denseLeft { searchDirect(left, mask: maskLeft, &growth, inputs) }
+        if let maskRight, !denseRight { searchDirect(right, mask: maskRight, &growth, inputs) }
+        growth.pending.append(right)
+        growth.pending.append(left)
+    }
+
+    /// Leaf values −G/(H+λ); keeps what the next tree reuses.
+    private func finishTree(_ growth: TreeGrowth, _ inputs: GrowthInputs) -> GrownTree {
+        if inputs.carryRoot && carriedRoot != nil {
+            lastLeafHistograms = growth.leaves.map(\.histogram)
+        } else {
+            for leaf in growth.leaves { release(leaf.histogram) }
+        }
+        var tree = growth.tree
         let lambda = config.splitter.lambdaL2
-        tree.leafValue = (0..<part.leafCount).map { l in
-            let v = -sumG[l] / (sumH[l] + lambda)
+        tree.leafValue = growth.leaves.map { leaf in
+            let v = -leaf.sumGradient / (leaf.sumHessian + lambda)
             return v.isFinite ? v : 0
         }
-        return GrownTree(tree: tree, partition: part, thresholdBins: thresholdBins)
+        lastPartition = growth.partition
+        return GrownTree(tree: tree, partition: growth.partition, thresholdBins: growth.thresholdBins)
+    }
+
+    // MARK: - Rules
+
+    /// Whether `leaf` may be split at all (sizes, depth, distinct rows).
+    func canSplit(_ leaf: Int, _ growth: TreeGrowth, _ inputs: GrowthInputs) -> Bool {
+        let n = growth.partition.count[leaf], state = growth.leaves[leaf]
+        if n < max(2 * config.splitter.minDataInLeaf, config.minRowsToSplit, 2) { return false }
+        if state.sumHessian < 2 * config.splitter.minSumHessianInLeaf { return false }
+        if let md = config.maxDepth, state.depth >= md { return false }
+        if config.countsDistinctRows && !growth.partition.hasDistinctRows(leaf, atLeast: config.minRowsToSplit) { return false }
+        return !inputs.features.isEmpty
+    }
+
+    /// Whether `leaf` gets a dense histogram: it is searched (or its counts are needed to carry
+    /// the root) and too large to be searched from its rows.
+    func needsHistogram(_ leaf: Int, _ growth: TreeGrowth, _ inputs: GrowthInputs) -> Bool {
+        (inputs.carryRoot || canSplit(leaf, growth, inputs)) && growth.partition.count[leaf] > directRows
+    }
+
+    /// Which feature positions a split search may use (all, or a random sample).
+    func featureMask(_ inputs: GrowthInputs, rng: inout SeededGenerator) -> [Bool] {
+        let nf = inputs.features.count
+        guard let k = config.featuresPerSplit, k < nf else { return [Bool](repeating: true, count: nf) }
+        var positions = Array(0..<nf)
+        for i in 0..<k { positions.swapAt(i, i + rng.below(nf - i)) }
+        var mask = [Bool](repeating: false, count: nf)
+        for i in 0..<k { mask[positions[i]] = true }
+        return mask
+    }
+
+    // MARK: - Histogram pool
+
+    func takeHistogram(_ inputs: GrowthInputs) -> Histogram {
+        let h = pool.popLast() ?? Histogram(totalBins: binned.totalBins)
+        h.setUnitHessians(inputs.hessians == nil)
+        return h
+    }
+
+    func release(_ h: Histogram?) { if let h { pool.append(h) } }
+
+    /// Keeps a searched leaf's histogram while it can still serve (a split to come, or the
+    /// carried root's next move); otherwise returns it to the pool.
+    private func keepOrRelease(_ h: Histogram, of leaf: Int, _ growth: inout TreeGrowth, _ inputs: GrowthInputs) {
+        if inputs.carryRoot || growth.leaves[leaf].bestSplit != nil { growth.leaves[leaf].histogram = h } else { release(h) }
     }
 
     private func releaseLastLeafHistograms() {
@@ -493,49 +288,108 @@ public final class TreeGrower {
         lastLeafHistograms = []
     }
 
+    // MARK: - Carried root
+
     /// Moves the carried root histogram past the tree just grown with `carryRoot`: each row's
     /// gradient grows by its leaf's value (squared loss: g = score − y), so every (feature, bin)
-    /// gradient sum grows by Σ over leaves of value × the leaf's rows in that bin. Leaves with a
-    /// dense histogram give those counts per bin; the small ones are read row by row.
+    /// gradient sum grows by Σ over leaves of value × the leaf's rows in that bin.
     /// - Parameters:
     ///   - leafValues: what was added to the scores of each leaf's rows (after shrinkage).
     ///   - partition: the grown tree's partition (its leaves are `leafValues`' leaves).
     /// - Complexity: O(leaves × bins + rows of the small leaves × features).
-    public func advanceCarriedRoot(leafValues: [Double], partition part: DataPartition) {
+    public func advanceCarriedRoot(leafValues: [Double], partition: DataPartition) {
         guard let root = carriedRoot else { return }
-        precondition(leafValues.count == part.leafCount && lastLeafHistograms.count == part.leafCount,
+        precondition(leafValues.count == partition.leafCount && lastLeafHistograms.count == partition.leafCount,
                      "advanceCarriedRoot after a grow(carryRoot: true) of the same tree")
-        let features = carriedFeatures, p = binned.features, nf = features.count
-        let leafHists = lastLeafHistograms
+        let nf = carriedFeatures.count, leafHistograms = lastLeafHistograms, builder = self.builder
         // Features in contiguous blocks over the threads; each bin's additions stay in leaf order.
-        let workers = part.indices.count * nf >= 200_000 ? builder.threads : 1
-        root.data.withUnsafeMutableBufferPointer { rd in
-        binned.binOffsets.withUnsafeBufferPointer { offs in
-        binned.rowBins.withUnsafeBufferPointer { rowBins in
-        features.withUnsafeBufferPointer { fb in
-            let r = rd.baseAddress!, offs = offs, rowBins = rowBins, fb = fb
+        let workers = partition.indices.count * nf >= 200_000 ? builder.threads : 1
+        carriedFeatures.withUnsafeBufferPointer { features in
             parallelFor(workers, threads: workers) { w in
-                let block = UnsafeBufferPointer(rebasing: fb[(nf * w / workers)..<(nf * (w + 1) / workers)])
-                for l in 0..<part.leafCount {
-                    let v = leafValues[l]
-                    if v == 0 { continue }
-                    if let h = leafHists[l] {
-                        h.data.withUnsafeBufferPointer { hd in
-                            for f in block {
-                                for k in offs[f]..<offs[f + 1] { r[3 * k] += v * hd[3 * k + 2] }
-                            }
-                        }
-                    } else {
-                        part.withRows(of: l) { rb in
-                            for row in rb {
-                                let bins = rowBins.baseAddress! + Int(row) * p
-                                for f in block { r[3 * (offs[f] + Int(bins[f]))] += v }
-                            }
-                        }
+                let block = UnsafeBufferPointer(rebasing: features[(nf * w / workers)..<(nf * (w + 1) / workers)])
+                for l in 0..<partition.leafCount where leafValues[l] != 0 {
+                    partition.withRows(of: l) { rows in
+                        builder.addLeafValue(leafValues[l], histogram: leafHistograms[l], rows: rows, features: block, to: root)
                     }
                 }
             }
-        }}}}
+        }
         releaseLastLeafHistograms()
     }
+}
+
+/// What one `grow` call reads, borrowed for its duration.
+struct GrowthInputs {
+    let gradients: UnsafeBufferPointer<Float>
+    /// nil: every hessian is 1.
+    let hessians: UnsafeBufferPointer<Float>?
+    let features: [Int]
+    /// The root's rows are exactly 0..<binned.rows in order.
+    let identityRoot: Bool
+    let carryRoot: Bool
+}
+
+/// One leaf of the tree being grown.
+struct LeafState {
+    var sumGradient: Double
+    var sumHessian: Double
+    var depth: Int
+    /// The internal node this leaf hangs from and on which side; nil for the root.
+    var parent: (node: Int, isLeft: Bool)?
+    /// Its dense histogram, while it may still serve.
+    var histogram: Histogram? = nil
+    /// The best split found; nil when not searched or none qualifies.
+    var bestSplit: SplitInfo? = nil
+
+    init(sumGradient: Double, sumHessian: Double, depth: Int, parent: (node: Int, isLeft: Bool)?) {
+        self.sumGradient = sumGradient
+        self.sumHessian = sumHessian
+        self.depth = depth
+        self.parent = parent
+    }
+}
+
+/// The tree being grown: its rows partitioned over the leaves, the leaves, and the nodes so far.
+struct TreeGrowth {
+    var partition: DataPartition
+    var leaves: [LeafState]
+    var tree = Tree()
+    var thresholdBins: [Int32] = []
+    /// Leaves to visit depth-first when the tree has no leaf limit.
+    var pending: [Int] = [0]
+    /// Per bin of the feature being split: does a row go left?
+    var goesLeft = [Bool](repeating: false, count: 256)
+
+    init(partition: DataPartition, leaves: [LeafState]) {
+        self.partition = partition
+        self.leaves = leaves
+    }
+
+    /// Appends an internal node for split `s` and links it to its parent.
+    /// - Returns: the node's index.
+    mutating func recordNode(_ s: SplitInfo, mapper: BinMapper, parent: (node: Int, isLeft: Bool)?) -> Int {
+        let node = tree.feature.count
+        tree.feature.append(Int32(s.feature))
+        tree.defaultLeft.append(s.defaultLeft)
+        tree.gain.append(s.gain)
+        if s.isCategorical {
+            tree.threshold.append(0)
+            tree.leftCategories.append(s.leftCategoryBins.map { Int32(mapper.categories[$0]) })
+            thresholdBins.append(-1)
+        } else {
+            tree.threshold.append(mapper.upperBounds[s.thresholdBin])
+            tree.leftCategories.append([])
+            thresholdBins.append(Int32(s.thresholdBin))
+        }
+        if let p = parent {
+            if p.isLeft { tree.left[p.node] = Int32(node) } else { tree.right[p.node] = Int32(node) }
+        }
+        return node
+    }
+}
+
+/// Calls `body` with the array's buffer, or with nil.
+func withOptionalBuffer<T, R>(_ a: [T]?, _ body: (UnsafeBufferPointer<T>?) -> R) -> R {
+    guard let a else { return body(nil) }
+    return a.withUnsafeBufferPointer { body($0) }
 }

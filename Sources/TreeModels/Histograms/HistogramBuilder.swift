@@ -25,32 +25,52 @@ public struct HistogramBuilder: Sendable {
         if let hs = hessians { for k in 0..<m { scratch[m + k] = hs[Int(rows[k])] } }
     }
 
+    /// Fills the bins of features `features[block]` of `hist` with a node's sums: four features
+    /// per pass (`buildBlock`) with unit hessians, else feature by feature from the gathered
+    /// gradients and hessians (`buildFeature`).
+    /// - Parameters:
+    ///   - rows: the node's rows.
+    ///   - rowsAreAll: `rows` is exactly 0..<binned.rows (the root): unit-hessian passes skip the indices.
+    ///   - gradients: one per matrix row.
+    ///   - gathered: the node's gradients then hessians in row order (see `gather`), or nil for
+    ///     unit hessians.
+    ///   - acc: the calling worker's scratch for `block.count` × 256 (Σg, count) pairs.
+    @inlinable public func fill(_ hist: Histogram, features: UnsafeBufferPointer<Int>, block: Range<Int>,
+                                rows: UnsafeBufferPointer<Int32>, rowsAreAll: Bool, gradients: UnsafeBufferPointer<Float>,
+                                gathered: UnsafeBufferPointer<Float>?, acc: UnsafeMutablePointer<SIMD2<Double>>) {
+        if let gathered {
+            for fi in block { buildFeature(features[fi], into: hist, rows: rows, gathered: gathered, hasHessians: true) }
+        } else {
+            buildBlock(features: features, block: block, into: hist, rows: rowsAreAll ? nil : rows, gradients: gradients, acc: acc)
+        }
+    }
+
     /// Fills feature `f`'s bins of `hist` from gathered gradients (see `gather`).
     /// - Parameters:
     ///   - rows: the node's row indices (m of them).
     ///   - gathered: m gradients, then m hessians when `hasHessians`.
-    ///   - hasHessians: false = every hessian is 1 (hessian sum = count, no hessian loads).
-    @inlinable public func buildFeature(_ f: Int, into hist: UnsafeMutablePointer<Double>, rows: UnsafeBufferPointer<Int32>,
-                                        gathered: UnsafeBufferPointer<Float>, hasHessians: Bool,
-                                        bins allBins: UnsafePointer<UInt8>) {
+    ///   - hasHessians: false = every hessian is 1 (the hessian plane is the count plane).
+    @inlinable public func buildFeature(_ f: Int, into hist: Histogram, rows: UnsafeBufferPointer<Int32>,
+                                        gathered: UnsafeBufferPointer<Float>, hasHessians: Bool) {
         let m = rows.count
-        let col = allBins + f * binned.rows
-        let out = hist + 3 * binned.binOffsets[f]
-        let nb = binned.binOffsets[f + 1] - binned.binOffsets[f]
-        out.update(repeating: 0, count: 3 * nb)
+        let col = binned.columnBins + f * binned.rows
+        let off = binned.binOffsets[f], nb = binned.binOffsets[f + 1] - off
+        let sg = hist.gradient + off, sh = hist.hessian + off, sc = hist.count + off
+        sg.update(repeating: 0, count: nb)
+        sc.update(repeating: 0, count: nb)
+        if hasHessians { sh.update(repeating: 0, count: nb) }
         guard let g = gathered.baseAddress, let idx = rows.baseAddress else { return }
         if hasHessians {
             let h = g + m
             for k in 0..<m {
-                let b = 3 * Int(col[Int(idx[k])])
-                out[b] += Double(g[k]); out[b + 1] += Double(h[k]); out[b + 2] += 1
+                let b = Int(col[Int(idx[k])])
+                sg[b] += Double(g[k]); sh[b] += Double(h[k]); sc[b] += 1
             }
         } else {
             for k in 0..<m {
-                let b = 3 * Int(col[Int(idx[k])])
-                out[b] += Double(g[k]); out[b + 2] += 1
+                let b = Int(col[Int(idx[k])])
+                sg[b] += Double(g[k]); sc[b] += 1
             }
-            for b in 0..<nb { out[3 * b + 1] = out[3 * b + 2] }
         }
     }
 
@@ -65,15 +85,15 @@ public struct HistogramBuilder: Sendable {
     ///   - features: feature indices; `block` selects the positions filled here.
     ///   - rows: the node's rows; nil when they are exactly 0..<binned.rows (the root).
     ///   - gradients: one per matrix row.
-    ///   - bins: the binned matrix's column-major bins.
     ///   - acc: scratch for `block.count` × 256 (Σg, count) pairs.
     /// - Complexity: O(rows × block.count + the block's bins).
-    @inlinable public func buildBlock(features: UnsafeBufferPointer<Int>, block: Range<Int>, into hist: UnsafeMutablePointer<Double>,
+    @inlinable public func buildBlock(features: UnsafeBufferPointer<Int>, block: Range<Int>, into hist: Histogram,
                                       rows: UnsafeBufferPointer<Int32>?, gradients: UnsafeBufferPointer<Float>,
-                                      bins: UnsafePointer<UInt8>, acc: UnsafeMutablePointer<SIMD2<Double>>) {
+                                      acc: UnsafeMutablePointer<SIMD2<Double>>) {
         let bs = block.count
         guard bs > 0 else { return }
         let n = binned.rows, m = rows?.count ?? n
+        let bins = binned.columnBins
         precondition(gradients.count == n)
         acc.update(repeating: .zero, count: bs * 256)
         if let g = gradients.baseAddress {
@@ -95,11 +115,11 @@ public struct HistogramBuilder: Sendable {
         }
         for j in 0..<bs {
             let f = features[block.lowerBound + j]
-            let nb = binned.binOffsets[f + 1] - binned.binOffsets[f]
-            let out = hist + 3 * binned.binOffsets[f], a = acc + 256 * j
+            let off = binned.binOffsets[f], nb = binned.binOffsets[f + 1] - off
+            let sg = hist.gradient + off, sc = hist.count + off, a = acc + 256 * j
             for b in 0..<nb {
                 let s = a[b]
-                out[3 * b] = s.x; out[3 * b + 1] = s.y; out[3 * b + 2] = s.y
+                sg[b] = s.x; sc[b] = s.y
             }
         }
     }
@@ -140,45 +160,84 @@ public struct HistogramBuilder: Sendable {
                       gradients: UnsafeBufferPointer<Float>, hessians: UnsafeBufferPointer<Float>?,
                       features: [Int], scratch: UnsafeMutableBufferPointer<Float>) {
         let m = rows.count
+        hist.setUnitHessians(hessians == nil)
         // Only the per-feature kernel with hessians reads gathered values.
         if hessians != nil { Self.gather(rows: rows, gradients: gradients, hessians: hessians, into: scratch) }
         let nThreads = m * features.count >= 32_768 ? threads : 1
         let gathered = UnsafeBufferPointer(rebasing: scratch[0..<(hessians == nil ? m : 2 * m)])
         let nf = features.count
-        var acc = [SIMD2<Double>](repeating: .zero, count: nThreads * 256 * nf)
+        let acc = UnsafeMutablePointer<SIMD2<Double>>.allocate(capacity: max(1, nThreads * 256 * nf))
+        defer { acc.deallocate() }
         let identity = m == binned.rows && rows.elementsEqual(0..<Int32(m))
-        binned.bins.withUnsafeBufferPointer { allBins in
         features.withUnsafeBufferPointer { fb in
-        acc.withUnsafeMutableBufferPointer { ab in
-            hist.data.withUnsafeMutableBufferPointer { hd in
-                parallelFor(nThreads, threads: nThreads) { w in
-                    let block = (nf * w / nThreads)..<(nf * (w + 1) / nThreads)
-                    if hessians != nil {
-                        for fi in block {
-                            buildFeature(fb[fi], into: hd.baseAddress!, rows: rows, gathered: gathered,
-                                         hasHessians: true, bins: allBins.baseAddress!)
-                        }
-                    } else {
-                        buildBlock(features: fb, block: block, into: hd.baseAddress!, rows: identity ? nil : rows, gradients: gradients,
-                                   bins: allBins.baseAddress!, acc: ab.baseAddress! + w * 256 * nf)
-                    }
+            parallelFor(nThreads, threads: nThreads) { w in
+                let block = (nf * w / nThreads)..<(nf * (w + 1) / nThreads)
+                if hessians != nil {
+                    for fi in block { buildFeature(fb[fi], into: hist, rows: rows, gathered: gathered, hasHessians: true) }
+                } else {
+                    buildBlock(features: fb, block: block, into: hist, rows: identity ? nil : rows, gradients: gradients,
+                               acc: acc + w * 256 * nf)
                 }
             }
-        }}}
+        }
     }
 
     /// Plain twin of `build` for tests: one pass over rows, every feature, no gathering.
     public func buildReference(rows: [Int32], gradients: [Float], hessians: [Float]?) -> Histogram {
-        let hist = Histogram(totalBins: binned.totalBins)
+        let hist = Histogram(totalBins: binned.totalBins, unitHessians: hessians == nil)
         for r in rows {
             let i = Int(r)
             for f in 0..<binned.features {
-                let k = binned.binOffsets[f] + Int(binned.bins[f * binned.rows + i])
-                hist.data[3 * k] += Double(gradients[i])
-                hist.data[3 * k + 1] += Double(hessians?[i] ?? 1)
-                hist.data[3 * k + 2] += 1
+                let k = binned.binOffsets[f] + Int(binned.bin(row: i, feature: f))
+                hist.gradient[k] += Double(gradients[i])
+                if let hessians { hist.hessian[k] += Double(hessians[i]) }
+                hist.count[k] += 1
             }
         }
         return hist
+    }
+
+    /// Sums (g, 1) of a small node's rows into a sparse histogram of the features `active`:
+    /// `acc[offset(f) + b]` holds (Σg, count) of feature f's bin b, and bit b of the 4 words at
+    /// `occupied + 4 f` marks it non-empty. One pass over the rows (each row's bins read from the
+    /// row-major copy), sums in row order as the dense kernels take them.
+    public func accumulateSparse(rows: UnsafeBufferPointer<Int32>, gradients: UnsafePointer<Float>,
+                                 active: UnsafeBufferPointer<Int>, acc: UnsafeMutablePointer<SIMD2<Double>>,
+                                 occupied: UnsafeMutablePointer<UInt64>) {
+        let p = binned.features, rowBins = binned.rowBins
+        binned.binOffsets.withUnsafeBufferPointer { offs in
+            for r32 in rows {
+                let r = Int(r32)
+                let row = rowBins + r * p
+                let v = SIMD2<Double>(Double(gradients[r]), 1)
+                for f in active {
+                    let b = Int(row[f])
+                    acc[offs[f] + b] += v
+                    occupied[4 * f + (b >> 6)] |= 1 &<< UInt64(b & 63)
+                }
+            }
+        }
+    }
+
+    /// Adds `value` × each bin's rows of a leaf to the gradient sums of `root`, for the features
+    /// `features` (squared loss: every row of the leaf moved its gradient by `value`). A leaf
+    /// with a dense histogram gives its counts per bin; a small one is read row by row.
+    /// - Complexity: O(the features' bins) with a histogram, else O(rows × features).
+    public func addLeafValue(_ value: Double, histogram: Histogram?, rows: UnsafeBufferPointer<Int32>,
+                             features: UnsafeBufferPointer<Int>, to root: Histogram) {
+        let rg = root.gradient, p = binned.features, rowBins = binned.rowBins
+        binned.binOffsets.withUnsafeBufferPointer { offs in
+            if let h = histogram {
+                let counts = h.count
+                for f in features {
+                    for k in offs[f]..<offs[f + 1] { rg[k] += value * counts[k] }
+                }
+            } else {
+                for row in rows {
+                    let bins = rowBins + Int(row) * p
+                    for f in features { rg[offs[f] + Int(bins[f])] += value }
+                }
+            }
+        }
     }
 }

@@ -31,14 +31,12 @@ public struct Splitter: Sendable {
     ///   - totals: the node's (Σg, Σh, count).
     public func findBestSplit(hist: Histogram, binned: BinnedMatrix, features: [Int],
                               totals: (g: Double, h: Double, c: Double)) -> SplitInfo? {
-        hist.data.withUnsafeBufferPointer { d in
-            var best: SplitInfo? = nil
-            for f in features {
-                if let s = bestSplit(feature: f, hist: d.baseAddress!, binned: binned, totals: totals),
-                   s.gain > (best?.gain ?? -Double.infinity) { best = s }
-            }
-            return best
+        var best: SplitInfo? = nil
+        for f in features {
+            if let s = bestSplit(feature: f, hist: hist, binned: binned, totals: totals),
+               s.gain > (best?.gain ?? -Double.infinity) { best = s }
         }
+        return best
     }
 
     /// The first of the candidates with the largest gain (feature order decides ties).
@@ -50,29 +48,28 @@ public struct Splitter: Sendable {
 
     /// Best split on one feature, or nil when none passes the constraints.
     /// - Parameters:
-    ///   - hist: flat histogram (3 doubles per bin) holding at least feature `f`'s bins.
+    ///   - hist: a histogram holding at least feature `f`'s bins.
     ///   - totals: the node's (Σg, Σh, count).
-    public func bestSplit(feature f: Int, hist d: UnsafePointer<Double>, binned: BinnedMatrix,
+    public func bestSplit(feature f: Int, hist: Histogram, binned: BinnedMatrix,
                           totals: (g: Double, h: Double, c: Double)) -> SplitInfo? {
         let parent = score(totals.g, totals.h)
         // Gains within rounding noise of zero (a pure node) are not splits.
         let bestGain = minGainToSplit + 1e-10 * abs(parent)
         let off = binned.binOffsets[f]
         let nv = binned.binOffsets[f + 1] - off - 1
-        let mk = 3 * (off + nv)
-        let gm = d[mk], hm = d[mk + 1], cm = d[mk + 2]
+        let sg = hist.gradient + off, sh = hist.hessian + off, sc = hist.count + off
+        let missing = (sg[nv], sh[nv], sc[nv])
         if binned.mappers[f].kind == .categorical {
-            return categoricalSplit(d: d, feature: f, off: off, nv: nv, missing: (gm, hm, cm),
+            return categoricalSplit(sums: BinSums(g: sg, h: sh, c: sc), feature: f, nv: nv, missing: missing,
                                     totals: totals, parent: parent, bestGain: bestGain)
         }
-        var scan = ThresholdScan(splitter: self, totals: totals, missing: (gm, hm, cm), valueBins: nv, parent: parent, bestGain: bestGain)
+        var scan = ThresholdScan(splitter: self, totals: totals, missing: missing, valueBins: nv, parent: parent, bestGain: bestGain)
         var gl = 0.0, hl = 0.0, cl = 0.0
         for b in 0..<nv {
-            let k = 3 * (off + b)
-            let cb = d[k + 2]
+            let cb = sc[b]
             // An empty bin gives the same partition as the previous threshold: skip it.
             if cb == 0 { continue }
-            gl += d[k]; hl += d[k + 1]; cl += cb
+            gl += sg[b]; hl += sh[b]; cl += cb
             if !scan.consider(bin: b, gl, hl, cl) { break }
         }
         guard scan.bestBin >= 0 else { return nil }
@@ -112,9 +109,10 @@ public struct Splitter: Sendable {
         let miss = acc[nv]
         if mapper.kind == .categorical {
             let nb = nv + 1
-            return withUnsafeTemporaryAllocation(of: Double.self, capacity: 3 * nb) { buf in
-                for b in 0..<nb { let s = acc[b]; buf[3 * b] = s.x; buf[3 * b + 1] = s.y; buf[3 * b + 2] = s.y }
-                return categoricalSplit(d: buf.baseAddress!, feature: f, off: 0, nv: nv, missing: (miss.x, miss.y, miss.y),
+            return withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * nb) { buf in
+                let sg = buf.baseAddress!, sc = sg + nb
+                for b in 0..<nb { sg[b] = acc[b].x; sc[b] = acc[b].y }
+                return categoricalSplit(sums: BinSums(g: sg, h: sc, c: sc), feature: f, nv: nv, missing: (miss.x, miss.y, miss.y),
                                         totals: totals, parent: parent, bestGain: bestGain)
             }
         }
@@ -155,14 +153,14 @@ public struct Splitter: Sendable {
             let nb = nv + 1
             return withUnsafeTemporaryAllocation(of: Double.self, capacity: 3 * nb) { buf in
                 buf.initialize(repeating: 0)
+                let sg = buf.baseAddress!, sh = sg + nb, sc = sg + 2 * nb
                 for k in 0..<m {
-                    let b = 3 * Int(column[Int(rows[k])])
-                    buf[b] += Double(gathered[k]); buf[b + 1] += hasHessians ? Double(gathered[m + k]) : 0; buf[b + 2] += 1
+                    let b = Int(column[Int(rows[k])])
+                    sg[b] += Double(gathered[k]); sh[b] += hasHessians ? Double(gathered[m + k]) : 0; sc[b] += 1
                 }
-                if !hasHessians { for b in 0..<nb { buf[3 * b + 1] = buf[3 * b + 2] } }
-                let d = buf.baseAddress!
+                let hs = hasHessians ? sh : sc
                 let parent = score(totals.g, totals.h)
-                return categoricalSplit(d: d, feature: f, off: 0, nv: nv, missing: (d[3 * nv], d[3 * nv + 1], d[3 * nv + 2]),
+                return categoricalSplit(sums: BinSums(g: sg, h: hs, c: sc), feature: f, nv: nv, missing: (sg[nv], hs[nv], sc[nv]),
                                         totals: totals, parent: parent, bestGain: minGainToSplit + 1e-10 * abs(parent))
             }
         }
@@ -220,13 +218,16 @@ public struct Splitter: Sendable {
 
     /// Categorical split: sort non-empty levels by g/(h+smoothing), scan prefixes going left,
     /// with the missing bin tried on either side.
-    func categoricalSplit(d: UnsafePointer<Double>, feature f: Int, off: Int, nv: Int,
+    /// - Parameters:
+    ///   - sums: the feature's (Σg, Σh, count) planes, value bins `0..<nv` then the missing bin.
+    func categoricalSplit(sums: BinSums,
+                          feature f: Int, nv: Int,
                           missing: (Double, Double, Double), totals: (g: Double, h: Double, c: Double),
                           parent: Double, bestGain: Double) -> SplitInfo? {
         var levels: [Int] = []
-        for b in 0..<nv where d[3 * (off + b) + 2] > 0 { levels.append(b) }
+        for b in 0..<nv where sums.c[b] > 0 { levels.append(b) }
         guard levels.count >= 2 || (levels.count == 1 && missing.2 > 0) else { return nil }
-        let key = { (b: Int) -> Double in d[3 * (off + b)] / (d[3 * (off + b) + 1] + self.categoricalSmoothing) }
+        let key = { (b: Int) -> Double in sums.g[b] / (sums.h[b] + self.categoricalSmoothing) }
         levels.sort { (key($0), $0) < (key($1), $1) }
         let minData = Double(minDataInLeaf)
         var best: SplitInfo? = nil
@@ -236,8 +237,8 @@ public struct Splitter: Sendable {
             if missingLeft && missing.2 == 0 { continue }
             var gl = missingLeft ? missing.0 : 0, hl = missingLeft ? missing.1 : 0, cl = missingLeft ? missing.2 : 0
             for p in 0..<maxPrefix {
-                let k = 3 * (off + levels[p])
-                gl += d[k]; hl += d[k + 1]; cl += d[k + 2]
+                let b = levels[p]
+                gl += sums.g[b]; hl += sums.h[b]; cl += sums.c[b]
                 if p == levels.count - 1 && (missingLeft || missing.2 == 0) { break }   // everything left
                 let gr = totals.g - gl, hr = totals.h - hl, cr = totals.c - cl
                 guard cl >= minData && cr >= minData && hl >= minSumHessianInLeaf && hr >= minSumHessianInLeaf else { continue }
@@ -252,6 +253,15 @@ public struct Splitter: Sendable {
             }
         }
         return best
+    }
+}
+
+/// One feature's per-bin (Σg, Σh, count), borrowed: value bins, then the missing bin.
+struct BinSums {
+    let g, h, c: UnsafePointer<Double>
+
+    init(g: UnsafePointer<Double>, h: UnsafePointer<Double>, c: UnsafePointer<Double>) {
+        self.g = g; self.h = h; self.c = c
     }
 }
 
