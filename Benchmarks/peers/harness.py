@@ -230,8 +230,8 @@ def start_process(cmd: list[str], log: str, env: dict | None = None, cwd: str | 
 
 @dataclass
 class Finished:
-    seconds: float          # wall time, start to exit
-    peak_rss_mb: float      # the child's own peak resident set (wait4 rusage)
+    seconds: float                  # wall time, start to exit
+    peak_rss_mb: float | None       # the command's own peak resident set (None without /usr/bin/time)
     returncode: int
     stdout: str
     stderr: str
@@ -244,32 +244,42 @@ def _kill_group(pid: int) -> None:
         pass
 
 
-def run_process(cmd: list[str], timeout: float, what: str, ok_codes: tuple = (0,)) -> Finished:
-    """Run `cmd` to completion and measure its wall time and peak RSS.
+GNU_TIME = "/usr/bin/time"
 
-    os.wait4 returns the rusage of exactly that child, so ru_maxrss is this run's peak (a
-    getrusage(RUSAGE_CHILDREN) delta would only report the largest child so far). Raises
-    Unavailable when the binary is missing, the run times out or exits with a code not in ok_codes."""
+
+def run_process(cmd: list[str], timeout: float, what: str, ok_codes: tuple = (0,)) -> Finished:
+    """Run `cmd` to completion; its wall time and its own peak RSS.
+
+    The peak RSS comes from GNU time (`-f %M`), which forks the command from its own small
+    process. Reading ru_maxrss of a child forked straight from this harness would be wrong: Linux
+    carries the parent's RSS high-water mark across fork/exec into the child's maxrss, so a
+    `/bin/true` started from a harness holding 800 MB reported 788 MB (checked). Wall time is taken
+    here around the whole run (GNU time's own start-up adds about a millisecond). Raises Unavailable
+    when the binary is missing, the run times out or it exits with a code not in ok_codes."""
     if os.sep in cmd[0] and not (os.path.isfile(cmd[0]) and os.access(cmd[0], os.X_OK)):
         raise Unavailable(f"{os.path.basename(cmd[0])} not built")
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+    has_time = os.access(GNU_TIME, os.X_OK)
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err, \
+            tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        full = [GNU_TIME, "-f", "%M", "-o", rss.name, *cmd] if has_time else cmd
         t0 = time.perf_counter()
-        p = subprocess.Popen(cmd, stdout=out, stderr=err, start_new_session=True)
+        p = subprocess.Popen(full, stdout=out, stderr=err, start_new_session=True)
         _children.append(p)
-        # wait4 blocks with no timeout of its own: a timer kills the process group instead.
         timer = threading.Timer(timeout, _kill_group, (p.pid,))
         timer.start()
         try:
-            _, status, usage = os.wait4(p.pid, 0)
+            p.wait()
         finally:
             timer.cancel()
         seconds = time.perf_counter() - t0
-        p.returncode = os.waitstatus_to_exitcode(status)   # reaped here: Popen must not wait again
         _children.remove(p)
         out.seek(0)
         err.seek(0)
-        done = Finished(seconds, usage.ru_maxrss / 1024, p.returncode, out.read(), err.read())
-    if done.returncode == -9 and seconds >= timeout:
+        # GNU time writes "Command exited with non-zero status N" lines before the figure.
+        lines = rss.read().split()
+        peak = int(lines[-1]) / 1024 if has_time and lines and lines[-1].isdigit() else None
+        done = Finished(seconds, peak, p.returncode, out.read(), err.read())
+    if seconds >= timeout and done.returncode not in ok_codes:
         raise Unavailable(f"{what}: timeout after {timeout:.0f} s")
     if done.returncode not in ok_codes:
         msg = (done.stderr.strip().splitlines() or done.stdout.strip().splitlines() or ["no output"])[-1]
@@ -474,12 +484,20 @@ def print_table(rows: list[Row], header: list[str]) -> None:
             print(rule)
         for cells in b:
             print(_spill(cells, widths))
-    notes = [f"- {r.title}: {n}" for r in rows for n in r.notes]
-    notes += [f"- {r.title}, {s.name}: {s.note}" for r in rows for s in r.sides if s.note]
-    notes += [f"- {r.title}, {s.name}: n/a ({s.error})" for r in rows for s in r.sides if len(s.error) > NA_CHARS]
+    # A note shared by several rows (same kind of row) is printed once, naming them all.
+    notes: dict[str, list[str]] = {}
+    for r in rows:
+        for n in r.notes:
+            notes.setdefault(n, []).append(r.title)
+        for s in r.sides:
+            if s.note:
+                notes.setdefault(f"{s.name}: {s.note}", []).append(r.title)
+            if len(s.error) > NA_CHARS:
+                notes.setdefault(f"{s.name}: n/a ({s.error})", []).append(r.title)
     if notes:
         print("\nnotes:")
-        print("\n".join(notes))
+        for text, titles in notes.items():
+            print(f"- {'; '.join(titles)} — {text}")
 
 
 def _spill(cells: list[str], widths: list[int]) -> str:

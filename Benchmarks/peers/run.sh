@@ -38,6 +38,7 @@ trap 'exit 130' INT TERM
 need=""
 "$PY" -c 'import venv, ensurepip' >/dev/null 2>&1 || need="$need python3-venv"
 command -v wrk >/dev/null 2>&1 || need="$need wrk"
+[ -x /usr/bin/time ] || need="$need time"   # GNU time: peak RSS of the whole-process rows
 if [ -n "$need" ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO="sudo"; else SUDO="none"; fi
   if [ "$SUDO" != none ]; then
