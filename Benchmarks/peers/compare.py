@@ -320,9 +320,11 @@ def gbm_fit_row(ctx: Ctx, task: pm.GbmTask, key: str, repeats: int, with_xgboost
             summarise([s], "r2", how=lambda v: v[-1])
         elif s.ok:
             s.extra["r2"] = r2_score(yte, s.result.predict(xte))
-    for s, name in ((sides[1], "LightGBM"), (sides[-1], "XGBoost")):
-        if s.ok and s.name.startswith(name):
-            ctx.memo(("model", task.key, name), lambda s=s: s.result)
+    # The scoring rows score models of the same shape: hand them the ones just fitted.
+    for side_name, model_name in (("LightGBM", "LightGBM"), ("XGBoost hist", "XGBoost")):
+        s = next((s for s in sides if s.name == side_name and s.ok), None)
+        if s:
+            ctx.memo(("model", task.key, model_name), lambda s=s: s.result)
     row = Row(key, f"GBM fit {task.title} {count_label(len(ytr))} {task.rounds}r", sides,
               goal=f"time ≤ 0.5× the faster LightGBM, R² ≥ its R² − {R2_SLACK}", bound=0.5, other="r2",
               notes=[f"plumb: fit_seconds of `plumb train` (fit only); peers: .fit on numpy arrays in-process; "

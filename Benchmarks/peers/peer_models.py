@@ -65,7 +65,7 @@ def ydf_model(task: GbmTask, features: list[str], x: np.ndarray, y: np.ndarray):
 # scorers: prepare(...) -> callable that scores all of x once, or (callable, note)
 
 
-def _agreement(name: str, got: np.ndarray, reference: np.ndarray) -> str:
+def _agreement(got: np.ndarray, reference: np.ndarray) -> str:
     diff = float(np.max(np.abs(np.asarray(got, dtype=np.float64).reshape(-1) - reference)))
     return f"max |Δ| vs LightGBM on the first rows {diff:.2g}"
 
@@ -92,7 +92,7 @@ def score_lleaves(model, x: np.ndarray, folder: str):
     compiled.compile()          # no cache file: every run compiles, so the note's time is real
     compile_s = time.perf_counter() - t0
     head = x[:1000]
-    check = _agreement("lleaves", compiled.predict(head, n_jobs=THREADS), model.booster_.predict(head))
+    check = _agreement(compiled.predict(head, n_jobs=THREADS), model.booster_.predict(head))
     return (lambda: compiled.predict(x, n_jobs=THREADS)), f"compile {compile_s:.1f} s (not timed); {check}"
 
 
@@ -109,7 +109,7 @@ def score_tl2cgen(model, x: np.ndarray, folder: str):
     # The DMatrix wraps x once, outside the timing, like the other scorers' inputs.
     matrix = tl2cgen.DMatrix(x, dtype="float64")
     head = x[:1000]
-    check = _agreement("TL2cgen", predictor.predict(tl2cgen.DMatrix(head, dtype="float64")), model.booster_.predict(head))
+    check = _agreement(predictor.predict(tl2cgen.DMatrix(head, dtype="float64")), model.booster_.predict(head))
     return (lambda: predictor.predict(matrix)), f"gcc compile {compile_s:.1f} s (not timed); {check}"
 
 
