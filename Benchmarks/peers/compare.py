@@ -1,175 +1,66 @@
 #!/usr/bin/env python3
-"""Run each benchmark scenario on Plumb and on its Python peer, on identical files, and print ONE table.
+"""Run each benchmark scenario on Plumb and on its Python peers, on identical files, and print ONE table.
 
-Both sides are held to 2 threads (OMP/OPENBLAS/MKL_NUM_THREADS=2 in the environment of every process,
-n_jobs / num_threads / nthread = 2 for the peers). Timings are best of --repeats (kernels) or
---fit-repeats (model fits). A Plumb command that is missing or fails turns its row into
-"n/a (reason)"; it never stops the run.
+Timing scheme (harness.alternate): each side is called once cold, then --repeats times warm, the
+sides taking turns (P A B, P A B, ...). The table shows each side's warm minimum ("best") and
+median, and the cold call in its own column; ratio and pass/fail use warm minimums only.
 
-ratio = Plumb time / peer time (for throughputs: peer / Plumb), so lower is better for Plumb and
-every goal reads "ratio <= bound". speedup = 1 / ratio.
+ratio = Plumb time / fastest counted peer's time (for throughputs: peer / Plumb), so lower is better
+for Plumb and every goal reads "ratio <= bound" (plus checks such as R²). Peers marked (i) are
+shown for information and never chosen as the one compared.
+
+Both sides are held to 2 threads (OMP/OPENBLAS/MKL_NUM_THREADS=2, POLARS_MAX_THREADS=2 in the
+environment of every process; n_jobs / num_threads / nthread = 2 for the peers). A side that is
+missing or fails turns only its own cell into "n/a (reason)"; it never stops the run.
+
+Before anything is timed the 1-minute load must be <= --max-load (waiting up to --settle s for it);
+otherwise the run is refused, unless --force (then the results are marked as forced).
 
 Usage (normally through run.sh, which builds the binaries and generates the files):
-  python compare.py --work DIR --plumb PATH --plumb-bench PATH [--only a,b] [--skip c] [--repeats N]
+  python compare.py --work DIR --plumb PATH --plumb-bench PATH [--only a,b] [--skip c] [--repeats N] [--force]
 """
 import os
 
-for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS"):
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
+               "NUMEXPR_NUM_THREADS", "POLARS_MAX_THREADS", "RAYON_NUM_THREADS")
+for _v in THREAD_VARS:  # before numpy / polars read them at import
     os.environ[_v] = "2"
 
 import argparse  # noqa: E402
-import atexit  # noqa: E402
 import json  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
 import signal  # noqa: E402
 import socket  # noqa: E402
 import subprocess  # noqa: E402
-import tempfile  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 import urllib.request  # noqa: E402
-from dataclasses import dataclass, field, asdict  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-THREADS = 2
+import peer_models as pm  # noqa: E402
+from harness import (Contender, Row, Sample, Side, Unavailable, alternate, contender, environment,  # noqa: E402
+                     failed_row, kill_children, last_json, load_gate, print_table, reason, run_process,
+                     start_process, stop_process)
+
+THREADS = pm.THREADS
 HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 CAL_TARGET = "MedHouseVal"
-CAL_FEATURES = ["MedInc", "HouseAge", "AveRooms", "AveBedrms", "Population", "AveOccup", "Latitude", "Longitude"]
+R2_SLACK = 0.003
 
 
-class Unavailable(Exception):
-    """The Plumb side of a scenario could not run (missing binary/command, failure, bad output)."""
-
-
-@dataclass
-class Row:
-    scenario: str
-    plumb: str = ""
-    peer: str = ""
-    ratio: float | None = None       # Plumb time / peer time (lower is better for Plumb)
-    goal: str = ""
-    bound: float | None = None       # pass when ratio <= bound (and the extra conditions hold)
-    passed: bool | None = None
-    r2_plumb: float | None = None
-    r2_peer: float | None = None
-    note: str = ""
-    extra: dict = field(default_factory=dict)
-
-
-# ----------------------------------------------------------------------------------------------
-# process helpers
-
-_children: list[subprocess.Popen] = []
-
-
-def _kill_children() -> None:
-    for p in _children:
-        if p.poll() is None:
-            try:
-                os.killpg(p.pid, signal.SIGTERM)
-            except (ProcessLookupError, PermissionError):
-                pass
-    deadline = time.time() + 5
-    for p in _children:
-        try:
-            p.wait(timeout=max(0.1, deadline - time.time()))
-        except subprocess.TimeoutExpired:
-            try:
-                os.killpg(p.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-    _children.clear()
-
-
-atexit.register(_kill_children)
-
-
-_rows_so_far: list = []
-
-
-def _on_signal(signum, _frame):
-    _kill_children()
-    if _rows_so_far:
-        print(f"\ninterrupted (signal {signum}); scenarios finished so far:")
-        print_table(_rows_so_far)
-    sys.exit(128 + signum)
-
-
-signal.signal(signal.SIGTERM, _on_signal)
-signal.signal(signal.SIGINT, _on_signal)
-
-
-def run_json(cmd: list[str], timeout: float, what: str) -> dict:
-    """Run a Plumb command, return the last JSON object it printed on stdout, or raise Unavailable."""
-    if not os.path.isfile(cmd[0]) or not os.access(cmd[0], os.X_OK):
-        raise Unavailable(f"{os.path.basename(cmd[0])} not built")
-    try:
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise Unavailable(f"{what}: timeout after {timeout:.0f} s")
-    if r.returncode != 0:
-        msg = (r.stderr.strip().splitlines() or r.stdout.strip().splitlines() or ["no output"])[0]
-        raise Unavailable(f"{what}: exit {r.returncode}: {msg[:100]}")
-    for line in reversed(r.stdout.strip().splitlines()):
-        line = line.strip()
-        if line.startswith("{"):
-            try:
-                return json.loads(line)
-            except json.JSONDecodeError:
-                break
-    try:
-        return json.loads(r.stdout)
-    except json.JSONDecodeError:
-        raise Unavailable(f"{what}: no JSON on stdout")
-
-
-def best_of(n: int, fn) -> tuple[float, object]:
-    best, out = float("inf"), None
-    for _ in range(max(1, n)):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_http(url: str, timeout: float, proc: subprocess.Popen) -> bool:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            return False
-        try:
-            with urllib.request.urlopen(url, timeout=1) as resp:
-                if resp.status == 200:
-                    return True
-        except Exception:
-            time.sleep(0.2)
-    return False
+def count_label(n: int) -> str:
+    """1000000 -> "1M", 800000 -> "800k": row titles follow the files actually used."""
+    return f"{n / 1e6:.3g}M" if n >= 1_000_000 else f"{n / 1e3:.3g}k" if n >= 1000 else str(n)
 
 
 def r2_score(y, p) -> float:
     y = np.asarray(y, dtype=np.float64)
-    p = np.asarray(p, dtype=np.float64)
+    p = np.asarray(p, dtype=np.float64).reshape(-1)
     return float(1.0 - np.sum((y - p) ** 2) / np.sum((y - y.mean()) ** 2))
-
-
-def fmt_s(t: float) -> str:
-    return f"{t * 1000:.1f} ms" if t < 1 else f"{t:.3f} s"
-
-
-def fmt_rate(x: float, unit: str) -> str:
-    if x >= 1e6:
-        return f"{x / 1e6:.2f}M {unit}"
-    if x >= 1e3:
-        return f"{x / 1e3:.1f}k {unit}"
-    return f"{x:.1f} {unit}"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -179,6 +70,7 @@ def fmt_rate(x: float, unit: str) -> str:
 class Ctx:
     def __init__(self, args):
         self.args = args
+        self.repeats = args.repeats
         self.work = os.path.abspath(args.work)
         self.plumb = os.path.abspath(args.plumb)
         self.bench = os.path.abspath(args.plumb_bench)
@@ -189,41 +81,49 @@ class Ctx:
         # plumb train logs every run: keep that tracking store inside the work folder.
         os.environ.setdefault("PLUMB_STORE", os.path.join(self.tmp, "plumb.db"))
         self._cache: dict = {}
+        cal = os.path.join(self.work, "california")
+        self.tasks = {
+            "california": pm.GbmTask("california", "California", os.path.join(cal, "train.csv"),
+                                     os.path.join(cal, "test.csv"), CAL_TARGET, 500, 0.05),
+            "friedman": pm.GbmTask("friedman", "Friedman", self.path("friedman_train.csv"),
+                                   self.path("friedman_test.csv"), "y", 200, 0.1),
+            "friedman10m": pm.GbmTask("friedman10m", "Friedman", self.path("friedman_10m.csv"),
+                                      self.path("friedman_10m_test.csv"), "y", 200, 0.1),
+        }
 
     def path(self, name: str) -> str:
-        return os.path.join(self.work, name)
-
-    @property
-    def cal_train(self) -> str:
-        return os.path.join(self.work, "california", "train.csv")
-
-    @property
-    def cal_test(self) -> str:
-        return os.path.join(self.work, "california", "test.csv")
-
-    def frame(self, name: str):
-        """pandas DataFrame of a work file, read once."""
-        import pandas as pd
-        key = ("frame", name)
-        if key not in self._cache:
-            self._cache[key] = pd.read_csv(name if os.path.isabs(name) else self.path(name))
-        return self._cache[key]
-
-    def xy(self, name: str, target: str):
-        df = self.frame(name)
-        x = np.ascontiguousarray(df.drop(columns=[target]).to_numpy(dtype=np.float64))
-        return x, df[target].to_numpy(dtype=np.float64)
+        return name if os.path.isabs(name) else os.path.join(self.work, name)
 
     def memo(self, key, fn):
         if key not in self._cache:
             self._cache[key] = fn()
         return self._cache[key]
 
-    def bench_json(self, scenario: str, *flags: str, timeout: float = 900) -> dict:
-        return run_json([self.bench, scenario, *flags], timeout, f"plumb-bench {scenario}")
+    def forget(self, *keys) -> None:
+        for k in keys:
+            self._cache.pop(k, None)
 
-    def plumb_json(self, *args: str, timeout: float = 1800) -> dict:
-        return run_json([self.plumb, *args], timeout, f"plumb {args[0]}")
+    def frame(self, name: str):
+        """pandas DataFrame of a work file, read once (pyarrow engine for the multi-GB big files)."""
+        import pandas as pd
+        engine = "pyarrow" if os.path.getsize(self.path(name)) > 1e9 else None
+        return self.memo(("frame", name), lambda: pd.read_csv(self.path(name), engine=engine))
+
+    def xy(self, name: str, target: str):
+        """Features (every column but target, file order) as C-contiguous float64, and the target."""
+        def split():
+            df = self.frame(name)
+            return (np.ascontiguousarray(df.drop(columns=[target]).to_numpy(dtype=np.float64)),
+                    df[target].to_numpy(dtype=np.float64))
+        return self.memo(("xy", name), split)
+
+    def features(self, task: pm.GbmTask) -> list[str]:
+        return [c for c in self.frame(task.train).columns if c != task.target]
+
+    def plumb_run(self, *args: str, timeout: float = 3600, ok_codes: tuple = (0,)):
+        """(parsed JSON, Finished) of one `plumb ...` process."""
+        done = run_process([self.plumb, *args], timeout, f"plumb {args[0]}", ok_codes)
+        return last_json(done.stdout, f"plumb {args[0]}"), done
 
     def plumb_has(self, *subcommand: str) -> bool:
         """True when `plumb SUBCOMMAND --help` succeeds (the command exists in this build)."""
@@ -232,11 +132,78 @@ class Ctx:
         r = subprocess.run([self.plumb, *subcommand, "--help"], capture_output=True, text=True, timeout=60)
         return r.returncode == 0
 
-    def plumb_flags(self, *subcommand: str) -> str:
-        if not os.access(self.plumb, os.X_OK):
-            return ""
-        r = subprocess.run([self.plumb, *subcommand, "--help"], capture_output=True, text=True, timeout=60)
-        return r.stdout + r.stderr
+    def model_path(self, task: pm.GbmTask) -> str:
+        return os.path.join(self.models, f"{task.key}_gbm{task.rounds}.plumb")
+
+    def plumb_model(self, task: pm.GbmTask) -> str:
+        """The CLI model file of a task, trained now if its fit row was skipped."""
+        path = self.model_path(task)
+        if not os.path.exists(path):
+            self.plumb_run("train", task.train, "--target", task.target, "--test", task.test, *task.plumb_flags(),
+                           "--out", path, "--json")
+        return path
+
+    def peer_model(self, task: pm.GbmTask, name: str):
+        """A peer's fitted model of a task: the one its fit row left, or fitted now."""
+        def fit():
+            x, y = self.xy(task.train, task.target)
+            return (pm.lgbm(task) if name == "LightGBM" else pm.xgbm(task)).fit(x, y)
+        return self.memo(("model", task.key, name), fit)
+
+
+# ----------------------------------------------------------------------------------------------
+# Plumb sides. Each Plumb repetition is one process: plumb-bench or the plumb CLI. The first
+# process is the cold call; later ones find binary and input files in the page cache.
+
+
+def bench_side(ctx: Ctx, scenario: str, *flags: str, keep: tuple = ()):
+    """`plumb-bench SCENARIO ...` processes; the `seconds` each prints is the sample.
+
+    plumb-bench prints only the best of its --repeats calls, so: the cold sample is the only call
+    of the first process (--repeats 1); each warm sample is the faster of a new process's two
+    calls (--repeats 2) — in practice the second, since the first pays in-process first-touch
+    costs (fresh memory, caches) that the peers' warm calls in this long-lived process no longer
+    pay. Figures from the CLI (plumb train / predict) are always a process's first call."""
+    calls = ["1"]
+
+    def run():
+        repeats, calls[0] = calls[0], "2"
+        done = run_process([ctx.bench, scenario, *flags, "--repeats", repeats], 1800, f"plumb-bench {scenario}")
+        o = last_json(done.stdout, f"plumb-bench {scenario}")
+        if "seconds" not in o:
+            raise Unavailable(f"plumb-bench {scenario}: no seconds in JSON")
+        return Sample(float(o["seconds"]), {"process_seconds": done.seconds, "calls_in_process": int(repeats),
+                                            **{k: o.get(k) for k in keep}})
+    return run
+
+
+def process_side(cmd: list[str], what: str, ok_codes: tuple = (0,), keep: tuple = (), timeout: float = 3600):
+    """A whole process (start-up, reading, work, exit): its wall time is the sample; its peak RSS
+    and the `keep` fields of the JSON it prints go along."""
+    def run():
+        done = run_process(cmd, timeout, what, ok_codes)
+        o = last_json(done.stdout, what) if keep else {}
+        return Sample(done.seconds, {"peak_rss_mb": done.peak_rss_mb, **{k: o.get(k) for k in keep}})
+    return run
+
+
+def plumb_fit_side(ctx: Ctx, train: str, test: str, target: str, out: str, flags: list[str]):
+    """`plumb train --json`: fit_seconds (the fit alone; CSV reading is outside it) and test R²."""
+    def run():
+        o, done = ctx.plumb_run("train", train, "--target", target, "--test", test, *flags, "--out", out, "--json")
+        try:
+            return Sample(float(o["fit_seconds"]), {"r2": float(o["metrics"]["r2"]), "process_seconds": done.seconds})
+        except (KeyError, TypeError, ValueError):
+            raise Unavailable("plumb train: unexpected JSON")
+    return run
+
+
+def summarise(sides: list[Side], key: str, how=max) -> None:
+    """Copy a per-run figure into the side's table figure (e.g. the largest peak RSS of its warm runs)."""
+    for s in sides:
+        values = s.info_values(key)
+        if values:
+            s.extra[key] = how(values)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -245,285 +212,264 @@ class Ctx:
 
 def gemm_row(ctx: Ctx, dtype: str) -> Row:
     n = 2048
-    name = "dgemm 2048²" if dtype == "double" else "sgemm 2048²"
-    row = Row(name, goal="GFLOPS ≥ 0.95× numpy", bound=1 / 0.95)
     npdt = np.float64 if dtype == "double" else np.float32
     rng = np.random.default_rng(1)
-    a = rng.standard_normal((n, n)).astype(npdt)
-    b = rng.standard_normal((n, n)).astype(npdt)
-    a @ b
-    # Both sides call OpenBLAS's gemm, so the ratio measures the machine more than the code: on
-    # this shared 2-vCPU host one side's best-of-5 taken a few seconds after the other's drifted
-    # by ±10 %. Rounds alternate the two sides and each keeps its best over all rounds.
-    rounds, per_round = 4, max(2, ctx.args.repeats // 2)
-    t, g = float("inf"), 0.0
-    try:
-        for _ in range(rounds):
-            t = min(t, best_of(per_round, lambda: a @ b)[0])
-            out = ctx.bench_json("gemm", "--n", str(n), "--type", dtype, "--repeats", str(per_round))
-            g = max(g, float(out.get("gflops") or 2 * n ** 3 / out["seconds"] / 1e9))
-        row.plumb = f"{g:.1f} GFLOPS"
-    except Unavailable as e:
-        row.plumb = f"n/a ({e})"
-    peer_gflops = 2 * n ** 3 / t / 1e9
-    row.peer = f"numpy {peer_gflops:.1f} GFLOPS"
-    if g > 0:
-        row.ratio = peer_gflops / g
-    return row
+    a, b = (rng.standard_normal((n, n)).astype(npdt) for _ in range(2))
+    c = np.empty((n, n), dtype=npdt)
+    sides = alternate([
+        Contender("plumb", bench_side(ctx, "gemm", "--n", str(n), "--type", dtype), "plumb"),
+        Contender("numpy", lambda: np.matmul(a, b, out=c)),
+    ], max(ctx.repeats, 4))  # 0.1–0.2 s a call and a 5 % goal: a few more turns are cheap
+    key = "dgemm" if dtype == "double" else "sgemm"
+    return Row(key, f"{key} {n}²", sides, goal="GFLOPS ≥ 0.95× numpy", bound=1 / 0.95, unit="GFLOPS",
+               work=2 * n ** 3 / 1e9)
 
 
 def lstsq_rows(ctx: Ctx) -> list[Row]:
     rows_n, cols = 1_000_000, 30
     rng = np.random.default_rng(2)
     a = rng.standard_normal((rows_n, cols))
-    beta = rng.standard_normal(cols)
-    b = a @ beta + rng.standard_normal(rows_n)
-    t_np, _ = best_of(ctx.args.repeats, lambda: np.linalg.lstsq(a, b, rcond=None))
+    b = a @ rng.standard_normal(cols) + rng.standard_normal(rows_n)
     af = np.asfortranarray(a)
-    t_ne, _ = best_of(ctx.args.repeats, lambda: np.linalg.solve(af.T @ af, af.T @ b))
-    out_rows = []
-    qr = Row("lstsq 1M×30 QR", peer=f"numpy.linalg.lstsq {fmt_s(t_np)}", goal="time ≤ 1.05× numpy", bound=1.05)
-    try:
-        o = ctx.bench_json("lstsq", "--rows", str(rows_n), "--cols", str(cols), "--method", "qr", "--repeats", str(ctx.args.repeats))
-        qr.plumb = fmt_s(o["seconds"])
-        qr.ratio = o["seconds"] / t_np
-    except Unavailable as e:
-        qr.plumb = f"n/a ({e})"
-    out_rows.append(qr)
-    ne = Row("lstsq 1M×30 normal eq.", peer=f"numpy.linalg.lstsq {fmt_s(t_np)}", goal="report (vs lstsq)",
-             note=f"numpy A.T@A + solve: {fmt_s(t_ne)}")
-    try:
-        o = ctx.bench_json("lstsq", "--rows", str(rows_n), "--cols", str(cols), "--method", "normal", "--repeats", str(ctx.args.repeats))
-        ne.plumb = fmt_s(o["seconds"])
-        ne.ratio = o["seconds"] / t_np
-    except Unavailable as e:
-        ne.plumb = f"n/a ({e})"
-    out_rows.append(ne)
-    return out_rows
+    numpy_lstsq = Contender("numpy lstsq", lambda: np.linalg.lstsq(a, b, rcond=None))
+    shape = ["--rows", str(rows_n), "--cols", str(cols)]
+    qr = alternate([Contender("plumb", bench_side(ctx, "lstsq", *shape, "--method", "qr"), "plumb"), numpy_lstsq],
+                   ctx.repeats)
+    ne = alternate([Contender("plumb", bench_side(ctx, "lstsq", *shape, "--method", "normal"), "plumb"), numpy_lstsq,
+                    Contender("numpy AᵀA+solve", lambda: np.linalg.solve(af.T @ af, af.T @ b), "info")], ctx.repeats)
+    return [Row("lstsq", "lstsq 1M×30 QR", qr, goal="time ≤ 1.05× numpy", bound=1.05),
+            Row("lstsq", "lstsq 1M×30 normal equations", ne, goal="report (vs numpy lstsq)")]
 
 
 # ----------------------------------------------------------------------------------------------
-# CSV
+# CSV and describe
+
+
+def polars_reader(path: str):
+    import polars as pl  # POLARS_MAX_THREADS=2 is set above, before this import
+    return lambda: pl.read_csv(path)
+
+
+def pyarrow_reader(path: str):
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    pa.set_cpu_count(THREADS)
+    pa.set_io_thread_count(THREADS)
+    return lambda: pacsv.read_csv(path)
 
 
 def csv_row(ctx: Ctx) -> Row:
     import pandas as pd
     f = ctx.path("numeric_1m.csv")
-    size_mb = os.path.getsize(f) / 1e6
-    t, df = best_of(ctx.args.repeats, lambda: pd.read_csv(f))
-    row = Row("CSV read 1M×21", peer=f"pandas.read_csv {fmt_s(t)}", goal="≥ 3× faster than pandas", bound=1 / 3,
-              note=f"{size_mb:.0f} MB, {df.shape[0]:,}×{df.shape[1]}")
-    try:
-        o = ctx.bench_json("csv", "--file", f, "--repeats", str(ctx.args.repeats))
-        if o.get("rows") not in (None, df.shape[0]) or o.get("columns") not in (None, df.shape[1]):
-            raise Unavailable(f"read {o.get('rows')}×{o.get('columns')}, expected {df.shape[0]}×{df.shape[1]}")
-        row.plumb = fmt_s(o["seconds"])
-        row.ratio = o["seconds"] / t
-    except Unavailable as e:
-        row.plumb = f"n/a ({e})"
-    return row
+    sides = alternate([
+        Contender("plumb", bench_side(ctx, "csv", "--file", f, keep=("rows", "columns")), "plumb"),
+        Contender("pandas", lambda: pd.read_csv(f)),
+        contender("polars", lambda: polars_reader(f)),
+        contender("pyarrow", lambda: pyarrow_reader(f)),
+    ], ctx.repeats)
+    rows, cols = sides[1].result.shape if sides[1].ok else (None, None)
+    plumb = sides[0]
+    if plumb.ok and rows is not None:
+        got = {(s.info.get("rows"), s.info.get("columns")) for s in plumb.warm} - {(None, None)}
+        if got and got != {(rows, cols)}:
+            plumb.error = f"read {sorted(got)}, expected {rows}×{cols}"
+    title = f"CSV read {count_label(rows)}×{cols}" if rows else "CSV read"
+    return Row("csv", title, sides, goal="≥ 1.5× faster than the best of pandas, polars, pyarrow", bound=1 / 1.5,
+               notes=[f"{os.path.getsize(f) / 1e6:.0f} MB; polars and pyarrow on 2 threads"])
+
+
+def describe_row(ctx: Ctx) -> Row:
+    import pandas as pd
+    f = ctx.path("numeric_1m.csv")
+
+    def pandas_describe():
+        df = pd.read_csv(f)
+        return df.describe(), df.corr()
+
+    sides = alternate([
+        Contender("plumb", process_side([ctx.plumb, "data", "describe", f, "--json"], "plumb data describe"), "plumb"),
+        Contender("pandas", pandas_describe),
+    ], ctx.repeats)
+    shape = ""
+    if sides[1].ok:
+        summary, corr = sides[1].result
+        shape = f" {count_label(int(summary.loc['count'].iloc[0]))}×{corr.shape[0]}"
+    return Row("describe", f"data describe{shape}", sides, goal="time ≤ 0.15× pandas", bound=0.15,
+               notes=["plumb: whole process `plumb data describe FILE --json`; pandas: read_csv + describe() + "
+                      "corr() in-process (warm)"])
 
 
 # ----------------------------------------------------------------------------------------------
-# trees
+# trees: fits
 
 
-def lgbm(rounds: int, lr: float, leaves: int):
-    import lightgbm as lgb
-    return lgb.LGBMRegressor(n_estimators=rounds, learning_rate=lr, num_leaves=leaves, n_jobs=THREADS,
-                             random_state=42, verbose=-1)
-
-
-def xgbm(rounds: int, lr: float, leaves: int):
-    import xgboost as xgb
-    return xgb.XGBRegressor(n_estimators=rounds, learning_rate=lr, max_leaves=leaves, max_depth=0,
-                            grow_policy="lossguide", tree_method="hist", n_jobs=THREADS, random_state=42)
-
-
-def plumb_train(ctx: Ctx, train: str, test: str, target: str, out: str, model_flags: list[str]) -> dict:
-    """`plumb train ... --json`; returns the parsed report (fit_seconds, metrics.r2, artifact)."""
-    args = ["train", train, "--target", target, "--test", test, *model_flags, "--out", out, "--json"]
-    best = None
-    for _ in range(max(1, ctx.args.fit_repeats)):
-        o = ctx.plumb_json(*args)
-        if "fit_seconds" not in o or "metrics" not in o:
-            raise Unavailable("plumb train: unexpected JSON")
-        if best is None or o["fit_seconds"] < best["fit_seconds"]:
-            best = o
-    return best
-
-
-def gbm_flags(rounds: int, lr: float) -> dict:
-    return {"rounds": rounds, "learning-rate": lr, "max-leaves": 31}
-
-
-FOREST_FLAGS = {"trees": 200, "max-depth": 15, "min-split": 5}
-
-
-def plumb_fit(ctx: Ctx, kind: str, train: str, test: str, target: str, out: str, params: dict,
-              score: str | None = None) -> dict:
-    """Fit through the CLI; when the CLI cannot, through `plumb-bench gbm|forest` (same flags).
-
-    Returns {"fit_seconds", "r2", "via", "why"} and, with `score`, "rows_per_second" (only from the
-    fallback: the CLI path scores with `plumb predict` separately)."""
-    flags = [x for k, v in params.items() for x in (f"--{k}", str(v))]
-    try:
-        o = plumb_train(ctx, train, test, target, out, ["--model", kind, *flags, "--seed", "42"])
-        return {"fit_seconds": o["fit_seconds"], "r2": float(o["metrics"]["r2"]), "via": "plumb train", "why": ""}
-    except Unavailable as cli_error:
-        extra = ["--score", score] if score else []
-        try:
-            o = ctx.bench_json(kind, "--train", train, "--test", test, "--target", target, *flags, *extra,
-                               "--repeats", str(ctx.args.fit_repeats), timeout=3600)
-        except Unavailable as bench_error:
-            raise Unavailable(f"{cli_error}; {bench_error}")
-        o["via"] = f"plumb-bench {kind}"
-        o["why"] = str(cli_error)
-        return o
-
-
-def gbm_fit_row(ctx: Ctx, name: str, train: str, test: str, target: str, rounds: int, lr: float, model_out: str,
-                r2_slack: float) -> Row:
-    xtr, ytr = ctx.xy(train, target)
-    xte, yte = ctx.xy(test, target)
-
-    def fit():
-        m = lgbm(rounds, lr, 31)
-        m.fit(xtr, ytr)
-        return m
-
-    t, m = best_of(ctx.args.fit_repeats, fit)
-    r2_peer = r2_score(yte, m.predict(xte))
-    row = Row(name, peer=f"LightGBM {fmt_s(t)}", goal=f"time ≤ 0.5×, R² ≥ peer − {r2_slack}", bound=0.5, r2_peer=r2_peer)
-    ctx.memo(("lgbm", model_out), lambda: m)
-    try:
-        o = plumb_fit(ctx, "gbm", train, test, target, model_out, gbm_flags(rounds, lr))
-        row.plumb = fmt_s(o["fit_seconds"])
-        row.ratio = o["fit_seconds"] / t
-        row.r2_plumb = float(o["r2"])
-        row.extra["r2_ok"] = row.r2_plumb >= r2_peer - r2_slack
-        if o["via"] != "plumb train":
-            row.note = f"via {o['via']} ({o['why']})"
-    except Unavailable as e:
-        row.plumb = f"n/a ({e})"
+def gbm_fit_row(ctx: Ctx, task: pm.GbmTask, key: str, repeats: int, with_xgboost: bool = True) -> Row:
+    xtr, ytr = ctx.xy(task.train, task.target)
+    xte, yte = ctx.xy(task.test, task.target)
+    contenders = [
+        Contender("plumb", plumb_fit_side(ctx, task.train, task.test, task.target, ctx.model_path(task),
+                                          task.plumb_flags()), "plumb"),
+        Contender("LightGBM", lambda: pm.lgbm(task).fit(xtr, ytr)),
+        Contender("LightGBM quant.", lambda: pm.lgbm(task, quantized=True).fit(xtr, ytr)),
+    ]
+    if with_xgboost:
+        contenders.append(Contender("XGBoost hist", lambda: pm.xgbm(task).fit(xtr, ytr), "info"))
+    sides = alternate(contenders, repeats)
+    for s in sides:
+        if s.role == "plumb":
+            summarise([s], "r2", how=lambda v: v[-1])
+        elif s.ok:
+            s.extra["r2"] = r2_score(yte, s.result.predict(xte))
+    # The scoring rows score models of the same shape: hand them the ones just fitted.
+    for side_name, model_name in (("LightGBM", "LightGBM"), ("XGBoost hist", "XGBoost")):
+        s = next((s for s in sides if s.name == side_name and s.ok), None)
+        if s:
+            ctx.memo(("model", task.key, model_name), lambda s=s: s.result)
+    row = Row(key, f"GBM fit {task.title} {count_label(len(ytr))} {task.rounds}r", sides,
+              goal=f"time ≤ 0.5× the faster LightGBM, R² ≥ its R² − {R2_SLACK}", bound=0.5, other="r2",
+              notes=[f"plumb: fit_seconds of `plumb train` (fit only); peers: .fit on numpy arrays in-process; "
+                     f"{task.rounds} rounds, lr {task.lr}, {task.leaves} leaves; LightGBM quant. = use_quantized_grad=True"
+                     + ("; XGBoost hist lossguide max_leaves for information" if with_xgboost else "")])
+    plumb, versus = row.plumb, row.versus
+    if plumb.ok and versus and "r2" in plumb.extra:
+        row.checks[f"R² ≥ {versus.name} − {R2_SLACK}"] = plumb.extra["r2"] >= versus.extra["r2"] - R2_SLACK
     return row
 
 
-def gbm_california(ctx: Ctx) -> Row:
-    return gbm_fit_row(ctx, "GBM fit California 500r", ctx.cal_train, ctx.cal_test, CAL_TARGET, 500, 0.05,
-                       os.path.join(ctx.models, "california_gbm500.plumb"), 0.003)
+def train_process_row(ctx: Ctx, task: pm.GbmTask, key: str, repeats: int, goal: str = "report",
+                      bound: float | None = None, rss_goal: bool = False) -> Row:
+    """`plumb train` vs lgbm_train_script.py, each a whole process: what a user waits for, and peak RSS."""
+    common = ["--target", task.target, "--test", task.test]
+    plumb_cmd = [ctx.plumb, "train", task.train, *common, *task.plumb_flags(),
+                 "--out", os.path.join(ctx.tmp, f"{task.key}_whole.plumb"), "--json"]
+    script_cmd = [sys.executable, os.path.join(HERE, "lgbm_train_script.py"), "--train", task.train, *common,
+                  "--rounds", str(task.rounds), "--learning-rate", str(task.lr), "--leaves", str(task.leaves),
+                  "--out", os.path.join(ctx.tmp, f"{task.key}_whole_lgbm.txt")]
+    sides = alternate([
+        Contender("plumb train", process_side(plumb_cmd, "plumb train", keep=("fit_seconds", "metrics")), "plumb"),
+        Contender("python+LightGBM", process_side(script_cmd, "lgbm_train_script.py",
+                                                  keep=("read_seconds", "fit_seconds", "r2", "train_rows"))),
+    ], repeats)
+    summarise(sides, "peak_rss_mb")
+    rows_n = next(iter(sides[1].info_values("train_rows")), None)
+    row = Row(key, f"Train {task.title} {count_label(rows_n) if rows_n else ''} {task.rounds}r, whole process", sides,
+              goal=goal, bound=bound, other="peak_rss_mb",
+              notes=["whole process: start-up, read train + test CSV, fit, score test, write model; peak RSS = the "
+                     "largest of the warm runs (GNU time); python side: lgbm_train_script.py (pyarrow.csv + LightGBM)"])
+    if rss_goal and all(s.ok and "peak_rss_mb" in s.extra for s in sides):
+        row.checks["peak RSS ≤ LightGBM's"] = sides[0].extra["peak_rss_mb"] <= sides[1].extra["peak_rss_mb"]
+    elif rss_goal:
+        row.notes.append("no peak RSS figure (GNU time missing?): the RSS goal is not judged")
+    return row
 
 
-def gbm_friedman(ctx: Ctx) -> Row:
-    return gbm_fit_row(ctx, "GBM fit Friedman 800k 200r", ctx.path("friedman_train.csv"), ctx.path("friedman_test.csv"),
-                       "y", 200, 0.1, os.path.join(ctx.models, "friedman_gbm200.plumb"), 0.003)
+def gbm_california(ctx: Ctx) -> list[Row]:
+    return [gbm_fit_row(ctx, ctx.tasks["california"], "gbm-california", ctx.repeats)]
 
 
-def forest_california(ctx: Ctx) -> Row:
+def gbm_friedman(ctx: Ctx) -> list[Row]:
+    return [gbm_fit_row(ctx, ctx.tasks["friedman"], "gbm-friedman", ctx.repeats)]
+
+
+def train_california(ctx: Ctx) -> list[Row]:
+    return [train_process_row(ctx, ctx.tasks["california"], "train-california", ctx.repeats)]
+
+
+def train_friedman(ctx: Ctx) -> list[Row]:
+    return [train_process_row(ctx, ctx.tasks["friedman"], "train-friedman", ctx.repeats)]
+
+
+def big_rows(ctx: Ctx) -> list[Row]:
+    task = ctx.tasks["friedman10m"]
+    for f in (task.train, task.test):
+        if not os.path.exists(f):
+            raise Unavailable(f"{os.path.basename(f)} missing: run.sh generates it for --only big "
+                              f"(gen_data.py --big)")
+    reps = ctx.args.big_repeats
+    # Whole processes first, while the harness process is still small; then the in-process fits,
+    # which hold the 1.6 GB feature matrix here.
+    whole = train_process_row(ctx, task, "big", reps, goal="time ≤ 0.5× python+LightGBM, peak RSS ≤ its",
+                              bound=0.5, rss_goal=True)
+    fit = gbm_fit_row(ctx, task, "big", reps, with_xgboost=False)
+    ctx.forget(("frame", task.train), ("xy", task.train), ("frame", task.test), ("xy", task.test),
+               ("model", task.key, "LightGBM"))
+    return [fit, whole]
+
+
+FOREST = {"trees": 200, "max-depth": 15, "min-split": 5}
+
+
+def forest_california(ctx: Ctx) -> list[Row]:
     from sklearn.ensemble import RandomForestRegressor
-    xtr, ytr = ctx.xy(ctx.cal_train, CAL_TARGET)
-    xte, yte = ctx.xy(ctx.cal_test, CAL_TARGET)
+    task = ctx.tasks["california"]
+    xtr, ytr = ctx.xy(task.train, task.target)
+    xte, yte = ctx.xy(task.test, task.target)
+    flags = ["--model", "forest", *[x for k, v in FOREST.items() for x in (f"--{k}", str(v))], "--seed", "42"]
 
-    def fit():
-        m = RandomForestRegressor(n_estimators=200, max_depth=15, min_samples_split=5, n_jobs=THREADS, random_state=42)
-        m.fit(xtr, ytr)
-        return m
+    def sklearn_fit():
+        return RandomForestRegressor(n_estimators=FOREST["trees"], max_depth=FOREST["max-depth"],
+                                     min_samples_split=FOREST["min-split"], n_jobs=THREADS, random_state=42).fit(xtr, ytr)
 
-    t, m = best_of(ctx.args.fit_repeats, fit)
-    row = Row("Forest fit California 200t", peer=f"sklearn RF {fmt_s(t)}", goal="time ≤ 0.15×, R² ≥ 0.80", bound=0.15,
-              r2_peer=r2_score(yte, m.predict(xte)))
-    try:
-        o = plumb_fit(ctx, "forest", ctx.cal_train, ctx.cal_test, CAL_TARGET,
-                      os.path.join(ctx.models, "california_forest.plumb"), FOREST_FLAGS)
-        row.plumb = fmt_s(o["fit_seconds"])
-        row.ratio = o["fit_seconds"] / t
-        row.r2_plumb = float(o["r2"])
-        row.extra["r2_ok"] = row.r2_plumb >= 0.80
-        if o["via"] != "plumb train":
-            row.note = f"via {o['via']} ({o['why']})"
-    except Unavailable as e:
-        row.plumb = f"n/a ({e})"
-    return row
+    sides = alternate([
+        Contender("plumb", plumb_fit_side(ctx, task.train, task.test, task.target,
+                                          os.path.join(ctx.models, "california_forest.plumb"), flags), "plumb"),
+        Contender("sklearn RF", sklearn_fit),
+    ], ctx.repeats)
+    summarise(sides[:1], "r2", how=lambda v: v[-1])
+    if sides[1].ok:
+        sides[1].extra["r2"] = r2_score(yte, sides[1].result.predict(xte))
+    row = Row("forest-california", "Forest fit California 200t", sides, goal="time ≤ 0.15×, R² ≥ 0.80", bound=0.15,
+              other="r2")
+    if sides[0].ok:
+        row.checks["R² ≥ 0.80"] = sides[0].extra["r2"] >= 0.80
+    return [row]
 
 
-def plumb_predict(ctx: Ctx, model: str, data: str) -> dict:
+# ----------------------------------------------------------------------------------------------
+# trees: batch scoring
+
+
+def plumb_predict_side(ctx: Ctx, task: pm.GbmTask, data: str, n: int):
+    """`plumb predict --json` processes; rows_per_second there times the scoring alone."""
+    model = ctx.plumb_model(task)
     out = os.path.join(ctx.tmp, "predictions.csv")
-    best = None
-    for _ in range(max(1, ctx.args.repeats)):
-        o = ctx.plumb_json("predict", "--model", model, data, "--out", out, "--json")
-        if "rows_per_second" not in o:
+
+    def run():
+        o, done = ctx.plumb_run("predict", "--model", model, data, "--out", out, "--json")
+        if not o.get("rows_per_second"):
             raise Unavailable("plumb predict: no rows_per_second in JSON")
-        if best is None or o["rows_per_second"] > best["rows_per_second"]:
-            best = o
-    return best
+        return Sample(n / float(o["rows_per_second"]), {"rows_per_second": o["rows_per_second"],
+                                                         "process_seconds": done.seconds})
+    return run
 
 
-def plumb_model(ctx: Ctx, path: str, train: str, test: str, target: str, rounds: int, lr: float) -> str:
-    """The CLI model file of a GBM scenario, trained now if the fit scenario was skipped or fell back."""
-    if not os.path.exists(path):
-        plumb_train(ctx, train, test, target, path, ["--model", "gbm", *[x for k, v in gbm_flags(rounds, lr).items()
-                                                                         for x in (f"--{k}", str(v))], "--seed", "42"])
-    return path
+def score_row(ctx: Ctx, task: pm.GbmTask, key: str, data: str, times: float) -> Row:
+    features = ctx.features(task)
+    x = np.ascontiguousarray(ctx.frame(data)[features].to_numpy(dtype=np.float64))
+    xtr, ytr = ctx.xy(task.train, task.target)
+    n = x.shape[0]
+    lightgbm = lambda: ctx.peer_model(task, "LightGBM")  # noqa: E731
+    sides = alternate([
+        contender("plumb", lambda: plumb_predict_side(ctx, task, ctx.path(data), n), "plumb"),
+        contender("LightGBM", lambda: pm.score_lightgbm(lightgbm(), x)),
+        contender("XGBoost", lambda: pm.score_xgboost(ctx.peer_model(task, "XGBoost"), x)),
+        contender("lleaves", lambda: pm.score_lleaves(lightgbm(), x, ctx.tmp)),
+        contender("TL2cgen", lambda: pm.score_tl2cgen(lightgbm(), x, ctx.tmp)),
+        contender("YDF", lambda: pm.score_ydf(task, features, xtr, ytr, x)),
+    ], ctx.repeats)
+    return Row(key, f"Score {count_label(n)} {task.title} ({task.rounds}r)", sides, unit="rows/s", work=n,
+               goal=f"≥ {times:g}× rows/s of the best peer", bound=1 / times,
+               notes=[f"{task.rounds} trees × {task.leaves} leaves; plumb: rows_per_second of `plumb predict` "
+                      "(scoring only); peers: one predict call on a numpy matrix already in memory; lleaves and "
+                      "TL2cgen compile the LightGBM model, YDF trains its own of the same shape"])
 
 
-def plumb_score(ctx: Ctx, model_path: str, train: str, test: str, target: str, rounds: int, lr: float,
-                data: str) -> tuple[float, str]:
-    """Rows/s scoring `data`: `plumb predict` (scoring time only) or, failing that, plumb-bench gbm --score."""
-    try:
-        model = plumb_model(ctx, model_path, train, test, target, rounds, lr)
-        return plumb_predict(ctx, model, data)["rows_per_second"], ""
-    except Unavailable as cli_error:
-        flags = [x for k, v in gbm_flags(rounds, lr).items() for x in (f"--{k}", str(v))]
-        try:
-            o = ctx.bench_json("gbm", "--train", train, "--test", test, "--target", target, *flags, "--score", data,
-                               "--score-repeats", str(ctx.args.repeats), timeout=3600)
-        except Unavailable as bench_error:
-            raise Unavailable(f"{cli_error}; {bench_error}")
-        return o["rows_per_second"], f"via plumb-bench gbm --score ({cli_error})"
+def score_friedman(ctx: Ctx) -> list[Row]:
+    return [score_row(ctx, ctx.tasks["friedman"], "score-friedman", "friedman_1m.csv", 3)]
 
 
-def score_friedman(ctx: Ctx) -> Row:
-    x, _ = ctx.xy("friedman_1m.csv", "y")
-    xtr, ytr = ctx.xy(ctx.path("friedman_train.csv"), "y")
-    m = xgbm(200, 0.1, 31)
-    m.fit(xtr, ytr)
-    booster = m.get_booster()
-    booster.inplace_predict(x[:1000])
-    t, _ = best_of(ctx.args.repeats, lambda: booster.inplace_predict(x))
-    peer_rps = x.shape[0] / t
-    row = Row("Score 1M Friedman (200r)", peer=f"XGBoost {fmt_rate(peer_rps, 'rows/s')}", goal="≥ 3× rows/s", bound=1 / 3)
-    try:
-        rps, note = plumb_score(ctx, os.path.join(ctx.models, "friedman_gbm200.plumb"), ctx.path("friedman_train.csv"),
-                                ctx.path("friedman_test.csv"), "y", 200, 0.1, ctx.path("friedman_1m.csv"))
-        row.plumb = fmt_rate(rps, "rows/s")
-        row.ratio = peer_rps / rps
-        row.note = note
-    except Unavailable as e:
-        row.plumb = f"n/a ({e})"
-    return row
-
-
-def score_california(ctx: Ctx) -> Row:
-    x = np.ascontiguousarray(ctx.frame("california_1m.csv")[CAL_FEATURES].to_numpy(dtype=np.float64))
-    xtr, ytr = ctx.xy(ctx.cal_train, CAL_TARGET)
-    lg = ctx.memo(("lgbm", os.path.join(ctx.models, "california_gbm500.plumb")), lambda: lgbm(500, 0.05, 31).fit(xtr, ytr))
-    xg = xgbm(500, 0.05, 31).fit(xtr, ytr)
-    booster = xg.get_booster()
-    t_lg, _ = best_of(ctx.args.repeats, lambda: lg.booster_.predict(x, num_threads=THREADS))
-    t_xg, _ = best_of(ctx.args.repeats, lambda: booster.inplace_predict(x))
-    peer_name, t = ("LightGBM", t_lg) if t_lg <= t_xg else ("XGBoost", t_xg)
-    peer_rps = x.shape[0] / t
-    row = Row("Score 1M California (500r)", peer=f"{peer_name} {fmt_rate(peer_rps, 'rows/s')}", goal="≥ 5× rows/s (best peer)",
-              bound=1 / 5, note=f"LightGBM {fmt_rate(x.shape[0] / t_lg, 'r/s')}, XGBoost {fmt_rate(x.shape[0] / t_xg, 'r/s')}")
-    try:
-        rps, note = plumb_score(ctx, os.path.join(ctx.models, "california_gbm500.plumb"), ctx.cal_train, ctx.cal_test,
-                                CAL_TARGET, 500, 0.05, ctx.path("california_1m.csv"))
-        row.plumb = fmt_rate(rps, "rows/s")
-        row.ratio = peer_rps / rps
-        row.note = "; ".join(x for x in (row.note, note) if x)
-    except Unavailable as e:
-        row.plumb = f"n/a ({e})"
-    return row
+def score_california(ctx: Ctx) -> list[Row]:
+    return [score_row(ctx, ctx.tasks["california"], "score-california", "california_1m.csv", 5)]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -552,73 +498,88 @@ def scipy_drift(ref, cur) -> dict:
     return out
 
 
-def drift_1m(ctx: Ctx) -> Row:
-    ref = ctx.frame("drift_ref_1m.csv")
-    cur = ctx.frame("drift_cur_1m.csv")
-    t, peer = best_of(ctx.args.repeats, lambda: scipy_drift(ref, cur))
-    row = Row("Drift 1M vs 1M ×8 (KS+W+PSI)", peer=f"scipy {fmt_s(t)}", goal="time ≤ 0.05×", bound=0.05)
-    try:
-        o = ctx.bench_json("drift", "--reference", ctx.path("drift_ref_1m.csv"), "--current", ctx.path("drift_cur_1m.csv"),
-                           "--repeats", str(ctx.args.repeats))
-        row.plumb = fmt_s(o["seconds"])
-        row.ratio = o["seconds"] / t
-        cols = o.get("columns") or {}
-        diffs = []
-        for col, v in peer.items():
-            mine = cols.get(col)
-            if mine:
-                diffs += [abs(mine.get("ks", np.nan) - v["ks"]), abs(mine.get("wasserstein", np.nan) - v["wasserstein"]) /
-                          max(1e-12, v["wasserstein"]), abs(mine.get("psi", np.nan) - v["psi"]) / max(1e-12, v["psi"])]
-        if diffs:
-            row.note = f"max |ΔKS|, rel ΔW, rel ΔPSI vs scipy: {np.nanmax(diffs):.2g}"
-    except Unavailable as e:
-        row.plumb = f"n/a ({e})"
-    return row
+def drift_agreement(mine: dict, peer: dict) -> str:
+    diffs = []
+    for col, v in peer.items():
+        m = mine.get(col)
+        if m:
+            diffs += [abs(m.get("ks", np.nan) - v["ks"]),
+                      abs(m.get("wasserstein", np.nan) - v["wasserstein"]) / max(1e-12, v["wasserstein"]),
+                      abs(m.get("psi", np.nan) - v["psi"]) / max(1e-12, v["psi"])]
+    return f"max |ΔKS|, rel ΔW, rel ΔPSI vs scipy: {np.nanmax(diffs):.2g}" if diffs else ""
 
 
-def drift_report(ctx: Ctx) -> Row:
+def drift_1m(ctx: Ctx) -> list[Row]:
+    ref, cur = ctx.frame("drift_ref_1m.csv"), ctx.frame("drift_cur_1m.csv")
+    sides = alternate([
+        Contender("plumb", bench_side(ctx, "drift", "--reference", ctx.path("drift_ref_1m.csv"), "--current",
+                                      ctx.path("drift_cur_1m.csv"), keep=("columns",)), "plumb"),
+        Contender("scipy", lambda: scipy_drift(ref, cur)),
+    ], ctx.repeats)
+    row = Row("drift-1m", f"Drift {count_label(len(ref))} vs {count_label(len(cur))} ×8 (KS+W+PSI)", sides,
+              goal="time ≤ 0.05× scipy", bound=0.05)
+    if all(s.ok for s in sides):
+        row.notes.append(drift_agreement(sides[0].warm[-1].info.get("columns") or {}, sides[1].result))
+        for s in sides[0].warm + [sides[0].cold]:
+            s.info.pop("columns", None)   # checked above; the per-run copies would only bloat results.json
+    return [row]
+
+
+def evidently_report(ref, cur, html: str):
     from evidently import Report
     from evidently.presets import DataDriftPreset
-    ref = ctx.frame(ctx.cal_train)
-    cur = ctx.frame(ctx.cal_test)
-    html = os.path.join(ctx.tmp, "evidently_report.html")
 
     def run():
         snap = Report([DataDriftPreset()]).run(current_data=cur, reference_data=ref)
         snap.save_html(html)
         return snap
+    return run
 
-    run()  # first call pays evidently's lazy imports; not what we compare
-    t, _ = best_of(ctx.args.repeats, run)
-    row = Row("Drift report California (HTML)", peer=f"Evidently DataDriftPreset {fmt_s(t)}", goal="time ≤ 0.05×", bound=0.05)
+
+def drift_report(ctx: Ctx) -> list[Row]:
+    task = ctx.tasks["california"]
+    ref, cur = ctx.frame(task.train), ctx.frame(task.test)
     out_html = os.path.join(ctx.tmp, "plumb_report.html")
-    try:
-        if ctx.plumb_has("monitor"):
-            model = plumb_model(ctx, os.path.join(ctx.models, "california_gbm500.plumb"), ctx.cal_train, ctx.cal_test,
-                                CAL_TARGET, 500, 0.05)
-            best = float("inf")
-            for _ in range(max(1, ctx.args.repeats)):
-                t0 = time.perf_counter()
-                ctx.plumb_json("monitor", "--model", model, "--current", ctx.cal_test, "--report", out_html, "--json")
-                best = min(best, time.perf_counter() - t0)
-            row.plumb = fmt_s(best)
-            row.note = "plumb monitor, whole process (reads both CSVs)"
-        else:
-            o = ctx.bench_json("drift", "--reference", ctx.cal_train, "--current", ctx.cal_test, "--report", out_html,
-                               "--repeats", str(ctx.args.repeats))
-            best = o["seconds"]
-            row.plumb = fmt_s(best)
-            row.note = "plumb-bench drift --report (no plumb monitor)"
-        if not os.path.exists(out_html) or os.path.getsize(out_html) == 0:
-            raise Unavailable("no HTML report written")
-        row.ratio = best / t
-    except Unavailable as e:
-        row.plumb = f"n/a ({e})"
-    return row
+    if ctx.plumb_has("monitor"):
+        # exit 10 = "retraining recommended", a normal outcome of a monitor run.
+        plumb = contender("plumb", lambda: process_side(
+            [ctx.plumb, "monitor", "--model", ctx.plumb_model(task), "--current", task.test, "--report", out_html,
+                  "--json"], "plumb monitor", ok_codes=(0, 10)), "plumb")
+        how = "plumb monitor, whole process (reads both CSVs)"
+    else:
+        plumb = Contender("plumb", bench_side(ctx, "drift", "--reference", task.train, "--current", task.test,
+                                              "--report", out_html), "plumb")
+        how = "plumb-bench drift --report (no plumb monitor in this build)"
+    sides = alternate([plumb, contender("Evidently", lambda: evidently_report(
+        ref, cur, os.path.join(ctx.tmp, "evidently_report.html")))], ctx.repeats)
+    if sides[0].ok and not (os.path.exists(out_html) and os.path.getsize(out_html) > 0):
+        sides[0].error = "no HTML report written"
+    return [Row("drift-report", "Drift report California (HTML)", sides, goal="time ≤ 0.05× Evidently", bound=0.05,
+                notes=[how + "; Evidently 0.7 Report([DataDriftPreset()]) + save_html in-process"])]
 
 
 # ----------------------------------------------------------------------------------------------
 # serving
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float, proc: subprocess.Popen) -> bool:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=1) as resp:
+                if resp.status == 200:
+                    return True
+        except Exception:  # noqa: BLE001 — not up yet
+            time.sleep(0.2)
+    return False
 
 
 def lua_script(path: str, body: str) -> str:
@@ -632,47 +593,29 @@ def run_wrk(url: str, script: str, connections: int, seconds: int) -> dict:
     cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script, url]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
     if r.returncode != 0:
-        raise RuntimeError(f"wrk failed: {r.stderr.strip()[:200]}")
+        raise Unavailable(f"wrk failed: {r.stderr.strip()[:200]}")
     text = r.stdout
     m = re.search(r"Requests/sec:\s*([\d.]+)", text)
-    if not m:
-        raise RuntimeError("wrk: no Requests/sec")
-    out = {"rps": float(m.group(1)), "text": text}
+    if not m or float(m.group(1)) <= 0:
+        raise Unavailable("wrk: no Requests/sec")
+    out = {"rps": float(m.group(1))}
     m = re.search(r"^\s*99%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
     if m:
         v = float(m.group(1))
         out["p99_ms"] = v / 1000 if m.group(2) == "us" else v * 1000 if m.group(2) == "s" else v
     m = re.search(r"Non-2xx or 3xx responses:\s*(\d+)", text)
     out["errors"] = int(m.group(1)) if m else 0
-    m = re.search(r"Socket errors:.*", text)
-    out["socket_errors"] = m.group(0) if m else ""
     return out
 
 
 def start_server(cmd: list[str], env: dict, health: str, log: str) -> subprocess.Popen:
-    f = open(log, "w")
-    p = subprocess.Popen(cmd, env=env, stdout=f, stderr=subprocess.STDOUT, start_new_session=True, cwd=HERE)
-    _children.append(p)
+    p = start_process(cmd, log, env=env, cwd=HERE)
     if not wait_http(health, 60, p):
-        stop_server(p)
+        stop_process(p)
         with open(log) as lf:
             tail = lf.read().strip().splitlines()[-1:] or ["no output"]
         raise Unavailable(f"server did not come up: {tail[0][:100]}")
     return p
-
-
-def stop_server(p: subprocess.Popen) -> None:
-    if p.poll() is None:
-        try:
-            os.killpg(p.pid, signal.SIGTERM)
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait(timeout=5)
-        except ProcessLookupError:
-            pass
-    if p in _children:
-        _children.remove(p)
 
 
 def fastapi_model(ctx: Ctx) -> str:
@@ -681,180 +624,226 @@ def fastapi_model(ctx: Ctx) -> str:
     from sklearn.preprocessing import StandardScaler
     path = os.path.join(ctx.models, "fastapi_model.joblib")
     if not os.path.exists(path):
-        xtr, ytr = ctx.xy(ctx.cal_train, CAL_TARGET)
+        task = ctx.tasks["california"]
+        xtr, ytr = ctx.xy(task.train, task.target)
         scaler = StandardScaler().fit(xtr)
-        model = lgbm(500, 0.05, 31).fit(scaler.transform(xtr), ytr)
+        model = pm.lgbm(task).fit(scaler.transform(xtr), ytr)
         joblib.dump({"scaler": scaler, "model": model}, path)
     return path
 
 
+def wrk_side(url: str, script: str, connections: int, seconds: int, per_request: int, strict: bool):
+    """One wrk run: the sample is the time per request (1 / req/s), so 'best' is the highest req/s.
+    Plumb answering non-2xx is a failure (strict); a peer's errors are only noted."""
+    def run():
+        r = run_wrk(url, script, connections, seconds)
+        if strict and r["errors"]:
+            raise Unavailable(f"{r['errors']} non-2xx answers")
+        return Sample(1.0 / r["rps"], {"rps": r["rps"], "rows_per_second": r["rps"] * per_request,
+                                       "p99_ms": r.get("p99_ms"), "errors": r["errors"]})
+    return run
+
+
 def serving_rows(ctx: Ctx) -> list[Row]:
     if shutil.which("wrk") is None:
-        return [Row("Serve single row", plumb="n/a (wrk not installed)", peer="n/a"),
-                Row("Serve batch 1000 rows", plumb="n/a (wrk not installed)", peer="n/a")]
-    test = ctx.frame(ctx.cal_test)
-    one = {k: float(test.iloc[0][k]) for k in CAL_FEATURES}
-    batch = {"instances": [{k: float(v) for k, v in r.items()} for r in test[CAL_FEATURES].iloc[:1000].to_dict("records")]}
+        raise Unavailable("wrk not installed")
+    task = ctx.tasks["california"]
+    test = ctx.frame(task.test)
+    features = ctx.features(task)
+    one = {k: float(test.iloc[0][k]) for k in features}
+    batch = {"instances": [{k: float(v) for k, v in r.items()} for r in test[features].iloc[:1000].to_dict("records")]}
     single_lua = lua_script(os.path.join(ctx.tmp, "predict1.lua"), json.dumps(one))
     batch_lua = lua_script(os.path.join(ctx.tmp, "predict1000.lua"), json.dumps(batch))
     secs = ctx.args.serve_seconds
-    env = dict(os.environ)
+    servers: list[subprocess.Popen] = []
+    # The prediction log goes to a store of its own, new for every run: a run logs tens of millions
+    # of rows (GBs), which must neither pile up in the shared store nor carry over between runs.
+    log_dir = tempfile.mkdtemp(prefix="serve-log-", dir=ctx.tmp)
+    peer_port, plumb_port = free_port(), free_port()
 
-    def measure(base: str, single_path: str, batch_path: str) -> tuple[dict, dict]:
-        run_wrk(base + single_path, single_lua, 16, 2)  # warm-up
-        s = run_wrk(base + single_path, single_lua, 16, secs)
-        run_wrk(base + batch_path, batch_lua, 4, 2)
-        b = run_wrk(base + batch_path, batch_lua, 4, secs)
-        return s, b
-
-    # peer: FastAPI + uvicorn, one worker
-    port = free_port()
-    peer_env = dict(env, PEER_MODEL=fastapi_model(ctx))
-    peer = start_server([sys.executable, "-m", "uvicorn", "fastapi_app:app", "--host", "127.0.0.1", "--port", str(port),
-                         "--workers", "1", "--log-level", "warning", "--no-access-log"],
-                        peer_env, f"http://127.0.0.1:{port}/health", os.path.join(ctx.tmp, "fastapi.log"))
-    try:
-        ps, pb = measure(f"http://127.0.0.1:{port}", "/predict", "/predict_batch")
-    finally:
-        stop_server(peer)
-    single = Row("Serve single row (wrk c16)", peer=f"FastAPI {ps['rps']:,.0f} req/s p99 {ps.get('p99_ms', float('nan')):.1f} ms",
-                 goal="≥ 30× req/s, p99 ≤ 3 ms", bound=1 / 30)
-    batchr = Row("Serve batch 1000 rows (wrk c4)", peer=f"FastAPI {fmt_rate(pb['rps'] * 1000, 'rows/s')}",
-                 goal="≥ 1M rows/s")
-    if ps["errors"] or pb["errors"]:
-        single.note = f"peer non-2xx: {ps['errors']} / {pb['errors']}"
-    try:
-        if not ctx.plumb_has("serve"):
-            raise Unavailable("no plumb serve command")
-        model = plumb_model(ctx, os.path.join(ctx.models, "california_gbm500.plumb"), ctx.cal_train, ctx.cal_test,
-                            CAL_TARGET, 500, 0.05)
-        port = free_port()
-        # The prediction log goes to a store of its own, new for every run: a run logs ~10M rows
-        # (a few GB), which must neither pile up in the shared store nor carry over between runs.
-        log_dir = tempfile.mkdtemp(prefix="serve-log-", dir=ctx.tmp)
-        srv = start_server([ctx.plumb, "serve", "--model", model, "--port", str(port),
-                            "--store", os.path.join(log_dir, "plumb.db")], env,
-                           f"http://127.0.0.1:{port}/health", os.path.join(ctx.tmp, "plumb_serve.log"))
+    def up(start) -> str:
+        """Start one server; a server that does not come up makes only its own side n/a."""
         try:
-            s, b = measure(f"http://127.0.0.1:{port}", "/predict", "/predict")
-        finally:
-            stop_server(srv)
-            shutil.rmtree(log_dir, ignore_errors=True)
-        if s["errors"] or b["errors"]:
-            raise Unavailable(f"plumb serve answered non-2xx ({s['errors']} single, {b['errors']} batch)")
-        p99 = s.get("p99_ms", float("nan"))
-        single.plumb = f"{s['rps']:,.0f} req/s p99 {p99:.2f} ms"
-        single.ratio = ps["rps"] / s["rps"]
-        single.extra["p99_ok"] = p99 <= 3.0
-        rows_s = b["rps"] * 1000
-        batchr.plumb = fmt_rate(rows_s, "rows/s")
-        batchr.ratio = pb["rps"] / b["rps"]
-        batchr.extra["abs_ok"] = rows_s >= 1e6
-        batchr.note = f"p99 {b.get('p99_ms', float('nan')):.1f} ms per 1000-row request"
-    except Unavailable as e:
-        single.plumb = batchr.plumb = f"n/a ({e})"
-    return [single, batchr]
+            servers.append(start())
+            return ""
+        except Exception as e:  # noqa: BLE001
+            return reason(e)
+
+    try:
+        peer_down = up(lambda: start_server(
+            [sys.executable, "-m", "uvicorn", "fastapi_app:app", "--host", "127.0.0.1", "--port", str(peer_port),
+             "--workers", "1", "--log-level", "warning", "--no-access-log"],
+            dict(os.environ, PEER_MODEL=fastapi_model(ctx)), f"http://127.0.0.1:{peer_port}/health",
+            os.path.join(ctx.tmp, "fastapi.log")))
+        plumb_down = "no plumb serve command" if not ctx.plumb_has("serve") else up(lambda: start_server(
+            [ctx.plumb, "serve", "--model", ctx.plumb_model(task), "--port", str(plumb_port), "--store",
+             os.path.join(log_dir, "plumb.db")], dict(os.environ), f"http://127.0.0.1:{plumb_port}/health",
+            os.path.join(ctx.tmp, "plumb_serve.log")))
+        # Both servers stay up and the wrk runs alternate between them (an idle server costs nothing).
+        rows = []
+        for title, path_peer, lua, conns, per_req in (("Serve single row (wrk c16)", "/predict", single_lua, 16, 1),
+                                                      ("Serve batch 1000 rows (wrk c4)", "/predict_batch", batch_lua, 4, 1000)):
+            plumb = Contender("plumb serve", wrk_side(f"http://127.0.0.1:{plumb_port}/predict", lua, conns, secs,
+                                                      per_req, True), "plumb", error=plumb_down)
+            peer = Contender("FastAPI", wrk_side(f"http://127.0.0.1:{peer_port}{path_peer}", lua, conns, secs,
+                                                 per_req, False), error=peer_down)
+            sides = alternate([plumb, peer], ctx.repeats)
+            # p99 is judged on the median of the warm runs' p99s: the least favourable of the
+            # per-run figures would be noise, the best an optimistic pick.
+            summarise(sides, "p99_ms", how=lambda v: float(np.median(v)))
+            if per_req == 1:
+                row = Row("serve", title, sides, goal="≥ 30× req/s, p99 ≤ 3 ms", bound=1 / 30, unit="req/s",
+                          other="p99_ms")
+                if sides[0].ok:
+                    row.checks["p99 ≤ 3 ms"] = sides[0].extra.get("p99_ms", float("inf")) <= 3.0
+            else:
+                row = Row("serve", title, sides, goal="≥ 1M rows/s", unit="rows/s", work=1000, other="p99_ms")
+                if sides[0].ok:
+                    row.checks["≥ 1M rows/s"] = 1000 / sides[0].best() >= 1e6
+            errors = sum(s.info.get("errors", 0) for s in sides[1].warm)
+            if errors:
+                row.notes.append(f"FastAPI answered {errors} non-2xx in its warm runs")
+            rows.append(row)
+        rows[0].notes.append(f"each wrk run {secs} s, 2 wrk threads; servers on 127.0.0.1; p99 = median of the "
+                             "warm runs' p99")
+        return rows
+    finally:
+        for p in servers:
+            stop_process(p)
+        shutil.rmtree(log_dir, ignore_errors=True)
 
 
 # ----------------------------------------------------------------------------------------------
 
+# (name for --only/--skip, function, part of the default set)
 SCENARIOS = [
-    ("dgemm", lambda c: [gemm_row(c, "double")]),
-    ("sgemm", lambda c: [gemm_row(c, "float")]),
-    ("lstsq", lstsq_rows),
-    ("csv", lambda c: [csv_row(c)]),
-    ("gbm-california", lambda c: [gbm_california(c)]),
-    ("gbm-friedman", lambda c: [gbm_friedman(c)]),
-    ("forest-california", lambda c: [forest_california(c)]),
-    ("score-friedman", lambda c: [score_friedman(c)]),
-    ("score-california", lambda c: [score_california(c)]),
-    ("drift-1m", lambda c: [drift_1m(c)]),
-    ("drift-report", lambda c: [drift_report(c)]),
-    ("serve", serving_rows),
+    ("dgemm", lambda c: [gemm_row(c, "double")], True),
+    ("sgemm", lambda c: [gemm_row(c, "float")], True),
+    ("lstsq", lstsq_rows, True),
+    ("csv", lambda c: [csv_row(c)], True),
+    ("describe", lambda c: [describe_row(c)], True),
+    ("gbm-california", gbm_california, True),
+    ("gbm-friedman", gbm_friedman, True),
+    ("train-california", train_california, True),
+    ("train-friedman", train_friedman, True),
+    ("forest-california", forest_california, True),
+    ("score-friedman", score_friedman, True),
+    ("score-california", score_california, True),
+    ("drift-1m", drift_1m, True),
+    ("drift-report", drift_report, True),
+    ("serve", serving_rows, True),
+    ("big", big_rows, False),
 ]
 
 
-def judge(row: Row) -> None:
-    # A goal is a bound on the ratio, absolute checks (R², p99, rows/s), or both; a row with
-    # neither has no goal to judge.
-    checks = [k for k in ("r2_ok", "p99_ok", "abs_ok") if k in row.extra]
-    if row.ratio is None or (row.bound is None and not checks):
-        row.passed = None
+_rows_so_far: list[Row] = []
+_header: list[str] = []
+
+
+def _on_signal(signum, _frame):
+    kill_children()
+    if _rows_so_far:
+        print(f"\ninterrupted (signal {signum}); scenarios finished so far:")
+        print_table(_rows_so_far, _header)
+    sys.exit(128 + signum)
+
+
+def header_lines(env: dict, args) -> list[str]:
+    forced = (f"  ** FORCED: load {env['load_1min']:.2f} > {args.max_load} — figures from a busy machine **"
+              if env["forced"] else "")
+    big = f" ({args.big_repeats} for big)" if any(n == "big" for n, _ in selected(args)) else ""
+    return [
+        f"Plumb vs peers · {env['time_utc']} · commit {env['git_commit']}",
+        f"plumb {env['plumb_version']} ({env['plumb']}) · CPU {env['cpu']} · {env['cores']} cores · "
+        f"1-min load {env['load_1min']:.2f} at start (limit {args.max_load})" + forced,
+        f"Each side: 1 cold call (column 'cold', kept out of the warm figures), then {args.repeats} warm "
+        f"repetitions{big}, sides taking turns (P A B, P A B, …).",
+        "best = warm minimum time (highest rate). ratio = Plumb warm best / warm best of the fastest counted peer (*)",
+        "(rates: peer / Plumb); lower is better for Plumb; pass/fail uses warm bests. (i) = peer for information only.",
+        "",
+    ]
+
+
+def write_json(path: str, env: dict, args, rows: list[Row], done: bool) -> None:
+    if not path:
         return
-    ok = row.bound is None or row.ratio <= row.bound
-    for k in checks:
-        ok = ok and bool(row.extra[k])
-    row.passed = ok
+    out = {"environment": env, "settings": {k: getattr(args, k) for k in ("repeats", "big_repeats", "serve_seconds",
+                                                                          "only", "skip", "max_load", "settle")},
+           "complete": done, "load_1min_now": os.getloadavg()[0], "rows": [r.to_json() for r in rows]}
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(out, f, indent=1, default=str, ensure_ascii=False)
+    os.replace(tmp, path)
 
 
-def print_table(rows: list[Row]) -> None:
-    head = ["scenario", "plumb", "peer", "ratio", "speedup", "goal", "result", "R² plumb", "R² peer"]
-    body = []
-    for r in rows:
-        body.append([
-            r.scenario, r.plumb, r.peer,
-            "" if r.ratio is None else f"{r.ratio:.3f}",
-            "" if r.ratio is None else f"{1 / r.ratio:.2f}×",
-            r.goal,
-            "pass" if r.passed else "FAIL" if r.passed is False else ("n/a" if r.plumb.startswith("n/a") else "-"),
-            "" if r.r2_plumb is None else f"{r.r2_plumb:.4f}",
-            "" if r.r2_peer is None else f"{r.r2_peer:.4f}",
-        ])
-    widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, h in enumerate(head)]
-    line = lambda cells: "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"  # noqa: E731
-    print(line(head))
-    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for b in body:
-        print(line(b))
-    notes = [f"- {r.scenario}: {r.note}" for r in rows if r.note]
-    if notes:
-        print("\nnotes (ratio = Plumb time / peer time = peer throughput / Plumb throughput; lower is better):")
-        print("\n".join(notes))
-
-
-def main() -> int:
+def parse_args():
+    names = [n for n, _, _ in SCENARIOS]
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--work", default=os.path.join(HERE, "work"))
     ap.add_argument("--plumb", required=True)
     ap.add_argument("--plumb-bench", required=True)
-    ap.add_argument("--only", default="", help="comma-separated scenario names (" + ", ".join(n for n, _ in SCENARIOS) + ")")
+    ap.add_argument("--only", default="", help="comma-separated scenario names (" + ", ".join(names) + ")")
     ap.add_argument("--skip", default="", help="comma-separated scenario names to leave out")
-    ap.add_argument("--repeats", type=int, default=3, help="best of N for kernels, scoring and drift")
-    ap.add_argument("--fit-repeats", type=int, default=1, help="best of N for model fits")
-    ap.add_argument("--serve-seconds", type=int, default=10)
-    ap.add_argument("--json-out", default="", help="also write the rows as JSON here")
+    ap.add_argument("--repeats", type=int, default=3, help="warm repetitions per side, after one cold call (default 3)")
+    ap.add_argument("--big-repeats", type=int, default=2,
+                    help="warm repetitions of the `big` rows (default 2: each fit of 10M rows takes minutes)")
+    ap.add_argument("--serve-seconds", type=int, default=10, help="duration of each wrk run")
+    ap.add_argument("--force", action="store_true", help="run even when the machine is busy (marked in the results)")
+    ap.add_argument("--max-load", type=float, default=0.5, help="highest 1-minute load average to start at")
+    ap.add_argument("--settle", type=float, default=120,
+                    help="seconds to wait for the load to drop before refusing (default 120)")
+    ap.add_argument("--json-out", default="", help="write every figure as JSON here")
     args = ap.parse_args()
-    names = [n for n, _ in SCENARIOS]
-    only = [s for s in args.only.split(",") if s]
-    skip = [s for s in args.skip.split(",") if s]
-    for s in only + skip:
+    if args.repeats < 1 or args.big_repeats < 1:
+        ap.error("--repeats and --big-repeats must be ≥ 1")
+    for s in [s for s in (args.only + "," + args.skip).split(",") if s]:
         if s not in names:
-            print(f"unknown scenario {s!r}; known: {', '.join(names)}", file=sys.stderr)
-            return 64
+            ap.error(f"unknown scenario {s!r}; known: {', '.join(names)}")
+    return args
+
+
+def selected(args) -> list:
+    only = {s for s in args.only.split(",") if s}
+    skip = {s for s in args.skip.split(",") if s}
+    return [(n, fn) for n, fn, default in SCENARIOS if (n in only if only else default) and n not in skip]
+
+
+def run_scenario(ctx: Ctx, name: str, fn) -> list[Row]:
+    try:
+        return fn(ctx)
+    except Unavailable as e:
+        return [failed_row(name, name, str(e))]
+    except Exception as e:  # noqa: BLE001 — a harness-side failure: keep going, say what broke
+        return [failed_row(name, name, f"error: {type(e).__name__}: {str(e)[:120]}")]
+
+
+def main() -> int:
+    args = parse_args()
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    env = environment(REPO, os.path.abspath(args.plumb))
+    env["load_1min"], env["forced"] = load_gate(args.max_load, args.settle, args.force)
+    _header[:] = header_lines(env, args)
+    print("\n".join(_header[:2]), file=sys.stderr, flush=True)
     ctx = Ctx(args)
-    rows: list[Row] = _rows_so_far
-    for name, fn in SCENARIOS:
-        if (only and name not in only) or name in skip:
-            continue
+    for name, fn in selected(args):
+        load = os.getloadavg()[0]
         t0 = time.perf_counter()
-        print(f"[{time.strftime('%H:%M:%S')}] {name} …", file=sys.stderr, flush=True)
-        try:
-            got = fn(ctx)
-        except Unavailable as e:
-            got = [Row(name, plumb=f"n/a ({e})", peer="")]
-        except Exception as e:  # a peer-side failure: keep going, say what broke
-            got = [Row(name, plumb="", peer=f"error: {type(e).__name__}: {str(e)[:120]}")]
-        for r in got:
-            judge(r)
-            print(f"    {r.scenario}: plumb {r.plumb} | peer {r.peer} | ratio {r.ratio}", file=sys.stderr, flush=True)
-        rows += got
+        print(f"[{time.strftime('%H:%M:%S')}] {name} (load {load:.2f}) …", file=sys.stderr, flush=True)
+        for r in run_scenario(ctx, name, fn):
+            r.load_before = load
+            for s in r.sides:
+                s.result = None   # fitted models, frames: not needed once the row is judged
+            verdict = "n/a" if r.ratio is None else f"ratio {r.ratio:.3f} {'-' if r.passed is None else 'pass' if r.passed else 'FAIL'}"
+            print(f"    {r.title}: {verdict}", file=sys.stderr, flush=True)
+            _rows_so_far.append(r)
         print(f"    ({time.perf_counter() - t0:.1f} s)", file=sys.stderr, flush=True)
-    _kill_children()
+        write_json(args.json_out, env, args, _rows_so_far, done=False)
+    kill_children()
     print()
-    print_table(rows)
-    if args.json_out:
-        with open(args.json_out, "w") as f:
-            json.dump([asdict(r) for r in rows], f, indent=1, default=str)
+    print_table(_rows_so_far, _header)
+    print(f"\n1-min load at the end: {os.getloadavg()[0]:.2f}")
+    write_json(args.json_out, env, args, _rows_so_far, done=True)
     return 0
 
 

@@ -11,7 +11,14 @@ Files, all under WORK (default Benchmarks/peers/work):
   california_1m.csv     1,000,000 California Housing feature rows resampled with replacement from
                         --california (the batch-scoring input of the California model).
 
-Usage: python gen_data.py --work DIR --california PATH/california_housing.csv
+With --big only (the opt-in `--only big` rows; ~2 GB, never committed):
+  friedman_10m.csv      --big-rows (default 10,000,000) rows of the same Friedman generator
+                        (x0..x19 ~ U(0,1), %.6f), written in 1M-row chunks to bound memory.
+  friedman_10m_test.csv 200,000 further rows of the same generator (the held-out file).
+
+--rows shrinks the regular files for quick tests (the names keep their "1m").
+
+Usage: python gen_data.py --work DIR --california PATH/california_housing.csv [--rows N] [--big [--big-rows N]]
 """
 import argparse
 import os
@@ -57,13 +64,18 @@ def numeric_1m(path: str, rows: int) -> None:
     write_csv(df, path)
 
 
-def friedman(path_all: str, path_train: str, path_test: str, rows: int, train_rows: int) -> None:
-    rng = np.random.default_rng(SEED + 1)
+def friedman_frame(rng: np.random.Generator, rows: int) -> pd.DataFrame:
+    """Friedman #1 (x0..x4) plus 15 noise features, all U(0,1); y with N(0,1) noise."""
     x = rng.uniform(0.0, 1.0, (rows, 20))
     y = (10 * np.sin(np.pi * x[:, 0] * x[:, 1]) + 20 * (x[:, 2] - 0.5) ** 2 + 10 * x[:, 3] + 5 * x[:, 4]
          + rng.normal(0.0, 1.0, rows))
     df = pd.DataFrame(x, columns=[f"x{j}" for j in range(20)])
     df["y"] = y
+    return df
+
+
+def friedman(path_all: str, path_train: str, path_test: str, rows: int, train_rows: int) -> None:
+    df = friedman_frame(np.random.default_rng(SEED + 1), rows)
     write_csv(df, path_all, "%.6f")
     write_csv(df.iloc[:train_rows], path_train, "%.6f")
     write_csv(df.iloc[train_rows:], path_test, "%.6f")
@@ -82,6 +94,18 @@ def drift(path_ref: str, path_cur: str, rows: int) -> None:
     write_csv(cur, path_cur, "%.6f")
 
 
+def friedman_big(path_train: str, path_test: str, rows: int, test_rows: int, chunk: int = 1_000_000) -> None:
+    """The big training file in chunks (a 10M x 21 frame would take ~1.7 GB plus pandas' copies),
+    then the test file from the same random stream, so no row appears in both."""
+    rng = np.random.default_rng(SEED + 4)
+    tmp = path_train + ".tmp"
+    for start in range(0, rows, chunk):
+        friedman_frame(rng, min(chunk, rows - start)).to_csv(tmp, index=False, float_format="%.6f",
+                                                             mode="w" if start == 0 else "a", header=start == 0)
+    os.replace(tmp, path_train)
+    write_csv(friedman_frame(rng, test_rows), path_test, "%.6f")
+
+
 def california_1m(source: str, path: str, rows: int) -> None:
     df = pd.read_csv(source)
     features = [c for c in df.columns if c != "MedHouseVal"]
@@ -95,6 +119,9 @@ def main() -> int:
     ap.add_argument("--work", required=True)
     ap.add_argument("--california", required=True)
     ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--big", action="store_true", help="also the 10M-row Friedman files of the `big` rows")
+    ap.add_argument("--big-rows", type=int, default=10_000_000)
+    ap.add_argument("--big-test-rows", type=int, default=200_000)
     args = ap.parse_args()
     w = args.work
     os.makedirs(w, exist_ok=True)
@@ -107,6 +134,10 @@ def main() -> int:
         ([p("drift_ref_1m.csv"), p("drift_cur_1m.csv")], lambda: drift(p("drift_ref_1m.csv"), p("drift_cur_1m.csv"), rows)),
         ([p("california_1m.csv")], lambda: california_1m(args.california, p("california_1m.csv"), rows)),
     ]
+    if args.big:
+        steps.append(([p("friedman_10m.csv"), p("friedman_10m_test.csv")],
+                      lambda: friedman_big(p("friedman_10m.csv"), p("friedman_10m_test.csv"), args.big_rows,
+                                           args.big_test_rows)))
     for outputs, make in steps:
         if all(os.path.exists(o) for o in outputs):
             continue

@@ -1,20 +1,27 @@
 #!/usr/bin/env bash
-# Plumb vs its Python peers (numpy, pandas, scipy, scikit-learn, LightGBM, XGBoost, Evidently,
-# FastAPI+uvicorn) on identical files, both sides on 2 threads. Prints one table.
+# Plumb vs its Python peers (numpy, pandas, polars, pyarrow, scipy, scikit-learn, LightGBM, XGBoost,
+# lleaves, TL2cgen, YDF, Evidently, FastAPI+uvicorn) on identical files, both sides on 2 threads.
+# Prints one table; every figure also goes to WORK/results.json.
 #
-#   ./Benchmarks/peers/run.sh                       # everything (≈ 15–25 min on 2 cores)
+#   ./Benchmarks/peers/run.sh                       # the default set (tens of minutes on 2 idle cores)
 #   ./Benchmarks/peers/run.sh --only csv,drift-1m   # some scenarios
 #   ./Benchmarks/peers/run.sh --skip serve --repeats 5
+#   ./Benchmarks/peers/run.sh --only big            # the 10M-row rows (generates ~2 GB once; long)
+#
+# compare.py refuses to start timing while the 1-minute load is above 0.5 (it waits up to 120 s
+# for it to settle first); --force runs anyway and marks the results as forced.
 #
 # Environment: PLUMB_DATA_MIRROR (folder holding california_housing.csv; default ../shared/data),
 # PEERS_SKIP_BUILD=1 (use the binaries already built), PLUMB_BIN / PLUMB_BENCH_BIN (other binaries),
-# PEERS_PYTHON (python3 used for the venv).
+# PEERS_PYTHON (python3 used to create the venv), PEERS_VENV (use this existing venv instead of
+# creating Benchmarks/peers/.venv; it must hold requirements.txt), PEERS_WORK (work folder for the
+# generated files, models and results; default Benchmarks/peers/work).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 PEERS="$ROOT/Benchmarks/peers"
-WORK="$PEERS/work"
-VENV="$PEERS/.venv"
+WORK="${PEERS_WORK:-$PEERS/work}"
+VENV="${PEERS_VENV:-$PEERS/.venv}"
 PY="${PEERS_PYTHON:-python3}"
 PLUMB="${PLUMB_BIN:-$ROOT/.build/release/plumb}"
 PLUMB_BENCH="${PLUMB_BENCH_BIN:-$ROOT/Benchmarks/.build/release/plumb-bench}"
@@ -31,6 +38,7 @@ trap 'exit 130' INT TERM
 need=""
 "$PY" -c 'import venv, ensurepip' >/dev/null 2>&1 || need="$need python3-venv"
 command -v wrk >/dev/null 2>&1 || need="$need wrk"
+[ -x /usr/bin/time ] || need="$need time"   # GNU time: peak RSS of the whole-process rows
 if [ -n "$need" ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO="sudo"; else SUDO="none"; fi
   if [ "$SUDO" != none ]; then
@@ -41,10 +49,12 @@ if [ -n "$need" ]; then
   fi
 fi
 
-# 2. the peers' virtual environment, reinstalled when requirements.txt changes.
+# 2. the peers' virtual environment, reinstalled when requirements.txt changes (PEERS_VENV: as is).
 stamp="$VENV/.requirements.sha256"
 want="$(sha256sum "$PEERS/requirements.txt" | cut -d' ' -f1)"
-if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+if [ -n "${PEERS_VENV:-}" ]; then
+  [ -x "$VENV/bin/python" ] || { echo "error: PEERS_VENV=$VENV has no bin/python" >&2; exit 1; }
+elif [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   log "creating $VENV"
   "$PY" -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check -r "$PEERS/requirements.txt"
@@ -56,10 +66,10 @@ mkdir -p "$WORK"
 if [ "${PEERS_SKIP_BUILD:-0}" != 1 ]; then
   log "building plumb (release)"
   (cd "$ROOT" && swift build -c release ${RELEASE_FLAGS---static-swift-stdlib} --product plumb > "$WORK/build-plumb.log" 2>&1) \
-    || log "plumb release build failed (see Benchmarks/peers/work/build-plumb.log)"
+    || log "plumb release build failed (see $WORK/build-plumb.log)"
   log "building plumb-bench (release)"
   (cd "$ROOT/Benchmarks" && swift build -c release --product plumb-bench > "$WORK/build-plumb-bench.log" 2>&1) \
-    || log "plumb-bench release build failed (see Benchmarks/peers/work/build-plumb-bench.log)"
+    || log "plumb-bench release build failed (see $WORK/build-plumb-bench.log)"
 fi
 
 # 4. data, generated once.
@@ -67,7 +77,14 @@ MIRROR="${PLUMB_DATA_MIRROR:-$ROOT/../shared/data}"
 CAL="$MIRROR/california_housing.csv"
 if [ ! -f "$CAL" ]; then echo "error: $CAL not found (set PLUMB_DATA_MIRROR)" >&2; exit 1; fi
 mkdir -p "$WORK"
-"$VENV/bin/python" "$PEERS/gen_data.py" --work "$WORK" --california "$CAL"
+# The 10M-row files (~2 GB) only when the big rows are asked for: `--only big` or `--only=…,big`.
+big=""
+prev=""
+for a in "$@"; do
+  case "$prev,$a" in --only,*big*|*,--only=*big*) big="--big" ;; esac
+  prev="$a"
+done
+"$VENV/bin/python" "$PEERS/gen_data.py" --work "$WORK" --california "$CAL" $big
 # A split made by the numpy fallback (marker file) is redone as soon as plumb split works.
 if [ ! -f "$WORK/california/train.csv" ] || [ ! -f "$WORK/california/test.csv" ] || [ -f "$WORK/california/.numpy-fallback" ]; then
   log "splitting California Housing with plumb split (seed 42)"
