@@ -74,6 +74,196 @@ static inline void scan_result(const scan_state *s, long feature_position, plumb
     out->gl = gl; out->hl = hl; out->cl = cl;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Candidate tables: a feature's thresholds in scan order with the left sums at each. Built from a
+// dense histogram (every value bin; empty ones not live) or from a sparse one (the occupied value
+// bins only), then searched by one of two equivalent kernels.
+
+enum { table_capacity = 260 };   // 255 value bins, rounded up to whole AVX2 vectors
+
+typedef struct {
+    double gl[table_capacity], hl[table_capacity], cl[table_capacity];
+    double bin[table_capacity];    // the value bin of each position, ascending
+    double live[table_capacity];   // 1 when the bin holds rows (only those are thresholds)
+    long n;                        // positions
+    long nv;                       // the feature's value bins
+    double gm, hm, cm;             // the missing bin's sums
+} candidate_table;
+
+/// Positions = value bins 0 ..< nv of dense planes (`h` may be `c`: unit hessians). Left sums
+/// add the non-empty bins in order, as ThresholdScan does; an empty bin's gradient (a rounding
+/// residue in a derived histogram) is never added. Sums start at +0 and so never become -0,
+/// which makes adding a masked 0 exact.
+static inline __attribute__((always_inline)) void table_from_dense(const double *g, const double *h, const double *c, long nv,
+                                                                   candidate_table *t) {
+    double gl = 0, hl = 0, cl = 0;
+    const int unit = h == c;
+    for (long b = 0; b < nv; b++) {
+        const int filled = c[b] != 0;
+        gl += filled ? g[b] : 0;
+        cl += c[b];
+        hl = unit ? cl : hl + (filled ? h[b] : 0);
+        t->gl[b] = gl; t->hl[b] = hl; t->cl[b] = cl; t->bin[b] = (double)b; t->live[b] = filled;
+    }
+    t->n = nv; t->nv = nv;
+    t->gm = g[nv]; t->hm = h[nv]; t->cm = c[nv];
+}
+
+/// Positions = the occupied value bins of a sparse (Σg, count) histogram with unit hessians,
+/// read through its occupancy bits in ascending order; every bin it reads is zeroed again (with
+/// its bit) for the next node.
+static inline void table_from_sparse(double *acc, uint64_t *occ, long nv, candidate_table *t) {
+    double gl = 0, cl = 0;
+    long n = 0;
+    t->gm = acc[2 * nv]; t->cm = acc[2 * nv + 1]; t->hm = t->cm;
+    for (long w = 0; w < 4; w++) {
+        uint64_t word = occ[w];
+        occ[w] = 0;
+        while (word != 0) {
+            const long b = w << 6 | __builtin_ctzll(word);
+            word &= word - 1;
+            const double sg = acc[2 * b], sc = acc[2 * b + 1];
+            acc[2 * b] = 0; acc[2 * b + 1] = 0;
+            if (b >= nv) continue;   // the missing bin
+            gl += sg; cl += sc;
+            t->gl[n] = gl; t->hl[n] = cl; t->cl[n] = cl; t->bin[n] = (double)b; t->live[n] = 1;
+            n++;
+        }
+    }
+    t->n = n; t->nv = nv;
+}
+
+/// The sequential scan over a table: ThresholdScan's candidates, stops and strict improvements.
+static int best_in_table_portable(const plumb_split_problem *q, const candidate_table *t, plumb_split *out) {
+    scan_state s;
+    s.gm = t->gm; s.hm = t->hm; s.cm = t->cm;
+    s.nv = t->nv; s.with_missing = s.cm > 0; s.best = q->min_gain; s.code = -1;
+    for (long i = 0; i < t->n; i++) {
+        if (t->live[i] == 0) continue;
+        if (!scan_step(q, &s, (long)t->bin[i], t->gl[i], t->hl[i], t->cl[i])) break;
+    }
+    if (s.code < 0) return 0;
+    scan_result(&s, 0, out);
+    return 1;
+}
+
+/// The winner among per-lane bests (gain, code = 2 × bin + missing-left): the largest gain, the
+/// smallest code among equal gains — the first candidate in scan order, as a strict scan keeps.
+static inline int reduce_lanes(const double *gain, const long *code, long lanes, double *best_gain, long *best_code) {
+    int found = 0;
+    for (long l = 0; l < lanes; l++) {
+        if (code[l] < 0) continue;
+        if (!found || gain[l] > *best_gain || (gain[l] == *best_gain && code[l] < *best_code)) {
+            *best_gain = gain[l];
+            *best_code = code[l];
+            found = 1;
+        }
+    }
+    return found;
+}
+
+/// The split of a winning code: its bin, side of the missing rows and left sums (with them when
+/// they go left), read back from the table.
+static void table_result(const candidate_table *t, long code, double gain, plumb_split *out) {
+    const long b = code >> 1;
+    const int left_missing = (int)(code & 1);
+    long i = 0;
+    while ((long)t->bin[i] != b) i++;   // bins ascend; the winner is in the table
+    out->feature_position = 0;
+    out->bin = b;
+    out->default_left = left_missing;
+    out->gain = gain;
+    out->gl = left_missing ? t->gl[i] + t->gm : t->gl[i];
+    out->hl = left_missing ? t->hl[i] + t->hm : t->hl[i];
+    out->cl = left_missing ? t->cl[i] + t->cm : t->cl[i];
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+/// The scan over a table four positions at a time: each candidate's constraints and gain with
+/// the sequential scan's operations, a per-lane best with strict improvements (lanes see their
+/// positions in order), then the first best across lanes. The sequential scan's stops are
+/// constraints that hold for every later position too (the right side only shrinks), so
+/// masking them out finds the same split.
+__attribute__((target("avx2"))) static int best_in_table_avx2(const plumb_split_problem *q, candidate_table *t,
+                                                              plumb_split *out) {
+    const long padded = (t->n + 3) & ~3L;
+    for (long i = t->n; i < padded; i++) { t->gl[i] = 0; t->hl[i] = 0; t->cl[i] = 0; t->bin[i] = 0; t->live[i] = 0; }
+    const int with_missing = t->cm > 0;
+    const __m256d tg = _mm256_set1_pd(q->tg), th = _mm256_set1_pd(q->th), tc = _mm256_set1_pd(q->tc);
+    const __m256d min_data = _mm256_set1_pd(q->min_data), min_hess = _mm256_set1_pd(q->min_hess);
+    const __m256d lambda = _mm256_set1_pd(q->lambda), parent = _mm256_set1_pd(q->parent);
+    const __m256d gm = _mm256_set1_pd(t->gm), hm = _mm256_set1_pd(t->hm), cm = _mm256_set1_pd(t->cm);
+    const __m256d zero = _mm256_setzero_pd(), two = _mm256_set1_pd(2), one = _mm256_set1_pd(1);
+    // The last value bin is a threshold only with missing rows to send right (never left).
+    const __m256d last_right = _mm256_set1_pd((double)(with_missing ? t->nv - 1 : t->nv - 2));
+    const __m256d last_left = _mm256_set1_pd((double)(t->nv - 2));
+    __m256d best_r = _mm256_set1_pd(q->min_gain), best_l = best_r;
+    __m256d code_r = _mm256_set1_pd(-1), code_l = code_r;
+    for (long i = 0; i < padded; i += 4) {
+        const __m256d gl = _mm256_loadu_pd(t->gl + i), hl = _mm256_loadu_pd(t->hl + i), cl = _mm256_loadu_pd(t->cl + i);
+        const __m256d bin = _mm256_loadu_pd(t->bin + i);
+        const __m256d live = _mm256_and_pd(_mm256_cmp_pd(_mm256_loadu_pd(t->live + i), zero, _CMP_NEQ_OQ),
+                                           _mm256_cmp_pd(_mm256_sub_pd(tc, cl), min_data, _CMP_GE_OQ));
+        {   // missing rows go right
+            const __m256d hr = _mm256_sub_pd(th, hl), gr = _mm256_sub_pd(tg, gl);
+            __m256d ok = _mm256_and_pd(live, _mm256_cmp_pd(bin, last_right, _CMP_LE_OQ));
+            ok = _mm256_and_pd(ok, _mm256_cmp_pd(cl, min_data, _CMP_GE_OQ));
+            ok = _mm256_and_pd(ok, _mm256_cmp_pd(hl, min_hess, _CMP_GE_OQ));
+            ok = _mm256_and_pd(ok, _mm256_cmp_pd(hr, min_hess, _CMP_GE_OQ));
+            const __m256d gain = _mm256_sub_pd(_mm256_add_pd(_mm256_div_pd(_mm256_mul_pd(gl, gl), _mm256_add_pd(hl, lambda)),
+                                                             _mm256_div_pd(_mm256_mul_pd(gr, gr), _mm256_add_pd(hr, lambda))),
+                                               parent);
+            const __m256d better = _mm256_and_pd(ok, _mm256_cmp_pd(gain, best_r, _CMP_GT_OQ));
+            best_r = _mm256_blendv_pd(best_r, gain, better);
+            code_r = _mm256_blendv_pd(code_r, _mm256_mul_pd(bin, two), better);
+        }
+        if (with_missing) {   // missing rows go left
+            const __m256d gL = _mm256_add_pd(gl, gm), hL = _mm256_add_pd(hl, hm), cL = _mm256_add_pd(cl, cm);
+            const __m256d hr = _mm256_sub_pd(th, hL), gr = _mm256_sub_pd(tg, gL);
+            __m256d ok = _mm256_and_pd(live, _mm256_cmp_pd(bin, last_left, _CMP_LE_OQ));
+            ok = _mm256_and_pd(ok, _mm256_cmp_pd(cL, min_data, _CMP_GE_OQ));
+            ok = _mm256_and_pd(ok, _mm256_cmp_pd(_mm256_sub_pd(tc, cL), min_data, _CMP_GE_OQ));
+            ok = _mm256_and_pd(ok, _mm256_cmp_pd(hL, min_hess, _CMP_GE_OQ));
+            ok = _mm256_and_pd(ok, _mm256_cmp_pd(hr, min_hess, _CMP_GE_OQ));
+            const __m256d gain = _mm256_sub_pd(_mm256_add_pd(_mm256_div_pd(_mm256_mul_pd(gL, gL), _mm256_add_pd(hL, lambda)),
+                                                             _mm256_div_pd(_mm256_mul_pd(gr, gr), _mm256_add_pd(hr, lambda))),
+                                               parent);
+            const __m256d better = _mm256_and_pd(ok, _mm256_cmp_pd(gain, best_l, _CMP_GT_OQ));
+            best_l = _mm256_blendv_pd(best_l, gain, better);
+            code_l = _mm256_blendv_pd(code_l, _mm256_add_pd(_mm256_mul_pd(bin, two), one), better);
+        }
+    }
+    double gains[8], codes_d[8];
+    long codes[8];
+    _mm256_storeu_pd(gains, best_r); _mm256_storeu_pd(gains + 4, best_l);
+    _mm256_storeu_pd(codes_d, code_r); _mm256_storeu_pd(codes_d + 4, code_l);
+    for (int l = 0; l < 8; l++) codes[l] = (long)codes_d[l];
+    double best_gain = 0;
+    long best_code = -1;
+    if (!reduce_lanes(gains, codes, 8, &best_gain, &best_code)) return 0;
+    table_result(t, best_code, best_gain, out);
+    return 1;
+}
+#endif
+
+static int best_in_table(const plumb_split_problem *q, candidate_table *t, plumb_split *out) {
+    if (t->n == 0) return 0;
+#if defined(__x86_64__)
+    if (q->kernel != PLUMB_KERNEL_PORTABLE && plumb_cpu_has_avx2()) return best_in_table_avx2(q, t, out);
+#endif
+    return best_in_table_portable(q, t, out);
+}
+
+int plumb_dense_best_split(const plumb_split_problem *q, const double *g, const double *h, const double *c, long nv,
+                           plumb_split *out) {
+    if (nv <= 0 || nv > 255) return 0;
+    candidate_table t;
+    table_from_dense(g, h, c, nv, &t);
+    return best_in_table(q, &t, out);
+}
+
 int plumb_sparse_best_split(const plumb_split_problem *q, const int32_t *rows, long m,
                             double *acc, uint64_t *occupied, plumb_split *out) {
     const long p = q->row_stride, na = q->feature_count;
@@ -103,37 +293,17 @@ int plumb_sparse_best_split(const plumb_split_problem *q, const int32_t *rows, l
             }
         }
     }
-    scan_state s;
     int found = 0;
+    candidate_table t;
     for (long j = 0; j < na; j++) {
         const long f = q->features[j];
-        const long nv = q->value_bins[j];
-        double *a = acc + 2 * q->bin_offsets[f];
-        uint64_t *occ = occupied + 4 * f;
-        s.gm = a[2 * nv]; s.cm = a[2 * nv + 1]; s.hm = s.cm;
-        s.nv = nv; s.with_missing = s.cm > 0; s.best = q->min_gain; s.code = -1;
-        double gl = 0, cl = 0;
-        int scanning = 1;
-        // One walk over the occupied bins: each is read, then zeroed for the next node; once the
-        // scan stops, the rest are only zeroed.
-        for (long w = 0; w < 4; w++) {
-            uint64_t word = occ[w];
-            occ[w] = 0;
-            while (word != 0) {
-                const long b = w << 6 | __builtin_ctzll(word);
-                word &= word - 1;
-                const double sg = a[2 * b], sc = a[2 * b + 1];
-                a[2 * b] = 0; a[2 * b + 1] = 0;
-                if (!scanning) continue;
-                if (b >= nv) { scanning = 0; continue; }
-                gl += sg; cl += sc;
-                scanning = scan_step(q, &s, b, gl, cl, cl);
-            }
-        }
+        table_from_sparse(acc + 2 * q->bin_offsets[f], occupied + 4 * f, q->value_bins[j], &t);
+        plumb_split s;
         // Features in order, strictly greater gains only: the first feature with the best gain wins.
-        if (s.code >= 0 && (!found || s.best > out->gain)) {
+        if (best_in_table(q, &t, &s) && (!found || s.gain > out->gain)) {
             found = 1;
-            scan_result(&s, j, out);
+            *out = s;
+            out->feature_position = j;
         }
     }
     return found;
@@ -163,3 +333,5 @@ void plumb_histogram_indexed(const int32_t *rows, long m, const float *g, const 
         if (c > 3) { x = a3 + 2 * c3[r]; x[0] += v; x[1] += 1.0; }
     }
 }
+
+/// The left sums (over non-empty value bins, in bin order) at every value bin of one feature, as

@@ -195,6 +195,53 @@ import Testing
         #expect(grow([Float](repeating: 1, count: 3000)) == unit)
     }
 
+    /// The portable and AVX2 builds of the threshold scans (dense and sparse) grow the same trees,
+    /// with and without hessians, small nodes searched from their rows or from histograms.
+    @Test(arguments: [0, 100, 65_536])
+    func scanKernelsGrowTheSameTrees(directRows: Int) throws {
+        let (binned, g) = try Self.data(rows: 3000)
+        var rng = SeededGenerator(seed: 19)
+        let h = (0..<3000).map { _ in Float(0.1 + rng.unit()) }
+        for hessians in [nil, h] {
+            var trees: [Tree] = []
+            for kernel in [KernelVariant.portable, .avx2] {
+                var splitter = Splitter(lambdaL2: 1, minDataInLeaf: 3, minSumHessianInLeaf: 0, minGainToSplit: 0)
+                splitter.scanKernel = kernel
+                var config = TreeGrowerConfig(maxLeaves: 63, maxDepth: nil, splitter: splitter)
+                config.directSplitRows = directRows
+                var r = SeededGenerator(seed: 2)
+                trees.append(TreeGrower(binned: binned, config: config, threads: 1)
+                    .grow(rows: (0..<3000).map { Int32($0) }, gradients: g, hessians: hessians,
+                          features: Array(0..<binned.features), rng: &r).tree)
+            }
+            #expect(trees[0].nodeCount == 62)
+            #expect(trees[0] == trees[1])
+        }
+    }
+
+    /// A numeric threshold rule partitions exactly as its table (portable and AVX-512 builds),
+    /// missing rows going either way, with repeats, on pieces that are not whole vectors.
+    @Test(arguments: [KernelVariant.portable, .avx2])
+    func thresholdPartitionEqualsTable(kernel: KernelVariant) {
+        var rng = SeededGenerator(seed: 78)
+        let n = 5000
+        let column = (0..<n).map { _ in UInt8(rng.below(12)) } + [UInt8](repeating: 0, count: 16)
+        for (threshold, missingLeft) in [(0, false), (4, true), (10, false), (10, true), (3, false)] {
+            let split = SplitInfo(feature: 0, thresholdBin: threshold, defaultLeft: missingLeft, leftCategoryBins: [], gain: 1,
+                                  leftGradient: 0, leftHessian: 0, leftCount: 0, rightGradient: 0, rightHessian: 0, rightCount: 0)
+            for m in [0, 1, 15, 16, 17, 1003] {
+                let rows = (0..<m).map { _ in Int32(rng.below(n)) }.sorted()
+                var a = DataPartition(rows: rows), b = a
+                column.withUnsafeBufferPointer { c in
+                    let col = UnsafeBufferPointer(rebasing: c[0..<n])
+                    a.split(leaf: 0, column: col, rule: split.partitionRule(missingBin: 11), kernel: kernel)
+                    b.split(leaf: 0, column: col, goesLeft: split.goesLeftTable(missingBin: 11))
+                }
+                #expect(a.indices == b.indices && a.count == b.count, "threshold \(threshold), m \(m)")
+            }
+        }
+    }
+
     /// A leaf large enough to be split by several threads gives the same partition as one pass:
     /// left rows first, both sides in their original order, repeats kept.
     @Test(arguments: [2, 3])

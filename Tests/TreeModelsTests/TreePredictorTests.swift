@@ -30,7 +30,7 @@ import CTreeKernels
 
     /// Blocks without a missing value take the comparison-only kernel, blocks with one the full
     /// kernel; both must equal the reference walk, including values exactly on a threshold.
-    @Test func bothScoringKernelsEqualTheReferenceWalk() throws {
+    @Test func bothKernelVariantsEqualTheReferenceWalk() throws {
         var rng = SeededGenerator(seed: 11)
         let train = TestData.uniform(rows: 800, columns: 4, nanShare: 0.1, seed: 12)
         let y = (0..<800).map { i in (train[i, 1].isNaN ? -2 : train[i, 1] * 3) - (train[i, 3].isNaN ? 0 : train[i, 3]) + rng.unit() }
@@ -228,7 +228,7 @@ extension TreePredictor {
             out.withUnsafeMutableBufferPointer { body($0) }
             return out
         }
-        var kernels: [ScoringKernel] = [.portable]
+        var kernels: [KernelVariant] = [.portable]
         if plumb_cpu_has_avx2() != 0 { kernels.append(.avx2) }
         var results: [(String, [Double])] = []
         for workers in [1, 2] {

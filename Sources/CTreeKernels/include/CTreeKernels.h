@@ -25,7 +25,7 @@ typedef struct {
 } plumb_rank_tables;
 
 /// Kernel variants: automatic choice, portable (SSE2 on x86-64), AVX2.
-enum { PLUMB_KERNEL_AUTO = -1, PLUMB_KERNEL_PORTABLE = 0, PLUMB_KERNEL_AVX2 = 1 };  // ScoringKernel in Swift
+enum { PLUMB_KERNEL_AUTO = -1, PLUMB_KERNEL_PORTABLE = 0, PLUMB_KERNEL_AVX2 = 1 };  // KernelVariant in Swift
 
 /// Scores rows [begin, end) of the column-major matrix `x` (n rows, one column per feature):
 /// out[r] = base + scale × Σ_t leaf_t(r), trees summed in order. `kernel` picks a variant (AVX2
@@ -61,6 +61,7 @@ typedef struct {
     double min_data, min_hess, lambda;
     double parent;              ///< tg² / (th + λ)
     double min_gain;            ///< gains must exceed this
+    int kernel;                 ///< PLUMB_KERNEL_*: which build of the threshold scan runs (same result)
 } plumb_split_problem;
 
 /// The best split found: left sums include the missing rows when `default_left`.
@@ -79,10 +80,29 @@ typedef struct {
 int plumb_sparse_best_split(const plumb_split_problem *problem, const int32_t *rows, long m,
                             double *acc, uint64_t *occupied, plumb_split *out);
 
+/// The best threshold of one numeric feature from its dense per-bin sums: `g`, `h`, `c` hold
+/// Σgradient, Σhessian and count of value bins 0 ..< nv, then the missing bin at nv (`h` may be
+/// `c` for unit hessians), nv <= 255. The same candidates, arithmetic and tie-breaking as
+/// Splitter's ThresholdScan (so the same split, bit for bit), in the build `problem->kernel`
+/// names. Only the totals and limits of `problem` are read. Returns 1 with `out` filled
+/// (`feature_position` 0), or 0 when no split qualifies.
+int plumb_dense_best_split(const plumb_split_problem *problem, const double *g, const double *h, const double *c,
+                           long nv, plumb_split *out);
 
 /// Adds (g[r], 1) of each row r = rows[k] to the (Σg, count) pairs of `c` ≤ 4 columns' bins:
 /// column i's pairs at acc + 512 i (256 bins × 2), in row order (the same sums as one pass).
 void plumb_histogram_indexed(const int32_t *rows, long m, const float *g, const uint8_t *const *columns, long c,
                              double *acc);
+
+/// 1 when this CPU and OS run AVX-512 F/BW/VL code.
+int plumb_cpu_has_avx512(void);
+
+/// Stable partition of rows[0 ..< m] by a numeric split: a row r goes left when column[r] <=
+/// threshold_bin, or column[r] == missing_bin and `missing_left`. Left rows are moved to the
+/// front of `rows` in order, right rows written to `right` in order; returns the left count.
+/// `column` must be readable 3 bytes past its last row (the AVX-512 build reads 4-byte words).
+/// `kernel` (PLUMB_KERNEL_*): portable, or AVX-512 where the CPU has it; the same result.
+long plumb_partition_threshold(int32_t *rows, long m, int32_t *right, const uint8_t *column, long threshold_bin,
+                               long missing_bin, int missing_left, int kernel);
 
 #endif

@@ -115,10 +115,13 @@ final class ByteStorage: @unchecked Sendable {   // owns raw memory; no writes a
     let pointer: UnsafeMutablePointer<UInt8>
     let count: Int
 
+    /// Bytes readable past the end: kernels load 4-byte words at a byte's position.
+    static let padding = 16
+
     init(count: Int) {
         self.count = count
-        pointer = .allocate(capacity: max(1, count))
-        pointer.initialize(repeating: 0, count: max(1, count))
+        pointer = .allocate(capacity: count + Self.padding)
+        pointer.initialize(repeating: 0, count: count + Self.padding)
     }
 
     deinit { pointer.deallocate() }

@@ -141,7 +141,8 @@ extension TreeGrowth {
 
 /// Buffers a grower reuses from node to node and tree to tree.
 final class GrowerScratch: @unchecked Sendable {   // owns raw memory; one grower (one tree at a time) uses it
-    /// Per-worker (Σg, count) scratch for `HistogramBuilder.buildBlock`: features × 256 each.
+    /// Per-worker (Σg, count) scratch for `HistogramBuilder.buildBlock`: features × 256 each, kept
+    /// all zero between calls.
     private let accumulators: UnsafeMutablePointer<SIMD2<Double>>
     private let accumulatorStride: Int
     /// Sparse histogram of a small node (totalBins (Σg, count) pairs) and its occupancy bits

@@ -175,9 +175,9 @@ public final class TreeGrower {
         let parent = growth.leaves[leaf]
         guard let s = parent.bestSplit else { preconditionFailure("applySplit on a leaf without a split") }
         let node = growth.recordNode(s, mapper: binned.mappers[s.feature], parent: parent.parent)
-        s.fillGoesLeft(&growth.goesLeft, missingBin: binned.mappers[s.feature].missingBin)
-        let right = growth.partition.split(leaf: leaf, column: binned.column(s.feature), goesLeft: growth.goesLeft,
-                                           threads: builder.threads)
+        let right = growth.partition.split(leaf: leaf, column: binned.column(s.feature),
+                                           rule: s.partitionRule(missingBin: binned.mappers[s.feature].missingBin),
+                                           threads: builder.threads, kernel: config.splitter.scanKernel)
         growth.tree.left.append(~Int32(leaf))
         growth.tree.right.append(~Int32(right))
         growth.leaves[leaf] = LeafState(sumGradient: s.leftGradient, sumHessian: s.leftHessian, depth: parent.depth + 1,
@@ -357,8 +357,6 @@ struct TreeGrowth {
     var thresholdBins: [Int32] = []
     /// Leaves to visit depth-first when the tree has no leaf limit.
     var pending: [Int] = [0]
-    /// Per bin of the feature being split: does a row go left?
-    var goesLeft = [Bool](repeating: false, count: 256)
 
     init(partition: DataPartition, leaves: [LeafState]) {
         self.partition = partition

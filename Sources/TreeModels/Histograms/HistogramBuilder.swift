@@ -34,7 +34,8 @@ public struct HistogramBuilder: Sendable {
     ///   - gradients: one per matrix row.
     ///   - gathered: the node's gradients then hessians in row order (see `gather`), or nil for
     ///     unit hessians.
-    ///   - acc: the calling worker's scratch for `block.count` × 256 (Σg, count) pairs.
+    ///   - acc: the calling worker's scratch for `block.count` × 256 (Σg, count) pairs, all zero
+    ///     (and left so).
     @inlinable public func fill(_ hist: Histogram, features: UnsafeBufferPointer<Int>, block: Range<Int>,
                                 rows: UnsafeBufferPointer<Int32>, rowsAreAll: Bool, gradients: UnsafeBufferPointer<Float>,
                                 gathered: UnsafeBufferPointer<Float>?, acc: UnsafeMutablePointer<SIMD2<Double>>) {
@@ -85,7 +86,7 @@ public struct HistogramBuilder: Sendable {
     ///   - features: feature indices; `block` selects the positions filled here.
     ///   - rows: the node's rows; nil when they are exactly 0..<binned.rows (the root).
     ///   - gradients: one per matrix row.
-    ///   - acc: scratch for `block.count` × 256 (Σg, count) pairs.
+    ///   - acc: scratch for `block.count` × 256 (Σg, count) pairs, all zero; left all zero.
     /// - Complexity: O(rows × block.count + the block's bins).
     @inlinable public func buildBlock(features: UnsafeBufferPointer<Int>, block: Range<Int>, into hist: Histogram,
                                       rows: UnsafeBufferPointer<Int32>?, gradients: UnsafeBufferPointer<Float>,
@@ -95,7 +96,6 @@ public struct HistogramBuilder: Sendable {
         let n = binned.rows, m = rows?.count ?? n
         let bins = binned.columnBins
         precondition(gradients.count == n)
-        acc.update(repeating: .zero, count: bs * 256)
         if let g = gradients.baseAddress {
             var j = 0
             while j < bs {
@@ -117,9 +117,11 @@ public struct HistogramBuilder: Sendable {
             let f = features[block.lowerBound + j]
             let off = binned.binOffsets[f], nb = binned.binOffsets[f + 1] - off
             let sg = hist.gradient + off, sc = hist.count + off, a = acc + 256 * j
+            // Zeroed as read: the scratch is all zero again for the next call.
             for b in 0..<nb {
                 let s = a[b]
                 sg[b] = s.x; sc[b] = s.y
+                a[b] = .zero
             }
         }
     }
@@ -167,6 +169,7 @@ public struct HistogramBuilder: Sendable {
         let gathered = UnsafeBufferPointer(rebasing: scratch[0..<(hessians == nil ? m : 2 * m)])
         let nf = features.count
         let acc = UnsafeMutablePointer<SIMD2<Double>>.allocate(capacity: max(1, nThreads * 256 * nf))
+        acc.initialize(repeating: .zero, count: max(1, nThreads * 256 * nf))
         defer { acc.deallocate() }
         let identity = m == binned.rows && rows.elementsEqual(0..<Int32(m))
         features.withUnsafeBufferPointer { fb in

@@ -197,7 +197,7 @@ final class RankMaskTables<Mask: FixedWidthInteger & UnsignedInteger & SIMDScala
     /// Scores every row of `x` with the C kernel (`CTreeKernels`), blocks of `blockRows` rows over
     /// `workers`. `kernel` picks the portable or the AVX2 variant (tests compare the two).
     func predict(_ x: FeatureMatrix, into output: UnsafeMutableBufferPointer<Double>, workers: Int,
-                 base: Double, scale: Double, kernel: ScoringKernel = .automatic, blockRows: Int? = nil) {
+                 base: Double, scale: Double, kernel: KernelVariant = .automatic, blockRows: Int? = nil) {
         let blockRows = blockRows ?? self.blockRows
         let n = x.rows
         // Contiguous row ranges, one per worker, each scored in blocks by the kernel.
@@ -229,8 +229,8 @@ final class RankMaskTables<Mask: FixedWidthInteger & UnsignedInteger & SIMDScala
     }
 }
 
-/// Which build of the C scoring kernel runs (tests run both).
-enum ScoringKernel: Int32 {
+/// Which build of a C kernel (scoring, threshold scan) runs: the same results either way; tests run both.
+public enum KernelVariant: Int32, Sendable {
     case automatic = -1, portable = 0, avx2 = 1
 }
 
@@ -247,7 +247,7 @@ enum RankMaskScorer: Sendable {
     }
 
     func predict(_ x: FeatureMatrix, into output: UnsafeMutableBufferPointer<Double>, workers: Int, base: Double, scale: Double,
-                 kernel: ScoringKernel = .automatic) {
+                 kernel: KernelVariant = .automatic) {
         switch self {
         case .narrow(let t): t.predict(x, into: output, workers: workers, base: base, scale: scale, kernel: kernel)
         case .wide(let t): t.predict(x, into: output, workers: workers, base: base, scale: scale, kernel: kernel)

@@ -16,6 +16,12 @@ public struct SplitInfo: Sendable, Equatable {
 
     public var isCategorical: Bool { !leftCategoryBins.isEmpty }
 
+    /// The rule that partitions a leaf's rows by this split.
+    public func partitionRule(missingBin: Int) -> PartitionRule {
+        isCategorical ? .table(goesLeftTable(missingBin: missingBin))
+                      : .threshold(bin: thresholdBin, missingBin: missingBin, missingLeft: defaultLeft)
+    }
+
     /// 256-entry table: does a row with bin `b` go left?
     public func goesLeftTable(missingBin: Int) -> [Bool] {
         var t = [Bool](repeating: false, count: 256)

@@ -14,6 +14,8 @@ public struct Splitter: Sendable {
     public var categoricalSmoothing: Double = 10
     /// Longest prefix of sorted categories tried for a categorical split.
     public var maxCategoricalThreshold: Int = 32
+    /// Which build of the dense threshold scan runs (the same splits either way).
+    var scanKernel: KernelVariant = .automatic
 
     public init(lambdaL2: Double, minDataInLeaf: Int, minSumHessianInLeaf: Double, minGainToSplit: Double) {
         self.lambdaL2 = lambdaL2
@@ -63,7 +65,21 @@ public struct Splitter: Sendable {
             return categoricalSplit(sums: BinSums(g: sg, h: sh, c: sc), feature: f, nv: nv, missing: missing,
                                     totals: totals, parent: parent, bestGain: bestGain)
         }
-        var scan = ThresholdScan(splitter: self, totals: totals, missing: missing, valueBins: nv, parent: parent, bestGain: bestGain)
+        var problem = splitProblem(totals: totals, parent: parent, bestGain: bestGain)
+        var result = plumb_split()
+        guard plumb_dense_best_split(&problem, sg, sh, sc, nv, &result) != 0 else { return nil }
+        return SplitInfo(result, feature: f, totals: totals)
+    }
+
+    /// The plain twin of `bestSplit`'s numeric scan (ThresholdScan over the dense bins), for tests.
+    func bestSplitReference(feature f: Int, hist: Histogram, binned: BinnedMatrix,
+                            totals: (g: Double, h: Double, c: Double)) -> SplitInfo? {
+        let parent = score(totals.g, totals.h)
+        let off = binned.binOffsets[f]
+        let nv = binned.binOffsets[f + 1] - off - 1
+        let sg = hist.gradient + off, sh = hist.hessian + off, sc = hist.count + off
+        var scan = ThresholdScan(splitter: self, totals: totals, missing: (sg[nv], sh[nv], sc[nv]), valueBins: nv, parent: parent,
+                                 bestGain: minGainToSplit + 1e-10 * abs(parent))
         var gl = 0.0, hl = 0.0, cl = 0.0
         for b in 0..<nv {
             let cb = sc[b]
@@ -82,6 +98,7 @@ public struct Splitter: Sendable {
         q.tg = totals.g; q.th = totals.h; q.tc = totals.c
         q.min_data = Double(minDataInLeaf); q.min_hess = minSumHessianInLeaf; q.lambda = lambdaL2
         q.parent = parent; q.min_gain = bestGain
+        q.kernel = scanKernel.rawValue
         return q
     }
 
