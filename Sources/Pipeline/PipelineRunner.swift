@@ -55,7 +55,7 @@ public struct PipelineRunner: Sendable {
         self.emit = emit
     }
 
-    final class Clock: @unchecked Sendable {
+    final class Clock {
         let start = ContinuousClock.now
         var events: [TimelineEvent] = []
         var elapsed: Double { (ContinuousClock.now - start).seconds }
