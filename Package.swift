@@ -56,5 +56,6 @@ let package = Package(
             "Serving", .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
+        .testTarget(name: "plumbTests", dependencies: ["plumb"]),
     ]
 )
