@@ -1,7 +1,6 @@
 // Small synchronisation helpers: an async (suspending) mutex and the atomically swappable
 // current-model box. Both cost one uncontended lock on the request path.
 import Foundation
-import MLCore
 import Synchronization
 
 /// A mutex that suspends instead of blocking, so an async critical section (a sink append) can

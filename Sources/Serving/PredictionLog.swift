@@ -2,7 +2,6 @@
 // background service drains it to the sink in batches, scoring the shadow model on the way (so
 // shadow scoring is off the response path too), and drains everything on graceful shutdown.
 import Foundation
-import MLCore
 import Logging
 import ServiceLifecycle
 import Synchronization

@@ -3,7 +3,7 @@
 /// Flat layout: bin `k` of the whole matrix (feature offset + bin) holds
 /// `data[3k] = Σ gradient`, `data[3k+1] = Σ hessian`, `data[3k+2] = count`.
 /// A class so that the grower can pool and reuse the buffers without copies.
-public final class Histogram {
+public final class Histogram: @unchecked Sendable {
     public let totalBins: Int
     public var data: [Double]
 
