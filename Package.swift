@@ -6,7 +6,7 @@ import PackageDescription
 
 let package = Package(
     name: "plumb",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],  // Synchronization (Mutex, Atomic)
     products: [
         .executable(name: "plumb", targets: ["plumb"]),
         .library(name: "PlumbKit", targets: ["LinearAlgebra", "Tabular", "MLCore", "LinearModels", "TreeModels", "Drift", "Tracking", "Serving", "Pipeline"]),
@@ -25,23 +25,25 @@ let package = Package(
         .target(name: "LinearAlgebra", dependencies: ["CBLAS"]),
         .target(name: "Tabular"),
         .target(name: "MLCore", dependencies: ["Tabular"]),
-        .target(name: "LinearModels", dependencies: ["MLCore", "LinearAlgebra"]),
+        .target(name: "LinearModels", dependencies: ["MLCore", "LinearAlgebra", "Tabular"]),
         .target(name: "CTreeKernels", exclude: ["kernel.inc", "kernel_words.inc"]),
-        .target(name: "TreeModels", dependencies: ["MLCore", "CTreeKernels"]),
+        .target(name: "TreeModels", dependencies: ["MLCore", "Tabular", "CTreeKernels"]),
         .target(name: "Drift", dependencies: ["Tabular"]),
-        .target(name: "Tracking", dependencies: ["MLCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Tracking", dependencies: ["Tabular", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Serving", dependencies: [
-            "MLCore", "Tracking",
+            "MLCore", "Tabular",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Pipeline", dependencies: [
-            "CCurl", "CZlib", "LinearAlgebra", "Tabular", "MLCore", "LinearModels", "TreeModels", "Drift", "Tracking", "Serving",
+            "CCurl", "CZlib", "Tabular", "MLCore", "LinearModels", "TreeModels", "Drift", "Tracking", "Serving",
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "plumb", dependencies: [
-            "Pipeline", "LinearAlgebra", "Tabular", "MLCore", "LinearModels", "TreeModels", "Drift", "Tracking", "Serving",
+            "Pipeline", "LinearAlgebra", "Tabular", "MLCore", "TreeModels", "Drift", "Tracking", "Serving",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
         .testTarget(name: "TabularTests", dependencies: ["Tabular"]),
@@ -54,6 +56,6 @@ let package = Package(
             "Serving", .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
-    ],
-    swiftLanguageModes: [.v5]
+        .testTarget(name: "plumbTests", dependencies: ["plumb"]),
+    ]
 )

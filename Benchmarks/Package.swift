@@ -20,7 +20,7 @@ func benchmarkTarget(_ name: String) -> Target {
 
 let package = Package(
     name: "PlumbBenchmarks",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     dependencies: [
         .package(name: "plumb", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
@@ -33,6 +33,5 @@ let package = Package(
         benchmarkTarget("TreeBenchmarks"),
         benchmarkTarget("DriftBenchmarks"),
         benchmarkTarget("TrackingBenchmarks"),
-    ],
-    swiftLanguageModes: [.v5]
+    ]
 )

@@ -10,7 +10,7 @@ let rootIdentity = URL(fileURLWithPath: #filePath).deletingLastPathComponent().d
 
 let package = Package(
     name: "serving-bench",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     dependencies: [
         .package(path: "../.."),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
@@ -20,6 +20,5 @@ let package = Package(
             .product(name: "PlumbKit", package: rootIdentity),
             .product(name: "Logging", package: "swift-log"),
         ]),
-    ],
-    swiftLanguageModes: [.v5]
+    ]
 )

@@ -103,7 +103,7 @@ public enum DriftAnalyzer {
         slots.withUnsafeMutableBufferPointer { buf in
             // Used only inside this synchronous concurrentPerform; each iteration writes its own slot.
             let out = buf
-            DispatchQueue.concurrentPerform(iterations: tests.count) { k in
+            concurrentPerform(iterations: tests.count) { k in
                 let f = reference.features[k]
                 switch currentColumns[k].data {
                 case .numeric(let values):

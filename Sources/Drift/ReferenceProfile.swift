@@ -252,7 +252,7 @@ public struct ReferenceProfile: Codable, Sendable, Equatable {
             // The buffer pointer is used only inside this synchronous concurrentPerform; each
             // iteration writes its own slot.
             let base = buf
-            DispatchQueue.concurrentPerform(iterations: inputs.count) { k in
+            concurrentPerform(iterations: inputs.count) { k in
                 let v = inputs[k]
                 let sorted = SortedSample.sortedNonMissing(v)
                 var rng = SeededGenerator.stream(seed: seed, UInt64(k))

@@ -1,6 +1,6 @@
-import Dispatch
 import LinearAlgebra
 import MLCore
+import Tabular
 
 /// Training data validated and centred for an intercept model: the intercept is recovered as
 /// ȳ − x̄·β, so it is never penalised and the solve sees zero-mean columns.
@@ -66,7 +66,7 @@ struct CenteredDesign {
                             // Plain pointers so concurrent items never touch the closures' inout
                             // parameters; each item writes only its own column and slots.
                             let meanOut = meanBuf.baseAddress!, stdOut = stdBuf.baseAddress!, badOut = badBuf.baseAddress!
-                            DispatchQueue.concurrentPerform(iterations: p) { j in
+                            concurrentPerform(iterations: p) { j in
                                 let col = UnsafeBufferPointer(rebasing: src[(j * n)..<((j + 1) * n)])
                                 let dst = UnsafeMutableBufferPointer(start: outBase + j * n, count: n)
                                 let mean = sum4(col) / Double(n)

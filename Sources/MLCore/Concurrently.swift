@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,10 +15,12 @@ public func concurrently<A, B>(_ a: () throws -> A, _ b: () throws -> B) throws 
     var rb: Result<B, any Error>?
     let ra: Result<A, any Error> = withoutActuallyEscaping(b) { b in
         withUnsafeMutablePointer(to: &rb) { pb in
-            let work = UncheckedBox((b, pb))
+            // Unavoidable: Dispatch wants a Sendable job, but `b` and `pb` are used by this one job
+            // only, which finishes before `done.wait()` returns and they go out of scope.
+            nonisolated(unsafe) let work = (b, pb)
             let done = DispatchGroup()
             DispatchQueue.global().async(group: done) {
-                let (b, pb) = work.value
+                let (b, pb) = work
                 pb.pointee = Result { try b() }
             }
             let ra = Result { try a() }
@@ -28,22 +31,16 @@ public func concurrently<A, B>(_ a: () throws -> A, _ b: () throws -> B) throws 
     return (try ra.get(), try rb!.get())
 }
 
-/// Carries non-Sendable values into a Dispatch closure; the caller guarantees exclusive use and
-/// waits for the closure before the values go out of scope.
-private struct UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
-}
-
 /// One dedicated thread that runs submitted jobs one at a time, in submission order — for
 /// blocking work (SQLite writes) that must not occupy a Swift-concurrency thread. `niceness`
 /// lowers the thread's scheduling priority on Linux, so latency-sensitive threads win the CPU.
 /// The thread ends once the worker is released and its queue is empty.
-public final class BackgroundWorker: @unchecked Sendable {
-    private final class State: @unchecked Sendable {
-        let condition = NSCondition()
-        var jobs: [() -> Void] = []
-        var stopping = false
+public final class BackgroundWorker: Sendable {
+    private final class State: Sendable {
+        /// Jobs not yet started, in submission order.
+        let jobs = Mutex<[@Sendable () -> Void]>([])
+        /// Signalled once per submitted job (after queueing it) and once at release.
+        let wake = DispatchSemaphore(value: 0)
     }
     private let state = State()
 
@@ -55,14 +52,11 @@ public final class BackgroundWorker: @unchecked Sendable {
             if niceness != 0 { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness) }
             #endif
             while true {
-                state.condition.lock()
-                while state.jobs.isEmpty && !state.stopping { state.condition.wait() }
-                if state.jobs.isEmpty {
-                    state.condition.unlock()
-                    return
-                }
-                let job = state.jobs.removeFirst()
-                state.condition.unlock()
+                state.wake.wait()
+                // Each job is queued before its signal and the release signal comes last, so
+                // an empty queue on waking means released with nothing left to run.
+                let job: (@Sendable () -> Void)? = state.jobs.withLock { $0.isEmpty ? nil : $0.removeFirst() }
+                guard let job else { return }
                 job()
             }
         }
@@ -71,18 +65,13 @@ public final class BackgroundWorker: @unchecked Sendable {
     }
 
     deinit {
-        state.condition.lock()
-        state.stopping = true
-        state.condition.signal()
-        state.condition.unlock()
+        state.wake.signal()
     }
 
     /// Queues `job`; it runs after every job submitted before it.
     public func submit(_ job: @escaping @Sendable () -> Void) {
-        state.condition.lock()
-        state.jobs.append(job)
-        state.condition.signal()
-        state.condition.unlock()
+        state.jobs.withLock { $0.append(job) }
+        state.wake.signal()
     }
 
     /// Runs `body` on the worker thread and returns (or throws) its result.

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,7 +12,7 @@ import Glibc
 ///
 /// It replaces URLSession for the pipeline's replay of production traffic, so the `plumb` binary
 /// does not load libcurl and its ~25 libraries at every start.
-final class LoopbackHTTPClient: @unchecked Sendable {
+final class LoopbackHTTPClient: Sendable {
     struct Response { var status: Int; var body: [UInt8] }
 
     struct ClientError: Error, CustomStringConvertible { var description: String }
@@ -19,8 +20,8 @@ final class LoopbackHTTPClient: @unchecked Sendable {
     let host: String
     let port: UInt16
     private let queue: DispatchQueue
-    private var fd: Int32 = -1          // touched only on `queue`
-    private var pending: [UInt8] = []   // bytes read past the previous response
+    /// Used only by jobs on `queue`, one at a time, so its lock is never contended.
+    private let connection: Mutex<Connection>
 
     /// `base` is `http://HOST:PORT` (a trailing path is ignored).
     init(base: String) throws {
@@ -30,34 +31,55 @@ final class LoopbackHTTPClient: @unchecked Sendable {
         host = h == "localhost" ? "127.0.0.1" : h
         self.port = port
         queue = DispatchQueue(label: "plumb.loopback-http")
+        connection = Mutex(Connection(host: host, port: port))
     }
 
-    deinit { if fd >= 0 { close(fd) } }
+    deinit { connection.withLock { $0.reset() } }
 
     func request(_ method: String, _ path: String, json body: [UInt8]? = nil) async throws -> Response {
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<Response, any Error>) in
             queue.async {
-                // A kept-alive connection the server has closed meanwhile fails at once; a GET is
-                // retried on a new connection. A POST is not: the server may have acted on it.
-                let reused = self.fd >= 0
-                do { c.resume(returning: try self.exchange(method, path, body)) } catch {
-                    self.reset()
-                    guard reused, method == "GET" else { c.resume(throwing: error); return }
-                    do { c.resume(returning: try self.exchange(method, path, body)) } catch { self.reset(); c.resume(throwing: error) }
+                let result: Result<Response, any Error> = self.connection.withLock { connection in
+                    // A kept-alive connection the server has closed meanwhile fails at once; a GET is
+                    // retried on a new connection. A POST is not: the server may have acted on it.
+                    let reused = connection.fd >= 0
+                    do { return .success(try connection.exchange(method, path, body)) } catch {
+                        connection.reset()
+                        guard reused, method == "GET" else { return .failure(error) }
+                        do { return .success(try connection.exchange(method, path, body)) } catch {
+                            connection.reset()
+                            return .failure(error)
+                        }
+                    }
                 }
+                c.resume(with: result)
             }
         }
     }
+}
 
-    // MARK: - On `queue`
+/// The keep-alive connection of a `LoopbackHTTPClient` (used on its queue only).
+private struct Connection {
+    typealias Response = LoopbackHTTPClient.Response
+    typealias ClientError = LoopbackHTTPClient.ClientError
 
-    private func reset() {
+    let host: String
+    let port: UInt16
+    var fd: Int32 = -1
+    var pending: [UInt8] = []   // bytes read past the previous response
+
+    init(host: String, port: UInt16) {
+        self.host = host
+        self.port = port
+    }
+
+    mutating func reset() {
         if fd >= 0 { close(fd) }
         fd = -1
         pending.removeAll()
     }
 
-    private func connectIfNeeded() throws {
+    mutating func connectIfNeeded() throws {
         guard fd < 0 else { return }
         let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard s >= 0 else { throw ClientError(description: "cannot open a socket: \(String(cString: strerror(errno)))") }
@@ -81,7 +103,7 @@ final class LoopbackHTTPClient: @unchecked Sendable {
         fd = s
     }
 
-    private func exchange(_ method: String, _ path: String, _ body: [UInt8]?) throws -> Response {
+    mutating func exchange(_ method: String, _ path: String, _ body: [UInt8]?) throws -> Response {
         try connectIfNeeded()
         var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nConnection: keep-alive\r\n"
         if let body { head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n" }
@@ -90,7 +112,7 @@ final class LoopbackHTTPClient: @unchecked Sendable {
         return try readResponse()
     }
 
-    private func send(_ bytes: [UInt8]) throws {
+    func send(_ bytes: [UInt8]) throws {
         var off = 0
         while off < bytes.count {
             let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + off, bytes.count - off, Int32(MSG_NOSIGNAL)) }
@@ -101,7 +123,7 @@ final class LoopbackHTTPClient: @unchecked Sendable {
     }
 
     /// Reads more bytes into `pending`; throws when the peer closed the connection.
-    private func fill() throws {
+    mutating func fill() throws {
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
@@ -112,7 +134,7 @@ final class LoopbackHTTPClient: @unchecked Sendable {
         }
     }
 
-    private func readLine() throws -> String {
+    mutating func readLine() throws -> String {
         while true {
             if let i = indexOfCRLF() {
                 let line = String(decoding: pending[0..<i], as: UTF8.self)
@@ -123,20 +145,20 @@ final class LoopbackHTTPClient: @unchecked Sendable {
         }
     }
 
-    private func indexOfCRLF() -> Int? {
+    func indexOfCRLF() -> Int? {
         guard pending.count >= 2 else { return nil }
         for i in 0..<(pending.count - 1) where pending[i] == 13 && pending[i + 1] == 10 { return i }
         return nil
     }
 
-    private func take(_ n: Int) throws -> [UInt8] {
+    mutating func take(_ n: Int) throws -> [UInt8] {
         while pending.count < n { try fill() }
         let out = Array(pending[0..<n])
         pending.removeFirst(n)
         return out
     }
 
-    private func readResponse() throws -> Response {
+    mutating func readResponse() throws -> Response {
         let statusLine = try readLine()
         let parts = statusLine.split(separator: " ", maxSplits: 2)
         guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let status = Int(parts[1]) else {

@@ -55,207 +55,168 @@ public struct PipelineRunner: Sendable {
         self.emit = emit
     }
 
-    final class Clock: @unchecked Sendable {
+    /// The run's timeline: each event is kept for the summary and handed to `emit` as it happens.
+    final class Timeline {
         let start = ContinuousClock.now
-        var events: [TimelineEvent] = []
-        var elapsed: Double { (ContinuousClock.now - start).seconds }
+        private(set) var events: [TimelineEvent] = []
+        private let emit: @Sendable (TimelineEvent) -> Void
+
+        init(emit: @escaping @Sendable (TimelineEvent) -> Void) { self.emit = emit }
+
+        func log(_ step: String, _ message: String) {
+            let e = TimelineEvent(seconds: (ContinuousClock.now - start).seconds, step: step, message: message)
+            events.append(e)
+            emit(e)
+        }
     }
 
     public func run() async throws -> PipelineSummary {
-        let clock = Clock()
-        func log(_ step: String, _ message: String) {
-            let e = TimelineEvent(seconds: clock.elapsed, step: step, message: message)
-            clock.events.append(e)
-            emit(e)
-        }
+        let timeline = Timeline(emit: emit)
         let store = try TrackingStore(path: storePath)
         let recorder = TrainingRecorder(store: store, experiment: spec.registry.experiment)
         let specHash = spec.canonicalHash
         let parent = try recorder.startParent(name: "pipeline \(spec.name)", params: ["spec_hash": specHash, "seed": "\(spec.seed)",
                                                                                       "plumb_version": Trainer.plumbVersion])
+        let run = RunContext(store: store, recorder: recorder, parent: parent, specHash: specHash, timeline: timeline)
         do {
-            let summary = try await runSteps(store: store, recorder: recorder, parent: parent, specHash: specHash, log: log)
+            var summary = try await runSteps(run)
             try store.endRun(parent)
-            var s = summary
-            s.timeline = clock.events
-            return s
+            summary.timeline = timeline.events
+            return summary
         } catch is CancellationError {
             // Ctrl-C: steps stop at their next boundary; what was committed stays committed.
             try? store.endRun(parent, status: .killed, errorMessage: "interrupted")
             let champion = (try? store.resolve("models:/\(spec.registry.modelName)@champion")).map { "v\($0.version)" } ?? "none"
-            log("stopped", "interrupted — run \(parent.prefix(8)) marked KILLED; champion \(champion)")
+            timeline.log("stopped", "interrupted — run \(parent.prefix(8)) marked KILLED; champion \(champion)")
             throw CancellationError()
         } catch {
             recorder.fail(run: parent, error: error)
-            log("failed", "\(error) — run \(parent.prefix(8)) marked FAILED; the champion is unchanged")
+            timeline.log("failed", "\(error) — run \(parent.prefix(8)) marked FAILED; the champion is unchanged")
             throw error
         }
     }
 
-    // MARK: - Steps
+    // MARK: - The loop
 
-    private func runSteps(store: TrackingStore, recorder: TrainingRecorder, parent: String, specHash: String,
-                          log: (String, String) -> Void) async throws -> PipelineSummary {
-        let name = spec.registry.modelName
-        let target = spec.data.target
-        // ingest
-        let (table, digest) = try await ingest()
-        log("ingest", "\(digest.name): \(digest.rows) rows × \(digest.columns.count) columns, sha256 \(digest.sha256.prefix(12))…")
-        try Task.checkCancellation()
-        // validate
-        let quality = DataQualityChecker.check(table: table, spec: spec.validation, target: target)
-        guard quality.passed else {
-            throw PipelineError(step: "validate", message: "data-quality checks failed:\n" + quality.render())
-        }
-        log("validate", "\(quality.checks.count) data-quality checks passed\(quality.warnings.isEmpty ? "" : " (\(quality.warnings.count) warning(s))")")
-        try Task.checkCancellation()
-        // slices and split
-        let slices = try sliceRows(table)
-        let reference = table.selecting(rows: slices.reference)
-        let refSplit = try TrainTestSplit.split(rowCount: reference.rowCount, testFraction: spec.split.testFraction, seed: spec.splitSeed)
-        let refTrain = reference.selecting(rows: refSplit.train), refTest = reference.selecting(rows: refSplit.test)
-        log("split", "reference \(reference.rowCount) rows (\(refTrain.rowCount) train / \(refTest.rowCount) test)" +
-            (slices.current.isEmpty ? "" : "; current \(slices.current.count) rows (\(slices.replay.count) replayed, \(slices.holdout.count) held out)"))
-        // train candidates
-        let championBefore = try? store.resolve("models:/\(name)@champion").version
-        var best: (version: ModelVersion, candidate: PipelineSpec.ModelCandidate, score: Double)?
-        for candidate in spec.models {
-            try Task.checkCancellation()
-            let (outcome, bytes, cached) = try trainCached(candidate, train: refTrain, test: refTest, digest: digest, specHash: specHash, tag: "reference")
-            let version = try registerOnce(outcome, bytes: bytes, recorder: recorder, parent: parent, runName: candidate.name, specHash: specHash)
-            let m = outcome.metrics
-            log("train", "\(candidate.name) (\(candidate.kind.rawValue))\(cached ? " [cached]" : ""): R² \(m.r2.fixed4) RMSE \(m.rmse.fixed4) fit \(outcome.fitSeconds.fixed3) s → v\(version.version)")
-            let score = selectionScore(m)
-            if best == nil || score > best!.score { best = (version, candidate, score) }
-        }
-        guard let best else { throw PipelineError(step: "train", message: "the spec lists no candidate models") }
-        try Task.checkCancellation()
-        // promote: with no champion yet the policy judges this run's best candidate; with one, the
-        // candidate must beat it on the shared holdout (reference test rows plus held-out current
-        // rows, the same rows the retrain comparison uses), so a rerun never undoes a decision
-        // that was made on newer data.
-        let policy = PromotionPolicy(metric: "r2", higherIsBetter: true, stagingThreshold: spec.promotion.stagingR2,
-                                     productionThreshold: spec.promotion.productionR2, tieBreak: "rmse", tieBreakHigherIsBetter: false)
-        let holdout = try Self.concatenate(refTest, table.selecting(rows: slices.holdout))
-        let championNow: Int?
-        if let incumbent = championBefore, incumbent != best.version.version {
-            let champM = try metrics(of: incumbent, on: holdout, store: store)
-            let candM = try metrics(of: best.version.version, on: holdout, store: store)
-            let versus = "on the shared holdout (\(holdout.rowCount) rows): candidate v\(best.version.version) \(spec.selection.metric.rawValue) \(selectionValue(candM).fixed4) vs champion v\(incumbent) \(selectionValue(champM).fixed4)"
-            if selectionScore(candM) - selectionScore(champM) > spec.retraining.minImprovement {
-                let promotion = try store.promote(model: name, version: best.version.version, policy: policy,
-                                                  reason: "pipeline \(spec.name) run \(parent.prefix(8)): beat champion v\(incumbent) \(versus)")
-                championNow = promotion.champion
-                log("promote", promotion.message + "; " + versus)
-            } else {
-                championNow = incumbent
-                log("keep", "champion v\(incumbent) stays; \(versus)")
-            }
-        } else {
-            let promotion = try store.promote(model: name, version: best.version.version, policy: policy, reason: "pipeline \(spec.name) run \(parent.prefix(8))")
-            championNow = promotion.champion
-            log("promote", promotion.message)
-        }
-        var summary = PipelineSummary(parentRunID: parent, specHash: specHash, model: name, championBefore: championBefore,
-                                      championAfter: championNow, challenger: nil, retrained: false,
-                                      promotedChallenger: false, reportPath: nil, timeline: [])
+    /// The steps in order; each stops or decides, the work is in the step functions below. Steps
+    /// check for cancellation at their boundaries.
+    private func runSteps(_ run: RunContext) async throws -> PipelineSummary {
+        let (table, digest) = try await ingest(run)
+        try validate(table, run)
+        let rows = try split(table, digest: digest, run)
+        let championBefore = try? run.store.resolve("models:/\(spec.registry.modelName)@champion").version
+        let best = try trainCandidates(rows, run)
+        let championNow = try promote(best, over: championBefore, holdout: rows.holdout, run)
+        var summary = PipelineSummary(parentRunID: run.parent, specHash: run.specHash, model: spec.registry.modelName,
+                                      championBefore: championBefore, championAfter: championNow, challenger: nil,
+                                      retrained: false, promotedChallenger: false, reportPath: nil, timeline: [])
         guard let champion = championNow else {
-            log("stop", "no champion qualifies; nothing to serve (safe fallback)")
+            run.log("stop", "no champion qualifies; nothing to serve (safe fallback)")
             return summary
         }
-        guard !slices.current.isEmpty else {
-            log("stop", "the spec has no slices: no current traffic to replay")
+        guard rows.hasCurrent else {
+            run.log("stop", "the spec has no slices: no current traffic to replay")
             return summary
         }
-        try Task.checkCancellation()
-        // serve, replay, feedback
-        let current = table.selecting(rows: slices.replay)
-        let port = spec.serving.port == 0 ? try FreePort.find() : spec.serving.port
-        var config = ServerConfiguration(host: spec.serving.host, port: port, pollInterval: .milliseconds(300))
-        config.logFlushInterval = .milliseconds(50)
-        // The in-process server is stopped by cancelling its task, which Hummingbird logs as
-        // errors ("Waiting on child channel: CancellationError"); only critical events matter here.
-        let logger = ServerLogHandler.logger(label: "plumb.pipeline.serve", level: .critical)
-        let provider = LocatorModelProvider(reference: "models:/\(name)@champion", storePath: storePath)
-        let server = PlumbServer(configuration: config, provider: provider, sink: StorePredictionLog(store: store), logger: logger)
-        try await server.loadModels()
-        let app = server.buildApplication()
-        let serverTask = Task { try await app.runService() }
-        defer { serverTask.cancel() }
-        let base = "http://\(spec.serving.host):\(port)"
-        try await HTTPReplay.waitUntilReady(base)
-        log("serve", "serving models:/\(name)@champion (v\(champion)) at \(base)")
-        let replayStart = Date()
-        let sent = try await HTTPReplay.replay(current, target: target, base: base, features: try servedFeatures(server))
-        try await server.flushPredictionLog()
-        log("replay", "\(sent.requests) /predict calls (\(current.rowCount) rows) and \(sent.feedback) /feedback calls in \(sent.seconds.fixed3) s")
-        try Task.checkCancellation()
-        // monitor
-        try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
-        let reportPath = workDirectory + "/drift-report.html"
-        var options = DriftOptions(driftShareThreshold: spec.monitoring.driftShare)
-        for (col, t) in spec.monitoring.columnTests { options.columnTests[col] = ColumnTest(t.test.driftMethod, threshold: t.threshold) }
-        let retrainPolicy = RetrainPolicy(maxRMSE: spec.monitoring.rmse ?? 0.5, minR2: spec.monitoring.r2 ?? 0.6)
-        let monitored = try Monitor.run(model: "models:/\(name)@champion", storePath: storePath, current: .log(since: replayStart.addingTimeInterval(-1)),
-                                        options: options, policy: retrainPolicy, reportPath: reportPath)
-        summary.reportPath = reportPath
-        let r = monitored.result
-        let drifted = r.columns.filter(\.drifted).map(\.name)
-        log("monitor", "drift share \(r.driftShare.fixed3) (\(drifted.isEmpty ? "none" : drifted.joined(separator: ", ")))" +
-            (r.performance.map { "; production RMSE \($0.rmse.fixed4), R² \($0.r2.fixed4)" } ?? "") + "; retrain: \(r.retrain ? "yes" : "no")")
-        for reason in r.reasons { log("monitor", "  · \(reason)") }
-        guard r.retrain, spec.retraining.enabled else {
-            log("stop", r.retrain ? "retraining is disabled in the spec" : "healthy: no retraining needed")
+        let served = try await serve(champion, run)
+        defer { served.task.cancel() }
+        let replayStart = try await replay(rows.current, to: served, run)
+        let health = try monitor(since: replayStart, run)
+        summary.reportPath = health.reportPath
+        guard health.retrain, spec.retraining.enabled else {
+            run.log("stop", health.retrain ? "retraining is disabled in the spec" : "healthy: no retraining needed")
             return summary
         }
-        try Task.checkCancellation()
-        // retrain on reference + current, the champion's configuration
-        let retrainTable: Table
-        switch spec.retraining.data {
-        case .referencePlusCurrent: retrainTable = try Self.concatenate(refTrain, current)
-        case .current: retrainTable = current
-        }
-        let championVersion = try store.version(model: name, version: champion)
-        let championRunName = (try? store.run(championVersion.runID ?? "").run.name) ?? ""
-        let championCandidate = spec.models.first { c in championRunName == c.name || championRunName == "\(c.name) (retrained)" } ?? best.candidate
-        let (challengerOutcome, bytes, cached) = try trainCached(championCandidate, train: retrainTable, test: holdout, digest: digest,
-                                                                  specHash: specHash, tag: "retrain")
-        let challenger = try registerOnce(challengerOutcome, bytes: bytes, recorder: recorder, parent: parent,
-                                          runName: "\(championCandidate.name) (retrained)", specHash: specHash)
+        let challenger = try retrain(champion, fallback: best.candidate, rows, run)
         summary.retrained = true
         summary.challenger = challenger.version
         guard challenger.version != champion else {
-            log("retrain", "\(championCandidate.name) on \(retrainTable.rowCount) rows\(cached ? " [cached]" : "") → v\(challenger.version)")
-            log("keep", "the retrained model is the champion itself (same data, same spec); champion v\(champion) stays")
+            run.log("retrain", challenger.description)
+            run.log("keep", "the retrained model is the champion itself (same data, same spec); champion v\(champion) stays")
             return summary
         }
-        try store.setAlias(model: name, alias: "challenger", version: challenger.version, reason: "retrained on reference + current after drift")
-        log("retrain", "\(championCandidate.name) on \(retrainTable.rowCount) rows\(cached ? " [cached]" : "") → v\(challenger.version) (alias challenger)")
-        try Task.checkCancellation()
-        // champion vs challenger on the same holdout
-        let champMetrics = try metrics(of: champion, on: holdout, store: store)
-        let challMetrics = challengerOutcome.metrics
-        log("compare", "same holdout (\(holdout.rowCount) rows): champion v\(champion) R² \(champMetrics.r2.fixed4) RMSE \(champMetrics.rmse.fixed4) vs challenger v\(challenger.version) R² \(challMetrics.r2.fixed4) RMSE \(challMetrics.rmse.fixed4)")
-        let gain = selectionScore(challMetrics) - selectionScore(champMetrics)
-        guard gain > spec.retraining.minImprovement else {
-            log("keep", "challenger does not beat the champion by more than \(spec.retraining.minImprovement); champion v\(champion) stays")
+        try nameChallenger(challenger, run)
+        let scores = try compare(challenger, with: champion, on: rows.holdout, run)
+        guard scores.gain > spec.retraining.minImprovement else {
+            run.log("keep", "challenger does not beat the champion by more than \(spec.retraining.minImprovement); champion v\(champion) stays")
             return summary
         }
-        let reason = "challenger v\(challenger.version) beat champion v\(champion) on the shared holdout (\(spec.selection.metric.rawValue) \(selectionValue(challMetrics).fixed4) vs \(selectionValue(champMetrics).fixed4))"
-        try store.transitionStage(model: name, version: challenger.version, to: .production, archiveExisting: true, reason: reason)
-        try store.setAlias(model: name, alias: "champion", version: challenger.version, reason: reason)
+        try promote(challenger, over: champion, scores, run)
         summary.promotedChallenger = true
         summary.championAfter = challenger.version
-        log("promote", reason)
-        // the server follows the alias
-        let swapped = try await waitForSwap(server, to: String(challenger.version))
-        log("swap", swapped ? "server now serves v\(challenger.version) (hot swap, no restart)" : "server did not pick up v\(challenger.version) within 10 s")
+        try await followSwap(served, to: challenger, run)
         return summary
     }
 
-    // MARK: - Helpers
+    // MARK: - State passed between steps
 
-    private func ingest() async throws -> (Table, DatasetDigest) {
+    /// What every step works with: the store, the parent run and the timeline.
+    struct RunContext {
+        let store: TrackingStore
+        let recorder: TrainingRecorder
+        let parent: String
+        let specHash: String
+        let timeline: Timeline
+
+        func log(_ step: String, _ message: String) { timeline.log(step, message) }
+    }
+
+    /// The data, split once for every later step.
+    struct Rows {
+        let table: Table
+        let digest: DatasetDigest
+        /// Reference rows: candidates train on `train` and are scored on `test`.
+        let train: Table
+        let test: Table
+        /// Whether the spec slices out current rows (without, the loop ends after promotion).
+        let hasCurrent: Bool
+        /// Current rows replayed through the server.
+        let current: Table
+        /// Reference test rows plus held-out current rows: where a candidate meets the champion,
+        /// and the retrained challenger too.
+        let holdout: Table
+    }
+
+    /// This run's best candidate by the selection metric.
+    struct BestCandidate {
+        let version: ModelVersion
+        let candidate: PipelineSpec.ModelCandidate
+        let score: Double
+    }
+
+    /// The server of the champion alias, running in process until the loop ends.
+    struct ServedChampion {
+        let server: PlumbServer
+        let task: Task<Void, any Error>
+        let base: String
+    }
+
+    /// What monitoring the replayed traffic decided.
+    struct Health {
+        let retrain: Bool
+        let reportPath: String
+    }
+
+    /// The champion's configuration retrained, registered as a new version.
+    struct Challenger: CustomStringConvertible {
+        let version: Int
+        let metrics: RegressionMetrics
+        /// "<candidate> on N rows [cached] → vX", as the timeline shows it.
+        let description: String
+    }
+
+    /// Champion and challenger scored on the same holdout.
+    struct Scores {
+        let champion: RegressionMetrics
+        let challenger: RegressionMetrics
+        /// Challenger minus champion, in the selection metric (higher is better).
+        let gain: Double
+    }
+
+    // MARK: - Steps
+
+    /// Reads the spec's data (fetching a known dataset first) and fingerprints it.
+    private func ingest(_ run: RunContext) async throws -> (Table, DatasetDigest) {
         var csv = CSVOptions()
         csv.schema = spec.data.schema
         let path: String
@@ -268,8 +229,189 @@ public struct PipelineRunner: Sendable {
         let table = try CSVReader.read(path: path, options: csv)
         let digest = DatasetDigest(name: URL(fileURLWithPath: path).lastPathComponent, sha256: try SHA256.hex(fileAt: path),
                                    rows: table.rowCount, columns: table.columnNames)
+        run.log("ingest", "\(digest.name): \(digest.rows) rows × \(digest.columns.count) columns, sha256 \(digest.sha256.prefix(12))…")
+        try Task.checkCancellation()
         return (table, digest)
     }
+
+    /// The spec's data-quality checks; any failure stops the run.
+    private func validate(_ table: Table, _ run: RunContext) throws {
+        let quality = DataQualityChecker.check(table: table, spec: spec.validation, target: spec.data.target)
+        guard quality.passed else {
+            throw PipelineError(step: "validate", message: "data-quality checks failed:\n" + quality.render())
+        }
+        run.log("validate", "\(quality.checks.count) data-quality checks passed\(quality.warnings.isEmpty ? "" : " (\(quality.warnings.count) warning(s))")")
+        try Task.checkCancellation()
+    }
+
+    /// Slices reference and current rows, splits the reference into train and test.
+    private func split(_ table: Table, digest: DatasetDigest, _ run: RunContext) throws -> Rows {
+        let slices = try sliceRows(table)
+        let reference = table.selecting(rows: slices.reference)
+        let refSplit = try TrainTestSplit.split(rowCount: reference.rowCount, testFraction: spec.split.testFraction, seed: spec.splitSeed)
+        let refTrain = reference.selecting(rows: refSplit.train), refTest = reference.selecting(rows: refSplit.test)
+        run.log("split", "reference \(reference.rowCount) rows (\(refTrain.rowCount) train / \(refTest.rowCount) test)" +
+            (slices.current.isEmpty ? "" : "; current \(slices.current.count) rows (\(slices.replay.count) replayed, \(slices.holdout.count) held out)"))
+        return Rows(table: table, digest: digest, train: refTrain, test: refTest, hasCurrent: !slices.current.isEmpty,
+                    current: table.selecting(rows: slices.replay),
+                    holdout: try Self.concatenate(refTest, table.selecting(rows: slices.holdout)))
+    }
+
+    /// Trains (or takes from the cache) and registers every candidate; returns the best.
+    private func trainCandidates(_ rows: Rows, _ run: RunContext) throws -> BestCandidate {
+        var best: BestCandidate?
+        for candidate in spec.models {
+            try Task.checkCancellation()
+            let (outcome, bytes, cached) = try trainCached(candidate, train: rows.train, test: rows.test, digest: rows.digest,
+                                                           specHash: run.specHash, tag: "reference")
+            let version = try registerOnce(outcome, bytes: bytes, recorder: run.recorder, parent: run.parent, runName: candidate.name,
+                                           specHash: run.specHash)
+            let m = outcome.metrics
+            run.log("train", "\(candidate.name) (\(candidate.kind.rawValue))\(cached ? " [cached]" : ""): R² \(m.r2.fixed4) RMSE \(m.rmse.fixed4) fit \(outcome.fitSeconds.fixed3) s → v\(version.version)")
+            let score = selectionScore(m)
+            if best == nil || score > best!.score { best = BestCandidate(version: version, candidate: candidate, score: score) }
+        }
+        guard let best else { throw PipelineError(step: "train", message: "the spec lists no candidate models") }
+        try Task.checkCancellation()
+        return best
+    }
+
+    /// Promotes the best candidate: with no champion yet the policy judges it; with one, the
+    /// candidate must beat it on the shared holdout (the rows the retrain comparison uses too),
+    /// so a rerun never undoes a decision that was made on newer data.
+    /// - Returns: the champion afterwards (nil when none qualifies).
+    private func promote(_ best: BestCandidate, over incumbent: Int?, holdout: Table, _ run: RunContext) throws -> Int? {
+        let name = spec.registry.modelName
+        let policy = PromotionPolicy(metric: "r2", higherIsBetter: true, stagingThreshold: spec.promotion.stagingR2,
+                                     productionThreshold: spec.promotion.productionR2, tieBreak: "rmse", tieBreakHigherIsBetter: false)
+        guard let incumbent, incumbent != best.version.version else {
+            let promotion = try run.store.promote(model: name, version: best.version.version, policy: policy,
+                                                  reason: "pipeline \(spec.name) run \(run.parent.prefix(8))")
+            run.log("promote", promotion.message)
+            return promotion.champion
+        }
+        let champM = try metrics(of: incumbent, on: holdout, store: run.store)
+        let candM = try metrics(of: best.version.version, on: holdout, store: run.store)
+        let versus = "on the shared holdout (\(holdout.rowCount) rows): candidate v\(best.version.version) \(spec.selection.metric.rawValue) \(selectionValue(candM).fixed4) vs champion v\(incumbent) \(selectionValue(champM).fixed4)"
+        guard selectionScore(candM) - selectionScore(champM) > spec.retraining.minImprovement else {
+            run.log("keep", "champion v\(incumbent) stays; \(versus)")
+            return incumbent
+        }
+        let promotion = try run.store.promote(model: name, version: best.version.version, policy: policy,
+                                              reason: "pipeline \(spec.name) run \(run.parent.prefix(8)): beat champion v\(incumbent) \(versus)")
+        run.log("promote", promotion.message + "; " + versus)
+        return promotion.champion
+    }
+
+    /// Starts an in-process server that follows the champion alias (so it hot-swaps on promotion).
+    private func serve(_ champion: Int, _ run: RunContext) async throws -> ServedChampion {
+        try Task.checkCancellation()
+        let name = spec.registry.modelName
+        let port = spec.serving.port == 0 ? try FreePort.find() : spec.serving.port
+        var config = ServerConfiguration(host: spec.serving.host, port: port, pollInterval: .milliseconds(300))
+        config.logFlushInterval = .milliseconds(50)
+        // The in-process server is stopped by cancelling its task, which Hummingbird logs as
+        // errors ("Waiting on child channel: CancellationError"); only critical events matter here.
+        let logger = ServerLogHandler.logger(label: "plumb.pipeline.serve", level: .critical)
+        let provider = LocatorModelProvider(reference: "models:/\(name)@champion", storePath: storePath)
+        let server = PlumbServer(configuration: config, provider: provider, sink: StorePredictionLog(store: run.store), logger: logger)
+        try await server.loadModels()
+        let app = server.buildApplication()
+        let task = Task { try await app.runService() }
+        let base = "http://\(spec.serving.host):\(port)"
+        do {
+            try await HTTPReplay.waitUntilReady(base)
+        } catch {
+            task.cancel()
+            throw error
+        }
+        run.log("serve", "serving models:/\(name)@champion (v\(champion)) at \(base)")
+        return ServedChampion(server: server, task: task, base: base)
+    }
+
+    /// Sends the current rows to /predict, and their targets to /feedback, then drains the log.
+    /// - Returns: when the replay began (the monitor reads the log from there).
+    private func replay(_ current: Table, to served: ServedChampion, _ run: RunContext) async throws -> Date {
+        let replayStart = Date()
+        let sent = try await HTTPReplay.replay(current, target: spec.data.target, base: served.base, features: try servedFeatures(served.server))
+        try await served.server.flushPredictionLog()
+        run.log("replay", "\(sent.requests) /predict calls (\(current.rowCount) rows) and \(sent.feedback) /feedback calls in \(sent.seconds.fixed3) s")
+        try Task.checkCancellation()
+        return replayStart
+    }
+
+    /// Drift and production performance of the champion over the replayed traffic's log, with
+    /// the HTML report in the work directory.
+    private func monitor(since replayStart: Date, _ run: RunContext) throws -> Health {
+        try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
+        let reportPath = workDirectory + "/drift-report.html"
+        var options = DriftOptions(driftShareThreshold: spec.monitoring.driftShare)
+        for (col, t) in spec.monitoring.columnTests { options.columnTests[col] = ColumnTest(t.test.driftMethod, threshold: t.threshold) }
+        let retrainPolicy = RetrainPolicy(maxRMSE: spec.monitoring.rmse ?? 0.5, minR2: spec.monitoring.r2 ?? 0.6)
+        let monitored = try Monitor.run(model: "models:/\(spec.registry.modelName)@champion", storePath: storePath,
+                                        current: .log(since: replayStart.addingTimeInterval(-1)),
+                                        options: options, policy: retrainPolicy, reportPath: reportPath)
+        let r = monitored.result
+        let drifted = r.columns.filter(\.drifted).map(\.name)
+        run.log("monitor", "drift share \(r.driftShare.fixed3) (\(drifted.isEmpty ? "none" : drifted.joined(separator: ", ")))" +
+            (r.performance.map { "; production RMSE \($0.rmse.fixed4), R² \($0.r2.fixed4)" } ?? "") + "; retrain: \(r.retrain ? "yes" : "no")")
+        for reason in r.reasons { run.log("monitor", "  · \(reason)") }
+        return Health(retrain: r.retrain, reportPath: reportPath)
+    }
+
+    /// Retrains the champion's configuration (`fallback` when its run names no candidate of the
+    /// spec) on the spec's retraining data, scores it on the holdout and registers it.
+    private func retrain(_ champion: Int, fallback: PipelineSpec.ModelCandidate, _ rows: Rows, _ run: RunContext) throws -> Challenger {
+        try Task.checkCancellation()
+        let name = spec.registry.modelName
+        let retrainTable: Table
+        switch spec.retraining.data {
+        case .referencePlusCurrent: retrainTable = try Self.concatenate(rows.train, rows.current)
+        case .current: retrainTable = rows.current
+        }
+        let championVersion = try run.store.version(model: name, version: champion)
+        let championRunName = (try? run.store.run(championVersion.runID ?? "").run.name) ?? ""
+        let candidate = spec.models.first { c in championRunName == c.name || championRunName == "\(c.name) (retrained)" } ?? fallback
+        let (outcome, bytes, cached) = try trainCached(candidate, train: retrainTable, test: rows.holdout, digest: rows.digest,
+                                                       specHash: run.specHash, tag: "retrain")
+        let version = try registerOnce(outcome, bytes: bytes, recorder: run.recorder, parent: run.parent,
+                                       runName: "\(candidate.name) (retrained)", specHash: run.specHash)
+        return Challenger(version: version.version, metrics: outcome.metrics,
+                          description: "\(candidate.name) on \(retrainTable.rowCount) rows\(cached ? " [cached]" : "") → v\(version.version)")
+    }
+
+    /// Points the challenger alias at the retrained version.
+    private func nameChallenger(_ challenger: Challenger, _ run: RunContext) throws {
+        try run.store.setAlias(model: spec.registry.modelName, alias: "challenger", version: challenger.version,
+                               reason: "retrained on reference + current after drift")
+        run.log("retrain", "\(challenger.description) (alias challenger)")
+        try Task.checkCancellation()
+    }
+
+    /// Champion vs challenger on the same holdout (the challenger was scored there when trained).
+    private func compare(_ challenger: Challenger, with champion: Int, on holdout: Table, _ run: RunContext) throws -> Scores {
+        let champM = try metrics(of: champion, on: holdout, store: run.store)
+        let challM = challenger.metrics
+        run.log("compare", "same holdout (\(holdout.rowCount) rows): champion v\(champion) R² \(champM.r2.fixed4) RMSE \(champM.rmse.fixed4) vs challenger v\(challenger.version) R² \(challM.r2.fixed4) RMSE \(challM.rmse.fixed4)")
+        return Scores(champion: champM, challenger: challM, gain: selectionScore(challM) - selectionScore(champM))
+    }
+
+    /// Makes the challenger the production version and the champion alias.
+    private func promote(_ challenger: Challenger, over champion: Int, _ scores: Scores, _ run: RunContext) throws {
+        let name = spec.registry.modelName
+        let reason = "challenger v\(challenger.version) beat champion v\(champion) on the shared holdout (\(spec.selection.metric.rawValue) \(selectionValue(scores.challenger).fixed4) vs \(selectionValue(scores.champion).fixed4))"
+        try run.store.transitionStage(model: name, version: challenger.version, to: .production, archiveExisting: true, reason: reason)
+        try run.store.setAlias(model: name, alias: "champion", version: challenger.version, reason: reason)
+        run.log("promote", reason)
+    }
+
+    /// Waits (up to 10 s) for the server, which follows the champion alias, to serve the challenger.
+    private func followSwap(_ served: ServedChampion, to challenger: Challenger, _ run: RunContext) async throws {
+        let swapped = try await waitForSwap(served.server, to: String(challenger.version))
+        run.log("swap", swapped ? "server now serves v\(challenger.version) (hot swap, no restart)" : "server did not pick up v\(challenger.version) within 10 s")
+    }
+
+    // MARK: - Helpers
 
     private struct SliceRows { var reference: [Int]; var current: [Int]; var replay: [Int]; var holdout: [Int] }
 

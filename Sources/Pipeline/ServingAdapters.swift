@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import MLCore
 import Serving
 import Tabular
@@ -61,11 +62,11 @@ public struct ServableLoadedModel: ServableModel {
 
 /// Serves a model file or a registry URI; for `models:/NAME@ALIAS` it follows the alias, so a
 /// promotion is picked up by the server's poller.
-public final class LocatorModelProvider: ModelProvider, @unchecked Sendable {
+public final class LocatorModelProvider: ModelProvider, Sendable {
     public let reference: String
     public let storePath: String
-    private let lock = NSLock()
-    private var current: String?
+    /// SHA-256 of the model last loaded.
+    private let current = Mutex<String?>(nil)
 
     public init(reference: String, storePath: String) {
         self.reference = reference
@@ -76,7 +77,7 @@ public final class LocatorModelProvider: ModelProvider, @unchecked Sendable {
 
     public func load() async throws -> any ServableModel {
         let located = try ModelLocator.load(reference, storePath: storePath)
-        lock.withLock { current = located.sha256 }
+        current.withLock { $0 = located.sha256 }
         return ServableLoadedModel(located)
     }
 
@@ -88,7 +89,7 @@ public final class LocatorModelProvider: ModelProvider, @unchecked Sendable {
         } else {
             sha = try SHA256.hex(fileAt: reference)
         }
-        guard sha != lock.withLock({ current }) else { return nil }
+        guard sha != current.withLock({ $0 }) else { return nil }
         return try await load()
     }
 }
@@ -103,7 +104,7 @@ public final class LocatorModelProvider: ModelProvider, @unchecked Sendable {
 /// at normal priority, so the log takes its fair share instead of waiting for idle moments while
 /// requests queue behind a full log. Appends never overlap (the server's queue serialises them)
 /// and feedback runs after the appends before it, so one store sees one order.
-public final class StorePredictionLog: PredictionLogSink, @unchecked Sendable {
+public final class StorePredictionLog: PredictionLogSink, Sendable {
     public let store: TrackingStore
     /// Rows waiting beyond which appends run at normal priority.
     public static let urgentBacklog = 100_000

@@ -1,15 +1,16 @@
 // Small synchronisation helpers: an async (suspending) mutex and the atomically swappable
-// current-model box; the lock-protected box `Locked` lives in MLCore. All cost one uncontended
-// lock on the request path.
+// current-model box. Both cost one uncontended lock on the request path.
 import Foundation
-import MLCore
+import Synchronization
 
 /// A mutex that suspends instead of blocking, so an async critical section (a sink append) can
 /// be serialised without actor reentrancy. FIFO hand-off.
-final class AsyncMutex: @unchecked Sendable {
-    private let lock = NSLock()
-    private var held = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
+final class AsyncMutex: Sendable {
+    private struct State {
+        var held = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+    private let state = Mutex(State())
 
     func acquire() async {
         if tryAcquire() { return }
@@ -17,36 +18,35 @@ final class AsyncMutex: @unchecked Sendable {
     }
 
     private func tryAcquire() -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        if held { return false }
-        held = true
-        return true
+        state.withLock { s in
+            if s.held { return false }
+            s.held = true
+            return true
+        }
     }
 
     /// Parks `c` until `release`, or resumes it at once if the mutex was freed meanwhile.
     private func enqueue(_ c: CheckedContinuation<Void, Never>) {
-        lock.lock()
-        if !held {
-            held = true
-            lock.unlock()
-            c.resume()
-            return
+        let acquired = state.withLock { s in
+            if s.held {
+                s.waiters.append(c)
+                return false
+            }
+            s.held = true
+            return true
         }
-        waiters.append(c)
-        lock.unlock()
+        if acquired { c.resume() }
     }
 
     func release() {
-        lock.lock()
-        if waiters.isEmpty {
-            held = false
-            lock.unlock()
-        } else {
-            let next = waiters.removeFirst()
-            lock.unlock()
-            next.resume()  // ownership passes directly to the next waiter
+        let next: CheckedContinuation<Void, Never>? = state.withLock { s in
+            if s.waiters.isEmpty {
+                s.held = false
+                return nil
+            }
+            return s.waiters.removeFirst()
         }
+        next?.resume()  // ownership passes directly to the next waiter
     }
 
     func withLock<R>(_ body: () async throws -> R) async rethrows -> R {
@@ -70,10 +70,10 @@ struct LoadedModel: Sendable {
 }
 
 /// The currently served model; handlers read it once per request, swaps replace it atomically.
-final class ModelBox: @unchecked Sendable {
-    private let box = Locked<LoadedModel?>(nil)
+final class ModelBox: Sendable {
+    private let box = Mutex<LoadedModel?>(nil)
 
-    var current: LoadedModel? { box.current }
+    var current: LoadedModel? { box.withLock { $0 } }
 
     func set(_ model: any ServableModel) {
         let loaded = LoadedModel(model)  // built outside the lock

@@ -1,6 +1,7 @@
 // In-memory implementations of the serving protocols: a toy linear model, a swappable provider and
 // a prediction log kept in arrays. Used by tests and the serving benchmark.
 import Foundation
+import Synchronization
 
 /// prediction = intercept + Σ wᵢ·xᵢ over numeric features + effect[feature][level] for categorical
 /// ones. Missing numeric values count as 0, missing or unknown categories as no effect.
@@ -47,88 +48,82 @@ public struct LinearToyModel: ServableModel {
 }
 
 /// A provider whose model tests can replace; `poll()` returns it once after each replacement.
-public final class InMemoryModelProvider: ModelProvider, @unchecked Sendable {
-    private let lock = NSLock()
-    private var model: any ServableModel
-    private var changed = false
-    private var failure: (any Error)?
+public final class InMemoryModelProvider: ModelProvider, Sendable {
+    private struct State {
+        var model: any ServableModel
+        var changed = false
+        var failure: (any Error)?
+    }
+    private let state: Mutex<State>
     public let description: String
 
     public init(_ model: any ServableModel, description: String = "in-memory") {
-        self.model = model
+        state = Mutex(State(model: model))
         self.description = description
     }
 
     /// Replaces the model; the next `poll()` returns it.
     public func replace(with model: any ServableModel) {
-        lock.lock(); defer { lock.unlock() }
-        self.model = model
-        changed = true
+        state.withLock { s in
+            s.model = model
+            s.changed = true
+        }
     }
 
     /// Makes `load`/`poll` throw `error` (nil: stop failing).
     public func setFailure(_ error: (any Error)?) {
-        lock.lock(); defer { lock.unlock() }
-        failure = error
+        state.withLock { $0.failure = error }
     }
 
     public func load() async throws -> any ServableModel {
-        try locked {
-            if let failure { throw failure }
-            changed = false
-            return model
+        try state.withLock { s in
+            if let failure = s.failure { throw failure }
+            s.changed = false
+            return s.model
         }
     }
 
     public func poll() async throws -> (any ServableModel)? {
-        try locked {
-            if let failure { throw failure }
-            guard changed else { return nil }
-            changed = false
-            return model
+        try state.withLock { s in
+            if let failure = s.failure { throw failure }
+            guard s.changed else { return nil }
+            s.changed = false
+            return s.model
         }
-    }
-
-    private func locked<R>(_ body: () throws -> R) rethrows -> R {
-        lock.lock(); defer { lock.unlock() }
-        return try body()
     }
 }
 
 /// A prediction log held in memory (batches in arrival order, feedback by request id).
-public final class InMemoryPredictionLog: PredictionLogSink, @unchecked Sendable {
-    private let lock = NSLock()
-    private var storage: [PredictionLogBatch] = []
-    private var known: Set<String> = []
-    private var feedbackStorage: [String: Double] = [:]
+public final class InMemoryPredictionLog: PredictionLogSink, Sendable {
+    private struct State {
+        var batches: [PredictionLogBatch] = []
+        var known: Set<String> = []
+        var feedback: [String: Double] = [:]
+    }
+    private let state = Mutex(State())
 
     public init() {}
 
     /// Every logged batch, in arrival order.
-    public var batches: [PredictionLogBatch] { locked { storage } }
+    public var batches: [PredictionLogBatch] { state.withLock { $0.batches } }
     /// Every logged row, in arrival order.
-    public var entries: [PredictionLogEntry] { locked { storage.flatMap(\.entries) } }
-    public var feedback: [String: Double] { locked { feedbackStorage } }
+    public var entries: [PredictionLogEntry] { state.withLock { $0.batches.flatMap(\.entries) } }
+    public var feedback: [String: Double] { state.withLock { $0.feedback } }
 
     public func append(_ batches: [PredictionLogBatch]) async throws {
-        locked {
+        state.withLock { s in
             for b in batches {
-                for i in 0..<b.count { known.insert(b.requestID(i)) }
-                storage.append(b)
+                for i in 0..<b.count { s.known.insert(b.requestID(i)) }
+                s.batches.append(b)
             }
         }
     }
 
     public func recordFeedback(requestID: String, actual: Double) async throws -> Bool {
-        locked {
-            guard known.contains(requestID) else { return false }
-            feedbackStorage[requestID] = actual
+        state.withLock { s in
+            guard s.known.contains(requestID) else { return false }
+            s.feedback[requestID] = actual
             return true
         }
-    }
-
-    private func locked<R>(_ body: () throws -> R) rethrows -> R {
-        lock.lock(); defer { lock.unlock() }
-        return try body()
     }
 }

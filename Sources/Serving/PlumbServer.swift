@@ -9,6 +9,7 @@ import MLCore
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 
 /// Settings of the HTTP server.
 public struct ServerConfiguration: Sendable {
@@ -67,9 +68,9 @@ public struct ServerConfiguration: Sendable {
 
 /// Issues request ids "<8 hex process prefix>-<hex counter>" (≤ 15 bytes for the first 16M rows,
 /// so they stay inline Swift strings). The random prefix separates server runs.
-final class RequestIDGenerator: @unchecked Sendable {
+final class RequestIDGenerator: Sendable {
     let prefix: String
-    private let counter = Locked<UInt64>(0)
+    private let counter = Atomic<UInt64>(0)
 
     init() {
         var g = SystemRandomNumberGenerator()
@@ -79,10 +80,7 @@ final class RequestIDGenerator: @unchecked Sendable {
 
     /// Reserves `n` consecutive ids; returns the counter of the first (ids are prefix + hex counter).
     func reserve(_ n: Int) -> UInt64 {
-        counter.withLock { c -> UInt64 in
-            c += UInt64(n)
-            return c - UInt64(n) + 1
-        }
+        counter.wrappingAdd(UInt64(n), ordering: .relaxed).oldValue + 1
     }
 }
 
@@ -188,7 +186,7 @@ public final class PlumbServer: Sendable {
             return g
         }
     }
-    private static let eventLoopGroups = Locked<[Int: MultiThreadedEventLoopGroup]>([:])
+    private static let eventLoopGroups = Mutex<[Int: MultiThreadedEventLoopGroup]>([:])
 
     /// Builds the Hummingbird application (routes + background services) bound to host:port.
     public func buildApplication() -> Application<PlumbResponder> {
@@ -244,9 +242,9 @@ public func serve(configuration: ServerConfiguration, provider: any ModelProvide
 /// Handles SIGTERM/SIGINT while the server is still starting: exits 0 at once. After
 /// `handOver()` it does nothing and the service group's own graceful shutdown takes over (both
 /// are Dispatch signal sources, which coexist).
-public final class EarlyShutdownGuard: @unchecked Sendable {
+public final class EarlyShutdownGuard: Sendable {
     private let starting = Locked(true)
-    private var handlers: SignalHandlers?
+    private let handlers: SignalHandlers
 
     /// Create it first thing in a command, before any slow start-up work.
     public init(signals: [Int32] = [SIGTERM, SIGINT], logger: Logger) {

@@ -2,12 +2,12 @@
 // background service drains it to the sink in batches, scoring the shadow model on the way (so
 // shadow scoring is off the response path too), and drains everything on graceful shutdown.
 import Foundation
-import MLCore
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Bounded in-memory queue of prediction log batches (one per request) in front of a `PredictionLogSink`.
-final class PredictionLogQueue: @unchecked Sendable {
+final class PredictionLogQueue: Sendable {
     let sink: any PredictionLogSink
     /// Maximum queued rows.
     let capacity: Int
@@ -17,7 +17,7 @@ final class PredictionLogQueue: @unchecked Sendable {
     let shadow: ModelBox?
     /// Longest a request waits for room in a full queue before its rows are dropped.
     let maxWait: Duration
-    private let pending = Locked<Pending>(Pending())
+    private let pending = Mutex(Pending())
     /// Serialises flushes so a feedback lookup after `flush()` sees every earlier prediction.
     private let flushMutex = AsyncMutex()
 

@@ -46,7 +46,7 @@ public struct ServerLogHandler: LogHandler {
         line += ":"
         for (key, value) in all.sorted(by: { $0.key < $1.key }) { line += " \(key)=\(value)" }
         line += " [\(event.source)] \(event.message)\n"
-        line.withCString { _ = fputs($0, stderr) }
+        FileHandle.standardError.write(Data(line.utf8))
     }
 
     /// Local time as `2026-11-24T09:16:17+0000`.

@@ -1,6 +1,7 @@
 // Request counters and latency histograms rendered in the Prometheus text format (version 0.0.4).
 // One uncontended lock per request; rendering copies the numbers out under the same lock.
 import Foundation
+import Synchronization
 
 /// The routes the server knows, used as the `route` label (a closed set: no cardinality blow-up).
 enum RouteLabel: Int, CaseIterable, Sendable {
@@ -28,7 +29,7 @@ enum RouteLabel: Int, CaseIterable, Sendable {
 }
 
 /// Process-wide serving counters.
-final class ServingMetrics: @unchecked Sendable {
+final class ServingMetrics: Sendable {
     /// Upper bounds (seconds) of the latency histogram buckets; +Inf is implicit.
     static let buckets: [Double] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
@@ -47,14 +48,13 @@ final class ServingMetrics: @unchecked Sendable {
         var logErrors = 0
     }
 
-    private let lock = NSLock()
-    private var state: State
+    private let state: Mutex<State>
 
     init() {
         let routes = RouteLabel.allCases.count
-        state = State(bucketCounts: [Int](repeating: 0, count: routes * (Self.buckets.count + 1)),
-                      latencySum: [Double](repeating: 0, count: routes),
-                      latencyCount: [Int](repeating: 0, count: routes))
+        state = Mutex(State(bucketCounts: [Int](repeating: 0, count: routes * (Self.buckets.count + 1)),
+                            latencySum: [Double](repeating: 0, count: routes),
+                            latencyCount: [Int](repeating: 0, count: routes)))
     }
 
     /// Records one finished request.
@@ -63,39 +63,36 @@ final class ServingMetrics: @unchecked Sendable {
         let bounds = Self.buckets
         while b < bounds.count && seconds > bounds[b] { b += 1 }
         let r = route.rawValue
-        lock.lock()
-        state.byRouteStatus[r * 1000 + status, default: 0] += 1
-        state.bucketCounts[r * (bounds.count + 1) + b] += 1
-        state.latencySum[r] += seconds
-        state.latencyCount[r] += 1
-        state.predictions += predictions
-        if onEventLoop { state.eventLoopAnswers += 1 }
-        lock.unlock()
+        state.withLock { s in
+            s.byRouteStatus[r * 1000 + status, default: 0] += 1
+            s.bucketCounts[r * (bounds.count + 1) + b] += 1
+            s.latencySum[r] += seconds
+            s.latencyCount[r] += 1
+            s.predictions += predictions
+            if onEventLoop { s.eventLoopAnswers += 1 }
+        }
     }
 
-    func addShadowPredictions(_ n: Int) { lock.lock(); state.shadowPredictions += n; lock.unlock() }
-    func addModelSwap() { lock.lock(); state.modelSwaps += 1; lock.unlock() }
-    func addLogDropped(_ n: Int) { lock.lock(); state.logDropped += n; lock.unlock() }
-    func addLogWait() { lock.lock(); state.logWaits += 1; lock.unlock() }
-    func addLogWritten(_ n: Int) { lock.lock(); state.logWritten += n; lock.unlock() }
-    func addLogError() { lock.lock(); state.logErrors += 1; lock.unlock() }
+    func addShadowPredictions(_ n: Int) { state.withLock { $0.shadowPredictions += n } }
+    func addModelSwap() { state.withLock { $0.modelSwaps += 1 } }
+    func addLogDropped(_ n: Int) { state.withLock { $0.logDropped += n } }
+    func addLogWait() { state.withLock { $0.logWaits += 1 } }
+    func addLogWritten(_ n: Int) { state.withLock { $0.logWritten += n } }
+    func addLogError() { state.withLock { $0.logErrors += 1 } }
 
     /// Requests answered on the event loop by `PredictFastPath`.
-    var eventLoopAnswers: Int { lock.lock(); defer { lock.unlock() }; return state.eventLoopAnswers }
+    var eventLoopAnswers: Int { state.withLock { $0.eventLoopAnswers } }
 
     /// Number of requests recorded for `route` with `status` (for tests and /metrics).
     func count(route: RouteLabel, status: Int) -> Int {
-        lock.lock(); defer { lock.unlock() }
-        return state.byRouteStatus[route.rawValue * 1000 + status] ?? 0
+        state.withLock { $0.byRouteStatus[route.rawValue * 1000 + status] ?? 0 }
     }
 
-    var predictions: Int { lock.lock(); defer { lock.unlock() }; return state.predictions }
+    var predictions: Int { state.withLock { $0.predictions } }
 
     /// Renders every metric in the Prometheus text exposition format.
     func render(model: LoadedModel?, shadow: LoadedModel?, logQueueDepth: Int) -> String {
-        lock.lock()
-        let s = state
-        lock.unlock()
+        let s = state.withLock { $0 }
         var out = ""
         out.reserveCapacity(8192)
         out += "# HELP plumb_http_requests_total HTTP requests by route and status code.\n"

@@ -256,7 +256,7 @@ public enum CSVReader {
 
         var results = [ChunkResult?](repeating: nil, count: chunkCount)
         results.withUnsafeMutableBufferPointer { out in
-            DispatchQueue.concurrentPerform(iterations: chunkCount) { c in
+            concurrentPerform(iterations: chunkCount) { c in
                 let buffers = ColumnBuffers(ncols: ncols, capacity: rowEstimates[c])
                 var sink = NumericSink(buffers: buffers, parseNumeric: parseNumeric, missing: missing)
                 var scratch: [UInt8] = []
@@ -314,7 +314,7 @@ public enum CSVReader {
         if !catColumns.isEmpty {
             let slotCopy = slot
             catResults.withUnsafeMutableBufferPointer { out in
-                DispatchQueue.concurrentPerform(iterations: chunkCount) { c in
+                concurrentPerform(iterations: chunkCount) { c in
                     var sink = CategorySink(slot: slotCopy, missing: missing,
                                             dicts: Array(repeating: [:], count: catColumns.count),
                                             codes: Array(repeating: [], count: catColumns.count))
@@ -331,7 +331,7 @@ public enum CSVReader {
         let numericColumns = (0..<ncols).filter { kinds[$0] == .numeric }
         var numericData = [[Double]?](repeating: nil, count: numericColumns.count)
         numericData.withUnsafeMutableBufferPointer { out in
-            DispatchQueue.concurrentPerform(iterations: numericColumns.count) { k in
+            concurrentPerform(iterations: numericColumns.count) { k in
                 let j = numericColumns[k]
                 out[k] = [Double](unsafeUninitializedCapacity: rowCount) { dst, count in
                     var off = 0

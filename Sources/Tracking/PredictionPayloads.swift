@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -23,19 +24,13 @@ import Darwin
 /// unreferenced bytes behind, never a dangling row.
 /// Each writer (one per store object) appends to a file of its own, named at random, so servers
 /// sharing a store never share a file; a file is closed past `rotateBytes` and a new one begun.
-final class PredictionPayloadFiles: @unchecked Sendable {
-    // @unchecked: the mutable state is guarded by `lock`.
-
+final class PredictionPayloadFiles: Sendable {
     /// The folder of the payload files.
     let directory: URL
     /// Size past which the current file is closed and the next append opens a new one.
     let rotateBytes: Int
-    private let lock = NSLock()
-    private var fd: Int32 = -1
-    private var name = ""
-    private var end = 0
-    /// Bytes of the current file already synced and let go from the page cache.
-    private var dropped = 0
+    /// The file appends go to.
+    private let current: Mutex<CurrentFile>
 
     /// Where one batch's payload is: `file` in `directory`, `length` bytes at `offset`.
     struct Place: Equatable {
@@ -52,19 +47,22 @@ final class PredictionPayloadFiles: @unchecked Sendable {
         directory = URL(fileURLWithPath: databasePath + "-predictions")
         self.rotateBytes = max(1, rotateBytes)
         self.syncEachAppend = syncEachAppend
+        current = Mutex(CurrentFile(directory: directory))
     }
 
     deinit {
-        if fd >= 0 {
-            _ = fdatasync(fd)
-            closeDescriptor(fd)
+        current.withLock { f in
+            if f.fd >= 0 {
+                _ = fdatasync(f.fd)
+                closeDescriptor(f.fd)
+            }
         }
     }
 
     /// Makes every payload appended so far durable. The file is synced through a duplicate of
     /// its descriptor, outside the lock, so appends go on meanwhile.
     func sync() throws {
-        let (copy, name, synced, from) = lock.withLock { (fd >= 0 ? dup(fd) : -1, self.name, end, dropped) }
+        let (copy, name, synced, from) = current.withLock { f in (f.fd >= 0 ? dup(f.fd) : -1, f.name, f.end, f.dropped) }
         guard copy >= 0 else { return }
         defer { closeDescriptor(copy) }
         if fdatasync(copy) != 0 {
@@ -77,73 +75,85 @@ final class PredictionPayloadFiles: @unchecked Sendable {
         // pages recycled). Advice only: a failure changes nothing.
         guard synced > from else { return }
         _ = posix_fadvise(copy, off_t(from), off_t(synced - from), POSIX_FADV_DONTNEED)
-        lock.withLock { if self.name == name { dropped = max(dropped, synced) } }
+        current.withLock { f in if f.name == name { f.dropped = max(f.dropped, synced) } }
     }
 
     /// Appends each batch's payload (its inputs, then its predictions and shadow predictions as
     /// little-endian doubles), synced when `syncEachAppend`; returns their places, in order.
     /// - Throws: `.io` naming the file when it cannot be created, written or synced.
     func append(_ batches: [PredictionBatchRecord]) throws -> [Place] {
-        try lock.withLock {
-            if fd < 0 || end >= rotateBytes { try openNext() }
+        try current.withLock { f in
+            if f.fd < 0 || f.end >= rotateBytes { try f.openNext() }
             var places: [Place] = []
             places.reserveCapacity(batches.count)
-            let start = end
+            let start = f.end
             for b in batches {
                 let length = b.inputs.count + 8 * b.predictions.count * (b.shadowPredictions == nil ? 1 : 2)
-                places.append(Place(file: name, offset: Int64(end), length: Int64(length), check: Int64(bitPattern: Self.checksum(of: b))))
-                try write(b.inputs)
-                try write(Self.littleEndian(b.predictions))
-                if let s = b.shadowPredictions { try write(Self.littleEndian(s)) }
+                places.append(Place(file: f.name, offset: Int64(f.end), length: Int64(length), check: Int64(bitPattern: Self.checksum(of: b))))
+                try f.write(b.inputs)
+                try f.write(Self.littleEndian(b.predictions))
+                if let s = b.shadowPredictions { try f.write(Self.littleEndian(s)) }
             }
-            if syncEachAppend, end > start {
-                if fdatasync(fd) != 0 { throw failure("cannot sync \(end - start) bytes") }
-                _ = posix_fadvise(fd, off_t(start), off_t(end - start), POSIX_FADV_DONTNEED)
+            if syncEachAppend, f.end > start {
+                if fdatasync(f.fd) != 0 { throw f.failure("cannot sync \(f.end - start) bytes") }
+                _ = posix_fadvise(f.fd, off_t(start), off_t(f.end - start), POSIX_FADV_DONTNEED)
             }
             return places
         }
     }
 
-    private func openNext() throws {
-        if fd >= 0 {
-            // The full file's last bytes reach the disk before it is let go.
-            if fdatasync(fd) != 0 { throw failure("cannot sync") }
-            _ = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED)
-            closeDescriptor(fd)
-            fd = -1
-        }
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw TrackingError(code: .io, message: "\(directory.path): cannot create the prediction log folder (\(error.localizedDescription))", underlying: error)
-        }
-        let stamp = Int64(Date().timeIntervalSince1970 * 1000)
-        name = "\(stamp)-\(String(UInt64.random(in: 0...UInt64.max), radix: 16)).bin"
-        let path = directory.appendingPathComponent(name).path
-        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw TrackingError(code: .io, message: "\(path): cannot create (\(String(cString: strerror(errno))))") }
-        end = 0
-        dropped = 0
-    }
+    /// The file being appended to (no descriptor before the first append).
+    private struct CurrentFile {
+        let directory: URL
+        var fd: Int32 = -1
+        var name = ""
+        var end = 0
+        /// Bytes of the file already synced and let go from the page cache.
+        var dropped = 0
 
-    /// Writes `values` at the end of the file. After a failure the bytes written so far stay,
-    /// unreferenced, and the next append starts past them.
-    private func write<T: BitwiseCopyable>(_ values: [T]) throws {
-        try values.withUnsafeBytes { raw in
-            var done = 0
-            while done < raw.count {
-                let n = pwrite(fd, raw.baseAddress! + done, raw.count - done, off_t(end))
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { throw failure("cannot write \(raw.count - done) bytes") }
-                done += n
-                end += n
+        init(directory: URL) { self.directory = directory }
+
+        mutating func openNext() throws {
+            if fd >= 0 {
+                // The full file's last bytes reach the disk before it is let go.
+                if fdatasync(fd) != 0 { throw failure("cannot sync") }
+                _ = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED)
+                closeDescriptor(fd)
+                fd = -1
+            }
+            do {
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            } catch {
+                throw TrackingError(code: .io, message: "\(directory.path): cannot create the prediction log folder (\(error.localizedDescription))", underlying: error)
+            }
+            let stamp = Int64(Date().timeIntervalSince1970 * 1000)
+            name = "\(stamp)-\(String(UInt64.random(in: 0...UInt64.max), radix: 16)).bin"
+            let path = directory.appendingPathComponent(name).path
+            fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw TrackingError(code: .io, message: "\(path): cannot create (\(String(cString: strerror(errno))))") }
+            end = 0
+            dropped = 0
+        }
+
+        /// Writes `values` at the end of the file. After a failure the bytes written so far stay,
+        /// unreferenced, and the next append starts past them.
+        mutating func write<T: BitwiseCopyable>(_ values: [T]) throws {
+            try values.withUnsafeBytes { raw in
+                var done = 0
+                while done < raw.count {
+                    let n = pwrite(fd, raw.baseAddress! + done, raw.count - done, off_t(end))
+                    if n < 0 && errno == EINTR { continue }
+                    guard n > 0 else { throw failure("cannot write \(raw.count - done) bytes") }
+                    done += n
+                    end += n
+                }
             }
         }
-    }
 
-    private func failure(_ what: String) -> TrackingError {
-        let reason = String(cString: strerror(errno))
-        return TrackingError(code: .io, message: "\(directory.appendingPathComponent(name).path): \(what) of the prediction log (\(reason))")
+        func failure(_ what: String) -> TrackingError {
+            let reason = String(cString: strerror(errno))
+            return TrackingError(code: .io, message: "\(directory.appendingPathComponent(name).path): \(what) of the prediction log (\(reason))")
+        }
     }
 
     /// Reads payloads back for one query, keeping each file it opens until `close()`.

@@ -8,8 +8,7 @@ import GRDB
 /// for writable connections) mean writers queue instead of failing with "database is locked", and
 /// readers never block. Every multi-row mutation is one transaction, so a killed process leaves no
 /// half-written state. Artifacts live next to the database, content-addressed by SHA-256.
-public final class TrackingStore: @unchecked Sendable {
-    // @unchecked: every stored property is immutable and DatabasePool is itself thread-safe.
+public final class TrackingStore: Sendable {
 
     /// Path of the SQLite database file.
     public let path: String

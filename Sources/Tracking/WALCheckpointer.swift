@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 
 /// How a store's write-ahead log gets copied back into the database file.
 public enum CheckpointMode: Sendable, Equatable {
@@ -39,11 +40,12 @@ public struct BackgroundCheckpoints: Sendable, Equatable {
 /// it can, one more PASSIVE checkpoint runs on the writing connection itself (no commit can slip
 /// in between), copying only the frames of the last moments. The WAL then restarts at its next
 /// write, as with SQLite's own checkpoints, at a fraction of their stall.
-final class WALCheckpointer: @unchecked Sendable {
-    // @unchecked: `stopping` and `running` are guarded by `condition`; the rest is immutable.
-    private let condition = NSCondition()
-    private var stopping = false
-    private var running = true
+final class WALCheckpointer: Sendable {
+    private let stopping = Atomic<Bool>(false)
+    /// Signalled by `stop()`, to cut the pause between rounds short.
+    private let wake = DispatchSemaphore(value: 0)
+    /// Signalled once the thread has ended.
+    private let ended = DispatchSemaphore(value: 0)
 
     /// `beforeRound` runs first in every round (the store syncs its prediction payload files
     /// there, so they reach the disk before the rows the round makes durable); when it throws,
@@ -59,18 +61,10 @@ final class WALCheckpointer: @unchecked Sendable {
         // At least a millisecond: a zero or negative interval would spin.
         let interval = max(0.001, Double(settings.interval.components.seconds) + Double(settings.interval.components.attoseconds) / 1e18)
         let thread = Thread { [self] in
-            defer {
-                condition.lock()
-                running = false
-                condition.broadcast()
-                condition.unlock()
-            }
+            defer { ended.signal() }
             while true {
-                condition.lock()
-                if !stopping { _ = condition.wait(until: Date(timeIntervalSinceNow: interval)) }
-                let stop = stopping
-                condition.unlock()
-                if stop { return }
+                if !stopping.load(ordering: .acquiring) { _ = wake.wait(timeout: .now() + interval) }
+                if stopping.load(ordering: .acquiring) { return }
                 guard (try? beforeRound()) != nil else { continue }
                 Self.round(own: own, writer: pool, rewindFrames: rewindFrames, catchUpFrames: catchUpFrames)
             }
@@ -108,10 +102,9 @@ final class WALCheckpointer: @unchecked Sendable {
 
     /// Stops the thread and waits for a round in progress to end.
     func stop() {
-        condition.lock()
-        stopping = true
-        condition.broadcast()
-        while running { condition.wait() }
-        condition.unlock()
+        stopping.store(true, ordering: .releasing)
+        wake.signal()
+        ended.wait()
+        ended.signal()  // for any other caller of `stop()`
     }
 }

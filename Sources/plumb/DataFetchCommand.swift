@@ -21,7 +21,7 @@ struct DataFetchCommand: AsyncParsableCommand {
     )
 
     @Argument(help: "Dataset name.")
-    var name: String
+    var name: DatasetName
 
     @Option(help: "Where to write the file (default .plumb/data/<file name>).")
     var to: String?
@@ -29,15 +29,9 @@ struct DataFetchCommand: AsyncParsableCommand {
     @Flag(help: "Print a JSON object instead of text.")
     var json = false
 
-    func validate() throws {
-        guard DatasetCatalog.all.contains(where: { $0.name == name }) else {
-            throw ValidationError("unknown dataset \"\(name)\"; known: \(DatasetCatalog.all.map(\.name).joined(separator: ", "))")
-        }
-    }
-
     func run() async throws {
         try await runReportingErrors {
-            let d = try DatasetCatalog.dataset(named: name)
+            let d = name.dataset
             let dest = to ?? ".plumb/data/\(d.fileName)"
             let r = try await DatasetCatalog.fetch(d, to: dest)
             if json {

@@ -35,14 +35,15 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Row fraction sampled per round, in (0, 1] (gbm; default 1).")
     var subsample: Double?
 
-    @Option(help: "Feature fraction: gbm per tree, in (0, 1]; forest per split, a fraction or sqrt | third.")
-    var featureFraction: String?
+    @Option(help: ArgumentHelp("Feature fraction: gbm per tree, in (0, 1]; forest per split, a fraction or sqrt | third.",
+                               valueName: FeatureFraction.valueName))
+    var featureFraction: FeatureFraction?
 
     @Option(help: "Stop when the held-out loss has not improved for N rounds (gbm).")
     var earlyStopping: Int?
 
-    @Option(help: "Loss: squared | absolute | huber | quantile (gbm).")
-    var loss: String = "squared"
+    @Option(help: "Loss (gbm).")
+    var loss: LossChoice = .squared
 
     @Option(help: "Huber δ (--loss huber) or quantile α (--loss quantile).")
     var lossParameter: Double?
@@ -61,17 +62,17 @@ struct ModelOptions: ParsableArguments {
         if let v = l2 { p.lambdaL2 = v }
         if let v = maxBins { p.maxBins = v }
         if let v = subsample { p.subsample = v }
-        if let f = featureFraction {
-            guard let v = Double(f) else { throw ValidationError("--feature-fraction for gbm must be a number in (0, 1], got \"\(f)\"") }
-            p.featureFraction = v
+        switch featureFraction {
+        case nil: break
+        case .fraction(let v)?: p.featureFraction = v
+        case .keyword(let k)?: throw ValidationError("--feature-fraction for gbm must be a number in (0, 1], got \"\(k.rawValue)\"")
         }
         p.earlyStoppingRounds = earlyStopping
         switch loss {
-        case "squared": p.loss = .squared
-        case "absolute": p.loss = .absolute
-        case "huber": p.loss = .huber(delta: lossParameter ?? 1.0)
-        case "quantile": p.loss = .quantile(alpha: lossParameter ?? 0.5)
-        default: throw ValidationError("--loss must be squared, absolute, huber or quantile; got \"\(loss)\"")
+        case .squared: p.loss = .squared
+        case .absolute: p.loss = .absolute
+        case .huber: p.loss = .huber(delta: lossParameter ?? 1.0)
+        case .quantile: p.loss = .quantile(alpha: lossParameter ?? 0.5)
         }
         return p
     }
@@ -86,11 +87,9 @@ struct ModelOptions: ParsableArguments {
         if let v = maxBins { p.maxBins = v }
         switch featureFraction {
         case nil: p.featureSampling = .all
-        case "sqrt": p.featureSampling = .sqrt
-        case "third": p.featureSampling = .third
-        case let f?:
-            guard let v = Double(f) else { throw ValidationError("--feature-fraction for forest must be a number in (0, 1], sqrt or third; got \"\(f)\"") }
-            p.featureSampling = v == 1 ? .all : .fraction(v)
+        case .keyword(.sqrt)?: p.featureSampling = .sqrt
+        case .keyword(.third)?: p.featureSampling = .third
+        case .fraction(let v)?: p.featureSampling = v == 1 ? .all : .fraction(v)
         }
         return p
     }

@@ -1,19 +1,19 @@
 import Foundation
 import Pipeline
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// A one-line progress bar on stderr (round, metric, ETA), drawn only on a terminal.
-final class ProgressBar: @unchecked Sendable {
+final class ProgressBar: Sendable {
     static var stderrIsTerminal: Bool { isatty(2) == 1 }
 
     private let label: String
     private let enabled: Bool
     private let start = ContinuousClock.now
-    private let lock = NSLock()
-    private var lastDraw = ContinuousClock.now - .seconds(1)
-    private var drawn = false
+    /// When the bar was last drawn, and whether it ever was.
+    private let drawing = Mutex((last: ContinuousClock.now - .seconds(1), drawn: false))
 
     init(label: String, enabled: Bool) {
         self.label = label
@@ -26,11 +26,14 @@ final class ProgressBar: @unchecked Sendable {
     }
 
     private func update(_ step: Int, _ total: Int, _ metric: Double, _ validation: Double?) {
-        lock.lock()
-        defer { lock.unlock() }
+        drawing.withLock { d in draw(step, total, metric, validation, &d) }
+    }
+
+    private func draw(_ step: Int, _ total: Int, _ metric: Double, _ validation: Double?,
+                      _ d: inout (last: ContinuousClock.Instant, drawn: Bool)) {
         let now = ContinuousClock.now
-        guard step == total || now - lastDraw > .milliseconds(100) else { return }
-        lastDraw = now
+        guard step == total || now - d.last > .milliseconds(100) else { return }
+        d.last = now
         let elapsed = (now - start).seconds
         let frac = total > 0 ? Double(step) / Double(total) : 0
         let eta = frac > 0 ? elapsed * (1 - frac) / frac : 0
@@ -42,12 +45,12 @@ final class ProgressBar: @unchecked Sendable {
         if let v = validation, v.isFinite { text += "  valid \(String(format: "%.4f", v))" }
         text += "  ETA \(String(format: "%.1f", eta)) s\u{1B}[K"
         FileHandle.standardError.write(Data(text.utf8))
-        drawn = true
+        d.drawn = true
     }
 
     func finish() {
-        lock.lock()
-        defer { lock.unlock() }
-        if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        drawing.withLock { d in
+            if d.drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        }
     }
 }

@@ -37,8 +37,8 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: "Random seed for the split and the model.")
     var seed: UInt64 = 42
 
-    @Option(help: "Model kind: linear | ridge | gbm | forest | all (linear, forest and gbm, compared).")
-    var model: String = "linear"
+    @Option(help: "Model kind (all: linear, forest and gbm, compared).")
+    var model: ModelChoice = .linear
 
     @OptionGroup(title: "Model hyperparameters") var hp: ModelOptions
 
@@ -54,8 +54,8 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: "Column to leave out of the features (repeatable).")
     var exclude: [String] = []
 
-    @Option(help: "Imputation of missing numeric values: median | mean.")
-    var impute: String = "median"
+    @Option(help: "Imputation of missing values (none: leave them missing).")
+    var impute: ImputeStrategy = .median
 
     @Flag(help: "Standardise numeric features (mean 0, std 1).")
     var scale = false
@@ -80,28 +80,22 @@ struct TrainCommand: AsyncParsableCommand {
     @Flag(help: "Print exactly one JSON object on stdout.")
     var json = false
 
-    static let kinds = ["linear", "ridge", "gbm", "forest", "all"]
-
     func validate() throws {
-        guard Self.kinds.contains(model) else {
-            throw ValidationError("--model must be one of \(Self.kinds.joined(separator: ", ")); got \"\(model)\"")
-        }
         for spec in try specs() {
             do { try spec.validate() } catch { throw ValidationError("\(error)") }
         }
         if let k = cvFolds, k < 2 { throw ValidationError("--cv must be ≥ 2, got \(k)") }
         guard testFraction > 0, testFraction < 1 else { throw ValidationError("--test-fraction must be in (0, 1), got \(testFraction)") }
-        guard ImputeStrategy(rawValue: impute) != nil else { throw ValidationError("--impute must be median or mean, got \"\(impute)\"") }
     }
 
     /// The models to train, in the order they are reported.
     func specs() throws -> [ModelSpec] {
         switch model {
-        case "ridge": [.ridge(alpha: hp.alpha)]
-        case "gbm": [.gbm(try hp.gbmParameters(seed: seed))]
-        case "forest": [.forest(try hp.forestParameters(seed: seed))]
-        case "all": [.linear, .forest(try hp.forestParameters(seed: seed)), .gbm(try hp.gbmParameters(seed: seed))]
-        default: [.linear]
+        case .linear: [.linear]
+        case .ridge: [.ridge(alpha: hp.alpha)]
+        case .gbm: [.gbm(try hp.gbmParameters(seed: seed))]
+        case .forest: [.forest(try hp.forestParameters(seed: seed))]
+        case .all: [.linear, .forest(try hp.forestParameters(seed: seed)), .gbm(try hp.gbmParameters(seed: seed))]
         }
     }
 
@@ -124,7 +118,7 @@ struct TrainCommand: AsyncParsableCommand {
                     request.seed = seed
                     request.features = features.isEmpty ? nil : features
                     request.exclude = Set(exclude)
-                    request.preprocessing.impute = ImputeStrategy(rawValue: impute) ?? .median
+                    request.preprocessing.impute = impute
                     request.preprocessing.scale = scale
                     request.trainingData = digest
                     let bar = ProgressBar(label: spec.kind, enabled: !quiet && ProgressBar.stderrIsTerminal)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,13 +8,12 @@ import Testing
 
 /// A one-connection HTTP server on 127.0.0.1 that answers each request with the next canned
 /// response, byte for byte, and records the requests it read.
-final class CannedHTTPServer: @unchecked Sendable {
+final class CannedHTTPServer: Sendable {
     let port: Int
     private let fd: Int32
     private let responses: [String]
-    private let lock = NSLock()
-    private var seen: [String] = []
-    var requests: [String] { lock.lock(); defer { lock.unlock() }; return seen }
+    private let seen = Mutex<[String]>([])
+    var requests: [String] { seen.withLock { $0 } }
 
     init(responses: [String]) throws {
         self.responses = responses
@@ -60,7 +60,7 @@ final class CannedHTTPServer: @unchecked Sendable {
                 if n <= 0 { return }
                 buffer += chunk[0..<n]
             }
-            lock.lock(); seen.append(request!); lock.unlock()
+            seen.withLock { $0.append(request!) }
             let bytes = Array(response.utf8)
             _ = bytes.withUnsafeBytes { send(c, $0.baseAddress!, bytes.count, Int32(MSG_NOSIGNAL)) }
         }

@@ -1,5 +1,6 @@
 import Foundation
 import MLCore
+import Synchronization
 import Tabular
 import Testing
 import Tracking
@@ -139,9 +140,8 @@ extension PipelineRunnerTests {
     }
 }
 
-final class EventLog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var events: [TimelineEvent] = []
-    func append(_ e: TimelineEvent) { lock.withLock { events.append(e) } }
-    var all: [TimelineEvent] { lock.withLock { events } }
+final class EventLog: Sendable {
+    private let events = Mutex<[TimelineEvent]>([])
+    func append(_ e: TimelineEvent) { events.withLock { $0.append(e) } }
+    var all: [TimelineEvent] { events.withLock { $0 } }
 }

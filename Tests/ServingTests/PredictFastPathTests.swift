@@ -4,6 +4,7 @@ import HummingbirdTesting
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
+import Synchronization
 import Testing
 @testable import Serving
 
@@ -241,9 +242,10 @@ import Testing
 }
 
 /// A blocking HTTP/1.1 client socket; its I/O runs on a thread of its own, off the concurrency pool.
-final class RawConnection: @unchecked Sendable {
+final class RawConnection: Sendable {
     private let fd: Int32
-    private var pending = [UInt8]()
+    /// Bytes received and not yet taken as a response; exchanges hold it for their whole run.
+    private let pending = Mutex<[UInt8]>([])
 
     init(port: Int) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -272,6 +274,10 @@ final class RawConnection: @unchecked Sendable {
     }
 
     private func blockingExchange(_ request: String, responses: Int) throws -> [(status: Int, body: String)] {
+        try pending.withLock { pending in try blockingExchange(request, responses: responses, pending: &pending) }
+    }
+
+    private func blockingExchange(_ request: String, responses: Int, pending: inout [UInt8]) throws -> [(status: Int, body: String)] {
         let bytes = Array(request.utf8)
         var sent = 0
         while sent < bytes.count {
@@ -281,7 +287,7 @@ final class RawConnection: @unchecked Sendable {
         }
         var out: [(status: Int, body: String)] = []
         while out.count < responses {
-            if let r = takeResponse() { out.append(r); continue }
+            if let r = takeResponse(&pending) { out.append(r); continue }
             var chunk = [UInt8](repeating: 0, count: 65536)
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             guard n > 0 else { throw POSIXError(.ETIMEDOUT) }
@@ -291,7 +297,7 @@ final class RawConnection: @unchecked Sendable {
     }
 
     /// One complete response from the front of `pending`, if it has arrived.
-    private func takeResponse() -> (status: Int, body: String)? {
+    private func takeResponse(_ pending: inout [UInt8]) -> (status: Int, body: String)? {
         let separator: [UInt8] = [13, 10, 13, 10]
         guard pending.count >= 4,
               let end = (0...(pending.count - 4)).first(where: { Array(pending[$0..<$0 + 4]) == separator }) else { return nil }

@@ -1,23 +1,26 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import Serving
 
 /// A sink that holds every append until `open()` and can be made to fail.
-final class GatedSink: PredictionLogSink, @unchecked Sendable {
-    private let lock = NSLock()
-    private var isOpen = false
-    private var failing = false
-    private var stored: [PredictionLogBatch] = []
+final class GatedSink: PredictionLogSink, Sendable {
+    private struct State {
+        var isOpen = false
+        var failing = false
+        var stored: [PredictionLogBatch] = []
+    }
+    private let state = Mutex(State())
 
-    var batches: [PredictionLogBatch] { lock.withLock { stored } }
-    func open() { lock.withLock { isOpen = true } }
-    func setFailing(_ f: Bool) { lock.withLock { failing = f } }
+    var batches: [PredictionLogBatch] { state.withLock { $0.stored } }
+    func open() { state.withLock { $0.isOpen = true } }
+    func setFailing(_ f: Bool) { state.withLock { $0.failing = f } }
 
     func append(_ batches: [PredictionLogBatch]) async throws {
-        while !lock.withLock({ isOpen }) { try await Task.sleep(for: .milliseconds(1)) }
-        try lock.withLock {
-            if failing { throw ServingError(code: "sink_down", message: "test sink is failing") }
-            stored.append(contentsOf: batches)
+        while !state.withLock({ $0.isOpen }) { try await Task.sleep(for: .milliseconds(1)) }
+        try state.withLock { s in
+            if s.failing { throw ServingError(code: "sink_down", message: "test sink is failing") }
+            s.stored.append(contentsOf: batches)
         }
     }
 

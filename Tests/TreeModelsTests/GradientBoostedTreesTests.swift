@@ -125,14 +125,15 @@ import Testing
         let (xv, yv) = Self.piecewise(rows: 100, seed: 16)
         var p = GBMParameters()
         p.rounds = 10
-        let calls = Counter()
+        let calls = Locked<[(Int, Int, Double, Double?)]>([])
         let res = try GradientBoostedTrees.fit(x, y, parameters: p, validation: (xv, yv)) { round, total, train, valid in
-            calls.values.append((round, total, train, valid))
+            calls.withLock { $0.append((round, total, train, valid)) }
         }
-        #expect(calls.values.map(\.0) == Array(1...10))
-        #expect(calls.values.allSatisfy { $0.1 == 10 && $0.3 != nil })
+        let values = calls.current
+        #expect(values.map(\.0) == Array(1...10))
+        #expect(values.allSatisfy { $0.1 == 10 && $0.3 != nil })
         #expect(res.validMetric?.count == 10 && res.model.treeCount == 10)
-        #expect(calls.values.last!.2 == res.trainMetric.last!)
+        #expect(values.last!.2 == res.trainMetric.last!)
     }
 
     @Test func categoricalFeatureIsLearned() throws {
@@ -185,10 +186,6 @@ import Testing
         let e3 = #expect(throws: TreeModelsError.self) { try q.validate() }
         #expect(e3?.message.contains("learning_rate") == true && e3?.message.contains("(0, 1]") == true)
     }
-}
-
-final class Counter: @unchecked Sendable {
-    var values: [(Int, Int, Double, Double?)] = []
 }
 
 extension Double {

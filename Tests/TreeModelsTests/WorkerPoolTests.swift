@@ -12,8 +12,8 @@ import Testing
         DispatchQueue.concurrentPerform(iterations: callers) { c in
             var seen = [Int](repeating: 0, count: items)
             seen.withUnsafeMutableBufferPointer { s in
-                let box = UnsafeSendableBox(s)
-                parallelFor(items, threads: 2) { i in box.value[i] += 1 }
+                let counts = s
+                parallelFor(items, threads: 2) { i in counts[i] += 1 }
             }
             results.withLock { $0[c] = seen }
         }

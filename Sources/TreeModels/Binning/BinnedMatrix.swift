@@ -157,6 +157,7 @@ final class ByteStorage: @unchecked Sendable {   // owns raw memory; no writes a
 /// `sleepers`, then looks at `generation` once more; the caller, after bumping, clears the bits of
 /// the workers it needs and signals those whose bit it cleared. Whoever clears a bit owns the
 /// wake-up, so no signal is lost or left over. The caller waits for `remaining` the same way.
+// @unchecked: hands a non-Sendable closure (`job`) to its threads, published by `generation` and retired once `remaining` is 0.
 final class WorkerPool: @unchecked Sendable {
     static let shared = WorkerPool(size: max(0, min(63, ProcessInfo.processInfo.activeProcessorCount - 1)))
 
@@ -164,9 +165,8 @@ final class WorkerPool: @unchecked Sendable {
     let size: Int
     /// Polls of a spin before sleeping (each yields the CPU once: about 50 µs in all).
     static let spins = 100
-    private let lock = NSLock()
-    private var busy = false
-    private var started = false
+    /// Whether a caller holds the pool, and whether the threads were started.
+    private let state = Mutex((busy: false, started: false))
     private var job: ((Int) -> Void)?
     private let go: [DispatchSemaphore]
     private let finished = DispatchSemaphore(value: 0)
@@ -186,18 +186,20 @@ final class WorkerPool: @unchecked Sendable {
     func run(_ workers: Int, _ body: @escaping (Int) -> Void) -> Bool {
         let extra = min(workers - 1, size)
         if extra <= 0 { body(0); return true }
-        lock.lock()
-        if busy { lock.unlock(); return false }
-        busy = true
-        if !started {
-            started = true
+        let start: Bool? = state.withLock { s in
+            if s.busy { return nil }
+            s.busy = true
+            defer { s.started = true }
+            return !s.started
+        }
+        guard let start else { return false }
+        if start {
             for i in 0..<size {
                 let t = Thread { [self] in work(i) }
                 t.name = "plumb.worker.\(i + 1)"
                 t.start()
             }
         }
-        lock.unlock()
         job = body
         remaining.store(extra, ordering: .sequentiallyConsistent)
         let previous = generation.load(ordering: .relaxed)   // only callers holding `busy` write it
@@ -208,9 +210,7 @@ final class WorkerPool: @unchecked Sendable {
         body(0)
         waitForWorkers()
         job = nil
-        lock.lock()
-        busy = false
-        lock.unlock()
+        state.withLock { $0.busy = false }
         return true
     }
 
@@ -266,10 +266,4 @@ final class WorkerPool: @unchecked Sendable {
         let lo = count * c / k, hi = count * (c + 1) / k
         body(c, lo..<hi)
     }
-}
-
-/// Lets a non-Sendable closure cross into `concurrentPerform`; callers guarantee disjoint writes.
-@usableFromInline struct UnsafeSendableBox<T>: @unchecked Sendable {
-    @usableFromInline let value: T
-    @usableFromInline init(_ v: T) { value = v }
 }

@@ -23,6 +23,7 @@ import MLCore
 /// them (one table for the whole ensemble indexed by global rank is megabytes and every load
 /// misses L1). Leaves add their value in tree order, as the reference walk does, so scores are
 /// bit-identical to it.
+// @unchecked: owns `table`, an allocation written only in init and read-only afterwards.
 final class RankMaskTables<Mask: FixedWidthInteger & UnsignedInteger & SIMDScalar>: @unchecked Sendable {
     /// Upper bound on the tables' size; beyond it the level-by-level layout scores instead.
     static var maximumBytes: Int { 48 << 20 }
@@ -217,10 +218,9 @@ final class RankMaskTables<Mask: FixedWidthInteger & UnsignedInteger & SIMDScala
                 remap: rm.baseAddress, group_start: gs.baseAddress, table: UnsafeRawPointer(tb.baseAddress), leaf_value: lv.baseAddress)
             let out = output
             withUnsafePointer(to: tables) { tp in
-                let shared = UnsafeSendableBox(tp)
                 parallelChunks(n, chunks: ranges) { _, range in
                     let begin = range.lowerBound, end = range.upperBound
-                    let status = plumb_rank_tables_score(shared.value, wide, kernel.rawValue, xv.baseAddress, n, begin, end,
+                    let status = plumb_rank_tables_score(tp, wide, kernel.rawValue, xv.baseAddress, n, begin, end,
                                                          base, scale, out.baseAddress)
                     precondition(status == 0, "tree scoring: out of memory for \(blockRows) rows of scratch space")
                 }

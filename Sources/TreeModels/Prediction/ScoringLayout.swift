@@ -8,7 +8,7 @@ import MLCore
 /// tree `t`, with no data-dependent branch: the next node is `left + (goLeft ? 0 : 1)`, and the
 /// rows of a block are independent chains the CPU overlaps. Leaves add their value in tree
 /// order, as the reference walk does, so scores are bit-identical to it.
-final class ScoringLayout: @unchecked Sendable {
+final class ScoringLayout: Sendable {
     /// 16 bytes: the threshold, the feature with the default-left bit on top, the left child.
     struct Node {
         var threshold: Double

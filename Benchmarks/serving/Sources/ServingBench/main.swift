@@ -4,13 +4,13 @@
 import Foundation
 import Logging
 import Serving
+import Synchronization
 
 /// Counts logged rows instead of storing them (the benchmark measures the HTTP path).
-final class CountingSink: PredictionLogSink, @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
+final class CountingSink: PredictionLogSink, Sendable {
+    private let count = Atomic<Int>(0)
     func append(_ batches: [PredictionLogBatch]) async throws {
-        lock.lock(); count += batches.reduce(0) { $0 + $1.count }; lock.unlock()
+        count.wrappingAdd(batches.reduce(0) { $0 + $1.count }, ordering: .relaxed)
     }
     func recordFeedback(requestID: String, actual: Double) async throws -> Bool { false }
 }

@@ -1,0 +1,66 @@
+// Values the parser knows: a bad one is rejected before any command runs (exit 64, with the
+// good ones listed), and `--help` lists them.
+import ArgumentParser
+import Pipeline
+import Tabular
+
+/// `plumb train --model`.
+enum ModelChoice: String, ExpressibleByArgument, CaseIterable {
+    case linear, ridge, gbm, forest
+    /// linear, forest and gbm, compared.
+    case all
+}
+
+/// `plumb train --loss` (gbm).
+enum LossChoice: String, ExpressibleByArgument, CaseIterable {
+    case squared, absolute, huber, quantile
+}
+
+/// `plumb train --impute`.
+extension ImputeStrategy: ExpressibleByArgument {}
+
+/// `plumb train --feature-fraction`: a number (gbm per tree, forest per split), or a keyword
+/// (forest only: the square root or a third of the features per split). Whether the value suits
+/// the model is checked with the model's other parameters.
+enum FeatureFraction: ExpressibleByArgument, Equatable {
+    case fraction(Double)
+    case keyword(Keyword)
+
+    enum Keyword: String, CaseIterable {
+        case sqrt, third
+    }
+
+    /// What `--help` shows for the value: a number or one of the keywords.
+    static let valueName = (["fraction"] + Keyword.allCases.map(\.rawValue)).joined(separator: "|")
+
+    init?(argument: String) {
+        if let k = Keyword(rawValue: argument) {
+            self = .keyword(k)
+        } else if let v = Double(argument) {
+            self = .fraction(v)
+        } else {
+            return nil
+        }
+    }
+
+    var defaultValueDescription: String {
+        switch self {
+        case .fraction(let v): "\(v)"
+        case .keyword(let k): k.rawValue
+        }
+    }
+}
+
+/// `plumb data fetch NAME`: a dataset of the catalog.
+struct DatasetName: ExpressibleByArgument {
+    let dataset: KnownDataset
+
+    init?(argument: String) {
+        guard let d = DatasetCatalog.all.first(where: { $0.name == argument }) else { return nil }
+        dataset = d
+    }
+
+    var defaultValueDescription: String { dataset.name }
+    static var allValueStrings: [String] { DatasetCatalog.all.map(\.name) }
+    static var defaultCompletionKind: CompletionKind { .list(allValueStrings) }
+}
