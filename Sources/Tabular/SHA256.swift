@@ -1,25 +1,20 @@
+import CTabularKernels
 import Foundation
 
 /// SHA-256 (FIPS 180-4), used for dataset digests, model-file checksums and content-addressed
-/// artifacts. Plain Swift so that the project needs no crypto library for hashing files.
+/// artifacts. Needs no crypto library: the block compression is C (`CTabularKernels`), with the
+/// x86 SHA extensions where the CPU has them (hashing a large training file is then a small part
+/// of reading it).
 public struct SHA256: Sendable {
-    private var h: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-        (0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19)
+    private var state: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
     private var buffer: [UInt8] = []
     private var length: UInt64 = 0
+    /// Always the plain C compression (tests compare the two).
+    private let portable: Bool
 
-    private static let k: [UInt32] = [
-        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-        0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-        0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-        0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-        0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-        0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-        0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-    ]
+    public init() { portable = false }
 
-    public init() {}
+    init(portable: Bool) { self.portable = portable }
 
     public mutating func update<C: Collection>(_ data: C) where C.Element == UInt8 {
         if data.withContiguousStorageIfAvailable({ update(UnsafeRawBufferPointer($0)) }) == nil {
@@ -38,10 +33,11 @@ public struct SHA256: Sendable {
             buffer.append(contentsOf: UnsafeRawBufferPointer(start: base, count: take))
             off = take
             guard buffer.count == 64 else { return }
-            buffer.withUnsafeBytes { compress($0.baseAddress!) }
+            buffer.withUnsafeBytes { compress($0.baseAddress!, blocks: 1) }
             buffer.removeAll(keepingCapacity: true)
         }
-        while data.count - off >= 64 { compress(base + off); off += 64 }
+        let blocks = (data.count - off) / 64
+        if blocks > 0 { compress(base + off, blocks: blocks); off += 64 * blocks }
         if off < data.count { buffer.append(contentsOf: UnsafeRawBufferPointer(start: base + off, count: data.count - off)) }
     }
 
@@ -54,35 +50,20 @@ public struct SHA256: Sendable {
         update(tail)
         length = saved
         var out: [UInt8] = []
-        for w in [h.0, h.1, h.2, h.3, h.4, h.5, h.6, h.7] {
+        for w in state {
             out += [UInt8(w >> 24), UInt8(truncatingIfNeeded: w >> 16), UInt8(truncatingIfNeeded: w >> 8), UInt8(truncatingIfNeeded: w)]
         }
         return out
     }
 
-    /// One 64-byte block. The message schedule lives on the stack (a heap array per block made
-    /// hashing a model file ~10× slower); words are read big-endian straight from the input.
-    private mutating func compress(_ p: UnsafeRawPointer) {
-        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
-            SHA256.k.withUnsafeBufferPointer { k in
-                for t in 0..<16 { w[t] = UInt32(bigEndian: p.loadUnaligned(fromByteOffset: t &* 4, as: UInt32.self)) }
-                @inline(__always) func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x &>> n) | (x &<< (32 &- n)) }
-                for t in 16..<64 {
-                    let s0 = rotr(w[t &- 15], 7) ^ rotr(w[t &- 15], 18) ^ (w[t &- 15] &>> 3)
-                    let s1 = rotr(w[t &- 2], 17) ^ rotr(w[t &- 2], 19) ^ (w[t &- 2] &>> 10)
-                    w[t] = w[t &- 16] &+ s0 &+ w[t &- 7] &+ s1
-                }
-                var (a, b, c, d, e, f, g, hh) = h
-                for t in 0..<64 {
-                    let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
-                    let ch = (e & f) ^ (~e & g)
-                    let t1 = hh &+ s1 &+ ch &+ k[t] &+ w[t]
-                    let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
-                    let maj = (a & b) ^ (a & c) ^ (b & c)
-                    let t2 = s0 &+ maj
-                    hh = g; g = f; f = e; e = d &+ t1; d = c; c = b; b = a; a = t1 &+ t2
-                }
-                h = (h.0 &+ a, h.1 &+ b, h.2 &+ c, h.3 &+ d, h.4 &+ e, h.5 &+ f, h.6 &+ g, h.7 &+ hh)
+    private mutating func compress(_ p: UnsafeRawPointer, blocks: Int) {
+        let bytes = p.assumingMemoryBound(to: UInt8.self)
+        let portable = self.portable
+        state.withUnsafeMutableBufferPointer { s in
+            if portable {
+                plumb_sha256_blocks_portable(s.baseAddress!, bytes, blocks)
+            } else {
+                plumb_sha256_blocks(s.baseAddress!, bytes, blocks)
             }
         }
     }
