@@ -53,4 +53,22 @@ import Testing
         #expect(pool.run(2) { _ in ran.withLock { $0 = true } } == true)
         #expect(ran.current)
     }
+
+    /// A worker that gets no core in time holds nothing up: the caller runs its part as well and
+    /// returns; the late worker then finds the job closed and takes no part in it. The pool
+    /// keeps working normally afterwards.
+    @Test func aLateWorkersPartRunsOnTheCaller() {
+        let pool = WorkerPool(size: 1)
+        let hold = DispatchSemaphore(value: 0)
+        pool.holdBeforeClaim = hold
+        let parts = Locked([Int](repeating: 0, count: 4))
+        #expect(pool.run(2) { w in parts.withLock { $0[w] += 1 } })
+        #expect(parts.current == [1, 1, 0, 0])
+        pool.holdBeforeClaim = nil
+        hold.signal()   // the late worker tries to claim the closed job
+        for _ in 0..<200 {
+            #expect(pool.run(4) { w in parts.withLock { $0[w] += 1 } })
+        }
+        #expect(parts.current == [201, 201, 200, 200])
+    }
 }

@@ -151,41 +151,53 @@ final class ByteStorage: @unchecked Sendable {   // owns raw memory; no writes a
 ///
 /// Hand-offs spin briefly before sleeping: a tree's growth issues a parallel pass every few
 /// hundred microseconds, and a semaphore's wake-up costs tens of microseconds each way.
+///
+/// A caller never waits for a worker that has not started its part: on a busy machine a worker
+/// may not get a core for milliseconds. After its own part the caller closes the job; parts no
+/// worker has claimed by then it runs itself, and it waits only for the parts under way.
+///
 /// Protocol: a job is published by bumping `generation` (a counter above 8 bits that say how many
-/// workers the job needs, read together so that a late worker cannot mix two jobs up); a worker
-/// about to sleep sets its bit in
-/// `sleepers`, then looks at `generation` once more; the caller, after bumping, clears the bits of
-/// the workers it needs and signals those whose bit it cleared. Whoever clears a bit owns the
-/// wake-up, so no signal is lost or left over. The caller waits for `remaining` the same way.
-// @unchecked: hands a non-Sendable closure (`job`) to its threads, published by `generation` and retired once `remaining` is 0.
+/// workers the job needs, read together so that a late worker cannot mix two jobs up). A worker
+/// takes its part by setting its bit in `claims` (the job's counter in the high 32 bits, a closed
+/// flag, one bit per worker), which fails once the counter moved on or the job is closed; it sets
+/// its bit in `finished` when done. A worker about to sleep sets its bit in `sleepers`, then looks
+/// at `generation` once more; the caller, after bumping, clears the bits of the workers it needs
+/// and signals those whose bit it cleared. Whoever clears a bit owns the wake-up, so no signal is
+/// lost or left over. The caller sleeps on `finished` the same way (`callerSleeps`).
+// @unchecked: hands a non-Sendable closure (`job`) to its threads, published by `generation`, taken through `claims`, retired once every claimed part is `finished`.
 final class WorkerPool: @unchecked Sendable {
-    static let shared = WorkerPool(size: max(0, min(63, ProcessInfo.processInfo.activeProcessorCount - 1)))
+    static let shared = WorkerPool(size: max(0, min(31, ProcessInfo.processInfo.activeProcessorCount - 1)))
 
     /// Threads besides the caller.
     let size: Int
     /// Polls of a spin before sleeping (each yields the CPU once: about 50 µs in all).
     static let spins = 100
+    private static let closed: UInt64 = 1 << 31
     /// Whether a caller holds the pool, and whether the threads were started.
     private let state = Mutex((busy: false, started: false))
     private var job: ((Int) -> Void)?
     private let go: [DispatchSemaphore]
-    private let finished = DispatchSemaphore(value: 0)
+    private let wake = DispatchSemaphore(value: 0)
     private let generation = Atomic<UInt64>(0)
+    private let claims = Atomic<UInt64>(0)
+    private let finished = Atomic<UInt64>(0)
     private let sleepers = Atomic<UInt64>(0)
-    private let remaining = Atomic<Int>(0)
     private let callerSleeps = Atomic<Bool>(false)
+    /// Tests: a worker waits on this before claiming its part (a worker that gets no core).
+    var holdBeforeClaim: DispatchSemaphore?
 
     init(size: Int) {
-        precondition(size <= 63)
+        precondition(size <= 31)
         self.size = size
         go = (0..<size).map { _ in DispatchSemaphore(value: 0) }
     }
 
-    /// Runs `body(w)` for `w` in `0..<workers` (`w = 0` on the calling thread) and returns when all
-    /// are done; returns `false` without running anything when another job holds the pool.
+    /// Runs `body(w)` exactly once for each `w` in `0..<workers` (`w = 0`, and any part no worker
+    /// took in time, on the calling thread) and returns when all are done; returns `false`
+    /// without running anything when another job holds the pool.
     func run(_ workers: Int, _ body: @escaping (Int) -> Void) -> Bool {
         let extra = min(workers - 1, size)
-        if extra <= 0 { body(0); return true }
+        if extra <= 0 { for w in 0..<workers { body(w) }; return true }
         let start: Bool? = state.withLock { s in
             if s.busy { return nil }
             s.busy = true
@@ -201,34 +213,55 @@ final class WorkerPool: @unchecked Sendable {
             }
         }
         job = body
-        remaining.store(extra, ordering: .sequentiallyConsistent)
-        let previous = generation.load(ordering: .relaxed)   // only callers holding `busy` write it
-        generation.store(((previous >> 8) &+ 1) << 8 | UInt64(extra), ordering: .sequentiallyConsistent)
-        let needed: UInt64 = extra == 64 ? ~0 : (1 << UInt64(extra)) - 1
+        let counter = (generation.load(ordering: .relaxed) >> 8) &+ 1   // only callers holding `busy` write it
+        claims.store(counter << 32, ordering: .sequentiallyConsistent)
+        finished.store(0, ordering: .sequentiallyConsistent)
+        generation.store(counter << 8 | UInt64(extra), ordering: .sequentiallyConsistent)
+        let needed: UInt64 = (1 << UInt64(extra)) - 1
         let asleep = sleepers.bitwiseAnd(~needed, ordering: .sequentiallyConsistent).oldValue & needed
         for i in 0..<extra where asleep & (1 << UInt64(i)) != 0 { go[i].signal() }
         body(0)
-        waitForWorkers()
+        for w in (extra + 1)..<max(extra + 1, workers) { body(w) }   // more parts than threads
+        let claimed = claims.bitwiseOr(Self.closed, ordering: .sequentiallyConsistent).oldValue & needed
+        for i in 0..<extra where claimed & (1 << UInt64(i)) == 0 { body(i + 1) }
+        waitForWorkers(claimed)
         job = nil
         state.withLock { $0.busy = false }
         return true
     }
 
-    private func waitForWorkers() {
+    /// Returns once every worker in `claimed` has set its `finished` bit.
+    private func waitForWorkers(_ claimed: UInt64) {
+        func done() -> Bool { finished.load(ordering: .sequentiallyConsistent) & claimed == claimed }
         for _ in 0..<Self.spins {
-            if remaining.load(ordering: .acquiring) == 0 { return }
+            if done() { return }
             sched_yield()
         }
-        callerSleeps.store(true, ordering: .sequentiallyConsistent)
-        if remaining.load(ordering: .sequentiallyConsistent) == 0 {
-            // The last worker may have taken the flag (and signalled) in between.
-            if !callerSleeps.exchange(false, ordering: .sequentiallyConsistent) { finished.wait() }
-            return
+        while !done() {
+            callerSleeps.store(true, ordering: .sequentiallyConsistent)
+            if done() {
+                // A finishing worker may have taken the flag (and so signals) in between.
+                if !callerSleeps.exchange(false, ordering: .sequentiallyConsistent) { wake.wait() }
+                return
+            }
+            wake.wait()
         }
-        finished.wait()
     }
 
-    /// Worker `i`'s loop (it runs `job(i + 1)` of every job that needs it).
+    /// Takes worker `i`'s part of job `counter`, unless the job moved on or was closed.
+    private func claim(_ i: Int, counter: UInt64) -> Bool {
+        let bit: UInt64 = 1 << UInt64(i)
+        var current = claims.load(ordering: .acquiring)
+        while current >> 32 == counter && current & Self.closed == 0 {
+            let (exchanged, original) = claims.compareExchange(expected: current, desired: current | bit,
+                                                               ordering: .acquiringAndReleasing)
+            if exchanged { return true }
+            current = original
+        }
+        return false
+    }
+
+    /// Worker `i`'s loop (it runs `job(i + 1)` of every job that needs it, if it claims it in time).
     private func work(_ i: Int) {
         let bit: UInt64 = 1 << UInt64(i)
         var seen: UInt64 = 0
@@ -246,14 +279,12 @@ final class WorkerPool: @unchecked Sendable {
                 break
             }
             seen = generation.load(ordering: .acquiring)
-            // A job that does not need this worker. (One that does cannot finish, so cannot be
-            // replaced by the next, before this worker has run it.)
-            guard i < Int(seen & 0xFF) else { continue }
+            guard i < Int(seen & 0xFF) else { continue }   // a job that does not need this worker
+            holdBeforeClaim?.wait()
+            guard claim(i, counter: seen >> 8) else { continue }   // the caller took this part
             job!(i + 1)
-            if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0,
-               callerSleeps.exchange(false, ordering: .sequentiallyConsistent) {
-                finished.signal()
-            }
+            finished.bitwiseOr(bit, ordering: .sequentiallyConsistent)
+            if callerSleeps.exchange(false, ordering: .sequentiallyConsistent) { wake.signal() }
         }
     }
 }
