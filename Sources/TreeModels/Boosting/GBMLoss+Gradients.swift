@@ -12,6 +12,8 @@ extension GBMLoss {
         case .quantile(let a):
             var c = y
             return sampleQuantile(&c, a)
+        case .logistic, .softmax:
+            preconditionFailure("initScore of a classification loss: use initScores(_:)")
         }
     }
 
@@ -64,6 +66,8 @@ extension GBMLoss {
                 g?[i] = Float(r >= 0 ? -a : 1 - a)
                 s += r >= 0 ? a * r : (a - 1) * r
             }
+        case .logistic, .softmax:
+            preconditionFailure("regression gradients of a classification loss: use classificationPass")
         }
         return s
     }

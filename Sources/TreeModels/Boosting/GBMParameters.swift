@@ -1,6 +1,7 @@
 import MLCore
 
-/// Loss minimised by gradient boosting. Every loss here has hessian 1 (Newton step = mean step).
+/// Loss minimised by gradient boosting. The regression losses have hessian 1 (Newton step = mean
+/// step); the classification losses have the log loss's own hessians.
 public enum GBMLoss: Sendable, Equatable, Hashable {
     /// ½(ŷ − y)²; init = mean; metric RMSE.
     case squared
@@ -10,6 +11,15 @@ public enum GBMLoss: Sendable, Equatable, Hashable {
     case huber(delta: Double)
     /// Pinball loss at level `alpha`; leaf values re-fit to the alpha-quantile residual; init = alpha-quantile.
     case quantile(alpha: Double)
+    /// Binary log loss on the log-odds of class 1 (p = σ(score)); init = the log-odds of the
+    /// (weighted) share of class 1; metric log loss.
+    case logistic
+    /// Multiclass log loss on one score per class (p = softmax(scores)), one tree per class and
+    /// round; init = the log of each class's (weighted) share; metric log loss.
+    case softmax
+
+    /// Whether the loss fits class labels rather than numbers.
+    public var isClassification: Bool { self == .logistic || self == .softmax }
 
     public var name: String {
         switch self {
@@ -17,6 +27,8 @@ public enum GBMLoss: Sendable, Equatable, Hashable {
         case .absolute: "absolute"
         case .huber: "huber"
         case .quantile: "quantile"
+        case .logistic: "logistic"
+        case .softmax: "softmax"
         }
     }
 }
@@ -55,6 +67,9 @@ public struct GBMParameters: Sendable, Equatable {
     public var categoricalFeatures: [Int] = []
     /// Worker threads for training and scoring, 1...256. Results do not depend on it.
     public var threads: Int = 2
+    /// Classification: a weight per class multiplying its rows' gradients and hessians (e.g.
+    /// n / (K · n_k) for balanced classes); empty = every weight 1.
+    public var classWeights: [Double] = []
 
     public init() {}
 
@@ -82,7 +97,9 @@ public struct GBMParameters: Sendable, Equatable {
         case .squared, .absolute: break
         case .huber(let d): guard d > 0 && d.isFinite else { throw fail("huber_delta", d, "(0, inf)") }
         case .quantile(let a): guard a > 0 && a < 1 else { throw fail("quantile_alpha", a, "(0, 1)") }
+        case .logistic, .softmax: break
         }
+        for w in classWeights where !(w > 0 && w.isFinite) { throw fail("class_weight", w, "(0, inf) for every class") }
         for c in categoricalFeatures where c < 0 { throw fail("categorical_features", c, "feature indices >= 0") }
     }
 }
@@ -97,6 +114,8 @@ extension GBMParameters {
         case .absolute: w.write(UInt8(1)); w.write(0.0)
         case .huber(let d): w.write(UInt8(2)); w.write(d)
         case .quantile(let a): w.write(UInt8(3)); w.write(a)
+        case .logistic: w.write(UInt8(4)); w.write(0.0)
+        case .softmax: w.write(UInt8(5)); w.write(0.0)
         }
         w.write(Int64(earlyStoppingRounds ?? -1)); w.write(validationFraction)
         w.write(array: categoricalFeatures.map { Int64($0) }); w.write(Int64(threads))
@@ -116,6 +135,8 @@ extension GBMParameters {
         case 1: p.loss = .absolute
         case 2: p.loss = .huber(delta: lp)
         case 3: p.loss = .quantile(alpha: lp)
+        case 4: p.loss = .logistic
+        case 5: p.loss = .softmax
         default: throw ModelFileError(code: .corrupt, message: "gbm model: unknown loss tag \(tag)")
         }
         let es = Int(try r.read(Int64.self)); p.earlyStoppingRounds = es < 0 ? nil : es

@@ -17,62 +17,108 @@ public struct GBMFitResult: Sendable {
     public var bestIteration: Int
 }
 
-/// Histogram gradient-boosted regression trees (LightGBM-style leaf-wise growth).
+/// Histogram gradient-boosted trees (LightGBM-style leaf-wise growth), for regression and for
+/// binary or multiclass classification.
 ///
-/// Prediction = init score + Σ trees (leaf values already include the learning rate).
+/// Regression: prediction = init score + Σ trees (leaf values already include the learning
+/// rate). Binary: one such score, the log-odds of class 1. Multiclass: one score per class,
+/// each with its own trees (one per round), turned into probabilities by a softmax.
 public struct GradientBoostedTrees: Regressor {
     public static let kind = "gbm"
     public let parameters: GBMParameters
     public let featureCount: Int
-    public let initScore: Double
-    /// Number of trees kept.
+    /// Classes of a classifier (≥ 2); 0 for regression.
+    public let classCount: Int
+    /// The compiled ensembles, one per score: base = the score's init value.
+    public let predictors: [TreePredictor]
+    /// Trees kept per score (the best round under early stopping, else every round).
     public let bestIteration: Int
-    /// The compiled ensemble used for scoring.
-    public let predictor: TreePredictor
     /// Σ split gain per feature over the kept trees.
     public let importanceGain: [Double]
     /// Number of splits per feature over the kept trees.
     public let importanceSplits: [Int]
 
+    /// The first (for regression and binary classification, the only) score's ensemble.
+    public var predictor: TreePredictor { predictors[0] }
+    /// The first score's init value.
+    public var initScore: Double { predictors[0].base }
     public var featureImportance: [Double]? { importanceGain }
-    public var treeCount: Int { predictor.treeCount }
+    public var treeCount: Int { predictors.reduce(0) { $0 + $1.treeCount } }
+    /// Values per row `predict` writes: 1 (regression) or one probability per class.
+    public var outputCount: Int { classCount == 0 ? 1 : classCount }
 
-    init(parameters: GBMParameters, featureCount: Int, initScore: Double, trees: [Tree]) {
+    init(parameters: GBMParameters, featureCount: Int, classCount: Int, initScores: [Double], trees: [[Tree]]) {
         self.parameters = parameters
         self.featureCount = featureCount
-        self.initScore = initScore
-        bestIteration = trees.count
-        predictor = TreePredictor(trees: trees, base: initScore, scale: 1, featureCount: featureCount)
+        self.classCount = classCount
+        bestIteration = trees[0].count
+        predictors = zip(trees, initScores).map { TreePredictor(trees: $0, base: $1, scale: 1, featureCount: featureCount) }
         var gain = [Double](repeating: 0, count: featureCount), splits = [Int](repeating: 0, count: featureCount)
-        for t in trees { for k in 0..<t.nodeCount { gain[Int(t.feature[k])] += t.gain[k]; splits[Int(t.feature[k])] += 1 } }
+        for t in trees.joined() { for k in 0..<t.nodeCount { gain[Int(t.feature[k])] += t.gain[k]; splits[Int(t.feature[k])] += 1 } }
         importanceGain = gain
         importanceSplits = splits
     }
 
-    init(parameters: GBMParameters, featureCount: Int, initScore: Double, bestIteration: Int,
-         predictor: TreePredictor, importanceGain: [Double], importanceSplits: [Int]) {
+    init(parameters: GBMParameters, featureCount: Int, classCount: Int = 0, bestIteration: Int,
+         predictors: [TreePredictor], importanceGain: [Double], importanceSplits: [Int]) {
         self.parameters = parameters
         self.featureCount = featureCount
-        self.initScore = initScore
+        self.classCount = classCount
         self.bestIteration = bestIteration
-        self.predictor = predictor
+        self.predictors = predictors
         self.importanceGain = importanceGain
         self.importanceSplits = importanceSplits
     }
 
-    /// Scores rows × featureCount into `output` with the compiled ensemble (both cores).
+    init(parameters: GBMParameters, featureCount: Int, initScore: Double, bestIteration: Int,
+         predictor: TreePredictor, importanceGain: [Double], importanceSplits: [Int]) {
+        self.init(parameters: parameters, featureCount: featureCount, bestIteration: bestIteration, predictors: [predictor],
+                  importanceGain: importanceGain, importanceSplits: importanceSplits)
+    }
+
+    /// Scores rows × featureCount into `output` (rows × `outputCount`, row-major) on both cores:
+    /// values for regression, class probabilities for a classifier.
     public func predict(_ x: FeatureMatrix, into output: UnsafeMutableBufferPointer<Double>) {
-        predictor.predict(x, into: output, threads: parameters.threads)
+        predict(x, into: output, threads: parameters.threads)
     }
 
     public func predict(_ x: FeatureMatrix, into output: UnsafeMutableBufferPointer<Double>, threads: Int) {
-        predictor.predict(x, into: output, threads: threads)
+        guard classCount > 0 else {
+            predictor.predict(x, into: output, threads: threads)
+            return
+        }
+        let scores = rawScores(x, threads: threads)
+        scores.withUnsafeBufferPointer { s in
+            GBMLoss.probabilities(scores: s, rows: x.rows, classes: classCount, softmax: parameters.loss == .softmax, into: output)
+        }
     }
 
-    /// The plain tree walk the fast path is tested against.
-    public func predictReference(_ x: FeatureMatrix) -> [Double] { predictor.predictReference(x) }
+    /// Every score of every row, score-major (score k of row i at `k * rows + i`).
+    public func rawScores(_ x: FeatureMatrix, threads: Int) -> [Double] {
+        let n = x.rows
+        var scores = [Double](repeating: 0, count: predictors.count * n)
+        scores.withUnsafeMutableBufferPointer { sb in
+            for (k, p) in predictors.enumerated() {
+                p.predict(x, into: UnsafeMutableBufferPointer(rebasing: sb[(k * n)..<((k + 1) * n)]), threads: threads)
+            }
+        }
+        return scores
+    }
 
-    /// Fits a boosted ensemble.
+    /// The plain tree walk the fast path is tested against (the same output layout).
+    public func predictReference(_ x: FeatureMatrix) -> [Double] {
+        guard classCount > 0 else { return predictor.predictReference(x) }
+        let scores = predictors.flatMap { $0.predictReference(x) }
+        var out = [Double](repeating: 0, count: x.rows * classCount)
+        scores.withUnsafeBufferPointer { s in
+            out.withUnsafeMutableBufferPointer { o in
+                GBMLoss.probabilities(scores: s, rows: x.rows, classes: classCount, softmax: parameters.loss == .softmax, into: o)
+            }
+        }
+        return out
+    }
+
+    /// Fits a boosted regression ensemble.
     /// - Parameters:
     ///   - x: rows × features, NaN = missing; categorical columns hold integer codes.
     ///   - y: one finite target per row.
@@ -83,169 +129,165 @@ public struct GradientBoostedTrees: Regressor {
     public static func fit(_ x: FeatureMatrix, _ y: [Double], parameters: GBMParameters = GBMParameters(),
                            validation: (x: FeatureMatrix, y: [Double])? = nil,
                            progress: TrainingProgress? = nil) throws -> GBMFitResult {
-        let p = parameters
-        try p.validate()
-        for c in p.categoricalFeatures where c >= x.columns {
-            throw TreeModelsError(code: .invalidParameter, message: "gbm parameter categorical_features names feature \(c), but the matrix has \(x.columns) features (0...\(x.columns - 1))")
+        try checkParameters(parameters, columns: x.columns)
+        guard !parameters.loss.isClassification else {
+            throw TreeModelsError(code: .invalidParameter, message: "gbm: loss \(parameters.loss.name) fits classes: use fitClassifier")
         }
-        try validateTrainingData(x, y, model: "gbm", minRows: p.minDataInLeaf)
-
-        // Training / validation rows.
-        var xt = x, yt = y
-        var xv: FeatureMatrix? = nil, yv: [Double]? = nil
+        try validateTrainingData(x, y, model: "gbm", minRows: parameters.minDataInLeaf)
         if let v = validation {
-            guard v.x.columns == x.columns, v.x.rows == v.y.count, v.x.rows > 0 else {
-                throw TreeModelsError(code: .shapeMismatch, message: "gbm: validation set is \(v.x.rows)×\(v.x.columns) with \(v.y.count) targets, expected \(x.columns) columns and one target per row")
-            }
             if let bad = v.y.firstIndex(where: { !$0.isFinite }) {
                 throw TreeModelsError(code: .invalidTarget, message: "gbm: validation target is NaN or infinite at row \(bad)")
             }
-            xv = v.x; yv = v.y
-        } else if p.earlyStoppingRounds != nil {
-            var rng = SeededGenerator.stream(seed: p.seed, 0x7A11D)
-            var order = Array(0..<x.rows)
-            rng.shuffle(&order)
-            let nv = max(1, Int((Double(x.rows) * p.validationFraction).rounded()))
-            let validRows = Array(order[0..<nv]).sorted(), trainRows = Array(order[nv...]).sorted()
-            guard trainRows.count >= p.minDataInLeaf else {
-                throw TreeModelsError(code: .tooFewRows, message: "gbm: \(trainRows.count) rows left after holding out validation_fraction = \(p.validationFraction), at least min_data_in_leaf = \(p.minDataInLeaf) needed")
-            }
-            xt = x.selecting(rows: trainRows); yt = trainRows.map { y[$0] }
-            xv = x.selecting(rows: validRows); yv = validRows.map { y[$0] }
         }
+        return try boost(x, .values(y), parameters: parameters, validation: validation.map { ($0.x, .values($0.y)) },
+                         classCount: 0, progress: progress)
+    }
 
-        let n = xt.rows
-        let binned = try BinnedMatrix(xt, maxBins: p.maxBins, categorical: Set(p.categoricalFeatures), seed: p.seed, threads: p.threads)
-        let (usable, warnings) = usableFeatures(binned)
-        var splitter = Splitter(lambdaL2: p.lambdaL2, minDataInLeaf: p.minDataInLeaf,
-                                minSumHessianInLeaf: p.minSumHessianInLeaf, minGainToSplit: p.minGainToSplit)
-        splitter.categoricalSmoothing = 10
-        let grower = TreeGrower(binned: binned, config: TreeGrowerConfig(maxLeaves: p.maxLeaves, maxDepth: p.maxDepth, splitter: splitter),
-                                threads: p.threads)
-
-        let initScore = p.loss.initScore(yt)
-        var score = [Double](repeating: initScore, count: n)
-        var validScore = [Double](repeating: initScore, count: xv?.rows ?? 0)
-        var grad = [Float](repeating: 0, count: n)
-        var trees: [Tree] = []
-        var trainMetric: [Double] = [], validMetric: [Double] = []
-        var bestRound = 0, bestValid = Double.infinity
-        let allRows = (0..<n).map { Int32($0) }
-        let bagCount = max(1, Int(Double(n) * p.subsample))
-        let featureCount = max(1, Int((Double(usable.count) * p.featureFraction).rounded()))
-        var inBag = [Bool](repeating: true, count: n)
-        var treeBuffer = [Double](repeating: 0, count: max(n, xv?.rows ?? 0))
-        var noRng = SeededGenerator(seed: p.seed)
-        // Squared loss on every row and feature: a row's next gradient is this one plus its leaf's
-        // value, so the grower carries the root histogram from tree to tree instead of rebuilding it.
-        let carryRoot = p.loss == .squared && bagCount >= n && featureCount >= usable.count
-        // Gradients of the first round; each round then computes the next one's with its metric.
-        grad.withUnsafeMutableBufferPointer { gb in
-            _ = p.loss.gradientsAndMetric(y: yt, score: score, gradients: gb, threads: p.threads)
+    /// Fits a boosted classifier: binary (`loss` .logistic, two classes) or multiclass (.softmax).
+    /// - Parameters:
+    ///   - classes: each row's class index, 0..<classCount.
+    ///   - validation: explicit early-stopping set (class indices alike); otherwise, with early
+    ///     stopping, `validationFraction` of the rows is held out (seeded). Its metric is log loss.
+    /// - Throws: `TreeModelsError` for bad parameters, labels (naming the rows) or shapes.
+    public static func fitClassifier(_ x: FeatureMatrix, classes: [Int32], classCount: Int, parameters: GBMParameters,
+                                     validation: (x: FeatureMatrix, classes: [Int32])? = nil,
+                                     progress: TrainingProgress? = nil) throws -> GBMFitResult {
+        let p = parameters
+        try checkParameters(p, columns: x.columns)
+        guard p.loss.isClassification else {
+            throw TreeModelsError(code: .invalidParameter, message: "gbm: loss \(p.loss.name) fits numbers, not classes")
         }
+        guard classCount >= 2, p.loss == .softmax || classCount == 2 else {
+            throw TreeModelsError(code: .invalidTarget, message: "gbm: \(classCount) classes for loss \(p.loss.name) (logistic needs exactly 2, softmax at least 2)")
+        }
+        guard p.classWeights.isEmpty || p.classWeights.count == classCount else {
+            throw TreeModelsError(code: .invalidParameter, message: "gbm: \(p.classWeights.count) class weights for \(classCount) classes")
+        }
+        try validateLabels(classes, classCount: classCount, rows: x.rows, what: "gbm")
+        guard x.columns > 0, x.rows >= p.minDataInLeaf else {
+            throw TreeModelsError(code: .tooFewRows, message: "gbm: \(x.rows) training rows × \(x.columns) features, at least min_data_in_leaf = \(p.minDataInLeaf) rows and one feature needed")
+        }
+        if let v = validation { try validateLabels(v.classes, classCount: classCount, rows: v.x.rows, what: "gbm validation set") }
+        let targets = ClassTargets(labels: classes, classCount: classCount, weights: p.classWeights)
+        return try boost(x, .classes(targets), parameters: p,
+                         validation: validation.map { ($0.x, .classes(ClassTargets(labels: $0.classes, classCount: classCount, weights: p.classWeights))) },
+                         classCount: classCount, progress: progress)
+    }
 
+    /// The rounds of boosting, after the shared checks and the validation split.
+    private static func boost(_ x: FeatureMatrix, _ targets: BoostingTargets, parameters p: GBMParameters,
+                              validation: (x: FeatureMatrix, targets: BoostingTargets)?, classCount: Int,
+                              progress: TrainingProgress?) throws -> GBMFitResult {
+        let (train, valid) = try holdOut(x, targets, parameters: p, validation: validation)
+        var run = try Boosting(parameters: p, x: train.x, targets: train.targets, validation: valid)
         for round in 0..<p.rounds {
-            var rows = allRows
-            if bagCount < n {
-                var rng = SeededGenerator.stream(seed: p.seed, UInt64(round) &+ 0x1_0000_0000)
-                var all = allRows
-                for i in 0..<bagCount { all.swapAt(i, i + rng.below(n - i)) }
-                rows = Array(all[0..<bagCount]).sorted()
-                for i in 0..<n { inBag[i] = false }
-                for r in rows { inBag[Int(r)] = true }
-            }
-            var feats = usable
-            if featureCount < usable.count {
-                var rng = SeededGenerator.stream(seed: p.seed, UInt64(round) &+ 0x2_0000_0000)
-                for i in 0..<featureCount { feats.swapAt(i, i + rng.below(feats.count - i)) }
-                feats = Array(feats[0..<featureCount]).sorted()
-            }
-            var grown = grower.grow(rows: rows, gradients: grad, hessians: nil, features: feats, rng: &noRng, rowsAreAll: bagCount >= n,
-                                     carryRoot: carryRoot)
-            let part = grown.partition
-            if let q = p.loss.renewQuantile {
-                for l in 0..<part.leafCount where part.count[l] > 0 {
-                    var res = part.withRows(of: l) { rb in rb.map { yt[Int($0)] - score[Int($0)] } }
-                    grown.tree.leafValue[l] = sampleQuantile(&res, q)
-                }
-            }
-            grown.tree.scale(by: p.learningRate)
-            let tree = grown.tree
-            if carryRoot { grower.advanceCarriedRoot(leafValues: tree.leafValue, partition: part) }
-            // Training scores: bagged rows through the partition, the others by walking the tree.
-            // Rows are disjoint across leaves: the partition's positions are split over threads.
-            score.withUnsafeMutableBufferPointer { sb in
-            part.indices.withUnsafeBufferPointer { ib in
-                let scores = sb, order = ib
-                let pieces = order.count >= 1 << 16 ? p.threads : 1
-                parallelChunks(order.count, chunks: pieces) { _, range in
-                    for l in 0..<part.leafCount {
-                        let lo = max(range.lowerBound, part.begin[l]), hi = min(range.upperBound, part.begin[l] + part.count[l])
-                        let v = tree.leafValue[l]
-                        for k in lo..<max(lo, hi) { scores[Int(order[k])] += v }
-                    }
-                }
-            }}
-            if bagCount < n {
-                let single = TreePredictor(trees: [tree], base: 0, scale: 1, featureCount: x.columns)
-                treeBuffer.withUnsafeMutableBufferPointer { tb in
-                    single.predict(xt, into: UnsafeMutableBufferPointer(rebasing: tb[0..<n]), threads: p.threads)
-                }
-                for i in 0..<n where !inBag[i] { score[i] += treeBuffer[i] }
-            }
-            trees.append(tree)
-            let tm = grad.withUnsafeMutableBufferPointer { gb in
-                p.loss.gradientsAndMetric(y: yt, score: score, gradients: gb, threads: p.threads)
-            }
-            trainMetric.append(tm)
-            var vm: Double? = nil
-            if let xv, let yv {
-                let single = TreePredictor(trees: [tree], base: 0, scale: 1, featureCount: x.columns)
-                treeBuffer.withUnsafeMutableBufferPointer { tb in
-                    single.predict(xv, into: UnsafeMutableBufferPointer(rebasing: tb[0..<xv.rows]), threads: p.threads)
-                }
-                for i in 0..<xv.rows { validScore[i] += treeBuffer[i] }
-                let m = p.loss.metric(y: yv, score: validScore, threads: p.threads)
-                vm = m
-                validMetric.append(m)
-                if m < bestValid { bestValid = m; bestRound = round + 1 }
-            }
-            progress?(round + 1, p.rounds, tm, vm)
-            if let patience = p.earlyStoppingRounds, xv != nil, round + 1 - bestRound >= patience { break }
+            let rows = run.sampleRows(round: round), features = run.sampleFeatures(round: round)
+            for k in 0..<run.scoreCount { run.growTree(score: k, rows: rows, features: features) }
+            let (trainMetric, validMetric) = run.finishRound(round)
+            progress?(round + 1, p.rounds, trainMetric, validMetric)
+            if run.shouldStop(after: round) { break }
         }
-        let kept = p.earlyStoppingRounds != nil && xv != nil ? max(1, bestRound) : trees.count
-        let model = GradientBoostedTrees(parameters: p, featureCount: x.columns, initScore: initScore, trees: Array(trees[0..<kept]))
-        return GBMFitResult(model: model, warnings: warnings, trainMetric: trainMetric,
-                            validMetric: xv == nil ? nil : validMetric, bestIteration: kept)
+        let kept = run.keptRounds
+        let model = GradientBoostedTrees(parameters: p, featureCount: x.columns, classCount: classCount, initScores: run.initScores,
+                                         trees: run.trees.map { Array($0[0..<kept]) })
+        return GBMFitResult(model: model, warnings: run.warnings, trainMetric: run.trainMetric,
+                            validMetric: valid == nil ? nil : run.validMetric, bestIteration: kept)
+    }
+
+    /// The training rows and the validation set: the one given, or (with early stopping) a
+    /// seeded `validationFraction` of the rows held out.
+    private static func holdOut(_ x: FeatureMatrix, _ targets: BoostingTargets, parameters p: GBMParameters,
+                                validation: (x: FeatureMatrix, targets: BoostingTargets)?) throws
+        -> (train: (x: FeatureMatrix, targets: BoostingTargets), valid: (x: FeatureMatrix, targets: BoostingTargets)?) {
+        if let v = validation {
+            guard v.x.columns == x.columns, v.x.rows == v.targets.count, v.x.rows > 0 else {
+                throw TreeModelsError(code: .shapeMismatch, message: "gbm: validation set is \(v.x.rows)×\(v.x.columns) with \(v.targets.count) targets, expected \(x.columns) columns and one target per row")
+            }
+            return ((x, targets), v)
+        }
+        guard p.earlyStoppingRounds != nil else { return ((x, targets), nil) }
+        var rng = SeededGenerator.stream(seed: p.seed, 0x7A11D)
+        var order = Array(0..<x.rows)
+        rng.shuffle(&order)
+        let nv = max(1, Int((Double(x.rows) * p.validationFraction).rounded()))
+        let validRows = Array(order[0..<nv]).sorted(), trainRows = Array(order[nv...]).sorted()
+        guard trainRows.count >= p.minDataInLeaf else {
+            throw TreeModelsError(code: .tooFewRows, message: "gbm: \(trainRows.count) rows left after holding out validation_fraction = \(p.validationFraction), at least min_data_in_leaf = \(p.minDataInLeaf) needed")
+        }
+        return ((x.selecting(rows: trainRows), targets.selecting(rows: trainRows)),
+                (x.selecting(rows: validRows), targets.selecting(rows: validRows)))
+    }
+}
+
+/// Checks the parameters and that categorical features name columns of the matrix.
+private func checkParameters(_ p: GBMParameters, columns: Int) throws {
+    try p.validate()
+    for c in p.categoricalFeatures where c >= columns {
+        throw TreeModelsError(code: .invalidParameter, message: "gbm parameter categorical_features names feature \(c), but the matrix has \(columns) features (0...\(columns - 1))")
+    }
+}
+
+/// Checks class indices: every one in 0..<classCount and one per row.
+func validateLabels(_ labels: [Int32], classCount: Int, rows: Int, what: String) throws {
+    guard labels.count == rows else {
+        throw TreeModelsError(code: .shapeMismatch, message: "\(what): \(rows) rows but \(labels.count) labels")
+    }
+    let bad = labels.indices.filter { labels[$0] < 0 || Int(labels[$0]) >= classCount }
+    if !bad.isEmpty {
+        throw TreeModelsError(code: .invalidTarget, message: "\(what): class index outside 0...\(classCount - 1) at \(describeFirst(bad, noun: bad.count == 1 ? "row" : "rows"))")
     }
 }
 
 extension GradientBoostedTrees {
-    static let formatVersion: UInt8 = 1
+    /// Payload versions: 1, a regression ensemble; 2, a classifier (class count, class weights,
+    /// one ensemble per score). Regressions keep version 1, so their files read as before.
+    static let regressionFormat: UInt8 = 1
+    static let classifierFormat: UInt8 = 2
 
-    /// Writes parameters, init score, best iteration, importance and the flat tree arrays.
+    /// Writes parameters, init scores, best iteration, importance and the flat tree arrays.
     public func encode(to w: inout BinaryWriter) {
-        w.write(Self.formatVersion)
+        w.write(classCount == 0 ? Self.regressionFormat : Self.classifierFormat)
         parameters.encode(to: &w)
-        w.write(Int64(featureCount)); w.write(initScore); w.write(Int64(bestIteration))
+        if classCount > 0 {
+            w.write(Int64(classCount))
+            w.write(array: parameters.classWeights)
+            w.write(Int64(predictors.count))
+        }
+        w.write(Int64(featureCount))
+        if classCount == 0 { w.write(initScore) }
+        w.write(Int64(bestIteration))
         w.write(array: importanceGain); w.write(array: importanceSplits.map { Int64($0) })
-        predictor.encode(to: &w)
+        for p in predictors { p.encode(to: &w) }
     }
 
     /// Reads what `encode(to:)` wrote.
     public static func decode(from r: inout BinaryReader) throws -> GradientBoostedTrees {
         let v = try r.read(UInt8.self)
-        guard v == formatVersion else {
-            throw ModelFileError(code: .newerFormat, message: "gbm model payload version \(v), this build reads version \(formatVersion)")
+        guard v == regressionFormat || v == classifierFormat else {
+            throw ModelFileError(code: .newerFormat, message: "gbm model payload version \(v), this build reads versions 1 and 2")
         }
-        let params = try GBMParameters.decode(from: &r)
-        let fc = Int(try r.read(Int64.self)), initScore = try r.readDouble(), best = Int(try r.read(Int64.self))
+        var params = try GBMParameters.decode(from: &r)
+        var classCount = 0, scoreCount = 1
+        if v == classifierFormat {
+            classCount = Int(try r.read(Int64.self))
+            params.classWeights = try r.readArray()
+            scoreCount = Int(try r.read(Int64.self))
+            guard classCount >= 2, scoreCount == (params.loss == .softmax ? classCount : 1), params.loss.isClassification,
+                  params.classWeights.isEmpty || params.classWeights.count == classCount else {
+                throw ModelFileError(code: .corrupt, message: "gbm model: \(classCount) classes, \(scoreCount) scores and loss \(params.loss.name) disagree")
+            }
+        }
+        let fc = Int(try r.read(Int64.self))
+        if v == regressionFormat { _ = try r.readDouble() }   // the init score, also the predictor's base
+        let best = Int(try r.read(Int64.self))
         let gain: [Double] = try r.readArray(), splits = try r.readArray(of: Int64.self).map { Int($0) }
-        let predictor = try TreePredictor.decode(from: &r)
-        guard fc == predictor.featureCount, gain.count == fc, splits.count == fc, best == predictor.treeCount else {
-            throw ModelFileError(code: .corrupt, message: "gbm model: feature count \(fc), importance lengths \(gain.count)/\(splits.count), best iteration \(best) and \(predictor.treeCount) trees disagree")
+        var predictors: [TreePredictor] = []
+        for _ in 0..<scoreCount { predictors.append(try TreePredictor.decode(from: &r)) }
+        guard gain.count == fc, splits.count == fc,
+              predictors.allSatisfy({ $0.featureCount == fc && $0.treeCount == best }) else {
+            throw ModelFileError(code: .corrupt, message: "gbm model: feature count \(fc), importance lengths \(gain.count)/\(splits.count), best iteration \(best) and the trees disagree")
         }
-        return GradientBoostedTrees(parameters: params, featureCount: fc, initScore: initScore, bestIteration: best,
-                                    predictor: predictor, importanceGain: gain, importanceSplits: splits)
+        return GradientBoostedTrees(parameters: params, featureCount: fc, classCount: classCount, bestIteration: best,
+                                    predictors: predictors, importanceGain: gain, importanceSplits: splits)
     }
 }

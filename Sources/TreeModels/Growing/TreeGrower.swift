@@ -73,21 +73,29 @@ public final class TreeGrower {
     ///     trees may differ from uncarried ones in near-tied splits; they are deterministic either way.
     public func grow(rows: [Int32], gradients: [Float], hessians: [Float]?, features: [Int],
                      rng: inout SeededGenerator, rowsAreAll: Bool = false, carryRoot: Bool = false) -> GrownTree {
+        gradients.withUnsafeBufferPointer { g in
+            withOptionalBuffer(hessians) { h in
+                grow(rows: rows, gradients: g, hessians: h, features: features, rng: &rng, rowsAreAll: rowsAreAll, carryRoot: carryRoot)
+            }
+        }
+    }
+
+    /// `grow` on borrowed gradients and hessians (one per matrix row each).
+    func grow(rows: [Int32], gradients: UnsafeBufferPointer<Float>, hessians: UnsafeBufferPointer<Float>?, features: [Int],
+              rng: inout SeededGenerator, rowsAreAll: Bool, carryRoot: Bool) -> GrownTree {
         assert(!rowsAreAll || rows.elementsEqual(0..<Int32(binned.rows)), "rowsAreAll with other rows")
         let identityRoot = rowsAreAll && rows.count == binned.rows
         precondition(!carryRoot || (identityRoot && hessians == nil), "carryRoot needs every row in order and unit hessians")
-        return gradients.withUnsafeBufferPointer { g in
-            withOptionalBuffer(hessians) { h in
-                let inputs = GrowthInputs(gradients: g, hessians: h, features: features, identityRoot: identityRoot, carryRoot: carryRoot)
-                var growth = beginTree(rows: rows, inputs)
-                searchRoot(&growth, inputs, rng: &rng)
-                while let leaf = nextLeafToSplit(&growth) {
-                    let (right, parentHistogram) = applySplit(of: leaf, &growth)
-                    searchChildren(left: leaf, right: right, parentHistogram: parentHistogram, &growth, inputs, rng: &rng)
-                }
-                return finishTree(growth, inputs)
-            }
+        precondition(gradients.count == binned.rows && (hessians?.count ?? binned.rows) == binned.rows)
+        let inputs = GrowthInputs(gradients: gradients, hessians: hessians, features: features, identityRoot: identityRoot,
+                                  carryRoot: carryRoot)
+        var growth = beginTree(rows: rows, inputs)
+        searchRoot(&growth, inputs, rng: &rng)
+        while let leaf = nextLeafToSplit(&growth) {
+            let (right, parentHistogram) = applySplit(of: leaf, &growth)
+            searchChildren(left: leaf, right: right, parentHistogram: parentHistogram, &growth, inputs, rng: &rng)
         }
+        return finishTree(growth, inputs)
     }
 
     // MARK: - Phases of `grow`
