@@ -103,10 +103,10 @@ extension Describe {
     /// `sums[i·k + j] += ⟨row i, row j⟩` for i ≤ j over the `k` rows of `width` (a multiple of 4)
     /// Doubles at `block`. Four j at a time share each load of row i; SIMD4 accumulators, since
     /// four SIMD8 ones would need all 16 SSE registers.
-    @inline(__always)
     private static func accumulateCrossProducts(_ block: UnsafeMutablePointer<Double>, k: Int, width: Int,
                                                 into sums: UnsafeMutableBufferPointer<Double>) {
         let raw = UnsafeRawPointer(block)
+        // Inlined: it is the innermost loop's every load.
         @inline(__always) func load(_ row: Int, _ t: Int) -> SIMD4<Double> {
             raw.loadUnaligned(fromByteOffset: (row &* width &+ t) &* 8, as: SIMD4<Double>.self)
         }
