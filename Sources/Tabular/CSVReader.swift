@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 
 /// Reads a CSV file (header row, RFC 4180 quoting) into a `Table`, parsing chunks in parallel.
@@ -89,8 +88,10 @@ public enum CSVReader {
         mutating func endRecord() {}
     }
 
-    /// Column-major Double storage for one chunk, grown by doubling.
-    private final class ColumnBuffers {
+    /// Column-major Double storage for one chunk, grown by doubling. `@unchecked Sendable`: it
+    /// owns raw memory that only the task tokenizing its chunk writes, and that is read only
+    /// after the parallel loop has joined.
+    private final class ColumnBuffers: @unchecked Sendable {
         let ncols: Int
         var capacity: Int
         var rows = 0
@@ -193,107 +194,199 @@ public enum CSVReader {
         mutating func endRecord() {}
     }
 
-    private struct ChunkResult {
+    // MARK: - The parse, phase by phase
+
+    /// Parses `buf` into a table. Each phase is a function below; state passes between them in
+    /// the small structs that follow.
+    static func parse(_ buf: UnsafeBufferPointer<UInt8>, source: String, options: CSVOptions) throws -> Table {
+        let input = try Input(buf, source: source, delimiter: options.delimiter)
+        let header = try readHeader(input)
+        let plan = try planColumns(header, options: options, source: source)
+        let chunks = planChunks(input, from: header.bodyStart, options: options)
+        let numbers = tokenizeNumbers(input, chunks, plan)
+        let body = try checkChunks(numbers, header: header, columns: plan.count, source: source)
+        let kinds = try inferKinds(body, plan: plan, source: source)
+        let categories = tokenizeCategories(input, chunks, body: body, kinds: kinds, plan: plan)
+        return buildTable(plan: plan, kinds: kinds, body: body, categories: categories)
+    }
+
+    /// The bytes to parse: `base[start..<end]`, `start` past a UTF-8 byte-order mark.
+    /// `@unchecked Sendable`: a read-only view of memory that `parse`'s caller keeps alive until
+    /// `parse` returns, which is after every parallel loop reading it has joined.
+    private struct Input: @unchecked Sendable {
+        let base: UnsafePointer<UInt8>
+        let start: Int
+        let end: Int
+        let delimiter: UInt8
+        let source: String
+
+        /// - Throws: `.badArgument` for an unusable delimiter, `.emptyFile` for no bytes.
+        init(_ buf: UnsafeBufferPointer<UInt8>, source: String, delimiter: UInt8) throws {
+            guard delimiter != CSVTokenizer.quote, delimiter != CSVTokenizer.lf, delimiter != CSVTokenizer.cr, delimiter < 128 else {
+                throw TabularError(code: .badArgument, message: "CSV delimiter must be an ASCII byte other than quote, CR or LF (got \(delimiter))")
+            }
+            guard let base = buf.baseAddress, buf.count > 0 else {
+                throw TabularError(code: .emptyFile, message: "\(source): empty file (expected a header row)")
+            }
+            let bom = buf.count >= 3 && base[0] == 0xEF && base[1] == 0xBB && base[2] == 0xBF
+            self.base = base
+            start = bom ? 3 : 0
+            end = buf.count
+            self.delimiter = delimiter
+            self.source = source
+        }
+
+        /// Tokenizes `range` into `sink`; stops after one record when `oneRecord`.
+        func tokenize<S: FieldSink>(_ range: Range<Int>, fields: Int, oneRecord: Bool = false, into sink: inout S) -> CSVTokenizer.Result {
+            var scratch: [UInt8] = []
+            return CSVTokenizer.tokenize(base, from: range.lowerBound, to: range.upperBound, delimiter: delimiter,
+                                         fields: fields, oneRecord: oneRecord, sink: &sink, scratch: &scratch)
+        }
+    }
+
+    /// The header record: column names, its 1-based line, and where the data rows start.
+    private struct Header {
+        let names: [String]
+        let line: Int
+        let bodyStart: Int
+        /// 1-based line number of the first byte after the header.
+        let bodyLine: Int
+    }
+
+    /// What the header and the options fix per column before any data row is read.
+    private struct ColumnPlan: Sendable {
+        let names: [String]
+        /// Kinds forced by `CSVOptions.schema`, nil where inferred.
+        let forced: [ColumnKind?]
+        /// False for columns forced categorical: the numeric pass stores NaN without parsing.
+        let parseNumeric: [Bool]
+        let missing: MissingMatcher
+        var count: Int { names.count }
+    }
+
+    /// The body cut at record starts into chunks that tokenize independently.
+    private struct Chunks: Sendable {
+        /// `count + 1` offsets; chunk `c` is `bounds[c]..<bounds[c + 1]`.
+        let bounds: [Int]
+        /// Rows per chunk, estimated (a little high) to size its buffers.
+        let rowEstimates: [Int]
+        var count: Int { bounds.count - 1 }
+        func range(_ c: Int) -> Range<Int> { bounds[c]..<bounds[c + 1] }
+    }
+
+    /// One chunk after the numeric pass.
+    private struct NumericChunk: Sendable {
+        /// Every column as Doubles (NaN where missing, non-numeric, or not parsed).
         var buffers: ColumnBuffers
         var rows: Int
         var newlines: Int
         var failure: CSVTokenizer.Failure?
+        /// First non-number text per column: (line relative to the chunk, text).
         var firstText: [(line: Int, text: String)?]
     }
 
-    static func parse(_ buf: UnsafeBufferPointer<UInt8>, source: String, options: CSVOptions) throws -> Table {
-        let delimiter = options.delimiter
-        guard delimiter != CSVTokenizer.quote, delimiter != CSVTokenizer.lf, delimiter != CSVTokenizer.cr, delimiter < 128 else {
-            throw TabularError(code: .badArgument, message: "CSV delimiter must be an ASCII byte other than quote, CR or LF (got \(delimiter))")
-        }
-        guard let base = buf.baseAddress, buf.count > 0 else {
-            throw TabularError(code: .emptyFile, message: "\(source): empty file (expected a header row)")
-        }
-        let end = buf.count
-        var start = 0
-        if end >= 3 && base[0] == 0xEF && base[1] == 0xBB && base[2] == 0xBF { start = 3 }
+    /// The checked numeric pass: chunks, the 1-based line of each chunk's first byte, total rows.
+    private struct Body: Sendable {
+        let chunks: [NumericChunk]
+        let firstLine: [Int]
+        let rows: Int
+    }
 
-        // Header.
-        var header = HeaderSink()
-        var scratch: [UInt8] = []
-        let hr = CSVTokenizer.tokenize(base, from: start, to: end, delimiter: delimiter, fields: Int.max,
-                                       oneRecord: true, sink: &header, scratch: &scratch)
-        if case .unterminated(let l)? = hr.failure {
+    /// Reads and validates the header record.
+    /// - Throws: an unterminated quote or no record at all in the header; empty or duplicate names.
+    private static func readHeader(_ input: Input) throws -> Header {
+        let source = input.source
+        var sink = HeaderSink()
+        let r = input.tokenize(input.start..<input.end, fields: Int.max, oneRecord: true, into: &sink)
+        if case .unterminated(let l)? = r.failure {
             throw TabularError(code: .unterminatedQuote, message: "\(source):\(l + 1): unterminated quoted field in the header (quote opened here)", line: l + 1)
         }
-        if hr.records == 0 {
+        if r.records == 0 {
             throw TabularError(code: .emptyFile, message: "\(source): empty file (expected a header row)")
         }
-        let names = header.names
-        let headerLine = header.line + 1
+        let line = sink.line + 1
         var seen: [String: Int] = [:]
-        for (k, name) in names.enumerated() {
+        for (k, name) in sink.names.enumerated() {
             if name.trimmingCharacters(in: .whitespaces).isEmpty {
-                throw TabularError(code: .emptyColumn, message: "\(source):\(headerLine): column \(k + 1) of the header has an empty name", line: headerLine)
+                throw TabularError(code: .emptyColumn, message: "\(source):\(line): column \(k + 1) of the header has an empty name", line: line)
             }
             if let first = seen[name] {
-                throw TabularError(code: .duplicateColumn, message: "\(source):\(headerLine): duplicate column name \"\(name)\" (columns \(first + 1) and \(k + 1))", line: headerLine)
+                throw TabularError(code: .duplicateColumn, message: "\(source):\(line): duplicate column name \"\(name)\" (columns \(first + 1) and \(k + 1))", line: line)
             }
             seen[name] = k
         }
-        for key in options.schema.keys.sorted() where seen[key] == nil {
+        return Header(names: sink.names, line: line, bodyStart: r.end, bodyLine: r.newlines + 1)
+    }
+
+    /// Applies the schema and missing tokens of `options` to the header's columns.
+    /// - Throws: `.unknownColumn` when the schema names a column the header lacks.
+    private static func planColumns(_ header: Header, options: CSVOptions, source: String) throws -> ColumnPlan {
+        let names = header.names
+        for key in options.schema.keys.sorted() where !names.contains(key) {
             throw TabularError(code: .unknownColumn, message: "\(source): schema names column \"\(key)\", which is not in the header (\(names.joined(separator: ", ")))")
         }
-        let ncols = names.count
-        let forced: [ColumnKind?] = names.map { options.schema[$0] }
-        let parseNumeric = forced.map { $0 != .categorical }
-        let missing = MissingMatcher(options.missingTokens)
+        let forced = names.map { options.schema[$0] }
+        return ColumnPlan(names: names, forced: forced, parseNumeric: forced.map { $0 != .categorical },
+                          missing: MissingMatcher(options.missingTokens))
+    }
 
-        // Chunks.
-        let bodyStart = hr.end
-        let bodyLine = hr.newlines + 1
-        let bodyLen = end - bodyStart
-        let chunkCount = max(1, min(options.parallelism, bodyLen / options.minChunkBytes))
-        let hasQuote = bodyLen > 0 && memchr(base + bodyStart, Int32(CSVTokenizer.quote), bodyLen) != nil
-        let bounds = CSVTokenizer.chunkBounds(base, from: bodyStart, to: end, count: chunkCount,
-                                              delimiter: delimiter, hasQuote: hasQuote)
-        let rowEstimates = (0..<chunkCount).map { estimateRows(base, from: bounds[$0], to: bounds[$0 + 1]) }
+    /// Cuts `input[bodyStart...]` into up to `options.parallelism` chunks of at least
+    /// `options.minChunkBytes`, at record starts (tracking quotes when the body has any).
+    private static func planChunks(_ input: Input, from bodyStart: Int, options: CSVOptions) -> Chunks {
+        let bodyLen = input.end - bodyStart
+        let count = max(1, min(options.parallelism, bodyLen / options.minChunkBytes))
+        let hasQuote = bodyLen > 0 && memchr(input.base + bodyStart, Int32(CSVTokenizer.quote), bodyLen) != nil
+        let bounds = CSVTokenizer.chunkBounds(input.base, from: bodyStart, to: input.end, count: count,
+                                              delimiter: input.delimiter, hasQuote: hasQuote)
+        let rowEstimates = (0..<count).map { estimateRows(input.base, from: bounds[$0], to: bounds[$0 + 1]) }
+        return Chunks(bounds: bounds, rowEstimates: rowEstimates)
+    }
 
-        var results = [ChunkResult?](repeating: nil, count: chunkCount)
-        results.withUnsafeMutableBufferPointer { out in
-            concurrentPerform(iterations: chunkCount) { c in
-                let buffers = ColumnBuffers(ncols: ncols, capacity: rowEstimates[c])
-                var sink = NumericSink(buffers: buffers, parseNumeric: parseNumeric, missing: missing)
-                var scratch: [UInt8] = []
-                let r = CSVTokenizer.tokenize(base, from: bounds[c], to: bounds[c + 1], delimiter: delimiter,
-                                              fields: ncols, oneRecord: false, sink: &sink, scratch: &scratch)
-                out[c] = ChunkResult(buffers: buffers, rows: sink.row, newlines: r.newlines,
-                                     failure: r.failure, firstText: sink.firstText)
-            }
+    /// The numeric pass, chunks in parallel: every field parsed as a number (or NaN), and the
+    /// first text that is not a number remembered per column.
+    private static func tokenizeNumbers(_ input: Input, _ chunks: Chunks, _ plan: ColumnPlan) -> [NumericChunk] {
+        Parallel.map(chunks.count) { c in
+            let buffers = ColumnBuffers(ncols: plan.count, capacity: chunks.rowEstimates[c])
+            var sink = NumericSink(buffers: buffers, parseNumeric: plan.parseNumeric, missing: plan.missing)
+            let r = input.tokenize(chunks.range(c), fields: plan.count, into: &sink)
+            return NumericChunk(buffers: buffers, rows: sink.row, newlines: r.newlines, failure: r.failure, firstText: sink.firstText)
         }
-        let chunks = results.compactMap { $0 }
-        precondition(chunks.count == chunkCount)
-        var lineBase = [Int](repeating: bodyLine, count: chunkCount)
-        for c in 1..<max(chunkCount, 1) { lineBase[c] = lineBase[c - 1] + chunks[c - 1].newlines }
+    }
 
+    /// Numbers each chunk's lines from the header on and reports the first malformed record.
+    /// - Throws: a ragged row or an unterminated quote (the earliest chunk's), or no data rows.
+    private static func checkChunks(_ chunks: [NumericChunk], header: Header, columns: Int, source: String) throws -> Body {
+        var firstLine = [Int](repeating: header.bodyLine, count: chunks.count)
+        for c in chunks.indices.dropFirst() { firstLine[c] = firstLine[c - 1] + chunks[c - 1].newlines }
         for (c, chunk) in chunks.enumerated() {
             switch chunk.failure {
             case .ragged(let l, let found)?:
-                let line = lineBase[c] + l
-                throw TabularError(code: .raggedRow, message: "\(source):\(line): expected \(ncols) fields, found \(found)", line: line)
+                let line = firstLine[c] + l
+                throw TabularError(code: .raggedRow, message: "\(source):\(line): expected \(columns) fields, found \(found)", line: line)
             case .unterminated(let l)?:
-                let line = lineBase[c] + l
+                let line = firstLine[c] + l
                 throw TabularError(code: .unterminatedQuote, message: "\(source):\(line): unterminated quoted field (quote opened on this line, file ends inside it)", line: line)
             case nil:
                 break
             }
         }
-        let rowCount = chunks.reduce(0) { $0 + $1.rows }
-        if rowCount == 0 {
+        let rows = chunks.reduce(0) { $0 + $1.rows }
+        if rows == 0 {
             throw TabularError(code: .headerOnly, message: "\(source): header row but no data rows")
         }
+        return Body(chunks: chunks, firstLine: firstLine, rows: rows)
+    }
 
-        // Kinds.
-        var kinds = [ColumnKind](repeating: .numeric, count: ncols)
+    /// Numeric when no field of the column was text, else categorical; forced kinds win.
+    /// - Throws: `.notNumeric` for the earliest text in a column forced numeric.
+    private static func inferKinds(_ body: Body, plan: ColumnPlan, source: String) throws -> [ColumnKind] {
+        var kinds = [ColumnKind](repeating: .numeric, count: plan.count)
         var forcedError: (line: Int, column: Int, text: String)?
-        for j in 0..<ncols {
-            let firstText = chunks.indices.lazy.compactMap { c in chunks[c].firstText[j].map { (lineBase[c] + $0.line, $0.text) } }.first
-            if let f = forced[j] {
+        for j in 0..<plan.count {
+            let firstText = body.chunks.indices.lazy.compactMap { c in
+                body.chunks[c].firstText[j].map { (body.firstLine[c] + $0.line, $0.text) }
+            }.first
+            if let f = plan.forced[j] {
                 kinds[j] = f
                 if f == .numeric, let ft = firstText, ft.0 < (forcedError?.line ?? Int.max) {
                     forcedError = (ft.0, j, ft.1)
@@ -303,71 +396,78 @@ public enum CSVReader {
             }
         }
         if let e = forcedError {
-            throw TabularError(code: .notNumeric, message: "\(source):\(e.line): column \"\(names[e.column])\": expected a number, found \"\(e.text)\"", line: e.line)
+            throw TabularError(code: .notNumeric, message: "\(source):\(e.line): column \"\(plan.names[e.column])\": expected a number, found \"\(e.text)\"", line: e.line)
         }
+        return kinds
+    }
 
-        // Categorical pass.
-        let catColumns = (0..<ncols).filter { kinds[$0] == .categorical }
-        var slot = [Int](repeating: -1, count: ncols)
-        for (k, j) in catColumns.enumerated() { slot[j] = k }
-        var catResults = [CategorySink?](repeating: nil, count: chunkCount)
-        if !catColumns.isEmpty {
-            let slotCopy = slot
-            catResults.withUnsafeMutableBufferPointer { out in
-                concurrentPerform(iterations: chunkCount) { c in
-                    var sink = CategorySink(slot: slotCopy, missing: missing,
-                                            dicts: Array(repeating: [:], count: catColumns.count),
-                                            codes: Array(repeating: [], count: catColumns.count))
-                    for k in 0..<catColumns.count { sink.codes[k].reserveCapacity(chunks[c].rows) }
-                    var scratch: [UInt8] = []
-                    _ = CSVTokenizer.tokenize(base, from: bounds[c], to: bounds[c + 1], delimiter: delimiter,
-                                              fields: ncols, oneRecord: false, sink: &sink, scratch: &scratch)
-                    out[c] = sink
-                }
-            }
+    /// The categorical pass, chunks in parallel (only when some column is categorical): each
+    /// chunk codes its fields against its own dictionary per column.
+    private static func tokenizeCategories(_ input: Input, _ chunks: Chunks, body: Body, kinds: [ColumnKind],
+                                           plan: ColumnPlan) -> [CategorySink] {
+        let categorical = (0..<plan.count).filter { kinds[$0] == .categorical }
+        guard !categorical.isEmpty else { return [] }
+        var slot = [Int](repeating: -1, count: plan.count)
+        for (k, j) in categorical.enumerated() { slot[j] = k }
+        let slots = slot
+        return Parallel.map(chunks.count) { c in
+            var sink = CategorySink(slot: slots, missing: plan.missing,
+                                    dicts: Array(repeating: [:], count: categorical.count),
+                                    codes: Array(repeating: [], count: categorical.count))
+            for k in 0..<categorical.count { sink.codes[k].reserveCapacity(body.chunks[c].rows) }
+            _ = input.tokenize(chunks.range(c), fields: plan.count, into: &sink)
+            return sink
         }
+    }
 
-        // Assemble columns.
-        let numericColumns = (0..<ncols).filter { kinds[$0] == .numeric }
-        var numericData = [[Double]?](repeating: nil, count: numericColumns.count)
-        numericData.withUnsafeMutableBufferPointer { out in
-            concurrentPerform(iterations: numericColumns.count) { k in
-                let j = numericColumns[k]
-                out[k] = [Double](unsafeUninitializedCapacity: rowCount) { dst, count in
-                    var off = 0
-                    for chunk in chunks where chunk.rows > 0 {
-                        if let d = dst.baseAddress { (d + off).initialize(from: chunk.buffers.pointers[j], count: chunk.rows) }
-                        off += chunk.rows
-                    }
-                    count = off
-                }
-            }
-        }
+    /// The columns in header order: numeric ones concatenated from the chunk buffers (in
+    /// parallel), categorical ones recoded against their sorted levels.
+    private static func buildTable(plan: ColumnPlan, kinds: [ColumnKind], body: Body, categories: [CategorySink]) -> Table {
+        let numericColumns = (0..<plan.count).filter { kinds[$0] == .numeric }
+        let numericData = Parallel.map(numericColumns.count) { k in concatenate(column: numericColumns[k], of: body) }
+        var numericIndex = 0, categoricalIndex = 0
         var columns: [Column] = []
-        columns.reserveCapacity(ncols)
-        for j in 0..<ncols {
+        columns.reserveCapacity(plan.count)
+        for j in 0..<plan.count {
             if kinds[j] == .numeric {
-                guard let k = numericColumns.firstIndex(of: j), let values = numericData[k] else { continue }
-                columns.append(Column(name: names[j], data: .numeric(values)))
+                columns.append(Column(name: plan.names[j], data: .numeric(numericData[numericIndex])))
+                numericIndex += 1
             } else {
-                let k = slot[j]
-                let sinks = catResults.compactMap { $0 }
-                var levelSet = Set<String>()
-                for s in sinks { levelSet.formUnion(s.dicts[k].keys) }
-                let levels = levelSet.sorted()
-                var global: [String: Int32] = [:]
-                for (i, l) in levels.enumerated() { global[l] = Int32(i) }
-                var codes: [Int32] = []
-                codes.reserveCapacity(rowCount)
-                for s in sinks {
-                    var map = [Int32](repeating: -1, count: s.dicts[k].count)
-                    for (l, c) in s.dicts[k] { map[Int(c)] = global[l] ?? -1 }
-                    for c in s.codes[k] { codes.append(c < 0 ? -1 : map[Int(c)]) }
-                }
-                columns.append(Column(name: names[j], data: .categorical(codes: codes, levels: levels)))
+                columns.append(Column(name: plan.names[j], data: mergeCategories(categoricalIndex, of: categories, rows: body.rows)))
+                categoricalIndex += 1
             }
         }
-        return Table(columns: columns, rowCount: rowCount)
+        return Table(columns: columns, rowCount: body.rows)
+    }
+
+    /// Column `j` of every chunk, end to end.
+    private static func concatenate(column j: Int, of body: Body) -> [Double] {
+        [Double](unsafeUninitializedCapacity: body.rows) { dst, count in
+            var off = 0
+            for chunk in body.chunks where chunk.rows > 0 {
+                if let d = dst.baseAddress { (d + off).initialize(from: chunk.buffers.pointers[j], count: chunk.rows) }
+                off += chunk.rows
+            }
+            count = off
+        }
+    }
+
+    /// Categorical column `k` (its index among categorical columns): the union of the chunks'
+    /// levels, sorted, and each chunk's codes mapped onto it.
+    private static func mergeCategories(_ k: Int, of sinks: [CategorySink], rows: Int) -> ColumnData {
+        var levelSet = Set<String>()
+        for s in sinks { levelSet.formUnion(s.dicts[k].keys) }
+        let levels = levelSet.sorted()
+        var global: [String: Int32] = [:]
+        for (i, l) in levels.enumerated() { global[l] = Int32(i) }
+        var codes: [Int32] = []
+        codes.reserveCapacity(rows)
+        for s in sinks {
+            var map = [Int32](repeating: -1, count: s.dicts[k].count)
+            for (l, c) in s.dicts[k] { map[Int(c)] = global[l] ?? -1 }
+            for c in s.codes[k] { codes.append(c < 0 ? -1 : map[Int(c)]) }
+        }
+        return .categorical(codes: codes, levels: levels)
     }
 
     /// Rows in `b[s..<e]`, estimated from the LF density of its first 64 KiB (a little high).

@@ -56,105 +56,83 @@ public struct TableSummary: Codable, Sendable, Equatable {
 
 /// Computes `TableSummary`s.
 public enum Describe {
-    /// Summarises every column of `table` and correlates its numeric columns.
-    /// - Complexity: O(rows · k²) for k numeric columns plus a sort per numeric column.
+    /// Summarises every column of `table` and correlates its numeric columns: column statistics
+    /// in parallel over the columns, then the correlation matrix (see `correlationMatrix`).
+    /// - Complexity: O(rows · k²) for k numeric columns; quantiles by selection, O(rows) each.
     public static func summarize(_ table: Table) -> TableSummary {
-        var numeric: [TableSummary.NumericStats] = []
+        let numericColumns = table.columns.compactMap { c in c.numericValues.map { (name: c.name, values: $0) } }
+        let columnStats = Parallel.map(numericColumns.count) { c in
+            numericStats(name: numericColumns[c].name, numericColumns[c].values)
+        }
         var categorical: [TableSummary.CategoricalStats] = []
-        var numericColumns: [(String, [Double])] = []
         for column in table.columns {
-            switch column.data {
-            case .numeric(let v):
-                numeric.append(numericStats(name: column.name, v))
-                numericColumns.append((column.name, v))
-            case .categorical(let codes, let levels):
+            if case .categorical(let codes, let levels) = column.data {
                 categorical.append(categoricalStats(name: column.name, codes: codes, levels: levels))
             }
         }
-        let k = numericColumns.count
-        var corr = [Double](repeating: .nan, count: k * k)
-        for i in 0..<k {
-            for j in i..<k {
-                let r = pearson(numericColumns[i].1, numericColumns[j].1)
-                corr[i * k + j] = r
-                corr[j * k + i] = r
-            }
-        }
-        return TableSummary(rowCount: table.rowCount, numeric: numeric, categorical: categorical,
-                            correlationColumns: numericColumns.map(\.0), correlation: corr)
+        let corr = correlationMatrix(numericColumns.map(\.values), moments: columnStats.map(\.moments))
+        return TableSummary(rowCount: table.rowCount, numeric: columnStats.map(\.stats), categorical: categorical,
+                            correlationColumns: numericColumns.map(\.name), correlation: corr)
     }
 
-    /// Quantile `q` ∈ [0, 1] of ascending `sorted` by linear interpolation (numpy "linear").
-    /// `quantile(sorted: values.sorted(), q)` without sorting: the two order statistics it needs
-    /// come from a selection (expected O(n)). `values` must hold no NaN; their order is changed.
-    public static func quantile(selecting values: inout [Double], _ q: Double) -> Double {
-        let n = values.count
-        guard n > 0 else { return .nan }
-        let h = Double(n - 1) * q
-        let lo = Int(h.rounded(.down))
-        let frac = h - Double(lo)
-        return values.withUnsafeMutableBufferPointer { v -> Double in
-            select(v, lo)
-            let a = v[lo]
-            if frac == 0 || lo + 1 >= n { return a }
-            // The next order statistic is the smallest value right of position lo.
-            var b = v[lo + 1]
-            for i in (lo + 2)..<n where v[i] < b { b = v[i] }
-            return a + frac * (b - a)
+    /// Quantile `q` ∈ [0, 1] of the non-NaN `values` (numpy "linear"), found by selection:
+    /// equal to `quantile(sorted: values.filter { !$0.isNaN }.sorted(), q)`.
+    public static func quantile(of values: [Double], _ q: Double) -> Double {
+        values.withUnsafeBufferPointer { v in
+            let m = moments(v)
+            return m.count > 0 ? quantiles(v, [q], moments: m)[0] : .nan
         }
     }
 
-    /// Reorders `v` so that `v[k]` is the k-th smallest, everything left of it ≤ and right of it ≥
-    /// (Hoare partitions around a median-of-three pivot; sorts the rest past a depth limit).
-    static func select(_ v: UnsafeMutableBufferPointer<Double>, _ k: Int) {
-        var lo = 0, hi = v.count - 1, depth = 0
-        while hi > lo {
-            if hi - lo < 16 || depth > 64 {
-                var tail = UnsafeMutableBufferPointer(rebasing: v[lo...hi])
-                tail.sort()
-                return
-            }
-            depth += 1
-            let mid = lo + (hi - lo) / 2
-            if v[mid] < v[lo] { v.swapAt(mid, lo) }
-            if v[hi] < v[lo] { v.swapAt(hi, lo) }
-            if v[hi] < v[mid] { v.swapAt(hi, mid) }
-            let pivot = v[mid]
-            var i = lo, j = hi
-            while i <= j {
-                while v[i] < pivot { i += 1 }
-                while pivot < v[j] { j -= 1 }
-                if i <= j { v.swapAt(i, j); i += 1; j -= 1 }
-            }
-            // [lo, j] ≤ pivot ≤ [i, hi]; positions between j and i hold the pivot value.
-            if k <= j { hi = j } else if k >= i { lo = i } else { return }
-        }
-    }
-
+    /// Quantile `q` ∈ [0, 1] of ascending `sorted` by linear interpolation, exactly as numpy's
+    /// default ("linear", Hyndman–Fan 7, with numpy's two-sided interpolation formula).
     public static func quantile(sorted: [Double], _ q: Double) -> Double {
         guard !sorted.isEmpty else { return .nan }
-        let h = Double(sorted.count - 1) * q
-        let lo = Int(h.rounded(.down))
-        let hi = Swift.min(lo + 1, sorted.count - 1)
-        let frac = h - Double(lo)
-        if frac == 0 { return sorted[lo] }
-        return sorted[lo] + frac * (sorted[hi] - sorted[lo])
+        let p = QuantilePosition(count: sorted.count, q)
+        return p.interpolate(sorted[p.below], sorted[p.above])
     }
 
-    static func numericStats(name: String, _ v: [Double]) -> TableSummary.NumericStats {
-        let present = v.filter { !$0.isNaN }
-        let n = present.count
-        var sum = 0.0
-        for x in present { sum += x }
-        let mean = n > 0 ? sum / Double(n) : .nan
-        var ss = 0.0
-        for x in present { ss += (x - mean) * (x - mean) }
-        let std = n > 1 ? (ss / Double(n - 1)).squareRoot() : .nan
-        let sorted = present.sorted()
-        return TableSummary.NumericStats(
-            name: name, count: n, missing: v.count - n, mean: mean, std: std,
-            min: sorted.first ?? .nan, q25: quantile(sorted: sorted, 0.25), median: quantile(sorted: sorted, 0.5),
-            q75: quantile(sorted: sorted, 0.75), max: sorted.last ?? .nan)
+    /// Where quantile `q` of `count` ascending values lies: between positions `below` and
+    /// `above` (equal at the top), a fraction `gamma` of the way (numpy: `(count − 1) · q`).
+    struct QuantilePosition {
+        let below: Int
+        let above: Int
+        let gamma: Double
+
+        init(count: Int, _ q: Double) {
+            let h = Double(count - 1) * q
+            below = Swift.min(Swift.max(Int(h.rounded(.down)), 0), count - 1)
+            above = Swift.min(below + 1, count - 1)
+            gamma = h - Double(below)
+        }
+
+        /// numpy's `_lerp`: from the nearer end, so gamma = 1 gives exactly `b`.
+        func interpolate(_ a: Double, _ b: Double) -> Double {
+            let diff = b - a
+            return gamma >= 0.5 ? b - diff * (1 - gamma) : a + diff * gamma
+        }
+    }
+
+    /// Quantiles `qs` of the non-NaN `v`, whose `moments` are given (count > 0).
+    static func quantiles(_ v: UnsafeBufferPointer<Double>, _ qs: [Double], moments m: Moments) -> [Double] {
+        let positions = qs.map { QuantilePosition(count: m.count, $0) }
+        let ranks = positions.flatMap { [$0.below, $0.above] }
+        let x = orderStatistics(v, ranks: ranks, count: m.count, min: m.min, max: m.max)
+        return positions.indices.map { positions[$0].interpolate(x[2 * $0], x[2 * $0 + 1]) }
+    }
+
+    /// A numeric column's statistics, and its moments for the correlation step.
+    static func numericStats(name: String, _ v: [Double]) -> (stats: TableSummary.NumericStats, moments: Moments) {
+        v.withUnsafeBufferPointer { p in
+            let m = moments(p)
+            let n = m.count
+            let std = n > 1 ? (centredSumOfSquares(p, mean: m.mean) / Double(n - 1)).squareRoot() : .nan
+            let q = n > 0 ? quantiles(p, [0.25, 0.5, 0.75], moments: m) : [.nan, .nan, .nan]
+            let stats = TableSummary.NumericStats(
+                name: name, count: n, missing: v.count - n, mean: m.mean, std: std,
+                min: n > 0 ? m.min : .nan, q25: q[0], median: q[1], q75: q[2], max: n > 0 ? m.max : .nan)
+            return (stats, m)
+        }
     }
 
     static func categoricalStats(name: String, codes: [Int32], levels: [String]) -> TableSummary.CategoricalStats {
@@ -169,31 +147,6 @@ public enum Describe {
         return TableSummary.CategoricalStats(
             name: name, count: codes.count - missing, missing: missing, unique: occurring.count,
             top: occurring.first?.level, freq: occurring.first?.count ?? 0, levels: occurring)
-    }
-
-    /// Pearson correlation over rows where both values are present (two-pass, centred).
-    static func pearson(_ a: [Double], _ b: [Double]) -> Double {
-        precondition(a.count == b.count)
-        var n = 0
-        var sa = 0.0
-        var sb = 0.0
-        for i in 0..<a.count where !a[i].isNaN && !b[i].isNaN {
-            n += 1; sa += a[i]; sb += b[i]
-        }
-        guard n >= 2 else { return .nan }
-        let ma = sa / Double(n)
-        let mb = sb / Double(n)
-        var sab = 0.0
-        var saa = 0.0
-        var sbb = 0.0
-        for i in 0..<a.count where !a[i].isNaN && !b[i].isNaN {
-            let da = a[i] - ma
-            let db = b[i] - mb
-            sab += da * db; saa += da * da; sbb += db * db
-        }
-        guard saa > 0, sbb > 0 else { return .nan }
-        let r = sab / (saa * sbb).squareRoot()
-        return Swift.max(-1, Swift.min(1, r))
     }
 }
 

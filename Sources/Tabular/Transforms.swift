@@ -90,7 +90,7 @@ public struct Imputer: Codable, Sendable, Equatable {
 
     /// Fits on the non-missing `values`; nil fill when there are none or strategy is `.none`.
     public static func fit(numeric values: [Double], strategy: ImputeStrategy) -> Imputer {
-        var present = values.filter { !$0.isNaN }
+        let present = values.filter { !$0.isNaN }
         guard !present.isEmpty else { return Imputer() }
         switch strategy {
         case .none:
@@ -98,7 +98,7 @@ public struct Imputer: Codable, Sendable, Equatable {
         case .mean:
             return Imputer(number: present.reduce(0, +) / Double(present.count))
         case .median:
-            return Imputer(number: Describe.quantile(selecting: &present, 0.5))
+            return Imputer(number: Describe.quantile(of: present, 0.5))
         }
     }
 

@@ -1,5 +1,7 @@
 // CSV ingest: a generated 1,000,000 × 21 numeric file (written once to a temp dir at setup)
-// read into a Table. Throughput is in rows (scaling factor mega: one iteration = 1M rows).
+// read into a Table; then `Describe.summarize` of that table (statistics, exact quartiles and
+// the 21 × 21 correlation matrix, as `plumb data describe`). Throughput is in rows (scaling
+// factor mega: one iteration = 1M rows).
 import BenchSupport
 import Benchmark
 import Foundation
@@ -24,5 +26,18 @@ let benchmarks: @Sendable () -> Void = {
         let file = dir.appendingPathComponent("numeric_1m.csv")
         try BenchData.writeNumericCSV(path: file.path, rows: rows, columns: columns)
         return file
+    }
+
+    Benchmark("Describe 1Mx21 numeric", configuration: .init(metrics: [.wallClock, .throughput, .peakMemoryResident],
+                                                           warmupIterations: 1, scalingFactor: .mega,
+                                                           maxDuration: .seconds(15), maxIterations: 20)) { (benchmark: Benchmark, table: Table) in
+        let summary = Describe.summarize(table)
+        precondition(summary.numeric.count == columns && summary.correlation.count == columns * columns, "describe \(summary.numeric.count) columns")
+        blackHole(summary)
+    } setup: {
+        let dir = try BenchData.temporaryDirectory("plumb-describe-bench")
+        let file = dir.appendingPathComponent("numeric_1m.csv")
+        try BenchData.writeNumericCSV(path: file.path, rows: rows, columns: columns)
+        return try CSVReader.read(path: file.path)
     }
 }
