@@ -153,6 +153,19 @@ func agrees(_ a: Double, _ b: Double?, _ tolerance: Double = 1e-9) -> Bool {
         }
     }
 
+    /// The radix sort behind the ranking metrics equals the standard library's sort, on
+    /// probability bit patterns (shared high digits) and on arbitrary keys.
+    @Test(arguments: [0, 1, 600, 5_000, 70_000])
+    func radixSortMatchesSort(count: Int) {
+        var rng = SplitMix(seed: UInt64(count))
+        var scores = (0..<count).map { _ in (Double(rng.next() % 1000) / 999).bitPattern << 1 | rng.next() % 2 }
+        var any = (0..<count).map { _ in rng.next() }
+        let (wantScores, wantAny) = (scores.sorted(), any.sorted())
+        radixSort(&scores)
+        radixSort(&any)
+        #expect(scores == wantScores && any == wantAny)
+    }
+
     /// Shuffling rows changes no metric (only summation order, at rounding level).
     @Test func rowOrderDoesNotMatter() throws {
         var rng = SplitMix(seed: 11)
