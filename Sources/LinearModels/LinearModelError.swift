@@ -24,8 +24,9 @@ public struct LinearModelError: Error, CustomStringConvertible, Sendable {
         /// Logistic regression: a class in `0..<classCount` has no training rows (its
         /// unpenalised intercept would be −∞).
         case missingClass
-        /// Logistic regression with alpha = 0 on data that a linear rule classifies perfectly:
-        /// the likelihood has no maximum (coefficients grow without bound).
+        /// Logistic regression with alpha = 0 on data that a linear rule classifies perfectly
+        /// (or perfectly up to rows tied on the rule: quasi-separation): the likelihood has no
+        /// maximum (coefficients grow without bound).
         case perfectSeparation
         /// Logistic regression: Newton's method stopped before the gradient fell below the
         /// tolerance.

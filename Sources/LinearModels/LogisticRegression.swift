@@ -24,7 +24,9 @@ import Tabular
 /// parameterisation is singular along "add the same value to every class"; the solver removes
 /// that direction (for the intercepts always, for the coefficients when alpha = 0) by adding
 /// its projector to the Hessian, which leaves the Newton step unchanged elsewhere.
-/// Constant feature columns get coefficient 0.
+/// Constant feature columns get coefficient 0. With alpha = 0, (quasi-)separable classes have
+/// no finite optimum and the fit throws `.perfectSeparation` instead of returning huge
+/// coefficients.
 ///
 /// Prediction expects complete inputs: NaN features give NaN probabilities.
 public struct LogisticRegression: Sendable, Equatable {
@@ -86,8 +88,10 @@ public struct LogisticRegression: Sendable, Equatable {
     /// - Throws: `LinearModelError`: `.targetCountMismatch`, `.invalidClassCount`,
     ///   `.classOutOfRange`, `.singleClass` / `.missingClass` (naming the class),
     ///   `.invalidAlpha`, `.missingFeature` / `.infiniteFeature` (naming column and row),
-    ///   `.perfectSeparation` (alpha = 0 and some linear rule classifies every row correctly:
-    ///   no finite maximum likelihood — use alpha > 0), `.notConverged`, `.solverFailed`.
+    ///   `.perfectSeparation` (alpha = 0 and the classes are separable — some iterate
+    ///   classifies every row correctly — or quasi-separable — the gradient vanishes while
+    ///   Newton steps stay large —, so no finite maximum likelihood exists: use alpha > 0),
+    ///   `.notConverged`, `.solverFailed`.
     /// - Complexity: per Newton step O(rows · m² · features²) flops on BLAS-3 plus an
     ///   O((m · features)³) solve, m = 1 (binary) or K; a handful of steps as a rule.
     public static func fit(_ x: FeatureMatrix, classes: [Int], classCount: Int, alpha: Double,
@@ -277,8 +281,11 @@ extension LogisticRegression {
         try checkSeparation(current, f)
         for step in 0..<maxIterations {
             let gradientMax = maxAbs(current.gradient)
-            if gradientMax <= tolerance { return (theta, step) }
             let direction = try newtonDirection(current, f)
+            if gradientMax <= tolerance {
+                try checkQuasiSeparation(direction: direction, f)
+                return (theta, step)
+            }
             let slope = zip(current.gradient, direction).reduce(0.0) { $0 + $1.0 * $1.1 }
             var t = 1.0
             while true {
@@ -298,19 +305,40 @@ extension LogisticRegression {
                 t /= 2
                 if t < 1e-10 {
                     // No step helps: the gradient is at its rounding floor if it is this small.
-                    if gradientMax <= 1e-6 { return (theta, step) }
+                    if gradientMax <= 1e-6 {
+                        try checkQuasiSeparation(direction: direction, f)
+                        return (theta, step)
+                    }
                     throw LinearModelError(code: .notConverged, message: "logistic regression: the line search found no decrease after \(step) Newton steps (max |gradient| \(gradientMax)); the data may be badly scaled or (quasi-)separable — try alpha > 0")
                 }
             }
         }
         let gradientMax = maxAbs(current.gradient)
-        if gradientMax <= tolerance { return (theta, maxIterations) }
+        if gradientMax <= tolerance {
+            try checkQuasiSeparation(direction: try newtonDirection(current, f), f)
+            return (theta, maxIterations)
+        }
         throw LinearModelError(code: .notConverged, message: "logistic regression did not converge in \(maxIterations) Newton steps (max |gradient| \(gradientMax), tolerance \(tolerance))\(f.alpha == 0 ? "; with alpha = 0 the classes may be quasi-separable (no finite optimum) — use alpha > 0" : "")")
     }
 
     static func checkSeparation(_ e: LogisticObjective.Evaluation, _ f: LogisticObjective) throws {
         guard f.alpha == 0, e.separated else { return }
         throw LinearModelError(code: .perfectSeparation, message: "logistic regression: with alpha = 0 the \(f.rows) training rows are perfectly separable (a linear rule classifies every row correctly), so the coefficients grow without bound; use alpha > 0")
+    }
+
+    /// Largest Newton step component (standardised units) still accepted at a vanished
+    /// gradient when alpha = 0.
+    static let quasiSeparationStep = 0.1
+
+    /// Quasi-complete separation (alpha = 0, some rows separated, others tied on the boundary):
+    /// the likelihood keeps rising along a direction in which gradient and curvature both decay
+    /// like e^(−t), so the gradient falls below any tolerance while the Newton step stays ≈ 1.
+    /// A well-posed optimum has a step of about gradient / curvature there, orders of
+    /// magnitude smaller.
+    static func checkQuasiSeparation(direction: [Double], _ f: LogisticObjective) throws {
+        let step = maxAbs(direction)
+        guard f.alpha == 0, step > quasiSeparationStep else { return }
+        throw LinearModelError(code: .perfectSeparation, message: "logistic regression: with alpha = 0 the classes are quasi-separable (some rows are separated by a linear rule, the rest tied on it): the gradient vanishes while Newton steps of \(step) continue, so the coefficients grow without bound; use alpha > 0")
     }
 
     /// −H⁻¹g with constant columns pinned (unit diagonal, zero gradient) and, for softmax, the

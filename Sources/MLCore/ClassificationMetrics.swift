@@ -83,8 +83,8 @@ public struct ClassificationMetrics: Codable, Sendable, Equatable {
     ///   - threshold: binary decision threshold in [0, 1]; ignored for K > 2.
     /// - Throws: `ClassificationMetricsError` for empty or invalid input (the message names the
     ///   first offending row). Undefined metrics are NaN, never an error.
-    /// - Complexity: O(n·K) plus one O(n log n) sort per score column (K columns for
-    ///   multiclass, sorted in parallel; one for binary).
+    /// - Complexity: O(n·K) plus one O(n) radix sort per score column (K columns for
+    ///   multiclass, ranked in parallel; one for binary).
     public init(classes: [Int], probabilities: [Double], classCount: Int, threshold: Double = 0.5) throws {
         try Self.validate(classes: classes, probabilities: probabilities, classCount: classCount)
         guard threshold >= 0, threshold <= 1 else {
@@ -144,7 +144,7 @@ public struct ClassificationMetrics: Codable, Sendable, Equatable {
     ///   - probabilities: rows × 2, row-major, as for `init`.
     /// - Throws: `ClassificationMetricsError` for invalid input, `.noPositiveRows` when no row has
     ///   class 1 (F1 would be 0 at every threshold).
-    /// - Complexity: O(n log n), one sort.
+    /// - Complexity: O(n), one radix sort.
     public static func bestF1Threshold(classes: [Int], probabilities: [Double]) throws -> Double {
         try validate(classes: classes, probabilities: probabilities, classCount: 2)
         let ranked = classes.withUnsafeBufferPointer { y in

@@ -152,6 +152,19 @@ func maxDeviation(_ a: [Double], _ b: [Double]) -> Double {
         #expect(code { _ = try LogisticRegression.fit(x3, classes: [0, 0, 1, 1, 2, 2], classCount: 3, alpha: 0) }.0 == .perfectSeparation)
     }
 
+    /// Quasi-complete separation: rows at x = 0 of both classes, every other row separated.
+    /// The gradient vanishes at a finite-looking w ≈ 22, but the Newton step stays ≈ 1.
+    @Test func quasiSeparableDataWithoutPenaltyIsAnError() throws {
+        let x = FeatureMatrix(columns: [[-2, -1, 0, 0, 1, 2]])
+        let binary = code { _ = try LogisticRegression.fit(x, classes: [0, 0, 0, 1, 1, 1], classCount: 2, alpha: 0) }
+        #expect(binary.0 == .perfectSeparation && binary.1.contains("quasi"))
+        let x3 = FeatureMatrix(columns: [[0, 0, 1, 1, 2, 2, 1]])
+        #expect(code { _ = try LogisticRegression.fit(x3, classes: [0, 0, 1, 1, 2, 2, 0], classCount: 3, alpha: 0) }.0 == .perfectSeparation)
+        // The same data with a penalty, and with the tie broken by an overlap, fit normally.
+        _ = try LogisticRegression.fit(x, classes: [0, 0, 0, 1, 1, 1], classCount: 2, alpha: 0.001)
+        _ = try LogisticRegression.fit(FeatureMatrix(columns: [[-2, -1, 0, 0, 1, 2, -1.5]]), classes: [0, 0, 0, 1, 1, 1, 1], classCount: 2, alpha: 0)
+    }
+
     @Test func invalidInputIsNamed() {
         let x = FeatureMatrix(columns: [[1, 2, 3, 4], [0, 1, 0, 1]])
         let single = code { _ = try LogisticRegression.fit(x, classes: [1, 1, 1, 1], classCount: 2, alpha: 1) }
