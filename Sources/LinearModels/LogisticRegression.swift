@@ -214,6 +214,7 @@ extension LogisticRegression {
         var means = [Double](repeating: 0, count: p)
         var stds = [Double](repeating: 0, count: p)
         var bad = [Bool](repeating: false, count: p)
+        guard p > 0 else { return (means, stds) }
         x.values.withUnsafeBufferPointer { src in
             means.withUnsafeMutableBufferPointer { meanBuf in
                 stds.withUnsafeMutableBufferPointer { stdBuf in
