@@ -13,8 +13,24 @@ public struct LinearModelError: Error, CustomStringConvertible, Sendable {
         case missingFeature
         /// ±infinity in a feature column.
         case infiniteFeature
-        /// Ridge `alpha` < 0 or not finite.
+        /// Ridge or logistic `alpha` < 0 or not finite.
         case invalidAlpha
+        /// Logistic regression: `classCount` < 2.
+        case invalidClassCount
+        /// Logistic regression: a class index outside `0..<classCount`.
+        case classOutOfRange
+        /// Logistic regression: every training row has the same class.
+        case singleClass
+        /// Logistic regression: a class in `0..<classCount` has no training rows (its
+        /// unpenalised intercept would be −∞).
+        case missingClass
+        /// Logistic regression with alpha = 0 on data that a linear rule classifies perfectly
+        /// (or perfectly up to rows tied on the rule: quasi-separation): the likelihood has no
+        /// maximum (coefficients grow without bound).
+        case perfectSeparation
+        /// Logistic regression: Newton's method stopped before the gradient fell below the
+        /// tolerance.
+        case notConverged
         /// LAPACK failed; `underlying` holds the `LinearAlgebraError`.
         case solverFailed
     }
