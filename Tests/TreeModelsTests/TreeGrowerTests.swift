@@ -138,13 +138,12 @@ import Testing
             let t = trees[1]
             defaults.formUnion(t.tree.defaultLeft)
             #expect(!t.thresholdBins.contains(-1))
-            let missing = binned.mappers.map { UInt8($0.missingBin) }
             // Every row in order, then 1,003 rows in another order (groups of eight, one partial).
             for batch in [(0..<n).map { Int32($0) }, (0..<1003).map { Int32(($0 * 37) % n) }] {
                 var leaves = [Int32](repeating: -1, count: batch.count)
                 batch.withUnsafeBufferPointer { bb in
                     leaves.withUnsafeMutableBufferPointer { lb in
-                        t.leaves(rows: bb, bins: binned.rowBins, stride: binned.features, missingBins: missing, into: lb.baseAddress!)
+                        t.leaves(rows: bb, of: binned, into: lb.baseAddress!)
                     }
                 }
                 for (r, l) in zip(batch, leaves) { #expect(Int(l) == t.tree.leaf { x[Int(r), $0] }) }

@@ -50,10 +50,17 @@ public struct RandomForest: Regressor {
     /// - Throws: `TreeModelsError` for bad parameters, targets or shapes.
     public static func fit(_ x: FeatureMatrix, _ y: [Double], parameters: ForestParameters = ForestParameters(),
                            progress: TrainingProgress? = nil) throws -> ForestFitResult {
+        try fit(FeatureColumns(x), y, parameters: parameters, progress: progress)
+    }
+
+    /// `fit` on columns handed over one at a time: each is binned as it comes, so the Float64
+    /// matrix never has to exist (trees and out-of-bag scores only ever see the bins).
+    public static func fit(_ x: FeatureColumns, _ y: [Double], parameters: ForestParameters = ForestParameters(),
+                           progress: TrainingProgress? = nil) throws -> ForestFitResult {
         let p = parameters
         try p.validate()
-        for c in p.categoricalFeatures where c >= x.columns {
-            throw TreeModelsError(code: .invalidParameter, message: "forest parameter categorical_features names feature \(c), but the matrix has \(x.columns) features (0...\(x.columns - 1))")
+        for c in p.categoricalFeatures where c >= x.count {
+            throw TreeModelsError(code: .invalidParameter, message: "forest parameter categorical_features names feature \(c), but the matrix has \(x.count) features (0...\(x.count - 1))")
         }
         try validateTrainingData(x, y, model: "forest", minRows: p.minSamplesLeaf)
         let n = x.rows
@@ -71,7 +78,6 @@ public struct RandomForest: Regressor {
         mean /= Double(n)
         let grad = y.map { Float(mean - $0) }
 
-        let missingBins = binned.mappers.map { UInt8(truncatingIfNeeded: $0.missingBin) }
         let workers = min(p.threads, p.trees)
         let growers = (0..<workers).map { _ in TreeGrower(binned: binned, config: config, threads: 1) }
         var trees: [Tree] = []
@@ -118,25 +124,15 @@ public struct RandomForest: Regressor {
                 for l in grown.tree.leafValue.indices { grown.tree.leafValue[l] += mean }
                 var oob: [Double] = []
                 if p.bootstrap {
+                    // Routed by bins: the rows' bins sit together (one cache line), the raw
+                    // values a column apart.
                     oob = [Double](repeating: .nan, count: n)
-                    if !grown.thresholdBins.contains(-1) {
-                        // Routed by bins: the rows' bins sit together (one cache line), the raw
-                        // values a column apart.
-                        let outOfBag = (0..<n).compactMap { inBag[$0] ? nil : Int32($0) }
-                        var leaves = [Int32](repeating: 0, count: outOfBag.count)
-                        missingBins.withUnsafeBufferPointer { mb in
-                        outOfBag.withUnsafeBufferPointer { ob in
-                        leaves.withUnsafeMutableBufferPointer { lb in
-                            grown.leaves(rows: ob, bins: binned.rowBins, stride: binned.features, missingBins: mb.baseAddress!, into: lb.baseAddress!)
-                        }}}
-                        for (i, l) in zip(outOfBag, leaves) { oob[Int(i)] = grown.tree.leafValue[Int(l)] }
-                    } else {
-                        x.values.withUnsafeBufferPointer { xv in
-                            for i in 0..<n where !inBag[i] {
-                                oob[i] = grown.tree.leafValue[grown.tree.leaf { xv[$0 * n + i] }]
-                            }
-                        }
+                    let outOfBag = (0..<n).compactMap { inBag[$0] ? nil : Int32($0) }
+                    var leaves = [Int32](repeating: 0, count: outOfBag.count)
+                    outOfBag.withUnsafeBufferPointer { ob in
+                        leaves.withUnsafeMutableBufferPointer { lb in grown.leaves(rows: ob, of: binned, into: lb.baseAddress!) }
                     }
+                    for (i, l) in zip(outOfBag, leaves) { oob[Int(i)] = grown.tree.leafValue[Int(l)] }
                 }
                 mergeInOrder(t, grown.tree, oob)
             }
@@ -156,10 +152,10 @@ public struct RandomForest: Regressor {
                 oobR2 = sst > 0 ? 1 - ssr / sst : nil
             }
         }
-        var gain = [Double](repeating: 0, count: x.columns), splits = [Int](repeating: 0, count: x.columns)
+        var gain = [Double](repeating: 0, count: x.count), splits = [Int](repeating: 0, count: x.count)
         for t in trees { for k in 0..<t.nodeCount { gain[Int(t.feature[k])] += t.gain[k]; splits[Int(t.feature[k])] += 1 } }
-        let model = RandomForest(parameters: p, featureCount: x.columns,
-                                 predictor: TreePredictor(trees: trees, base: 0, scale: 1 / Double(trees.count), featureCount: x.columns),
+        let model = RandomForest(parameters: p, featureCount: x.count,
+                                 predictor: TreePredictor(trees: trees, base: 0, scale: 1 / Double(trees.count), featureCount: x.count),
                                  importanceGain: gain, importanceSplits: splits, oobR2: oobR2 ?? .nan)
         return ForestFitResult(model: model, warnings: warnings, oobR2: oobR2)
     }
