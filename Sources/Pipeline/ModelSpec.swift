@@ -90,11 +90,17 @@ public typealias ProgressHandler = @Sendable (_ step: Int, _ total: Int, _ metri
 extension ModelSpec {
     /// Fits the model on a preprocessed design matrix.
     public func fit(_ x: FeatureMatrix, _ y: [Double], progress: ProgressHandler? = nil) throws -> FitResult {
+        try fit(FeatureColumns(x), y, progress: progress)
+    }
+
+    /// Fits the model on preprocessed columns handed over one at a time: tree models bin each as
+    /// it comes (the Float64 matrix never exists); linear models gather them into a matrix.
+    public func fit(_ x: FeatureColumns, _ y: [Double], progress: ProgressHandler? = nil) throws -> FitResult {
         switch self {
         case .linear:
-            return FitResult(regressor: try LinearRegression.fit(x, y))
+            return FitResult(regressor: try LinearRegression.fit(x.materialized(), y))
         case .ridge(let alpha):
-            return FitResult(regressor: try RidgeRegression.fit(x, y, alpha: alpha))
+            return FitResult(regressor: try RidgeRegression.fit(x.materialized(), y, alpha: alpha))
         case .gbm(let p):
             let r = try GradientBoostedTrees.fit(x, y, parameters: p, progress: progress.map { cb in { cb($0, $1, $2, $3) } })
             var extra = ["best_iteration": Double(r.bestIteration), "trees": Double(r.model.treeCount)]

@@ -110,8 +110,8 @@ public enum Trainer {
         let yTest = try targetValues(testTable, target: request.target, source: request.test == nil ? request.source : "test data")
 
         let pre = try Preprocessor.fit(trainTable, features: features, options: request.preprocessing)
-        let tTrain = try pre.transform(trainTable)
-        let xTrain = FeatureMatrix(rows: tTrain.rows, columns: tTrain.columns, values: tTrain.values)
+        let columns = try pre.outputColumns(trainTable)
+        let xTrain = FeatureColumns(rows: columns.rows, count: columns.count) { columns.column($0) }
 
         let clock = ContinuousClock()
         let start = clock.now
