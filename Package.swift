@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "ServingTests", dependencies: [
             "Serving", .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TreeModels"]),
         .testTarget(name: "plumbTests", dependencies: ["plumb"]),
     ]
 )
