@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .executable(name: "plumb", targets: ["plumb"]),
         .library(name: "PlumbKit", targets: ["LinearAlgebra", "Tabular", "MLCore", "LinearModels", "TreeModels", "Drift", "Tracking", "Serving", "Pipeline"]),
+        .library(name: "PlumbParquet", targets: ["Parquet"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -22,6 +23,8 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CSnappy", path: "Sources/CSnappy"),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
         .target(name: "LinearAlgebra", dependencies: ["CBLAS"]),
         .target(name: "Tabular"),
         .target(name: "MLCore", dependencies: ["Tabular"]),
@@ -29,6 +32,8 @@ let package = Package(
         .target(name: "CTreeKernels", exclude: ["kernel.inc", "kernel_words.inc"]),
         .target(name: "TreeModels", dependencies: ["MLCore", "CTreeKernels"]),
         .target(name: "Drift", dependencies: ["Tabular"]),
+        .target(name: "Parquet", dependencies: ["Tabular", "CSnappy", "CZstd", "CZlib"],
+                swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Tracking", dependencies: ["MLCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Serving", dependencies: [
             "MLCore", "Tracking",
@@ -49,6 +54,8 @@ let package = Package(
         .testTarget(name: "LinearModelsTests", dependencies: ["LinearModels", "LinearAlgebra"]),
         .testTarget(name: "TreeModelsTests", dependencies: ["TreeModels"]),
         .testTarget(name: "DriftTests", dependencies: ["Drift"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ParquetTests", dependencies: ["Parquet"], resources: [.copy("Fixtures")],
+                    swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(name: "TrackingTests", dependencies: ["Tracking"]),
         .testTarget(name: "ServingTests", dependencies: [
             "Serving", .product(name: "HummingbirdTesting", package: "hummingbird"),

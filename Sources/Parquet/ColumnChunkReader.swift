@@ -1,0 +1,323 @@
+/// Where the rows of one column chunk go: the chunk's first row in the table's column.
+enum ChunkDestination {
+    case numeric(UnsafeMutablePointer<Double>)
+    /// Codes into the chunk's own `ByteStringTable` (remapped to the table's levels afterwards).
+    case codes(UnsafeMutablePointer<Int32>)
+}
+
+/// Decodes the pages of one column chunk (dictionary page, data pages v1 and v2) into its rows.
+///
+/// The chunk is read with one `pread`; each page header is checked against the bytes left in the
+/// chunk, each page decompressed into a reused buffer, its definition levels decoded, its values
+/// decoded and spread over the rows (null → NaN or code -1).
+struct ColumnChunkReader {
+    let file: ParquetFile
+    let column: LeafColumn
+    let meta: ColumnMetaData
+    let rowGroup: Int
+    let rows: Int
+    /// End of the column data in the file (the footer starts there).
+    let dataEnd: Int
+
+    /// The chunk's first byte and length, checked against the file.
+    func byteRange() throws(ParquetError) -> (start: Int, count: Int) {
+        var start = meta.dataPageOffset
+        if let d = meta.dictionaryPageOffset, d > 0, d < start { start = d }
+        let count = meta.totalCompressedSize
+        guard start >= 4, count >= 0, start < Int64(dataEnd), count <= Int64(dataEnd) - start else {
+            throw ParquetError(.corrupt, "column chunk of \(count) bytes at offset \(start) lies outside the data (bytes 4..<\(dataEnd))")
+        }
+        return (Int(start), Int(count))
+    }
+
+    /// Decodes every page into `destination`.
+    /// - Returns: the chunk's distinct strings for a string column, else nil.
+    func decode(into destination: ChunkDestination, scratch: Scratch) throws(ParquetError) -> ByteStringTable? {
+        guard meta.type == column.physicalType else {
+            throw ParquetError(.corrupt, "column chunk has physical type \(meta.type), the schema says \(column.physicalType)")
+        }
+        let (start, count) = try byteRange()
+        let buffer = UnsafeMutableRawBufferPointer(rebasing: scratch.raw(.chunk, count)[0 ..< count])
+        try file.read(at: start, into: buffer)
+        var state = PageState(rows: rows)
+        var cursor = ByteCursor(UnsafeRawBufferPointer(buffer), baseOffset: start)
+        while state.rowsDone < rows {
+            guard !cursor.isAtEnd else {
+                throw ParquetError(.truncated, "column chunk ends after \(state.rowsDone) of \(rows) values", offset: start + count)
+            }
+            let pageOffset = cursor.fileOffset ?? start
+            do throws(ParquetError) {
+                var r = ThriftCompactReader(cursor)
+                let header = try PageHeader.decode(&r)
+                cursor = r.cursor
+                let body = try cursor.readBytes(Int(header.compressedPageSize), "page body")
+                try decodePage(header, body, &state, destination, scratch)
+            } catch {
+                throw error.locating(offset: pageOffset)
+            }
+        }
+        return column.output == .strings ? state.strings : nil
+    }
+
+    /// What persists from page to page within a chunk.
+    struct PageState {
+        let rows: Int
+        var rowsDone = 0
+        var numericDictionary: [Double]?
+        /// Dictionary index → code in `strings`.
+        var stringDictionary: [Int32]?
+        var strings = ByteStringTable()
+    }
+
+    private func decodePage(_ header: PageHeader, _ body: UnsafeRawBufferPointer, _ state: inout PageState,
+                            _ destination: ChunkDestination, _ scratch: Scratch) throws(ParquetError) {
+        switch header.type {
+        case .dictionaryPage:
+            guard let d = header.dictionaryPageHeader else { throw ParquetError(.corrupt, "dictionary page without a DictionaryPageHeader") }
+            guard state.numericDictionary == nil && state.stringDictionary == nil else {
+                throw ParquetError(.corrupt, "second dictionary page in one column chunk")
+            }
+            guard d.encoding == Encoding.plain.rawValue || d.encoding == Encoding.plainDictionary.rawValue else {
+                throw ParquetError(.unsupported, "dictionary page encoding \(encodingName(d.encoding)) (PLAIN expected)")
+            }
+            let page = try decompress(body, uncompressedSize: Int(header.uncompressedPageSize), scratch)
+            try readDictionary(page, count: Int(d.numValues), &state)
+        case .dataPage:
+            guard let d = header.dataPageHeader else { throw ParquetError(.corrupt, "data page without a DataPageHeader") }
+            let n = try valueCount(d.numValues, state)
+            let page = try decompress(body, uncompressedSize: Int(header.uncompressedPageSize), scratch)
+            var c = ByteCursor(page)
+            var defined: UnsafePointer<UInt8>?
+            var nonNull = n
+            if column.isOptional {
+                guard d.definitionLevelEncoding == Encoding.rle.rawValue else {
+                    throw ParquetError(.unsupported, "definition levels encoded \(encodingName(d.definitionLevelEncoding)) (RLE expected)")
+                }
+                let length = Int(try c.readLE(UInt32.self, "definition levels length"))
+                let levels = try c.readBytes(length, "definition levels")
+                (nonNull, defined) = try decodeLevels(levels, count: n, scratch)
+            }
+            let values = UnsafeRawBufferPointer(rebasing: page[c.position...])
+            try decodeValues(d.encoding, values, nonNull: nonNull, rows: n, defined: defined, &state, destination, scratch)
+        case .dataPageV2:
+            guard let d = header.dataPageHeaderV2 else { throw ParquetError(.corrupt, "data page v2 without a DataPageHeaderV2") }
+            let n = try valueCount(d.numValues, state)
+            let repLength = Int(d.repetitionLevelsByteLength), defLength = Int(d.definitionLevelsByteLength)
+            guard repLength >= 0, defLength >= 0, repLength + defLength <= body.count,
+                  repLength + defLength <= Int(header.uncompressedPageSize) else {
+                throw ParquetError(.corrupt, "data page v2 level lengths \(repLength) + \(defLength) exceed the page (\(body.count) bytes)")
+            }
+            var defined: UnsafePointer<UInt8>?
+            var nonNull = n
+            if column.isOptional {
+                let levels = UnsafeRawBufferPointer(rebasing: body[repLength ..< repLength + defLength])
+                (nonNull, defined) = try decodeLevels(levels, count: n, scratch)
+            }
+            let stored = UnsafeRawBufferPointer(rebasing: body[(repLength + defLength)...])
+            let valuesSize = Int(header.uncompressedPageSize) - repLength - defLength
+            let values = d.isCompressed ? try decompress(stored, uncompressedSize: valuesSize, scratch) : stored
+            try decodeValues(d.encoding, values, nonNull: nonNull, rows: n, defined: defined, &state, destination, scratch)
+        case .indexPage, nil:
+            return  // index pages and page types newer than this reader carry no values
+        }
+    }
+
+    /// A page's value count, which must fit in the rows the chunk still lacks.
+    private func valueCount(_ n: Int32, _ state: PageState) throws(ParquetError) -> Int {
+        guard n >= 0, Int(n) <= state.rows - state.rowsDone else {
+            throw ParquetError(.corrupt, "page of \(n) values, but only \(state.rows - state.rowsDone) of the chunk's \(state.rows) remain")
+        }
+        return Int(n)
+    }
+
+    private func decompress(_ body: UnsafeRawBufferPointer, uncompressedSize: Int, _ scratch: Scratch) throws(ParquetError) -> UnsafeRawBufferPointer {
+        if meta.codec == .uncompressed {
+            guard body.count == uncompressedSize else {
+                throw ParquetError(.corrupt, "uncompressed page holds \(body.count) bytes, its header says \(uncompressedSize)")
+            }
+            return body
+        }
+        guard uncompressedSize >= 0 && uncompressedSize <= 1 << 30 else {
+            throw ParquetError(.corrupt, "page claims \(uncompressedSize) uncompressed bytes (at most 1 GiB is accepted)")
+        }
+        let out = UnsafeMutableRawBufferPointer(rebasing: scratch.raw(.page, uncompressedSize)[0 ..< uncompressedSize])
+        try Codec.decompress(meta.codec, body, into: out)
+        return UnsafeRawBufferPointer(out)
+    }
+
+    /// Definition levels (max level 1) → the non-null count and, when some are null, one byte
+    /// per row (1 = defined).
+    private func decodeLevels(_ bytes: UnsafeRawBufferPointer, count: Int, _ scratch: Scratch) throws(ParquetError) -> (Int, UnsafePointer<UInt8>?) {
+        let levels = scratch.uint8s(.levels, count)
+        _ = try BitPacking.decodeHybrid(bytes, bitWidth: 1, count: count, into: levels, "definition levels")
+        var defined = 0
+        for i in 0 ..< count { defined &+= Int(levels[i]) }
+        return (defined, defined == count ? nil : UnsafePointer(levels))
+    }
+
+    private func readDictionary(_ page: UnsafeRawBufferPointer, count: Int, _ state: inout PageState) throws(ParquetError) {
+        guard count >= 0 else { throw ParquetError(.corrupt, "dictionary page of \(count) values") }
+        switch column.output {
+        case .numeric(let conversion):
+            // Every PLAIN value takes at least one bit, so the page bounds the count.
+            guard count <= page.count * 8 else {
+                throw ParquetError(.truncated, "dictionary page of \(page.count) bytes cannot hold \(count) values")
+            }
+            var result: Result<Void, ParquetError> = .success(())
+            state.numericDictionary = [Double](unsafeUninitializedCapacity: count) { buffer, initialized in
+                do throws(ParquetError) {
+                    if count > 0 { _ = try conversion.decodePlain(page, count: count, column: column, into: buffer.baseAddress!) }
+                    initialized = count
+                } catch {
+                    result = .failure(error)
+                    initialized = 0
+                }
+            }
+            try result.get()
+        case .strings:
+            guard count <= page.count / 4 else {
+                throw ParquetError(.truncated, "dictionary page of \(page.count) bytes cannot hold \(count) strings")
+            }
+            var c = ByteCursor(page)
+            var codes: [Int32] = []
+            codes.reserveCapacity(count)
+            for i in 0 ..< count {
+                let n = Int(try c.readLE(UInt32.self, "dictionary value \(i) length"))
+                codes.append(state.strings.intern(try c.readBytes(n, "dictionary value \(i)")))
+            }
+            state.stringDictionary = codes
+        }
+    }
+
+    private func decodeValues(_ encoding: Int32, _ bytes: UnsafeRawBufferPointer, nonNull: Int, rows n: Int, defined: UnsafePointer<UInt8>?,
+                              _ state: inout PageState, _ destination: ChunkDestination, _ scratch: Scratch) throws(ParquetError) {
+        defer { state.rowsDone += n }
+        switch destination {
+        case .numeric(let out):
+            guard case .numeric(let conversion) = column.output else { preconditionFailure("numeric destination for a string column") }
+            let rowsOut = out + state.rowsDone
+            let target = defined == nil ? rowsOut : scratch.doubles(.values, nonNull)
+            try decodeNumbers(encoding, bytes, count: nonNull, conversion, &state, into: target, scratch)
+            if let defined {
+                var j = 0
+                for i in 0 ..< n {
+                    if defined[i] != 0 {
+                        rowsOut[i] = target[j]
+                        j += 1
+                    } else {
+                        rowsOut[i] = .nan
+                    }
+                }
+            }
+        case .codes(let out):
+            let rowsOut = out + state.rowsDone
+            let target = defined == nil ? rowsOut : scratch.int32s(.values, nonNull)
+            try decodeStrings(encoding, bytes, count: nonNull, &state, into: target, scratch)
+            if let defined {
+                var j = 0
+                for i in 0 ..< n {
+                    if defined[i] != 0 {
+                        rowsOut[i] = target[j]
+                        j += 1
+                    } else {
+                        rowsOut[i] = -1
+                    }
+                }
+            }
+        }
+    }
+
+    private func decodeNumbers(_ encoding: Int32, _ bytes: UnsafeRawBufferPointer, count: Int, _ conversion: NumericConversion,
+                               _ state: inout PageState, into target: UnsafeMutablePointer<Double>, _ scratch: Scratch) throws(ParquetError) {
+        switch Encoding(rawValue: encoding) {
+        case .plain:
+            _ = try conversion.decodePlain(bytes, count: count, column: column, into: target)
+        case .plainDictionary, .rleDictionary:
+            guard let dictionary = state.numericDictionary else {
+                throw ParquetError(.corrupt, "dictionary-encoded page, but the chunk has no dictionary page")
+            }
+            let indices = scratch.uint32s(.indices, count)
+            try decodeDictionaryIndices(bytes, count: count, dictionarySize: dictionary.count, into: indices)
+            dictionary.withUnsafeBufferPointer { d in
+                for i in 0 ..< count { target[i] = d[Int(indices[i])] }
+            }
+        case .deltaBinaryPacked:
+            guard column.physicalType == .int32 || column.physicalType == .int64 else {
+                throw ParquetError(.corrupt, "DELTA_BINARY_PACKED for a \(column.typeDescription) column")
+            }
+            let integers = scratch.int64s(.indices, count)
+            _ = try DeltaEncodings.decodeBinaryPacked(bytes, count: count, into: integers, "values")
+            conversion.convertIntegers(integers, count: count, physical: column.physicalType, into: target)
+        case .byteStreamSplit:
+            guard let width = column.plainWidth, column.physicalType != .int96 else {
+                throw ParquetError(.corrupt, "BYTE_STREAM_SPLIT for a \(column.typeDescription) column")
+            }
+            let joined = scratch.raw(.unsplit, width * count)
+            try DeltaEncodings.unsplit(bytes, width: width, count: count, into: joined.baseAddress!, "values")
+            conversion.convertFixed(joined.baseAddress!, count: count, width: width, into: target)
+        case .rle:
+            guard column.physicalType == .boolean else {
+                throw ParquetError(.corrupt, "RLE values for a \(column.typeDescription) column")
+            }
+            var c = ByteCursor(bytes)
+            let length = Int(try c.readLE(UInt32.self, "RLE boolean length"))
+            let stream = try c.readBytes(length, "RLE booleans")
+            let bits = scratch.uint8s(.indices, count)
+            _ = try BitPacking.decodeHybrid(stream, bitWidth: 1, count: count, into: bits, "RLE booleans")
+            for i in 0 ..< count { target[i] = Double(bits[i]) }
+        default:
+            throw ParquetError(.unsupported, "encoding \(encodingName(encoding)) for a \(column.typeDescription) column")
+        }
+    }
+
+    private func decodeStrings(_ encoding: Int32, _ bytes: UnsafeRawBufferPointer, count: Int, _ state: inout PageState,
+                               into target: UnsafeMutablePointer<Int32>, _ scratch: Scratch) throws(ParquetError) {
+        switch Encoding(rawValue: encoding) {
+        case .plain:
+            var c = ByteCursor(bytes)
+            for i in 0 ..< count {
+                let n = Int(try c.readLE(UInt32.self, "string \(i) length"))
+                target[i] = state.strings.intern(try c.readBytes(n, "string \(i)"))
+            }
+        case .plainDictionary, .rleDictionary:
+            guard let dictionary = state.stringDictionary else {
+                throw ParquetError(.corrupt, "dictionary-encoded page, but the chunk has no dictionary page")
+            }
+            let indices = scratch.uint32s(.indices, count)
+            try decodeDictionaryIndices(bytes, count: count, dictionarySize: dictionary.count, into: indices)
+            dictionary.withUnsafeBufferPointer { d in
+                for i in 0 ..< count { target[i] = d[Int(indices[i])] }
+            }
+        case .deltaLengthByteArray:
+            var i = 0
+            _ = try DeltaEncodings.decodeLengthByteArray(bytes, count: count, scratch: scratch, "values") { (v) throws(ParquetError) in
+                target[i] = state.strings.intern(v)
+                i += 1
+            }
+        case .deltaByteArray:
+            var i = 0
+            _ = try DeltaEncodings.decodeByteArray(bytes, count: count, scratch: scratch, "values") { (v) throws(ParquetError) in
+                target[i] = state.strings.intern(v)
+                i += 1
+            }
+        default:
+            throw ParquetError(.unsupported, "encoding \(encodingName(encoding)) for a string column")
+        }
+    }
+}
+
+/// The spec's name of an encoding, or its number when unknown.
+func encodingName(_ raw: Int32) -> String {
+    switch Encoding(rawValue: raw) {
+    case .plain: "PLAIN"
+    case .plainDictionary: "PLAIN_DICTIONARY"
+    case .rle: "RLE"
+    case .bitPacked: "BIT_PACKED"
+    case .deltaBinaryPacked: "DELTA_BINARY_PACKED"
+    case .deltaLengthByteArray: "DELTA_LENGTH_BYTE_ARRAY"
+    case .deltaByteArray: "DELTA_BYTE_ARRAY"
+    case .rleDictionary: "RLE_DICTIONARY"
+    case .byteStreamSplit: "BYTE_STREAM_SPLIT"
+    case nil: "unknown encoding \(raw)"
+    }
+}
