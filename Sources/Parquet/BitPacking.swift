@@ -18,13 +18,20 @@ enum BitPacking {
         }
         let base = bytes.baseAddress!
         let mask: UInt64 = bitWidth == 64 ? ~0 : (1 << UInt64(bitWidth)) - 1
-        // Fast path: one unaligned 64-bit load per value while 8 bytes remain after its first
-        // byte (a value spans at most 7 + 56 bits when bitWidth ≤ 56).
         var i = 0
+        // Whole groups of 8 values while a 64-bit load at the group's last value stays inside
+        // the buffer: group g ends at byte (g + 1) × bitWidth, its last load ends ≤ 8 bytes later.
+        if bitWidth <= 32 && bytes.count >= 8 {
+            let groups = min(count / 8, (bytes.count - 8) / bitWidth)
+            unpackGroups(base, bitWidth: bitWidth, groups: groups, into: out)
+            i = groups * 8
+        }
+        // Then one unaligned 64-bit load per value while 8 bytes remain after its first byte
+        // (a value spans at most 7 + 56 bits when bitWidth ≤ 56).
         if bitWidth <= 56 {
             let lastFast = bytes.count >= 8 ? ((bytes.count - 8) * 8) / bitWidth : -1
             let end = min(count, lastFast + 1)
-            var bit = 0
+            var bit = i * bitWidth
             while i < end {
                 let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: bit >> 3, as: UInt64.self))
                 out[i] = T(truncatingIfNeeded: (word >> UInt64(bit & 7)) & mask)
@@ -47,6 +54,62 @@ enum BitPacking {
             }
             out[i] = T(truncatingIfNeeded: value)
             i += 1
+        }
+    }
+
+    /// `groups` × 8 values of `bitWidth` ≤ 32 bits; the caller guarantees 8 readable bytes past
+    /// the last group. One case per width, so each loop runs with constant shifts and offsets.
+    static func unpackGroups<T: FixedWidthInteger & UnsignedInteger>(_ base: UnsafeRawPointer, bitWidth: Int, groups: Int,
+                                                                     into out: UnsafeMutablePointer<T>) {
+        switch bitWidth {
+        case 1: unpackGroups(base, 1, groups, out)
+        case 2: unpackGroups(base, 2, groups, out)
+        case 3: unpackGroups(base, 3, groups, out)
+        case 4: unpackGroups(base, 4, groups, out)
+        case 5: unpackGroups(base, 5, groups, out)
+        case 6: unpackGroups(base, 6, groups, out)
+        case 7: unpackGroups(base, 7, groups, out)
+        case 8: unpackGroups(base, 8, groups, out)
+        case 9: unpackGroups(base, 9, groups, out)
+        case 10: unpackGroups(base, 10, groups, out)
+        case 11: unpackGroups(base, 11, groups, out)
+        case 12: unpackGroups(base, 12, groups, out)
+        case 13: unpackGroups(base, 13, groups, out)
+        case 14: unpackGroups(base, 14, groups, out)
+        case 15: unpackGroups(base, 15, groups, out)
+        case 16: unpackGroups(base, 16, groups, out)
+        case 17: unpackGroups(base, 17, groups, out)
+        case 18: unpackGroups(base, 18, groups, out)
+        case 19: unpackGroups(base, 19, groups, out)
+        case 20: unpackGroups(base, 20, groups, out)
+        case 21: unpackGroups(base, 21, groups, out)
+        case 22: unpackGroups(base, 22, groups, out)
+        case 23: unpackGroups(base, 23, groups, out)
+        case 24: unpackGroups(base, 24, groups, out)
+        case 25: unpackGroups(base, 25, groups, out)
+        case 26: unpackGroups(base, 26, groups, out)
+        case 27: unpackGroups(base, 27, groups, out)
+        case 28: unpackGroups(base, 28, groups, out)
+        case 29: unpackGroups(base, 29, groups, out)
+        case 30: unpackGroups(base, 30, groups, out)
+        case 31: unpackGroups(base, 31, groups, out)
+        case 32: unpackGroups(base, 32, groups, out)
+        default: preconditionFailure("unpackGroups: bit width \(bitWidth)")
+        }
+    }
+
+    @inline(__always)  // inlined into each case above, where `width` is a constant
+    private static func unpackGroups<T: FixedWidthInteger & UnsignedInteger>(_ base: UnsafeRawPointer, _ width: Int, _ groups: Int,
+                                                                             _ out: UnsafeMutablePointer<T>) {
+        let mask: UInt64 = (1 << UInt64(width)) - 1
+        for g in 0 ..< groups {
+            let p = base + g * width
+            let o = out + g * 8
+            for k in 0 ..< 8 {
+                let bit = k * width
+                let word = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: bit >> 3, as: UInt64.self))
+                o[k] = T(truncatingIfNeeded: (word >> UInt64(bit & 7)) & mask)
+            }
         }
     }
 

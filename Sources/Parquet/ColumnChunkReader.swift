@@ -37,10 +37,8 @@ struct ColumnChunkReader {
             throw ParquetError(.corrupt, "column chunk has physical type \(meta.type), the schema says \(column.physicalType)")
         }
         let (start, count) = try byteRange()
-        let buffer = UnsafeMutableRawBufferPointer(rebasing: scratch.raw(.chunk, count)[0 ..< count])
-        try file.read(at: start, into: buffer)
         var state = PageState(rows: rows)
-        var cursor = ByteCursor(UnsafeRawBufferPointer(buffer), baseOffset: start)
+        var cursor = ByteCursor(try file.bytes(at: start, count: count), baseOffset: start)
         while state.rowsDone < rows {
             guard !cursor.isAtEnd else {
                 throw ParquetError(.truncated, "column chunk ends after \(state.rowsDone) of \(rows) values", offset: start + count)
@@ -85,6 +83,10 @@ struct ColumnChunkReader {
         case .dataPage:
             guard let d = header.dataPageHeader else { throw ParquetError(.corrupt, "data page without a DataPageHeader") }
             let n = try valueCount(d.numValues, state)
+            if try decompressInPlace(body, uncompressedSize: Int(header.uncompressedPageSize), values: n,
+                                     encoding: d.encoding, levelEncoding: d.definitionLevelEncoding, &state, destination) {
+                return
+            }
             let page = try decompress(body, uncompressedSize: Int(header.uncompressedPageSize), scratch)
             var c = ByteCursor(page)
             var defined: UnsafePointer<UInt8>?
@@ -115,11 +117,61 @@ struct ColumnChunkReader {
             }
             let stored = UnsafeRawBufferPointer(rebasing: body[(repLength + defLength)...])
             let valuesSize = Int(header.uncompressedPageSize) - repLength - defLength
+            if defined == nil, d.isCompressed, meta.codec != .uncompressed, d.encoding == Encoding.plain.rawValue,
+               case .numeric(let out) = destination, column.output == .numeric(.double), valuesSize == n * 8 {
+                // No nulls, PLAIN doubles: decompress straight into the rows.
+                try Codec.decompress(meta.codec, stored, into: UnsafeMutableRawBufferPointer(start: out + state.rowsDone, count: valuesSize))
+                state.rowsDone += n
+                return
+            }
             let values = d.isCompressed ? try decompress(stored, uncompressedSize: valuesSize, scratch) : stored
             try decodeValues(d.encoding, values, nonNull: nonNull, rows: n, defined: defined, &state, destination, scratch)
         case .indexPage, nil:
             return  // index pages and page types newer than this reader carry no values
         }
+    }
+
+    /// Data page v1 of PLAIN doubles without nulls: decompresses it straight into the rows, its
+    /// level bytes landing on the previous page's last rows, which are saved first and restored
+    /// after. Only within a chunk (the rows before its first page are another task's) and when
+    /// the levels prove to be one run of "defined"; otherwise the page is moved to `.page` in
+    /// the scratch space and decoded as usual.
+    /// - Returns: true when the page was decoded here.
+    private func decompressInPlace(_ body: UnsafeRawBufferPointer, uncompressedSize: Int, values n: Int, encoding: Int32,
+                                   levelEncoding: Int32, _ state: inout PageState, _ destination: ChunkDestination) throws(ParquetError) -> Bool {
+        guard meta.codec != .uncompressed, encoding == Encoding.plain.rawValue, column.output == .numeric(.double),
+              case .numeric(let out) = destination, n > 0 else { return false }
+        let prefix = uncompressedSize - n * 8
+        guard prefix >= 0, prefix <= 32, prefix <= state.rowsDone * 8 else { return false }
+        guard column.isOptional ? (prefix >= 5 && levelEncoding == Encoding.rle.rawValue) : prefix == 0 else { return false }
+        let rows = UnsafeMutableRawPointer(out + state.rowsDone)
+        let start = rows - prefix
+        var saved: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &saved) { $0.baseAddress!.copyMemory(from: start, byteCount: prefix) }
+        let restore = { withUnsafeBytes(of: &saved) { start.copyMemory(from: $0.baseAddress!, byteCount: prefix) } }
+        do throws(ParquetError) {
+            try Codec.decompress(meta.codec, body, into: UnsafeMutableRawBufferPointer(start: start, count: uncompressedSize))
+        } catch {
+            restore()
+            throw error
+        }
+        if column.isOptional {
+            var c = ByteCursor(UnsafeRawBufferPointer(start: start, count: prefix))
+            let length = try? c.readLE(UInt32.self, "definition levels length")
+            var allDefined = false
+            if let length, Int(length) == prefix - 4, let header = try? c.readVarint("run header"), header & 1 == 0,
+               header >> 1 >= UInt64(n), let value = try? c.readByte("run value"), value == 1 {
+                allDefined = true
+            }
+            restore()
+            guard allDefined else {
+                // Unexpected layout: the page is in the rows; the caller decodes it again from
+                // the compressed bytes.
+                return false
+            }
+        }
+        state.rowsDone += n
+        return true
     }
 
     /// A page's value count, which must fit in the rows the chunk still lacks.
@@ -148,6 +200,12 @@ struct ColumnChunkReader {
     /// Definition levels (max level 1) → the non-null count and, when some are null, one byte
     /// per row (1 = defined).
     private func decodeLevels(_ bytes: UnsafeRawBufferPointer, count: Int, _ scratch: Scratch) throws(ParquetError) -> (Int, UnsafePointer<UInt8>?) {
+        // The common case, no nulls: one RLE run of 1s covering the page.
+        var peek = ByteCursor(bytes)
+        if let header = try? peek.readVarint("run header"), header & 1 == 0, header >> 1 >= UInt64(count),
+           let value = try? peek.readByte("run value"), value == 1 {
+            return (count, nil)
+        }
         let levels = scratch.uint8s(.levels, count)
         _ = try BitPacking.decodeHybrid(bytes, bitWidth: 1, count: count, into: levels, "definition levels")
         var defined = 0
@@ -237,10 +295,8 @@ struct ColumnChunkReader {
                 throw ParquetError(.corrupt, "dictionary-encoded page, but the chunk has no dictionary page")
             }
             let indices = scratch.uint32s(.indices, count)
-            try decodeDictionaryIndices(bytes, count: count, dictionarySize: dictionary.count, into: indices)
-            dictionary.withUnsafeBufferPointer { d in
-                for i in 0 ..< count { target[i] = d[Int(indices[i])] }
-            }
+            try decodeDictionaryIndices(bytes, count: count, into: indices)
+            try withBuffer(dictionary) { (d) throws(ParquetError) in try gather(d, indices, count: count, into: target) }
         case .deltaBinaryPacked:
             guard column.physicalType == .int32 || column.physicalType == .int64 else {
                 throw ParquetError(.corrupt, "DELTA_BINARY_PACKED for a \(column.typeDescription) column")
@@ -284,10 +340,8 @@ struct ColumnChunkReader {
                 throw ParquetError(.corrupt, "dictionary-encoded page, but the chunk has no dictionary page")
             }
             let indices = scratch.uint32s(.indices, count)
-            try decodeDictionaryIndices(bytes, count: count, dictionarySize: dictionary.count, into: indices)
-            dictionary.withUnsafeBufferPointer { d in
-                for i in 0 ..< count { target[i] = d[Int(indices[i])] }
-            }
+            try decodeDictionaryIndices(bytes, count: count, into: indices)
+            try withBuffer(dictionary) { (d) throws(ParquetError) in try gather(d, indices, count: count, into: target) }
         case .deltaLengthByteArray:
             var i = 0
             _ = try DeltaEncodings.decodeLengthByteArray(bytes, count: count, scratch: scratch, "values") { (v) throws(ParquetError) in
@@ -320,4 +374,12 @@ func encodingName(_ raw: Int32) -> String {
     case .byteStreamSplit: "BYTE_STREAM_SPLIT"
     case nil: "unknown encoding \(raw)"
     }
+}
+
+/// `Array.withUnsafeBufferPointer` with the closure's typed error kept.
+func withBuffer<T, R>(_ array: [T], _ body: (UnsafeBufferPointer<T>) throws(ParquetError) -> R) throws(ParquetError) -> R {
+    let result: Result<R, ParquetError> = array.withUnsafeBufferPointer { buffer in
+        do throws(ParquetError) { return .success(try body(buffer)) } catch { return .failure(error) }
+    }
+    return try result.get()
 }

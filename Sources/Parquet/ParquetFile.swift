@@ -4,12 +4,17 @@ import Glibc
 import Darwin
 #endif
 
-/// An open file read with `pread` (thread-safe: no shared file position). The one place that
-/// turns POSIX errors into `ParquetError`s.
-final class ParquetFile: Sendable {
+/// A file mapped read-only into memory (`mmap`): column chunks are decompressed or copied
+/// straight from the page cache, with no intermediate read buffer. The one place that turns
+/// POSIX errors into `ParquetError`s.
+///
+/// Unchecked Sendable: it owns a read-only mapping, which no one writes and which is unmapped
+/// only in `deinit`. (A file truncated by another process while mapped makes reads past its new
+/// end fault; Plumb does not guard against concurrent truncation.)
+final class ParquetFile: @unchecked Sendable {
     let path: String
     let size: Int
-    private let fd: Int32
+    private let base: UnsafeRawPointer?
 
     init(path: String) throws(ParquetError) {
         self.path = path
@@ -18,60 +23,45 @@ final class ParquetFile: Sendable {
             let e = errno
             throw ParquetError(.io, "cannot open: \(String(cString: strerror(e)))", file: path)
         }
+        defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else {
             let e = errno
-            close(fd)
             throw ParquetError(.io, "cannot stat: \(String(cString: strerror(e)))", file: path)
         }
         guard (st.st_mode & S_IFMT) == S_IFREG else {
-            close(fd)
             throw ParquetError(.io, "not a regular file", file: path)
         }
-        self.fd = fd
-        self.size = Int(st.st_size)
+        size = Int(st.st_size)
+        if size == 0 {
+            base = nil
+            return
+        }
+        let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0)
+        guard let mapped, mapped != MAP_FAILED else {
+            let e = errno
+            throw ParquetError(.io, "cannot map \(size) bytes: \(String(cString: strerror(e)))", file: path)
+        }
+        base = UnsafeRawPointer(mapped)
     }
 
-    deinit { close(fd) }
+    deinit {
+        if let base { munmap(UnsafeMutableRawPointer(mutating: base), size) }
+    }
 
-    /// Fills `buffer` with the bytes at `offset`.
-    /// - Throws: `.truncated` when the range passes the end of the file, `.io` on a read error.
-    func read(at offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws(ParquetError) {
-        guard offset >= 0, buffer.count <= size, offset <= size - buffer.count else {
-            throw ParquetError(.truncated, "\(buffer.count) bytes at offset \(offset) pass the end of the \(size)-byte file", file: path)
+    /// The `count` bytes at `offset`, valid while the file lives.
+    /// - Throws: `.truncated` when the range passes the end of the file.
+    func bytes(at offset: Int, count: Int) throws(ParquetError) -> UnsafeRawBufferPointer {
+        guard offset >= 0, count >= 0, count <= size, offset <= size - count else {
+            throw ParquetError(.truncated, "\(count) bytes at offset \(offset) pass the end of the \(size)-byte file", file: path)
         }
-        var done = 0
-        while done < buffer.count {
-            let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
-            if n < 0 {
-                let e = errno
-                if e == EINTR { continue }
-                throw ParquetError(.io, "read of \(buffer.count) bytes at offset \(offset) failed: \(String(cString: strerror(e)))", file: path)
-            }
-            if n == 0 {
-                throw ParquetError(.truncated, "file ended at \(offset + done) while reading \(buffer.count) bytes at offset \(offset)", file: path)
-            }
-            done += n
-        }
+        guard let base else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return UnsafeRawBufferPointer(start: base + offset, count: count)
     }
 
     /// The bytes at `offset` as a new array.
     func read(at offset: Int, count: Int) throws(ParquetError) -> [UInt8] {
-        guard count >= 0, count <= size else {
-            throw ParquetError(.truncated, "\(count) bytes at offset \(offset) pass the end of the \(size)-byte file", file: path)
-        }
-        var result: Result<Void, ParquetError> = .success(())
-        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            do throws(ParquetError) {
-                try read(at: offset, into: UnsafeMutableRawBufferPointer(buffer))
-                initialized = count
-            } catch {
-                result = .failure(error)
-                initialized = 0
-            }
-        }
-        try result.get()
-        return bytes
+        Array(try bytes(at: offset, count: count))
     }
 }
 

@@ -4,8 +4,6 @@
 /// within one page (or one chunk, for `.chunk`) and never share a `Scratch` between threads.
 final class Scratch {
     enum Slot: Int, CaseIterable {
-        /// The column chunk's bytes as read from the file.
-        case chunk
         /// A decompressed page.
         case page
         /// DELTA_BYTE_ARRAY prefix lengths.

@@ -125,19 +125,32 @@ extension NumericConversion {
     }
 }
 
-/// Reads a dictionary-index stream (a bit-width byte, then an RLE / bit-packed hybrid) and checks
-/// every index against the dictionary size.
-func decodeDictionaryIndices(_ bytes: UnsafeRawBufferPointer, count: Int, dictionarySize: Int,
-                             into out: UnsafeMutablePointer<UInt32>) throws(ParquetError) {
+/// Reads a dictionary-index stream (a bit-width byte, then an RLE / bit-packed hybrid).
+/// Indices are checked by `gather`, not here.
+func decodeDictionaryIndices(_ bytes: UnsafeRawBufferPointer, count: Int, into out: UnsafeMutablePointer<UInt32>) throws(ParquetError) {
     if count == 0 { return }
     guard let width = bytes.first else { throw ParquetError(.truncated, "dictionary-encoded page has no bit-width byte") }
     guard width <= 32 else { throw ParquetError(.corrupt, "dictionary index bit width \(width) exceeds 32") }
     _ = try BitPacking.decodeHybrid(UnsafeRawBufferPointer(rebasing: bytes[1...]), bitWidth: Int(width), count: count,
                                     into: out, "dictionary indices")
-    // One pass for the maximum keeps the gather loops free of branches.
+}
+
+/// `out[i] = dictionary[indices[i]]`, checking every index: an index past the end reads the last
+/// entry (never out of bounds) and makes the call throw once the loop is done.
+func gather<T>(_ dictionary: UnsafeBufferPointer<T>, _ indices: UnsafePointer<UInt32>, count: Int,
+               into out: UnsafeMutablePointer<T>) throws(ParquetError) {
+    if count == 0 { return }
+    guard let d = dictionary.baseAddress, dictionary.count > 0 else {
+        throw ParquetError(.corrupt, "dictionary index into an empty dictionary")
+    }
+    let last = UInt32(truncatingIfNeeded: min(dictionary.count - 1, Int(UInt32.max)))
     var maxIndex: UInt32 = 0
-    for i in 0 ..< count { maxIndex = max(maxIndex, out[i]) }
-    guard Int(maxIndex) < dictionarySize else {
-        throw ParquetError(.corrupt, "dictionary index \(maxIndex) out of range (the dictionary has \(dictionarySize) entries)")
+    for i in 0 ..< count {
+        let k = indices[i]
+        maxIndex = max(maxIndex, k)
+        out[i] = d[Int(min(k, last))]
+    }
+    guard maxIndex <= last else {
+        throw ParquetError(.corrupt, "dictionary index \(maxIndex) out of range (the dictionary has \(dictionary.count) entries)")
     }
 }

@@ -7,7 +7,7 @@ import Tabular
 /// extreme integers) and reads them: every case must either read or throw a `ParquetError` —
 /// a crash (trap, precondition, out-of-bounds access) fails the whole test process.
 ///
-/// `PLUMB_PARQUET_FUZZ_CASES` sets the number of cases (default 1,500, about 10 s in a debug
+/// `PLUMB_PARQUET_FUZZ_CASES` sets the number of cases (default 5,000, 5–20 s in a debug
 /// build); `PLUMB_PARQUET_FUZZ_SEED` the seed. `scripts/parquet-fuzz.sh` runs 100,000.
 @Suite struct FuzzTests {
     static let seedFiles = [
@@ -97,7 +97,7 @@ import Tabular
 
     @Test func mutatedFilesReadOrThrow() throws {
         let environment = ProcessInfo.processInfo.environment
-        let cases = Int(environment["PLUMB_PARQUET_FUZZ_CASES"] ?? "") ?? 1_500
+        let cases = Int(environment["PLUMB_PARQUET_FUZZ_CASES"] ?? "") ?? 5_000
         var rng = TestRNG(seed: UInt64(environment["PLUMB_PARQUET_FUZZ_SEED"] ?? "") ?? 20_261_206)
         let folder = temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }

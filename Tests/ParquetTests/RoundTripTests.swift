@@ -134,8 +134,8 @@ func expectSameValues(_ a: Table, _ b: Table, _ label: String, sourceLocation: S
             let part = table.selecting(rows: Array(p * 300 ..< (p + 1) * 300))
             try ParquetWriter.write(part, to: folder + "/part-\(p).parquet")
         }
-        FileManager.default.createFile(atPath: folder + "/_SUCCESS", contents: Data())
-        FileManager.default.createFile(atPath: folder + "/.hidden", contents: Data("junk".utf8))
+        _ = FileManager.default.createFile(atPath: folder + "/_SUCCESS", contents: Data())
+        _ = FileManager.default.createFile(atPath: folder + "/.hidden", contents: Data("junk".utf8))
         expectSameValues(table, try ParquetReader.read(path: folder), "folder")
     }
 }
