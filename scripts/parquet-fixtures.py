@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Writes the Parquet fixtures of Tests/ParquetTests/Fixtures and their expected values.
+"""Writes the Parquet (and Arrow IPC) fixtures of Tests/ParquetTests/Fixtures and their expected values.
 
 Run with a Python that has pyarrow==26.0.1, polars==2.1.0 and duckdb==2.0.0 (the test target
 creates one in .venv-interop/):
 
-    .venv-interop/bin/python scripts/parquet-fixtures.py
+    .venv-interop/bin/python scripts/parquet-fixtures.py            # keeps existing Spark fixtures
+    PYSPARK_PYTHON=VENV/bin/python VENV/bin/python scripts/parquet-fixtures.py --spark
 
 Every fixture is small (the folder stays well under 1 MB). `expected.json` maps each fixture (a
 file, or a folder of part files) to its columns as Plumb should read them, computed from what
@@ -108,7 +109,7 @@ def expected_column(name, arr):
         return {"name": name, "kind": "categorical", "values": vals}
     if pa.types.is_boolean(t):
         vals = [None if v is None else (1.0 if v else 0.0) for v in arr.to_pylist()]
-    elif pa.types.is_timestamp(t) or pa.types.is_time(t):
+    elif pa.types.is_timestamp(t) or pa.types.is_time(t) or pa.types.is_duration(t):
         per = {"s": 1, "ms": 1e3, "us": 1e6, "ns": 1e9}[t.unit]
         ticks = pc.cast(arr, pa.int32() if t.bit_width == 32 else pa.int64()).to_pylist()
         vals = [None if v is None else v / per for v in ticks]
@@ -124,7 +125,11 @@ def expected_column(name, arr):
 
 
 def expected_for(path):
-    table = pq.read_table(path)
+    if path.endswith(".arrow"):
+        import pyarrow.ipc as ipc
+        table = ipc.open_file(path).read_all()
+    else:
+        table = pq.read_table(path)
     return {"rows": table.num_rows,
             "columns": [expected_column(n, table.column(n).combine_chunks()) for n in table.column_names]}
 
@@ -159,6 +164,23 @@ def pyarrow_fixtures():
     schema = pa.schema([pa.field(f.name, f.type, nullable=False) for f in req.schema])
     pq.write_table(req.cast(schema), os.path.join(OUT, "pyarrow_required_flba.parquet"), compression="snappy")
     record("pyarrow_required_flba.parquet")
+
+    # Legacy INT96 timestamps (Spark's and Impala's), and a file with a page index and bloom
+    # filters (structures between the data and the footer that a reader must step over).
+    ts = pa.table({"ts": pa.array(maybe_null([rng.randint(-2**60, 2**61) for _ in range(50)]), pa.timestamp("ns")),
+                   "x": pa.array([float(i) for i in range(50)])})
+    pq.write_table(ts, os.path.join(OUT, "pyarrow_int96.parquet"), use_deprecated_int96_timestamps=True)
+    record("pyarrow_int96.parquet")
+    assert pq.ParquetFile(os.path.join(OUT, "pyarrow_int96.parquet")).schema.column(0).physical_type == "INT96"
+    extras = dict(write_page_index=True)
+    try:
+        pq.write_table(t.slice(0, 1), "/tmp/_plumb_bloom_probe.parquet", bloom_filter_options={"s_dict": True})
+        extras["bloom_filter_options"] = {"s_dict": True, "i32": True}
+    except TypeError:
+        print("this pyarrow writes no bloom filters")
+    pq.write_table(t, os.path.join(OUT, "pyarrow_page_index.parquet"), compression="snappy", store_decimal_as_integer=True,
+                   use_dictionary=["s_dict", "s_large", "small_int", "i16", "f64"], **extras)
+    record("pyarrow_page_index.parquet")
 
     # Delta and byte-stream-split encodings, pages v1 and v2.
     n = 300
@@ -329,14 +351,45 @@ def spark_fixtures():
     del all_rows
 
 
+def arrow_fixtures():
+    """Arrow IPC files (Feather v2): several record batches, uncompressed, ZSTD and LZ4."""
+    import pyarrow.feather as feather
+    t = base_table(70)
+    n = t.num_rows
+    t = t.append_column("s_dictionary", pa.array(maybe_null([rng.choice(WORDS) for _ in range(n)])).dictionary_encode())
+    t = t.append_column("d64", pa.array(maybe_null([rng.randint(-10**12, 10**12) // 86_400_000 * 86_400_000 for _ in range(n)]), pa.date64()))
+    t = t.append_column("dur_us", pa.array(maybe_null([rng.randint(-10**12, 10**12) for _ in range(n)]), pa.duration("us")))
+    t = t.append_column("nothing", pa.array([None] * n, pa.null()))
+    for codec in ["uncompressed", "zstd"]:
+        name = f"arrow_{codec}.arrow"
+        feather.write_feather(t, os.path.join(OUT, name), compression=codec, chunksize=25)
+        record(name)
+    feather.write_feather(t.slice(0, 10), os.path.join(OUT, "arrow_lz4.arrow"), compression="lz4")
+    errors["arrow_lz4.arrow"] = {"code": "unsupported"}
+    nested = pa.table({"ok": [1.0, 2.0], "tags": pa.array([[1, 2], [3]], pa.list_(pa.int32()))})
+    feather.write_feather(nested, os.path.join(OUT, "arrow_nested.arrow"), compression="uncompressed")
+    errors["arrow_nested.arrow"] = {"code": "unsupported", "column": "tags"}
+
+
 def main():
+    spark = "--spark" in sys.argv
+    kept = None
+    if not spark and os.path.exists(os.path.join(OUT, "spark_parts")):
+        # Without --spark, the committed Spark fixture and its expected values stay as they are.
+        with open(os.path.join(OUT, "expected.json")) as f:
+            kept = json.load(f)["files"].get("spark_parts")
+        shutil.move(os.path.join(OUT, "spark_parts"), "/tmp/_plumb_spark_parts")
     if os.path.exists(OUT):
         shutil.rmtree(OUT)
     os.makedirs(OUT)
+    if kept is not None:
+        shutil.move("/tmp/_plumb_spark_parts", os.path.join(OUT, "spark_parts"))
+        expected["spark_parts"] = kept
     pyarrow_fixtures()
     polars_fixtures()
     duckdb_fixtures()
-    if "--spark" in sys.argv:
+    arrow_fixtures()
+    if spark:
         spark_fixtures()
     with open(os.path.join(OUT, "expected.json"), "w") as f:
         json.dump({"files": expected, "errors": errors}, f, separators=(",", ":"), ensure_ascii=False, allow_nan=False)

@@ -217,8 +217,9 @@ struct ColumnChunkReader {
         guard count >= 0 else { throw ParquetError(.corrupt, "dictionary page of \(count) values") }
         switch column.output {
         case .numeric(let conversion):
-            // Every PLAIN value takes at least one bit, so the page bounds the count.
-            guard count <= page.count * 8 else {
+            // The page bounds the count (checked before the dictionary is allocated).
+            let bytesPerValue = column.physicalType == .boolean ? 1.0 / 8 : Double(column.plainWidth ?? 4)
+            guard Double(count) * bytesPerValue <= Double(page.count) else {
                 throw ParquetError(.truncated, "dictionary page of \(page.count) bytes cannot hold \(count) values")
             }
             var result: Result<Void, ParquetError> = .success(())

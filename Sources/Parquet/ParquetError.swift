@@ -71,13 +71,12 @@ public struct ParquetError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// Runs `body` and adds the location to any `ParquetError` it throws.
-@inline(__always)  // a thin wrapper around every decode step; inlining keeps it free
+/// Runs `body` and adds the location to any error it throws.
 func locating<T>(file: String? = nil, column: String? = nil, rowGroup: Int? = nil, offset: Int? = nil,
-                 _ body: () throws -> T) throws -> T {
-    do {
+                 _ body: () throws(ParquetError) -> T) throws(ParquetError) -> T {
+    do throws(ParquetError) {
         return try body()
-    } catch let e as ParquetError {
-        throw e.locating(file: file, column: column, rowGroup: rowGroup, offset: offset)
+    } catch {
+        throw error.locating(file: file, column: column, rowGroup: rowGroup, offset: offset)
     }
 }

@@ -62,7 +62,10 @@ extension NumericConversion {
             for i in 0 ..< count {
                 let nanos = Int64(littleEndian: src.loadUnaligned(fromByteOffset: 12 * i, as: Int64.self))
                 let julianDay = Int64(Int32(littleEndian: src.loadUnaligned(fromByteOffset: 12 * i + 8, as: Int32.self)))
-                out[i] = Double((julianDay - 2_440_588) * 86_400) + Double(nanos) / 1e9
+                // As nanoseconds since the epoch first, like a TIMESTAMP(NANOS) column (wrapping
+                // outside ±292 years, where INT96 itself is meaningless).
+                let ticks = (julianDay &- 2_440_588) &* 86_400_000_000_000 &+ nanos
+                out[i] = Double(ticks) / 1e9
             }
         case .decimalBytes(let divisor):
             for i in 0 ..< count {

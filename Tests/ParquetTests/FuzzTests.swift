@@ -7,7 +7,7 @@ import Tabular
 /// extreme integers) and reads them: every case must either read or throw a `ParquetError` —
 /// a crash (trap, precondition, out-of-bounds access) fails the whole test process.
 ///
-/// `PLUMB_PARQUET_FUZZ_CASES` sets the number of cases (default 5,000, 5–20 s in a debug
+/// `PLUMB_PARQUET_FUZZ_CASES` sets the number of cases (default 3,000, 3–15 s in a debug
 /// build); `PLUMB_PARQUET_FUZZ_SEED` the seed. `scripts/parquet-fuzz.sh` runs 100,000.
 @Suite struct FuzzTests {
     static let seedFiles = [
@@ -15,6 +15,7 @@ import Tabular
         "pyarrow_types_v2_none.parquet", "pyarrow_encodings_v1.parquet", "pyarrow_encodings_v2.parquet",
         "pyarrow_many_pages_v1.parquet", "pyarrow_many_pages_v2.parquet", "pyarrow_required_flba.parquet",
         "polars_zstd.parquet", "duckdb_v2_row_groups.parquet", "duckdb_snappy.parquet", "pyarrow_all_null.parquet",
+        "pyarrow_int96.parquet", "pyarrow_page_index.parquet", "arrow_uncompressed.arrow", "arrow_zstd.arrow",
     ]
 
     struct Seed {
@@ -27,6 +28,12 @@ import Tabular
 
     static func loadSeed(_ name: String, path: String) throws -> Seed {
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        if name.hasSuffix(".arrow") {
+            // Footer: the flatbuffer before its length and the closing magic.
+            let n = bytes.count
+            let length = Int(UInt32(bytes[n - 10]) | UInt32(bytes[n - 9]) << 8 | UInt32(bytes[n - 8]) << 16 | UInt32(bytes[n - 7]) << 24)
+            return Seed(name: name, bytes: bytes, footer: n - 10 - length ..< n - 10, pageHeaders: [])
+        }
         let reader = try ParquetReader(path: path)
         var headers: [Int] = []
         for group in reader.rowGroups {
@@ -89,7 +96,7 @@ import Tabular
             return ("random block in data", b)
         default:
             // The footer length itself.
-            let p = b.count - 8 + Int.random(in: 0 ..< 4, using: &rng)
+            let p = b.count - (seed.name.hasSuffix(".arrow") ? 10 : 8) + Int.random(in: 0 ..< 4, using: &rng)
             b[p] = UInt8.random(in: 0 ... 255, using: &rng)
             return ("footer length", b)
         }
@@ -97,7 +104,7 @@ import Tabular
 
     @Test func mutatedFilesReadOrThrow() throws {
         let environment = ProcessInfo.processInfo.environment
-        let cases = Int(environment["PLUMB_PARQUET_FUZZ_CASES"] ?? "") ?? 5_000
+        let cases = Int(environment["PLUMB_PARQUET_FUZZ_CASES"] ?? "") ?? 3_000
         var rng = TestRNG(seed: UInt64(environment["PLUMB_PARQUET_FUZZ_SEED"] ?? "") ?? 20_261_206)
         let folder = temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -117,7 +124,7 @@ import Tabular
             let (kind, bytes) = Self.mutate(seed, &rng)
             try Data(bytes).write(to: URL(fileURLWithPath: path))
             do {
-                let table = try ParquetReader.read(path: path)
+                let table = try seed.name.hasSuffix(".arrow") ? ArrowFileReader.read(path: path) : ParquetReader.read(path: path)
                 #expect(table.columns.allSatisfy { $0.data.count == table.rowCount })
                 outcomes["read", default: 0] += 1
             } catch {
