@@ -25,6 +25,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CSnappy", path: "Sources/CSnappy"),
         .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
+        .systemLibrary(name: "CLz4", path: "Sources/CLz4"),
         .target(name: "LinearAlgebra", dependencies: ["CBLAS"]),
         .target(name: "Tabular"),
         .target(name: "MLCore", dependencies: ["Tabular"]),
@@ -32,7 +33,7 @@ let package = Package(
         .target(name: "CTreeKernels", exclude: ["kernel.inc", "kernel_words.inc"]),
         .target(name: "TreeModels", dependencies: ["MLCore", "CTreeKernels"]),
         .target(name: "Drift", dependencies: ["Tabular"]),
-        .target(name: "Parquet", dependencies: ["Tabular", "CSnappy", "CZstd", "CZlib"],
+        .target(name: "Parquet", dependencies: ["Tabular", "CSnappy", "CZstd", "CLz4", "CZlib"],
                 swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Tracking", dependencies: ["MLCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Serving", dependencies: [

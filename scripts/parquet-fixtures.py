@@ -153,7 +153,7 @@ def record(name):
 def pyarrow_fixtures():
     t = base_table(60)
     for version in ["1.0", "2.0"]:
-        for codec in ["none", "snappy", "gzip", "zstd"]:
+        for codec in ["none", "snappy", "gzip", "zstd", "lz4"]:
             name = f"pyarrow_types_v{version[0]}_{codec}.parquet"
             pq.write_table(t, os.path.join(OUT, name), compression=codec, data_page_version=version,
                            use_dictionary=["s_dict", "s_large", "small_int", "i16", "f64"],
@@ -281,12 +281,12 @@ def polars_fixtures():
         "t": pl.Series(maybe_null([dt.datetime(2021, 5, 1) + dt.timedelta(seconds=37 * i, microseconds=i) for i in range(n)]), dtype=pl.Datetime("us")),
         "dec": pl.Series(maybe_null([decimal.Decimal(rng.randint(-99999, 99999)).scaleb(-2) for _ in range(n)]), dtype=pl.Decimal(10, 2)),
     })
-    for codec in ["zstd", "snappy", "uncompressed"]:
+    for codec in ["zstd", "snappy", "uncompressed", "lz4"]:
         name = f"polars_{codec}.parquet"
         df.write_parquet(os.path.join(OUT, name), compression=codec)
         record(name)
     name = "polars_row_groups.parquet"
-    df.write_parquet(os.path.join(OUT, name), compression="lz4" if False else "zstd", row_group_size=16, data_page_size=64)
+    df.write_parquet(os.path.join(OUT, name), compression="zstd", row_group_size=16, data_page_size=64)
     record(name)
 
 
@@ -315,6 +315,9 @@ def duckdb_fixtures():
         name = f"duckdb_{codec}.parquet"
         con.execute(f"COPY t TO '{os.path.join(OUT, name)}' (FORMAT parquet, COMPRESSION {codec})")
         record(name)
+    name = "duckdb_lz4.parquet"
+    con.execute(f"COPY t TO '{os.path.join(OUT, name)}' (FORMAT parquet, COMPRESSION lz4_raw)")
+    record(name)
     name = "duckdb_v2_row_groups.parquet"
     con.execute(f"COPY t TO '{os.path.join(OUT, name)}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 32, PARQUET_VERSION v2)")
     record(name)
@@ -360,12 +363,10 @@ def arrow_fixtures():
     t = t.append_column("d64", pa.array(maybe_null([rng.randint(-10**12, 10**12) // 86_400_000 * 86_400_000 for _ in range(n)]), pa.date64()))
     t = t.append_column("dur_us", pa.array(maybe_null([rng.randint(-10**12, 10**12) for _ in range(n)]), pa.duration("us")))
     t = t.append_column("nothing", pa.array([None] * n, pa.null()))
-    for codec in ["uncompressed", "zstd"]:
+    for codec in ["uncompressed", "zstd", "lz4"]:
         name = f"arrow_{codec}.arrow"
         feather.write_feather(t, os.path.join(OUT, name), compression=codec, chunksize=25)
         record(name)
-    feather.write_feather(t.slice(0, 10), os.path.join(OUT, "arrow_lz4.arrow"), compression="lz4")
-    errors["arrow_lz4.arrow"] = {"code": "unsupported"}
     nested = pa.table({"ok": [1.0, 2.0], "tags": pa.array([[1, 2], [3]], pa.list_(pa.int32()))})
     feather.write_feather(nested, os.path.join(OUT, "arrow_nested.arrow"), compression="uncompressed")
     errors["arrow_nested.arrow"] = {"code": "unsupported", "column": "tags"}

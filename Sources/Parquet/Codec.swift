@@ -1,8 +1,9 @@
+import CLz4
 import CSnappy
 import CZlib
 import CZstd
 
-/// The one place that calls snappy, zstd and zlib: their status codes become `ParquetError`s here.
+/// The one place that calls snappy, zstd, LZ4 and zlib: their status codes become `ParquetError`s here.
 enum Codec {
     /// Decompresses `input` into exactly `output.count` bytes.
     /// - Throws: `.corrupt` when the data does not decompress to exactly that size.
@@ -17,8 +18,69 @@ enum Codec {
         case .snappy: try snappy(input, output)
         case .zstd: try zstd(input, output)
         case .gzip: try gzip(input, output)
+        case .lz4Raw: try lz4Block(input, output)
+        case .lz4: try lz4Hadoop(input, output)
         default:
-            throw ParquetError(.unsupported, "compression codec \(codec) is not supported (none, snappy, gzip, zstd are)")
+            throw ParquetError(.unsupported, "compression codec \(codec) is not supported (none, snappy, gzip, zstd, lz4 are)")
+        }
+    }
+
+    /// LZ4_RAW: one LZ4 block.
+    private static func lz4Block(_ input: UnsafeRawBufferPointer, _ output: UnsafeMutableRawBufferPointer) throws(ParquetError) {
+        guard input.count <= Int(Int32.max), output.count <= Int(Int32.max) else { throw ParquetError(.corrupt, "lz4: block over 2 GiB") }
+        if output.isEmpty && input.count <= 1 { return }
+        guard let src = input.baseAddress, let dst = output.baseAddress else { throw ParquetError(.corrupt, "lz4: empty block") }
+        let n = LZ4_decompress_safe(src.assumingMemoryBound(to: CChar.self), dst.assumingMemoryBound(to: CChar.self),
+                                    Int32(input.count), Int32(output.count))
+        guard n == Int32(output.count) else {
+            throw ParquetError(.corrupt, n < 0 ? "lz4: corrupt block" : "lz4: block holds \(n) bytes, page header says \(output.count)")
+        }
+    }
+
+    /// The deprecated LZ4 codec: Hadoop's framing (big-endian uncompressed and compressed sizes
+    /// before each block), or a bare block as some writers produced; parquet-cpp accepts both.
+    private static func lz4Hadoop(_ input: UnsafeRawBufferPointer, _ output: UnsafeMutableRawBufferPointer) throws(ParquetError) {
+        var inOffset = 0, outOffset = 0
+        func bigEndian(_ p: Int) -> Int { Int(UInt32(bigEndian: input.loadUnaligned(fromByteOffset: p, as: UInt32.self))) }
+        var framed = true
+        while inOffset < input.count {
+            guard input.count - inOffset >= 8 else { framed = false; break }
+            let expanded = bigEndian(inOffset), compressed = bigEndian(inOffset + 4)
+            guard compressed <= input.count - inOffset - 8, expanded <= output.count - outOffset else { framed = false; break }
+            let block = UnsafeRawBufferPointer(rebasing: input[inOffset + 8 ..< inOffset + 8 + compressed])
+            let into = UnsafeMutableRawBufferPointer(rebasing: output[outOffset ..< outOffset + expanded])
+            do throws(ParquetError) { try lz4Block(block, into) } catch { framed = false; break }
+            inOffset += 8 + compressed
+            outOffset += expanded
+        }
+        if framed && outOffset == output.count { return }
+        try lz4Block(input, output)
+    }
+
+    /// An LZ4 frame (Arrow IPC's LZ4_FRAME buffers) into exactly `output.count` bytes.
+    static func lz4Frame(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(ParquetError) {
+        var context: OpaquePointer?
+        guard LZ4F_isError(LZ4F_createDecompressionContext(&context, UInt32(LZ4F_VERSION))) == 0, let context else {
+            throw ParquetError(.io, "lz4: cannot create a decompression context")
+        }
+        defer { LZ4F_freeDecompressionContext(context) }
+        var inOffset = 0, outOffset = 0
+        var spare: UInt8 = 0
+        while inOffset < input.count {
+            var inSize = input.count - inOffset
+            var outSize = output.count - outOffset
+            let status = withUnsafeMutablePointer(to: &spare) { spare in
+                LZ4F_decompress(context, outSize > 0 ? output.baseAddress! + outOffset : UnsafeMutableRawPointer(spare), &outSize,
+                                input.baseAddress! + inOffset, &inSize, nil)
+            }
+            if LZ4F_isError(status) != 0 { throw ParquetError(.corrupt, "lz4: \(String(cString: LZ4F_getErrorName(status)))") }
+            if inSize == 0 && outSize == 0 { throw ParquetError(.corrupt, "lz4: frame holds more than \(output.count) bytes") }
+            inOffset += inSize
+            outOffset += outSize
+            if status == 0 { break }  // end of frame
+        }
+        guard outOffset == output.count else {
+            throw ParquetError(.corrupt, "lz4: frame holds \(outOffset) bytes, expected \(output.count)")
         }
     }
 

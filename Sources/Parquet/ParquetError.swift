@@ -12,7 +12,7 @@ public struct ParquetError: Error, CustomStringConvertible, Sendable {
         /// index out of range, inconsistent counts, failed decompression).
         case corrupt
         /// Valid Parquet that Plumb does not read: nested columns, encryption, INT96 arithmetic
-        /// it does not know, codecs other than none/snappy/gzip/zstd, and so on.
+        /// it does not know, codecs other than none/snappy/gzip/zstd/lz4, and so on.
         case unsupported
         /// Part files of a folder disagree on their columns.
         case schemaMismatch

@@ -5,7 +5,7 @@ import Tabular
 /// TIMESTAMP, TIME and DURATION in seconds; strings (plain or dictionary-encoded) → categorical
 /// columns with sorted levels; nulls → NaN / -1.
 ///
-/// Record batches may be uncompressed or ZSTD-compressed (LZ4_FRAME is refused with an error).
+/// Record batches may be uncompressed, ZSTD- or LZ4_FRAME-compressed.
 /// Nested types, views, unions and big decimals are refused with an error naming the column.
 /// Format: Apache Arrow `format/File.fbs`, `Message.fbs`, `Schema.fbs` and the IPC columnar
 /// specification.
@@ -268,7 +268,7 @@ struct RecordBatchReader {
         if let compression = try batch.table(3) {
             switch try compression.scalar(0, Int8.self, default: 0) {
             case 1: codec = .zstd
-            case 0: throw ParquetError(.unsupported, "LZ4_FRAME-compressed record batches are not supported (uncompressed and ZSTD are)")
+            case 0: codec = .lz4  // LZ4_FRAME
             case let c: throw ParquetError(.corrupt, "unknown BodyCompression codec \(c)")
             }
             guard try compression.scalar(1, Int8.self, default: 0) == 0 else {
@@ -300,7 +300,7 @@ struct RecordBatchReader {
                     throw ParquetError(.corrupt, "buffer \(k) claims \(uncompressed) uncompressed bytes (at most 1 GiB is accepted)")
                 }
                 let out = storage.allocate(Int(uncompressed))
-                try Codec.decompress(codec, data, into: out)
+                if codec == .lz4 { try Codec.lz4Frame(data, into: out) } else { try Codec.decompress(codec, data, into: out) }
                 buffers.append(UnsafeRawBufferPointer(out))
             }
         }
