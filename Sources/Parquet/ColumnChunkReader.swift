@@ -37,6 +37,7 @@ struct ColumnChunkReader {
             throw ParquetError(.corrupt, "column chunk has physical type \(meta.type), the schema says \(column.physicalType)")
         }
         let (start, count) = try byteRange()
+        file.prefault(at: start, count: count)
         var state = PageState(rows: rows)
         var cursor = ByteCursor(try file.bytes(at: start, count: count), baseOffset: start)
         while state.rowsDone < rows {

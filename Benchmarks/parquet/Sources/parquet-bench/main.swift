@@ -42,6 +42,11 @@ do {
             print(String(format: "%.4f cpu %.4f", t.0, t.1))
         }
         _ = checksum
+    case "open":
+        for _ in 0 ..< repeats {
+            let t = try time { _ = try ParquetReader(path: args[2]) }
+            print(String(format: "%.4f cpu %.4f", t.0, t.1))
+        }
     case "write":
         let table = try ParquetReader.read(path: args[2])
         let codec: ParquetWriter.Compression = switch option("--codec") ?? "snappy" {
