@@ -67,13 +67,11 @@ enum TableDecoder {
         var levels: [Int: [String]] = [:]
         let storage = try withColumnStorage(batch.map { leaves[$0].kind }, rows: total) { (pointers) throws(ParquetError) in
             let outcomes = run(tasks, parts, leaves, pointers, firstColumn: batch.lowerBound)
-            var failure: (Task, ParquetError)?
-            for (t, o) in zip(tasks, outcomes) {
-                if case .failed(let e) = o, failure == nil || (t.part, t.column) < (failure!.0.part, failure!.0.column) {
-                    failure = (t, e)
-                }
+            // Of several failures, report the first in file order (tasks ran largest first).
+            let failures = zip(tasks, outcomes).compactMap { t, o -> (Task, ParquetError)? in
+                if case .failed(let e) = o { (t, e) } else { nil }
             }
-            if let failure { throw failure.1 }
+            if let first = failures.min(by: { ($0.0.part, $0.0.column) < ($1.0.part, $1.0.column) }) { throw first.1 }
             for j in batch where leaves[j].output == .strings {
                 var chunks: [(table: ByteStringTable, rowStart: Int, rows: Int)] = []
                 for (t, o) in zip(tasks, outcomes) where t.column == j {

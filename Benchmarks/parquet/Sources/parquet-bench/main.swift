@@ -50,7 +50,7 @@ do {
     case "write":
         let table = try ParquetReader.read(path: args[2])
         let codec: ParquetWriter.Compression = switch option("--codec") ?? "snappy" {
-        case "zstd": .zstd(level: 3)
+        case "zstd": .zstd(level: Int(option("--level") ?? "") ?? 1)
         case "none": .none
         default: .snappy
         }
