@@ -10,6 +10,8 @@ struct ByteStringTable: Sendable {
     private var slots: [Int32] = Array(repeating: 0, count: 16)
 
     var count: Int { starts.count - 1 }
+    /// True while every value is ASCII (then byte order and equality are `String`'s).
+    private(set) var isASCII = true
 
     /// The value's code, adding it when new.
     mutating func intern(_ value: UnsafeRawBufferPointer) -> Int32 {
@@ -24,6 +26,11 @@ struct ByteStringTable: Sendable {
             i = (i + 1) & mask
         }
         let code = Int32(count)
+        if isASCII {
+            var high: UInt8 = 0
+            for b in value { high |= b }
+            isASCII = high < 0x80
+        }
         arena.append(contentsOf: value)
         starts.append(arena.count)
         hashes.append(h)
@@ -39,6 +46,37 @@ struct ByteStringTable: Sendable {
     func string(_ code: Int) -> String {
         arena.withUnsafeBufferPointer { a in
             String(decoding: UnsafeBufferPointer(rebasing: a[starts[code] ..< starts[code + 1]]), as: UTF8.self)
+        }
+    }
+
+    /// Calls `body` with value `code`'s bytes.
+    func withEntry<R>(_ code: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        arena.withUnsafeBytes { a in body(UnsafeRawBufferPointer(rebasing: a[starts[code] ..< starts[code + 1]])) }
+    }
+
+    /// The codes whose `include` flag is set, in byte order of their values (shorter first on a
+    /// common prefix): sorted on each value's first 16 bytes, with a full compare only for ties.
+    func sortedCodes(where include: [Bool]) -> [Int] {
+        arena.withUnsafeBytes { bytes -> [Int] in
+            func key(_ code: Int, from offset: Int) -> UInt64 {
+                let s = starts[code] + offset, n = max(0, min(8, starts[code + 1] - s))
+                var key: UInt64 = 0
+                for k in 0 ..< n { key |= UInt64(bytes[s + k]) << UInt64(56 - 8 * k) }
+                return key
+            }
+            var keys: [(high: UInt64, low: UInt64, code: Int)] = []
+            keys.reserveCapacity(count)
+            for code in 0 ..< count where include[code] { keys.append((key(code, from: 0), key(code, from: 8), code)) }
+            keys.sort { a, b in
+                if a.high != b.high { return a.high < b.high }
+                if a.low != b.low { return a.low < b.low }
+                let sa = starts[a.code], la = starts[a.code + 1] - sa
+                let sb = starts[b.code], lb = starts[b.code + 1] - sb
+                let n = min(la, lb)
+                let c = n <= 16 ? 0 : memcmp(bytes.baseAddress! + sa + 16, bytes.baseAddress! + sb + 16, n - 16)
+                return c != 0 ? c < 0 : la < lb
+            }
+            return keys.map(\.code)
         }
     }
 

@@ -72,14 +72,24 @@ enum TableDecoder {
                 if case .failed(let e) = o { (t, e) } else { nil }
             }
             if let first = failures.min(by: { ($0.0.part, $0.0.column) < ($1.0.part, $1.0.column) }) { throw first.1 }
-            for j in batch where leaves[j].output == .strings {
-                var chunks: [(table: ByteStringTable, rowStart: Int, rows: Int)] = []
-                for (t, o) in zip(tasks, outcomes) where t.column == j {
-                    if case .done(let table?) = o { chunks.append((table, t.rowStart, t.rows)) }
+            // String columns: merge each one's chunk values into sorted levels, columns in parallel.
+            let stringColumns = batch.filter { leaves[$0].output == .strings }
+            var merged = [[String]](repeating: [], count: stringColumns.count)
+            let finished = tasks
+            merged.withUnsafeMutableBufferPointer { buffer in
+                let shared = DisjointWrites((buffer, pointers, outcomes))
+                DispatchQueue.concurrentPerform(iterations: stringColumns.count) { k in
+                    let (results, pointers, outcomes) = shared.value
+                    let j = stringColumns[k]
+                    var chunks: [(table: ByteStringTable, rowStart: Int, rows: Int)] = []
+                    for (t, o) in zip(finished, outcomes) where t.column == j {
+                        if case .done(let table?) = o { chunks.append((table, t.rowStart, t.rows)) }
+                    }
+                    chunks.sort { $0.rowStart < $1.rowStart }
+                    results[k] = mergeLevels(chunks, codes: pointers[j - batch.lowerBound].assumingMemoryBound(to: Int32.self))
                 }
-                chunks.sort { $0.rowStart < $1.rowStart }
-                levels[j] = mergeLevels(chunks, codes: pointers[j - batch.lowerBound].assumingMemoryBound(to: Int32.self))
             }
+            for (k, j) in stringColumns.enumerated() { levels[j] = merged[k] }
         }
         return batch.map { j in
             switch storage[j - batch.lowerBound] {
@@ -132,24 +142,52 @@ enum TableDecoder {
     }
 
     /// The sorted distinct strings used by a column's chunks; rewrites each chunk's local codes
-    /// (in place, in `codes`) to indices into them.
+    /// (in place, in `codes`) to indices into them. Levels sort as `String`s do (the CSV reader's
+    /// order); when every value is ASCII that is byte order, and the merge runs on bytes.
     static func mergeLevels(_ chunks: [(table: ByteStringTable, rowStart: Int, rows: Int)], codes: UnsafeMutablePointer<Int32>) -> [String] {
         var usedPerChunk: [[Bool]] = []
-        var distinct = Set<String>()
         for chunk in chunks {
             var used = [Bool](repeating: false, count: chunk.table.count)
             let c = codes + chunk.rowStart
             for i in 0 ..< chunk.rows where c[i] >= 0 { used[Int(c[i])] = true }
-            for code in 0 ..< chunk.table.count where used[code] { distinct.insert(chunk.table.string(code)) }
             usedPerChunk.append(used)
         }
-        let levels = distinct.sorted()
-        var index: [String: Int32] = [:]
-        index.reserveCapacity(levels.count)
-        for (i, l) in levels.enumerated() { index[l] = Int32(i) }
-        for (chunk, used) in zip(chunks, usedPerChunk) {
-            var map = [Int32](repeating: -1, count: chunk.table.count)
-            for code in 0 ..< chunk.table.count where used[code] { map[code] = index[chunk.table.string(code)] ?? -1 }
+        var levels: [String] = []
+        var maps: [[Int32]] = []  // per chunk: local code → level index
+        if chunks.allSatisfy({ $0.table.isASCII }) {
+            // One chunk's table is already its distinct values; several are merged into one.
+            var global = chunks.count == 1 ? chunks[0].table : ByteStringTable()
+            var toGlobal: [[Int32]] = []
+            for (chunk, used) in zip(chunks, usedPerChunk) {
+                var map = [Int32](repeating: -1, count: chunk.table.count)
+                for code in 0 ..< chunk.table.count where used[code] {
+                    map[code] = chunks.count == 1 ? Int32(code) : chunk.table.withEntry(code) { global.intern($0) }
+                }
+                toGlobal.append(map)
+            }
+            var present = [Bool](repeating: chunks.count > 1, count: global.count)
+            if chunks.count == 1 { present = usedPerChunk[0] }
+            let order = global.sortedCodes(where: present)
+            var rank = [Int32](repeating: -1, count: global.count)
+            for (r, g) in order.enumerated() { rank[g] = Int32(r) }
+            levels = order.map { global.string($0) }
+            maps = toGlobal.map { $0.map { $0 < 0 ? -1 : rank[Int($0)] } }
+        } else {
+            var distinct = Set<String>()
+            for (chunk, used) in zip(chunks, usedPerChunk) {
+                for code in 0 ..< chunk.table.count where used[code] { distinct.insert(chunk.table.string(code)) }
+            }
+            levels = distinct.sorted()
+            var index: [String: Int32] = [:]
+            index.reserveCapacity(levels.count)
+            for (i, l) in levels.enumerated() { index[l] = Int32(i) }
+            for (chunk, used) in zip(chunks, usedPerChunk) {
+                var map = [Int32](repeating: -1, count: chunk.table.count)
+                for code in 0 ..< chunk.table.count where used[code] { map[code] = index[chunk.table.string(code)] ?? -1 }
+                maps.append(map)
+            }
+        }
+        for (chunk, map) in zip(chunks, maps) {
             let c = codes + chunk.rowStart
             map.withUnsafeBufferPointer { m in
                 for i in 0 ..< chunk.rows where c[i] >= 0 { c[i] = m[Int(c[i])] }

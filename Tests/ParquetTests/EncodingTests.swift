@@ -172,3 +172,42 @@ func naiveUnpack(_ bytes: [UInt8], bitWidth: Int, count: Int) -> [UInt64] {
         #expect(NumericConversion.halfToFloat(0x7E00).isNaN)
     }
 }
+
+@Suite struct MergeLevelsTests {
+    /// The byte-order merge (ASCII values) and the String merge give what a naive
+    /// Set-then-sort of the used values gives.
+    @Test(arguments: [true, false])
+    func matchesNaiveMerge(_ ascii: Bool) {
+        var rng = TestRNG(seed: ascii ? 5 : 6)
+        let alphabet = ascii ? ["a", "b", "B", "0", " ", "~", "\u{01}"] : ["a", "é", "e\u{301}", "日", "Z", "\u{FFFD}"]
+        for _ in 0 ..< 40 {
+            var chunks: [(table: ByteStringTable, rowStart: Int, rows: Int)] = []
+            var codes: [Int32] = []
+            var expected: [String?] = []
+            for _ in 0 ..< Int.random(in: 1 ... 4, using: &rng) {
+                var table = ByteStringTable()
+                let values = (0 ..< Int.random(in: 1 ... 30, using: &rng)).map { _ in
+                    (0 ..< Int.random(in: 0 ... 20, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }.joined()
+                }
+                let local = values.map { v in Array(v.utf8).withUnsafeBytes { table.intern($0) } }
+                let rows = Int.random(in: 0 ... 50, using: &rng)
+                chunks.append((table, codes.count, rows))
+                for _ in 0 ..< rows {
+                    if Int.random(in: 0 ..< 6, using: &rng) == 0 {
+                        codes.append(-1)
+                        expected.append(nil)
+                    } else {
+                        let k = Int.random(in: 0 ..< values.count, using: &rng)
+                        codes.append(local[k])
+                        expected.append(values[k])
+                    }
+                }
+            }
+            let levels = codes.withUnsafeMutableBufferPointer { c in
+                TableDecoder.mergeLevels(chunks, codes: c.baseAddress ?? UnsafeMutablePointer(bitPattern: 64)!)
+            }
+            #expect(levels == Set(expected.compactMap { $0 }).sorted())
+            #expect(codes.map { $0 < 0 ? nil : levels[Int($0)] } == expected)
+        }
+    }
+}

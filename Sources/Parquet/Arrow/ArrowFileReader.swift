@@ -469,13 +469,6 @@ struct ColumnBuilder {
     }
 }
 
-extension ByteStringTable {
-    /// Calls `body` with entry `code`'s bytes.
-    func withEntry<R>(_ code: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
-        arena.withUnsafeBytes { a in body(UnsafeRawBufferPointer(rebasing: a[starts[code] ..< starts[code + 1]])) }
-    }
-}
-
 /// Byte strings by position (an Arrow dictionary: indices refer to positions, values may repeat).
 struct StringList: Sendable {
     private var arena: [UInt8] = []
