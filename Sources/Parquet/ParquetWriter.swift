@@ -52,8 +52,15 @@ public enum ParquetWriter {
         guard Set(table.columnNames).count == table.columns.count else {
             throw ParquetError(.badArgument, "duplicate column names", file: path)
         }
-        guard options.dataPageBytes > 0, (options.rowGroupRows ?? 1) > 0 else {
-            throw ParquetError(.badArgument, "dataPageBytes and rowGroupRows must be positive", file: path)
+        guard options.dataPageBytes > 0, options.dataPageBytes <= 1 << 30, (options.rowGroupRows ?? 1) > 0 else {
+            throw ParquetError(.badArgument, "dataPageBytes must be in 1…2^30 and rowGroupRows positive", file: path)
+        }
+        // Page sizes are 32-bit in the format: a dictionary page holds all of a column's levels.
+        for c in table.columns {
+            if case .categorical(_, let levels) = c.data, levels.reduce(0, { $0 + 4 + $1.utf8.count }) > Int(Int32.max) - 1024 {
+                throw ParquetError(.badArgument, "the levels of '\(c.name)' take more than 2 GiB, the most a dictionary page holds",
+                                   file: path, column: c.name)
+            }
         }
         if case .zstd(let level) = options.compression, !(1 ... 22).contains(level) {
             throw ParquetError(.badArgument, "zstd level \(level) out of range 1…22", file: path)

@@ -80,7 +80,19 @@ struct ArrowFileDecoder {
                 try readDictionaryBatch(at: offset, metaLength: metaLength, bodyLength: bodyLength, fields: fields, into: &dictionaries)
             }
         }
-        for (b, (offset, metaLength, bodyLength)) in try blocks(footer, 3).enumerated() {
+        let batches = try blocks(footer, 3)
+        // Reserve the columns once: the batches' row counts are in their headers.
+        var totalRows = 0
+        for (offset, metaLength, bodyLength) in batches {
+            let (batch, _) = try message(at: offset, metaLength: metaLength, bodyLength: bodyLength, expecting: 3)
+            totalRows = min(1 << 50, totalRows + Int(max(0, min(1 << 40, try batch.scalar(0, Int64.self, default: 0)))))
+        }
+        let (bytes, overflow) = totalRows.multipliedReportingOverflow(by: 8 * max(1, columns.count))
+        guard !overflow, bytes <= physicalMemory() else {
+            throw ParquetError(.tooLarge, "\(totalRows) rows × \(columns.count) columns need more memory than this machine has")
+        }
+        for j in columns.indices { columns[j].reserve(totalRows) }
+        for (b, (offset, metaLength, bodyLength)) in batches.enumerated() {
             try locating(rowGroup: b, offset: offset) { () throws(ParquetError) in
                 let (batch, body) = try message(at: offset, metaLength: metaLength, bodyLength: bodyLength, expecting: 3)
                 let rows = try RecordBatchReader(batch: batch, body: body)
@@ -344,11 +356,17 @@ struct RecordBatchReader {
         case .boolean:
             let data = try next()
             guard data.count >= (n + 7) / 8 else { throw ParquetError(.truncated, "boolean buffer of \(data.count) bytes for \(n) rows") }
-            column.appendNumbers(n) { i in valid(i) ? Double(data[i >> 3] >> UInt8(i & 7) & 1) : .nan }
+            column.appendNumbers(n) { out in
+                for i in 0 ..< n { out[i] = Double(data[i >> 3] >> UInt8(i & 7) & 1) }
+                if nulls > 0 { for i in 0 ..< n where !valid(i) { out[i] = .nan } }
+            }
         case .numeric(let conversion, let width):
             let data = try next()
             guard data.count >= n * width else { throw ParquetError(.truncated, "value buffer of \(data.count) bytes for \(n) × \(width)-byte values") }
-            column.appendNumbers(n) { i in valid(i) ? Self.number(data, i, width, conversion) : .nan }
+            column.appendNumbers(n) { out in
+                Self.convert(data, n, width, conversion, into: out)
+                if nulls > 0 { for i in 0 ..< n where !valid(i) { out[i] = .nan } }
+            }
         case .strings(let large):
             let offsets = try next(), data = try next()
             let width = large ? 8 : 4
@@ -400,6 +418,26 @@ struct RecordBatchReader {
         }
     }
 
+    /// `n` fixed-width values → Doubles, one loop per conversion.
+    static func convert(_ data: UnsafeRawBufferPointer, _ n: Int, _ width: Int, _ conversion: ArrowNumeric,
+                        into out: UnsafeMutablePointer<Double>) {
+        if n == 0 { return }
+        switch conversion {
+        case .float64:
+            UnsafeMutableRawPointer(out).copyMemory(from: data.baseAddress!, byteCount: n * 8)
+        case .signed(let divisor) where width == 8:
+            for i in 0 ..< n { out[i] = Double(Int64(littleEndian: data.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self))) }
+            if divisor != 1 { for i in 0 ..< n { out[i] /= divisor } }
+        case .signed(let divisor) where width == 4:
+            for i in 0 ..< n { out[i] = Double(Int32(littleEndian: data.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self))) }
+            if divisor != 1 { for i in 0 ..< n { out[i] /= divisor } }
+        case .float32:
+            for i in 0 ..< n { out[i] = Double(Float(bitPattern: UInt32(littleEndian: data.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))) }
+        default:
+            for i in 0 ..< n { out[i] = number(data, i, width, conversion) }
+        }
+    }
+
     static func number(_ data: UnsafeRawBufferPointer, _ i: Int, _ width: Int, _ conversion: ArrowNumeric) -> Double {
         switch conversion {
         case .signed(let divisor):
@@ -434,9 +472,16 @@ struct ColumnBuilder {
 
     var count: Int { field.columnKind == .numeric ? numbers.count : codes.count }
 
-    mutating func appendNumbers(_ n: Int, _ value: (Int) -> Double) {
-        numbers.reserveCapacity(numbers.count + n)
-        for i in 0 ..< n { numbers.append(value(i)) }
+    mutating func reserve(_ rows: Int) {
+        if field.columnKind == .numeric { numbers.reserveCapacity(rows) } else { codes.reserveCapacity(rows) }
+    }
+
+    /// Appends `n` numbers written by `fill` into their place.
+    mutating func appendNumbers(_ n: Int, _ fill: (UnsafeMutablePointer<Double>) -> Void) {
+        if n == 0 { return }
+        let start = numbers.count
+        numbers.append(contentsOf: repeatElement(0, count: n))
+        numbers.withUnsafeMutableBufferPointer { fill($0.baseAddress! + start) }
     }
 
     mutating func appendNulls(_ n: Int) {

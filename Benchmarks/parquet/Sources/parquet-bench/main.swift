@@ -32,11 +32,12 @@ do {
     switch args[1] {
     case "read":
         var checksum = 0.0
-        let warm = try ParquetReader.read(path: args[2])
+        let readFile: (String) throws -> Table = args[2].hasSuffix(".arrow") ? { try ArrowFileReader.read(path: $0) } : { try ParquetReader.read(path: $0) }
+        let warm = try readFile(args[2])
         print("# \(warm.rowCount) rows x \(warm.columns.count) columns")
         for _ in 0 ..< repeats {
             let t = try time {
-                let table = try ParquetReader.read(path: args[2])
+                let table = try readFile(args[2])
                 if case .numeric(let v) = table.columns[0].data { checksum += v[v.count / 2] }
             }
             print(String(format: "%.4f cpu %.4f", t.0, t.1))
