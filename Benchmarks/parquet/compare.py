@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Alternates Plumb's Parquet reader/writer with pyarrow and polars on the same files and prints
-min and median wall seconds per side (warm: each block starts with one untimed run).
+min and median wall seconds per side, and the median CPU seconds (user + system, all threads), which
+the load of a shared machine disturbs less (warm: each block starts with one untimed run).
 
     python3 compare.py [--rounds 5] [--csv numeric_1m.csv] [--work /tmp/plumb-parquet-bench]
 
@@ -10,6 +11,7 @@ Benchmarks/peers/work/numeric_1m.csv with pyarrow.csv + pq.write_table (SNAPPY, 
 """
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import time
@@ -24,23 +26,33 @@ BENCH = os.path.join(HERE, ".build", "release", "parquet-bench")
 
 
 def plumb(mode, args, repeat):
+    """(wall, cpu) seconds per timed run of parquet-bench."""
     out = subprocess.run([BENCH, mode, *args, "--repeat", str(repeat)], check=True, capture_output=True, text=True).stdout
-    return [float(line.split()[0]) for line in out.splitlines() if not line.startswith("#")]
+    return [(float(line.split()[0]), float(line.split()[2])) for line in out.splitlines() if not line.startswith("#")]
+
+
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 
 
 def timed(fn, repeat):
+    """(wall, cpu) seconds per run, after one untimed run."""
     fn()
     times = []
     for _ in range(repeat):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), cpu()
         fn()
-        times.append(time.perf_counter() - t)
+        times.append((time.perf_counter() - t, cpu() - c))
     return times
 
 
 def report(name, results):
-    for side, times in results.items():
-        print(f"{name:<22} {side:<8} min {min(times):.4f}  median {statistics.median(times):.4f}  ({len(times)} runs)")
+    for side, runs in results.items():
+        wall = [w for w, _ in runs]
+        used = [c for _, c in runs]
+        print(f"{name:<16} {side:<8} wall min {min(wall):.4f} median {statistics.median(wall):.4f}"
+              f"   cpu median {statistics.median(used):.4f}  ({len(runs)} runs)")
 
 
 def main():

@@ -229,11 +229,8 @@ extension LogicalType {
 extension Statistics {
     static func decode(_ r: inout ThriftCompactReader) throws(ParquetError) -> Statistics {
         var s = Statistics()
-        var legacyMin: [UInt8]?, legacyMax: [UInt8]?
         try r.readStruct("Statistics") { (r, id, type) throws(ParquetError) in
             switch (id, type) {
-            case (1, .binary): legacyMax = try r.readBinary("Statistics.max")
-            case (2, .binary): legacyMin = try r.readBinary("Statistics.min")
             case (3, .i64): s.nullCount = try r.readI64("Statistics.null_count")
             case (4, .i64): s.distinctCount = try r.readI64("Statistics.distinct_count")
             case (5, .binary): s.maxValue = try r.readBinary("Statistics.max_value")
@@ -241,7 +238,6 @@ extension Statistics {
             default: try r.skip(type)
             }
         }
-        _ = (legacyMin, legacyMax)  // the legacy fields' sort order is undefined for strings; unused
         return s
     }
 

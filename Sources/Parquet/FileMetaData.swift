@@ -73,7 +73,8 @@ struct SchemaElement: Sendable {
     var logicalType: LogicalType?
 }
 
-/// `Statistics` of a column chunk or page (min/max as plain-encoded bytes).
+/// `Statistics` of a column chunk or page (min/max as plain-encoded bytes). The deprecated
+/// `min`/`max` fields (1, 2), whose order is undefined for strings, are skipped.
 struct Statistics: Sendable, Equatable {
     var nullCount: Int64?
     var distinctCount: Int64?

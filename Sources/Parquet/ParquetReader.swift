@@ -154,7 +154,7 @@ public struct ParquetReader: Sendable {
         }
         if !isDirectory.boolValue { return try ParquetReader(path: path).read() }
         let parts = try partFiles(in: path)
-        guard let first = parts.first else {
+        guard !parts.isEmpty else {
             throw ParquetError(.io, "folder holds no Parquet part files (names starting with '.' or '_' are skipped)", file: path)
         }
         var readers: [ParquetReader] = []
@@ -165,7 +165,6 @@ public struct ParquetReader: Sendable {
             }
             readers.append(r)
         }
-        _ = first
         let all = readers.flatMap { r in r.rowGroups.indices.map { TableDecoder.Part(reader: r, rowGroup: $0) } }
         return try TableDecoder.decode(parts: all, leaves: readers[0].leaves)
     }

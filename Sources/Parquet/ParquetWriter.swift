@@ -167,8 +167,8 @@ struct ColumnChunkWriter {
                 for start in stride(from: rows.lowerBound, to: rows.upperBound, by: pageRows) {
                     let page = UnsafeBufferPointer(rebasing: v[start ..< min(rows.upperBound, start + pageRows)])
                     content.removeAll(keepingCapacity: true)
-                    let nulls = numericPage(page, into: &content, &stats)
-                    appendDataPage(content, values: page.count, nulls: nulls, encoding: .plain, to: &bytes, &meta)
+                    numericPage(page, into: &content, &stats)
+                    appendDataPage(content, values: page.count, encoding: .plain, to: &bytes, &meta)
                 }
             }
             meta.statistics = stats.parquet
@@ -228,8 +228,7 @@ struct ColumnChunkWriter {
                     var encoder = HybridEncoder(bitWidth: width)
                     indices.withUnsafeBufferPointer { encoder.encode($0) }
                     content += encoder.bytes
-                    appendDataPage(content, values: end - start, nulls: defined.count - indices.count, encoding: .rleDictionary,
-                                   to: &bytes, &meta)
+                    appendDataPage(content, values: end - start, encoding: .rleDictionary, to: &bytes, &meta)
                 }
             }
             meta.statistics = Statistics(nullCount: Int64(nullCount), distinctCount: nil, maxValue: maxLevel, minValue: minLevel)
@@ -239,8 +238,8 @@ struct ColumnChunkWriter {
     }
 
     /// Definition levels (4-byte length, then the hybrid stream) of one page, then its non-NaN
-    /// values as PLAIN doubles. Returns the number of nulls.
-    private func numericPage(_ page: UnsafeBufferPointer<Double>, into content: inout [UInt8], _ stats: inout NumericStatistics) -> Int {
+    /// values as PLAIN doubles; counts the page in `stats`.
+    private func numericPage(_ page: UnsafeBufferPointer<Double>, into content: inout [UInt8], _ stats: inout NumericStatistics) {
         var nulls = 0
         for x in page where x.isNaN { nulls += 1 }
         if nulls == 0 {
@@ -257,7 +256,6 @@ struct ColumnChunkWriter {
             }
         }
         stats.nullCount += nulls
-        return nulls
     }
 
     /// Appends RLE definition levels with their 4-byte length; all defined is one RLE run.
@@ -276,7 +274,7 @@ struct ColumnChunkWriter {
         content += encoder.bytes
     }
 
-    private func appendDataPage(_ content: [UInt8], values: Int, nulls: Int, encoding: Encoding,
+    private func appendDataPage(_ content: [UInt8], values: Int, encoding: Encoding,
                                 to bytes: inout [UInt8], _ meta: inout ColumnMetaData) {
         appendPage(content, header: { h in
             h.rawType = PageType.dataPage.rawValue
@@ -284,7 +282,6 @@ struct ColumnChunkWriter {
                                               definitionLevelEncoding: Encoding.rle.rawValue,
                                               repetitionLevelEncoding: Encoding.rle.rawValue)
         }, to: &bytes, &meta)
-        _ = nulls
     }
 
     /// Compresses `content` and appends its page header and body.
