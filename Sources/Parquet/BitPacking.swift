@@ -19,9 +19,21 @@ enum BitPacking {
         let base = bytes.baseAddress!
         let mask: UInt64 = bitWidth == 64 ? ~0 : (1 << UInt64(bitWidth)) - 1
         var i = 0
+        // One bit per value into bytes (definition levels, booleans): a table gives each packed
+        // byte's 8 values as one 64-bit store.
+        if bitWidth == 1 && T.self == UInt8.self {
+            let groups = min(count / 8, bytes.count)
+            let o = UnsafeMutableRawPointer(out)
+            byteExpansion.withUnsafeBufferPointer { table in
+                for g in 0 ..< groups {
+                    o.storeBytes(of: table[Int(base.load(fromByteOffset: g, as: UInt8.self))], toByteOffset: 8 * g, as: UInt64.self)
+                }
+            }
+            i = groups * 8
+        }
         // Whole groups of 8 values while a 64-bit load at the group's last value stays inside
         // the buffer: group g ends at byte (g + 1) × bitWidth, its last load ends ≤ 8 bytes later.
-        if bitWidth <= 32 && bytes.count >= 8 {
+        if i == 0 && bitWidth <= 32 && bytes.count >= 8 {
             let groups = min(count / 8, (bytes.count - 8) / bitWidth)
             unpackGroups(base, bitWidth: bitWidth, groups: groups, into: out)
             i = groups * 8
@@ -55,6 +67,13 @@ enum BitPacking {
             out[i] = T(truncatingIfNeeded: value)
             i += 1
         }
+    }
+
+    /// Byte b → 8 bytes, byte k holding bit k of b (little-endian).
+    static let byteExpansion: [UInt64] = (0 ..< 256).map { b in
+        var v: UInt64 = 0
+        for k in 0 ..< 8 where b >> k & 1 == 1 { v |= 1 << UInt64(8 * k) }
+        return v
     }
 
     /// `groups` × 8 values of `bitWidth` ≤ 32 bits; the caller guarantees 8 readable bytes past

@@ -256,34 +256,45 @@ struct ColumnChunkReader {
         case .numeric(let out):
             guard case .numeric(let conversion) = column.output else { preconditionFailure("numeric destination for a string column") }
             let rowsOut = out + state.rowsDone
-            let target = defined == nil ? rowsOut : scratch.doubles(.values, nonNull)
-            try decodeNumbers(encoding, bytes, count: nonNull, conversion, &state, into: target, scratch)
-            if let defined {
-                var j = 0
-                for i in 0 ..< n {
-                    if defined[i] != 0 {
-                        rowsOut[i] = target[j]
-                        j += 1
-                    } else {
-                        rowsOut[i] = .nan
-                    }
-                }
+            guard let defined else {
+                return try decodeNumbers(encoding, bytes, count: nonNull, conversion, &state, into: rowsOut, scratch)
             }
+            // Some nulls: the non-null values are decoded apart (one spare slot, so the spreading
+            // loop may read one past the last value), then spread over the rows.
+            let values = scratch.doubles(.values, nonNull + 1)
+            if conversion == .double, Encoding(rawValue: encoding) == .plain {
+                guard bytes.count >= nonNull * 8 else {
+                    throw ParquetError(.truncated, "PLAIN DOUBLE page holds \(bytes.count) bytes, \(nonNull) values need \(nonNull * 8)")
+                }
+                if nonNull > 0 { UnsafeMutableRawPointer(values).copyMemory(from: bytes.baseAddress!, byteCount: nonNull * 8) }
+            } else {
+                try decodeNumbers(encoding, bytes, count: nonNull, conversion, &state, into: values, scratch)
+            }
+            values[nonNull] = .nan
+            spread(values, defined, n, into: rowsOut, null: .nan)
         case .codes(let out):
             let rowsOut = out + state.rowsDone
-            let target = defined == nil ? rowsOut : scratch.int32s(.values, nonNull)
-            try decodeStrings(encoding, bytes, count: nonNull, &state, into: target, scratch)
-            if let defined {
-                var j = 0
-                for i in 0 ..< n {
-                    if defined[i] != 0 {
-                        rowsOut[i] = target[j]
-                        j += 1
-                    } else {
-                        rowsOut[i] = -1
-                    }
-                }
+            guard let defined else {
+                return try decodeStrings(encoding, bytes, count: nonNull, &state, into: rowsOut, scratch)
             }
+            let values = scratch.int32s(.values, nonNull + 1)
+            try decodeStrings(encoding, bytes, count: nonNull, &state, into: values, scratch)
+            values[nonNull] = -1
+            spread(values, defined, n, into: rowsOut, null: -1)
+        }
+    }
+
+    /// `out[i]` = the next of `values` where `defined[i]` is 1, else `null`. Branch-free: a
+    /// random mix of nulls would mispredict a branch per row. `values` holds one spare slot.
+    @inline(__always)  // generic over Double and Int32; inlined so each copy is specialised
+    private func spread<T>(_ values: UnsafePointer<T>, _ defined: UnsafePointer<UInt8>, _ n: Int,
+                           into out: UnsafeMutablePointer<T>, null: T) {
+        var j = 0
+        for i in 0 ..< n {
+            let d = Int(defined[i])
+            let v = values[j]
+            out[i] = d != 0 ? v : null
+            j &+= d
         }
     }
 

@@ -41,6 +41,19 @@ func naiveUnpack(_ bytes: [UInt8], bitWidth: Int, count: Int) -> [UInt64] {
         }
     }
 
+    /// Bits into bytes (the table path for definition levels) against the naive twin.
+    @Test func unpackBitsIntoBytes() {
+        var rng = TestRNG(seed: 77)
+        for count in [0, 1, 7, 8, 9, 63, 64, 65, 1000] {
+            let bytes = (0 ..< (count + 7) / 8).map { _ in UInt8.random(in: 0 ... 255, using: &rng) }
+            var out = [UInt8](repeating: 9, count: count)
+            bytes.withUnsafeBytes { b in
+                out.withUnsafeMutableBufferPointer { BitPacking.unpack(b, bitWidth: 1, count: count, into: $0.baseAddress ?? UnsafeMutablePointer(bitPattern: 8)!) }
+            }
+            #expect(out.map(UInt64.init) == naiveUnpack(bytes, bitWidth: 1, count: count), "count \(count)")
+        }
+    }
+
     @Test(arguments: [1, 2, 3, 8, 12, 20, 32])
     func hybridRoundTrip(_ width: Int) throws {
         var rng = TestRNG(seed: UInt64(width))
