@@ -7,14 +7,14 @@ enum ChunkDestination {
 
 /// Decodes the pages of one column chunk (dictionary page, data pages v1 and v2) into its rows.
 ///
-/// The chunk is read with one `pread`; each page header is checked against the bytes left in the
-/// chunk, each page decompressed into a reused buffer, its definition levels decoded, its values
-/// decoded and spread over the rows (null → NaN or code -1).
+/// The chunk's bytes are read from the file's mapping; each page header is checked against the
+/// bytes left in the chunk, each page decompressed (into a reused buffer, or for PLAIN doubles
+/// without nulls straight into the rows), its definition levels decoded, its values decoded and
+/// spread over the rows (null → NaN or code -1).
 struct ColumnChunkReader {
     let file: ParquetFile
     let column: LeafColumn
     let meta: ColumnMetaData
-    let rowGroup: Int
     let rows: Int
     /// End of the column data in the file (the footer starts there).
     let dataEnd: Int

@@ -123,8 +123,8 @@ enum TableDecoder {
                         failed.store(true, ordering: .relaxed)
                         break
                     }
-                    let reader = ColumnChunkReader(file: part.reader.file, column: leaf, meta: meta, rowGroup: part.rowGroup,
-                                                   rows: t.rows, dataEnd: part.reader.dataEnd)
+                    let reader = ColumnChunkReader(file: part.reader.file, column: leaf, meta: meta, rows: t.rows,
+                                                   dataEnd: part.reader.dataEnd)
                     let base = pointers[t.column - firstColumn]
                     let destination: ChunkDestination = leaf.output == .strings
                         ? .codes(base.assumingMemoryBound(to: Int32.self) + t.rowStart)
