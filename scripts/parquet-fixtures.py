@@ -164,6 +164,15 @@ def pyarrow_fixtures():
     schema = pa.schema([pa.field(f.name, f.type, nullable=False) for f in req.schema])
     pq.write_table(req.cast(schema), os.path.join(OUT, "pyarrow_required_flba.parquet"), compression="snappy")
     record("pyarrow_required_flba.parquet")
+    # REQUIRED and OPTIONAL PLAIN doubles, uncompressed, pages v1 and v2 (copied straight into
+    # the rows by the reader).
+    plain = pa.table({"req": req.column("f64").cast(pa.float64()), "opt": req.column("f32").cast(pa.float64())})
+    plain = plain.cast(pa.schema([pa.field("req", pa.float64(), nullable=False), pa.field("opt", pa.float64())]))
+    for version in ["1.0", "2.0"]:
+        name = f"pyarrow_plain_doubles_v{version[0]}.parquet"
+        pq.write_table(plain, os.path.join(OUT, name), compression="none", use_dictionary=False, data_page_version=version,
+                       data_page_size=64, write_batch_size=8)
+        record(name)
 
     # Legacy INT96 timestamps (Spark's and Impala's), and a file with a page index and bloom
     # filters (structures between the data and the footer that a reader must step over).

@@ -37,7 +37,9 @@ struct ColumnChunkReader {
             throw ParquetError(.corrupt, "column chunk has physical type \(meta.type), the schema says \(column.physicalType)")
         }
         let (start, count) = try byteRange()
-        file.prefault(at: start, count: count)
+        // Uncompressed PLAIN doubles are copied from the file straight into the rows; the other
+        // chunks are read through the mapping, whose pages are populated in one call.
+        if meta.codec != .uncompressed { file.prefault(at: start, count: count) }
         var state = PageState(rows: rows)
         var cursor = ByteCursor(try file.bytes(at: start, count: count), baseOffset: start)
         while state.rowsDone < rows {
@@ -49,8 +51,9 @@ struct ColumnChunkReader {
                 var r = ThriftCompactReader(cursor)
                 let header = try PageHeader.decode(&r)
                 cursor = r.cursor
+                let bodyOffset = cursor.fileOffset ?? start
                 let body = try cursor.readBytes(Int(header.compressedPageSize), "page body")
-                try decodePage(header, body, &state, destination, scratch)
+                try decodePage(header, body, at: bodyOffset, &state, destination, scratch)
             } catch {
                 throw error.locating(offset: pageOffset)
             }
@@ -68,7 +71,7 @@ struct ColumnChunkReader {
         var strings = ByteStringTable()
     }
 
-    private func decodePage(_ header: PageHeader, _ body: UnsafeRawBufferPointer, _ state: inout PageState,
+    private func decodePage(_ header: PageHeader, _ body: UnsafeRawBufferPointer, at bodyOffset: Int, _ state: inout PageState,
                             _ destination: ChunkDestination, _ scratch: Scratch) throws(ParquetError) {
         switch header.type {
         case .dictionaryPage:
@@ -84,6 +87,10 @@ struct ColumnChunkReader {
         case .dataPage:
             guard let d = header.dataPageHeader else { throw ParquetError(.corrupt, "data page without a DataPageHeader") }
             let n = try valueCount(d.numValues, state)
+            if try copyPlainDoubles(body, at: bodyOffset, values: n, encoding: d.encoding, levelEncoding: d.definitionLevelEncoding,
+                                    &state, destination) {
+                return
+            }
             if try decompressInPlace(body, uncompressedSize: Int(header.uncompressedPageSize), values: n,
                                      encoding: d.encoding, levelEncoding: d.definitionLevelEncoding, &state, destination) {
                 return
@@ -125,11 +132,40 @@ struct ColumnChunkReader {
                 state.rowsDone += n
                 return
             }
+            if defined == nil, !d.isCompressed || meta.codec == .uncompressed, d.encoding == Encoding.plain.rawValue,
+               case .numeric(let out) = destination, column.output == .numeric(.double), valuesSize == n * 8, stored.count == valuesSize {
+                // No nulls, PLAIN doubles stored as they are: copied from the file into the rows.
+                try file.copy(at: bodyOffset + repLength + defLength, count: valuesSize, into: out + state.rowsDone)
+                state.rowsDone += n
+                return
+            }
             let values = d.isCompressed ? try decompress(stored, uncompressedSize: valuesSize, scratch) : stored
             try decodeValues(d.encoding, values, nonNull: nonNull, rows: n, defined: defined, &state, destination, scratch)
         case .indexPage, nil:
             return  // index pages and page types newer than this reader carry no values
         }
+    }
+
+    /// Uncompressed data page v1 of PLAIN doubles without nulls: copies its values from the file
+    /// into the rows (after reading the levels, when the column has them, from the mapping).
+    /// - Returns: true when the page was decoded here.
+    private func copyPlainDoubles(_ body: UnsafeRawBufferPointer, at bodyOffset: Int, values n: Int, encoding: Int32,
+                                  levelEncoding: Int32, _ state: inout PageState, _ destination: ChunkDestination) throws(ParquetError) -> Bool {
+        guard meta.codec == .uncompressed, encoding == Encoding.plain.rawValue, column.output == .numeric(.double),
+              case .numeric(let out) = destination, n > 0 else { return false }
+        var prefix = 0
+        if column.isOptional {
+            guard levelEncoding == Encoding.rle.rawValue else { return false }
+            var c = ByteCursor(body)
+            guard let length = try? c.readLE(UInt32.self, "definition levels length"), Int(length) <= c.remaining,
+                  let header = try? c.readVarint("run header"), header & 1 == 0, header >> 1 >= UInt64(n),
+                  let value = try? c.readByte("run value"), value == 1 else { return false }
+            prefix = 4 + Int(length)
+        }
+        guard body.count - prefix == n * 8 else { return false }
+        try file.copy(at: bodyOffset + prefix, count: n * 8, into: out + state.rowsDone)
+        state.rowsDone += n
+        return true
     }
 
     /// Data page v1 of PLAIN doubles without nulls: decompresses it straight into the rows, its

@@ -15,6 +15,8 @@ final class ParquetFile: @unchecked Sendable {
     let path: String
     let size: Int
     private let base: UnsafeRawPointer?
+    /// Kept open for `copy(at:count:into:)`.
+    private let fd: Int32
 
     init(path: String) throws(ParquetError) {
         self.path = path
@@ -23,15 +25,17 @@ final class ParquetFile: @unchecked Sendable {
             let e = errno
             throw ParquetError(.io, "cannot open: \(String(cString: strerror(e)))", file: path)
         }
-        defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else {
             let e = errno
+            close(fd)
             throw ParquetError(.io, "cannot stat: \(String(cString: strerror(e)))", file: path)
         }
         guard (st.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
             throw ParquetError(.io, "not a regular file", file: path)
         }
+        self.fd = fd
         size = Int(st.st_size)
         if size == 0 {
             base = nil
@@ -40,6 +44,7 @@ final class ParquetFile: @unchecked Sendable {
         let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
         guard let mapped, mapped != MAP_FAILED else {
             let e = errno
+            close(fd)
             throw ParquetError(.io, "cannot map \(size) bytes: \(String(cString: strerror(e)))", file: path)
         }
         base = UnsafeRawPointer(mapped)
@@ -47,6 +52,28 @@ final class ParquetFile: @unchecked Sendable {
 
     deinit {
         if let base { munmap(UnsafeMutableRawPointer(mutating: base), size) }
+        close(fd)
+    }
+
+    /// Copies `count` bytes at `offset` into `destination` with `pread`: one copy from the page
+    /// cache, without mapping the pages (used for uncompressed PLAIN doubles, which land in
+    /// their rows as they are stored).
+    /// - Throws: `.truncated` past the end of the file, `.io` on a read error.
+    func copy(at offset: Int, count: Int, into destination: UnsafeMutableRawPointer) throws(ParquetError) {
+        guard offset >= 0, count >= 0, count <= size, offset <= size - count else {
+            throw ParquetError(.truncated, "\(count) bytes at offset \(offset) pass the end of the \(size)-byte file", file: path)
+        }
+        var done = 0
+        while done < count {
+            let n = pread(fd, destination + done, count - done, off_t(offset + done))
+            if n < 0 {
+                let e = errno
+                if e == EINTR { continue }
+                throw ParquetError(.io, "read of \(count) bytes at offset \(offset) failed: \(String(cString: strerror(e)))", file: path)
+            }
+            if n == 0 { throw ParquetError(.truncated, "file ended at \(offset + done)", file: path) }
+            done += n
+        }
     }
 
     /// The `count` bytes at `offset`, valid while the file lives.

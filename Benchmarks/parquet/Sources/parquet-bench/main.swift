@@ -43,6 +43,17 @@ do {
             print(String(format: "%.4f cpu %.4f", t.0, t.1))
         }
         _ = checksum
+    case "same":
+        // Two files that should hold the same table (e.g. one table in two codecs).
+        let a = try ParquetReader.read(path: args[2]), b = try ParquetReader.read(path: args[3])
+        let same = a.columns.count == b.columns.count && zip(a.columns, b.columns).allSatisfy { x, y in
+            switch (x.data, y.data) {
+            case (.numeric(let u), .numeric(let v)): u.count == v.count && zip(u, v).allSatisfy { $0.bitPattern == $1.bitPattern }
+            default: x.data == y.data
+            }
+        }
+        print(same ? "same" : "DIFFERENT")
+        exit(same ? 0 : 1)
     case "open":
         for _ in 0 ..< repeats {
             let t = try time { _ = try ParquetReader(path: args[2]) }
