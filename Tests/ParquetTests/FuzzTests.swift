@@ -16,7 +16,7 @@ import Tabular
         "pyarrow_many_pages_v1.parquet", "pyarrow_many_pages_v2.parquet", "pyarrow_required_flba.parquet",
         "polars_zstd.parquet", "duckdb_v2_row_groups.parquet", "duckdb_snappy.parquet", "pyarrow_all_null.parquet",
         "pyarrow_int96.parquet", "pyarrow_page_index.parquet", "arrow_uncompressed.arrow", "arrow_zstd.arrow",
-        "arrow_lz4.arrow", "pyarrow_types_v2_lz4.parquet",
+        "arrow_lz4.arrow", "pyarrow_types_v2_lz4.parquet", "pyarrow_plain_doubles_v1.parquet", "pyarrow_plain_doubles_v2.parquet",
     ]
 
     struct Seed {
