@@ -7,7 +7,7 @@ import Tabular
 /// extreme integers) and reads them: every case must either read or throw a `ParquetError` —
 /// a crash (trap, precondition, out-of-bounds access) fails the whole test process.
 ///
-/// `PLUMB_PARQUET_FUZZ_CASES` sets the number of cases (default 3,000, 3–15 s in a debug
+/// `PLUMB_PARQUET_FUZZ_CASES` sets the number of cases (default 2,000: 2–16 s in a debug
 /// build); `PLUMB_PARQUET_FUZZ_SEED` the seed. `scripts/parquet-fuzz.sh` runs 100,000.
 @Suite struct FuzzTests {
     static let seedFiles = [
@@ -105,7 +105,7 @@ import Tabular
 
     @Test func mutatedFilesReadOrThrow() throws {
         let environment = ProcessInfo.processInfo.environment
-        let cases = Int(environment["PLUMB_PARQUET_FUZZ_CASES"] ?? "") ?? 3_000
+        let cases = Int(environment["PLUMB_PARQUET_FUZZ_CASES"] ?? "") ?? 2_000
         var rng = TestRNG(seed: UInt64(environment["PLUMB_PARQUET_FUZZ_SEED"] ?? "") ?? 20_261_206)
         let folder = temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
