@@ -218,6 +218,28 @@ import Testing
         }
     }
 
+    /// With hessians, small nodes searched from their rows (sparse, or dense with the categorical
+    /// feature) grow the same tree as every node searched from a dense histogram.
+    @Test(arguments: [1, 2])
+    func hessianDirectPathEqualsHistogramPath(threads: Int) throws {
+        let (binned, g) = try Self.data(rows: 3000)
+        var rng = SeededGenerator(seed: 23)
+        let h = (0..<3000).map { _ in Float(0.05 + rng.unit()) }
+        for features in [Array(0..<binned.features), Array(0..<(binned.features - 1))] {
+            var trees: [Tree] = []
+            for directRows in [0, 65_536] {
+                let splitter = Splitter(lambdaL2: 0.5, minDataInLeaf: 2, minSumHessianInLeaf: 1e-3, minGainToSplit: 0)
+                var config = TreeGrowerConfig(maxLeaves: 40, maxDepth: nil, splitter: splitter)
+                config.directSplitRows = directRows
+                var r = SeededGenerator(seed: 3)
+                trees.append(TreeGrower(binned: binned, config: config, threads: threads)
+                    .grow(rows: (0..<3000).map { Int32($0) }, gradients: g, hessians: h, features: features, rng: &r).tree)
+            }
+            #expect(trees[0].nodeCount == 39)
+            #expect(trees[0] == trees[1])
+        }
+    }
+
     /// A numeric threshold rule partitions exactly as its table (portable and AVX-512 builds),
     /// missing rows going either way, with repeats, on pieces that are not whole vectors.
     @Test(arguments: [KernelVariant.portable, .avx2])
