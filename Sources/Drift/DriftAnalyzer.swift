@@ -44,6 +44,9 @@ public struct CurrentSummary: Codable, Sendable, Equatable {
     public var columns: [ColumnSummary]
     public var target: ColumnSummary?
     public var prediction: ColumnSummary?
+    /// Classifiers: predicted class shares, score and true class shares, in the order of
+    /// `DriftResult.predictionDrift`.
+    public var classifierOutputs: [ColumnSummary]?
 }
 
 /// Result and current summary of one comparison.
@@ -73,12 +76,14 @@ public enum DriftAnalyzer {
 
     /// Compares every profiled feature with the same-named column of `current`; also summarises
     /// the current target (column `reference.targetName`, when present) and `currentPredictions`
-    /// for the report.
+    /// for the report. For a classifier, `classifierOutputs` are tested against the profile's
+    /// `classifier` part (prediction and label drift) and `classification` joins the verdict.
     /// - Throws: `DriftError` when a feature is missing from `current`, changed kind, or its
     ///   configured test does not apply to its kind.
     public static func analyze(reference: ReferenceProfile, current: Table, options: DriftOptions = DriftOptions(),
                                performance: PerformanceReport? = nil, policy: RetrainPolicy = RetrainPolicy(),
-                               currentPredictions: [Double]? = nil) throws -> DriftAnalysis {
+                               currentPredictions: [Double]? = nil, classifierOutputs: ClassifierOutputs? = nil,
+                               classification: ClassificationReport? = nil) throws -> DriftAnalysis {
         // Validate at the edge, then compute without failure.
         var tests: [ColumnTest] = []
         var currentColumns: [Column] = []
@@ -125,10 +130,16 @@ public enum DriftAnalyzer {
         if let pp = reference.prediction, let pv = currentPredictions {
             predictionSummary = summarizeNumeric(name: "prediction", reference: pp, current: pv)
         }
+        var outputs: [(ColumnDrift, ColumnSummary)]?
+        if let cp = reference.classifier, let co = classifierOutputs {
+            outputs = classifierDrift(reference: cp, outputs: co, options: options, referenceRows: reference.rowCount)
+        }
         let result = DriftResult.decide(columns: done.map(\.0), performance: performance,
-                                        driftShareThreshold: options.driftShareThreshold, policy: policy)
+                                        driftShareThreshold: options.driftShareThreshold, policy: policy,
+                                        predictionDrift: outputs?.map(\.0) ?? [], classification: classification)
         return DriftAnalysis(result: result, current: CurrentSummary(rowCount: current.rowCount, columns: done.map(\.1),
-                                                                     target: targetSummary, prediction: predictionSummary))
+                                                                     target: targetSummary, prediction: predictionSummary,
+                                                                     classifierOutputs: outputs?.map(\.1)))
     }
 
     /// KS, Wasserstein, PSI and JS of current values against a numeric profile. The KS p-value

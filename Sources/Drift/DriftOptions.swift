@@ -77,16 +77,25 @@ public struct DriftOptions: Codable, Sendable, Equatable {
 
 /// When to recommend retraining.
 public struct RetrainPolicy: Codable, Sendable, Equatable {
-    /// Retrain when RMSE is strictly above this (default 0.5).
+    /// Retrain when RMSE is strictly above this (default 0.5). Regression only.
     public var maxRMSE: Double
-    /// Retrain when R² is strictly below this (default 0.6).
+    /// Retrain when R² is strictly below this (default 0.6). Regression only.
     public var minR2: Double
     /// Retrain when dataset drift is detected (default true).
     public var retrainOnDatasetDrift: Bool
+    /// Further triggers on any reported metric, with their direction (`roc_auc < 0.8`,
+    /// `log_loss > 0.4`, `mae > 0.3`); each fires on its own.
+    public var triggers: [MetricTrigger]
+    /// Retrain when a classifier's predicted class shares, score distribution or true class
+    /// shares drifted (default false: they are reported, the metrics decide).
+    public var retrainOnPredictionDrift: Bool
 
-    public init(maxRMSE: Double = 0.5, minR2: Double = 0.6, retrainOnDatasetDrift: Bool = true) {
+    public init(maxRMSE: Double = 0.5, minR2: Double = 0.6, retrainOnDatasetDrift: Bool = true,
+                triggers: [MetricTrigger] = [], retrainOnPredictionDrift: Bool = false) {
         self.maxRMSE = maxRMSE
         self.minR2 = minR2
         self.retrainOnDatasetDrift = retrainOnDatasetDrift
+        self.triggers = triggers
+        self.retrainOnPredictionDrift = retrainOnPredictionDrift
     }
 }

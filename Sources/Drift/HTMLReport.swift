@@ -89,6 +89,10 @@ public enum HTMLReport {
             h += "</div>\n"
         }
 
+        // Classifiers: prediction and label drift, then classification quality.
+        h += predictionDriftSection(result.predictionDrift, summaries: current.classifierOutputs)
+        if let c = result.classification { h += classificationSection(c) }
+
         // Performance.
         if let p = performance {
             let r = p.report

@@ -191,7 +191,14 @@ enum ProfileJSONMapping {
         return ReferenceProfile(formatVersion: try int(o["formatVersion"]), rowCount: try int(o["rowCount"]), features: features,
                                 targetName: try optional(o["targetName"], string), target: try optional(o["target"], numeric),
                                 prediction: try optional(o["prediction"], numeric), psiBins: try int(o["psiBins"]),
-                                seed: try uint64(o["seed"]))
+                                seed: try uint64(o["seed"]), classifier: try optional(o["classifier"], classifier))
+    }
+
+    static func classifier(_ v: ProfileJSONValue) throws -> ClassifierProfile {
+        let o = try object(v)
+        guard case .array(let xs)? = o["classes"] else { throw ProfileJSONUnsupported() }
+        return ClassifierProfile(classes: try xs.map { try string($0) }, predictedCounts: try ints(o["predictedCounts"]),
+                                 trueCounts: try ints(o["trueCounts"]), score: try numeric(o["score"] ?? .null))
     }
 
     static func feature(_ v: ProfileJSONValue) throws -> FeatureProfile {

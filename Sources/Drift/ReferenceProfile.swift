@@ -194,6 +194,9 @@ public struct ReferenceProfile: Codable, Sendable, Equatable {
     public var prediction: NumericProfile?
     public var psiBins: Int
     public var seed: UInt64
+    /// Classifiers only: class shares and score distribution on the training rows (nil, and
+    /// absent from the JSON, for regression).
+    public var classifier: ClassifierProfile? = nil
 
     /// The profile of a feature by name.
     public func feature(named name: String) -> FeatureProfile? { features.first { $0.name == name } }
