@@ -44,6 +44,10 @@ public enum Monitor {
             source = path
         case .log(let since):
             located = try ModelLocator.load(reference, storePath: storePath)
+            if located.model.header.classes != nil {
+                // The log keeps one value per row; a classifier's probabilities are not in it yet.
+                throw DriftError(code: .missingColumn, message: "\(reference) is a classifier: monitor it from a file of current rows with --current FILE (the prediction log does not hold class probabilities yet)")
+            }
             profile = try ModelLocator.profile(for: located, storePath: storePath)
             let store = try TrackingStore(path: storePath)
             let records = try store.predictions(model: located.name, since: since, limit: 1_000_000)
@@ -55,25 +59,86 @@ public enum Monitor {
             actuals = records.map(\.actual)
             source = "prediction log (\(records.count) requests)"
         }
-        let target = located.model.header.target
-        let labelled = actuals.indices.filter { actuals[$0] != nil }
-        var performance: PerformanceDetails?
-        if !labelled.isEmpty {
-            performance = PerformanceDetails.compute(predictions: labelled.map { predictions[$0] }, actuals: labelled.compactMap { actuals[$0] })
-        }
+        let header = located.model.header
+        let target = header.target
+        try checkTriggers(policy.triggers, classifier: header.classes != nil, multiclass: (header.classes?.count ?? 0) > 2)
         // Only the model's input features are compared; the target is summarised separately.
         let featureNames = Set(profile.features.map(\.name))
         var compared = Table(columns: table.columns.filter { featureNames.contains($0.name) }, rowCount: table.rowCount)
         if let t = table.column(named: target), profile.targetName == target { compared.append(t) }
-        let analysis = try DriftAnalyzer.analyze(reference: profile, current: compared, options: options,
+        var performance: PerformanceDetails?
+        let labelledCount: Int
+        let analysis: DriftAnalysis
+        if let classes = header.classes {
+            let scored = try classifierScoring(located.model, classes: classes, probabilities: predictions,
+                                               target: table.column(named: target), source: source)
+            labelledCount = scored.labelled
+            analysis = try DriftAnalyzer.analyze(reference: profile, current: compared, options: options, policy: policy,
+                                                 classifierOutputs: scored.outputs, classification: scored.report)
+        } else {
+            let labelled = actuals.indices.filter { actuals[$0] != nil }
+            labelledCount = labelled.count
+            if !labelled.isEmpty {
+                performance = PerformanceDetails.compute(predictions: labelled.map { predictions[$0] }, actuals: labelled.compactMap { actuals[$0] })
+            }
+            analysis = try DriftAnalyzer.analyze(reference: profile, current: compared, options: options,
                                                  performance: performance?.report, policy: policy, currentPredictions: predictions)
+        }
         if let reportPath {
             let html = HTMLReport.render(result: analysis.result, reference: profile, current: analysis.current, performance: performance,
                                          title: "Plumb monitor — \(located.reference) vs \(source)")
             try AtomicFile.write(Array(html.utf8), to: reportPath)
         }
         return MonitorOutcome(result: analysis.result, reportPath: reportPath, currentRows: table.rowCount,
-                              labelledRows: labelled.count, source: source)
+                              labelledRows: labelledCount, source: source)
+    }
+
+    /// Metrics a trigger may name, by task: what `plumb monitor --json` reports.
+    public static func triggerMetrics(classifier: Bool, multiclass: Bool) -> [String] {
+        guard classifier else { return ["rmse", "mae", "r2", "mean_error"] }
+        let common = ["accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc", "average_precision", "log_loss", "brier", "ece"]
+        return multiclass ? common + ["precision_weighted", "recall_weighted", "f1_weighted"] : common
+    }
+
+    /// Rejects a trigger on a metric the model's task does not report (a typo would otherwise
+    /// never fire).
+    static func checkTriggers(_ triggers: [MetricTrigger], classifier: Bool, multiclass: Bool) throws {
+        let known = triggerMetrics(classifier: classifier, multiclass: multiclass)
+        for t in triggers where !known.contains(t.metric) {
+            throw DriftError(code: .unknownMetric, message: "trigger \"\(t)\": a \(classifier ? (multiclass ? "multiclass" : "binary") + " classifier" : "regression model") reports no metric \"\(t.metric)\" (metrics: \(known.joined(separator: ", ")))")
+        }
+    }
+
+    /// A classifier's current outputs, and with ground truth its metrics and curves.
+    struct ClassifierScoring {
+        var outputs: ClassifierOutputs
+        var report: ClassificationReport?
+        var labelled: Int
+    }
+
+    /// Predicted classes and scores of every row; metrics (MLCore's, pinned to scikit-learn)
+    /// and curves over the rows whose label is known.
+    /// - Throws: a label the model does not know (rows named), invalid probabilities.
+    static func classifierScoring(_ model: LoadedModel, classes: [String], probabilities: [Double], target: Column?,
+                                  source: String) throws -> ClassifierScoring {
+        let k = classes.count
+        let predicted = model.classIndices(probabilities)
+        guard let target else { return ClassifierScoring(outputs: ClassifierOutputs(predicted: predicted, probabilities: probabilities, truth: nil), report: nil, labelled: 0) }
+        let known: [Int]
+        switch target.data {
+        case .categorical(let codes, _): known = codes.indices.filter { codes[$0] >= 0 }
+        case .numeric(let v): known = v.indices.filter { v[$0].isFinite }
+        }
+        guard !known.isEmpty else { return ClassifierScoring(outputs: ClassifierOutputs(predicted: predicted, probabilities: probabilities, truth: nil), report: nil, labelled: 0) }
+        let truthKnown = try ClassLabels(labels: classes).indices(of: target.selecting(rows: known), target: model.header.target, source: source).map(Int.init)
+        var truth = [Int](repeating: -1, count: predicted.count)
+        for (j, i) in known.enumerated() { truth[i] = truthKnown[j] }
+        let p = known.flatMap { probabilities[($0 * k)..<(($0 + 1) * k)] }
+        let m = try ClassificationMetrics(classes: truthKnown, probabilities: p, classCount: k, threshold: model.header.threshold ?? 0.5)
+        let report = ClassificationReport(classes: classes, metrics: m.dictionary, confusionMatrix: m.confusionMatrix, count: m.count,
+                                          curves: ClassifierCurves.compute(classes: classes, truth: truthKnown, probabilities: p))
+        return ClassifierScoring(outputs: ClassifierOutputs(predicted: predicted, probabilities: probabilities, truth: truth),
+                                 report: report, labelled: known.count)
     }
 
     /// The logged request inputs as a table in the model's input schema.

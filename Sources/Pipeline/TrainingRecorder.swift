@@ -91,17 +91,31 @@ public struct TrainingRecorder: Sendable {
     }
 
     /// The monitoring reference: the raw feature columns of the training rows, the target, and
-    /// the model's predictions on them.
+    /// the model's predictions on them. A classifier's target and outputs are profiled as class
+    /// shares and a score distribution instead (`ClassifierProfile`).
     public static func profile(for outcome: TrainingOutcome) throws -> ReferenceProfile {
         let t = outcome.trainTable
         var cols = outcome.featureNames.compactMap { t.column(named: $0) }
-        let classifier = outcome.model.header.resolvedTask.isClassification
-        // Classifiers: the features only for now (class shares and probabilities are profiled
-        // by the monitoring of classification, not yet here).
-        if !classifier, let target = t.column(named: outcome.model.header.target) { cols.append(target) }
-        let table = Table(columns: cols, rowCount: t.rowCount)
-        let predictions = classifier ? nil : try outcome.model.predict(t).predictions
-        return try ReferenceProfile.build(table: table, target: classifier ? nil : outcome.model.header.target, predictions: predictions)
+        let header = outcome.model.header
+        guard let classes = header.classes, header.resolvedTask.isClassification else {
+            if let target = t.column(named: header.target) { cols.append(target) }
+            let table = Table(columns: cols, rowCount: t.rowCount)
+            return try ReferenceProfile.build(table: table, target: header.target, predictions: try outcome.model.predict(t).predictions)
+        }
+        var profile = try ReferenceProfile.build(table: Table(columns: cols, rowCount: t.rowCount))
+        profile.classifier = try classifierProfile(outcome.model, classes: classes, table: t)
+        return profile
+    }
+
+    /// Class shares (predicted and true) and the score distribution of a classifier on `table`.
+    static func classifierProfile(_ model: LoadedModel, classes: [String], table: Table) throws -> ClassifierProfile {
+        let target = model.header.target
+        guard let column = table.column(named: target) else {
+            throw TrainingError(code: .unknownTarget, message: "reference profile: no target column \"\(target)\" in the training rows")
+        }
+        let truth = try ClassLabels(labels: classes).indices(of: column, target: target, source: "training rows").map(Int.init)
+        let probabilities = try model.predict(table).predictions
+        return ClassifierProfile.build(classes: classes, truth: truth, predicted: model.classIndices(probabilities), probabilities: probabilities)
     }
 
     static func schemaJSON(_ t: Table) -> String {

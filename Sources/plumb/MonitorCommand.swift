@@ -16,11 +16,20 @@ struct MonitorCommand: AsyncParsableCommand {
             /feedback in the log) it scores RMSE, MAE, R² and recommends retraining when RMSE > --max-rmse or \
             R² < --min-r2, or on dataset drift.
 
+            A classifier (from --current FILE) is scored on accuracy, F1 (macro for multiclass), ROC AUC, log \
+            loss, Brier and ECE where the file holds its target; its predicted class shares, score (positive-class \
+            probability, or the largest probability for multiclass) and true class shares are tested against \
+            the training reference as `predicted_class`, `prob_<class>` / `max_probability` and `true_class` \
+            (--test overrides them like a column). --trigger adds a retraining trigger on any reported metric \
+            with its direction, e.g. --trigger "roc_auc < 0.8" --trigger "log_loss > 0.4" (or "mae > 0.3" for \
+            regression).
+
             Exit codes: 0 healthy, 10 retraining recommended, 1 runtime failure, 64 usage error.
 
             Examples:
               plumb monitor --model models:/california@champion --current out/current.csv --report out/drift.html
               plumb monitor --model models:/california@champion --from-log --since 2026-11-23T00:00:00Z --json
+              plumb monitor --model models:/churn@champion --current out/current.csv --trigger "roc_auc < 0.8" --report out/churn.html
             """
     )
 
@@ -48,6 +57,12 @@ struct MonitorCommand: AsyncParsableCommand {
     @Option(help: "Retrain when R² is below this.")
     var minR2: Double = 0.6
 
+    @Option(name: .customLong("trigger"), help: ArgumentHelp("Retrain when a metric crosses a bound, e.g. \"roc_auc < 0.8\" or \"log_loss > 0.4\" (repeatable).", valueName: "METRIC<|<=|>|>=NUMBER"))
+    var triggers: [String] = []
+
+    @Flag(help: "Also retrain when a classifier's predicted class shares, score or true class shares drifted.")
+    var retrainOnPredictionDrift = false
+
     @Option(name: .customLong("test"), help: ArgumentHelp("Per-column test, e.g. --test MedInc=ks or --test AveRooms=psi:0.2 (repeatable).", valueName: "COL=ks|wasserstein|psi|chisquare|jensenshannon[:THRESHOLD]"))
     var tests: [String] = []
 
@@ -65,6 +80,11 @@ struct MonitorCommand: AsyncParsableCommand {
         if let s = since, Self.parseTime(s) == nil { throw ValidationError("--since must be an ISO-8601 time such as 2026-11-23T10:00:00Z, got \"\(s)\"") }
         guard driftShare >= 0, driftShare <= 1 else { throw ValidationError("--drift-share must be in [0, 1]") }
         _ = try columnTests()
+        _ = try metricTriggers()
+    }
+
+    func metricTriggers() throws -> [MetricTrigger] {
+        do { return try triggers.map { try MetricTrigger(parsing: $0) } } catch let e as DriftError { throw ValidationError("--trigger: \(e.message)") }
     }
 
     static func parseTime(_ s: String) -> Date? {
@@ -98,7 +118,8 @@ struct MonitorCommand: AsyncParsableCommand {
         try await runReportingErrors {
             var options = DriftOptions(columnTests: try columnTests(), driftShareThreshold: driftShare)
             options.driftShareThreshold = driftShare
-            let policy = RetrainPolicy(maxRMSE: maxRmse, minR2: minR2)
+            let policy = RetrainPolicy(maxRMSE: maxRmse, minR2: minR2, triggers: try metricTriggers(),
+                                       retrainOnPredictionDrift: retrainOnPredictionDrift)
             let source: Monitor.Current = fromLog ? .log(since: since.flatMap(Self.parseTime)) : .file(current ?? "", try csv.csvOptions())
             let outcome = try Monitor.run(model: model, storePath: store ?? defaultStorePath(), current: source,
                                           options: options, policy: policy, reportPath: report)
