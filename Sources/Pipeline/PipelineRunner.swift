@@ -347,7 +347,8 @@ public struct PipelineRunner: Sendable {
         let reportPath = workDirectory + "/drift-report.html"
         var options = DriftOptions(driftShareThreshold: spec.monitoring.driftShare)
         for (col, t) in spec.monitoring.columnTests { options.columnTests[col] = ColumnTest(t.test.driftMethod, threshold: t.threshold) }
-        let retrainPolicy = RetrainPolicy(maxRMSE: spec.monitoring.rmse ?? 0.5, minR2: spec.monitoring.r2 ?? 0.6)
+        let retrainPolicy = RetrainPolicy(maxRMSE: spec.monitoring.rmse ?? 0.5, minR2: spec.monitoring.r2 ?? 0.6,
+                                          triggers: spec.monitoring.triggers ?? [])
         let monitored = try Monitor.run(model: "models:/\(spec.registry.modelName)@champion", storePath: storePath,
                                         current: .log(since: replayStart.addingTimeInterval(-1)),
                                         options: options, policy: retrainPolicy, reportPath: reportPath)

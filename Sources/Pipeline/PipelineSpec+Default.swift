@@ -87,7 +87,9 @@ validation:
 # Retraining triggers on current data: drift_share = fraction of drifting feature columns that
 # triggers (0, 1] (default 0.2); rmse / r2 = retrain when RMSE rises above / R² falls below these
 # on labelled current data (optional each); column_tests: per-column drift test override,
-# column: ks | chi2 | psi | wasserstein | jensen_shannon, or {test: psi, threshold: 0.2}.
+# column: ks | chi2 | psi | wasserstein | jensen_shannon, or {test: psi, threshold: 0.2};
+# triggers: more triggers on any monitored metric with its direction, e.g. ["mae > 0.4"]
+# (regression: rmse, mae, r2, mean_error; classifiers: accuracy, f1, roc_auc, log_loss, ...).
 monitoring: {drift_share: 0.2, rmse: 0.5, r2: 0.6, column_tests: {}}
 
 # enabled: retrain when a trigger fires (default true); data: reference+current | current

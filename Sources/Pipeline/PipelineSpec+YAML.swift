@@ -1,3 +1,4 @@
+import Drift
 import Foundation
 import Tabular
 import Yams
@@ -348,7 +349,7 @@ extension PipelineSpec {
     }
 
     static func decodeMonitoring(_ f: SpecField, _ r: SpecReader) throws -> Monitoring {
-        let m = try r.mapping(f, keys: ["drift_share", "rmse", "r2", "column_tests"])
+        let m = try r.mapping(f, keys: ["drift_share", "rmse", "r2", "column_tests", "triggers"])
         var mon = Monitoring()
         if let x = m.optional("drift_share") { mon.driftShare = try r.number(x, .fraction) }
         if let x = m.optional("rmse") { mon.rmse = try r.number(x, .positive) }
@@ -366,6 +367,19 @@ extension PipelineSpec {
                 mon.columnTests[key] = ColumnTest(test: test, threshold: threshold)
             }
         }
+        if let x = m.optional("triggers") { mon.triggers = try r.list(x).map { try decodeTrigger($0, r) } }
         return mon
+    }
+
+    /// One `METRIC OP NUMBER` trigger, e.g. "mae > 0.3", on a metric monitoring reports.
+    static func decodeTrigger(_ f: SpecField, _ r: SpecReader) throws -> MetricTrigger {
+        let text = try r.string(f)
+        let t: MetricTrigger
+        do { t = try MetricTrigger(parsing: text) } catch let e as DriftError { throw r.error(.invalidValue, at: f.node, f.path, e.message) }
+        let known = Monitor.triggerMetrics(classifier: false, multiclass: false) + Monitor.triggerMetrics(classifier: true, multiclass: true)
+        guard known.contains(t.metric) else {
+            throw r.error(.invalidValue, at: f.node, f.path, "unknown metric \"\(t.metric)\" (one of \(known.joined(separator: ", ")))")
+        }
+        return t
     }
 }

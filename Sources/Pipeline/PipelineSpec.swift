@@ -1,3 +1,4 @@
+import Drift
 import Foundation
 import Tabular
 
@@ -388,16 +389,21 @@ public struct PipelineSpec: Codable, Sendable, Equatable {
         public var r2: Double?
         /// Per-column drift test overrides.
         public var columnTests: [String: ColumnTest]
+        /// Further triggers on any monitored metric with its direction (`mae > 0.3`,
+        /// `roc_auc < 0.8`); nil when the spec has none (so older specs keep their hash).
+        public var triggers: [MetricTrigger]?
 
         enum CodingKeys: String, CodingKey {
-            case driftShare = "drift_share", rmse, r2, columnTests = "column_tests"
+            case driftShare = "drift_share", rmse, r2, columnTests = "column_tests", triggers
         }
 
-        public init(driftShare: Double = 0.2, rmse: Double? = nil, r2: Double? = nil, columnTests: [String: ColumnTest] = [:]) {
+        public init(driftShare: Double = 0.2, rmse: Double? = nil, r2: Double? = nil, columnTests: [String: ColumnTest] = [:],
+                    triggers: [MetricTrigger]? = nil) {
             self.driftShare = driftShare
             self.rmse = rmse
             self.r2 = r2
             self.columnTests = columnTests
+            self.triggers = triggers
         }
     }
 

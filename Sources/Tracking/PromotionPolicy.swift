@@ -7,6 +7,13 @@ import Foundation
 ///  "tie_break": "rmse", "tie_break_higher_is_better": false}
 /// ```
 /// `staging_<metric>` / `production_<metric>` (e.g. `staging_r2`) are accepted as threshold keys too.
+///
+/// Any metric the runs log may be used, each with its natural direction unless
+/// `higher_is_better` says otherwise (see `naturalHigherIsBetter`); the gates may also be written
+/// with their direction, and the tie-break defaults to the metric's natural partner:
+/// ```json
+/// {"metric": "roc_auc", "staging": "> 0.85", "production": "> 0.9", "tie_break": "log_loss"}
+/// ```
 public struct PromotionPolicy: Codable, Sendable, Equatable {
     /// Metric compared against the thresholds (from each version's registration snapshot).
     public var metric: String
@@ -29,9 +36,77 @@ public struct PromotionPolicy: Codable, Sendable, Equatable {
     /// The default policy: r2 > 0.70 → Staging, r2 > 0.75 → Production, ties broken by lower rmse.
     public static let `default` = PromotionPolicy()
 
+    /// Metrics where a larger value is better.
+    static let higherIsBetterMetrics: Set<String> = [
+        "r2", "accuracy", "balanced_accuracy", "f1", "f1_weighted", "precision", "precision_weighted",
+        "recall", "recall_weighted", "roc_auc", "average_precision", "oob_r2", "oob_accuracy", "cv_r2_mean",
+    ]
+    /// Metrics where a smaller value is better (errors and losses).
+    static let lowerIsBetterMetrics: Set<String> = ["rmse", "mse", "mae", "mape", "max_error", "log_loss", "brier", "ece", "cv_r2_std"]
+
+    /// The natural direction of a metric Plumb logs: true for scores (r2, accuracy, f1, roc_auc,
+    /// average_precision, balanced_accuracy, ...), false for errors and losses (rmse, mae, mape,
+    /// log_loss, brier, ece, ...), nil for a metric it does not know.
+    public static func naturalHigherIsBetter(_ metric: String) -> Bool? {
+        if higherIsBetterMetrics.contains(metric) { return true }
+        if lowerIsBetterMetrics.contains(metric) { return false }
+        return nil
+    }
+
+    /// The second metric that breaks ties of `metric` when the policy names none: a loss for a
+    /// score and a score for a loss, of the same task (r2 ↔ rmse, log_loss for classification
+    /// scores, roc_auc for classification losses); nil for an unknown metric.
+    public static func defaultTieBreak(for metric: String) -> String? {
+        switch metric {
+        case "r2": "rmse"
+        case "rmse", "mse", "mae", "mape", "max_error": "r2"
+        case "log_loss", "brier", "ece": "roc_auc"
+        case _ where higherIsBetterMetrics.contains(metric): "log_loss"
+        default: nil
+        }
+    }
+
+    /// A policy on `metric` in its natural direction (higher is better when unknown), ties broken
+    /// by `tieBreak` (nil: `defaultTieBreak(for:)`) in its natural direction.
+    public static func natural(metric: String, staging: Double, production: Double, tieBreak: String? = nil) -> PromotionPolicy {
+        let tie = tieBreak ?? defaultTieBreak(for: metric)
+        return PromotionPolicy(metric: metric, higherIsBetter: naturalHigherIsBetter(metric) ?? true, stagingThreshold: staging,
+                               productionThreshold: production, tieBreak: tie,
+                               tieBreakHigherIsBetter: tie.flatMap(naturalHigherIsBetter) ?? false)
+    }
+
     enum CodingKeys: String, CodingKey {
         case metric, higherIsBetter = "higher_is_better", stagingThreshold = "staging_threshold"
         case productionThreshold = "production_threshold", tieBreak = "tie_break", tieBreakHigherIsBetter = "tie_break_higher_is_better"
+        case staging, production
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(metric, forKey: .metric)
+        try c.encode(higherIsBetter, forKey: .higherIsBetter)
+        try c.encode(stagingThreshold, forKey: .stagingThreshold)
+        try c.encode(productionThreshold, forKey: .productionThreshold)
+        try c.encode(tieBreak, forKey: .tieBreak)
+        try c.encode(tieBreakHigherIsBetter, forKey: .tieBreakHigherIsBetter)
+    }
+
+    /// A gate written with its direction, `"> 0.85"` or `"< 0.4"` (or a bare number).
+    struct Gate {
+        var higherIsBetter: Bool?
+        var value: Double
+    }
+
+    /// Reads `staging` / `production` as a number or "> x" / "< x".
+    static func gate(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> Gate? {
+        guard c.contains(key) else { return nil }
+        if let v = try? c.decode(Double.self, forKey: key) { return Gate(higherIsBetter: nil, value: v) }
+        let text = try c.decode(String.self, forKey: key).trimmingCharacters(in: .whitespaces)
+        let bad = DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "expected \"> NUMBER\" (higher is better) or \"< NUMBER\" (lower is better), got \"\(text)\"; gates are strict, so >= and <= are not accepted")
+        guard let first = text.first, first == ">" || first == "<" else { throw bad }
+        let rest = text.dropFirst()
+        guard !rest.hasPrefix("="), let v = Double(rest.trimmingCharacters(in: .whitespaces)), v.isFinite else { throw bad }
+        return Gate(higherIsBetter: first == ">", value: v)
     }
 
     struct AnyKey: CodingKey {
@@ -47,13 +122,24 @@ public struct PromotionPolicy: Codable, Sendable, Equatable {
         let any = try decoder.container(keyedBy: AnyKey.self)
         let d = PromotionPolicy.default
         metric = try c.decodeIfPresent(String.self, forKey: .metric) ?? d.metric
-        higherIsBetter = try c.decodeIfPresent(Bool.self, forKey: .higherIsBetter) ?? d.higherIsBetter
-        stagingThreshold = try c.decodeIfPresent(Double.self, forKey: .stagingThreshold)
+        let staging = try Self.gate(c, .staging), production = try Self.gate(c, .production)
+        // Direction: stated, else from the gates' operators, else the metric's natural one.
+        let stated = try c.decodeIfPresent(Bool.self, forKey: .higherIsBetter)
+        let fromGates = Set([staging?.higherIsBetter, production?.higherIsBetter].compactMap { $0 })
+        guard fromGates.count <= 1, stated == nil || fromGates.isEmpty || fromGates == [stated!] else {
+            throw DecodingError.dataCorruptedError(forKey: .production, in: c, debugDescription: "the staging and production gates and higher_is_better must agree on the direction of \(metric)")
+        }
+        higherIsBetter = stated ?? fromGates.first ?? Self.naturalHigherIsBetter(metric) ?? true
+        if stated == nil, let natural = Self.naturalHigherIsBetter(metric), natural != higherIsBetter {
+            throw DecodingError.dataCorruptedError(forKey: .production, in: c, debugDescription: "\(metric) is \(natural ? "higher" : "lower") is better: write its gates with \(natural ? ">" : "<"), or set higher_is_better to say otherwise")
+        }
+        stagingThreshold = try staging?.value ?? c.decodeIfPresent(Double.self, forKey: .stagingThreshold)
             ?? any.decodeIfPresent(Double.self, forKey: AnyKey("staging_\(metric)")) ?? d.stagingThreshold
-        productionThreshold = try c.decodeIfPresent(Double.self, forKey: .productionThreshold)
+        productionThreshold = try production?.value ?? c.decodeIfPresent(Double.self, forKey: .productionThreshold)
             ?? any.decodeIfPresent(Double.self, forKey: AnyKey("production_\(metric)")) ?? d.productionThreshold
-        tieBreak = c.contains(.tieBreak) ? try c.decodeIfPresent(String.self, forKey: .tieBreak) : d.tieBreak
-        tieBreakHigherIsBetter = try c.decodeIfPresent(Bool.self, forKey: .tieBreakHigherIsBetter) ?? d.tieBreakHigherIsBetter
+        tieBreak = c.contains(.tieBreak) ? try c.decodeIfPresent(String.self, forKey: .tieBreak) : Self.defaultTieBreak(for: metric)
+        tieBreakHigherIsBetter = try c.decodeIfPresent(Bool.self, forKey: .tieBreakHigherIsBetter)
+            ?? tieBreak.flatMap(Self.naturalHigherIsBetter) ?? d.tieBreakHigherIsBetter
     }
 
     /// Loads a policy from a JSON file.

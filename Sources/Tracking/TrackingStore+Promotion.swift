@@ -66,7 +66,7 @@ extension TrackingStore {
             let prev = champion.map { "; previous champion v\($0)" } ?? ""
             return PromotionOutcome(model: model, champion: best.version, previousChampion: champion, changed: champion != best.version,
                                     staged: staged, archived: archived,
-                                    message: "v\(best.version) promoted to Production as champion (\(policy.metric) \(bestMetric) > \(Self.fmt(policy.productionThreshold)))\(prev)")
+                                    message: "v\(best.version) promoted to Production as champion (\(policy.metric) \(bestMetric) \(policy.higherIsBetter ? ">" : "<") \(Self.fmt(policy.productionThreshold)))\(prev)")
         }
     }
 

@@ -10,7 +10,11 @@ struct ModelsPromoteCommand: ParsableCommand {
         discussion: """
             Default policy: r2 > 0.70 → Staging; best r2 (ties: lower rmse) > 0.75 → Production and \
             alias champion, the previous Production version is archived. A policy JSON file may set \
-            metric, higher_is_better, staging_threshold, production_threshold, tie_break.
+            metric, higher_is_better, staging_threshold, production_threshold, tie_break. Any logged metric \
+            works in its natural direction (higher: r2, accuracy, f1, roc_auc, average_precision, \
+            balanced_accuracy; lower: rmse, mae, mape, log_loss, brier, ece), and the gates may carry it: \
+            {"metric": "roc_auc", "staging": "> 0.85", "production": "> 0.9", "tie_break": "log_loss"} \
+            (the tie-break defaults to log_loss for a classification score, roc_auc for a loss, rmse for r2).
 
             Example:
               plumb models promote housing --policy policy.json --reason "nightly retrain"

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Drift
 @testable import Pipeline
 import Tabular
 
@@ -243,6 +244,21 @@ models:
         #expect(s.validation.allowedCategories == ["ocean": ["<1H OCEAN", "INLAND"]])
         let t = try PipelineSpec.parse(yaml: minimalYAML.replacingOccurrences(of: "source: california-housing", with: "source: california-housing\n  schema: {HouseAge: categorical}"), source: "x")
         #expect(t.data.schema == ["HouseAge": .categorical])
+    }
+
+    @Test func metricTriggersAreReadWithTheirDirection() throws {
+        let s = try PipelineSpec.parse(yaml: minimalYAML + """
+        monitoring:
+          triggers: ["mae > 0.4", "roc_auc<0.8"]
+
+        """, source: "x")
+        #expect(s.monitoring.triggers == [MetricTrigger("mae", .greater, 0.4), MetricTrigger("roc_auc", .less, 0.8)])
+        // No triggers: the spec's canonical form (and so its hash) is as before.
+        #expect(!String(decoding: try PipelineSpec.parse(yaml: minimalYAML, source: "x").canonicalJSON(), as: UTF8.self).contains("triggers"))
+        let bad = try #require(specError(minimalYAML + "monitoring:\n  triggers: [\"auc < 0.8\"]\n"))
+        #expect(bad.code == .invalidValue && bad.keyPath == "monitoring.triggers[0]" && bad.detail.contains("unknown metric \"auc\""))
+        let malformed = try #require(specError(minimalYAML + "monitoring:\n  triggers: [\"roc_auc about 0.8\"]\n"))
+        #expect(malformed.code == .invalidValue && malformed.detail.contains("METRIC OP NUMBER"))
     }
 
     @Test func canonicalHashIgnoresKeyOrderAndComments() throws {
