@@ -8,9 +8,10 @@ import Tabular
 public struct ClassifierProfile: Codable, Sendable, Equatable {
     /// Class labels in model output order.
     public var classes: [String]
-    /// Reference rows predicted as each class (the model's threshold / argmax rule).
+    /// Rows predicted as each class (the model's threshold / argmax rule). Plumb profiles the
+    /// model's outputs on the held-out rows (see `TrainingRecorder.profile`).
     public var predictedCounts: [Int]
-    /// Reference rows whose true class is each class.
+    /// Rows whose true class is each class (Plumb: the training rows).
     public var trueCounts: [Int]
     /// The score whose distribution is compared: binary, the positive-class probability;
     /// multiclass, each row's largest probability (the model's confidence).
@@ -43,7 +44,7 @@ public struct ClassifierProfile: Codable, Sendable, Equatable {
     }
 
     /// Occurrences of each class index in `0..<k` (others ignored).
-    static func counts(_ indices: [Int], _ k: Int) -> [Int] {
+    public static func counts(_ indices: [Int], _ k: Int) -> [Int] {
         var out = [Int](repeating: 0, count: k)
         for c in indices where c >= 0 && c < k { out[c] += 1 }
         return out
@@ -78,20 +79,23 @@ extension DriftAnalyzer {
     /// label drift (true class shares) of current outputs against the classifier's reference.
     /// Tests follow the column rule of `options` under the names `predicted_class`, the score's
     /// name (`prob_<class>` / `max_probability`) and `true_class`, so `--test` overrides them.
-    static func classifierDrift(reference r: ClassifierProfile, outputs o: ClassifierOutputs, options: DriftOptions,
-                                referenceRows: Int) -> [(ColumnDrift, ColumnSummary)] {
+    /// The default test follows the size of the sample each was profiled on (held-out rows for
+    /// the outputs, training rows for the labels), as a column's follows the reference rows.
+    static func classifierDrift(reference r: ClassifierProfile, outputs o: ClassifierOutputs,
+                                options: DriftOptions) -> [(ColumnDrift, ColumnSummary)] {
         let k = r.classes.count
+        let outputRows = r.predictedCounts.reduce(0, +), labelRows = r.trueCounts.reduce(0, +)
         let codes = o.predicted.map { Int32($0) }
         var out = [compareCategorical(name: "predicted_class", reference: shares(r.classes, r.predictedCounts), codes: codes,
-                                      levels: r.classes, test: categoricalTest("predicted_class", options, referenceRows))]
+                                      levels: r.classes, test: categoricalTest("predicted_class", options, outputRows))]
         let scores = ClassifierOutputs.scores(o.probabilities, classCount: k)
         out.append(compareNumeric(name: r.scoreName, reference: r.score, current: scores,
-                                  test: options.test(for: r.scoreName, numeric: true, referenceRows: referenceRows)))
+                                  test: options.test(for: r.scoreName, numeric: true, referenceRows: outputRows)))
         if let truth = o.truth {
             let known = truth.filter { $0 >= 0 }.map { Int32($0) }
             if !known.isEmpty {
                 out.append(compareCategorical(name: "true_class", reference: shares(r.classes, r.trueCounts), codes: known,
-                                              levels: r.classes, test: categoricalTest("true_class", options, referenceRows)))
+                                              levels: r.classes, test: categoricalTest("true_class", options, labelRows)))
             }
         }
         return out

@@ -132,7 +132,7 @@ public enum DriftAnalyzer {
         }
         var outputs: [(ColumnDrift, ColumnSummary)]?
         if let cp = reference.classifier, let co = classifierOutputs {
-            outputs = classifierDrift(reference: cp, outputs: co, options: options, referenceRows: reference.rowCount)
+            outputs = classifierDrift(reference: cp, outputs: co, options: options)
         }
         let result = DriftResult.decide(columns: done.map(\.0), performance: performance,
                                         driftShareThreshold: options.driftShareThreshold, policy: policy,

@@ -167,6 +167,7 @@ public struct DriftResult: Codable, Sendable, Equatable {
             out.append("")
             out.append("Prediction drift (model outputs and labels against training):")
             out += Self.driftTable(predictionDrift)
+            out.append("")
         }
         if let p = performance {
             out.append("Performance: RMSE \(fmt(p.rmse, 4)), MAE \(fmt(p.mae, 4)), R² \(fmt(p.r2, 4)), "

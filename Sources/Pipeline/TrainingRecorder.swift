@@ -103,19 +103,26 @@ public struct TrainingRecorder: Sendable {
             return try ReferenceProfile.build(table: table, target: header.target, predictions: try outcome.model.predict(t).predictions)
         }
         var profile = try ReferenceProfile.build(table: Table(columns: cols, rowCount: t.rowCount))
-        profile.classifier = try classifierProfile(outcome.model, classes: classes, table: t)
+        profile.classifier = try classifierProfile(outcome, classes: classes)
         return profile
     }
 
-    /// Class shares (predicted and true) and the score distribution of a classifier on `table`.
-    static func classifierProfile(_ model: LoadedModel, classes: [String], table: Table) throws -> ClassifierProfile {
+    /// True class shares of the training rows; predicted shares and the score distribution of the
+    /// held-out rows: a fitted model is more confident on the rows it was fitted on (a boosted
+    /// model's training probabilities crowd 0 and 1), so their scores would look like drift on
+    /// any new data.
+    static func classifierProfile(_ outcome: TrainingOutcome, classes: [String]) throws -> ClassifierProfile {
+        let model = outcome.model
         let target = model.header.target
-        guard let column = table.column(named: target) else {
+        guard let column = outcome.trainTable.column(named: target) else {
             throw TrainingError(code: .unknownTarget, message: "reference profile: no target column \"\(target)\" in the training rows")
         }
         let truth = try ClassLabels(labels: classes).indices(of: column, target: target, source: "training rows").map(Int.init)
-        let probabilities = try model.predict(table).predictions
-        return ClassifierProfile.build(classes: classes, truth: truth, predicted: model.classIndices(probabilities), probabilities: probabilities)
+        let probabilities = outcome.testPredictions
+        var profile = ClassifierProfile.build(classes: classes, truth: outcome.testActuals.map { Int($0) },
+                                              predicted: model.classIndices(probabilities), probabilities: probabilities)
+        profile.trueCounts = ClassifierProfile.counts(truth, classes.count)
+        return profile
     }
 
     static func schemaJSON(_ t: Table) -> String {

@@ -123,9 +123,10 @@ import Testing
         let cp = try #require(profile.classifier)
         let train = f.outcome.trainTable
         #expect(cp.classes == ["no", "yes"] && cp.trueCounts.reduce(0, +) == train.rowCount)
-        let p = try f.outcome.model.predict(train).predictions
-        let predictedYes = f.outcome.model.classIndices(p).filter { $0 == 1 }.count
-        #expect(cp.predictedCounts == [train.rowCount - predictedYes, predictedYes])
+        // Model outputs are profiled on the held-out rows (scores on the fitted rows are overconfident).
+        let held = f.outcome.testRows
+        let predictedYes = f.outcome.model.classIndices(f.outcome.testPredictions).filter { $0 == 1 }.count
+        #expect(cp.predictedCounts == [held - predictedYes, predictedYes] && cp.score.count == held)
         #expect(profile.target == nil && profile.prediction == nil && profile.feature(named: "label") == nil)
         // A regression metric on a classifier is a typo that would never fire: an error.
         #expect(throws: DriftError.self) { try Self.monitor(f, triggers: ["rmse > 0.5"]) }
