@@ -282,8 +282,7 @@ public struct PipelineRunner: Sendable {
     /// - Returns: the champion afterwards (nil when none qualifies).
     private func promote(_ best: BestCandidate, over incumbent: Int?, holdout: Table, _ run: RunContext) throws -> Int? {
         let name = spec.registry.modelName
-        let policy = PromotionPolicy(metric: "r2", higherIsBetter: true, stagingThreshold: spec.promotion.stagingR2,
-                                     productionThreshold: spec.promotion.productionR2, tieBreak: "rmse", tieBreakHigherIsBetter: false)
+        let policy = spec.promotion.policy
         guard let incumbent, incumbent != best.version.version else {
             let promotion = try run.store.promote(model: name, version: best.version.version, policy: policy,
                                                   reason: "pipeline \(spec.name) run \(run.parent.prefix(8))")

@@ -62,7 +62,8 @@ selection: {metric: r2}
 registry: {model_name: california-housing, experiment: california-housing}
 
 # Minimum test R² to move a version to Staging / Production (defaults 0.70 / 0.75;
-# production_r2 must be >= staging_r2).
+# production_r2 must be >= staging_r2). Or gates on another metric in its direction, e.g.
+# {metric: mae, staging: "< 0.5", production: "< 0.4", tie_break: r2}.
 promotion: {staging_r2: 0.70, production_r2: 0.75}
 
 # Data-quality checks run on every table the pipeline reads.

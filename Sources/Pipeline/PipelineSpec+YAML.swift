@@ -1,6 +1,7 @@
 import Drift
 import Foundation
 import Tabular
+import Tracking
 import Yams
 
 extension PipelineSpec {
@@ -156,7 +157,9 @@ extension PipelineSpec {
         }
 
         var promotion = Promotion()
-        if let f = top.optional("promotion") {
+        if let f = top.optional("promotion"), try r.mapping(f, keys: nil).has("metric") {
+            promotion.gate = try decodeMetricGate(f, r)
+        } else if let f = top.optional("promotion") {
             let m = try r.mapping(f, keys: ["staging_r2", "production_r2"])
             let r2Rule = NumberRule(upper: 1)
             if let v = m.optional("staging_r2") { promotion.stagingR2 = try r.number(v, r2Rule) }
@@ -369,6 +372,34 @@ extension PipelineSpec {
         }
         if let x = m.optional("triggers") { mon.triggers = try r.list(x).map { try decodeTrigger($0, r) } }
         return mon
+    }
+
+    /// `promotion: {metric: M, staging: "> x", production: "> y", tie_break: T}`: gates in the
+    /// metric's natural direction (a bare number takes it; an operator must agree with it).
+    static func decodeMetricGate(_ f: SpecField, _ r: SpecReader) throws -> Promotion.MetricGate {
+        let m = try r.mapping(f, keys: ["metric", "staging", "production", "tie_break"])
+        let metricField = try m.required("metric", expected: "a metric name")
+        let metric = try r.string(metricField)
+        guard let higher = PromotionPolicy.naturalHigherIsBetter(metric) else {
+            throw r.error(.invalidValue, at: metricField.node, metricField.path, "unknown metric \"\(metric)\" (its direction is not known; e.g. r2, rmse, mae, accuracy, f1, roc_auc, log_loss)")
+        }
+        func gate(_ key: String) throws -> Double {
+            let field = try m.required(key, expected: "\(higher ? "\"> NUMBER\"" : "\"< NUMBER\"") or a number")
+            if case .scalar(let s) = field.node, let v = r.plainNumber(s) { return v }
+            let text = try r.string(field).trimmingCharacters(in: .whitespaces)
+            let op = higher ? ">" : "<"
+            guard text.hasPrefix(op), !text.dropFirst().hasPrefix("="), let v = Double(text.dropFirst().trimmingCharacters(in: .whitespaces)), v.isFinite else {
+                throw r.error(.invalidValue, at: field.node, field.path, "expected \"\(op) NUMBER\" (\(metric) is \(higher ? "higher" : "lower") is better; gates are strict), found \"\(text)\"")
+            }
+            return v
+        }
+        let staging = try gate("staging"), production = try gate("production")
+        if higher ? production < staging : production > staging {
+            let p = try m.required("production", expected: "")
+            throw r.error(.inconsistent, at: p.node, p.path, "production \(format(production)) is less strict than staging \(format(staging)); the production gate must be at least the staging gate")
+        }
+        let tieBreak = try m.optional("tie_break").map { try r.string($0) } ?? PromotionPolicy.defaultTieBreak(for: metric)
+        return Promotion.MetricGate(metric: metric, higherIsBetter: higher, staging: staging, production: production, tieBreak: tieBreak)
     }
 
     /// One `METRIC OP NUMBER` trigger, e.g. "mae > 0.3", on a metric monitoring reports.

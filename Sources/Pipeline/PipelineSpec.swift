@@ -1,6 +1,7 @@
 import Drift
 import Foundation
 import Tabular
+import Tracking
 
 /// Everything `plumb pipeline run` needs to know: data, slices, split, preprocessing, candidate
 /// models, selection, registry, promotion gates, data-quality checks, monitoring triggers,
@@ -306,14 +307,47 @@ public struct PipelineSpec: Codable, Sendable, Equatable {
         public var stagingR2: Double
         /// Minimum R² for Production (default 0.75); not below `stagingR2`.
         public var productionR2: Double
+        /// Gates on another metric (`metric`, `staging`, `production`, `tie_break` in the spec);
+        /// nil: the R² gates above (and the spec's hash is as before).
+        public var gate: MetricGate?
 
         enum CodingKeys: String, CodingKey {
-            case stagingR2 = "staging_r2", productionR2 = "production_r2"
+            case stagingR2 = "staging_r2", productionR2 = "production_r2", gate
         }
 
-        public init(stagingR2: Double = 0.70, productionR2: Double = 0.75) {
+        public init(stagingR2: Double = 0.70, productionR2: Double = 0.75, gate: MetricGate? = nil) {
             self.stagingR2 = stagingR2
             self.productionR2 = productionR2
+            self.gate = gate
+        }
+
+        /// Promotion gates on any logged metric, in its direction.
+        public struct MetricGate: Codable, Sendable, Equatable {
+            public var metric: String
+            public var higherIsBetter: Bool
+            /// Staging when strictly better than this; Production when strictly better than `production`.
+            public var staging: Double
+            public var production: Double
+            public var tieBreak: String?
+
+            public init(metric: String, higherIsBetter: Bool, staging: Double, production: Double, tieBreak: String?) {
+                self.metric = metric
+                self.higherIsBetter = higherIsBetter
+                self.staging = staging
+                self.production = production
+                self.tieBreak = tieBreak
+            }
+        }
+
+        /// The registry policy these gates describe: R² (ties: lower RMSE) unless `gate` says otherwise.
+        public var policy: PromotionPolicy {
+            guard let g = gate else {
+                return PromotionPolicy(metric: "r2", higherIsBetter: true, stagingThreshold: stagingR2,
+                                       productionThreshold: productionR2, tieBreak: "rmse", tieBreakHigherIsBetter: false)
+            }
+            return PromotionPolicy(metric: g.metric, higherIsBetter: g.higherIsBetter, stagingThreshold: g.staging,
+                                   productionThreshold: g.production, tieBreak: g.tieBreak,
+                                   tieBreakHigherIsBetter: g.tieBreak.flatMap(PromotionPolicy.naturalHigherIsBetter) ?? false)
         }
     }
 

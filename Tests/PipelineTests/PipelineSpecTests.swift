@@ -3,6 +3,7 @@ import Testing
 import Drift
 @testable import Pipeline
 import Tabular
+import Tracking
 
 /// The repository root, found from this file's path.
 let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -244,6 +245,27 @@ models:
         #expect(s.validation.allowedCategories == ["ocean": ["<1H OCEAN", "INLAND"]])
         let t = try PipelineSpec.parse(yaml: minimalYAML.replacingOccurrences(of: "source: california-housing", with: "source: california-housing\n  schema: {HouseAge: categorical}"), source: "x")
         #expect(t.data.schema == ["HouseAge": .categorical])
+    }
+
+    @Test func promotionGatesOnAnyMetric() throws {
+        let s = try PipelineSpec.parse(yaml: minimalYAML + """
+        promotion: {metric: mae, staging: "< 0.5", production: 0.4}
+
+        """, source: "x")
+        let gate = try #require(s.promotion.gate)
+        #expect(gate == .init(metric: "mae", higherIsBetter: false, staging: 0.5, production: 0.4, tieBreak: "r2"))
+        #expect(s.promotion.policy == PromotionPolicy(metric: "mae", higherIsBetter: false, stagingThreshold: 0.5,
+                                                      productionThreshold: 0.4, tieBreak: "r2", tieBreakHigherIsBetter: true))
+        // The R² form and its policy are as before; so is the hash of a spec without a metric.
+        let plain = try PipelineSpec.parse(yaml: minimalYAML, source: "x")
+        #expect(plain.promotion.policy == PromotionPolicy.default)
+        #expect(!String(decoding: plain.canonicalJSON(), as: UTF8.self).contains("gate"))
+        let wrongWay = try #require(specError(minimalYAML + "promotion: {metric: roc_auc, staging: \"< 0.8\", production: \"> 0.9\"}\n"))
+        #expect(wrongWay.keyPath == "promotion.staging" && wrongWay.detail.contains("higher is better"))
+        let looser = try #require(specError(minimalYAML + "promotion: {metric: roc_auc, staging: \"> 0.9\", production: \"> 0.8\"}\n"))
+        #expect(looser.code == .inconsistent)
+        let unknown = try #require(specError(minimalYAML + "promotion: {metric: auc, staging: 0.8, production: 0.9}\n"))
+        #expect(unknown.keyPath == "promotion.metric")
     }
 
     @Test func metricTriggersAreReadWithTheirDirection() throws {
