@@ -16,6 +16,9 @@ public struct ClassifierProfile: Codable, Sendable, Equatable {
     /// The score whose distribution is compared: binary, the positive-class probability;
     /// multiclass, each row's largest probability (the model's confidence).
     public var score: NumericProfile
+    /// Multiclass only: each class's probability, so a shift between classes shows even when
+    /// the model's confidence does not change (nil for binary, where `score` is p₁).
+    public var classScores: [NumericProfile]? = nil
 
     /// The name the score is reported under: `prob_<positive class>` or `max_probability`.
     public var scoreName: String { Self.scoreName(classes: classes) }
@@ -40,7 +43,17 @@ public struct ClassifierProfile: Codable, Sendable, Equatable {
         var rng = SeededGenerator.stream(seed: seed, 0xC1A5)
         let score = NumericProfile.build(sorted: SortedSample.sortedNonMissing(scores), missing: 0,
                                          maxSample: maxSample, psiBins: psiBins, rng: &rng)
-        return ClassifierProfile(classes: classes, predictedCounts: counts(predicted, k), trueCounts: counts(truth, k), score: score)
+        var classScores: [NumericProfile]?
+        if k > 2 {
+            classScores = (0..<k).map { c in
+                var rng = SeededGenerator.stream(seed: seed, 0xC1A5 &+ UInt64(c) &+ 1)
+                let column = stride(from: c, to: probabilities.count, by: k).map { probabilities[$0] }
+                return NumericProfile.build(sorted: SortedSample.sortedNonMissing(column), missing: 0,
+                                            maxSample: maxSample, psiBins: psiBins, rng: &rng)
+            }
+        }
+        return ClassifierProfile(classes: classes, predictedCounts: counts(predicted, k), trueCounts: counts(truth, k), score: score,
+                                 classScores: classScores)
     }
 
     /// Occurrences of each class index in `0..<k` (others ignored).
@@ -78,7 +91,8 @@ extension DriftAnalyzer {
     /// Prediction drift (predicted class shares, score distribution) and, with ground truth,
     /// label drift (true class shares) of current outputs against the classifier's reference.
     /// Tests follow the column rule of `options` under the names `predicted_class`, the score's
-    /// name (`prob_<class>` / `max_probability`) and `true_class`, so `--test` overrides them.
+    /// name (`prob_<class>` / `max_probability`, then `prob_<class>` per class for multiclass)
+    /// and `true_class`, so `--test` overrides them.
     /// The default test follows the size of the sample each was profiled on (held-out rows for
     /// the outputs, training rows for the labels), as a column's follows the reference rows.
     static func classifierDrift(reference r: ClassifierProfile, outputs o: ClassifierOutputs,
@@ -91,6 +105,12 @@ extension DriftAnalyzer {
         let scores = ClassifierOutputs.scores(o.probabilities, classCount: k)
         out.append(compareNumeric(name: r.scoreName, reference: r.score, current: scores,
                                   test: options.test(for: r.scoreName, numeric: true, referenceRows: outputRows)))
+        for (c, profile) in (r.classScores ?? []).enumerated() where c < k {
+            let name = "prob_\(r.classes[c])"
+            let column = stride(from: c, to: o.probabilities.count, by: k).map { o.probabilities[$0] }
+            out.append(compareNumeric(name: name, reference: profile, current: column,
+                                      test: options.test(for: name, numeric: true, referenceRows: outputRows)))
+        }
         if let truth = o.truth {
             let known = truth.filter { $0 >= 0 }.map { Int32($0) }
             if !known.isEmpty {

@@ -198,7 +198,11 @@ enum ProfileJSONMapping {
         let o = try object(v)
         guard case .array(let xs)? = o["classes"] else { throw ProfileJSONUnsupported() }
         return ClassifierProfile(classes: try xs.map { try string($0) }, predictedCounts: try ints(o["predictedCounts"]),
-                                 trueCounts: try ints(o["trueCounts"]), score: try numeric(o["score"] ?? .null))
+                                 trueCounts: try ints(o["trueCounts"]), score: try numeric(o["score"] ?? .null),
+                                 classScores: try optional(o["classScores"]) { v in
+                                     guard case .array(let xs) = v else { throw ProfileJSONUnsupported() }
+                                     return try xs.map(numeric)
+                                 })
     }
 
     static func feature(_ v: ProfileJSONValue) throws -> FeatureProfile {

@@ -162,6 +162,20 @@ func trapezoid(_ c: Curve) -> Double {
             return try? ProfileJSONMapping.profile(parser.document())
         })
         #expect(fast == profile && fast.classifier?.predictedCounts.reduce(0, +) == 600)
+        #expect(fast.classifier?.classScores == nil)  // binary: the score is p₁
+        // Multiclass: one probability profile per class, read back by the fast reader too.
+        var multi = profile
+        var rng = SeededGenerator(seed: 9)
+        let probs = (0..<300).flatMap { _ -> [Double] in let a = rng.unit(), b = rng.unit() * (1 - a); return [a, b, 1 - a - b] }
+        multi.classifier = ClassifierProfile.build(classes: ["x", "y", "z"], truth: (0..<300).map { $0 % 3 }, predicted: (0..<300).map { $0 % 2 },
+                                                   probabilities: probs)
+        #expect(multi.classifier?.classScores?.map(\.count) == [300, 300, 300])
+        let multiData = try enc.encode(multi)
+        let multiFast = multiData.withUnsafeBytes { raw -> ReferenceProfile? in
+            var parser = ProfileJSONParser(base: raw.baseAddress!.assumingMemoryBound(to: UInt8.self), count: raw.count)
+            return try? ProfileJSONMapping.profile(parser.document())
+        }
+        #expect(multiFast == multi)
         // A regression profile's JSON has no classifier key (files written before stay identical).
         var plain = profile
         plain.classifier = nil
