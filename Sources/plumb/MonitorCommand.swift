@@ -19,8 +19,9 @@ struct MonitorCommand: AsyncParsableCommand {
             A classifier (from --current FILE) is scored on accuracy, F1 (macro for multiclass), ROC AUC, log \
             loss, Brier and ECE where the file holds its target; its predicted class shares, score (positive-class \
             probability, or the largest probability for multiclass) and true class shares are tested against \
-            the training reference as `predicted_class`, `prob_<class>` / `max_probability` and `true_class` \
-            (--test overrides them like a column). --trigger adds a retraining trigger on any reported metric \
+            the training reference as `predicted_class`, `prob_<class>` / `max_probability` (and `prob_<class>` \
+            per class for multiclass) and `true_class`: Jensen–Shannon (≥ 0.1) on shares, PSI (≥ 0.2) on \
+            scores by default; --test overrides them like a column. --trigger adds a retraining trigger on any reported metric \
             with its direction, e.g. --trigger "roc_auc < 0.8" --trigger "log_loss > 0.4" (or "mae > 0.3" for \
             regression).
 

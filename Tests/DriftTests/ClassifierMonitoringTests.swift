@@ -119,18 +119,21 @@ func trapezoid(_ c: Curve) -> Double {
 
     @Test func predictionAndLabelDriftAgainstTheTrainingShares() throws {
         let profile = try Self.reference()
-        func analyze(positiveShare: Double, seed: UInt64) throws -> DriftAnalysis {
+        func analyze(positiveShare: Double, seed: UInt64, options: DriftOptions = DriftOptions()) throws -> DriftAnalysis {
             let (y, p) = binaryOutputs(rows: 500, seed: seed, positiveShare: positiveShare)
             var rng = SeededGenerator(seed: seed + 1)
             let current = Table(columns: [Column(name: "x", data: .numeric((0..<500).map { _ in rng.unit() }))])
             let outputs = ClassifierOutputs(predicted: stride(from: 1, to: p.count, by: 2).map { p[$0] >= 0.5 ? 1 : 0 }, probabilities: p, truth: y)
-            return try DriftAnalyzer.analyze(reference: profile, current: current, classifierOutputs: outputs)
+            return try DriftAnalyzer.analyze(reference: profile, current: current, options: options, classifierOutputs: outputs)
         }
         let same = try analyze(positiveShare: 0.4, seed: 10)
         #expect(same.result.predictionDrift.map(\.name) == ["predicted_class", "prob_yes", "true_class"])
-        #expect(same.result.predictionDrift.map(\.test) == ["chisquare", "ks", "chisquare"])
+        #expect(same.result.predictionDrift.map(\.test) == ["jensenshannon", "psi", "jensenshannon"])
         #expect(same.result.predictionDrift.allSatisfy { !$0.drifted })
-        let shifted = try analyze(positiveShare: 0.8, seed: 11)
+        let chi2Tests = DriftOptions(columnTests: ["predicted_class": .chisquare, "true_class": .chisquare, "prob_yes": .ks])
+        let shifted = try analyze(positiveShare: 0.8, seed: 11, options: chi2Tests)
+        #expect(shifted.result.predictionDrift.map(\.test) == ["chisquare", "ks", "chisquare"])
+        #expect(try analyze(positiveShare: 0.8, seed: 11).result.predictionDrift.allSatisfy { $0.drifted })  // distances too
         #expect(shifted.result.predictionDrift.allSatisfy { $0.drifted })
         #expect(!shifted.result.retrain)  // reported; retraining on it is opt-in
         #expect(shifted.result.columns.count == 1 && shifted.result.driftShare == 0)  // features only
