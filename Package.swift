@@ -61,6 +61,8 @@ let package = Package(
         .testTarget(name: "TrackingTests", dependencies: ["Tracking"]),
         .testTarget(name: "ServingTests", dependencies: [
             "Serving", .product(name: "HummingbirdTesting", package: "hummingbird"),
+            // Classifiers trained in the tests and served through the real adapters and store.
+            "Pipeline", "MLCore", "Tabular", "TreeModels", "Tracking",
         ]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TreeModels"]),
         .testTarget(name: "plumbTests", dependencies: ["plumb"]),

@@ -12,7 +12,7 @@ extension PlumbServer {
         router.get("/health") { _, _ in await self.timed(.health) { (Self.json(.ok, #"{"status":"ok"}"#), 0) } }
         router.get("/ready") { _, _ in await self.timed(.ready) { (self.readiness(), 0) } }
         router.get("/model") { _, _ in await self.timed(.model) { (self.modelInfo(), 0) } }
-        router.get("/openapi.json") { _, _ in await self.timed(.openapi) { (Self.json(.ok, OpenAPIDocument.json), 0) } }
+        router.get("/openapi.json") { _, _ in await self.timed(.openapi) { (self.openAPIResponse(), 0) } }
         router.get("/metrics") { _, _ in await self.timed(.metrics) { (self.metricsResponse(), 0) } }
         router.post("/admin/reload") { req, _ in await self.timed(.adminReload) { await self.adminReload(req) } }
         router.get("/v2") { _, _ in await self.timed(.v2) { (self.v2ServerMetadata(), 0) } }
@@ -192,6 +192,9 @@ extension PlumbServer {
         case .success(let p): predictions = p
         case .failure(let f): return .failed(f.response)
         }
+        if let classifier = loaded.classifier {
+            return answerClassifier(loaded, classifier, rows: rows, probabilities: predictions, batch: batch)
+        }
         let first = ids.reserve(rows.count)
         let prefix = ids.prefix
         let entry = logBatch(loaded, rows: rows, predictions: predictions, firstID: first)
@@ -216,8 +219,37 @@ extension PlumbServer {
         return .answered(json: w.buffer, log: entry)
     }
 
+    /// A classifier's /predict answer: one row `{"label":…,"probabilities":{…},"model":…,"request_id":…}`,
+    /// a batch `{"predictions":[{"label":…,"probabilities":{…}},…],"model":…,"request_ids":[…]}`.
+    func answerClassifier(_ loaded: LoadedModel, _ classifier: ClassifierResponse, rows: FeatureRows,
+                          probabilities: [Double], batch: Bool) -> PredictAnswer {
+        let indices = classifier.spec.classIndices(probabilities)
+        let first = ids.reserve(rows.count)
+        let prefix = ids.prefix
+        let entry = logBatch(loaded, rows: rows, predictions: indices.map(Double.init), probabilities: probabilities, firstID: first)
+        var w = JSONWriter(capacity: batch ? 64 + rows.count * (classifier.rowBound + 24) : 128 + classifier.rowBound)
+        if batch {
+            w.raw(#"{"predictions":["#)
+            w.classPredictions(indices: indices, probabilities: probabilities, classifier)
+            w.raw(#"],"model":"#)
+            writeModelRef(&w, loaded.model)
+            w.raw(#","request_ids":["#)
+            w.requestIDs(prefix: prefix, first: first, count: rows.count)
+            w.raw("]}")
+        } else {
+            w.raw("{")
+            w.classPrediction(row: 0, indices: indices, probabilities: probabilities, classifier)
+            w.raw(#","model":"#)
+            writeModelRef(&w, loaded.model)
+            w.raw(#","request_id":"#)
+            w.requestIDs(prefix: prefix, first: first, count: 1)
+            w.raw("}")
+        }
+        return .answered(json: w.buffer, log: entry)
+    }
+
     /// Scores decoded rows with the loaded model: a 422 when the model refuses them, a 500 when it
-    /// answers the wrong number of predictions.
+    /// answers the wrong number of values (one per row, or one per row and class).
     func score(_ loaded: LoadedModel, _ rows: FeatureRows) -> Result<[Double], ResponseFailure> {
         let predictions: [Double]
         do {
@@ -225,8 +257,10 @@ extension PlumbServer {
         } catch {
             return .failure(.init(Self.validation([.init(loc: [.key("body")], msg: "the model could not score the input: \(error)", type: "prediction_error")])))
         }
-        guard predictions.count == rows.count else {
-            return .failure(.init(Self.error(.internalServerError, "model returned \(predictions.count) predictions for \(rows.count) rows")))
+        guard predictions.count == rows.count * loaded.outputCount else {
+            return .failure(.init(Self.error(.internalServerError, loaded.classifier == nil
+                ? "model returned \(predictions.count) predictions for \(rows.count) rows"
+                : "model returned \(predictions.count) probabilities for \(rows.count) rows of \(loaded.outputCount) classes")))
         }
         return .success(predictions)
     }
@@ -239,17 +273,20 @@ extension PlumbServer {
         w.raw("}")
     }
 
-    /// A request's rows and predictions as one prediction-log batch, ids from `firstID` on.
-    func logBatch(_ loaded: LoadedModel, rows: FeatureRows, predictions: [Double], firstID: UInt64) -> PredictionLogBatch {
+    /// A request's rows and predictions as one prediction-log batch, ids from `firstID` on. A
+    /// classifier's predictions are its class indices, with its probabilities (rows × classes).
+    func logBatch(_ loaded: LoadedModel, rows: FeatureRows, predictions: [Double], probabilities: [Double]? = nil,
+                  firstID: UInt64) -> PredictionLogBatch {
         PredictionLogBatch(idPrefix: ids.prefix, firstCounter: firstID, time: Date(), modelName: loaded.model.name,
                            modelVersion: loaded.model.version, featureNames: loaded.layout.names, rows: rows,
-                           predictions: predictions)
+                           predictions: predictions, classes: loaded.classifier?.spec.classes, probabilities: probabilities)
     }
 
     /// Queues the request's rows and predictions as one log batch (no I/O on the request path;
     /// waits only while the log queue is full).
-    func logPredictions(_ loaded: LoadedModel, rows: FeatureRows, predictions: [Double], firstID: UInt64) async {
-        await log.enqueue(logBatch(loaded, rows: rows, predictions: predictions, firstID: firstID))
+    func logPredictions(_ loaded: LoadedModel, rows: FeatureRows, predictions: [Double], probabilities: [Double]? = nil,
+                        firstID: UInt64) async {
+        await log.enqueue(logBatch(loaded, rows: rows, predictions: predictions, probabilities: probabilities, firstID: firstID))
     }
 
     // MARK: /feedback
@@ -271,9 +308,16 @@ extension PlumbServer {
         guard let members = root.objectValue else {
             return (Self.validation([.init(loc: [.key("body")], msg: "Input should be a valid object", type: "model_attributes_type")]), 0)
         }
+        // A regression takes a number; a classifier a label, as a string or a number (1 names
+        // class "1"). Which one the request was answered by decides, not the model served now.
+        // While a regression is served a string is refused at once, as always, unless the
+        // request turns out to be a classifier's (answered before a swap).
+        let numberExpected = ValidationIssue(loc: [.key("body"), .key("actual")], msg: "Input should be a valid number", type: "float_type")
+        let classifierServed = primary.current?.classifier != nil
         var issues = [ValidationIssue]()
         var requestID: String?
-        var actual: Double?
+        var actual: FeatureValue?
+        var provisional = false  // issues holds `numberExpected` for a string, which a classifier's request would take
         for m in members {
             switch m.key {
             case "request_id":
@@ -281,8 +325,19 @@ extension PlumbServer {
                     issues.append(.init(loc: [.key("body"), .key("request_id")], msg: "Input should be a valid string", type: "string_type"))
                 }
             case "actual":
-                if let x = m.value.doubleValue { actual = x } else {
-                    issues.append(.init(loc: [.key("body"), .key("actual")], msg: "Input should be a valid number", type: "float_type"))
+                switch m.value {
+                case .number(let x):
+                    actual = .number(x)
+                case .string(let s):
+                    actual = .string(s)
+                    if !classifierServed {
+                        provisional = issues.isEmpty
+                        issues.append(numberExpected)
+                    }
+                default:
+                    issues.append(classifierServed
+                        ? .init(loc: [.key("body"), .key("actual")], msg: "Input should be a valid string (a class label) or number", type: "string_type")
+                        : numberExpected)
                 }
             default:
                 issues.append(.init(loc: [.key("body"), .key(m.key)], msg: "Extra inputs are not permitted", type: "extra_forbidden"))
@@ -294,12 +349,35 @@ extension PlumbServer {
         if root["actual"] == nil {
             issues.append(.init(loc: [.key("body"), .key("actual")], msg: "Field required", type: "missing"))
         }
-        guard issues.isEmpty, let requestID, let actual else { return (Self.validation(issues), 0) }
+        provisional = provisional && issues.count == 1
+        guard issues.isEmpty || provisional, let requestID, let actual else { return (Self.validation(issues), 0) }
+        var recordedLabel: String?
         do {
             // The prediction may still be queued: flush first so the sink knows every earlier id.
             try await log.flush()
-            guard try await log.sink.recordFeedback(requestID: requestID, actual: actual) else {
+            let output = try await log.sink.loggedOutput(requestID: requestID)
+            switch (output, actual) {
+            case (nil, _):
+                if provisional { return (Self.validation(issues), 0) }
                 return (Self.error(.notFound, "unknown request_id '\(requestID)'"), 0)
+            case (.regression?, .string):
+                return (Self.validation([numberExpected]), 0)
+            case (.regression?, .number(let x)):
+                guard try await log.sink.recordFeedback(requestID: requestID, actual: x) else {
+                    return (Self.error(.notFound, "unknown request_id '\(requestID)'"), 0)
+                }
+            case (.classifier(let classes)?, _):
+                let label = ClassifierSpec.labelText(actual)
+                guard let index = classes.firstIndex(of: label) else {
+                    let known = classes.map { "'\($0)'" }.joined(separator: ", ")
+                    return (Self.validation([.init(loc: [.key("body"), .key("actual")],
+                                                   msg: "Unknown label '\(label)': the model that answered request '\(requestID)' knows \(known)",
+                                                   type: "enum")]), 0)
+                }
+                guard try await log.sink.recordFeedback(requestID: requestID, label: label, classIndex: index) else {
+                    return (Self.error(.notFound, "unknown request_id '\(requestID)'"), 0)
+                }
+                recordedLabel = label
             }
         } catch {
             return (Self.error(.serviceUnavailable, "could not record feedback: \(error)"), 0)
@@ -307,11 +385,24 @@ extension PlumbServer {
         var w = JSONWriter()
         w.raw(#"{"request_id":"#)
         w.string(requestID)
-        w.raw(#","recorded":true}"#)
+        if let recordedLabel {
+            w.raw(#","recorded":true,"label":"#)
+            w.string(recordedLabel)
+            w.raw("}")
+        } else {
+            w.raw(#","recorded":true}"#)
+        }
         return (Self.json(.ok, w.buffer), 0)
     }
 
-    // MARK: /ready, /model, /metrics
+    // MARK: /ready, /model, /openapi.json, /metrics
+
+    /// The document for the served model: a classifier's describes its labels and probabilities;
+    /// a regression (or no model yet) gets the fixed document.
+    func openAPIResponse() -> Response {
+        if let c = primary.current?.classifier { return Self.json(.ok, c.openAPI) }
+        return Self.json(.ok, OpenAPIDocument.json)
+    }
 
     func readiness() -> Response {
         guard let loaded = primary.current else { return Self.json(.serviceUnavailable, #"{"ready":false}"#) }
@@ -340,6 +431,14 @@ extension PlumbServer {
         w.raw(#"{"name":"#); w.string(m.name)
         w.raw(#","version":"#); w.string(m.version)
         w.raw(#","kind":"#); w.string(m.kind)
+        if let c = loaded.classifier?.spec {
+            // A regression's description has none of these keys (unchanged since before classifiers).
+            w.raw(#","task":"#); w.string(c.task.rawValue)
+            w.raw(#","classes":"#); w.stringArray(c.classes)
+            if c.task == .binary {
+                w.raw(#","threshold":"#); w.number(c.threshold ?? 0.5)
+            }
+        }
         w.raw(#","source":"#); w.string(source)
         w.raw(#","loaded_at":"#); w.string(ISO8601DateFormatter().string(from: loaded.loadedAt))
         w.raw(#","features":["#)
