@@ -42,7 +42,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Pipeline", dependencies: [
-            "CCurl", "CZlib", "Tabular", "MLCore", "LinearModels", "TreeModels", "Drift", "Tracking", "Serving",
+            "CCurl", "CZlib", "Tabular", "MLCore", "LinearModels", "TreeModels", "Drift", "Tracking", "Serving", "Parquet",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
         ]),

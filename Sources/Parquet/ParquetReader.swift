@@ -169,8 +169,8 @@ public struct ParquetReader: Sendable {
         return try TableDecoder.decode(parts: all, leaves: readers[0].leaves)
     }
 
-    /// The part files of a folder, sorted by name.
-    static func partFiles(in folder: String) throws(ParquetError) -> [String] {
+    /// The part files of a folder, sorted by name (the files `read(path:)` reads).
+    public static func partFiles(in folder: String) throws(ParquetError) -> [String] {
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: folder)

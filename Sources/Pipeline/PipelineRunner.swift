@@ -226,8 +226,8 @@ public struct PipelineRunner: Sendable {
         } else {
             path = spec.data.csvPath(relativeTo: specDirectory) ?? spec.data.source
         }
-        let table = try CSVReader.read(path: path, options: csv)
-        let digest = DatasetDigest(name: URL(fileURLWithPath: path).lastPathComponent, sha256: try SHA256.hex(fileAt: path),
+        let table = try TableFile.read(path, csv: csv)
+        let digest = DatasetDigest(name: URL(fileURLWithPath: path).lastPathComponent, sha256: try TableFile.sha256(of: path),
                                    rows: table.rowCount, columns: table.columnNames)
         run.log("ingest", "\(digest.name): \(digest.rows) rows × \(digest.columns.count) columns, sha256 \(digest.sha256.prefix(12))…")
         try Task.checkCancellation()

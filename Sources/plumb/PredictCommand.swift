@@ -26,10 +26,10 @@ struct PredictCommand: AsyncParsableCommand {
     @Option(help: "Tracking store for registry URIs (default: $PLUMB_STORE or .plumb/plumb.db).")
     var store: String?
 
-    @Argument(help: "CSV to score.")
+    @Argument(help: "Data to score: CSV, Parquet file or folder of part files, or Arrow IPC file.")
     var input: String
 
-    @Option(help: "Output CSV.")
+    @Option(help: "Output file: Parquet for a .parquet name, else CSV.")
     var out: String
 
     @Flag(help: "Copy the input columns into the output before the prediction.")
@@ -55,7 +55,7 @@ struct PredictCommand: AsyncParsableCommand {
             var output = keepColumns ? table : Table(columns: [], rowCount: table.rowCount)
             for column in outputColumns(loaded, predictions, rows: table.rowCount) { output.replace(column) }
             try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: out).deletingLastPathComponent().path, withIntermediateDirectories: true)
-            try CSVWriter.write(output, to: out, delimiter: try csv.csvOptions().delimiter)
+            try TableFile.write(output, to: out, delimiter: try csv.csvOptions().delimiter)
             let writeSeconds = (clock.now - t0).seconds
             for (col, n) in unseen.sorted(by: { $0.key < $1.key }) where n > 0 {
                 printError("warning: \(n) row(s) of \"\(col)\" had a category unseen in training (encoded as all zeros)")

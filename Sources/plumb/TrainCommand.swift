@@ -124,7 +124,7 @@ struct TrainCommand: AsyncParsableCommand {
         try await runReportingErrors {
             let table = try csv.read(file)
             let testTable = try test.map { try csv.read($0) }
-            let digest = DatasetDigest(name: URL(fileURLWithPath: file).lastPathComponent, sha256: try SHA256.hex(fileAt: file),
+            let digest = DatasetDigest(name: URL(fileURLWithPath: file).lastPathComponent, sha256: try TableFile.sha256(of: file),
                                        rows: table.rowCount, columns: table.columnNames)
             let recorder = noTrack ? nil : TrainingRecorder(store: try TrackingStore(path: store ?? defaultStorePath()), experiment: experiment)
             let task = try resolvedTask(table)
@@ -318,7 +318,7 @@ struct TrainReport: Encodable {
             if let t = h.threshold, let classes = h.classes { lines.append("threshold \(t.fixed(4)): \"\(classes[1])\" when its probability is at least that") }
             lines.append(confusionTable(m.confusionMatrix, classes: h.classes ?? []))
         }
-        for (k, v) in outcome.extraMetrics.sorted(by: { $0.key < $1.key }) { lines.append("\(k): \(v.fixed(4))") }
+        for (k, v) in outcome.extraMetrics.sorted(by: { $0.key < $1.key }) { lines.append("\(k): \(v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : v.fixed(4))") }
         if let imp = h.featureImportance {
             let top = imp.sorted { $0.value > $1.value }.prefix(5).map { "\($0.key) \(($0.value * 100).fixed(1))%" }
             lines.append("top features: \(top.joined(separator: ", "))")
