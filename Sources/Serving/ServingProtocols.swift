@@ -3,6 +3,7 @@
 // Serving codes against the small protocols below; the CLI/Pipeline implements them with the real
 // model file, registry and prediction log (Tracking), and `InMemory*` types implement them for tests.
 import Foundation
+import MLCore
 
 /// How one input feature is typed on the wire: JSON numbers or JSON strings.
 public enum FeatureKind: String, Sendable, Codable {
@@ -183,31 +184,15 @@ public struct ClassifierSpec: Sendable, Equatable {
         self.threshold = task == .binary ? threshold : nil
     }
 
-    /// The predicted class index of each row from probabilities laid out rows × classes, as
-    /// `MLCore.LoadedModel.classIndices` chooses it: binary, class 1 when its probability reaches
-    /// the threshold; multiclass, the most probable class (the first on ties).
-    /// - Precondition: `probabilities.count` is a multiple of `classes.count`.
+    /// The predicted class index of each row from probabilities laid out rows × classes: the
+    /// rule `plumb predict` applies (`MLCore.ClassDecision`).
     public func classIndices(_ probabilities: [Double]) -> [Int] {
-        let k = classes.count
-        precondition(probabilities.count % k == 0, "ClassifierSpec: \(probabilities.count) probabilities for \(k) classes")
-        let n = probabilities.count / k
-        return probabilities.withUnsafeBufferPointer { p in
-            if task == .binary {
-                let t = threshold ?? 0.5
-                return (0..<n).map { p[2 * $0 + 1] >= t ? 1 : 0 }
-            }
-            return (0..<n).map { i in
-                var best = 0
-                for c in 1..<k where p[i * k + c] > p[i * k + best] { best = c }
-                return best
-            }
-        }
+        ClassDecision.classIndices(probabilities, classes: classes.count, threshold: threshold)
     }
 
-    /// The index of the class a feedback value names: a string is the label itself; a number is
-    /// read as the label's text the way training writes numeric classes (`Pipeline.ClassLabels`:
-    /// a whole number without a decimal point, else its shortest exact form), so 1 and 1.0 both
-    /// name class "1". nil when no class matches.
+    /// The index of the class a feedback value names: a string is the label itself; a number
+    /// stands for its text as training writes numeric classes, so 1 and 1.0 both name class
+    /// "1". nil when no class matches.
     public func classIndex(of value: FeatureValue) -> Int? {
         classes.firstIndex(of: Self.labelText(value))
     }
@@ -216,9 +201,7 @@ public struct ClassifierSpec: Sendable, Equatable {
     public static func labelText(_ value: FeatureValue) -> String {
         switch value {
         case .string(let s): return s
-        case .number(let v):
-            if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
-            return "\(v)"
+        case .number(let v): return ClassDecision.labelText(of: v)
         }
     }
 }

@@ -59,7 +59,7 @@ struct Versioned: ServableModel {
     let base: any ServableModel
     let name: String
     let version: String
-    var features: [FeatureSpec] { base.features }
+    var features: [Serving.FeatureSpec] { base.features }
     var metrics: [String: Double] { base.metrics }
     var kind: String { base.kind }
     var classifier: ClassifierSpec? { base.classifier }
