@@ -291,6 +291,10 @@ extension PlumbServer {
 
     // MARK: /feedback
 
+    /// POST /feedback `{"request_id": …, "actual": …}`: a regression's observed number, or a
+    /// classifier's observed class (a label, or a number naming the label written that way).
+    /// Which one applies is decided by the model that answered the request, not the one served
+    /// now. Answers 422 for a malformed body or an unknown label, 404 for an unknown id.
     func feedback(_ request: Request) async -> (Response, Int) {
         let body: ByteBuffer
         switch await readJSONBody(request) {
@@ -305,40 +309,53 @@ extension PlumbServer {
         } catch {
             return (Self.validation([.init(loc: [.key("body")], msg: "\(error)", type: "json_invalid")]), 0)
         }
-        guard let members = root.objectValue else {
-            return (Self.validation([.init(loc: [.key("body")], msg: "Input should be a valid object", type: "model_attributes_type")]), 0)
+        let decoded = Self.decodeFeedback(root, classifierServed: primary.current?.classifier != nil)
+        // A label while a regression is served is refused as before, unless the request turns
+        // out to have been answered by a classifier (before a swap): that lone issue waits for
+        // the lookup.
+        let onlyLabelRefused = decoded.issues == [Self.numberExpected]
+        guard decoded.issues.isEmpty || onlyLabelRefused, let requestID = decoded.requestID, let actual = decoded.actual else {
+            return (Self.validation(decoded.issues), 0)
         }
-        // A regression takes a number; a classifier a label, as a string or a number (1 names
-        // class "1"). Which one the request was answered by decides, not the model served now.
-        // While a regression is served a string is refused at once, as always, unless the
-        // request turns out to be a classifier's (answered before a swap).
-        let numberExpected = ValidationIssue(loc: [.key("body"), .key("actual")], msg: "Input should be a valid number", type: "float_type")
-        let classifierServed = primary.current?.classifier != nil
+        do {
+            // The prediction may still be queued: flush first so the sink knows every earlier id.
+            try await log.flush()
+            let output = try await log.sink.loggedOutput(requestID: requestID)
+            if onlyLabelRefused, output == nil || output == .regression { return (Self.validation(decoded.issues), 0) }
+            return (try await recordFeedback(requestID: requestID, actual: actual, answeredBy: output), 0)
+        } catch {
+            return (Self.error(.serviceUnavailable, "could not record feedback: \(error)"), 0)
+        }
+    }
+
+    static let numberExpected = ValidationIssue(loc: [.key("body"), .key("actual")], msg: "Input should be a valid number", type: "float_type")
+
+    /// A /feedback body's fields and every problem with them, in the order of its members
+    /// (missing fields last). `actual` may be a number or a string: a string gets
+    /// `numberExpected` when no classifier is served (see `feedback`).
+    static func decodeFeedback(_ root: JSONValue, classifierServed: Bool)
+        -> (requestID: String?, actual: FeatureValue?, issues: [ValidationIssue]) {
+        guard let members = root.objectValue else {
+            return (nil, nil, [.init(loc: [.key("body")], msg: "Input should be a valid object", type: "model_attributes_type")])
+        }
         var issues = [ValidationIssue]()
         var requestID: String?
         var actual: FeatureValue?
-        var provisional = false  // issues holds `numberExpected` for a string, which a classifier's request would take
         for m in members {
-            switch m.key {
-            case "request_id":
-                if let s = m.value.stringValue { requestID = s } else {
-                    issues.append(.init(loc: [.key("body"), .key("request_id")], msg: "Input should be a valid string", type: "string_type"))
-                }
-            case "actual":
-                switch m.value {
-                case .number(let x):
-                    actual = .number(x)
-                case .string(let s):
-                    actual = .string(s)
-                    if !classifierServed {
-                        provisional = issues.isEmpty
-                        issues.append(numberExpected)
-                    }
-                default:
-                    issues.append(classifierServed
-                        ? .init(loc: [.key("body"), .key("actual")], msg: "Input should be a valid string (a class label) or number", type: "string_type")
-                        : numberExpected)
-                }
+            switch (m.key, m.value) {
+            case ("request_id", .string(let s)):
+                requestID = s
+            case ("request_id", _):
+                issues.append(.init(loc: [.key("body"), .key("request_id")], msg: "Input should be a valid string", type: "string_type"))
+            case ("actual", .number(let x)):
+                actual = .number(x)
+            case ("actual", .string(let s)):
+                actual = .string(s)
+                if !classifierServed { issues.append(numberExpected) }
+            case ("actual", _):
+                issues.append(classifierServed
+                    ? .init(loc: [.key("body"), .key("actual")], msg: "Input should be a valid string (a class label) or number", type: "string_type")
+                    : numberExpected)
             default:
                 issues.append(.init(loc: [.key("body"), .key(m.key)], msg: "Extra inputs are not permitted", type: "extra_forbidden"))
             }
@@ -349,50 +366,46 @@ extension PlumbServer {
         if root["actual"] == nil {
             issues.append(.init(loc: [.key("body"), .key("actual")], msg: "Field required", type: "missing"))
         }
-        provisional = provisional && issues.count == 1
-        guard issues.isEmpty || provisional, let requestID, let actual else { return (Self.validation(issues), 0) }
-        var recordedLabel: String?
-        do {
-            // The prediction may still be queued: flush first so the sink knows every earlier id.
-            try await log.flush()
-            let output = try await log.sink.loggedOutput(requestID: requestID)
-            switch (output, actual) {
-            case (nil, _):
-                if provisional { return (Self.validation(issues), 0) }
-                return (Self.error(.notFound, "unknown request_id '\(requestID)'"), 0)
-            case (.regression?, .string):
-                return (Self.validation([numberExpected]), 0)
-            case (.regression?, .number(let x)):
-                guard try await log.sink.recordFeedback(requestID: requestID, actual: x) else {
-                    return (Self.error(.notFound, "unknown request_id '\(requestID)'"), 0)
-                }
-            case (.classifier(let classes)?, _):
-                let label = ClassifierSpec.labelText(actual)
-                guard let index = classes.firstIndex(of: label) else {
-                    let known = classes.map { "'\($0)'" }.joined(separator: ", ")
-                    return (Self.validation([.init(loc: [.key("body"), .key("actual")],
-                                                   msg: "Unknown label '\(label)': the model that answered request '\(requestID)' knows \(known)",
-                                                   type: "enum")]), 0)
-                }
-                guard try await log.sink.recordFeedback(requestID: requestID, label: label, classIndex: index) else {
-                    return (Self.error(.notFound, "unknown request_id '\(requestID)'"), 0)
-                }
-                recordedLabel = label
+        return (requestID, actual, issues)
+    }
+
+    /// Records `actual` for a logged request as the model that answered it (`answeredBy`, nil:
+    /// never logged) takes it; the response to send.
+    func recordFeedback(requestID: String, actual: FeatureValue, answeredBy output: LoggedOutput?) async throws -> Response {
+        let unknownID = Self.error(.notFound, "unknown request_id '\(requestID)'")
+        switch (output, actual) {
+        case (nil, _):
+            return unknownID
+        case (.regression?, .string):
+            return Self.validation([Self.numberExpected])
+        case (.regression?, .number(let x)):
+            guard try await log.sink.recordFeedback(requestID: requestID, actual: x) else { return unknownID }
+            return Self.feedbackRecorded(requestID: requestID, label: nil)
+        case (.classifier(let classes)?, _):
+            let label = ClassifierSpec.labelText(actual)
+            guard let index = classes.firstIndex(of: label) else {
+                let known = classes.map { "'\($0)'" }.joined(separator: ", ")
+                return Self.validation([.init(loc: [.key("body"), .key("actual")],
+                                              msg: "Unknown label '\(label)': the model that answered request '\(requestID)' knows \(known)",
+                                              type: "enum")])
             }
-        } catch {
-            return (Self.error(.serviceUnavailable, "could not record feedback: \(error)"), 0)
+            guard try await log.sink.recordFeedback(requestID: requestID, label: label, classIndex: index) else { return unknownID }
+            return Self.feedbackRecorded(requestID: requestID, label: label)
         }
+    }
+
+    /// `{"request_id":…,"recorded":true}`, with the label recorded for a classifier's request.
+    static func feedbackRecorded(requestID: String, label: String?) -> Response {
         var w = JSONWriter()
         w.raw(#"{"request_id":"#)
         w.string(requestID)
-        if let recordedLabel {
-            w.raw(#","recorded":true,"label":"#)
-            w.string(recordedLabel)
-            w.raw("}")
-        } else {
-            w.raw(#","recorded":true}"#)
+        w.raw(#","recorded":true"#)
+        if let label {
+            w.raw(#","label":"#)
+            w.string(label)
         }
-        return (Self.json(.ok, w.buffer), 0)
+        w.raw("}")
+        return json(.ok, w.buffer)
     }
 
     // MARK: /ready, /model, /openapi.json, /metrics

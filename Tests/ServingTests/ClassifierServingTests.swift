@@ -30,8 +30,11 @@ func exactObject(_ buffer: ByteBuffer) -> [String: Any] {
 /// compared with the model's own probabilities for the same rows and with the decision rule
 /// (`ClassDecision`) applied to them.
 @Suite struct ClassifierServingTests {
-    /// Rows of the binary model (MedInc, HouseAge), spread over the range it was trained on.
-    static let spamRows: [(Double, Double)] = [(0.5, 10), (3, 25), (4.5, 5), (6, 40), (7.5, 48)]
+    /// Rows of the binary model (MedInc, HouseAge): the ends of the range it was trained on, and
+    /// a fine grid across the class boundary (2·MedInc + HouseAge/10 = 12), where probabilities
+    /// between 0.5 and the threshold 0.65 occur.
+    static let spamRows: [(Double, Double)] = [(0.5, 10), (7.5, 48)]
+        + [10.0, 20, 30, 40].flatMap { age in stride(from: 4.3, through: 5.0, by: 0.05).map { ($0, age) } }
     /// Rows of the three-class model (MedInc, HouseAge, Ocean).
     static let threeRows: [(Double, Double, String)] = [(0.5, 10, "INLAND"), (4, 20, "NEAR BAY"), (7.5, 45, "NEAR BAY"), (5, 30, "INLAND")]
 
@@ -54,18 +57,18 @@ func exactObject(_ buffer: ByteBuffer) -> [String: Any] {
     @Test(arguments: TestPath.allCases) func binaryPredictAnswersLabelAndProbabilities(_ path: TestPath) async throws {
         let model = Versioned(base: Classifiers.spam, name: "spam", version: "1")
         let spec = try #require(model.classifier)
-        #expect(spec.task == .binary && spec.classes == ["ham", "spam"] && spec.threshold == 0.3)
+        #expect(spec.task == .binary && spec.classes == ["ham", "spam"] && spec.threshold == 0.65)
         let rows = Self.spamRows.map { [FeatureValue?.some(.number($0.0)), .number($0.1)] }
         let expected = try Self.expected(model, rows)
-        // The threshold matters here: some row falls between 0.3 and 0.5.
-        #expect(expected.contains { $0[1] >= 0.3 && $0[1] < 0.5 } || expected.contains { $0[1] >= 0.5 })
+        // The threshold matters here: some row is "ham" at 0.65 that would be "spam" at 0.5.
+        #expect(expected.contains { $0[1] >= 0.5 && $0[1] < 0.65 }, "P(spam) of the rows: \(expected.map { $0[1] })")
         let h = try await Harness(model: model)
         try await h.server.buildApplication().test(path.setup) { client in
             for (i, row) in Self.spamRows.enumerated() {
                 try await client.execute(uri: "/predict", method: .post, headers: jsonHeaders, body: body(rowJSON(row.0, row.1))) { r in
                     #expect(r.status == .ok)
                     let o = exactObject(r.body)
-                    Self.expectAnswer(o, probabilities: expected[i], classes: spec.classes, threshold: 0.3)
+                    Self.expectAnswer(o, probabilities: expected[i], classes: spec.classes, threshold: 0.65)
                     #expect((o["model"] as? [String: Any])?["name"] as? String == "spam")
                     #expect(o["request_id"] is String)
                     #expect(o["prediction"] == nil)
@@ -78,7 +81,7 @@ func exactObject(_ buffer: ByteBuffer) -> [String: Any] {
                 let items = o["predictions"] as? [[String: Any]] ?? []
                 #expect(items.count == Self.spamRows.count)
                 for (i, item) in items.enumerated() {
-                    Self.expectAnswer(item, probabilities: expected[i], classes: spec.classes, threshold: 0.3)
+                    Self.expectAnswer(item, probabilities: expected[i], classes: spec.classes, threshold: 0.65)
                 }
                 #expect((o["request_ids"] as? [String])?.count == Self.spamRows.count)
             }
@@ -169,7 +172,7 @@ func exactObject(_ buffer: ByteBuffer) -> [String: Any] {
                 let o = object(r.body)
                 #expect(o["task"] as? String == "binary")
                 #expect(o["classes"] as? [String] == ["ham", "spam"])
-                #expect(o["threshold"] as? Double == 0.3)
+                #expect(o["threshold"] as? Double == 0.65)
             }
             try await client.execute(uri: "/openapi.json", method: .get) { r in
                 let schemas = (object(r.body)["components"] as? [String: Any])?["schemas"] as? [String: Any] ?? [:]
@@ -260,19 +263,20 @@ func exactObject(_ buffer: ByteBuffer) -> [String: Any] {
             }
         }
         try await server.flushPredictionLog()
-        let labels = expected.map { ["ham", "spam"][ClassDecision.classIndices($0, classes: 2, threshold: 0.3)[0]] }
+        let labels = expected.map { ["ham", "spam"][ClassDecision.classIndices($0, classes: 2, threshold: 0.65)[0]] }
         let logged = try store.predictionBatches(model: "spam")
         #expect(logged.count == 1)
         let b = try #require(logged.first)
         #expect(b.record.classes == ["ham", "spam"])
         #expect(b.record.labels == labels)
         #expect((0..<rows.count).map { b.record.probabilities(row: $0).map(Array.init) } == expected)
-        #expect(b.actualLabels == [nil, "spam", nil, nil, nil])
-        #expect(b.actuals == [nil, 1, nil, nil, nil])
+        let fedBack: [String?] = [nil, "spam"] + Array(repeating: nil, count: rows.count - 2)
+        #expect(b.actualLabels == fedBack)
+        #expect(b.actuals == fedBack.map { $0 == nil ? nil : 1 })
         // Row by row, as `predictions(model:)` reads them.
         let records = try store.predictions(model: "spam")
         #expect(records.map(\.label) == labels)
         #expect(records.map { $0.probabilities ?? [] } == expected)
-        #expect(records.map(\.actualLabel) == [nil, "spam", nil, nil, nil])
+        #expect(records.map(\.actualLabel) == fedBack)
     }
 }
