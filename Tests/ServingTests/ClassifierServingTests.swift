@@ -231,6 +231,47 @@ func exactObject(_ buffer: ByteBuffer) -> [String: Any] {
         }
     }
 
+    /// Feedback is read as the model that answered the request takes it, whatever is served now.
+    @Test func feedbackFollowsTheModelThatAnswered() async throws {
+        let h = try await Harness(model: Versioned(base: Classifiers.three, name: "housing", version: "1"))
+        try await h.server.buildApplication().test(.router) { client in
+            let id = try await client.execute(uri: "/predict", method: .post, headers: jsonHeaders, body: body(rowJSON(4, 20, "NEAR BAY"))) { r in
+                object(r.body)["request_id"] as? String ?? ""
+            }
+            try await h.server.flushPredictionLog()
+            h.provider.replace(with: toyModel(version: "2"))
+            try await h.server.reload()
+            // A regression is served now, but the request was a classifier's: its label is taken.
+            try await client.execute(uri: "/feedback", method: .post, headers: jsonHeaders,
+                                     body: body("{\"request_id\":\"\(id)\",\"actual\":\"0\"}")) { r in
+                #expect(r.status == .ok)
+            }
+            #expect(h.log.feedbackLabels[id] == "0")
+            // A label for an unknown request while a regression is served: refused as a number expected, as always.
+            try await client.execute(uri: "/feedback", method: .post, headers: jsonHeaders,
+                                     body: body(#"{"request_id":"nope","actual":"0"}"#)) { r in
+                #expect(r.status == .unprocessableContent)
+                #expect((object(r.body)["detail"] as? [[String: Any]])?.first?["type"] as? String == "float_type")
+            }
+        }
+    }
+
+    /// A shadow classifier with the same classes is logged beside the primary as class indices.
+    @Test func shadowClassifierLogsItsClass() async throws {
+        let primary = Versioned(base: Classifiers.three, name: "housing", version: "1")
+        let h = try await Harness(model: primary, shadow: Versioned(base: Classifiers.three, name: "housing", version: "2"))
+        let rows = Self.threeRows.map { [FeatureValue?.some(.number($0.0)), .number($0.1), .string($0.2)] }
+        let expected = ClassDecision.classIndices(try directProbabilities(primary, rows), classes: 3, threshold: nil).map(Double.init)
+        let batch = "{\"instances\":[" + Self.threeRows.map { rowJSON($0.0, $0.1, $0.2) }.joined(separator: ",") + "]}"
+        try await h.server.buildApplication().test(.router) { client in
+            try await client.execute(uri: "/predict", method: .post, headers: jsonHeaders, body: body(batch)) { r in #expect(r.status == .ok) }
+        }
+        try await h.server.flushPredictionLog()
+        #expect(h.log.entries.map(\.prediction) == expected)
+        #expect(h.log.entries.map(\.shadowPrediction) == expected)
+        #expect(h.log.entries.allSatisfy { $0.shadowVersion == "2" })
+    }
+
     /// The real prediction log: a served classifier's predictions and feedback read back from
     /// the store as monitoring reads them.
     @Test func storeKeepsProbabilitiesLabelsAndFeedback() async throws {
