@@ -197,6 +197,36 @@ func exactObject(_ buffer: ByteBuffer) -> [String: Any] {
         }
     }
 
+    /// The classifier's document is the fixed one with schemas changed in place: the same paths
+    /// and schemas (plus the two new ones), every `$ref` resolving.
+    @Test(arguments: [ClassifierSpec(task: .binary, classes: ["no", "yes"], threshold: 0.4),
+                      ClassifierSpec(task: .multiclass, classes: ["a", "b \"quoted\"", "c"])])
+    func openAPIDocumentStaysWhole(_ spec: ClassifierSpec) throws {
+        let base = try #require(try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.json.utf8)) as? [String: Any])
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.classifier(spec).utf8)) as? [String: Any])
+        func keys(_ o: [String: Any], _ path: [String]) -> Set<String> {
+            var at: Any = o
+            for k in path { at = (at as? [String: Any])?[k] ?? [:] }
+            return Set((at as? [String: Any] ?? [:]).keys)
+        }
+        #expect(keys(doc, ["paths"]) == keys(base, ["paths"]))
+        #expect(keys(doc, ["components", "schemas"]) == keys(base, ["components", "schemas"]).union(["ClassPrediction", "ClassProbabilities"]))
+        #expect(keys(doc, ["components", "schemas", "ClassProbabilities", "properties"]) == Set(spec.classes))
+        #expect(keys(doc, ["components", "schemas", "ModelInfo", "properties"]).isSuperset(of: ["task", "classes"]))
+        var refs: [String] = []
+        func collect(_ v: Any) {
+            if let o = v as? [String: Any] {
+                if let r = o["$ref"] as? String { refs.append(r) }
+                o.values.forEach(collect)
+            } else if let a = v as? [Any] { a.forEach(collect) }
+        }
+        collect(doc)
+        for r in refs {
+            let parts = r.split(separator: "/").dropFirst().map(String.init)  // "#/components/schemas/X"
+            #expect(keys(doc, Array(parts.dropLast())).contains(parts.last ?? ""), "\(r)")
+        }
+    }
+
     @Test func feedbackTakesAKnownLabelAndRefusesOthers() async throws {
         let h = try await Harness(model: Versioned(base: Classifiers.three, name: "housing", version: "1"))
         try await h.server.buildApplication().test(.router) { client in
