@@ -119,22 +119,10 @@ extension PlumbServer {
     /// A classifier's infer answer: the outputs the request names (`"outputs": [{"name": …}]`),
     /// both when it names none.
     func v2InferClassifier(_ root: JSONValue, _ loaded: LoadedModel, _ c: ClassifierResponse, rows: FeatureRows) async -> (Response, Int) {
-        var wantLabel = true, wantProbabilities = true
-        if let requested = root["outputs"], requested != .null {
-            guard let items = requested.arrayValue else { return (Self.error(.badRequest, "outputs must be an array of {\"name\": …} objects"), 0) }
-            wantLabel = false
-            wantProbabilities = false
-            for (i, item) in items.enumerated() {
-                switch item["name"]?.stringValue {
-                case "label": wantLabel = true
-                case "probabilities": wantProbabilities = true
-                case let name?:
-                    return (Self.error(.badRequest, "unknown output '\(name)'; model '\(loaded.model.name)' has outputs label, probabilities"), 0)
-                case nil:
-                    return (Self.error(.badRequest, "outputs[\(i)].name must be a string"), 0)
-                }
-            }
-            if !wantLabel && !wantProbabilities { wantLabel = true; wantProbabilities = true }
+        let wanted: ClassifierOutputs
+        switch Self.requestedOutputs(root, model: loaded.model.name) {
+        case .success(let w): wanted = w
+        case .failure(let e): return (Self.error(.badRequest, e.message), 0)
         }
         let k = c.spec.classes.count
         let probabilities: [Double]
@@ -156,15 +144,16 @@ extension PlumbServer {
         w.raw(#","parameters":{"request_ids":["#)
         w.requestIDs(prefix: ids.prefix, first: first, count: rows.count)
         w.raw(#"]},"outputs":["#)
-        if wantLabel {
+        if wanted.label {
             w.raw(#"{"name":"label","datatype":"BYTES","shape":["#)
             w.int(rows.count)
             w.raw(#"],"data":["#)
             w.classLabels(indices: indices, c)
             w.raw("]}")
         }
-        if wantProbabilities {
-            w.raw(wantLabel ? #",{"name":"probabilities","datatype":"FP64","shape":["# : #"{"name":"probabilities","datatype":"FP64","shape":["#)
+        if wanted.probabilities {
+            if wanted.label { w.raw(",") }
+            w.raw(#"{"name":"probabilities","datatype":"FP64","shape":["#)
             w.int(rows.count)
             w.raw(",")
             w.int(k)
@@ -176,6 +165,31 @@ extension PlumbServer {
         }
         w.raw("]}")
         return (Self.json(.ok, w.buffer), rows.count)
+    }
+
+    /// Which of a classifier's two outputs to answer.
+    struct ClassifierOutputs: Equatable {
+        var label = true
+        var probabilities = true
+    }
+
+    /// The outputs an infer request names in `"outputs": [{"name": …}]`; both when it names
+    /// none (absent, null or an empty list).
+    /// - Returns: a failure naming an unknown output or a malformed list.
+    static func requestedOutputs(_ root: JSONValue, model: String) -> Result<ClassifierOutputs, OIPError> {
+        guard let requested = root["outputs"], requested != .null else { return .success(ClassifierOutputs()) }
+        guard let items = requested.arrayValue else { return .failure(OIPError("outputs must be an array of {\"name\": …} objects")) }
+        if items.isEmpty { return .success(ClassifierOutputs()) }
+        var wanted = ClassifierOutputs(label: false, probabilities: false)
+        for (i, item) in items.enumerated() {
+            switch item["name"]?.stringValue {
+            case "label": wanted.label = true
+            case "probabilities": wanted.probabilities = true
+            case let name?: return .failure(OIPError("unknown output '\(name)'; model '\(model)' has outputs label, probabilities"))
+            case nil: return .failure(OIPError("outputs[\(i)].name must be a string"))
+            }
+        }
+        return .success(wanted)
     }
 
     struct OIPError: Error {
