@@ -727,6 +727,9 @@ def cls_score_1m(ctx: Ctx) -> list[Row]:
         contender("XGBoost", lambda: pm.score_xgboost(model("XGBoost"), x)),
         contender("lleaves", lleaves_side),
     ], ctx.repeats)
+    # The 1M-row frames and the fitted models are not needed by later scenarios.
+    ctx.forget(("frame", task.train), ("cls", task.train), ("cls-model", task.key, "LightGBM"),
+               ("cls-model", task.key, "XGBoost"))
     return [Row("cls-score-1m", f"Score probabilities {count_label(n)} binary ({task.rounds}r)", sides,
                 unit="rows/s", work=n, goal="report", bound=CLS_SCORE_BOUND,
                 notes=[f"binary GBM, {task.rounds} trees × {task.leaves} leaves; plumb: rows_per_second of `plumb "
