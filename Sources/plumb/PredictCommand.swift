@@ -85,10 +85,10 @@ struct PredictCommand: AsyncParsableCommand {
             if json {
                 struct Out: Encodable {
                     let rows: Int; let seconds, rows_per_second, read_seconds, write_seconds: Double; let out: String; let unseen_categories: [String: Int]
-                    let metrics: [String: Double]?; let confusion_matrix: [[Int]]?
+                    let metrics: NumberMap?; let confusion_matrix: [[Int]]?
                 }
                 try printJSON(Out(rows: rows, seconds: scoreSeconds, rows_per_second: rps, read_seconds: readSeconds, write_seconds: writeSeconds,
-                                  out: out, unseen_categories: unseen, metrics: scored?.dictionary,
+                                  out: out, unseen_categories: unseen, metrics: scored.map { NumberMap($0.dictionary) },
                                   confusion_matrix: scored?.classification?.confusionMatrix))
             } else {
                 print("scored \(grouped(rows)) rows with \(loaded.header.kind) in \(scoreSeconds.fixed(4)) s (\(grouped(Int(rps))) rows/s) → \(out)")
