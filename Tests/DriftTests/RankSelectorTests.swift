@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+import Tabular
+@testable import Drift
+
+/// The selector against a sort by `orderedKey` and binary searches.
+@Suite struct RankSelectorTests {
+    @Test func ranksAndCountsMatchSorting() {
+        var rng = SeededGenerator(seed: 21)
+        for n in [1, 5, 70, 3000, 50_000] {
+            for (name, values) in awkwardColumns(count: n, rng: &rng) {
+                let sorted = SortedSample.sortedNonMissingRadix(values)
+                var selector = values.withUnsafeBufferPointer { RankSelector($0) }
+                #expect(selector.count == sorted.count, "\(name)")
+                guard !sorted.isEmpty else { continue }
+                let ranks = n <= 3000 ? Array(sorted.indices) : (0..<500).map { _ in rng.below(sorted.count) } + [0, sorted.count - 1]
+                var points = (0..<40).map { _ in sorted[rng.below(sorted.count)] }
+                points += [0, -0.0, .infinity, -.infinity, .nan, 1e-300, -1, 2.5, sorted[0] - 1, sorted[sorted.count - 1] + 1]
+                points += (0..<20).map { _ in (rng.unit() - 0.5) * 10 }
+                values.withUnsafeBufferPointer { v in
+                    selector.gather(v, digits: selector.digits(holding: ranks))
+                    let more = selector.digits(counting: points)
+                    if !more.isEmpty { selector.gather(v, digits: more) }
+                }
+                #expect(ranks.map { selector.value(atRank: $0).bitPattern } == ranks.map { sorted[$0].bitPattern }, "\(name) n \(n)")
+                #expect(points.map(selector.countBelow) == points.map { SortedSample.countBelow(sorted, $0) }, "\(name) n \(n)")
+                #expect(points.map(selector.countAtMost) == points.map { SortedSample.countAtMost(sorted, $0) }, "\(name) n \(n)")
+            }
+        }
+    }
+
+    /// Digits never decrease along the order of values, −0 and +0 share one, NaN gets its own
+    /// slot, and every value lies in its digit's value range.
+    @Test func digitMapIsMonotone() {
+        var rng = SeededGenerator(seed: 4)
+        for (name, values) in awkwardColumns(count: 20_000, rng: &rng) {
+            let selector = values.withUnsafeBufferPointer { RankSelector($0) }
+            let map = selector.map
+            let sorted = SortedSample.sortedNonMissingRadix(values)
+            let digits = sorted.map(map.digit)
+            #expect(zip(digits, digits.dropFirst()).allSatisfy { $0 <= $1 }, "\(name)")
+            #expect(map.digit(-0.0) == map.digit(0.0))
+            #expect(map.digit(.nan) == map.digitCount)
+            for (x, d) in zip(sorted, digits).prefix(3000) { #expect(map.valueRange(ofDigit: d).contains(x), "\(name): \(x)") }
+        }
+    }
+
+    @Test func signedZerosPutNegativeFirst() {
+        #expect(RankSelector.signedZerosInOrder([-1, 0.0, -0.0, 0.0, -0.0, 2]).map(\.bitPattern)
+                == [-1, -0.0, -0.0, 0.0, 0.0, 2].map(\.bitPattern))
+        #expect(RankSelector.signedZerosInOrder([]) == [])
+    }
+}
