@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .executable(name: "plumb", targets: ["plumb"]),
         .library(name: "PlumbKit", targets: ["LinearAlgebra", "Tabular", "MLCore", "LinearModels", "TreeModels", "Drift", "Tracking", "Serving", "Pipeline"]),
+        .library(name: "PlumbParquet", targets: ["Parquet"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -22,6 +23,9 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CSnappy", path: "Sources/CSnappy"),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
+        .systemLibrary(name: "CLz4", path: "Sources/CLz4"),
         .target(name: "LinearAlgebra", dependencies: ["CBLAS"]),
         .target(name: "CTabularKernels"),
         .target(name: "Tabular", dependencies: ["CTabularKernels"]),
@@ -30,6 +34,7 @@ let package = Package(
         .target(name: "CTreeKernels", exclude: ["kernel.inc", "kernel_words.inc"]),
         .target(name: "TreeModels", dependencies: ["MLCore", "Tabular", "CTreeKernels"]),
         .target(name: "Drift", dependencies: ["Tabular"]),
+        .target(name: "Parquet", dependencies: ["Tabular", "CSnappy", "CZstd", "CLz4", "CZlib"]),
         .target(name: "Tracking", dependencies: ["Tabular", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Serving", dependencies: [
             "MLCore", "Tabular",
@@ -37,7 +42,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Pipeline", dependencies: [
-            "CCurl", "CZlib", "Tabular", "MLCore", "LinearModels", "TreeModels", "Drift", "Tracking", "Serving",
+            "CCurl", "CZlib", "Tabular", "MLCore", "LinearModels", "TreeModels", "Drift", "Tracking", "Serving", "Parquet",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
         ]),
@@ -52,11 +57,12 @@ let package = Package(
         .testTarget(name: "LinearModelsTests", dependencies: ["LinearModels", "LinearAlgebra"]),
         .testTarget(name: "TreeModelsTests", dependencies: ["TreeModels"]),
         .testTarget(name: "DriftTests", dependencies: ["Drift"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ParquetTests", dependencies: ["Parquet"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrackingTests", dependencies: ["Tracking"]),
         .testTarget(name: "ServingTests", dependencies: [
             "Serving", .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TreeModels"]),
         .testTarget(name: "plumbTests", dependencies: ["plumb"]),
     ]
 )

@@ -83,12 +83,24 @@ enum { table_capacity = 260 };   // 255 value bins, rounded up to whole AVX2 vec
 
 typedef struct {
     double gl[table_capacity], hl[table_capacity], cl[table_capacity];
-    double bin[table_capacity];    // the value bin of each position, ascending
+    const double *bin;             // the value bin of each position, ascending
     double live[table_capacity];   // 1 when the bin holds rows (only those are thresholds)
     long n;                        // positions
     long nv;                       // the feature's value bins
     double gm, hm, cm;             // the missing bin's sums
+    double bins[table_capacity];   // `bin` of a sparse table
 } candidate_table;
+
+/// 0, 1, 2, …: the positions of a dense table are its bins.
+static const double every_bin[table_capacity] = {
+#define B4(k) (k), (k) + 1, (k) + 2, (k) + 3
+#define B16(k) B4(k), B4((k) + 4), B4((k) + 8), B4((k) + 12)
+#define B64(k) B16(k), B16((k) + 16), B16((k) + 32), B16((k) + 48)
+    B64(0), B64(64), B64(128), B64(192), B4(256)
+#undef B64
+#undef B16
+#undef B4
+};
 
 /// Positions = value bins 0 ..< nv of dense planes (`h` may be `c`: unit hessians). Left sums
 /// add the non-empty bins in order, as ThresholdScan does; an empty bin's gradient (a rounding
@@ -97,39 +109,53 @@ typedef struct {
 static inline __attribute__((always_inline)) void table_from_dense(const double *g, const double *h, const double *c, long nv,
                                                                    candidate_table *t) {
     double gl = 0, hl = 0, cl = 0;
-    const int unit = h == c;
-    for (long b = 0; b < nv; b++) {
-        const int filled = c[b] != 0;
-        gl += filled ? g[b] : 0;
-        cl += c[b];
-        hl = unit ? cl : hl + (filled ? h[b] : 0);
-        t->gl[b] = gl; t->hl[b] = hl; t->cl[b] = cl; t->bin[b] = (double)b; t->live[b] = filled;
+    if (h == c) {
+        for (long b = 0; b < nv; b++) {
+            const int filled = c[b] != 0;
+            gl += filled ? g[b] : 0;
+            cl += c[b];
+            t->gl[b] = gl; t->hl[b] = cl; t->cl[b] = cl; t->live[b] = filled;
+        }
+    } else {
+        for (long b = 0; b < nv; b++) {
+            const int filled = c[b] != 0;
+            gl += filled ? g[b] : 0;
+            hl += filled ? h[b] : 0;
+            cl += c[b];
+            t->gl[b] = gl; t->hl[b] = hl; t->cl[b] = cl; t->live[b] = filled;
+        }
     }
+    t->bin = every_bin;
     t->n = nv; t->nv = nv;
     t->gm = g[nv]; t->hm = h[nv]; t->cm = c[nv];
 }
 
-/// Positions = the occupied value bins of a sparse (Σg, count) histogram with unit hessians,
-/// read through its occupancy bits in ascending order; every bin it reads is zeroed again (with
-/// its bit) for the next node.
-static inline void table_from_sparse(double *acc, uint64_t *occ, long nv, candidate_table *t) {
-    double gl = 0, cl = 0;
+/// Positions = the occupied value bins of a sparse histogram, read through its occupancy bits in
+/// ascending order: (Σg, count) pairs with unit hessians (`stride` 2), else (Σg, Σh, count, -)
+/// quadruples (`stride` 4). Every bin it reads is zeroed again (with its bit) for the next node.
+static inline void table_from_sparse(double *acc, long stride, uint64_t *occ, long nv, candidate_table *t) {
+    double gl = 0, hl = 0, cl = 0;
     long n = 0;
-    t->gm = acc[2 * nv]; t->cm = acc[2 * nv + 1]; t->hm = t->cm;
+    const int unit = stride == 2;
+    const long c_at = unit ? 1 : 2;
+    t->gm = acc[stride * nv]; t->cm = acc[stride * nv + c_at]; t->hm = unit ? t->cm : acc[stride * nv + 1];
     for (long w = 0; w < 4; w++) {
         uint64_t word = occ[w];
         occ[w] = 0;
         while (word != 0) {
             const long b = w << 6 | __builtin_ctzll(word);
             word &= word - 1;
-            const double sg = acc[2 * b], sc = acc[2 * b + 1];
-            acc[2 * b] = 0; acc[2 * b + 1] = 0;
+            double *a = acc + stride * b;
+            const double sg = a[0], sh = a[1], sc = a[c_at];
+            a[0] = 0; a[1] = 0; a[c_at] = 0;
             if (b >= nv) continue;   // the missing bin
             gl += sg; cl += sc;
-            t->gl[n] = gl; t->hl[n] = cl; t->cl[n] = cl; t->bin[n] = (double)b; t->live[n] = 1;
+            hl = unit ? cl : hl + sh;
+            t->gl[n] = gl; t->hl[n] = hl; t->cl[n] = cl; t->bins[n] = (double)b; t->live[n] = 1;
             n++;
         }
     }
+    t->bin = t->bins;
     t->n = n; t->nv = nv;
 }
 
@@ -189,7 +215,7 @@ static void table_result(const candidate_table *t, long code, double gain, plumb
 __attribute__((target("avx2"))) static int best_in_table_avx2(const plumb_split_problem *q, candidate_table *t,
                                                               plumb_split *out) {
     const long padded = (t->n + 3) & ~3L;
-    for (long i = t->n; i < padded; i++) { t->gl[i] = 0; t->hl[i] = 0; t->cl[i] = 0; t->bin[i] = 0; t->live[i] = 0; }
+    for (long i = t->n; i < padded; i++) { t->gl[i] = 0; t->hl[i] = 0; t->cl[i] = 0; t->live[i] = 0; t->bins[i] = 0; }
     const int with_missing = t->cm > 0;
     const __m256d tg = _mm256_set1_pd(q->tg), th = _mm256_set1_pd(q->th), tc = _mm256_set1_pd(q->tc);
     const __m256d min_data = _mm256_set1_pd(q->min_data), min_hess = _mm256_set1_pd(q->min_hess);
@@ -268,9 +294,10 @@ int plumb_sparse_best_split(const plumb_split_problem *q, const int32_t *rows, l
                             double *acc, uint64_t *occupied, plumb_split *out) {
     const long p = q->row_stride, na = q->feature_count;
     const uint8_t *row_bins = q->row_bins;
-    const float *g = q->gradients;
-    // One pass over the rows fills every feature's (Σg, count) bins and their occupancy bits.
-    // Each feature's column, bins and bits are looked up once, not per row.
+    const float *g = q->gradients, *h = q->hessians;
+    const long stride = h ? 4 : 2;
+    // One pass over the rows fills every feature's bins and their occupancy bits. Each
+    // feature's column, bins and bits are looked up once, not per row.
     enum { chunk = 16 };
     for (long j0 = 0; j0 < na; j0 += chunk) {
         const long nj = na - j0 < chunk ? na - j0 : chunk;
@@ -279,17 +306,31 @@ int plumb_sparse_best_split(const plumb_split_problem *q, const int32_t *rows, l
         uint64_t *bits[chunk];
         for (long j = 0; j < nj; j++) {
             const long f = q->features[j0 + j];
-            col[j] = f; base[j] = acc + 2 * q->bin_offsets[f]; bits[j] = occupied + 4 * f;
+            col[j] = f; base[j] = acc + stride * q->bin_offsets[f]; bits[j] = occupied + 4 * f;
         }
-        for (long k = 0; k < m; k++) {
-            const long r = rows[k];
-            const uint8_t *bins = row_bins + r * p;
-            const double gr = (double)g[r];
-            for (long j = 0; j < nj; j++) {
-                const long b = bins[col[j]];
-                double *a = base[j] + 2 * b;
-                a[0] += gr; a[1] += 1.0;
-                bits[j][b >> 6] |= (uint64_t)1 << (b & 63);
+        if (h) {
+            for (long k = 0; k < m; k++) {
+                const long r = rows[k];
+                const uint8_t *bins = row_bins + r * p;
+                const double gr = (double)g[r], hr = (double)h[r];
+                for (long j = 0; j < nj; j++) {
+                    const long b = bins[col[j]];
+                    double *a = base[j] + 4 * b;
+                    a[0] += gr; a[1] += hr; a[2] += 1.0;
+                    bits[j][b >> 6] |= (uint64_t)1 << (b & 63);
+                }
+            }
+        } else {
+            for (long k = 0; k < m; k++) {
+                const long r = rows[k];
+                const uint8_t *bins = row_bins + r * p;
+                const double gr = (double)g[r];
+                for (long j = 0; j < nj; j++) {
+                    const long b = bins[col[j]];
+                    double *a = base[j] + 2 * b;
+                    a[0] += gr; a[1] += 1.0;
+                    bits[j][b >> 6] |= (uint64_t)1 << (b & 63);
+                }
             }
         }
     }
@@ -297,7 +338,7 @@ int plumb_sparse_best_split(const plumb_split_problem *q, const int32_t *rows, l
     candidate_table t;
     for (long j = 0; j < na; j++) {
         const long f = q->features[j];
-        table_from_sparse(acc + 2 * q->bin_offsets[f], occupied + 4 * f, q->value_bins[j], &t);
+        table_from_sparse(acc + stride * q->bin_offsets[f], stride, occupied + 4 * f, q->value_bins[j], &t);
         plumb_split s;
         // Features in order, strictly greater gains only: the first feature with the best gain wins.
         if (best_in_table(q, &t, &s) && (!found || s.gain > out->gain)) {
@@ -307,6 +348,38 @@ int plumb_sparse_best_split(const plumb_split_problem *q, const int32_t *rows, l
         }
     }
     return found;
+}
+
+/// (g, h, 1) of each row added to one feature's (Σg, Σh, count, -) quadruple at its bin.
+typedef double quad __attribute__((vector_size(32), aligned(8)));
+
+__attribute__((target_clones("avx2", "default")))
+void plumb_histogram_gh(const int32_t *rows, long m, const float *g, const float *h,
+                        const uint8_t *const *columns, long c, double *acc) {
+    // As plumb_histogram_indexed, with hessians: each row adds one 4-double vector per feature.
+    enum { ahead = 24 };
+    const uint8_t *c0 = columns[0], *c1 = columns[c > 1 ? 1 : 0], *c2 = columns[c > 2 ? 2 : 0], *c3 = columns[c > 3 ? 3 : 0];
+    quad *a0 = (quad *)acc, *a1 = a0 + 256, *a2 = a0 + 512, *a3 = a0 + 768;
+    for (long k = 0; k < m; k++) {
+        long r = k;
+        if (rows) {
+            if (k + ahead < m) {
+                const long p = rows[k + ahead];
+                __builtin_prefetch(c0 + p);
+                if (c > 1) __builtin_prefetch(c1 + p);
+                if (c > 2) __builtin_prefetch(c2 + p);
+                if (c > 3) __builtin_prefetch(c3 + p);
+                __builtin_prefetch(g + p);
+                __builtin_prefetch(h + p);
+            }
+            r = rows[k];
+        }
+        const quad v = {(double)g[r], (double)h[r], 1.0, 0.0};
+        a0[c0[r]] += v;
+        if (c > 1) a1[c1[r]] += v;
+        if (c > 2) a2[c2[r]] += v;
+        if (c > 3) a3[c3[r]] += v;
+    }
 }
 
 void plumb_histogram_indexed(const int32_t *rows, long m, const float *g, const uint8_t *const *columns, long c,

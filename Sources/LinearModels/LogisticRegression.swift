@@ -29,7 +29,7 @@ import Tabular
 /// coefficients.
 ///
 /// Prediction expects complete inputs: NaN features give NaN probabilities.
-public struct LogisticRegression: Sendable, Equatable {
+public struct LogisticRegression: Regressor, Equatable {
     public static let kind = "logistic"
 
     /// K ≥ 2.
@@ -48,17 +48,29 @@ public struct LogisticRegression: Sendable, Equatable {
 
     public var featureCount: Int { featureStds.count }
     /// Rows of `coefficients`: 1 for binary, K for multinomial.
-    public var outputCount: Int { classCount == 2 ? 1 : classCount }
+    public var scoreCount: Int { classCount == 2 ? 1 : classCount }
 
     /// The coefficient vector of output `k` (binary: k = 0, the log-odds of class 1).
     public func coefficients(ofOutput k: Int) -> ArraySlice<Double> {
-        precondition(k >= 0 && k < outputCount, "LogisticRegression: output \(k) outside 0..<\(outputCount)")
+        precondition(k >= 0 && k < scoreCount, "LogisticRegression: output \(k) outside 0..<\(scoreCount)")
         return coefficients[(k * featureCount)..<((k + 1) * featureCount)]
     }
 
+    /// Values per row `predict` writes: one probability per class.
+    public var outputCount: Int { classCount }
+
+    /// Class probabilities into `output` (rows × classCount, row-major), as `predictProbabilities`.
+    public func predict(_ x: FeatureMatrix, into output: UnsafeMutableBufferPointer<Double>) {
+        let p = predictProbabilities(x)
+        precondition(output.count == p.count, "LogisticRegression.predict: output holds \(output.count), \(p.count) probabilities")
+        _ = output.initialize(from: p)
+    }
+
+    public var featureImportance: [Double]? { importance }
+
     /// Σₖ |w_kj| · stdⱼ per feature: the change in log-odds for a one-standard-deviation change.
-    public var featureImportance: [Double] {
-        (0..<featureCount).map { j in (0..<outputCount).reduce(0.0) { $0 + abs(coefficients[$1 * featureCount + j]) } * featureStds[j] }
+    public var importance: [Double] {
+        (0..<featureCount).map { j in (0..<scoreCount).reduce(0.0) { $0 + abs(coefficients[$1 * featureCount + j]) } * featureStds[j] }
     }
 
     /// A model from known parameters.
@@ -115,7 +127,7 @@ public struct LogisticRegression: Sendable, Equatable {
     /// - Complexity: one gemm (rows × features × outputs) and one exp per row and output.
     public func predictProbabilities(_ x: FeatureMatrix) -> [Double] {
         precondition(x.columns == featureCount, "predict: matrix has \(x.columns) columns, model expects \(featureCount)")
-        let n = x.rows, m = outputCount, k = classCount, p = featureCount
+        let n = x.rows, m = scoreCount, k = classCount, p = featureCount
         var eta = Matrix<Double>(rows: n, columns: m)
         if n > 0 && p > 0 {
             // Both operands share their arrays' storage; coefficients (m × p row-major) is Wᵀ

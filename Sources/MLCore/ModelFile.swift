@@ -1,13 +1,28 @@
 import Foundation
 import Tabular
 
+/// What a model predicts: numbers, or one of two or of several classes.
+public enum ModelTask: String, Codable, Sendable, CaseIterable {
+    case regression, binary, multiclass
+
+    public var isClassification: Bool { self != .regression }
+}
+
 /// What a model file says about its model, besides the fitted numbers: everything needed to
 /// score new data the way the training data was scored, and to trace where the model came from.
 ///
 /// Holds no timestamps or host names: the same data, spec and seed give a bit-identical file.
+/// A regression's header holds no task, classes or threshold (files written before classifiers
+/// existed read the same way).
 public struct ModelHeader: Codable, Sendable, Equatable {
     public var kind: String
     public var target: String
+    /// nil: regression.
+    public var task: ModelTask?
+    /// Classifiers: the class labels as given in the training data, in model output order.
+    public var classes: [String]?
+    /// Binary classifiers: class `classes[1]` is predicted when its probability is at least this.
+    public var threshold: Double?
     /// The fitted preprocessing applied to raw input columns before the regressor.
     public var preprocessor: Preprocessor
     public var hyperparameters: [String: String]
@@ -20,9 +35,13 @@ public struct ModelHeader: Codable, Sendable, Equatable {
 
     public init(kind: String, target: String, preprocessor: Preprocessor, hyperparameters: [String: String],
                 trainingData: DatasetDigest?, metrics: [String: Double], featureImportance: [String: Double]?,
-                plumbVersion: String, warnings: [String] = []) {
+                plumbVersion: String, warnings: [String] = [], task: ModelTask? = nil, classes: [String]? = nil,
+                threshold: Double? = nil) {
         self.kind = kind
         self.target = target
+        self.task = task
+        self.classes = classes
+        self.threshold = threshold
         self.preprocessor = preprocessor
         self.hyperparameters = hyperparameters
         self.trainingData = trainingData
@@ -34,6 +53,9 @@ public struct ModelHeader: Codable, Sendable, Equatable {
 
     /// The raw input columns the model needs, in order.
     public var inputFeatures: [String] { preprocessor.inputFeatures.map(\.name) }
+
+    /// The task, regression when none is recorded.
+    public var resolvedTask: ModelTask { task ?? .regression }
 }
 
 /// Identity of a dataset: where it came from, its content digest and its size.
@@ -59,6 +81,27 @@ public struct LoadedModel: Sendable {
     public init(header: ModelHeader, regressor: any Regressor) {
         self.header = header
         self.regressor = regressor
+    }
+
+    /// Values per row of `predict`: 1 (regression) or one probability per class.
+    public var outputCount: Int { regressor.outputCount }
+
+    /// The predicted class index of each row from `predict`'s probabilities (rows × classes):
+    /// binary, class 1 when its probability reaches the threshold (0.5 without one); multiclass,
+    /// the most probable class (the first on ties).
+    public func classIndices(_ probabilities: [Double]) -> [Int] {
+        let k = outputCount
+        precondition(k >= 2 && probabilities.count % k == 0, "classIndices: probabilities of a classifier")
+        let n = probabilities.count / k
+        if k == 2 {
+            let t = header.threshold ?? 0.5
+            return (0..<n).map { probabilities[2 * $0 + 1] >= t ? 1 : 0 }
+        }
+        return (0..<n).map { i in
+            var best = 0
+            for c in 1..<k where probabilities[i * k + c] > probabilities[i * k + best] { best = c }
+            return best
+        }
     }
 
     /// Applies the fitted preprocessing to `table` (columns looked up by name; extra columns,

@@ -8,6 +8,9 @@ public enum ModelSpec: Sendable {
     case ridge(alpha: Double)
     case gbm(GBMParameters)
     case forest(ForestParameters)
+    /// L2-penalised logistic regression (classification only); alpha nil = 1/n (scikit-learn's
+    /// default C = 1).
+    case logistic(alpha: Double?)
 
     public var kind: String {
         switch self {
@@ -15,6 +18,17 @@ public enum ModelSpec: Sendable {
         case .ridge: "ridge"
         case .gbm: "gbm"
         case .forest: "forest"
+        case .logistic: "logistic"
+        }
+    }
+
+    /// Whether the kind fits regression targets, classes, or both.
+    public func fits(_ task: ModelTask) -> Bool {
+        switch self {
+        case .linear, .ridge: !task.isClassification
+        case .logistic: task.isClassification
+        case .gbm: true
+        case .forest: task != .multiclass
         }
     }
 
@@ -36,6 +50,7 @@ public enum ModelSpec: Sendable {
             case .quantile(let a): h["quantile_alpha"] = "\(a)"
             default: break
             }
+            if !p.classWeights.isEmpty { h["class_weight"] = p.classWeights.map { "\($0)" }.joined(separator: ",") }
             return h
         case .forest(let p):
             var h = ["model": "forest", "trees": "\(p.trees)", "min_leaf": "\(p.minSamplesLeaf)", "min_split": "\(p.minSamplesSplit)",
@@ -48,6 +63,8 @@ public enum ModelSpec: Sendable {
             case .fraction(let f): h["feature_fraction"] = "\(f)"
             }
             return h
+        case .logistic(let a):
+            return ["model": "logistic", "alpha": a.map { "\($0)" } ?? "1/n"]
         }
     }
 
@@ -58,6 +75,7 @@ public enum ModelSpec: Sendable {
         k.register(RidgeRegression.self)
         k.register(GradientBoostedTrees.self)
         k.register(RandomForest.self)
+        k.register(LogisticRegression.self)
         return k
     }
 
@@ -69,6 +87,8 @@ public enum ModelSpec: Sendable {
             guard a >= 0, a.isFinite else { throw TrainingError(code: .badArgument, message: "ridge alpha must be ≥ 0, got \(a)") }
         case .gbm(let p): try p.validate()
         case .forest(let p): try p.validate()
+        case .logistic(let a):
+            if let a { guard a >= 0, a.isFinite else { throw TrainingError(code: .badArgument, message: "logistic alpha must be ≥ 0, got \(a)") } }
         }
     }
 }
@@ -90,11 +110,17 @@ public typealias ProgressHandler = @Sendable (_ step: Int, _ total: Int, _ metri
 extension ModelSpec {
     /// Fits the model on a preprocessed design matrix.
     public func fit(_ x: FeatureMatrix, _ y: [Double], progress: ProgressHandler? = nil) throws -> FitResult {
+        try fit(FeatureColumns(x), y, progress: progress)
+    }
+
+    /// Fits the model on preprocessed columns handed over one at a time: tree models bin each as
+    /// it comes (the Float64 matrix never exists); linear models gather them into a matrix.
+    public func fit(_ x: FeatureColumns, _ y: [Double], progress: ProgressHandler? = nil) throws -> FitResult {
         switch self {
         case .linear:
-            return FitResult(regressor: try LinearRegression.fit(x, y))
+            return FitResult(regressor: try LinearRegression.fit(x.materialized(), y))
         case .ridge(let alpha):
-            return FitResult(regressor: try RidgeRegression.fit(x, y, alpha: alpha))
+            return FitResult(regressor: try RidgeRegression.fit(x.materialized(), y, alpha: alpha))
         case .gbm(let p):
             let r = try GradientBoostedTrees.fit(x, y, parameters: p, progress: progress.map { cb in { cb($0, $1, $2, $3) } })
             var extra = ["best_iteration": Double(r.bestIteration), "trees": Double(r.model.treeCount)]
@@ -105,6 +131,45 @@ extension ModelSpec {
             let r = try RandomForest.fit(x, y, parameters: p, progress: progress.map { cb in { cb($0, $1, $2, $3) } })
             var extra = ["trees": Double(r.model.treeCount)]
             if let oob = r.oobR2 { extra["oob_r2"] = oob }
+            return FitResult(regressor: r.model, warnings: r.warnings, extraMetrics: extra)
+        case .logistic:
+            throw TrainingError(code: .badArgument, message: "logistic regression fits classes, not a numeric target (use --task binary or multiclass)")
+        }
+    }
+
+    /// Fits a classifier of `classCount` classes on preprocessed columns; `classWeights` (one
+    /// per class, or empty) weight each class's rows.
+    public func fitClassifier(_ x: FeatureColumns, classes: [Int32], classCount: Int, classWeights: [Double],
+                              progress: ProgressHandler? = nil) throws -> FitResult {
+        switch self {
+        case .linear, .ridge:
+            throw TrainingError(code: .badArgument, message: "\(kind) fits a numeric target; for classes use logistic, gbm or forest")
+        case .logistic(let alpha):
+            guard classWeights.isEmpty else {
+                throw TrainingError(code: .badArgument, message: "logistic regression does not take class weights here; use gbm or forest for --class-weight balanced")
+            }
+            let m = try LogisticRegression.fit(x.materialized(), classes: classes.map { Int($0) }, classCount: classCount,
+                                               alpha: alpha ?? 1 / Double(max(1, x.rows)))
+            return FitResult(regressor: m, extraMetrics: ["iterations": Double(m.iterations)])
+        case .gbm(var p):
+            p.loss = classCount == 2 ? .logistic : .softmax
+            p.classWeights = classWeights
+            let r = try GradientBoostedTrees.fitClassifier(x, classes: classes, classCount: classCount, parameters: p,
+                                                           progress: progress.map { cb in { cb($0, $1, $2, $3) } })
+            var extra = ["best_iteration": Double(r.bestIteration), "trees": Double(r.model.treeCount)]
+            if let last = r.trainMetric.last { extra["train_log_loss"] = last }
+            return FitResult(regressor: r.model, warnings: r.warnings, extraMetrics: extra,
+                             trainHistory: r.trainMetric, validationHistory: r.validMetric)
+        case .forest(let p):
+            guard classCount == 2 else {
+                throw TrainingError(code: .badArgument, message: "forest classifies two classes in this version; for \(classCount) classes use gbm or logistic")
+            }
+            guard classWeights.isEmpty else {
+                throw TrainingError(code: .badArgument, message: "forest does not take class weights in this version; use gbm for --class-weight balanced")
+            }
+            let r = try RandomForest.fitBinaryClassifier(x, classes: classes, parameters: p, progress: progress.map { cb in { cb($0, $1, $2, $3) } })
+            var extra = ["trees": Double(r.model.treeCount)]
+            if let oob = r.oobAccuracy { extra["oob_accuracy"] = oob }
             return FitResult(regressor: r.model, warnings: r.warnings, extraMetrics: extra)
         }
     }

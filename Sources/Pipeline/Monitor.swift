@@ -31,7 +31,7 @@ public enum Monitor {
         switch current {
         case .file(let path, let csv):
             // Independent work overlaps: the model with the CSV, then scoring with the profile.
-            (table, located) = try concurrently({ try CSVReader.read(path: path, options: csv) },
+            (table, located) = try concurrently({ try TableFile.read(path, csv: csv) },
                                                 { try ModelLocator.load(reference, storePath: storePath) })
             (predictions, profile) = try concurrently(
                 { do { return try located.model.predict(table).predictions } catch let e as TabularError { throw e.naming(path) } },

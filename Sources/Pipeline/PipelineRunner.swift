@@ -226,8 +226,8 @@ public struct PipelineRunner: Sendable {
         } else {
             path = spec.data.csvPath(relativeTo: specDirectory) ?? spec.data.source
         }
-        let table = try CSVReader.read(path: path, options: csv)
-        let digest = DatasetDigest(name: URL(fileURLWithPath: path).lastPathComponent, sha256: try SHA256.hex(fileAt: path),
+        let table = try TableFile.read(path, csv: csv)
+        let digest = DatasetDigest(name: URL(fileURLWithPath: path).lastPathComponent, sha256: try TableFile.sha256(of: path),
                                    rows: table.rowCount, columns: table.columnNames)
         run.log("ingest", "\(digest.name): \(digest.rows) rows × \(digest.columns.count) columns, sha256 \(digest.sha256.prefix(12))…")
         try Task.checkCancellation()
@@ -266,7 +266,7 @@ public struct PipelineRunner: Sendable {
                                                            specHash: run.specHash, tag: "reference")
             let version = try registerOnce(outcome, bytes: bytes, recorder: run.recorder, parent: run.parent, runName: candidate.name,
                                            specHash: run.specHash)
-            let m = outcome.metrics
+            let m = outcome.evaluation.regression!
             run.log("train", "\(candidate.name) (\(candidate.kind.rawValue))\(cached ? " [cached]" : ""): R² \(m.r2.fixed4) RMSE \(m.rmse.fixed4) fit \(outcome.fitSeconds.fixed3) s → v\(version.version)")
             let score = selectionScore(m)
             if best == nil || score > best!.score { best = BestCandidate(version: version, candidate: candidate, score: score) }
@@ -376,7 +376,7 @@ public struct PipelineRunner: Sendable {
                                                        specHash: run.specHash, tag: "retrain")
         let version = try registerOnce(outcome, bytes: bytes, recorder: run.recorder, parent: run.parent,
                                        runName: "\(candidate.name) (retrained)", specHash: run.specHash)
-        return Challenger(version: version.version, metrics: outcome.metrics,
+        return Challenger(version: version.version, metrics: outcome.evaluation.regression!,
                           description: "\(candidate.name) on \(retrainTable.rowCount) rows\(cached ? " [cached]" : "") → v\(version.version)")
     }
 
@@ -438,6 +438,7 @@ public struct PipelineRunner: Sendable {
         r.preprocessing = spec.preprocessing
         r.trainingData = digest
         r.source = digest.name
+        r.task = .regression   // the closed loop compares regression metrics
         return r
     }
 
@@ -456,7 +457,7 @@ public struct PipelineRunner: Sendable {
             let y = try Trainer.targetValues(test, target: spec.data.target, source: "test")
             let predictions = try model.predict(test).predictions
             let metrics = RegressionMetrics(predicted: predictions, actual: y)
-            let outcome = TrainingOutcome(model: model, metrics: metrics, fitSeconds: 0, trainRows: train.rowCount, testRows: test.rowCount,
+            let outcome = TrainingOutcome(model: model, evaluation: .regression(metrics), fitSeconds: 0, trainRows: train.rowCount, testRows: test.rowCount,
                                           warnings: model.header.warnings, extraMetrics: [:], testPredictions: predictions, testActuals: y,
                                           trainTable: train, testTable: test, featureNames: try Trainer.featureNames(req))
             return (outcome, bytes, true)

@@ -8,6 +8,11 @@ public struct TrainingError: Error, CustomStringConvertible, Sendable {
     public var code: Code
     public var message: String
     public var description: String { message }
+
+    public init(code: Code, message: String) {
+        self.code = code
+        self.message = message
+    }
 }
 
 /// One training job: data in, fitted and evaluated model out.
@@ -26,6 +31,13 @@ public struct TrainingRequest: Sendable {
     /// Identity of the training file, recorded in the model header.
     public var trainingData: DatasetDigest?
     public var source: String = "training data"
+    /// Regression or classification; nil: inferred from the target (see `TaskInference`).
+    public var task: ModelTask?
+    /// Classification: weight each class's rows by n / (K · n_k) (`balanced`), or not.
+    public var balancedClassWeights = false
+    /// Binary classification: the decision threshold, or nil to choose the one with the best F1
+    /// on held-out training rows.
+    public var threshold: Double? = 0.5
 
     public init(train: Table, target: String, model: ModelSpec) {
         self.train = train
@@ -34,15 +46,42 @@ public struct TrainingRequest: Sendable {
     }
 }
 
+/// A fitted model's scores on the held-out rows.
+public enum Evaluation: Sendable {
+    case regression(RegressionMetrics)
+    case classification(ClassificationMetrics)
+
+    /// Metric name → value, the form the tracking store logs.
+    public var dictionary: [String: Double] {
+        switch self {
+        case .regression(let m): m.dictionary
+        case .classification(let m): m.dictionary
+        }
+    }
+
+    public var regression: RegressionMetrics? { if case .regression(let m) = self { m } else { nil } }
+    public var classification: ClassificationMetrics? { if case .classification(let m) = self { m } else { nil } }
+
+    /// What ranks models of one task, higher is better: R², or the negated log loss.
+    public var rankingScore: Double {
+        switch self {
+        case .regression(let m): m.r2
+        case .classification(let m): -m.logLoss
+        }
+    }
+}
+
 public struct TrainingOutcome: Sendable {
     public var model: LoadedModel
-    public var metrics: RegressionMetrics
+    public var evaluation: Evaluation
     public var fitSeconds: Double
     public var trainRows: Int
     public var testRows: Int
     public var warnings: [String]
     public var extraMetrics: [String: Double]
+    /// The model's outputs on the test rows: values, or rows × classes probabilities.
     public var testPredictions: [Double]
+    /// The test targets: values, or class indices.
     public var testActuals: [Double]
     /// The rows the model was fitted on and evaluated on (after any split).
     public var trainTable: Table
@@ -97,32 +136,30 @@ public enum Trainer {
     public static func train(_ request: TrainingRequest, progress: ProgressHandler? = nil) throws -> TrainingOutcome {
         try request.model.validate()
         let features = try featureNames(request)
-        var trainTable = request.train
-        let testTable: Table
-        if let t = request.test {
-            testTable = t
-        } else {
-            let parts = try TrainTestSplit.split(rowCount: trainTable.rowCount, testFraction: request.testFraction, seed: request.seed)
-            testTable = trainTable.selecting(rows: parts.test)
-            trainTable = trainTable.selecting(rows: parts.train)
+        // Before any split, so that rows are named as the file numbers them.
+        try checkTargetPresent(request.train, target: request.target, source: request.source)
+        let (trainTable, testTable) = try split(request)
+        let target = try TargetPlan(request, train: trainTable, test: testTable)
+        guard request.model.fits(target.task) else {
+            throw TrainingError(code: .badArgument, message: "\(request.model.kind) does not fit a \(target.task.rawValue) target \"\(request.target)\" (regression: linear, ridge, gbm, forest; binary: logistic, gbm, forest; multiclass: logistic, gbm)")
         }
-        let yTrain = try targetValues(trainTable, target: request.target, source: request.source)
-        let yTest = try targetValues(testTable, target: request.target, source: request.test == nil ? request.source : "test data")
-
         let pre = try Preprocessor.fit(trainTable, features: features, options: request.preprocessing)
-        let tTrain = try pre.transform(trainTable)
-        let xTrain = FeatureMatrix(rows: tTrain.rows, columns: tTrain.columns, values: tTrain.values)
-
         let clock = ContinuousClock()
         let start = clock.now
-        let fit = try request.model.fit(xTrain, yTrain, progress: progress)
+        var (fit, threshold) = try fitModel(request, target: target, train: trainTable, preprocessor: pre, progress: progress)
         let fitSeconds = (clock.now - start).seconds
+        if let w = target.warning { fit.warnings.insert(w, at: 0) }
 
         var header = ModelHeader(
             kind: fit.regressor.kindName, target: request.target, preprocessor: pre,
             hyperparameters: request.model.hyperparameters.merging(["seed": "\(request.seed)"]) { a, _ in a },
             trainingData: request.trainingData, metrics: [:], featureImportance: nil,
             plumbVersion: plumbVersion, warnings: fit.warnings)
+        if target.task.isClassification {
+            header.task = target.task
+            header.classes = target.classes?.labels
+            header.threshold = target.task == .binary ? threshold : nil
+        }
         if let imp = fit.regressor.featureImportance {
             let total = imp.reduce(0, +)
             if total > 0 {
@@ -131,14 +168,118 @@ public enum Trainer {
         }
         let model = LoadedModel(header: header, regressor: fit.regressor)
         let scored = try model.predict(testTable)
-        let metrics = RegressionMetrics(predicted: scored.predictions, actual: yTest)
+        let evaluation = try target.evaluate(scored.predictions, model: model)
         var final = model
-        final.header.metrics = metrics.dictionary.merging(fit.extraMetrics) { a, _ in a }
-        return TrainingOutcome(model: final, metrics: metrics, fitSeconds: fitSeconds, trainRows: trainTable.rowCount,
+        final.header.metrics = evaluation.dictionary.merging(fit.extraMetrics) { a, _ in a }
+        return TrainingOutcome(model: final, evaluation: evaluation, fitSeconds: fitSeconds, trainRows: trainTable.rowCount,
                                testRows: testTable.rowCount, warnings: fit.warnings, extraMetrics: fit.extraMetrics,
-                               testPredictions: scored.predictions, testActuals: yTest,
+                               testPredictions: scored.predictions, testActuals: target.testActuals,
                                trainTable: trainTable, testTable: testTable, featureNames: features,
                                trainHistory: fit.trainHistory, validationHistory: fit.validationHistory)
+    }
+
+    /// Rejects a target with missing values (or, numeric, infinite ones), naming the rows.
+    private static func checkTargetPresent(_ table: Table, target: String, source: String) throws {
+        guard let column = table.column(named: target) else { return }   // reported with the task
+        let bad: [Int]
+        switch column.data {
+        case .numeric(let v): bad = v.indices.filter { !v[$0].isFinite }
+        case .categorical(let codes, _): bad = codes.indices.filter { codes[$0] < 0 }
+        }
+        guard !bad.isEmpty else { return }
+        let shown = bad.prefix(5).map { String($0 + 1) }.joined(separator: ", ")
+        let more = bad.count > 5 ? " and \(bad.count - 5) more" : ""
+        throw TrainingError(code: .badTarget, message: "\(source): target \"\(target)\" is missing or not finite in \(bad.count) row(s): data rows \(shown)\(more)")
+    }
+
+    /// The training and test rows: the test file, or a seeded split of the training rows.
+    private static func split(_ request: TrainingRequest) throws -> (train: Table, test: Table) {
+        if let t = request.test { return (request.train, t) }
+        let parts = try TrainTestSplit.split(rowCount: request.train.rowCount, testFraction: request.testFraction, seed: request.seed)
+        return (request.train.selecting(rows: parts.train), request.train.selecting(rows: parts.test))
+    }
+
+    /// Fits the model on the preprocessed training columns; for a binary classifier whose
+    /// threshold is to be chosen, first on most of the training rows to pick the threshold with
+    /// the best F1 on the rest, then on all of them.
+    /// - Returns: the fit and the binary decision threshold (nil otherwise).
+    private static func fitModel(_ request: TrainingRequest, target: TargetPlan, train: Table, preprocessor pre: Preprocessor,
+                                 progress: ProgressHandler?) throws -> (FitResult, Double?) {
+        let columns = try pre.outputColumns(train)
+        let x = FeatureColumns(rows: columns.rows, count: columns.count) { columns.column($0) }
+        guard let classes = target.trainClasses, let labels = target.classes else {
+            return (try request.model.fit(x, target.trainValues, progress: progress), nil)
+        }
+        let weights = request.balancedClassWeights ? balancedWeights(classes, classCount: labels.count) : []
+        var threshold = request.threshold
+        if target.task == .binary && threshold == nil {
+            let parts = try TrainTestSplit.split(rowCount: train.rowCount, testFraction: 0.2, seed: request.seed &+ 0x7E5)
+            let held = try pre.transform(train.selecting(rows: parts.test))
+            let probe = try request.model.fitClassifier(x.selecting(rows: parts.train), classes: parts.train.map { classes[$0] },
+                                                        classCount: 2, classWeights: weights)
+            let probabilities = probe.regressor.predict(FeatureMatrix(rows: held.rows, columns: held.columns, values: held.values))
+            threshold = try ClassificationMetrics.bestF1Threshold(classes: parts.test.map { Int(classes[$0]) }, probabilities: probabilities)
+        }
+        let fit = try request.model.fitClassifier(x, classes: classes, classCount: labels.count, classWeights: weights, progress: progress)
+        return (fit, target.task == .binary ? threshold : nil)
+    }
+
+    /// n / (K · n_k) for each class k.
+    static func balancedWeights(_ classes: [Int32], classCount k: Int) -> [Double] {
+        var counts = [Int](repeating: 0, count: k)
+        for c in classes { counts[Int(c)] += 1 }
+        return counts.map { $0 == 0 ? 1 : Double(classes.count) / (Double(k) * Double($0)) }
+    }
+}
+
+/// The target of one training job: its task, and the training and test targets in the form the
+/// task needs (numbers, or class indices with the class labels).
+struct TargetPlan {
+    let task: ModelTask
+    let classes: ClassLabels?
+    let trainValues: [Double]
+    let trainClasses: [Int32]?
+    let testValues: [Double]
+    let testClasses: [Int32]?
+    /// Why the task was inferred as it was, when the user may want another.
+    let warning: String?
+
+    init(_ request: TrainingRequest, train: Table, test: Table) throws {
+        guard let column = train.column(named: request.target) else {
+            throw TrainingError(code: .unknownTarget, message: "\(request.source): no target column \"\(request.target)\" (columns: \(train.columnNames.joined(separator: ", ")))")
+        }
+        let testSource = request.test == nil ? request.source : "test data"
+        let inferred = TaskInference.infer(column, target: request.target)
+        task = request.task ?? inferred.task
+        warning = request.task == nil ? inferred.warning : nil
+        guard task.isClassification else {
+            classes = nil; trainClasses = nil; testClasses = nil
+            trainValues = try Trainer.targetValues(train, target: request.target, source: request.source)
+            testValues = try Trainer.targetValues(test, target: request.target, source: testSource)
+            return
+        }
+        let labels = try ClassLabels.of(column, target: request.target, source: request.source)
+        if task == .binary && labels.count != 2 {
+            throw TrainingError(code: .badTarget, message: "\(request.source): --task binary, but target \"\(request.target)\" has \(labels.count) classes (\(labels.labels.prefix(5).joined(separator: ", "))\(labels.count > 5 ? ", …" : "")); use --task multiclass")
+        }
+        guard let testColumn = test.column(named: request.target) else {
+            throw TrainingError(code: .unknownTarget, message: "\(testSource): no target column \"\(request.target)\"")
+        }
+        classes = labels
+        trainClasses = try labels.indices(of: column, target: request.target, source: request.source)
+        testClasses = try labels.indices(of: testColumn, target: request.target, source: testSource)
+        trainValues = []
+        testValues = []
+    }
+
+    /// The test targets as numbers: values, or class indices.
+    var testActuals: [Double] { testClasses.map { $0.map(Double.init) } ?? testValues }
+
+    /// The metrics of `predictions` (the model's outputs on the test rows).
+    func evaluate(_ predictions: [Double], model: LoadedModel) throws -> Evaluation {
+        guard let testClasses, let classes else { return .regression(RegressionMetrics(predicted: predictions, actual: testValues)) }
+        return .classification(try ClassificationMetrics(classes: testClasses.map(Int.init), probabilities: predictions,
+                                                          classCount: classes.count, threshold: model.header.threshold ?? 0.5))
     }
 }
 
@@ -164,7 +305,7 @@ extension Trainer {
             var r = request
             r.train = table.selecting(rows: fold.train)
             r.test = table.selecting(rows: fold.test)
-            scores.append(try train(r).metrics.r2)
+            scores.append(try train(r).evaluation.rankingScore)
         }
         return CrossValidationScore(scores: scores)
     }

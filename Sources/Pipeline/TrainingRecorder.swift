@@ -48,7 +48,7 @@ public struct TrainingRecorder: Sendable {
             params["impute"] = h.preprocessor.options.impute.rawValue
             params["scale"] = "\(h.preprocessor.options.scale)"
             try store.logParams(run: runID, params)
-            var metrics = outcome.metrics.dictionary.merging(outcome.extraMetrics) { a, _ in a }
+            var metrics = outcome.evaluation.dictionary.merging(outcome.extraMetrics) { a, _ in a }
             metrics["fit_seconds"] = outcome.fitSeconds
             let now = Int64(Date().timeIntervalSince1970 * 1000)
             try store.logMetrics(run: runID, history + metrics.sorted { $0.key < $1.key }.map {
@@ -95,10 +95,13 @@ public struct TrainingRecorder: Sendable {
     public static func profile(for outcome: TrainingOutcome) throws -> ReferenceProfile {
         let t = outcome.trainTable
         var cols = outcome.featureNames.compactMap { t.column(named: $0) }
-        if let target = t.column(named: outcome.model.header.target) { cols.append(target) }
+        let classifier = outcome.model.header.resolvedTask.isClassification
+        // Classifiers: the features only for now (class shares and probabilities are profiled
+        // by the monitoring of classification, not yet here).
+        if !classifier, let target = t.column(named: outcome.model.header.target) { cols.append(target) }
         let table = Table(columns: cols, rowCount: t.rowCount)
-        let predictions = try outcome.model.predict(t).predictions
-        return try ReferenceProfile.build(table: table, target: outcome.model.header.target, predictions: predictions)
+        let predictions = classifier ? nil : try outcome.model.predict(t).predictions
+        return try ReferenceProfile.build(table: table, target: classifier ? nil : outcome.model.header.target, predictions: predictions)
     }
 
     static func schemaJSON(_ t: Table) -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Reads a CSV file (header row, RFC 4180 quoting) into a `Table`, parsing chunks in parallel.
 ///
@@ -13,6 +14,15 @@ public enum CSVReader {
     /// Reads the file at `path`; messages name `path` as given.
     /// - Throws: `TabularError` (`.io` when the file cannot be read, or any parse error).
     public static func read(path: String, options: CSVOptions = .init()) throws -> Table {
+        try read(path: path, options: options, maxChunkBytes: defaultMaxChunkBytes)
+    }
+
+    /// Chunks are cut to at most about this many bytes (or `options.minChunkBytes` if larger),
+    /// so that a large file's pages and buffers are released a chunk at a time.
+    static let defaultMaxChunkBytes = 8 << 20
+
+    /// `read(path:options:)` with the chunk size as a knob (tests pass a small one).
+    static func read(path: String, options: CSVOptions, maxChunkBytes: Int) throws -> Table {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else {
             throw TabularError(code: .io, message: "\(path): cannot open for reading (\(String(cString: strerror(errno))))")
@@ -23,28 +33,27 @@ public enum CSVReader {
             throw TabularError(code: .io, message: "\(path): cannot stat (\(String(cString: strerror(errno))))")
         }
         let size = Int(st.st_size)
-        // Map the file (pre-faulted) instead of copying it: no 2nd copy of a large file in memory.
-        // The mapping lives only inside this function; the table copies what it keeps.
+        // Map the file instead of copying it, without pre-faulting: pages are faulted as chunks
+        // are parsed and released after the last pass over them, so the file never has to fit
+        // in memory. The mapping lives only inside this function; the table copies what it keeps.
         if size > 0, (st.st_mode & S_IFMT) == S_IFREG,
-           let map = mmap(nil, size, PROT_READ, MAP_PRIVATE | mapPopulate, fd, 0), map != MAP_FAILED {
+           let map = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), map != MAP_FAILED {
             defer { munmap(map, size) }
             let buf = UnsafeBufferPointer(start: map.assumingMemoryBound(to: UInt8.self), count: size)
-            return try parse(buf, source: path, options: options)
+            return try parse(buf, source: path, options: options, maxChunkBytes: maxChunkBytes, releasePages: true)
         }
         let bytes = try readFile(path)
-        return try read(data: bytes, source: path, options: options)
+        return try bytes.withUnsafeBufferPointer {
+            try parse($0, source: path, options: options, maxChunkBytes: maxChunkBytes, releasePages: false)
+        }
     }
-
-    #if os(Linux)
-    private static let mapPopulate = MAP_POPULATE
-    #else
-    private static let mapPopulate: Int32 = 0
-    #endif
 
     /// Parses CSV bytes; `source` is the name used in error messages.
     /// - Returns: a table with one column per header field, rows in file order.
     public static func read(data: [UInt8], source: String, options: CSVOptions = .init()) throws -> Table {
-        try data.withUnsafeBufferPointer { try parse($0, source: source, options: options) }
+        try data.withUnsafeBufferPointer {
+            try parse($0, source: source, options: options, maxChunkBytes: defaultMaxChunkBytes, releasePages: false)
+        }
     }
 
     static func readFile(_ path: String) throws -> [UInt8] {
@@ -88,39 +97,87 @@ public enum CSVReader {
         mutating func endRecord() {}
     }
 
-    /// Column-major Double storage for one chunk, grown by doubling. `@unchecked Sendable`: it
-    /// owns raw memory that only the task tokenizing its chunk writes, and that is read only
-    /// after the parallel loop has joined.
+    /// Column-major Double storage for one chunk, grown by doubling: one anonymous mapping of
+    /// `ncols × capacity` values, column `j` at `j × capacity`. Mapped rather than allocated so
+    /// that pages past the rows written cost no memory and released columns go back to the
+    /// system at once (a freed malloc block may stay in the allocator's arenas).
+    /// `@unchecked Sendable`: it owns raw memory that only the task tokenizing its chunk writes,
+    /// and that is read (and released) only after that task has finished.
     private final class ColumnBuffers: @unchecked Sendable {
         let ncols: Int
-        var capacity: Int
+        private(set) var capacity: Int
         var rows = 0
-        var pointers: UnsafeMutablePointer<UnsafeMutablePointer<Double>>
+        /// `pointers[j]`: column `j`, inside `region`.
+        let pointers: UnsafeMutablePointer<UnsafeMutablePointer<Double>>
+        private var region: UnsafeMutableRawPointer
+        private var regionBytes: Int
 
         init(ncols: Int, capacity: Int) {
             self.ncols = ncols
             self.capacity = max(capacity, 16)
+            regionBytes = ncols * self.capacity * MemoryLayout<Double>.stride
+            region = ColumnBuffers.map(regionBytes)
             pointers = .allocate(capacity: ncols)
-            for j in 0..<ncols { pointers[j] = .allocate(capacity: self.capacity) }
+            setPointers()
         }
 
-        func grow() {
+        /// Doubles the capacity, copying the columns `j` where `keeping[j]` (the others were
+        /// not written).
+        func grow(keeping: [Bool]) {
             let newCapacity = capacity * 2
-            for j in 0..<ncols {
-                let p = UnsafeMutablePointer<Double>.allocate(capacity: newCapacity)
-                p.moveInitialize(from: pointers[j], count: rows)
-                pointers[j].deallocate()
-                pointers[j] = p
-            }
+            let newBytes = ncols * newCapacity * MemoryLayout<Double>.stride
+            let newRegion = ColumnBuffers.map(newBytes)
+            let dst = newRegion.bindMemory(to: Double.self, capacity: ncols * newCapacity)
+            for j in 0..<ncols where keeping[j] { (dst + j * newCapacity).initialize(from: pointers[j], count: rows) }
+            munmap(region, regionBytes)
+            region = newRegion
+            regionBytes = newBytes
             capacity = newCapacity
+            setPointers()
+        }
+
+        /// Returns the whole pages of columns `columns` to the system; their values are gone.
+        func release(columns: Range<Int>) {
+            guard !columns.isEmpty else { return }
+            let stride = capacity * MemoryLayout<Double>.stride
+            discardPages(UnsafeRawPointer(region) + columns.lowerBound * stride, count: columns.count * stride)
+        }
+
+        private func setPointers() {
+            let base = region.bindMemory(to: Double.self, capacity: ncols * capacity)
+            for j in 0..<ncols { pointers[j] = base + j * capacity }
+        }
+
+        private static func map(_ bytes: Int) -> UnsafeMutableRawPointer {
+            guard let p = mmap(nil, max(bytes, 1), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+                  p != MAP_FAILED else {
+                fatalError("CSVReader: cannot map \(bytes) bytes for column buffers (\(String(cString: strerror(errno))))")
+            }
+            return p
         }
 
         deinit {
-            for j in 0..<ncols { pointers[j].deallocate() }
+            munmap(region, regionBytes)
             pointers.deallocate()
         }
     }
 
+    /// The system page size.
+    private static let pageSize = Int(getpagesize())
+
+    /// Drops the whole pages inside `p[0..<count]` from memory: a file mapping's pages are read
+    /// again from the file if touched later, anonymous pages come back as zeros.
+    private static func discardPages(_ p: UnsafeRawPointer, count: Int) {
+        let mask = pageSize - 1
+        let lo = (Int(bitPattern: p) + mask) & ~mask
+        let hi = (Int(bitPattern: p) + count) & ~mask
+        if hi > lo, let start = UnsafeMutableRawPointer(bitPattern: lo) {
+            _ = madvise(start, hi - lo, MADV_DONTNEED)
+        }
+    }
+
+    /// Parses fields as numbers into a chunk's `ColumnBuffers`; columns whose `parseNumeric` is
+    /// false (known to be categorical) are neither parsed nor stored.
     private struct NumericSink: FieldSink {
         let buffers: ColumnBuffers
         let parseNumeric: [Bool]
@@ -141,12 +198,13 @@ public enum CSVReader {
 
         mutating func beginRecord(line: Int) {
             self.line = line
-            if row == buffers.capacity { buffers.grow(); cols = buffers.pointers }
+            if row == buffers.capacity { buffers.grow(keeping: parseNumeric); cols = buffers.pointers }
         }
 
         mutating func field(_ j: Int, _ p: UnsafePointer<UInt8>, _ n: Int) {
+            guard parseNumeric[j] else { return }
             var v = Double.nan
-            if parseNumeric[j] && !missing.matches(p, n) {
+            if !missing.matches(p, n) {
                 if let x = NumberParser.parse(p, n) {
                     v = x
                 } else if firstText[j] == nil {
@@ -159,9 +217,8 @@ public enum CSVReader {
         static var wantsNumbers: Bool { true }
 
         mutating func number(_ j: Int, _ value: Double, _ p: UnsafePointer<UInt8>, _ n: Int) {
-            var v = Double.nan
-            if parseNumeric[j] && !(missing.hasNumericToken && missing.matches(p, n)) { v = value }
-            cols[j][row] = v
+            guard parseNumeric[j] else { return }
+            cols[j][row] = missing.hasNumericToken && missing.matches(p, n) ? .nan : value
         }
 
         mutating func endRecord() {
@@ -198,16 +255,22 @@ public enum CSVReader {
 
     /// Parses `buf` into a table. Each phase is a function below; state passes between them in
     /// the small structs that follow.
-    static func parse(_ buf: UnsafeBufferPointer<UInt8>, source: String, options: CSVOptions) throws -> Table {
-        let input = try Input(buf, source: source, delimiter: options.delimiter)
+    ///
+    /// Memory: chunks of at most about `maxChunkBytes` are cut and parsed in file order, and
+    /// with `releasePages` (`buf` maps a file) each chunk's pages are dropped after each pass
+    /// over them. The final columns are filled chunk by chunk, each chunk's buffers released
+    /// once copied, so the peak is about the table plus a few chunks.
+    static func parse(_ buf: UnsafeBufferPointer<UInt8>, source: String, options: CSVOptions,
+                      maxChunkBytes: Int, releasePages: Bool) throws -> Table {
+        let input = try Input(buf, source: source, delimiter: options.delimiter, releasePages: releasePages)
         let header = try readHeader(input)
         let plan = try planColumns(header, options: options, source: source)
-        let chunks = planChunks(input, from: header.bodyStart, options: options)
-        let numbers = tokenizeNumbers(input, chunks, plan)
+        let chunking = Chunking(from: header.bodyStart, to: input.end, options: options, maxChunkBytes: maxChunkBytes)
+        let numbers = tokenizeNumbers(input, chunking, plan)
         let body = try checkChunks(numbers, header: header, columns: plan.count, source: source)
         let kinds = try inferKinds(body, plan: plan, source: source)
-        let categories = tokenizeCategories(input, chunks, body: body, kinds: kinds, plan: plan)
-        return buildTable(plan: plan, kinds: kinds, body: body, categories: categories)
+        let categories = tokenizeCategories(input, body: body, kinds: kinds, plan: plan)
+        return buildTable(plan: plan, kinds: kinds, body: body, categories: consume categories)
     }
 
     /// The bytes to parse: `base[start..<end]`, `start` past a UTF-8 byte-order mark.
@@ -219,9 +282,11 @@ public enum CSVReader {
         let end: Int
         let delimiter: UInt8
         let source: String
+        /// The bytes map a file: `release` may drop pages (a later read faults them in again).
+        let releasePages: Bool
 
         /// - Throws: `.badArgument` for an unusable delimiter, `.emptyFile` for no bytes.
-        init(_ buf: UnsafeBufferPointer<UInt8>, source: String, delimiter: UInt8) throws {
+        init(_ buf: UnsafeBufferPointer<UInt8>, source: String, delimiter: UInt8, releasePages: Bool) throws {
             guard delimiter != CSVTokenizer.quote, delimiter != CSVTokenizer.lf, delimiter != CSVTokenizer.cr, delimiter < 128 else {
                 throw TabularError(code: .badArgument, message: "CSV delimiter must be an ASCII byte other than quote, CR or LF (got \(delimiter))")
             }
@@ -234,6 +299,13 @@ public enum CSVReader {
             end = buf.count
             self.delimiter = delimiter
             self.source = source
+            self.releasePages = releasePages
+        }
+
+        /// Drops the whole pages inside `range` from memory when the bytes map a file (pages
+        /// shared with a neighbouring range stay until the mapping goes).
+        func release(_ range: Range<Int>) {
+            if releasePages { discardPages(base + range.lowerBound, count: range.count) }
         }
 
         /// Tokenizes `range` into `sink`; stops after one record when `oneRecord`.
@@ -258,25 +330,97 @@ public enum CSVReader {
         let names: [String]
         /// Kinds forced by `CSVOptions.schema`, nil where inferred.
         let forced: [ColumnKind?]
-        /// False for columns forced categorical: the numeric pass stores NaN without parsing.
+        /// False for columns forced categorical: the numeric pass neither parses nor stores them.
         let parseNumeric: [Bool]
         let missing: MissingMatcher
         var count: Int { names.count }
     }
 
-    /// The body cut at record starts into chunks that tokenize independently.
-    private struct Chunks: Sendable {
-        /// `count + 1` offsets; chunk `c` is `bounds[c]..<bounds[c + 1]`.
-        let bounds: [Int]
-        /// Rows per chunk, estimated (a little high) to size its buffers.
-        let rowEstimates: [Int]
-        var count: Int { bounds.count - 1 }
-        func range(_ c: Int) -> Range<Int> { bounds[c]..<bounds[c + 1] }
+    /// How the body is cut: `count` targets evenly spaced from `bodyStart` to `bodyEnd` (a
+    /// multiple of `workers`, so that workers finish together), each chunk ending at the first
+    /// record start at or after its target.
+    private struct Chunking: Sendable {
+        let bodyStart: Int
+        let bodyEnd: Int
+        let count: Int
+        /// Chunks parsed at the same time: `options.parallelism`, fewer for a small body.
+        let workers: Int
+
+        /// Up to `options.parallelism` workers with chunks of at least `options.minChunkBytes`,
+        /// and chunks of at most about `max(maxChunkBytes, options.minChunkBytes)`.
+        init(from bodyStart: Int, to bodyEnd: Int, options: CSVOptions, maxChunkBytes: Int) {
+            let length = bodyEnd - bodyStart
+            let workers = max(1, min(options.parallelism, length / options.minChunkBytes))
+            let perRound = workers * max(1, maxChunkBytes, options.minChunkBytes)
+            self.bodyStart = bodyStart
+            self.bodyEnd = bodyEnd
+            self.workers = workers
+            count = workers * max(1, (length + perRound - 1) / perRound)
+        }
+
+        /// Target `k` of `0...count`: `bodyStart` for 0, `bodyEnd` for `count`.
+        func target(_ k: Int) -> Int { bodyStart + (bodyEnd - bodyStart) * k / count }
+    }
+
+    /// Hands out chunks in file order, cutting each when it is taken, so that a worker can
+    /// release its chunk's bytes and memory is used from the start of the file onwards.
+    /// Finding a chunk's end reads its bytes once (memchr for a quote; see
+    /// `CSVTokenizer.nextRecordStart`), which also faults them in for the worker.
+    private final class ChunkQueue: Sendable {
+        private struct State {
+            /// Where the next chunk starts (a record start).
+            var start: Int
+            var taken = 0
+            var target = 0
+            var stopped = false
+            /// Columns to parse as numbers: the plan's, less inferred columns in which a
+            /// finished chunk found text (they are categorical whatever later chunks hold).
+            var parseNumeric: [Bool]
+        }
+        private let input: Input
+        private let chunking: Chunking
+        private let inferred: [Bool]
+        private let state: Mutex<State>
+
+        init(_ input: Input, _ chunking: Chunking, _ plan: ColumnPlan) {
+            self.input = input
+            self.chunking = chunking
+            inferred = plan.forced.map { $0 == nil }
+            state = Mutex(State(start: chunking.bodyStart, parseNumeric: plan.parseNumeric))
+        }
+
+        /// The next chunk's index, byte range and columns to parse as numbers, or nil once the
+        /// body is used up or a chunk has failed.
+        func next() -> (index: Int, range: Range<Int>, parseNumeric: [Bool])? {
+            state.withLock { s -> (index: Int, range: Range<Int>, parseNumeric: [Bool])? in
+                guard !s.stopped, s.start < chunking.bodyEnd else { return nil }
+                var target = s.start
+                while target <= s.start && s.target < chunking.count {
+                    s.target += 1
+                    target = chunking.target(s.target)
+                }
+                let end = CSVTokenizer.nextRecordStart(input.base, from: s.start, atLeast: max(target, s.start + 1),
+                                                       to: chunking.bodyEnd, delimiter: input.delimiter)
+                defer { s.start = end; s.taken += 1 }
+                return (s.taken, s.start..<end, s.parseNumeric)
+            }
+        }
+
+        /// Records what a finished chunk found: no more chunks after a malformed record, and
+        /// no more numbers from inferred columns with text.
+        func finished(_ chunk: NumericChunk) {
+            state.withLock { s in
+                if chunk.failure != nil { s.stopped = true }
+                for j in s.parseNumeric.indices where inferred[j] && chunk.firstText[j] != nil { s.parseNumeric[j] = false }
+            }
+        }
     }
 
     /// One chunk after the numeric pass.
     private struct NumericChunk: Sendable {
-        /// Every column as Doubles (NaN where missing, non-numeric, or not parsed).
+        var range: Range<Int>
+        /// The columns parsed as Doubles (NaN where missing or not a number); the others are
+        /// categorical and their values unspecified.
         var buffers: ColumnBuffers
         var rows: Int
         var newlines: Int
@@ -285,10 +429,12 @@ public enum CSVReader {
         var firstText: [(line: Int, text: String)?]
     }
 
-    /// The checked numeric pass: chunks, the 1-based line of each chunk's first byte, total rows.
+    /// The checked numeric pass: chunks in file order, the 1-based line of each chunk's first
+    /// byte, the index of each chunk's first row, total rows.
     private struct Body: Sendable {
         let chunks: [NumericChunk]
         let firstLine: [Int]
+        let firstRow: [Int]
         let rows: Int
     }
 
@@ -330,27 +476,28 @@ public enum CSVReader {
                           missing: MissingMatcher(options.missingTokens))
     }
 
-    /// Cuts `input[bodyStart...]` into up to `options.parallelism` chunks of at least
-    /// `options.minChunkBytes`, at record starts (tracking quotes when the body has any).
-    private static func planChunks(_ input: Input, from bodyStart: Int, options: CSVOptions) -> Chunks {
-        let bodyLen = input.end - bodyStart
-        let count = max(1, min(options.parallelism, bodyLen / options.minChunkBytes))
-        let hasQuote = bodyLen > 0 && memchr(input.base + bodyStart, Int32(CSVTokenizer.quote), bodyLen) != nil
-        let bounds = CSVTokenizer.chunkBounds(input.base, from: bodyStart, to: input.end, count: count,
-                                              delimiter: input.delimiter, hasQuote: hasQuote)
-        let rowEstimates = (0..<count).map { estimateRows(input.base, from: bounds[$0], to: bounds[$0 + 1]) }
-        return Chunks(bounds: bounds, rowEstimates: rowEstimates)
-    }
-
-    /// The numeric pass, chunks in parallel: every field parsed as a number (or NaN), and the
-    /// first text that is not a number remembered per column.
-    private static func tokenizeNumbers(_ input: Input, _ chunks: Chunks, _ plan: ColumnPlan) -> [NumericChunk] {
-        Parallel.map(chunks.count) { c in
-            let buffers = ColumnBuffers(ncols: plan.count, capacity: chunks.rowEstimates[c])
-            var sink = NumericSink(buffers: buffers, parseNumeric: plan.parseNumeric, missing: plan.missing)
-            let r = input.tokenize(chunks.range(c), fields: plan.count, into: &sink)
-            return NumericChunk(buffers: buffers, rows: sink.row, newlines: r.newlines, failure: r.failure, firstText: sink.firstText)
+    /// The numeric pass: `chunking.workers` workers take chunks in file order, parse fields as
+    /// numbers (or NaN), remember the first text that is not a number per column, and release
+    /// the chunk's bytes. Stops taking chunks after a malformed record; columns already known
+    /// to be categorical are skipped in later chunks.
+    /// - Returns: the chunks taken, in file order.
+    private static func tokenizeNumbers(_ input: Input, _ chunking: Chunking, _ plan: ColumnPlan) -> [NumericChunk] {
+        let queue = ChunkQueue(input, chunking, plan)
+        let perWorker = Parallel.map(chunking.workers) { _ in
+            var done: [(index: Int, chunk: NumericChunk)] = []
+            while let (c, range, parseNumeric) = queue.next() {
+                let buffers = ColumnBuffers(ncols: plan.count, capacity: estimateRows(input.base, from: range.lowerBound, to: range.upperBound))
+                var sink = NumericSink(buffers: buffers, parseNumeric: parseNumeric, missing: plan.missing)
+                let r = input.tokenize(range, fields: plan.count, into: &sink)
+                input.release(range)
+                let chunk = NumericChunk(range: range, buffers: buffers, rows: sink.row, newlines: r.newlines,
+                                         failure: r.failure, firstText: sink.firstText)
+                queue.finished(chunk)
+                done.append((c, chunk))
+            }
+            return done
         }
+        return perWorker.joined().sorted { $0.index < $1.index }.map(\.chunk)
     }
 
     /// Numbers each chunk's lines from the header on and reports the first malformed record.
@@ -370,11 +517,13 @@ public enum CSVReader {
                 break
             }
         }
+        var firstRow = [Int](repeating: 0, count: chunks.count)
+        for c in chunks.indices.dropFirst() { firstRow[c] = firstRow[c - 1] + chunks[c - 1].rows }
         let rows = chunks.reduce(0) { $0 + $1.rows }
         if rows == 0 {
             throw TabularError(code: .headerOnly, message: "\(source): header row but no data rows")
         }
-        return Body(chunks: chunks, firstLine: firstLine, rows: rows)
+        return Body(chunks: chunks, firstLine: firstLine, firstRow: firstRow, rows: rows)
     }
 
     /// Numeric when no field of the column was text, else categorical; forced kinds win.
@@ -402,29 +551,35 @@ public enum CSVReader {
     }
 
     /// The categorical pass, chunks in parallel (only when some column is categorical): each
-    /// chunk codes its fields against its own dictionary per column.
-    private static func tokenizeCategories(_ input: Input, _ chunks: Chunks, body: Body, kinds: [ColumnKind],
-                                           plan: ColumnPlan) -> [CategorySink] {
+    /// chunk codes its fields against its own dictionary per column, then releases its bytes.
+    /// The chunks' Double buffers of categorical columns are released first.
+    private static func tokenizeCategories(_ input: Input, body: Body, kinds: [ColumnKind], plan: ColumnPlan) -> [CategorySink] {
         let categorical = (0..<plan.count).filter { kinds[$0] == .categorical }
         guard !categorical.isEmpty else { return [] }
+        for chunk in body.chunks {
+            for j in categorical { chunk.buffers.release(columns: j..<(j + 1)) }
+        }
         var slot = [Int](repeating: -1, count: plan.count)
         for (k, j) in categorical.enumerated() { slot[j] = k }
         let slots = slot
-        return Parallel.map(chunks.count) { c in
+        return Parallel.map(body.chunks.count) { c in
+            let range = body.chunks[c].range
             var sink = CategorySink(slot: slots, missing: plan.missing,
                                     dicts: Array(repeating: [:], count: categorical.count),
                                     codes: Array(repeating: [], count: categorical.count))
             for k in 0..<categorical.count { sink.codes[k].reserveCapacity(body.chunks[c].rows) }
-            _ = input.tokenize(chunks.range(c), fields: plan.count, into: &sink)
+            _ = input.tokenize(range, fields: plan.count, into: &sink)
+            input.release(range)
             return sink
         }
     }
 
-    /// The columns in header order: numeric ones concatenated from the chunk buffers (in
-    /// parallel), categorical ones recoded against their sorted levels.
-    private static func buildTable(plan: ColumnPlan, kinds: [ColumnKind], body: Body, categories: [CategorySink]) -> Table {
-        let numericColumns = (0..<plan.count).filter { kinds[$0] == .numeric }
-        let numericData = Parallel.map(numericColumns.count) { k in concatenate(column: numericColumns[k], of: body) }
+    /// The columns in header order: numeric ones filled from the chunk buffers, categorical
+    /// ones recoded against their sorted levels (taking `categories` lets each chunk's codes go
+    /// once merged).
+    private static func buildTable(plan: ColumnPlan, kinds: [ColumnKind], body: Body,
+                                   categories: consuming [CategorySink]) -> Table {
+        let numericData = gatherNumeric((0..<plan.count).filter { kinds[$0] == .numeric }, of: body)
         var numericIndex = 0, categoricalIndex = 0
         var columns: [Column] = []
         columns.reserveCapacity(plan.count)
@@ -433,28 +588,67 @@ public enum CSVReader {
                 columns.append(Column(name: plan.names[j], data: .numeric(numericData[numericIndex])))
                 numericIndex += 1
             } else {
-                columns.append(Column(name: plan.names[j], data: mergeCategories(categoricalIndex, of: categories, rows: body.rows)))
+                columns.append(Column(name: plan.names[j], data: mergeCategories(categoricalIndex, of: &categories, rows: body.rows)))
                 categoricalIndex += 1
             }
         }
         return Table(columns: columns, rowCount: body.rows)
     }
 
-    /// Column `j` of every chunk, end to end.
-    private static func concatenate(column j: Int, of body: Body) -> [Double] {
-        [Double](unsafeUninitializedCapacity: body.rows) { dst, count in
-            var off = 0
-            for chunk in body.chunks where chunk.rows > 0 {
-                if let d = dst.baseAddress { (d + off).initialize(from: chunk.buffers.pointers[j], count: chunk.rows) }
-                off += chunk.rows
+    /// Numeric columns gathered at a time: their arrays are filled chunk by chunk.
+    private static let columnGroup = 64
+
+    /// Columns `columns` of every chunk, end to end. Groups of `columnGroup` columns are filled
+    /// chunk by chunk (chunks in parallel), each chunk's buffers for the group released once
+    /// copied: the chunks' buffers and the final arrays together stay about one table's size.
+    private static func gatherNumeric(_ columns: [Int], of body: Body) -> [[Double]] {
+        var result: [[Double]] = []
+        result.reserveCapacity(columns.count)
+        for g in stride(from: 0, to: columns.count, by: columnGroup) {
+            let group = Array(columns[g..<min(g + columnGroup, columns.count)])
+            result += makeColumns(group.count, rows: body.rows) { dst in
+                concurrentPerform(iterations: body.chunks.count) { c in
+                    let chunk = body.chunks[c]
+                    guard chunk.rows > 0 else { return }
+                    for (k, j) in group.enumerated() {
+                        (dst[k] + body.firstRow[c]).initialize(from: chunk.buffers.pointers[j], count: chunk.rows)
+                    }
+                    chunk.buffers.release(columns: group[0]..<(group[group.count - 1] + 1))
+                }
             }
-            count = off
         }
+        return result
+    }
+
+    /// `count` arrays of `rows` Doubles whose elements `fill` initializes all of, given their
+    /// storage. The arrays are made in nested `unsafeUninitializedCapacity` closures, so each
+    /// pointer is used only while its array's closure runs, and no page is touched before
+    /// `fill` writes it.
+    private static func makeColumns(_ count: Int, rows: Int, fill: ([UnsafeMutablePointer<Double>]) -> Void) -> [[Double]] {
+        guard count > 0, rows > 0 else { return Array(repeating: [], count: count) }
+        var storage: [UnsafeMutablePointer<Double>] = []
+        storage.reserveCapacity(count)
+        func nest(_ k: Int) -> [[Double]] {
+            var inner: [[Double]] = []
+            let column = [Double](unsafeUninitializedCapacity: rows) { buffer, initialized in
+                if let p = buffer.baseAddress { storage.append(p) }
+                if k + 1 < count {
+                    inner = nest(k + 1)
+                } else {
+                    precondition(storage.count == count, "makeColumns: an array without storage")
+                    fill(storage)
+                }
+                initialized = rows
+            }
+            return [column] + inner
+        }
+        return nest(0)
     }
 
     /// Categorical column `k` (its index among categorical columns): the union of the chunks'
-    /// levels, sorted, and each chunk's codes mapped onto it.
-    private static func mergeCategories(_ k: Int, of sinks: [CategorySink], rows: Int) -> ColumnData {
+    /// levels, sorted, and each chunk's codes mapped onto it; the chunks' codes for `k` are
+    /// released as they are copied.
+    private static func mergeCategories(_ k: Int, of sinks: inout [CategorySink], rows: Int) -> ColumnData {
         var levelSet = Set<String>()
         for s in sinks { levelSet.formUnion(s.dicts[k].keys) }
         let levels = levelSet.sorted()
@@ -462,10 +656,11 @@ public enum CSVReader {
         for (i, l) in levels.enumerated() { global[l] = Int32(i) }
         var codes: [Int32] = []
         codes.reserveCapacity(rows)
-        for s in sinks {
-            var map = [Int32](repeating: -1, count: s.dicts[k].count)
-            for (l, c) in s.dicts[k] { map[Int(c)] = global[l] ?? -1 }
-            for c in s.codes[k] { codes.append(c < 0 ? -1 : map[Int(c)]) }
+        for c in sinks.indices {
+            var map = [Int32](repeating: -1, count: sinks[c].dicts[k].count)
+            for (l, code) in sinks[c].dicts[k] { map[Int(code)] = global[l] ?? -1 }
+            for code in sinks[c].codes[k] { codes.append(code < 0 ? -1 : map[Int(code)]) }
+            sinks[c].codes[k] = []
         }
         return .categorical(codes: codes, levels: levels)
     }

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The byte-level CSV record splitter shared by the header pass, the numeric pass and the
 /// categorical pass of `CSVReader`.
 ///
@@ -178,57 +184,101 @@ enum CSVTokenizer {
     }
 
     /// Record starts that split `b[start..<end]` into `count` chunks of roughly equal size:
-    /// `count + 1` nondecreasing offsets from `start` to `end`. Without any quote byte in the
-    /// range a record starts after every LF; otherwise one sequential pass tracks quote state.
+    /// `count + 1` nondecreasing offsets from `start` to `end`. `hasQuote: false` promises that
+    /// the range holds no quote byte (the quote check is skipped).
     static func chunkBounds(_ b: UnsafePointer<UInt8>, from start: Int, to end: Int, count: Int,
                             delimiter: UInt8, hasQuote: Bool) -> [Int] {
         var bounds = [start]
         guard count > 1, end > start else { bounds.append(end); return bounds }
         let len = end - start
-        let targets = (1..<count).map { start + len * $0 / count }
-        if !hasQuote {
-            for t in targets {
-                var p = max(t - 1, bounds[bounds.count - 1])
-                while p < end && b[p] != lf { p += 1 }
-                bounds.append(min(end, p + 1))
-            }
-        } else {
-            var ti = 0
-            var p = start
-            var inQuotes = false
-            var atFieldStart = true
-            while p < end && ti < targets.count {
-                let c = b[p]
-                if inQuotes {
-                    if c == quote {
-                        if p + 1 < end && b[p + 1] == quote { p += 2; continue }
-                        inQuotes = false
-                    }
-                    p += 1
-                    continue
-                }
-                var boundary = -1
-                if c == quote && atFieldStart {
-                    inQuotes = true; atFieldStart = false
-                } else if c == delimiter {
-                    atFieldStart = true
-                } else if c == lf {
-                    boundary = p + 1; atFieldStart = true
-                } else if c == cr {
-                    if p + 1 < end && b[p + 1] == lf { p += 1 }
-                    boundary = p + 1; atFieldStart = true
-                } else {
-                    atFieldStart = false
-                }
-                p += 1
-                if boundary >= 0 {
-                    while ti < targets.count && boundary >= targets[ti] { bounds.append(boundary); ti += 1 }
-                }
-            }
-            while ti < targets.count { bounds.append(end); ti += 1 }
+        for k in 1..<count {
+            let last = bounds[bounds.count - 1]
+            let target = start + len * k / count
+            bounds.append(target <= last ? last : nextRecordStart(b, from: last, atLeast: target, to: end,
+                                                                  delimiter: delimiter, mayHaveQuotes: hasQuote))
         }
         bounds.append(end)
         return bounds
+    }
+
+    /// The first record start at or after `target` in `b[start...end]`, or `end` when none is.
+    /// `start` must be a record start and `target > start`; reads only `b[start..<end]`.
+    ///
+    /// The answer is just past the first LF at or after `target - 1` that is outside quotes. From
+    /// `start`, memchr jumps from quote to quote: a quote opens a quoted field only at a field
+    /// start (right after `start`, a delimiter, LF or CR), and a quoted field is skipped to its
+    /// closing quote. Without any LF past the target (CR line ends), one byte-at-a-time pass
+    /// also ends records at CR.
+    static func nextRecordStart(_ b: UnsafePointer<UInt8>, from start: Int, atLeast target: Int, to end: Int,
+                                delimiter: UInt8, mayHaveQuotes: Bool = true) -> Int {
+        precondition(start < target, "nextRecordStart: target \(target) not after start \(start)")
+        guard target < end else { return end }
+        guard var lfAt = find(lf, in: b, from: target - 1, to: end) else {
+            return mayHaveQuotes ? quotedRecordStart(b, from: start, atLeast: target, to: end, delimiter: delimiter) : end
+        }
+        guard mayHaveQuotes else { return lfAt + 1 }
+        var p = start
+        var atFieldStart = true
+        while let q = find(quote, in: b, from: p, to: lfAt) {
+            let opens = q == p ? atFieldStart : (b[q - 1] == delimiter || b[q - 1] == lf || b[q - 1] == cr)
+            atFieldStart = false
+            p = q + 1
+            guard opens else { continue }
+            // Skip the quoted field: its closing quote is the first quote not followed by another.
+            while true {
+                guard let c = find(quote, in: b, from: p, to: end) else { return end }
+                if c + 1 < end && b[c + 1] == quote { p = c + 2; continue }
+                p = c + 1
+                break
+            }
+            if p > lfAt {
+                guard let next = find(lf, in: b, from: p, to: end) else { return end }
+                lfAt = next
+            }
+        }
+        return lfAt + 1
+    }
+
+    /// The index of the first `byte` in `b[from..<to]`, or nil.
+    private static func find(_ byte: UInt8, in b: UnsafePointer<UInt8>, from: Int, to: Int) -> Int? {
+        guard from < to, let hit = memchr(b + from, Int32(byte), to - from) else { return nil }
+        return from + (UnsafeRawPointer(hit) - UnsafeRawPointer(b + from))
+    }
+
+    /// `nextRecordStart` by one byte-at-a-time pass from the record start `start`, tracking
+    /// quotes; records also end at a lone CR here.
+    private static func quotedRecordStart(_ b: UnsafePointer<UInt8>, from start: Int, atLeast target: Int, to end: Int,
+                                          delimiter: UInt8) -> Int {
+        var p = start
+        var inQuotes = false
+        var atFieldStart = true
+        while p < end {
+            let c = b[p]
+            if inQuotes {
+                if c == quote {
+                    if p + 1 < end && b[p + 1] == quote { p += 2; continue }
+                    inQuotes = false
+                }
+                p += 1
+                continue
+            }
+            var boundary = -1
+            if c == quote && atFieldStart {
+                inQuotes = true; atFieldStart = false
+            } else if c == delimiter {
+                atFieldStart = true
+            } else if c == lf {
+                boundary = p + 1; atFieldStart = true
+            } else if c == cr {
+                if p + 1 < end && b[p + 1] == lf { p += 1 }
+                boundary = p + 1; atFieldStart = true
+            } else {
+                atFieldStart = false
+            }
+            p += 1
+            if boundary >= target { return boundary }
+        }
+        return end
     }
 }
 

@@ -105,37 +105,47 @@ public struct Preprocessor: Codable, Sendable, Equatable {
             guard seen.insert(name).inserted else {
                 throw TabularError(code: .duplicateColumn, message: "feature \"\(name)\" listed twice")
             }
-            guard let column = table.column(named: name) else { continue }
-            switch column.data {
-            case .numeric(let raw):
-                guard raw.contains(where: { !$0.isNaN }) else {
-                    throw TabularError(code: .emptyColumn, message: "feature \"\(name)\" has no non-missing values to fit on")
-                }
-                var v = raw
-                let clipper = options.clip.map { QuantileClipper.fit(v, range: $0) }
-                if let clipper { v = v.map(clipper.apply) }
-                let imputer = Imputer.fit(numeric: v, strategy: options.impute)
-                v = v.map(imputer.apply)
-                let scaler = options.scale ? StandardScaler.fit(v) : nil
-                specs.append(FeatureSpec(name: name, kind: .numeric))
-                steps.append(FeatureSteps(clipper: clipper, imputer: imputer, scaler: scaler, encoder: nil))
-                names.append(name)
-            case .categorical(let codes, let levels):
-                let imputer = Imputer.fit(codes: codes, levels: levels, strategy: options.impute)
-                guard imputer.level != nil || codes.contains(where: { $0 >= 0 }) else {
-                    throw TabularError(code: .emptyColumn, message: "feature \"\(name)\" has no non-missing values to fit on")
-                }
-                let encoder = OneHotEncoder.fit(codes: codes, levels: levels)
-                specs.append(FeatureSpec(name: name, kind: .categorical, levels: encoder.levels))
-                steps.append(FeatureSteps(clipper: nil, imputer: imputer, scaler: nil, encoder: encoder))
-                if options.oneHot {
-                    names += encoder.levels.map { "\(name)=\($0)" }
-                } else {
-                    names.append(name)
-                }
-            }
+        }
+        // Each feature's steps depend on its own column only: fitted in parallel, kept in order.
+        let fitted = Parallel.map(features.count) { k in
+            Result { try fitFeature(features[k], of: table, options: options) }
+        }
+        for result in fitted {
+            let (spec, step, outputs) = try result.get()
+            specs.append(spec)
+            steps.append(step)
+            names += outputs
         }
         return Preprocessor(options: options, inputFeatures: specs, steps: steps, outputNames: names)
+    }
+
+    /// One feature's spec, fitted steps and output column names.
+    private static func fitFeature(_ name: String, of table: Table, options: PreprocessingOptions) throws
+        -> (FeatureSpec, FeatureSteps, [String]) {
+        guard let column = table.column(named: name) else {
+            throw TabularError(code: .unknownColumn, message: "feature column \"\(name)\" not in the table")
+        }
+        switch column.data {
+        case .numeric(let raw):
+            guard raw.contains(where: { !$0.isNaN }) else {
+                throw TabularError(code: .emptyColumn, message: "feature \"\(name)\" has no non-missing values to fit on")
+            }
+            // Each step fitted on the previous one's output; a copy only where a step changes values.
+            let clipper = options.clip.map { QuantileClipper.fit(raw, range: $0) }
+            let clipped = clipper.map { c in raw.map(c.apply) } ?? raw
+            let imputer = Imputer.fit(numeric: clipped, strategy: options.impute)
+            let scaler = options.scale ? StandardScaler.fit(clipped.map(imputer.apply)) : nil
+            return (FeatureSpec(name: name, kind: .numeric), FeatureSteps(clipper: clipper, imputer: imputer, scaler: scaler, encoder: nil), [name])
+        case .categorical(let codes, let levels):
+            let imputer = Imputer.fit(codes: codes, levels: levels, strategy: options.impute)
+            guard imputer.level != nil || codes.contains(where: { $0 >= 0 }) else {
+                throw TabularError(code: .emptyColumn, message: "feature \"\(name)\" has no non-missing values to fit on")
+            }
+            let encoder = OneHotEncoder.fit(codes: codes, levels: levels)
+            let outputs = options.oneHot ? encoder.levels.map { "\(name)=\($0)" } : [name]
+            return (FeatureSpec(name: name, kind: .categorical, levels: encoder.levels),
+                    FeatureSteps(clipper: nil, imputer: imputer, scaler: nil, encoder: encoder), outputs)
+        }
     }
 
     /// Applies the fitted steps to the feature columns of `table`, found by name (other
@@ -192,6 +202,33 @@ public struct Preprocessor: Codable, Sendable, Equatable {
         }
         precondition(out == outputNames.count)
         return TransformedFeatures(rows: n, columns: outputNames.count, values: values, names: outputNames, unseenCategories: unseen)
+    }
+
+    /// The columns `transform(table)` would give, each computed only when asked for (the same
+    /// values): a numeric feature whose steps change nothing in this table is its column itself,
+    /// with no copy. For fits that take one column at a time (tree models bin each as it comes).
+    /// - Throws: the errors of `transform(_:)` for missing or mistyped feature columns.
+    public func outputColumns(_ table: Table) throws -> OutputColumns {
+        let missingNames = inputFeatures.map(\.name).filter { table.index(of: $0) == nil }
+        if !missingNames.isEmpty {
+            throw TabularError(code: .unknownColumn, message: "missing feature column\(missingNames.count > 1 ? "s" : "") \(missingNames.map { "\"\($0)\"" }.joined(separator: ", "))")
+        }
+        var sources: [OutputColumns.Source] = []
+        for (f, spec) in inputFeatures.enumerated() {
+            let column = table.column(named: spec.name)!
+            switch spec.kind {
+            case .numeric:
+                guard case .numeric = column.data else {
+                    throw TabularError(code: .notNumeric, message: "feature \"\(spec.name)\" must be numeric but arrived as text (categorical column)")
+                }
+                sources.append(.init(feature: f, level: nil))
+            case .categorical:
+                let width = options.oneHot ? (steps[f].encoder?.levels.count ?? spec.levels?.count ?? 0) : 1
+                for k in 0..<width { sources.append(.init(feature: f, level: options.oneHot ? k : nil)) }
+            }
+        }
+        precondition(sources.count == outputNames.count)
+        return OutputColumns(preprocessor: self, table: table, sources: sources)
     }
 
     /// True when every input feature is numeric (`transform(rowMajor:rows:)` applies).
@@ -299,5 +336,44 @@ extension Table {
             }
         }
         return Table(columns: columns, rowCount: rows.count)
+    }
+}
+
+/// `Preprocessor.outputColumns`: the transformed columns of a table, computed one at a time.
+public struct OutputColumns: Sendable {
+    /// Where output column j comes from: input feature `feature`, and for one-hot output its level.
+    struct Source: Sendable {
+        let feature: Int
+        let level: Int?
+    }
+
+    let preprocessor: Preprocessor
+    let table: Table
+    let sources: [Source]
+
+    public var rows: Int { table.rowCount }
+    public var count: Int { sources.count }
+
+    /// Output column `j`: the values of column j of `preprocessor.transform(table)`.
+    public func column(_ j: Int) -> [Double] {
+        let source = sources[j], spec = preprocessor.inputFeatures[source.feature], step = preprocessor.steps[source.feature]
+        let column = table.column(named: spec.name)!
+        switch spec.kind {
+        case .numeric:
+            guard case .numeric(let raw) = column.data else { preconditionFailure("checked by outputColumns") }
+            let unchanged = step.clipper == nil && step.scaler == nil && (step.imputer.number == nil || !raw.contains(where: \.isNaN))
+            return unchanged ? raw : raw.map(step.applyNumeric)
+        case .categorical:
+            let (codes, levels) = Preprocessor.categoricalView(column.data)
+            let encoder = step.encoder ?? OneHotEncoder(levels: spec.levels ?? [])
+            let map = encoder.indexMap(for: levels)
+            let fill = step.imputer.level.flatMap { encoder.levels.firstIndex(of: $0) }
+            return codes.map { code -> Double in
+                let c = Int(code)
+                let k = c < 0 || c >= map.count ? (fill ?? -1) : map[c]
+                if let level = source.level { return k == level ? 1 : 0 }
+                return k >= 0 ? Double(k) : .nan
+            }
+        }
     }
 }

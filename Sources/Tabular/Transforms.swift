@@ -90,15 +90,16 @@ public struct Imputer: Codable, Sendable, Equatable {
 
     /// Fits on the non-missing `values`; nil fill when there are none or strategy is `.none`.
     public static func fit(numeric values: [Double], strategy: ImputeStrategy) -> Imputer {
-        let present = values.filter { !$0.isNaN }
-        guard !present.isEmpty else { return Imputer() }
+        guard values.contains(where: { !$0.isNaN }) else { return Imputer() }
         switch strategy {
         case .none:
             return Imputer()
         case .mean:
-            return Imputer(number: present.reduce(0, +) / Double(present.count))
+            var sum = 0.0, count = 0
+            for v in values where !v.isNaN { sum += v; count += 1 }
+            return Imputer(number: sum / Double(count))
         case .median:
-            return Imputer(number: Describe.quantile(of: present, 0.5))
+            return Imputer(number: Describe.quantile(of: values, 0.5))   // NaNs are skipped
         }
     }
 

@@ -2,11 +2,11 @@ import MLCore
 
 /// Checks shapes and targets shared by every tree model's fit.
 /// - Throws: `TreeModelsError` naming rows with non-finite targets, a constant target, or a shape mismatch.
-func validateTrainingData(_ x: FeatureMatrix, _ y: [Double], model: String, minRows: Int) throws {
+func validateTrainingData(_ x: FeatureColumns, _ y: [Double], model: String, minRows: Int) throws {
     guard x.rows == y.count else {
         throw TreeModelsError(code: .shapeMismatch, message: "\(model): feature matrix has \(x.rows) rows but the target has \(y.count) values")
     }
-    guard x.columns > 0 else {
+    guard x.count > 0 else {
         throw TreeModelsError(code: .shapeMismatch, message: "\(model): the feature matrix has no columns")
     }
     var bad: [Int] = []

@@ -1,14 +1,43 @@
 // Values the parser knows: a bad one is rejected before any command runs (exit 64, with the
 // good ones listed), and `--help` lists them.
 import ArgumentParser
+import MLCore
 import Pipeline
 import Tabular
 
 /// `plumb train --model`.
 enum ModelChoice: String, ExpressibleByArgument, CaseIterable {
-    case linear, ridge, gbm, forest
-    /// linear, forest and gbm, compared.
+    case linear, ridge, logistic, gbm, forest
+    /// Every kind that fits the task, compared: linear, forest and gbm (regression); logistic,
+    /// forest (binary) and gbm (classification).
     case all
+}
+
+/// `plumb train --task`.
+extension ModelTask: ExpressibleByArgument {}
+
+/// `plumb train --class-weight`.
+enum ClassWeightChoice: String, ExpressibleByArgument, CaseIterable {
+    case none, balanced
+}
+
+/// `plumb train --threshold`: a probability, or `best-f1` (chosen on held-out training rows).
+enum ThresholdChoice: ExpressibleByArgument, Equatable {
+    case probability(Double)
+    case bestF1
+
+    init?(argument: String) {
+        if argument == "best-f1" { self = .bestF1 } else if let v = Double(argument) { self = .probability(v) } else { return nil }
+    }
+
+    var defaultValueDescription: String {
+        switch self {
+        case .probability(let v): "\(v)"
+        case .bestF1: "best-f1"
+        }
+    }
+
+    static var allValueStrings: [String] { ["best-f1"] }
 }
 
 /// `plumb train --loss` (gbm).

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MLCore
+import Pipeline
 import Tabular
 
 /// Exit codes, as documented in `plumb --help`.
@@ -45,7 +46,8 @@ func printJSON<T: Encodable>(_ value: T) throws {
     print(String(decoding: try e.encode(value), as: UTF8.self))
 }
 
-/// Options shared by every command that reads a CSV.
+/// Options shared by every command that reads a data file (CSV, Parquet file or folder, Arrow
+/// IPC); the CSV options apply to CSV files.
 struct CSVInputOptions: ParsableArguments {
     @Option(help: "Field delimiter (one character; use '\\t' for tab).")
     var delimiter: String = ","
@@ -79,7 +81,7 @@ struct CSVInputOptions: ParsableArguments {
     }
 
     func read(_ path: String) throws -> Table {
-        try CSVReader.read(path: path, options: try csvOptions())
+        try TableFile.read(path, csv: try csvOptions())
     }
 }
 

@@ -5,8 +5,8 @@ import TreeModels
 /// --min-leaf, --feature-fraction) apply to whichever is trained; unset flags keep each
 /// model's default.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "Ridge penalty α ≥ 0 (--model ridge).")
-    var alpha: Double = 1.0
+    @Option(help: "L2 penalty α ≥ 0: ridge (default 1), logistic (mean log loss + α/2 ‖w‖², default 1/n, scikit-learn's C = 1).")
+    var alpha: Double?
 
     @Option(help: "Boosting rounds (gbm; default 100).")
     var rounds: Int?

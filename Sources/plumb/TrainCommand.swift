@@ -14,19 +14,33 @@ struct TrainCommand: AsyncParsableCommand {
             the fitted preprocessing is stored in the model file and applied again at prediction time. \
             Without --test, --test-fraction of the rows (default 0.2, seed 42) are held out.
 
+            Classification: a text or true/false target is classified (binary for two classes), a numeric \
+            one is regressed unless --task says otherwise; class labels are kept as written. Binary models \
+            predict the second class (in sorted order) when its probability reaches --threshold.
+
             Examples:
               plumb train out/split/train.csv --test out/split/test.csv --target MedHouseVal --model linear
               plumb train out/split/train.csv --test out/split/test.csv --target MedHouseVal --model gbm --rounds 500 --learning-rate 0.05 --register california
               plumb train out/split/train.csv --test out/split/test.csv --target MedHouseVal --model all --cv 5
               plumb train .plumb/data/housing.csv --target median_house_value --model ridge --alpha 1 --json
+              plumb train .plumb/data/spam.csv --target type --model gbm --rounds 200 --threshold best-f1
             """
     )
 
     @Argument(help: "Training CSV with a header row.")
     var file: String
 
-    @Option(help: "Target column (numeric).")
+    @Option(help: "Target column: numbers (regression) or class labels (classification).")
     var target: String
+
+    @Option(help: "What to predict (default: classes for a text or true/false target, numbers otherwise).")
+    var task: ModelTask?
+
+    @Option(help: "Classification: weight each class's rows by n / (classes × its rows) (gbm).")
+    var classWeight: ClassWeightChoice = .none
+
+    @Option(help: "Binary classification: predict the second class at or above this probability, or best-f1 (chosen on held-out training rows).")
+    var threshold: ThresholdChoice = .probability(0.5)
 
     @Option(help: "Held-out CSV to evaluate on (same columns).")
     var test: String?
@@ -37,8 +51,8 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: "Random seed for the split and the model.")
     var seed: UInt64 = 42
 
-    @Option(help: "Model kind (all: linear, forest and gbm, compared).")
-    var model: ModelChoice = .linear
+    @Option(help: "Model kind (default linear for regression, logistic for classification; all: every kind that fits the task, compared).")
+    var model: ModelChoice?
 
     @OptionGroup(title: "Model hyperparameters") var hp: ModelOptions
 
@@ -85,17 +99,24 @@ struct TrainCommand: AsyncParsableCommand {
             do { try spec.validate() } catch { throw ValidationError("\(error)") }
         }
         if let k = cvFolds, k < 2 { throw ValidationError("--cv must be ≥ 2, got \(k)") }
+        if case .probability(let t) = threshold, !(t >= 0 && t <= 1) { throw ValidationError("--threshold must be in [0, 1] or best-f1, got \(t)") }
         guard testFraction > 0, testFraction < 1 else { throw ValidationError("--test-fraction must be in (0, 1), got \(testFraction)") }
     }
 
-    /// The models to train, in the order they are reported.
-    func specs() throws -> [ModelSpec] {
-        switch model {
-        case .linear: [.linear]
-        case .ridge: [.ridge(alpha: hp.alpha)]
-        case .gbm: [.gbm(try hp.gbmParameters(seed: seed))]
-        case .forest: [.forest(try hp.forestParameters(seed: seed))]
-        case .all: [.linear, .forest(try hp.forestParameters(seed: seed)), .gbm(try hp.gbmParameters(seed: seed))]
+    /// The models to train, in the order they are reported (`task`: the task the target gives,
+    /// when known, for the defaults and `all`).
+    func specs(for task: ModelTask? = nil) throws -> [ModelSpec] {
+        let classify = (task ?? self.task)?.isClassification ?? false
+        switch model ?? (classify ? .logistic : .linear) {
+        case .linear: return [.linear]
+        case .ridge: return [.ridge(alpha: hp.alpha ?? 1)]
+        case .logistic: return [.logistic(alpha: hp.alpha)]
+        case .gbm: return [.gbm(try hp.gbmParameters(seed: seed))]
+        case .forest: return [.forest(try hp.forestParameters(seed: seed))]
+        case .all:
+            let forest = ModelSpec.forest(try hp.forestParameters(seed: seed)), gbm = ModelSpec.gbm(try hp.gbmParameters(seed: seed))
+            guard let task = task ?? self.task else { return [.linear, forest, gbm] }
+            return [.linear, .logistic(alpha: hp.alpha), forest, gbm].filter { $0.fits(task) }
         }
     }
 
@@ -103,10 +124,11 @@ struct TrainCommand: AsyncParsableCommand {
         try await runReportingErrors {
             let table = try csv.read(file)
             let testTable = try test.map { try csv.read($0) }
-            let digest = DatasetDigest(name: URL(fileURLWithPath: file).lastPathComponent, sha256: try SHA256.hex(fileAt: file),
+            let digest = DatasetDigest(name: URL(fileURLWithPath: file).lastPathComponent, sha256: try TableFile.sha256(of: file),
                                        rows: table.rowCount, columns: table.columnNames)
             let recorder = noTrack ? nil : TrainingRecorder(store: try TrackingStore(path: store ?? defaultStorePath()), experiment: experiment)
-            let specs = try specs()
+            let task = try resolvedTask(table)
+            let specs = try specs(for: task)
             let parent = specs.count > 1 ? try recorder?.startParent(name: "comparison", params: ["models": specs.map(\.kind).joined(separator: ","), "seed": "\(seed)"]) : nil
             var reports: [TrainReport] = []
             do {
@@ -121,6 +143,9 @@ struct TrainCommand: AsyncParsableCommand {
                     request.preprocessing.impute = impute
                     request.preprocessing.scale = scale
                     request.trainingData = digest
+                    request.task = task
+                    request.balancedClassWeights = classWeight == .balanced
+                    if case .probability(let t) = threshold { request.threshold = t } else { request.threshold = nil }
                     let bar = ProgressBar(label: spec.kind, enabled: !quiet && ProgressBar.stderrIsTerminal)
                     let outcome = try Trainer.train(request, progress: bar.handler)
                     bar.finish()
@@ -128,7 +153,9 @@ struct TrainCommand: AsyncParsableCommand {
                     var extra: [String: Double] = [:]
                     if let k = cvFolds {
                         let cv = try Trainer.crossValidate(request, folds: k)
-                        extra = ["cv_r2_mean": cv.mean, "cv_r2_std": cv.std]
+                        // The score of each fold: R², or the negated log loss.
+                        extra = task.isClassification ? ["cv_log_loss_mean": -cv.mean, "cv_log_loss_std": cv.std]
+                                                       : ["cv_r2_mean": cv.mean, "cv_r2_std": cv.std]
                     }
                     var final = outcome
                     final.extraMetrics.merge(extra) { a, _ in a }
@@ -159,7 +186,7 @@ struct TrainCommand: AsyncParsableCommand {
                 if json, let r = reports.first { try printJSON(r) }
                 return
             }
-            let ranked = reports.sorted { ($0.metrics.r2, -$0.metrics.rmse) > ($1.metrics.r2, -$1.metrics.rmse) }
+            let ranked = reports.sorted { $0.rankingScore > $1.rankingScore }
             if json {
                 struct Comparison: Encodable { let parent_run_id: String?; let best: String; let models: [TrainReport] }
                 try printJSON(Comparison(parent_run_id: parent, best: ranked[0].model, models: ranked))
@@ -168,6 +195,16 @@ struct TrainCommand: AsyncParsableCommand {
                 if let parent { print("comparison run \(parent) in experiment \"\(experiment)\" (one child run per model)") }
             }
         }
+    }
+
+    /// The task: --task, else what the training target looks like (warnings are printed by the
+    /// trainer).
+    func resolvedTask(_ table: Table) throws -> ModelTask {
+        if let task { return task }
+        guard let column = table.column(named: target) else {
+            throw TrainingError(code: .unknownTarget, message: "\(file): no target column \"\(target)\" (columns: \(table.columnNames.joined(separator: ", ")))")
+        }
+        return TaskInference.infer(column, target: target).task
     }
 
     /// `out.plumb` → `out-gbm.plumb` when several models share one --out.
@@ -199,12 +236,18 @@ func writeProfile(_ outcome: TrainingOutcome, beside modelPath: String) throws {
 
 /// The JSON `plumb train --json` prints.
 struct TrainReport: Encodable {
-    struct Metrics: Encodable { let r2, rmse, mae, mape, max_error: Double }
     let model: String
+    let task: String
+    /// Classifiers: the class labels, in output order.
+    let classes: [String]?
+    let threshold: Double?
     let fit_seconds: Double
     let train_rows: Int
     let test_rows: Int
-    let metrics: Metrics
+    /// R², RMSE, MAE, MAPE, max error; or accuracy, balanced accuracy, F1, precision, recall,
+    /// ROC AUC, average precision, log loss, Brier score, ECE.
+    let metrics: [String: Double]
+    let confusion_matrix: [[Int]]?
     let artifact: String
     let sha256: String
     let feature_importance: [String: Double]?
@@ -212,29 +255,47 @@ struct TrainReport: Encodable {
     let warnings: [String]
     var run_id: String?
     var registered: String?
+    /// Higher is better within a task (not encoded).
+    let rankingScore: Double
+
+    enum CodingKeys: String, CodingKey {
+        case model, task, classes, threshold, fit_seconds, train_rows, test_rows, metrics, confusion_matrix, artifact, sha256,
+             feature_importance, extra_metrics, warnings, run_id, registered
+    }
 
     init(outcome: TrainingOutcome, artifact: String, sha256: String) {
-        let m = outcome.metrics
-        model = outcome.model.header.kind
+        let h = outcome.model.header
+        model = h.kind
+        task = h.resolvedTask.rawValue
+        classes = h.classes
+        threshold = h.threshold
         fit_seconds = outcome.fitSeconds
         train_rows = outcome.trainRows
         test_rows = outcome.testRows
-        metrics = Metrics(r2: m.r2, rmse: m.rmse, mae: m.mae, mape: m.mape, max_error: m.maxError)
+        metrics = outcome.evaluation.dictionary
+        confusion_matrix = outcome.evaluation.classification?.confusionMatrix
         self.artifact = artifact
         self.sha256 = sha256
-        feature_importance = outcome.model.header.featureImportance
+        feature_importance = h.featureImportance
         extra_metrics = outcome.extraMetrics
         warnings = outcome.warnings
+        rankingScore = outcome.evaluation.rankingScore
     }
 
     /// The comparative analysis: one row per model, best first.
     static func comparisonTable(_ ranked: [TrainReport]) -> String {
-        var rows = [["rank", "model", "R²", "RMSE", "MAE", "MAPE", "fit s", "extra", "artifact"]]
+        let classify = ranked.first?.classes != nil
+        let columns = classify ? ["accuracy", "f1", "roc_auc", "log_loss"] : ["r2", "rmse", "mae", "mape"]
+        let titles = classify ? ["accuracy", "F1", "ROC AUC", "log loss"] : ["R²", "RMSE", "MAE", "MAPE"]
+        var rows = [["rank", "model"] + titles + ["fit s", "extra", "artifact"]]
         for (i, r) in ranked.enumerated() {
-            let extra = r.extra_metrics.filter { ["oob_r2", "cv_r2_mean", "best_iteration"].contains($0.key) }
+            let extra = r.extra_metrics.filter { ["oob_r2", "oob_accuracy", "cv_r2_mean", "cv_log_loss_mean", "best_iteration"].contains($0.key) }
                 .sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.fixed($0.key == "best_iteration" ? 0 : 4))" }.joined(separator: ", ")
-            rows.append(["\(i + 1)", r.model, r.metrics.r2.fixed(4), r.metrics.rmse.fixed(4), r.metrics.mae.fixed(4),
-                         (r.metrics.mape * 100).fixed(2) + "%", r.fit_seconds.fixed(3), extra.isEmpty ? "-" : extra, r.artifact])
+            let values = columns.map { key -> String in
+                let v = r.metrics[key] ?? .nan
+                return key == "mape" ? (v * 100).fixed(2) + "%" : v.fixed(4)
+            }
+            rows.append(["\(i + 1)", r.model] + values + [r.fit_seconds.fixed(3), extra.isEmpty ? "-" : extra, r.artifact])
         }
         let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
         return rows.map { row in
@@ -246,18 +307,36 @@ struct TrainReport: Encodable {
     }
 
     static func human(outcome: TrainingOutcome, artifact: String, sha256: String, source: String) -> String {
-        let m = outcome.metrics
         let h = outcome.model.header
-        var lines = [
-            "trained \(h.kind) on \(grouped(outcome.trainRows)) rows × \(h.preprocessor.outputNames.count) features from \(source) in \(outcome.fitSeconds.fixed(3)) s",
-            "test (\(grouped(outcome.testRows)) rows): R² \(m.r2.fixed(4))  RMSE \(m.rmse.fixed(4))  MAE \(m.mae.fixed(4))  MAPE \((m.mape * 100).fixed(2))%  max error \(m.maxError.fixed(3))",
-        ]
-        for (k, v) in outcome.extraMetrics.sorted(by: { $0.key < $1.key }) { lines.append("\(k): \(v.fixed(4))") }
+        let what = h.classes.map { " (\(h.resolvedTask.rawValue): \($0.count) classes)" } ?? ""
+        var lines = ["trained \(h.kind)\(what) on \(grouped(outcome.trainRows)) rows × \(h.preprocessor.outputNames.count) features from \(source) in \(outcome.fitSeconds.fixed(3)) s"]
+        switch outcome.evaluation {
+        case .regression(let m):
+            lines.append("test (\(grouped(outcome.testRows)) rows): R² \(m.r2.fixed(4))  RMSE \(m.rmse.fixed(4))  MAE \(m.mae.fixed(4))  MAPE \((m.mape * 100).fixed(2))%  max error \(m.maxError.fixed(3))")
+        case .classification(let m):
+            lines.append("test (\(grouped(outcome.testRows)) rows): accuracy \(m.accuracy.fixed(4))  balanced accuracy \(m.balancedAccuracy.fixed(4))  F1 \(m.f1.fixed(4))  ROC AUC \(m.rocAUC.fixed(4))  log loss \(m.logLoss.fixed(4))")
+            if let t = h.threshold, let classes = h.classes { lines.append("threshold \(t.fixed(4)): \"\(classes[1])\" when its probability is at least that") }
+            lines.append(confusionTable(m.confusionMatrix, classes: h.classes ?? []))
+        }
+        for (k, v) in outcome.extraMetrics.sorted(by: { $0.key < $1.key }) { lines.append("\(k): \(v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : v.fixed(4))") }
         if let imp = h.featureImportance {
             let top = imp.sorted { $0.value > $1.value }.prefix(5).map { "\($0.key) \(($0.value * 100).fixed(1))%" }
             lines.append("top features: \(top.joined(separator: ", "))")
         }
         lines.append("model: \(artifact) (sha256 \(sha256.prefix(12))…)")
         return lines.joined(separator: "\n")
+    }
+
+    /// The confusion matrix with the class labels (rows: true class, columns: predicted).
+    static func confusionTable(_ m: [[Int]], classes: [String]) -> String {
+        var rows = [["true \\ predicted"] + classes]
+        for (i, row) in m.enumerated() { rows.append([classes[i]] + row.map { grouped($0) }) }
+        let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { c, cell in
+                let pad = String(repeating: " ", count: widths[c] - cell.count)
+                return c == 0 ? cell + pad : pad + cell
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
     }
 }

@@ -49,7 +49,7 @@ func maxDeviation(_ a: [Double], _ b: [Double]) -> Double {
             let dp = maxDeviation(model.predictProbabilities(FeatureMatrix(columns: f.x)), f.probabilities)
             print("  \(f.name): coefficients \(dw), intercepts \(db), probabilities \(dp), \(model.iterations) Newton steps")
             #expect(dw < 1e-6 && db < 1e-6 && dp < 1e-6, "\(f.name)")
-            #expect(model.outputCount == (f.classes == 2 ? 1 : f.classes))
+            #expect(model.scoreCount == (f.classes == 2 ? 1 : f.classes))
         }
     }
 
@@ -109,7 +109,7 @@ func maxDeviation(_ a: [Double], _ b: [Double]) -> Double {
         let (x, y) = Self.data(rows: 3_000, features: 4, classes: k, seed: UInt64(k * 10))
         let model = try LogisticRegression.fit(x, classes: y, classCount: k, alpha: alpha)
         let prob = model.predictProbabilities(x)
-        let m = model.outputCount, p = x.columns, n = Double(x.rows)
+        let m = model.scoreCount, p = x.columns, n = Double(x.rows)
         for out in 0..<m {
             let c = k == 2 ? 1 : out
             var gb = 0.0
@@ -200,7 +200,7 @@ func maxDeviation(_ a: [Double], _ b: [Double]) -> Double {
         let loaded = try LogisticRegression.decode(from: &reader)
         #expect(loaded == model && reader.remaining == 0)
         #expect(loaded.predictProbabilities(x) == model.predictProbabilities(x))
-        #expect(model.featureImportance.count == 3 && model.coefficients(ofOutput: model.outputCount - 1).count == 3)
+        #expect(model.importance.count == 3 && model.coefficients(ofOutput: model.scoreCount - 1).count == 3)
 
         var truncated = BinaryReader(Array(writer.bytes.dropLast(3)))
         #expect(throws: ModelFileError.self) { _ = try LogisticRegression.decode(from: &truncated) }

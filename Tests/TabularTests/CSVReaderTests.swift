@@ -228,4 +228,142 @@ import Testing
         guard case .success(let naive) = NaiveCSV.table(bytes) else { Issue.record("naive failed"); return }
         #expect(sameTable(serial, naive))
     }
+
+    // MARK: - Many chunks through the mapped path
+
+    func temporaryFile(_ bytes: [UInt8]) throws -> String {
+        let path = NSTemporaryDirectory() + "plumb-csv-\(UInt64.random(in: 0...UInt64.max)).csv"
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    /// Numeric and categorical columns, CRLF line ends, missing values, and quoted fields of
+    /// 100+ bytes with commas, doubled quotes and line breaks, so that chunks of tens of bytes
+    /// have targets inside quoted fields.
+    static func mixedFile(rows: Int, seed: UInt64) -> [UInt8] {
+        var rng = SeededGenerator(seed: seed)
+        var text = "id,x,city,note,y\r\n"
+        for i in 0..<rows {
+            let x = rng.below(10) == 0 ? "NA" : String(rng.unit() * 200 - 100)
+            let city = ["Paris", "Lyon", "\"Nice, FR\"", "", "NA", "\"Brest\""][rng.below(6)]
+            let note: String
+            switch rng.below(4) {
+            case 0: note = "\"" + String(repeating: "long \"\"quoted\"\", text\r\nover lines ", count: 3 + rng.below(3)) + "\""
+            case 1: note = ""
+            default: note = "n\(rng.below(7))"
+            }
+            let y = rng.below(15) == 0 ? "" : String(rng.below(1000))
+            text += "\(i),\(x),\(city),\(note),\(y)\r\n"
+        }
+        return Array(text.utf8)
+    }
+
+    @Test func manyChunksMatchOneChunk() throws {
+        let bytes = Self.mixedFile(rows: 3000, seed: 21)
+        let path = try temporaryFile(bytes)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let reference = try CSVReader.read(data: bytes, source: path, options: CSVOptions(parallelism: 1))
+        #expect(reference.rowCount == 3000)
+        #expect(reference.columns.map(\.kind) == [.numeric, .numeric, .categorical, .categorical, .numeric])
+        guard case .success(let naive) = NaiveCSV.table(bytes) else { Issue.record("naive failed"); return }
+        #expect(sameTable(reference, naive))
+        for maxChunkBytes in [37, 200, 4099, 20_000] {
+            for parallelism in [1, 2, 3] {
+                let options = CSVOptions(parallelism: parallelism, minChunkBytes: 1)
+                let mapped = try CSVReader.read(path: path, options: options, maxChunkBytes: maxChunkBytes)
+                #expect(sameTable(mapped, reference), "maxChunkBytes \(maxChunkBytes), parallelism \(parallelism)")
+            }
+        }
+    }
+
+    @Test func manyChunksReportTheSameErrors() throws {
+        let good = Self.mixedFile(rows: 2000, seed: 4)
+        let cases: [(suffix: String, code: TabularError.Code)] = [
+            ("1,2,x,y\r\n5,6,a,b,7\r\n", .raggedRow),
+            ("9,1,\"open,x,y\r\n1,2,3,4,5\r\n", .unterminatedQuote),
+        ]
+        for (suffix, code) in cases {
+            let bytes = good + Array(suffix.utf8)
+            let path = try temporaryFile(bytes)
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            var expected: TabularError?
+            do { _ = try CSVReader.read(data: bytes, source: path, options: CSVOptions(parallelism: 1)) } catch let e as TabularError { expected = e }
+            #expect(expected?.code == code)
+            for maxChunkBytes in [50, 5000] {
+                var got: TabularError?
+                do {
+                    _ = try CSVReader.read(path: path, options: CSVOptions(minChunkBytes: 1), maxChunkBytes: maxChunkBytes)
+                } catch let e as TabularError { got = e }
+                #expect(got?.code == code && got?.message == expected?.message && got?.line == expected?.line,
+                        "maxChunkBytes \(maxChunkBytes): \(String(describing: got?.message))")
+            }
+        }
+    }
+
+    @Test func mappedNumericFileMatchesData() throws {
+        var rng = SeededGenerator(seed: 3)
+        var text = "a,b,c,d\n"
+        for _ in 0..<20_000 {
+            let a = String(rng.unit() * 1e6 - 5e5)
+            let b = ["", "NA", " 7 ", "-1.5e-3", "0.1", String(rng.below(100))][rng.below(6)]
+            text += "\(a),\(b),\(rng.below(1_000_000)),\(rng.unit())\n"
+        }
+        let bytes = Array(text.utf8)
+        let path = try temporaryFile(bytes)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let fromData = try CSVReader.read(data: bytes, source: path)
+        #expect(fromData.rowCount == 20_000 && fromData.columns.allSatisfy { $0.kind == .numeric })
+        #expect(sameTable(try CSVReader.read(path: path), fromData))
+        for maxChunkBytes in [1000, 9000] {
+            let mapped = try CSVReader.read(path: path, options: CSVOptions(minChunkBytes: 1), maxChunkBytes: maxChunkBytes)
+            #expect(sameTable(mapped, fromData), "maxChunkBytes \(maxChunkBytes)")
+        }
+    }
+
+    /// Starts of the records (or empty lines) that follow an LF outside quotes: the naive twin of
+    /// `CSVTokenizer.nextRecordStart`, one state-machine step per byte.
+    static func recordStartsAfterLF(_ b: [UInt8], delimiter: UInt8) -> [Int] {
+        var starts: [Int] = []
+        var inQuotes = false
+        var atFieldStart = true
+        var i = 0
+        while i < b.count {
+            let c = b[i]
+            if inQuotes {
+                if c == CSVTokenizer.quote {
+                    if i + 1 < b.count && b[i + 1] == CSVTokenizer.quote { i += 2; continue }
+                    inQuotes = false
+                }
+            } else if c == CSVTokenizer.quote && atFieldStart {
+                inQuotes = true
+                atFieldStart = false
+            } else {
+                atFieldStart = c == delimiter || c == CSVTokenizer.lf || c == CSVTokenizer.cr
+                if c == CSVTokenizer.lf { starts.append(i + 1) }
+            }
+            i += 1
+        }
+        return starts
+    }
+
+    @Test func nextRecordStartMatchesNaiveTwin() {
+        var rng = SeededGenerator(seed: 17)
+        let pieces = ["1", "ab", ",", "\"", "\"\"", "\n", "\r\n", "\r", " ", "x\"y", "\"q,\nq\""]
+        for _ in 0..<300 {
+            var text = ""
+            for _ in 0..<(1 + rng.below(30)) { text += pieces[rng.below(pieces.count)] }
+            text += "\n"  // an LF at the end: every target has an LF at or after it
+            let b = Array(text.utf8)
+            let starts = Self.recordStartsAfterLF(b, delimiter: 44)
+            for start in [0] + starts where start < b.count {
+                for target in (start + 1)...b.count {
+                    let expected = starts.first { $0 >= target } ?? b.count
+                    let got = b.withUnsafeBufferPointer { p in
+                        CSVTokenizer.nextRecordStart(p.baseAddress!, from: start, atLeast: target, to: b.count, delimiter: 44)
+                    }
+                    #expect(got == expected, "start \(start) target \(target) in \(text.debugDescription)")
+                }
+            }
+        }
+    }
 }

@@ -160,4 +160,30 @@ import Tabular
         #expect(Imputer.fit(codes: [0, 1, 1, 0, -1], levels: ["b", "a"], strategy: .median).level == "a")
         #expect(OneHotEncoder.fit(codes: [2, 0], levels: ["z", "unused", "a"]).levels == ["a", "z"])
     }
+
+    /// Columns computed one at a time equal the whole transform's, for every combination of
+    /// steps, with missing values, unseen and missing categories; an untouched numeric column is
+    /// handed over as it is.
+    @Test func outputColumnsEqualTransform() throws {
+        let scoring = Table(columns: [
+            Column(name: "rooms", data: .numeric([5, .nan, 2, 1e9])),
+            Column(name: "age", data: .numeric([1, 2, 3, 4])),
+            Column(name: "ocean", data: .categorical(codes: [0, 1, -1, 2], levels: ["NEAR BAY", "MOON", "INLAND"])),
+        ])
+        for options in [PreprocessingOptions(), PreprocessingOptions(impute: .mean, scale: true, clip: ClipRange(lower: 0.1, upper: 0.9)),
+                        PreprocessingOptions(impute: .none, oneHot: false)] {
+            let p = try Preprocessor.fit(Self.training(), features: ["rooms", "ocean", "age"], options: options)
+            for table in [Self.training(), scoring] {
+                let whole = try p.transform(table), columns = try p.outputColumns(table)
+                #expect(columns.count == whole.columns && columns.rows == whole.rows)
+                for j in 0..<columns.count {
+                    let expected = Array(whole.values[(j * whole.rows)..<((j + 1) * whole.rows)])
+                    #expect(columns.column(j).elementsEqual(expected) { $0 == $1 || ($0.isNaN && $1.isNaN) }, "\(options) column \(j)")
+                }
+            }
+        }
+        let p = try Preprocessor.fit(Self.training(), features: ["age"], options: PreprocessingOptions(impute: .none))
+        #expect(try p.outputColumns(Self.training()).column(0) == [10, 20, 30, 40, 50, 60])
+        #expect(throws: TabularError.self) { try p.outputColumns(Table(columns: [Column(name: "x", data: .numeric([1]))])) }
+    }
 }

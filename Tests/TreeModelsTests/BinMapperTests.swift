@@ -38,7 +38,10 @@ import Testing
         #expect(BinMapper.numeric(values: [.nan, .nan], maxBins: 10).isAllMissing)
         let c = try BinMapper.categorical(values: [4, 0, 4, .nan, 7], feature: 2)
         #expect(c.categories == [0, 4, 7])
-        #expect(c.bin(4) == 1 && c.bin(5) == c.missingBin && c.bin(.nan) == c.missingBin)
+        #expect(c.bin(4) == 1 && c.bin(.nan) == c.missingBin)
+        // No known code: past the missing bin (such a row goes right at any categorical split).
+        #expect(c.bin(5) == c.unseenBin && c.bin(-1) == c.unseenBin && c.bin(4.5) == c.unseenBin && c.bin(1e300) == c.unseenBin)
+        #expect(c.unseenBin == c.missingBin + 1)
         #expect(throws: TreeModelsError.self) { try BinMapper.categorical(values: [1.5], feature: 0) }
         #expect(throws: TreeModelsError.self) { try BinMapper.categorical(values: (0..<300).map(Double.init), feature: 0) }
     }

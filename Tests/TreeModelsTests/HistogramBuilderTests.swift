@@ -16,18 +16,15 @@ import Testing
 
     func build(_ binned: BinnedMatrix, rows: [Int32], g: [Float], h: [Float]?, threads: Int) -> Histogram {
         let hist = Histogram(totalBins: binned.totalBins)
-        var scratch = [Float](repeating: 0, count: 2 * rows.count)
         let builder = HistogramBuilder(binned: binned, threads: threads)
         rows.withUnsafeBufferPointer { rb in
             g.withUnsafeBufferPointer { gb in
-                scratch.withUnsafeMutableBufferPointer { sb in
-                    if let h {
-                        h.withUnsafeBufferPointer { hb in
-                            builder.build(into: hist, rows: rb, gradients: gb, hessians: hb, features: Array(0..<binned.features), scratch: sb)
-                        }
-                    } else {
-                        builder.build(into: hist, rows: rb, gradients: gb, hessians: nil, features: Array(0..<binned.features), scratch: sb)
+                if let h {
+                    h.withUnsafeBufferPointer { hb in
+                        builder.build(into: hist, rows: rb, gradients: gb, hessians: hb, features: Array(0..<binned.features))
                     }
+                } else {
+                    builder.build(into: hist, rows: rb, gradients: gb, hessians: nil, features: Array(0..<binned.features))
                 }
             }
         }

@@ -138,13 +138,12 @@ import Testing
             let t = trees[1]
             defaults.formUnion(t.tree.defaultLeft)
             #expect(!t.thresholdBins.contains(-1))
-            let missing = binned.mappers.map { UInt8($0.missingBin) }
             // Every row in order, then 1,003 rows in another order (groups of eight, one partial).
             for batch in [(0..<n).map { Int32($0) }, (0..<1003).map { Int32(($0 * 37) % n) }] {
                 var leaves = [Int32](repeating: -1, count: batch.count)
                 batch.withUnsafeBufferPointer { bb in
                     leaves.withUnsafeMutableBufferPointer { lb in
-                        t.leaves(rows: bb, bins: binned.rowBins, stride: binned.features, missingBins: missing, into: lb.baseAddress!)
+                        t.leaves(rows: bb, of: binned, into: lb.baseAddress!)
                     }
                 }
                 for (r, l) in zip(batch, leaves) { #expect(Int(l) == t.tree.leaf { x[Int(r), $0] }) }
@@ -215,6 +214,28 @@ import Testing
                           features: Array(0..<binned.features), rng: &r).tree)
             }
             #expect(trees[0].nodeCount == 62)
+            #expect(trees[0] == trees[1])
+        }
+    }
+
+    /// With hessians, small nodes searched from their rows (sparse, or dense with the categorical
+    /// feature) grow the same tree as every node searched from a dense histogram.
+    @Test(arguments: [1, 2])
+    func hessianDirectPathEqualsHistogramPath(threads: Int) throws {
+        let (binned, g) = try Self.data(rows: 3000)
+        var rng = SeededGenerator(seed: 23)
+        let h = (0..<3000).map { _ in Float(0.05 + rng.unit()) }
+        for features in [Array(0..<binned.features), Array(0..<(binned.features - 1))] {
+            var trees: [Tree] = []
+            for directRows in [0, 65_536] {
+                let splitter = Splitter(lambdaL2: 0.5, minDataInLeaf: 2, minSumHessianInLeaf: 1e-3, minGainToSplit: 0)
+                var config = TreeGrowerConfig(maxLeaves: 40, maxDepth: nil, splitter: splitter)
+                config.directSplitRows = directRows
+                var r = SeededGenerator(seed: 3)
+                trees.append(TreeGrower(binned: binned, config: config, threads: threads)
+                    .grow(rows: (0..<3000).map { Int32($0) }, gradients: g, hessians: h, features: features, rng: &r).tree)
+            }
+            #expect(trees[0].nodeCount == 39)
             #expect(trees[0] == trees[1])
         }
     }

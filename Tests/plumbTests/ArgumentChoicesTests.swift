@@ -12,7 +12,9 @@ import Testing
 
     @Test func trainHelpListsTheChoices() {
         let help = Self.trainHelp()
-        #expect(help.contains("(values: linear, ridge, gbm, forest, all; default: linear)"))
+        #expect(help.contains("(values: linear, ridge, logistic, gbm, forest, all)"))
+        #expect(help.contains("(values: regression, binary, multiclass)"))
+        #expect(help.contains("(values: none, balanced; default: none)"))
         #expect(help.contains("(values: squared, absolute, huber, quantile; default: squared)"))
         #expect(help.contains("(values: mean, median, none; default: median)"))
         #expect(help.contains("--feature-fraction <fraction|sqrt|third>"))
@@ -26,7 +28,7 @@ import Testing
             #expect(Plumb.exitCode(for: error) == ExitCode(64))
             let message = Plumb.message(for: error)
             #expect(message.contains("'xgboost'"))
-            #expect(message.contains("'linear', 'ridge', 'gbm', 'forest' or 'all'"))
+            for choice in ModelChoice.allCases { #expect(message.contains("- \(choice.rawValue)")) }
         }
     }
 
@@ -98,6 +100,6 @@ import Testing
         let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
         #expect(p.terminationStatus == 64)
-        #expect(text.contains("'linear', 'ridge', 'gbm', 'forest' or 'all'"))
+        for choice in ModelChoice.allCases { #expect(text.contains("- \(choice.rawValue)")) }
     }
 }

@@ -53,6 +53,7 @@ typedef struct {
     const uint8_t *row_bins;    ///< row-major bins: row r's bin of feature f at r × row_stride + f
     long row_stride;            ///< features of the binned matrix
     const float *gradients;     ///< one per matrix row
+    const float *hessians;      ///< one per matrix row, or NULL when every hessian is 1
     const long *features;       ///< [feature_count] numeric features searched, in order
     const long *value_bins;     ///< [feature_count] value bins of each (its missing bin follows)
     const long *bin_offsets;    ///< per matrix feature: its first bin in `acc`
@@ -73,10 +74,10 @@ typedef struct {
 } plumb_split;
 
 /// Sums (g, 1) of `rows` into a sparse histogram per feature (`acc`: (Σg, count) pairs at each
-/// feature's bin offset; `occupied`: 4 words of bits per matrix feature), then scans each
-/// feature's occupied bins in ascending order exactly as Splitter's ThresholdScan does (same
-/// candidates, same arithmetic, strict improvements), leaving `acc` and `occupied` zero again.
-/// Returns 1 with `out` filled, or 0 when no split qualifies.
+/// feature's bin offset; with hessians (Σg, Σh, count, -) quadruples; `occupied`: 4 words of bits
+/// per matrix feature), then scans each feature's occupied bins in ascending order exactly as
+/// Splitter's ThresholdScan does (same candidates, same arithmetic, strict improvements), leaving
+/// `acc` and `occupied` zero again. Returns 1 with `out` filled, or 0 when no split qualifies.
 int plumb_sparse_best_split(const plumb_split_problem *problem, const int32_t *rows, long m,
                             double *acc, uint64_t *occupied, plumb_split *out);
 
@@ -88,6 +89,12 @@ int plumb_sparse_best_split(const plumb_split_problem *problem, const int32_t *r
 /// (`feature_position` 0), or 0 when no split qualifies.
 int plumb_dense_best_split(const plumb_split_problem *problem, const double *g, const double *h, const double *c,
                            long nv, plumb_split *out);
+
+/// Adds (g[r], h[r], 1) of each row r = rows[k] (r = k when `rows` is NULL) to the (Σg, Σh,
+/// count, -) quadruples of `c` ≤ 4 columns' bins: column i's at acc + 1024 i (256 bins × 4), in
+/// row order (the same sums as one pass per column).
+void plumb_histogram_gh(const int32_t *rows, long m, const float *g, const float *h,
+                        const uint8_t *const *columns, long c, double *acc);
 
 /// Adds (g[r], 1) of each row r = rows[k] to the (Σg, count) pairs of `c` ≤ 4 columns' bins:
 /// column i's pairs at acc + 512 i (256 bins × 2), in row order (the same sums as one pass).

@@ -8,7 +8,10 @@ import Tabular
 /// (bin b holds `upperBounds[b-1] < x <= upperBounds[b]`, the last bound is +inf), then one
 /// extra bin for NaN. A split "left = bins 0...b" is therefore the raw test `x <= upperBounds[b]`,
 /// so inference needs no binning. Categorical feature: one bin per level code (`categories`,
-/// ascending), then the NaN bin; unseen codes share the NaN bin while training never sees them.
+/// ascending), then the NaN bin; a value that is no known code (a level unseen in training, or
+/// no valid code at all) gets `unseenBin`, one past the NaN bin. Training rows never hold one
+/// (the mapper is fitted on every training row); rows binned later to be routed through grown
+/// trees can, and such a row goes right at any categorical split, as its raw value does.
 public struct BinMapper: Sendable, Equatable {
     public enum Kind: UInt8, Sendable { case numeric = 0, categorical = 1 }
 
@@ -26,6 +29,8 @@ public struct BinMapper: Sendable, Equatable {
     public var missingBin: Int { valueBinCount }
     /// Total bins including the missing bin.
     public var binCount: Int { valueBinCount + 1 }
+    /// Categorical: the bin of a value that is no known code (never in a histogram).
+    public var unseenBin: Int { binCount }
 
     /// Bin of a raw value. Numeric: first b with `x <= upperBounds[b]`; NaN → missing bin.
     @inlinable public func bin(_ x: Double) -> Int {
@@ -39,13 +44,14 @@ public struct BinMapper: Sendable, Equatable {
             }
             return lo
         case .categorical:
+            guard x >= 0, x < 1e9 else { return unseenBin }
             var lo = 0, hi = categories.count
             let c = Int(x)
             while lo < hi {
                 let mid = (lo + hi) >> 1
                 if categories[mid] < c { lo = mid + 1 } else { hi = mid }
             }
-            return lo < categories.count && categories[lo] == c && Double(c) == x ? lo : missingBin
+            return lo < categories.count && categories[lo] == c && Double(c) == x ? lo : unseenBin
         }
     }
 

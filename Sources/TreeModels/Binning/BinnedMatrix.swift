@@ -40,7 +40,14 @@ public struct BinnedMatrix: Sendable {
     /// - Throws: `TreeModelsError.invalidFeature` for bad categorical columns.
     public init(_ x: FeatureMatrix, maxBins: Int, categorical: Set<Int> = [], seed: UInt64 = 0,
                 sampleSize: Int = 200_000, threads: Int = 1) throws {
-        let n = x.rows, p = x.columns
+        try self.init(FeatureColumns(x), maxBins: maxBins, categorical: categorical, seed: seed, sampleSize: sampleSize, threads: threads)
+    }
+
+    /// The same from columns handed over one at a time: each is fitted (on the sample) and
+    /// binned, then let go, so at most `threads` Float64 columns exist at once.
+    public init(_ x: FeatureColumns, maxBins: Int, categorical: Set<Int> = [], seed: UInt64 = 0,
+                sampleSize: Int = 200_000, threads: Int = 1) throws {
+        let n = x.rows, p = x.count
         var sampleRows: [Int]? = nil
         if n > sampleSize {
             var rng = SeededGenerator.stream(seed: seed, 0xB1_4E)
@@ -49,50 +56,72 @@ public struct BinnedMatrix: Sendable {
             for i in 0..<sampleSize { all.swapAt(i, i + rng.below(n - i)) }
             sampleRows = Array(all[0..<sampleSize]).sorted()
         }
-        // Features fitted in parallel; each mapper depends on its own column only.
+        let storage = Self.storage(rows: n, features: p)
+        // Features in parallel; each mapper depends on its own column only.
         var fitted = [Result<BinMapper, TreeModelsError>?](repeating: nil, count: p)
         fitted.withUnsafeMutableBufferPointer { out in
             let o = out
             parallelFor(p, threads: threads) { f in
                 let col = x.column(f)
-                if categorical.contains(f) {
-                    // Every row's code must be valid, not just the sample's.
-                    do { o[f] = .success(try BinMapper.categorical(values: Array(col), feature: f)) } catch let e as TreeModelsError {
-                        o[f] = .failure(e)
-                    } catch {
-                        o[f] = .failure(TreeModelsError(code: .invalidFeature, message: "categorical feature \(f): \(error)"))
-                    }
-                } else {
-                    let sample: [Double]
-                    if let rowsS = sampleRows { sample = rowsS.map { col[col.startIndex + $0] } } else { sample = Array(col) }
-                    o[f] = .success(BinMapper.numeric(values: sample, maxBins: maxBins))
+                do {
+                    let mapper = try Self.fitMapper(col, feature: f, categorical: categorical.contains(f), maxBins: maxBins,
+                                                    sampleRows: sampleRows)
+                    col.withUnsafeBufferPointer { mapper.bin($0.baseAddress!, count: n, into: storage.columns.pointer + f * n) }
+                    o[f] = .success(mapper)
+                } catch let e as TreeModelsError {
+                    o[f] = .failure(e)
+                } catch {
+                    o[f] = .failure(TreeModelsError(code: .invalidFeature, message: "feature \(f): \(error)"))
                 }
             }
         }
         var mappers = [BinMapper]()
         mappers.reserveCapacity(p)
         for case let r? in fitted { mappers.append(try r.get()) }
-        self.init(x, mappers: mappers, threads: threads)
+        self.init(rows: n, mappers: mappers, storage: storage, threads: threads)
+    }
+
+    /// One feature's mapper: categorical from every row's code, numeric from the sample.
+    private static func fitMapper(_ col: [Double], feature f: Int, categorical: Bool, maxBins: Int,
+                                  sampleRows: [Int]?) throws -> BinMapper {
+        // Every row's code must be valid, not just the sample's.
+        if categorical { return try BinMapper.categorical(values: col, feature: f) }
+        return BinMapper.numeric(values: sampleRows.map { rows in rows.map { col[$0] } } ?? col, maxBins: maxBins)
     }
 
     /// Bins `x` with already fitted mappers.
     public init(_ x: FeatureMatrix, mappers: [BinMapper], threads: Int = 1) {
-        precondition(mappers.count == x.columns)
-        let n = x.rows, p = x.columns
+        self.init(FeatureColumns(x), mappers: mappers, threads: threads)
+    }
+
+    /// Bins columns with already fitted mappers (at most `threads` columns in flight).
+    public init(_ x: FeatureColumns, mappers: [BinMapper], threads: Int = 1) {
+        precondition(mappers.count == x.count)
+        let n = x.rows
+        let storage = Self.storage(rows: n, features: x.count)
+        parallelFor(x.count, threads: threads) { f in
+            x.column(f).withUnsafeBufferPointer { col in
+                if n > 0 { mappers[f].bin(col.baseAddress!, count: n, into: storage.columns.pointer + f * n) }
+            }
+        }
+        self.init(rows: n, mappers: mappers, storage: storage, threads: threads)
+    }
+
+    /// Fresh column-major and row-major bin storage.
+    private static func storage(rows n: Int, features p: Int) -> (columns: ByteStorage, rows: ByteStorage) {
+        (ByteStorage(count: n * p), ByteStorage(count: n * p))
+    }
+
+    /// Finishes a matrix whose column-major bins are filled: offsets and the row-major copy.
+    private init(rows n: Int, mappers: [BinMapper], storage: (columns: ByteStorage, rows: ByteStorage), threads: Int) {
+        let p = mappers.count
         rows = n
         features = p
         self.mappers = mappers
         var offs = [0]
         for m in mappers { offs.append(offs[offs.count - 1] + m.binCount) }
         binOffsets = offs
-        let byColumn = ByteStorage(count: n * p), byRow = ByteStorage(count: n * p)
-        let columns = byColumn.pointer, rowMajor = byRow.pointer
-        x.values.withUnsafeBufferPointer { xb in
-            let xv = xb
-            parallelFor(p, threads: threads) { f in
-                if n > 0 { mappers[f].bin(xv.baseAddress! + f * n, count: n, into: columns + f * n) }
-            }
-        }
+        let columns = storage.columns.pointer, rowMajor = storage.rows.pointer
         // Transposed in blocks of rows: each block's columns stay in cache.
         parallelChunks(n, chunks: threads) { _, range in
             var lo = range.lowerBound
@@ -105,8 +134,8 @@ public struct BinnedMatrix: Sendable {
                 lo = hi
             }
         }
-        columnStorage = byColumn
-        rowStorage = byRow
+        columnStorage = storage.columns
+        rowStorage = storage.rows
     }
 }
 

@@ -27,10 +27,10 @@ enum BoostingTargets: Sendable {
 /// `GradientBoostedTrees.fit` reads like the list of its phases.
 struct Boosting {
     let parameters: GBMParameters
-    let x: FeatureMatrix
     let targets: BoostingTargets
-    let validation: (x: FeatureMatrix, targets: BoostingTargets)?
+    /// The training rows' bins; the validation rows' bins (same mappers) and targets.
     let binned: BinnedMatrix
+    let validation: (binned: BinnedMatrix, targets: BoostingTargets)?
     let usable: [Int]
     let warnings: [String]
     let grower: TreeGrower
@@ -55,21 +55,20 @@ struct Boosting {
     private let bagCount: Int
     private let featureCount: Int
     private var inBag: [Bool]
-    private var treeBuffer: [Double]
     private var noRng: SeededGenerator
 
-    var rows: Int { x.rows }
+    var rows: Int { binned.rows }
     var scoreCount: Int { initScores.count }
 
-    /// Bins the training rows, builds the grower and the first round's gradients.
-    init(parameters p: GBMParameters, x: FeatureMatrix, targets: BoostingTargets,
-         validation: (x: FeatureMatrix, targets: BoostingTargets)?) throws {
+    /// Bins the training and validation rows, builds the grower and the first round's gradients.
+    init(parameters p: GBMParameters, x: FeatureColumns, targets: BoostingTargets,
+         validation: (x: FeatureColumns, targets: BoostingTargets)?) throws {
         parameters = p
-        self.x = x
         self.targets = targets
-        self.validation = validation
         let n = x.rows
-        binned = try BinnedMatrix(x, maxBins: p.maxBins, categorical: Set(p.categoricalFeatures), seed: p.seed, threads: p.threads)
+        let binned = try BinnedMatrix(x, maxBins: p.maxBins, categorical: Set(p.categoricalFeatures), seed: p.seed, threads: p.threads)
+        self.binned = binned
+        self.validation = validation.map { (BinnedMatrix($0.x, mappers: binned.mappers, threads: p.threads), $0.targets) }
         (usable, warnings) = usableFeatures(binned)
         var splitter = Splitter(lambdaL2: p.lambdaL2, minDataInLeaf: p.minDataInLeaf,
                                 minSumHessianInLeaf: p.minSumHessianInLeaf, minGainToSplit: p.minGainToSplit)
@@ -80,7 +79,6 @@ struct Boosting {
         bagCount = max(1, Int(Double(n) * p.subsample))
         featureCount = max(1, Int((Double(usable.count) * p.featureFraction).rounded()))
         inBag = [Bool](repeating: true, count: n)
-        treeBuffer = [Double](repeating: 0, count: max(n, validation?.x.rows ?? 0))
         noRng = SeededGenerator(seed: p.seed)
         carryRoot = p.loss == .squared && bagCount >= n && featureCount >= usable.count
         switch targets {
@@ -89,7 +87,7 @@ struct Boosting {
         case .classes(let t):
             initScores = p.loss.initScores(t)
         }
-        let nv = validation?.x.rows ?? 0
+        let nv = self.validation?.binned.rows ?? 0
         scores = initScores.flatMap { [Double](repeating: $0, count: n) }
         validScores = initScores.flatMap { [Double](repeating: $0, count: nv) }
         gradients = [Float](repeating: 0, count: initScores.count * n)
@@ -134,7 +132,12 @@ struct Boosting {
         grown.tree.scale(by: p.learningRate)
         if carryRoot { grower.advanceCarriedRoot(leafValues: grown.tree.leafValue, partition: grown.partition) }
         addToTrainingScores(grown, score: k, bagged: rows.count < self.rows)
-        if let v = validation { addToValidationScores(score: k, tree: grown.tree, x: v.x) }
+        if let v = validation {
+            let nv = v.binned.rows
+            validScores.withUnsafeMutableBufferPointer { vb in
+                grown.addLeafValues(rows: nil, of: v.binned, to: UnsafeMutableBufferPointer(rebasing: vb[(k * nv)..<((k + 1) * nv)]))
+            }
+        }
         trees[k].append(grown.tree)
     }
 
@@ -165,21 +168,10 @@ struct Boosting {
             }
         }}
         guard bagged else { return }
-        let single = TreePredictor(trees: [tree], base: 0, scale: 1, featureCount: x.columns)
-        treeBuffer.withUnsafeMutableBufferPointer { tb in
-            single.predict(x, into: UnsafeMutableBufferPointer(rebasing: tb[0..<n]), threads: threads)
+        let outOfBag = (0..<n).compactMap { inBag[$0] ? nil : Int32($0) }
+        scores.withUnsafeMutableBufferPointer { sb in
+            grown.addLeafValues(rows: outOfBag, of: binned, to: UnsafeMutableBufferPointer(rebasing: sb[(k * n)..<((k + 1) * n)]))
         }
-        for i in 0..<n where !inBag[i] { scores[k * n + i] += treeBuffer[i] }
-    }
-
-    /// Adds `tree`'s values on the validation rows `x` to their score `k`.
-    private mutating func addToValidationScores(score k: Int, tree: Tree, x: FeatureMatrix) {
-        let single = TreePredictor(trees: [tree], base: 0, scale: 1, featureCount: x.columns)
-        let nv = x.rows
-        treeBuffer.withUnsafeMutableBufferPointer { tb in
-            single.predict(x, into: UnsafeMutableBufferPointer(rebasing: tb[0..<nv]), threads: parameters.threads)
-        }
-        for i in 0..<nv { validScores[k * nv + i] += treeBuffer[i] }
     }
 
     /// The next round's gradients (and hessians) from the current scores; returns the training

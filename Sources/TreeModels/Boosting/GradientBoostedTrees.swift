@@ -129,7 +129,16 @@ public struct GradientBoostedTrees: Regressor {
     public static func fit(_ x: FeatureMatrix, _ y: [Double], parameters: GBMParameters = GBMParameters(),
                            validation: (x: FeatureMatrix, y: [Double])? = nil,
                            progress: TrainingProgress? = nil) throws -> GBMFitResult {
-        try checkParameters(parameters, columns: x.columns)
+        try fit(FeatureColumns(x), y, parameters: parameters, validation: validation.map { (FeatureColumns($0.x), $0.y) },
+                progress: progress)
+    }
+
+    /// `fit` on columns handed over one at a time: each is binned as it comes, so the Float64
+    /// matrix never has to exist (the model only ever sees the bins).
+    public static func fit(_ x: FeatureColumns, _ y: [Double], parameters: GBMParameters = GBMParameters(),
+                           validation: (x: FeatureColumns, y: [Double])? = nil,
+                           progress: TrainingProgress? = nil) throws -> GBMFitResult {
+        try checkParameters(parameters, columns: x.count)
         guard !parameters.loss.isClassification else {
             throw TreeModelsError(code: .invalidParameter, message: "gbm: loss \(parameters.loss.name) fits classes: use fitClassifier")
         }
@@ -152,8 +161,16 @@ public struct GradientBoostedTrees: Regressor {
     public static func fitClassifier(_ x: FeatureMatrix, classes: [Int32], classCount: Int, parameters: GBMParameters,
                                      validation: (x: FeatureMatrix, classes: [Int32])? = nil,
                                      progress: TrainingProgress? = nil) throws -> GBMFitResult {
+        try fitClassifier(FeatureColumns(x), classes: classes, classCount: classCount, parameters: parameters,
+                          validation: validation.map { (FeatureColumns($0.x), $0.classes) }, progress: progress)
+    }
+
+    /// `fitClassifier` on columns handed over one at a time (see `fit(_:_:parameters:validation:progress:)`).
+    public static func fitClassifier(_ x: FeatureColumns, classes: [Int32], classCount: Int, parameters: GBMParameters,
+                                     validation: (x: FeatureColumns, classes: [Int32])? = nil,
+                                     progress: TrainingProgress? = nil) throws -> GBMFitResult {
         let p = parameters
-        try checkParameters(p, columns: x.columns)
+        try checkParameters(p, columns: x.count)
         guard p.loss.isClassification else {
             throw TreeModelsError(code: .invalidParameter, message: "gbm: loss \(p.loss.name) fits numbers, not classes")
         }
@@ -164,8 +181,8 @@ public struct GradientBoostedTrees: Regressor {
             throw TreeModelsError(code: .invalidParameter, message: "gbm: \(p.classWeights.count) class weights for \(classCount) classes")
         }
         try validateLabels(classes, classCount: classCount, rows: x.rows, what: "gbm")
-        guard x.columns > 0, x.rows >= p.minDataInLeaf else {
-            throw TreeModelsError(code: .tooFewRows, message: "gbm: \(x.rows) training rows × \(x.columns) features, at least min_data_in_leaf = \(p.minDataInLeaf) rows and one feature needed")
+        guard x.count > 0, x.rows >= p.minDataInLeaf else {
+            throw TreeModelsError(code: .tooFewRows, message: "gbm: \(x.rows) training rows × \(x.count) features, at least min_data_in_leaf = \(p.minDataInLeaf) rows and one feature needed")
         }
         if let v = validation { try validateLabels(v.classes, classCount: classCount, rows: v.x.rows, what: "gbm validation set") }
         let targets = ClassTargets(labels: classes, classCount: classCount, weights: p.classWeights)
@@ -175,8 +192,8 @@ public struct GradientBoostedTrees: Regressor {
     }
 
     /// The rounds of boosting, after the shared checks and the validation split.
-    private static func boost(_ x: FeatureMatrix, _ targets: BoostingTargets, parameters p: GBMParameters,
-                              validation: (x: FeatureMatrix, targets: BoostingTargets)?, classCount: Int,
+    private static func boost(_ x: FeatureColumns, _ targets: BoostingTargets, parameters p: GBMParameters,
+                              validation: (x: FeatureColumns, targets: BoostingTargets)?, classCount: Int,
                               progress: TrainingProgress?) throws -> GBMFitResult {
         let (train, valid) = try holdOut(x, targets, parameters: p, validation: validation)
         var run = try Boosting(parameters: p, x: train.x, targets: train.targets, validation: valid)
@@ -188,7 +205,7 @@ public struct GradientBoostedTrees: Regressor {
             if run.shouldStop(after: round) { break }
         }
         let kept = run.keptRounds
-        let model = GradientBoostedTrees(parameters: p, featureCount: x.columns, classCount: classCount, initScores: run.initScores,
+        let model = GradientBoostedTrees(parameters: p, featureCount: x.count, classCount: classCount, initScores: run.initScores,
                                          trees: run.trees.map { Array($0[0..<kept]) })
         return GBMFitResult(model: model, warnings: run.warnings, trainMetric: run.trainMetric,
                             validMetric: valid == nil ? nil : run.validMetric, bestIteration: kept)
@@ -196,12 +213,12 @@ public struct GradientBoostedTrees: Regressor {
 
     /// The training rows and the validation set: the one given, or (with early stopping) a
     /// seeded `validationFraction` of the rows held out.
-    private static func holdOut(_ x: FeatureMatrix, _ targets: BoostingTargets, parameters p: GBMParameters,
-                                validation: (x: FeatureMatrix, targets: BoostingTargets)?) throws
-        -> (train: (x: FeatureMatrix, targets: BoostingTargets), valid: (x: FeatureMatrix, targets: BoostingTargets)?) {
+    private static func holdOut(_ x: FeatureColumns, _ targets: BoostingTargets, parameters p: GBMParameters,
+                                validation: (x: FeatureColumns, targets: BoostingTargets)?) throws
+        -> (train: (x: FeatureColumns, targets: BoostingTargets), valid: (x: FeatureColumns, targets: BoostingTargets)?) {
         if let v = validation {
-            guard v.x.columns == x.columns, v.x.rows == v.targets.count, v.x.rows > 0 else {
-                throw TreeModelsError(code: .shapeMismatch, message: "gbm: validation set is \(v.x.rows)×\(v.x.columns) with \(v.targets.count) targets, expected \(x.columns) columns and one target per row")
+            guard v.x.count == x.count, v.x.rows == v.targets.count, v.x.rows > 0 else {
+                throw TreeModelsError(code: .shapeMismatch, message: "gbm: validation set is \(v.x.rows)×\(v.x.count) with \(v.targets.count) targets, expected \(x.count) columns and one target per row")
             }
             return ((x, targets), v)
         }

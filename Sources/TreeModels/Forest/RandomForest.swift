@@ -9,15 +9,24 @@ public struct ForestFitResult: Sendable {
     public var warnings: [String]
     /// Out-of-bag R² over rows left out of at least one tree's bootstrap; nil without bootstrap.
     public var oobR2: Double?
+    /// Classifiers: out-of-bag accuracy over the same rows; nil otherwise or without bootstrap.
+    public var oobAccuracy: Double? = nil
 }
 
-/// Random forest regressor on the histogram tree machinery: bootstrap rows per tree, a random
-/// feature subset per split, variance-reduction splits (squared loss, hessian 1, no
-/// regularisation or shrinkage), trees grown to purity unless capped; prediction = mean of trees.
+/// Random forest on the histogram tree machinery: bootstrap rows per tree, a random feature
+/// subset per split, variance-reduction splits (squared loss, hessian 1, no regularisation or
+/// shrinkage), trees grown to purity unless capped; prediction = mean of trees.
+///
+/// A binary classifier is the same forest on the 0/1 target: for two classes the Gini decrease
+/// is twice the variance decrease of the 0/1 target, so the trees are Gini trees, and the mean of
+/// the leaves is the mean of their class-1 shares (scikit-learn's probability). It writes the
+/// two class probabilities per row.
 public struct RandomForest: Regressor {
     public static let kind = "forest"
     public let parameters: ForestParameters
     public let featureCount: Int
+    /// 2 for a binary classifier, 0 for regression.
+    public let classCount: Int
     /// The compiled ensemble (base 0, scale 1/trees).
     public let predictor: TreePredictor
     /// Σ split gain (variance reduction × rows) per feature.
@@ -29,18 +38,66 @@ public struct RandomForest: Regressor {
 
     public var featureImportance: [Double]? { importanceGain }
     public var treeCount: Int { predictor.treeCount }
+    public var outputCount: Int { classCount == 0 ? 1 : classCount }
 
-    /// Scores rows × featureCount into `output` with the compiled ensemble (both cores).
+    init(parameters: ForestParameters, featureCount: Int, classCount: Int = 0, predictor: TreePredictor,
+         importanceGain: [Double], importanceSplits: [Int], oobR2: Double) {
+        self.parameters = parameters
+        self.featureCount = featureCount
+        self.classCount = classCount
+        self.predictor = predictor
+        self.importanceGain = importanceGain
+        self.importanceSplits = importanceSplits
+        self.oobR2 = oobR2
+    }
+
+    /// Scores rows × featureCount into `output` with the compiled ensemble (both cores): values,
+    /// or (classifier) the two class probabilities per row.
     public func predict(_ x: FeatureMatrix, into output: UnsafeMutableBufferPointer<Double>) {
-        predictor.predict(x, into: output, threads: parameters.threads)
+        predict(x, into: output, threads: parameters.threads)
     }
 
     public func predict(_ x: FeatureMatrix, into output: UnsafeMutableBufferPointer<Double>, threads: Int) {
-        predictor.predict(x, into: output, threads: threads)
+        guard classCount > 0 else {
+            predictor.predict(x, into: output, threads: threads)
+            return
+        }
+        var share = [Double](repeating: 0, count: x.rows)
+        share.withUnsafeMutableBufferPointer { predictor.predict(x, into: $0, threads: threads) }
+        Self.probabilities(share, into: output)
     }
 
-    /// The plain tree walk the fast path is tested against.
-    public func predictReference(_ x: FeatureMatrix) -> [Double] { predictor.predictReference(x) }
+    /// (1 − p, p) per row from the class-1 shares (kept in [0, 1]: a leaf's share is its mean
+    /// target plus a rounding of the forest's centring).
+    static func probabilities(_ share: [Double], into output: UnsafeMutableBufferPointer<Double>) {
+        precondition(output.count == 2 * share.count)
+        for (i, s) in share.enumerated() {
+            let p = min(1, max(0, s))
+            output[2 * i] = 1 - p; output[2 * i + 1] = p
+        }
+    }
+
+    /// The plain tree walk the fast path is tested against (the same output layout).
+    public func predictReference(_ x: FeatureMatrix) -> [Double] {
+        let values = predictor.predictReference(x)
+        guard classCount > 0 else { return values }
+        var out = [Double](repeating: 0, count: 2 * x.rows)
+        out.withUnsafeMutableBufferPointer { Self.probabilities(values, into: $0) }
+        return out
+    }
+
+    /// Fits a binary classifier (classes 0 and 1): the forest of the 0/1 target (see the type).
+    /// - Throws: `TreeModelsError` for bad parameters, a label other than 0 or 1 (naming the
+    ///   rows), a single class, or shapes.
+    public static func fitBinaryClassifier(_ x: FeatureColumns, classes: [Int32], parameters: ForestParameters = ForestParameters(),
+                                           progress: TrainingProgress? = nil) throws -> ForestFitResult {
+        try validateLabels(classes, classCount: 2, rows: x.rows, what: "forest")
+        var result = try fit(x, classes.map { Double($0) }, parameters: parameters, progress: progress)
+        let m = result.model
+        result.model = RandomForest(parameters: m.parameters, featureCount: m.featureCount, classCount: 2, predictor: m.predictor,
+                                    importanceGain: m.importanceGain, importanceSplits: m.importanceSplits, oobR2: m.oobR2)
+        return result
+    }
 
     /// Fits a forest.
     /// - Parameters:
@@ -50,10 +107,17 @@ public struct RandomForest: Regressor {
     /// - Throws: `TreeModelsError` for bad parameters, targets or shapes.
     public static func fit(_ x: FeatureMatrix, _ y: [Double], parameters: ForestParameters = ForestParameters(),
                            progress: TrainingProgress? = nil) throws -> ForestFitResult {
+        try fit(FeatureColumns(x), y, parameters: parameters, progress: progress)
+    }
+
+    /// `fit` on columns handed over one at a time: each is binned as it comes, so the Float64
+    /// matrix never has to exist (trees and out-of-bag scores only ever see the bins).
+    public static func fit(_ x: FeatureColumns, _ y: [Double], parameters: ForestParameters = ForestParameters(),
+                           progress: TrainingProgress? = nil) throws -> ForestFitResult {
         let p = parameters
         try p.validate()
-        for c in p.categoricalFeatures where c >= x.columns {
-            throw TreeModelsError(code: .invalidParameter, message: "forest parameter categorical_features names feature \(c), but the matrix has \(x.columns) features (0...\(x.columns - 1))")
+        for c in p.categoricalFeatures where c >= x.count {
+            throw TreeModelsError(code: .invalidParameter, message: "forest parameter categorical_features names feature \(c), but the matrix has \(x.count) features (0...\(x.count - 1))")
         }
         try validateTrainingData(x, y, model: "forest", minRows: p.minSamplesLeaf)
         let n = x.rows
@@ -71,7 +135,6 @@ public struct RandomForest: Regressor {
         mean /= Double(n)
         let grad = y.map { Float(mean - $0) }
 
-        let missingBins = binned.mappers.map { UInt8(truncatingIfNeeded: $0.missingBin) }
         let workers = min(p.threads, p.trees)
         let growers = (0..<workers).map { _ in TreeGrower(binned: binned, config: config, threads: 1) }
         var trees: [Tree] = []
@@ -118,31 +181,21 @@ public struct RandomForest: Regressor {
                 for l in grown.tree.leafValue.indices { grown.tree.leafValue[l] += mean }
                 var oob: [Double] = []
                 if p.bootstrap {
+                    // Routed by bins: the rows' bins sit together (one cache line), the raw
+                    // values a column apart.
                     oob = [Double](repeating: .nan, count: n)
-                    if !grown.thresholdBins.contains(-1) {
-                        // Routed by bins: the rows' bins sit together (one cache line), the raw
-                        // values a column apart.
-                        let outOfBag = (0..<n).compactMap { inBag[$0] ? nil : Int32($0) }
-                        var leaves = [Int32](repeating: 0, count: outOfBag.count)
-                        missingBins.withUnsafeBufferPointer { mb in
-                        outOfBag.withUnsafeBufferPointer { ob in
-                        leaves.withUnsafeMutableBufferPointer { lb in
-                            grown.leaves(rows: ob, bins: binned.rowBins, stride: binned.features, missingBins: mb.baseAddress!, into: lb.baseAddress!)
-                        }}}
-                        for (i, l) in zip(outOfBag, leaves) { oob[Int(i)] = grown.tree.leafValue[Int(l)] }
-                    } else {
-                        x.values.withUnsafeBufferPointer { xv in
-                            for i in 0..<n where !inBag[i] {
-                                oob[i] = grown.tree.leafValue[grown.tree.leaf { xv[$0 * n + i] }]
-                            }
-                        }
+                    let outOfBag = (0..<n).compactMap { inBag[$0] ? nil : Int32($0) }
+                    var leaves = [Int32](repeating: 0, count: outOfBag.count)
+                    outOfBag.withUnsafeBufferPointer { ob in
+                        leaves.withUnsafeMutableBufferPointer { lb in grown.leaves(rows: ob, of: binned, into: lb.baseAddress!) }
                     }
+                    for (i, l) in zip(outOfBag, leaves) { oob[Int(i)] = grown.tree.leafValue[Int(l)] }
                 }
                 mergeInOrder(t, grown.tree, oob)
             }
         }
 
-        var oobR2: Double? = nil
+        var oobR2: Double? = nil, oobAccuracy: Double? = nil
         if p.bootstrap {
             var ym = 0.0, k = 0
             for i in 0..<n where oobCount[i] > 0 { ym += y[i]; k += 1 }
@@ -154,24 +207,32 @@ public struct RandomForest: Regressor {
                     ssr += (y[i] - pr) * (y[i] - pr); sst += (y[i] - ym) * (y[i] - ym)
                 }
                 oobR2 = sst > 0 ? 1 - ssr / sst : nil
+                // For a 0/1 target, the share of rows whose mean crosses 1/2 the right way.
+                var right = 0
+                for i in 0..<n where oobCount[i] > 0 { right += (oobSum[i] / Double(oobCount[i]) >= 0.5 ? 1.0 : 0.0) == y[i] ? 1 : 0 }
+                oobAccuracy = Double(right) / Double(k)
             }
         }
-        var gain = [Double](repeating: 0, count: x.columns), splits = [Int](repeating: 0, count: x.columns)
+        var gain = [Double](repeating: 0, count: x.count), splits = [Int](repeating: 0, count: x.count)
         for t in trees { for k in 0..<t.nodeCount { gain[Int(t.feature[k])] += t.gain[k]; splits[Int(t.feature[k])] += 1 } }
-        let model = RandomForest(parameters: p, featureCount: x.columns,
-                                 predictor: TreePredictor(trees: trees, base: 0, scale: 1 / Double(trees.count), featureCount: x.columns),
+        let model = RandomForest(parameters: p, featureCount: x.count,
+                                 predictor: TreePredictor(trees: trees, base: 0, scale: 1 / Double(trees.count), featureCount: x.count),
                                  importanceGain: gain, importanceSplits: splits, oobR2: oobR2 ?? .nan)
-        return ForestFitResult(model: model, warnings: warnings, oobR2: oobR2)
+        return ForestFitResult(model: model, warnings: warnings, oobR2: oobR2, oobAccuracy: oobAccuracy)
     }
 }
 
 extension RandomForest {
-    static let formatVersion: UInt8 = 1
+    /// Payload versions: 1, a regression; 2, a binary classifier (its class count follows the
+    /// parameters). Regressions keep version 1, so their files read as before.
+    static let regressionFormat: UInt8 = 1
+    static let classifierFormat: UInt8 = 2
 
     /// Writes parameters, importance, OOB R² and the flat tree arrays.
     public func encode(to w: inout BinaryWriter) {
-        w.write(Self.formatVersion)
+        w.write(classCount == 0 ? Self.regressionFormat : Self.classifierFormat)
         parameters.encode(to: &w)
+        if classCount > 0 { w.write(Int64(classCount)) }
         w.write(Int64(featureCount)); w.write(oobR2)
         w.write(array: importanceGain); w.write(array: importanceSplits.map { Int64($0) })
         predictor.encode(to: &w)
@@ -180,17 +241,21 @@ extension RandomForest {
     /// Reads what `encode(to:)` wrote.
     public static func decode(from r: inout BinaryReader) throws -> RandomForest {
         let v = try r.read(UInt8.self)
-        guard v == formatVersion else {
-            throw ModelFileError(code: .newerFormat, message: "forest model payload version \(v), this build reads version \(formatVersion)")
+        guard v == regressionFormat || v == classifierFormat else {
+            throw ModelFileError(code: .newerFormat, message: "forest model payload version \(v), this build reads versions 1 and 2")
         }
         let params = try ForestParameters.decode(from: &r)
+        let classCount = v == classifierFormat ? Int(try r.read(Int64.self)) : 0
+        guard classCount == 0 || classCount == 2 else {
+            throw ModelFileError(code: .corrupt, message: "forest model: \(classCount) classes (a forest classifier has 2)")
+        }
         let fc = Int(try r.read(Int64.self)), oob = try r.readDouble()
         let gain: [Double] = try r.readArray(), splits = try r.readArray(of: Int64.self).map { Int($0) }
         let predictor = try TreePredictor.decode(from: &r)
         guard fc == predictor.featureCount, gain.count == fc, splits.count == fc else {
             throw ModelFileError(code: .corrupt, message: "forest model: feature count \(fc) and importance lengths \(gain.count)/\(splits.count) disagree with the \(predictor.featureCount)-feature ensemble")
         }
-        return RandomForest(parameters: params, featureCount: fc, predictor: predictor,
+        return RandomForest(parameters: params, featureCount: fc, classCount: classCount, predictor: predictor,
                             importanceGain: gain, importanceSplits: splits, oobR2: oob)
     }
 }

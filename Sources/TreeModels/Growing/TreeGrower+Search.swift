@@ -18,13 +18,12 @@ extension TreeGrower {
         let builtTotals = growth.totals(of: b), derivedTotals = derive.map { growth.totals(of: $0.leaf) }
         let splitter = config.splitter, binned = self.binned, builder = self.builder, scratch = self.scratch
         growth.partition.withRows(of: b) { rows in
-            let gathered = prebuilt ? nil : scratch.gather(rows: rows, inputs)
             inputs.features.withUnsafeBufferPointer { features in
                 parallelFor(workers, threads: workers) { w in
                     let block = (nf * w / workers)..<(nf * (w + 1) / workers)
                     if !prebuilt {
                         builder.fill(histogram, features: features, block: block, rows: rows, rowsAreAll: allRows,
-                                     gradients: inputs.gradients, gathered: gathered, acc: scratch.accumulator(worker: w))
+                                     gradients: inputs.gradients, hessians: inputs.hessians, acc: scratch.accumulator(worker: w))
                     }
                     for fi in block {
                         let f = features[fi]
@@ -52,23 +51,24 @@ extension TreeGrower {
     }
 
     /// Searches a small leaf straight from its rows: a sparse histogram of the searched features
-    /// (or, with hessians, each feature's rows sorted by bin); the same split as a dense search.
+    /// (a dense one of them with hessians and a categorical feature); the same split as a dense
+    /// search.
     func searchDirect(_ leaf: Int, mask: [Bool], _ growth: inout TreeGrowth, _ inputs: GrowthInputs) {
         let totals = growth.totals(of: leaf)
         let searched = zip(inputs.features, mask).filter { $0.1 }.map { $0.0 }
         let best: SplitInfo?
-        if inputs.hessians != nil {
-            best = searchSortedRows(leaf, features: searched, totals: totals, growth, inputs)
-        } else if searched.allSatisfy({ binned.mappers[$0].kind == .numeric }) {
+        if searched.allSatisfy({ binned.mappers[$0].kind == .numeric }) {
             best = searchSparseNumeric(leaf, features: searched, totals: totals, growth, inputs)
-        } else {
+        } else if inputs.hessians == nil {
             best = searchSparse(leaf, features: searched, totals: totals, growth, inputs)
+        } else {
+            best = searchSmallDense(leaf, features: searched, totals: totals, growth, inputs)
         }
         growth.leaves[leaf].bestSplit = best
     }
 
-    /// Unit hessians, numeric features only: the sparse pass and the scans in C
-    /// (`plumb_sparse_best_split`), the same arithmetic as `Splitter.bestSplitSparse`.
+    /// Numeric features only: the sparse pass and the scans in C (`plumb_sparse_best_split`), the
+    /// same arithmetic as the dense scans.
     private func searchSparseNumeric(_ leaf: Int, features: [Int], totals: (g: Double, h: Double, c: Double),
                                      _ growth: TreeGrowth, _ inputs: GrowthInputs) -> SplitInfo? {
         guard !features.isEmpty else { return nil }
@@ -82,12 +82,10 @@ extension TreeGrower {
             binned.binOffsets.withUnsafeBufferPointer { offs in
                 var problem = splitter.splitProblem(totals: totals, parent: parent, bestGain: splitter.minGainToSplit + 1e-10 * abs(parent))
                 problem.row_bins = binned.rowBins; problem.row_stride = binned.features
-                problem.gradients = inputs.gradients.baseAddress
+                problem.gradients = inputs.gradients.baseAddress; problem.hessians = inputs.hessians?.baseAddress
                 problem.features = fb.baseAddress; problem.value_bins = vb.baseAddress
                 problem.bin_offsets = offs.baseAddress; problem.feature_count = fb.count
-                return UnsafeMutableRawPointer(scratch.sparse).withMemoryRebound(to: Double.self, capacity: 2 * binned.totalBins) { acc in
-                    plumb_sparse_best_split(&problem, rows.baseAddress, rows.count, acc, scratch.occupied, &result)
-                }
+                return plumb_sparse_best_split(&problem, rows.baseAddress, rows.count, scratch.sparse, scratch.occupied, &result)
             }}}
         }
         guard found != 0 else { return nil }
@@ -100,35 +98,35 @@ extension TreeGrower {
                               _ growth: TreeGrowth, _ inputs: GrowthInputs) -> SplitInfo? {
         let splitter = config.splitter, binned = self.binned, scratch = self.scratch
         return growth.partition.withRows(of: leaf) { rows in
-            features.withUnsafeBufferPointer { active in
-                builder.accumulateSparse(rows: rows, gradients: inputs.gradients.baseAddress!, active: active,
-                                         acc: scratch.sparse, occupied: scratch.occupied)
+            UnsafeMutableRawPointer(scratch.sparse).withMemoryRebound(to: SIMD2<Double>.self, capacity: binned.totalBins) { pairs in
+                features.withUnsafeBufferPointer { active in
+                    builder.accumulateSparse(rows: rows, gradients: inputs.gradients.baseAddress!, active: active,
+                                             acc: pairs, occupied: scratch.occupied)
+                }
+                var best: SplitInfo? = nil
+                for f in features {
+                    if let c = splitter.bestSplitSparse(feature: f, acc: pairs + binned.binOffsets[f],
+                                                        occupied: scratch.occupied + 4 * f, binned: binned, totals: totals),
+                       c.gain > (best?.gain ?? -Double.infinity) { best = c }
+                }
+                return best
             }
-            var best: SplitInfo? = nil
-            for f in features {
-                if let c = splitter.bestSplitSparse(feature: f, acc: scratch.sparse + binned.binOffsets[f],
-                                                    occupied: scratch.occupied + 4 * f, binned: binned, totals: totals),
-                   c.gain > (best?.gain ?? -Double.infinity) { best = c }
-            }
-            return best
         }
     }
 
-    /// With hessians: each feature's rows sorted by bin (`Splitter.bestSplitDirect`).
-    private func searchSortedRows(_ leaf: Int, features: [Int], totals: (g: Double, h: Double, c: Double),
+    /// With hessians and a categorical feature among them (rare on small nodes): a dense
+    /// histogram of the searched features, built on this thread, then the dense scans.
+    private func searchSmallDense(_ leaf: Int, features: [Int], totals: (g: Double, h: Double, c: Double),
                                   _ growth: TreeGrowth, _ inputs: GrowthInputs) -> SplitInfo? {
-        let splitter = config.splitter, binned = self.binned, scratch = self.scratch
-        return growth.partition.withRows(of: leaf) { rows in
-            let gathered = scratch.gather(rows: rows, inputs)!
-            var best: SplitInfo? = nil
-            for f in features {
-                if let c = splitter.bestSplitDirect(feature: f, column: binned.columnBins + f * binned.rows, rows: rows,
-                                                    gathered: gathered.baseAddress!, hasHessians: true, binned: binned,
-                                                    totals: totals, keys: scratch.keys),
-                   c.gain > (best?.gain ?? -Double.infinity) { best = c }
+        let h = takeHistogram(inputs)
+        defer { release(h) }
+        growth.partition.withRows(of: leaf) { rows in
+            features.withUnsafeBufferPointer { fb in
+                builder.fill(h, features: fb, block: 0..<fb.count, rows: rows, rowsAreAll: false, gradients: inputs.gradients,
+                             hessians: inputs.hessians, acc: scratch.accumulator(worker: 0))
             }
-            return best
         }
+        return config.splitter.findBestSplit(hist: h, binned: binned, features: features, totals: totals)
     }
 }
 
@@ -141,68 +139,42 @@ extension TreeGrowth {
 
 /// Buffers a grower reuses from node to node and tree to tree.
 final class GrowerScratch: @unchecked Sendable {   // owns raw memory; one grower (one tree at a time) uses it
-    /// Per-worker (Σg, count) scratch for `HistogramBuilder.buildBlock`: features × 256 each, kept
-    /// all zero between calls.
-    private let accumulators: UnsafeMutablePointer<SIMD2<Double>>
+    /// Per-worker accumulators for `HistogramBuilder.fill`, kept all zero between calls.
+    private let accumulators: UnsafeMutablePointer<Double>
     private let accumulatorStride: Int
-    /// Sparse histogram of a small node (totalBins (Σg, count) pairs) and its occupancy bits
-    /// (4 words per feature); kept all zero between nodes.
-    let sparse: UnsafeMutablePointer<SIMD2<Double>>
+    /// Sparse histogram of a small node (totalBins (Σg, count) pairs, or (Σg, Σh, count, -)
+    /// quadruples with hessians) and its occupancy bits (4 words per feature); kept all zero
+    /// between nodes.
+    let sparse: UnsafeMutablePointer<Double>
     let occupied: UnsafeMutablePointer<UInt64>
-    /// Keys for `Splitter.bestSplitDirect`: 2 × the direct-search row limit.
-    let keys: UnsafeMutableBufferPointer<UInt32>
     /// Per searched feature position: the best split of the built and of the derived leaf.
     let builtCandidates: UnsafeMutableBufferPointer<SplitInfo?>
     let derivedCandidates: UnsafeMutableBufferPointer<SplitInfo?>
-    /// A node's gradients, then hessians, in row order (only when hessians are given).
-    private var gathered: UnsafeMutableBufferPointer<Float>
 
-    init(binned: BinnedMatrix, threads: Int, directRows: Int) {
+    init(binned: BinnedMatrix, threads: Int) {
         let p = max(1, binned.features), bins = max(1, binned.totalBins)
-        accumulatorStride = 256 * p
+        accumulatorStride = HistogramBuilder.accumulatorSize(features: p)
         accumulators = .allocate(capacity: threads * accumulatorStride)
-        accumulators.initialize(repeating: .zero, count: threads * accumulatorStride)
-        sparse = .allocate(capacity: bins)
-        sparse.initialize(repeating: .zero, count: bins)
+        accumulators.initialize(repeating: 0, count: threads * accumulatorStride)
+        sparse = .allocate(capacity: 4 * bins)
+        sparse.initialize(repeating: 0, count: 4 * bins)
         occupied = .allocate(capacity: 4 * p)
         occupied.initialize(repeating: 0, count: 4 * p)
-        keys = .allocate(capacity: 2 * directRows)
-        keys.initialize(repeating: 0)
         builtCandidates = .allocate(capacity: p)
         builtCandidates.initialize(repeating: nil)
         derivedCandidates = .allocate(capacity: p)
         derivedCandidates.initialize(repeating: nil)
-        gathered = .allocate(capacity: 0)
     }
 
     deinit {
         accumulators.deallocate()
         sparse.deallocate()
         occupied.deallocate()
-        keys.deallocate()
         builtCandidates.deinitialize()
         builtCandidates.deallocate()
         derivedCandidates.deinitialize()
         derivedCandidates.deallocate()
-        gathered.deallocate()
     }
 
-    func accumulator(worker w: Int) -> UnsafeMutablePointer<SIMD2<Double>> { accumulators + w * accumulatorStride }
-
-    /// Makes room for `count` gathered values.
-    func reserveGathered(_ count: Int) {
-        guard gathered.count < count else { return }
-        gathered.deallocate()
-        gathered = .allocate(capacity: count)
-    }
-
-    /// The node's (gradients, hessians) in row order, or nil with unit hessians (the kernels
-    /// then read gradients through the row indices).
-    func gather(rows: UnsafeBufferPointer<Int32>, _ inputs: GrowthInputs) -> UnsafeBufferPointer<Float>? {
-        guard let hessians = inputs.hessians else { return nil }
-        precondition(gathered.count >= 2 * rows.count, "reserveGathered before gather")
-        let out = UnsafeMutableBufferPointer(rebasing: gathered[0..<(2 * rows.count)])
-        HistogramBuilder.gather(rows: rows, gradients: inputs.gradients, hessians: hessians, into: out)
-        return UnsafeBufferPointer(out)
-    }
+    func accumulator(worker w: Int) -> UnsafeMutablePointer<Double> { accumulators + w * accumulatorStride }
 }

@@ -55,7 +55,7 @@ public final class TreeGrower {
         // Up to about twice a feature's bins in rows, a sparse histogram of a node beats a dense
         // one (zeroing, subtracting and scanning every bin); measured on California, 200 trees.
         directRows = min(65_536, config.directSplitRows ?? max(8, 2 * binned.totalBins / max(1, binned.features)))
-        scratch = GrowerScratch(binned: binned, threads: builder.threads, directRows: directRows)
+        scratch = GrowerScratch(binned: binned, threads: builder.threads)
     }
 
     /// Grows a tree on `rows` (indices into the binned matrix; repeats allowed).
@@ -112,7 +112,6 @@ public final class TreeGrower {
         }
         releaseLastLeafHistograms()
         if !inputs.carryRoot || inputs.features != carriedFeatures { release(carriedRoot); carriedRoot = nil }
-        if inputs.hessians != nil { scratch.reserveGathered(2 * rows.count) }
         let (g, h) = rootSums(rows: rows, inputs)
         let root = LeafState(sumGradient: g, sumHessian: h, depth: 0, parent: nil)
         return TreeGrowth(partition: partition, leaves: [root])

@@ -15,73 +15,69 @@ public struct HistogramBuilder: Sendable {
         self.threads = max(1, threads)
     }
 
-    /// Copies the node's gradients (and hessians) into `scratch` in row order: `[g_0..g_m, h_0..h_m]`.
-    /// The per-feature kernels then read them contiguously.
-    public static func gather(rows: UnsafeBufferPointer<Int32>, gradients: UnsafeBufferPointer<Float>,
-                              hessians: UnsafeBufferPointer<Float>?, into scratch: UnsafeMutableBufferPointer<Float>) {
-        let m = rows.count
-        precondition(scratch.count >= (hessians == nil ? m : 2 * m))
-        for k in 0..<m { scratch[k] = gradients[Int(rows[k])] }
-        if let hs = hessians { for k in 0..<m { scratch[m + k] = hs[Int(rows[k])] } }
-    }
+    /// Doubles of accumulator scratch one worker needs for any block of `features` features:
+    /// 256 (Σg, count) pairs each, or 4 features' 256 (Σg, Σh, count, -) quadruples.
+    public static func accumulatorSize(features: Int) -> Int { max(2 * 256 * features, 4 * 256 * 4) }
 
-    /// Fills the bins of features `features[block]` of `hist` with a node's sums: four features
-    /// per pass (`buildBlock`) with unit hessians, else feature by feature from the gathered
-    /// gradients and hessians (`buildFeature`).
+    /// Fills the bins of features `features[block]` of `hist` with a node's sums, four features
+    /// per pass over the rows (`buildBlock` with unit hessians, `buildBlockWithHessians` else).
     /// - Parameters:
     ///   - rows: the node's rows.
-    ///   - rowsAreAll: `rows` is exactly 0..<binned.rows (the root): unit-hessian passes skip the indices.
-    ///   - gradients: one per matrix row.
-    ///   - gathered: the node's gradients then hessians in row order (see `gather`), or nil for
-    ///     unit hessians.
-    ///   - acc: the calling worker's scratch for `block.count` × 256 (Σg, count) pairs, all zero
-    ///     (and left so).
+    ///   - rowsAreAll: `rows` is exactly 0..<binned.rows (the root): the passes skip the indices.
+    ///   - gradients, hessians: one per matrix row; hessians nil = every hessian 1.
+    ///   - acc: the calling worker's scratch of `accumulatorSize(features: block.count)` doubles,
+    ///     all zero (and left so).
     @inlinable public func fill(_ hist: Histogram, features: UnsafeBufferPointer<Int>, block: Range<Int>,
                                 rows: UnsafeBufferPointer<Int32>, rowsAreAll: Bool, gradients: UnsafeBufferPointer<Float>,
-                                gathered: UnsafeBufferPointer<Float>?, acc: UnsafeMutablePointer<SIMD2<Double>>) {
-        if let gathered {
-            for fi in block { buildFeature(features[fi], into: hist, rows: rows, gathered: gathered, hasHessians: true) }
+                                hessians: UnsafeBufferPointer<Float>?, acc: UnsafeMutablePointer<Double>) {
+        if let hessians {
+            buildBlockWithHessians(features: features, block: block, into: hist, rows: rowsAreAll ? nil : rows,
+                                   gradients: gradients, hessians: hessians, acc: acc)
         } else {
-            buildBlock(features: features, block: block, into: hist, rows: rowsAreAll ? nil : rows, gradients: gradients, acc: acc)
+            UnsafeMutableRawPointer(acc).withMemoryRebound(to: SIMD2<Double>.self, capacity: 256 * block.count) { pairs in
+                buildBlock(features: features, block: block, into: hist, rows: rowsAreAll ? nil : rows, gradients: gradients, acc: pairs)
+            }
         }
     }
 
-    /// Fills feature `f`'s bins of `hist` from gathered gradients (see `gather`).
+    /// `buildBlock` with hessians: (Σg, Σh, count) of features `features[block]`, four per pass
+    /// (`plumb_histogram_gh`), each sum in row order.
     /// - Parameters:
-    ///   - rows: the node's row indices (m of them).
-    ///   - gathered: m gradients, then m hessians when `hasHessians`.
-    ///   - hasHessians: false = every hessian is 1 (the hessian plane is the count plane).
-    @inlinable public func buildFeature(_ f: Int, into hist: Histogram, rows: UnsafeBufferPointer<Int32>,
-                                        gathered: UnsafeBufferPointer<Float>, hasHessians: Bool) {
-        let m = rows.count
-        let col = binned.columnBins + f * binned.rows
-        let off = binned.binOffsets[f], nb = binned.binOffsets[f + 1] - off
-        let sg = hist.gradient + off, sh = hist.hessian + off, sc = hist.count + off
-        sg.update(repeating: 0, count: nb)
-        sc.update(repeating: 0, count: nb)
-        if hasHessians { sh.update(repeating: 0, count: nb) }
-        guard let g = gathered.baseAddress, let idx = rows.baseAddress else { return }
-        if hasHessians {
-            let h = g + m
-            for k in 0..<m {
-                let b = Int(col[Int(idx[k])])
-                sg[b] += Double(g[k]); sh[b] += Double(h[k]); sc[b] += 1
+    ///   - acc: scratch for 4 × 256 × 4 doubles, all zero; left all zero.
+    @inlinable public func buildBlockWithHessians(features: UnsafeBufferPointer<Int>, block: Range<Int>, into hist: Histogram,
+                                                  rows: UnsafeBufferPointer<Int32>?, gradients: UnsafeBufferPointer<Float>,
+                                                  hessians: UnsafeBufferPointer<Float>, acc: UnsafeMutablePointer<Double>) {
+        let n = binned.rows, m = rows?.count ?? n
+        precondition(gradients.count == n && hessians.count == n)
+        guard let g = gradients.baseAddress, let h = hessians.baseAddress else { return }
+        var j = block.lowerBound
+        while j < block.upperBound {
+            let c = min(4, block.upperBound - j)
+            withUnsafeTemporaryAllocation(of: UnsafePointer<UInt8>?.self, capacity: 4) { cols in
+                for i in 0..<4 { cols[i] = binned.columnBins + features[j + min(i, c - 1)] * n }
+                plumb_histogram_gh(rows?.baseAddress, m, g, h, cols.baseAddress!, c, acc)
             }
-        } else {
-            for k in 0..<m {
-                let b = Int(col[Int(idx[k])])
-                sg[b] += Double(g[k]); sc[b] += 1
+            for i in 0..<c {
+                let f = features[j + i]
+                let off = binned.binOffsets[f], nb = binned.binOffsets[f + 1] - off
+                let sg = hist.gradient + off, sh = hist.hessian + off, sc = hist.count + off, a = acc + 1024 * i
+                // Zeroed as read: the scratch is all zero again for the next call.
+                for b in 0..<nb {
+                    sg[b] = a[4 * b]; sh[b] = a[4 * b + 1]; sc[b] = a[4 * b + 2]
+                    a[4 * b] = 0; a[4 * b + 1] = 0; a[4 * b + 2] = 0
+                }
             }
+            j += c
         }
     }
 
     /// Fills the bins of features `features[block]` of `hist`, four features per pass over the
     /// node's rows; every hessian is 1 (hessian sum = count).
     ///
-    /// Each (feature, bin) sum is still taken in row order, as in `buildFeature`, so both kernels
-    /// give the same bits. Four features per pass share the row index and gradient loads, and
-    /// their four independent updates hide the latency of repeated bins. Gradients are read through
-    /// the row indices, not gathered first: the gather would be a serial pass before the parallel one.
+    /// Each (feature, bin) sum is taken in row order, so the grouping of features gives the same
+    /// bits. Four features per pass share the row index and gradient loads, and their four
+    /// independent updates hide the latency of repeated bins. Gradients are read through the row
+    /// indices, not gathered first: the gather would be a serial pass before the parallel one.
     /// - Parameters:
     ///   - features: feature indices; `block` selects the positions filled here.
     ///   - rows: the node's rows; nil when they are exactly 0..<binned.rows (the root).
@@ -156,36 +152,27 @@ public struct HistogramBuilder: Sendable {
     ///   - gradients: one per row of the matrix.
     ///   - hessians: one per row, or nil when every hessian is 1 (then hessian sum = count).
     ///   - features: which features to fill (others are left untouched).
-    ///   - scratch: at least 2 × `rows.count` Float32 for the gathered gradients and hessians.
     /// - Complexity: O(rows × features).
     public func build(into hist: Histogram, rows: UnsafeBufferPointer<Int32>,
-                      gradients: UnsafeBufferPointer<Float>, hessians: UnsafeBufferPointer<Float>?,
-                      features: [Int], scratch: UnsafeMutableBufferPointer<Float>) {
-        let m = rows.count
+                      gradients: UnsafeBufferPointer<Float>, hessians: UnsafeBufferPointer<Float>?, features: [Int]) {
+        let m = rows.count, nf = features.count
         hist.setUnitHessians(hessians == nil)
-        // Only the per-feature kernel with hessians reads gathered values.
-        if hessians != nil { Self.gather(rows: rows, gradients: gradients, hessians: hessians, into: scratch) }
-        let nThreads = m * features.count >= 32_768 ? threads : 1
-        let gathered = UnsafeBufferPointer(rebasing: scratch[0..<(hessians == nil ? m : 2 * m)])
-        let nf = features.count
-        let acc = UnsafeMutablePointer<SIMD2<Double>>.allocate(capacity: max(1, nThreads * 256 * nf))
-        acc.initialize(repeating: .zero, count: max(1, nThreads * 256 * nf))
+        let nThreads = m * nf >= 32_768 ? threads : 1
+        let size = Self.accumulatorSize(features: nf)
+        let acc = UnsafeMutablePointer<Double>.allocate(capacity: nThreads * size)
+        acc.initialize(repeating: 0, count: nThreads * size)
         defer { acc.deallocate() }
         let identity = m == binned.rows && rows.elementsEqual(0..<Int32(m))
         features.withUnsafeBufferPointer { fb in
             parallelFor(nThreads, threads: nThreads) { w in
                 let block = (nf * w / nThreads)..<(nf * (w + 1) / nThreads)
-                if hessians != nil {
-                    for fi in block { buildFeature(fb[fi], into: hist, rows: rows, gathered: gathered, hasHessians: true) }
-                } else {
-                    buildBlock(features: fb, block: block, into: hist, rows: identity ? nil : rows, gradients: gradients,
-                               acc: acc + w * 256 * nf)
-                }
+                fill(hist, features: fb, block: block, rows: rows, rowsAreAll: identity, gradients: gradients, hessians: hessians,
+                     acc: acc + w * size)
             }
         }
     }
 
-    /// Plain twin of `build` for tests: one pass over rows, every feature, no gathering.
+    /// Plain twin of `build` for tests: one pass over rows, every feature.
     public func buildReference(rows: [Int32], gradients: [Float], hessians: [Float]?) -> Histogram {
         let hist = Histogram(totalBins: binned.totalBins, unitHessians: hessians == nil)
         for r in rows {
