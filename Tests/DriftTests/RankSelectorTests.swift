@@ -10,7 +10,7 @@ import Tabular
         for n in [1, 5, 70, 3000, 50_000] {
             for (name, values) in awkwardColumns(count: n, rng: &rng) {
                 let sorted = SortedSample.sortedNonMissingRadix(values)
-                var selector = values.withUnsafeBufferPointer { RankSelector($0) }
+                var selector = values.withUnsafeBufferPointer { RankSelector($0, sum: ExactSum()) }
                 #expect(selector.count == sorted.count, "\(name)")
                 guard !sorted.isEmpty else { continue }
                 let ranks = n <= 3000 ? Array(sorted.indices) : (0..<500).map { _ in rng.below(sorted.count) } + [0, sorted.count - 1]
@@ -34,7 +34,7 @@ import Tabular
     @Test func digitMapIsMonotone() {
         var rng = SeededGenerator(seed: 4)
         for (name, values) in awkwardColumns(count: 20_000, rng: &rng) {
-            let selector = values.withUnsafeBufferPointer { RankSelector($0) }
+            let selector = values.withUnsafeBufferPointer { RankSelector($0, sum: ExactSum()) }
             let map = selector.map
             let sorted = SortedSample.sortedNonMissingRadix(values)
             let digits = sorted.map(map.digit)
