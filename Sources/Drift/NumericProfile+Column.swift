@@ -30,12 +30,12 @@ extension NumericProfile {
             let levels = PSIBins.levels(bins: psiBins) + [Histogram.defaultTail, 1 - Histogram.defaultTail]
             let quantileRanks = levels.map { SortedSample.QuantilePosition(count: n, $0) }.flatMap { [$0.below, $0.above] }
             let wanted = selector.digits(holding: sampleRanks + quantileRanks + [0, n - 1])
-            selector.gather(v, digits: Array(Set(wanted + trimmedEdgeDigits(selector, bins: histogramBins))).sorted())
+            selector.resolve(v, digits: Array(Set(wanted + trimmedEdgeDigits(selector, bins: histogramBins))).sorted())
             // PSI edges lie between the values of two gathered ranks; the trimmed histogram's
             // edges were predicted. Anything else (rounding at a digit's end) takes one more pass.
             let points = PSIBins.edges(selector, bins: psiBins) + Histogram.trimmedEdges(selector, bins: histogramBins).edges
             let uncounted = selector.digits(counting: points)
-            if !uncounted.isEmpty { selector.gather(v, digits: uncounted) }
+            if !uncounted.isEmpty { selector.resolve(v, digits: uncounted) }
             return assemble(selector, missing: values.count - n, mean: mean, std: std,
                             sample: sampleRanks.map(selector.value(atRank:)), sampleIsExact: false,
                             psiBins: psiBins, histogramBins: histogramBins)

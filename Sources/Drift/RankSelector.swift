@@ -25,6 +25,9 @@ struct RankSelector {
     let below: [Int]
     /// The sorted values of each gathered digit.
     private(set) var groups: [Int: ArraySlice<Double>] = [:]
+    /// The one value of each digit found to hold a single bit pattern (ties), which needs no
+    /// gather: see `resolve`.
+    private(set) var constants: [Int: Double] = [:]
 
     /// Digits for a column of n values: about 80 values each, and at most 2^17 (counts in L2).
     static func digitBudget(_ n: Int) -> Int { Swift.min(1 << 17, n / 64 + 1) }
@@ -86,13 +89,52 @@ struct RankSelector {
 
     /// Digits holding `ranks` that are not gathered yet, ascending.
     func digits(holding ranks: [Int]) -> [Int] {
-        Set(ranks.map(digit(ofRank:))).filter { groups[$0] == nil }.sorted()
+        Set(ranks.map(digit(ofRank:))).filter { !isKnown($0) }.sorted()
     }
+
+    /// Whether the values of digit `d` are known: gathered, or a single value.
+    func isKnown(_ d: Int) -> Bool { groups[d] != nil || constants[d] != nil }
 
     /// Non-empty digits of the (non-NaN) `points` that are not gathered yet, ascending.
     func digits(counting points: [Double]) -> [Int] {
         let ds = points.filter { !$0.isNaN }.map(map.digit)
-        return Set(ds).filter { population($0) > 0 && groups[$0] == nil }.sorted()
+        return Set(ds).filter { population($0) > 0 && !isKnown($0) }.sorted()
+    }
+
+    /// Makes the ascending `digits` known. When they hold more than an eighth of the values
+    /// (ties: a digit cannot split a single value, so 10,000 sample ranks over a column of a few
+    /// hundred distinct values would gather and sort nearly all of it), a first pass finds the
+    /// digits that hold one bit pattern only and records their value; the others are gathered.
+    mutating func resolve(_ values: UnsafeBufferPointer<Double>, digits: [Int]) {
+        var rest = digits
+        if digits.reduce(0, { $0 + population($1) }) > count / 8 {
+            rest = recordConstantDigits(values, digits: digits)
+        }
+        gather(values, digits: rest)
+    }
+
+    /// A pass over `values` (the column of pass 1) that records the value of each of `digits`
+    /// whose values share one bit pattern (−0 and +0 differ); returns the other non-empty ones.
+    mutating func recordConstantDigits(_ values: UnsafeBufferPointer<Double>, digits: [Int]) -> [Int] {
+        // Smallest and largest `orderedKey` per digit (the last slot takes NaN), without a branch.
+        var least = [UInt64](repeating: .max, count: map.digitCount + 1)
+        var most = [UInt64](repeating: 0, count: map.digitCount + 1)
+        least.withUnsafeMutableBufferPointer { lo in
+            most.withUnsafeMutableBufferPointer { hi in
+                map.withDigits { digit in
+                    for x in values {
+                        let d = digit(x), k = SortedSample.orderedKey(x)
+                        lo[d] = Swift.min(lo[d], k)
+                        hi[d] = Swift.max(hi[d], k)
+                    }
+                }
+            }
+        }
+        var rest: [Int] = []
+        for d in digits where population(d) > 0 {
+            if least[d] == most[d] { constants[d] = SortedSample.double(fromKey: least[d]) } else { rest.append(d) }
+        }
+        return rest
     }
 
     /// A gather pass: copies the values of the ascending `digits` out of `values` (the column
@@ -146,6 +188,7 @@ struct RankSelector {
     /// The value at 0-based `rank` of the ascending order; its digit must be gathered.
     func value(atRank rank: Int) -> Double {
         let d = digit(ofRank: rank)
+        if let c = constants[d] { return c }
         guard let g = groups[d] else { preconditionFailure("RankSelector: rank \(rank) was not gathered") }
         return g[g.startIndex + rank - below[d]]
     }
@@ -155,6 +198,7 @@ struct RankSelector {
         if x.isNaN { return 0 }
         let d = map.digit(x)
         if population(d) == 0 { return below[d] }
+        if let c = constants[d] { return x < c || (!inclusive && x == c) ? below[d] : below[d + 1] }
         guard let g = groups[d] else { preconditionFailure("RankSelector: point \(x) was not counted") }
         // Canonical keys order as `<` does, so every value of an earlier digit is < x and none
         // of a later one is ≤ x; in x's digit, binary search (its values are sorted).
