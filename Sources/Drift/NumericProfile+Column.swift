@@ -5,10 +5,12 @@ extension NumericProfile {
     /// `maxSample` values: the sample is the values at `ReferenceProfile.sampleIndices` ranks of
     /// the ascending order, found with the quantiles and the bin counts by a `RankSelector`.
     /// Equal, bit for bit, to `buildReference` on the values sorted by `orderedKey` (−0 first).
-    /// - Complexity: O(n): a pass for the sum, one for the sum of squares, the selector's count
-    ///   and gather passes (and a second gather, rarely, when a histogram edge falls outside the
-    ///   digits predicted for it), plus sorting the gathered values (about maxSample digits of
-    ///   about 80 values). A column of at most `maxSample` values is sorted.
+    /// - Complexity: O(n): the selector's count pass (which also sums), one for the sum of
+    ///   squares, a gather pass (preceded by a pass that finds single-valued digits when ties
+    ///   make the wanted digits hold over an eighth of the column; and a second gather, rarely,
+    ///   when a histogram edge falls outside the digits predicted for it), plus sorting the
+    ///   gathered values (about maxSample digits of about 80 values). A column of at most
+    ///   `maxSample` values is sorted.
     public static func build(column values: [Double], maxSample: Int, psiBins: Int,
                              histogramBins: Int = 30, rng: inout SeededGenerator) -> NumericProfile {
         func sorted() -> NumericProfile {

@@ -11,7 +11,9 @@ import Foundation
 /// (for the ~10,000 ranks of a profile's sample, under a tenth of a column) and sorts them with
 /// −0 before +0, as a sort by `orderedKey` does; a digit's values are then contiguous. A rank is
 /// read from its digit's values, and the count below / at most a point is the count below the
-/// point's digit plus a binary search in that digit, which must have been gathered too.
+/// point's digit plus a binary search in that digit, which must have been gathered too. A digit
+/// cannot split a run of ties, so when the wanted digits hold much of the column, `resolve` first
+/// looks for digits of a single value, which are recorded instead of gathered.
 ///
 /// `Describe.orderStatistics` (Tabular) selects the same way for a handful of ranks; for the
 /// ~10,000 ranks of a profile's sample its per-target bookkeeping grows as targets × ranks
