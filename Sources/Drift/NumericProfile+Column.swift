@@ -9,8 +9,9 @@ extension NumericProfile {
     ///   squares, a gather pass (preceded by a pass that finds single-valued digits when ties
     ///   make the wanted digits hold over an eighth of the column; and a second gather, rarely,
     ///   when a histogram edge falls outside the digits predicted for it), plus sorting the
-    ///   gathered values (about maxSample digits of about 80 values). A column of at most
-    ///   `maxSample` values is sorted.
+    ///   gathered values (about maxSample digits of about 80 values). When over a quarter of
+    ///   the values are missing, the passes after the first read a copy of the present ones.
+    ///   A column of at most `maxSample` values is sorted.
     public static func build(column values: [Double], maxSample: Int, psiBins: Int,
                              histogramBins: Int = 30, rng: inout SeededGenerator) -> NumericProfile {
         func sorted() -> NumericProfile {
@@ -25,23 +26,54 @@ extension NumericProfile {
             let n = selector.count
             if n <= maxSample { return sorted() }
             let mean = sum.rounded() / Double(n)
-            let squares = ExactSum()
-            squares.addSquaredDeviations(v, from: mean)
-            let std = (squares.rounded() / Double(n)).squareRoot()
-            let sampleRanks = ReferenceProfile.sampleIndices(count: n, k: maxSample, rng: &rng)
-            let levels = PSIBins.levels(bins: psiBins) + [Histogram.defaultTail, 1 - Histogram.defaultTail]
-            let quantileRanks = levels.map { SortedSample.QuantilePosition(count: n, $0) }.flatMap { [$0.below, $0.above] }
-            let wanted = selector.digits(holding: sampleRanks + quantileRanks + [0, n - 1])
-            selector.resolve(v, digits: Array(Set(wanted + trimmedEdgeDigits(selector, bins: histogramBins))).sorted())
-            // PSI edges lie between the values of two gathered ranks; the trimmed histogram's
-            // edges were predicted. Anything else (rounding at a digit's end) takes one more pass.
-            let points = PSIBins.edges(selector, bins: psiBins) + Histogram.trimmedEdges(selector, bins: histogramBins).edges
-            let uncounted = selector.digits(counting: points)
-            if !uncounted.isEmpty { selector.resolve(v, digits: uncounted) }
-            return assemble(selector, missing: values.count - n, mean: mean, std: std,
-                            sample: sampleRanks.map(selector.value(atRank:)), sampleIsExact: false,
-                            psiBins: psiBins, histogramBins: histogramBins)
+            // The passes after the first, over values `w` with the non-missing values of `v`.
+            func finish(_ w: UnsafeBufferPointer<Double>) -> NumericProfile {
+                let squares = ExactSum()
+                squares.addSquaredDeviations(w, from: mean)
+                let std = (squares.rounded() / Double(n)).squareRoot()
+                let sampleRanks = ReferenceProfile.sampleIndices(count: n, k: maxSample, rng: &rng)
+                let levels = PSIBins.levels(bins: psiBins) + [Histogram.defaultTail, 1 - Histogram.defaultTail]
+                let quantileRanks = levels.map { SortedSample.QuantilePosition(count: n, $0) }.flatMap { [$0.below, $0.above] }
+                let wanted = selector.digits(holding: sampleRanks + quantileRanks + [0, n - 1])
+                selector.resolve(w, digits: Array(Set(wanted + trimmedEdgeDigits(selector, bins: histogramBins))).sorted())
+                // PSI edges lie between the values of two gathered ranks; the trimmed histogram's
+                // edges were predicted. Anything else (rounding at a digit's end) takes one more pass.
+                let points = PSIBins.edges(selector, bins: psiBins) + Histogram.trimmedEdges(selector, bins: histogramBins).edges
+                let uncounted = selector.digits(counting: points)
+                if !uncounted.isEmpty { selector.resolve(w, digits: uncounted) }
+                return assemble(selector, missing: values.count - n, mean: mean, std: std,
+                                sample: sampleRanks.map(selector.value(atRank:)), sampleIsExact: false,
+                                psiBins: psiBins, histogramBins: histogramBins)
+            }
+            // Many missing values at random places make every pass mispredict its NaN test (with
+            // half the values missing, the passes took 0.20 s of CPU on 10M values against 0.16 s
+            // for the old sort): copy the present ones out once, without a branch.
+            if values.count - n > values.count / 4 {
+                return nonMissing(v, count: n).withUnsafeBufferPointer(finish)
+            }
+            return finish(v)
         }
+    }
+
+    /// The `count` non-NaN values of `v`, in order, copied without a branch per value.
+    static func nonMissing(_ v: UnsafeBufferPointer<Double>, count: Int) -> [Double] {
+        var out = [Double](repeating: 0, count: count + 1)
+        let written = out.withUnsafeMutableBufferPointer { o in
+            // Every value is written; a NaN is overwritten by the next value (or lands in the
+            // spare last slot).
+            var k = 0
+            for x in v {
+                o[Swift.min(k, count)] = x
+                // 1 unless NaN, in integer arithmetic: the compiler turns `x.isNaN ? 0 : 1` into
+                // a branch. |x|'s bits minus those just above +∞'s wrap to the top bit unless NaN.
+                let magnitude = x.bitPattern & 0x7FFF_FFFF_FFFF_FFFF
+                k &+= Int(truncatingIfNeeded: (magnitude &- 0x7FF0_0000_0000_0001) &>> 63)
+            }
+            return k
+        }
+        precondition(written == count, "nonMissing: \(written) non-NaN values, expected \(count)")
+        out.removeLast()
+        return out
     }
 
     /// Digits that can hold the edges of `Histogram.trimmedEdges` (lo + j · (hi − lo) / bins,

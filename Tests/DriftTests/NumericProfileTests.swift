@@ -124,6 +124,21 @@ func identical(_ a: NumericProfile, _ b: NumericProfile) -> Bool {
         }
     }
 
+    /// The branch-free copy of the present values equals a filter, for every kind of NaN and
+    /// the values next to ±∞.
+    @Test func nonMissingKeepsExactlyTheNonNaNValues() {
+        let specials: [Double] = [.nan, -.nan, .signalingNaN, Double(bitPattern: 0x7FF0_0000_0000_0001),
+                                  Double(bitPattern: 0xFFFF_FFFF_FFFF_FFFF), .infinity, -.infinity,
+                                  .greatestFiniteMagnitude, -.greatestFiniteMagnitude, 0, -0.0, 5e-324, 1]
+        var rng = SeededGenerator(seed: 2)
+        for n in [0, 1, 2, 7, 100] {
+            let v = (0..<n).map { _ in specials[rng.below(specials.count)] }
+            let want = v.filter { !$0.isNaN }
+            let got = v.withUnsafeBufferPointer { NumericProfile.nonMissing($0, count: want.count) }
+            #expect(got.map(\.bitPattern) == want.map(\.bitPattern), "n \(n)")
+        }
+    }
+
     /// Mean and standard deviation do not depend on the order of the values (the sums are
     /// exactly rounded), so the twin's sorted order and the column's order agree.
     @Test func meanAndStdIgnoreOrder() {
