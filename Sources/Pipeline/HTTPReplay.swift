@@ -30,8 +30,14 @@ enum HTTPReplay {
 
     static func replay(_ table: Table, target: String, base: String, features: [Serving.FeatureSpec], batch: Int = 200) async throws -> Sent {
         let start = ContinuousClock.now
-        guard let y = table.column(named: target)?.numericValues else {
-            throw PipelineError(step: "replay", message: "current data has no numeric target \"\(target)\"")
+        guard let targetColumn = table.column(named: target) else {
+            throw PipelineError(step: "replay", message: "current data has no target column \"\(target)\"")
+        }
+        // The truth as /feedback takes it: a number, or a class label as a JSON string; nil when missing.
+        let truth: [String?]
+        switch targetColumn.data {
+        case .numeric(let v): truth = v.map { $0.isFinite ? "\($0)" : nil }
+        case .categorical(let codes, let levels): truth = codes.map { $0 >= 0 ? jsonStringLiteral(levels[Int($0)]) : nil }
         }
         let columns = features.map { table.column(named: $0.name) }
         func json(_ i: Int) -> String {
@@ -55,7 +61,7 @@ enum HTTPReplay {
         let inFlight = 8
         let feedbackClients = try (0..<inFlight).map { _ in try LoopbackHTTPClient(base: base) }
         var requests = 0
-        var ids: [(String, Double)] = []
+        var ids: [(String, String)] = []
         for start in stride(from: 0, to: table.rowCount, by: batch) {
             try Task.checkCancellation()
             let rows = start..<min(table.rowCount, start + batch)
@@ -65,7 +71,7 @@ enum HTTPReplay {
             guard let obj = try JSONSerialization.jsonObject(with: data) as? [String: Any], let got = obj["request_ids"] as? [String], got.count == rows.count else {
                 throw PipelineError(step: "replay", message: "unexpected /predict answer: \(String(decoding: data.prefix(200), as: UTF8.self))")
             }
-            ids += zip(got, rows.map { y[$0] }).map { ($0, $1) }
+            ids += zip(got, rows).compactMap { id, row in truth[row].map { (id, $0) } }
         }
         // Ground truth arrives later, one call per prediction; `inFlight` at a time, each on its
         // own connection (a finished call hands its connection to the next one).

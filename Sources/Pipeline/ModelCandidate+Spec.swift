@@ -10,6 +10,8 @@ extension PipelineSpec.ModelCandidate {
             return .linear
         case .ridge:
             return .ridge(alpha: number("alpha") ?? 1)
+        case .logistic:
+            return .logistic(alpha: number("alpha"))
         case .gbm:
             var p = GBMParameters()
             p.seed = s

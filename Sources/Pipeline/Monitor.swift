@@ -44,10 +44,6 @@ public enum Monitor {
             source = path
         case .log(let since):
             located = try ModelLocator.load(reference, storePath: storePath)
-            if located.model.header.classes != nil {
-                // The log keeps one value per row; a classifier's probabilities are not in it yet.
-                throw DriftError(code: .missingColumn, message: "\(reference) is a classifier: monitor it from a file of current rows with --current FILE (the prediction log does not hold class probabilities yet)")
-            }
             profile = try ModelLocator.profile(for: located, storePath: storePath)
             let store = try TrackingStore(path: storePath)
             let records = try store.predictions(model: located.name, since: since, limit: 1_000_000)
@@ -55,7 +51,12 @@ public enum Monitor {
                 throw DriftError(code: .missingColumn, message: "no logged predictions for model \"\(located.name)\"\(since.map { " since \($0)" } ?? "") in \(storePath); serve it with `plumb serve` first")
             }
             table = try logTable(records, features: located.model.header.preprocessor.inputFeatures)
-            predictions = records.map(\.prediction)
+            if let classes = located.model.header.classes {
+                predictions = try loggedProbabilities(records, classCount: classes.count)
+                table.append(loggedLabels(records, name: located.model.header.target))
+            } else {
+                predictions = records.map(\.prediction)
+            }
             actuals = records.map(\.actual)
             source = "prediction log (\(records.count) requests)"
         }
@@ -142,6 +143,28 @@ public enum Monitor {
     }
 
     /// The logged request inputs as a table in the model's input schema.
+    /// A classifier's logged class probabilities, row after row.
+    /// - Throws: rows logged without them (by a Plumb before classifiers were served).
+    static func loggedProbabilities(_ records: [PredictionRecord], classCount k: Int) throws -> [Double] {
+        var out: [Double] = []
+        out.reserveCapacity(records.count * k)
+        for r in records {
+            guard let p = r.probabilities, p.count == k else {
+                throw DriftError(code: .missingColumn, message: "prediction log: request \(r.requestID) holds no \(k) class probabilities (logged by an older Plumb?); monitor from a file with --current")
+            }
+            out += p
+        }
+        return out
+    }
+
+    /// The true labels fed back for logged rows, as a categorical column (missing where none came).
+    static func loggedLabels(_ records: [PredictionRecord], name: String) -> Column {
+        let labels = records.map(\.actualLabel)
+        let levels = Array(Set(labels.compactMap { $0 })).sorted()
+        let index = Dictionary(uniqueKeysWithValues: levels.enumerated().map { ($1, Int32($0)) })
+        return Column(name: name, data: .categorical(codes: labels.map { $0.flatMap { index[$0] } ?? -1 }, levels: levels))
+    }
+
     static func logTable(_ records: [PredictionRecord], features: [FeatureSpec]) throws -> Table {
         var numeric = [[Double]](repeating: [], count: features.count)
         var strings = [[String?]](repeating: [], count: features.count)

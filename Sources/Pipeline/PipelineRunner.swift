@@ -165,6 +165,8 @@ public struct PipelineRunner: Sendable {
     struct Rows {
         let table: Table
         let digest: DatasetDigest
+        /// The spec's task, or the one the target implies.
+        let task: ModelTask
         /// Reference rows: candidates train on `train` and are scored on `test`.
         let train: Table
         let test: Table
@@ -200,15 +202,15 @@ public struct PipelineRunner: Sendable {
     /// The champion's configuration retrained, registered as a new version.
     struct Challenger: CustomStringConvertible {
         let version: Int
-        let metrics: RegressionMetrics
+        let metrics: Evaluation
         /// "<candidate> on N rows [cached] → vX", as the timeline shows it.
         let description: String
     }
 
     /// Champion and challenger scored on the same holdout.
     struct Scores {
-        let champion: RegressionMetrics
-        let challenger: RegressionMetrics
+        let champion: Evaluation
+        let challenger: Evaluation
         /// Challenger minus champion, in the selection metric (higher is better).
         let gain: Double
     }
@@ -252,7 +254,7 @@ public struct PipelineRunner: Sendable {
         let refTrain = reference.selecting(rows: refSplit.train), refTest = reference.selecting(rows: refSplit.test)
         run.log("split", "reference \(reference.rowCount) rows (\(refTrain.rowCount) train / \(refTest.rowCount) test)" +
             (slices.current.isEmpty ? "" : "; current \(slices.current.count) rows (\(slices.replay.count) replayed, \(slices.holdout.count) held out)"))
-        return Rows(table: table, digest: digest, train: refTrain, test: refTest, hasCurrent: !slices.current.isEmpty,
+        return Rows(table: table, digest: digest, task: try task(of: table), train: refTrain, test: refTest, hasCurrent: !slices.current.isEmpty,
                     current: table.selecting(rows: slices.replay),
                     holdout: try Self.concatenate(refTest, table.selecting(rows: slices.holdout)))
     }
@@ -262,12 +264,15 @@ public struct PipelineRunner: Sendable {
         var best: BestCandidate?
         for candidate in spec.models {
             try Task.checkCancellation()
+            guard candidate.kind.fits(rows.task) else {
+                throw PipelineError(step: "train", message: "models: \(candidate.name) is a \(candidate.kind.rawValue) model, which does not fit a \(rows.task.rawValue) target \"\(spec.data.target)\"")
+            }
             let (outcome, bytes, cached) = try trainCached(candidate, train: rows.train, test: rows.test, digest: rows.digest,
-                                                           specHash: run.specHash, tag: "reference")
+                                                           task: rows.task, specHash: run.specHash, tag: "reference")
             let version = try registerOnce(outcome, bytes: bytes, recorder: run.recorder, parent: run.parent, runName: candidate.name,
                                            specHash: run.specHash)
-            let m = outcome.evaluation.regression!
-            run.log("train", "\(candidate.name) (\(candidate.kind.rawValue))\(cached ? " [cached]" : ""): R² \(m.r2.fixed4) RMSE \(m.rmse.fixed4) fit \(outcome.fitSeconds.fixed3) s → v\(version.version)")
+            let m = outcome.evaluation
+            run.log("train", "\(candidate.name) (\(candidate.kind.rawValue))\(cached ? " [cached]" : ""): \(summary(m)) fit \(outcome.fitSeconds.fixed3) s → v\(version.version)")
             let score = selectionScore(m)
             if best == nil || score > best!.score { best = BestCandidate(version: version, candidate: candidate, score: score) }
         }
@@ -354,7 +359,8 @@ public struct PipelineRunner: Sendable {
         let r = monitored.result
         let drifted = r.columns.filter(\.drifted).map(\.name)
         run.log("monitor", "drift share \(r.driftShare.fixed3) (\(drifted.isEmpty ? "none" : drifted.joined(separator: ", ")))" +
-            (r.performance.map { "; production RMSE \($0.rmse.fixed4), R² \($0.r2.fixed4)" } ?? "") + "; retrain: \(r.retrain ? "yes" : "no")")
+            (r.performance.map { "; production RMSE \($0.rmse.fixed4), R² \($0.r2.fixed4)" } ?? "") +
+            (r.classification.map { c in "; production " + ["accuracy", "f1", "roc_auc", "log_loss"].compactMap { k in c.metrics[k].map { "\(k) \($0.fixed4)" } }.joined(separator: ", ") } ?? "") + "; retrain: \(r.retrain ? "yes" : "no")")
         for reason in r.reasons { run.log("monitor", "  · \(reason)") }
         return Health(retrain: r.retrain, reportPath: reportPath)
     }
@@ -373,10 +379,10 @@ public struct PipelineRunner: Sendable {
         let championRunName = (try? run.store.run(championVersion.runID ?? "").run.name) ?? ""
         let candidate = spec.models.first { c in championRunName == c.name || championRunName == "\(c.name) (retrained)" } ?? fallback
         let (outcome, bytes, cached) = try trainCached(candidate, train: retrainTable, test: rows.holdout, digest: rows.digest,
-                                                       specHash: run.specHash, tag: "retrain")
+                                                       task: rows.task, specHash: run.specHash, tag: "retrain")
         let version = try registerOnce(outcome, bytes: bytes, recorder: run.recorder, parent: run.parent,
                                        runName: "\(candidate.name) (retrained)", specHash: run.specHash)
-        return Challenger(version: version.version, metrics: outcome.evaluation.regression!,
+        return Challenger(version: version.version, metrics: outcome.evaluation,
                           description: "\(candidate.name) on \(retrainTable.rowCount) rows\(cached ? " [cached]" : "") → v\(version.version)")
     }
 
@@ -392,7 +398,7 @@ public struct PipelineRunner: Sendable {
     private func compare(_ challenger: Challenger, with champion: Int, on holdout: Table, _ run: RunContext) throws -> Scores {
         let champM = try metrics(of: champion, on: holdout, store: run.store)
         let challM = challenger.metrics
-        run.log("compare", "same holdout (\(holdout.rowCount) rows): champion v\(champion) R² \(champM.r2.fixed4) RMSE \(champM.rmse.fixed4) vs challenger v\(challenger.version) R² \(challM.r2.fixed4) RMSE \(challM.rmse.fixed4)")
+        run.log("compare", "same holdout (\(holdout.rowCount) rows): champion v\(champion) \(summary(champM)) vs challenger v\(challenger.version) \(summary(challM))")
         return Scores(champion: champM, challenger: challM, gain: selectionScore(challM) - selectionScore(champM))
     }
 
@@ -429,7 +435,7 @@ public struct PipelineRunner: Sendable {
         return SliceRows(reference: reference, current: current, replay: parts.train.map { current[$0] }, holdout: parts.test.map { current[$0] })
     }
 
-    private func request(_ c: PipelineSpec.ModelCandidate, train: Table, test: Table, digest: DatasetDigest) -> TrainingRequest {
+    private func request(_ c: PipelineSpec.ModelCandidate, train: Table, test: Table, digest: DatasetDigest, task: ModelTask) -> TrainingRequest {
         var r = TrainingRequest(train: train, target: spec.data.target, model: c.modelSpec(seed: spec.seed))
         r.test = test
         r.seed = spec.seed
@@ -438,26 +444,24 @@ public struct PipelineRunner: Sendable {
         r.preprocessing = spec.preprocessing
         r.trainingData = digest
         r.source = digest.name
-        r.task = .regression   // the closed loop compares regression metrics
+        r.task = task
         return r
     }
 
     /// Trains a candidate, or reuses the model file cached under the same inputs (data digest,
     /// rows used, spec hash, candidate, Plumb version); metrics are recomputed on `test`.
     private func trainCached(_ c: PipelineSpec.ModelCandidate, train: Table, test: Table, digest: DatasetDigest,
-                             specHash: String, tag: String) throws -> (TrainingOutcome, [UInt8], Bool) {
+                             task: ModelTask, specHash: String, tag: String) throws -> (TrainingOutcome, [UInt8], Bool) {
         let cache = StepCache(directory: workDirectory + "/cache", plumbVersion: Trainer.plumbVersion)
         let key = cache.key(step: "train-\(c.name)", inputs: [
             "data": digest.sha256, "rows": SHA256.hex(CSVWriter.encode(train)), "spec": specHash, "tag": tag,
             "candidate": "\(c.name)/\(c.kind.rawValue)/\(c.params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))",
         ])
-        let req = request(c, train: train, test: test, digest: digest)
+        let req = request(c, train: train, test: test, digest: digest, task: task)
         if !force, let hit = cache.lookup(key), let bytes = try? hit.read("model") {
             let model = try ModelFile.decode(bytes, source: "cache \(key.prefix(12))", kinds: ModelSpec.kinds)
-            let y = try Trainer.targetValues(test, target: spec.data.target, source: "test")
-            let predictions = try model.predict(test).predictions
-            let metrics = RegressionMetrics(predicted: predictions, actual: y)
-            let outcome = TrainingOutcome(model: model, evaluation: .regression(metrics), fitSeconds: 0, trainRows: train.rowCount, testRows: test.rowCount,
+            let (evaluation, predictions, y) = try Trainer.evaluate(model, on: test, target: spec.data.target, source: "test")
+            let outcome = TrainingOutcome(model: model, evaluation: evaluation, fitSeconds: 0, trainRows: train.rowCount, testRows: test.rowCount,
                                           warnings: model.header.warnings, extraMetrics: [:], testPredictions: predictions, testActuals: y,
                                           trainTable: train, testTable: test, featureNames: try Trainer.featureNames(req))
             return (outcome, bytes, true)
@@ -483,22 +487,46 @@ public struct PipelineRunner: Sendable {
     }
 
     /// A registered version's metrics on `table`.
-    private func metrics(of version: Int, on table: Table, store: TrackingStore) throws -> RegressionMetrics {
+    private func metrics(of version: Int, on table: Table, store: TrackingStore) throws -> Evaluation {
         let model = try ModelLocator.load("models:/\(spec.registry.modelName)/\(version)", store: store).model
-        let y = try Trainer.targetValues(table, target: spec.data.target, source: "holdout")
-        return RegressionMetrics(predicted: try model.predict(table).predictions, actual: y)
+        return try Trainer.evaluate(model, on: table, target: spec.data.target, source: "holdout").evaluation
     }
 
-    private func selectionValue(_ m: RegressionMetrics) -> Double {
-        switch spec.selection.metric {
-        case .r2: m.r2
-        case .rmse: m.rmse
-        case .mae: m.mae
+    /// The spec's task, or the target's (as `plumb train` infers it); the selection metric must
+    /// be one the task reports.
+    private func task(of table: Table) throws -> ModelTask {
+        guard let column = table.column(named: spec.data.target) else {
+            throw PipelineError(step: "split", message: "data.target: no column \"\(spec.data.target)\" in the data")
         }
+        let task = spec.task ?? TaskInference.infer(column, target: spec.data.target).task
+        guard spec.selection.metric.applies(to: task) else {
+            let fitting = PipelineSpec.Selection.Metric.allCases.filter { $0.applies(to: task) }.map(\.rawValue)
+            throw PipelineError(step: "split", message: "selection.metric: \(spec.selection.metric.rawValue) is not reported for a \(task.rawValue) target; use one of \(fitting.joined(separator: ", "))")
+        }
+        return task
+    }
+
+    /// The selection metric's value (NaN when the evaluation does not report it).
+    private func selectionValue(_ m: Evaluation) -> Double {
+        m.dictionary[spec.selection.metric.rawValue] ?? .nan
+    }
+
+    /// The selection metric and the task's main second metric, as the timeline shows them.
+    private func summary(_ m: Evaluation) -> String {
+        let shown: [(String, String)]
+        switch m {
+        case .regression: shown = [("r2", "R²"), ("rmse", "RMSE")]
+        case .classification: shown = [("accuracy", "accuracy"), ("roc_auc", "ROC AUC"), ("log_loss", "log loss")]
+        }
+        var parts = shown.compactMap { key, title in m.dictionary[key].map { "\(title) \($0.fixed4)" } }
+        if !shown.contains(where: { $0.0 == spec.selection.metric.rawValue }) {
+            parts.append("\(spec.selection.metric.rawValue) \(selectionValue(m).fixed4)")
+        }
+        return parts.joined(separator: " ")
     }
 
     /// Higher is better.
-    private func selectionScore(_ m: RegressionMetrics) -> Double {
+    private func selectionScore(_ m: Evaluation) -> Double {
         spec.selection.metric.higherIsBetter ? selectionValue(m) : -selectionValue(m)
     }
 

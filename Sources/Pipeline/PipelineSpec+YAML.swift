@@ -1,5 +1,6 @@
 import Drift
 import Foundation
+import MLCore
 import Tabular
 import Tracking
 import Yams
@@ -73,7 +74,7 @@ extension PipelineSpec {
 
     // MARK: - Decoding the tree
 
-    static let topKeys = ["name", "data", "slices", "split", "preprocessing", "models", "selection", "registry",
+    static let topKeys = ["name", "data", "task", "slices", "split", "preprocessing", "models", "selection", "registry",
                           "promotion", "validation", "monitoring", "retraining", "serving", "seed"]
 
     static func decode(_ root: Node, _ r: SpecReader) throws -> PipelineSpec {
@@ -82,6 +83,7 @@ extension PipelineSpec {
         let seed = try top.optional("seed").map { UInt64(try r.integer($0, .between(0, 9_007_199_254_740_991))) } ?? 42
 
         let data = try decodeData(try top.required("data", expected: "a mapping with source and target"), r)
+        let task = try top.optional("task").map { ModelTask(rawValue: try r.choice($0, ModelTask.allCases.map(\.rawValue))) ?? .regression }
 
         var slices: Slices?
         if let f = top.optional("slices") {
@@ -194,7 +196,7 @@ extension PipelineSpec {
         return PipelineSpec(
             name: name, data: data, slices: slices, split: split, preprocessing: pre, models: models,
             selection: selection, registry: registry, promotion: promotion, validation: validation,
-            monitoring: monitoring, retraining: retraining, serving: serving, seed: seed)
+            monitoring: monitoring, retraining: retraining, serving: serving, seed: seed, task: task)
     }
 
     static func decodeData(_ f: SpecField, _ r: SpecReader) throws -> DataSpec {
@@ -298,6 +300,7 @@ extension PipelineSpec {
         let num = { (rule: NumberRule) in ParamValue.number(try r.number(f, rule)) }
         switch (kind, key) {
         case (.ridge, "alpha"): return try num(.nonNegative)
+        case (.logistic, "alpha"): return try num(.positive)
         case (.gbm, "rounds"), (.forest, "trees"): return try int(.between(1, 1_000_000))
         case (.gbm, "learning_rate"): return try num(.positive)
         case (.gbm, "max_leaves"): return try int(.between(2, 131_072))

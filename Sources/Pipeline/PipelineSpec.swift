@@ -1,5 +1,6 @@
 import Drift
 import Foundation
+import MLCore
 import Tabular
 import Tracking
 
@@ -11,6 +12,9 @@ public struct PipelineSpec: Codable, Sendable, Equatable {
     /// Pipeline name: names the run, and defaults the registry model name and experiment.
     public var name: String
     public var data: DataSpec
+    /// regression, binary or multiclass; nil: inferred from the target as `plumb train` does (text
+    /// or true/false labels are classes).
+    public var task: ModelTask?
     /// How the closed loop separates reference (training-time) rows from "current" (production)
     /// rows; nil = every row is reference data and there is no current slice.
     public var slices: Slices?
@@ -32,8 +36,10 @@ public struct PipelineSpec: Codable, Sendable, Equatable {
     /// Memberwise initialiser.
     public init(name: String, data: DataSpec, slices: Slices?, split: Split, preprocessing: PreprocessingOptions,
                 models: [ModelCandidate], selection: Selection, registry: Registry, promotion: Promotion,
-                validation: Validation, monitoring: Monitoring, retraining: Retraining, serving: ServingOptions, seed: UInt64) {
+                validation: Validation, monitoring: Monitoring, retraining: Retraining, serving: ServingOptions, seed: UInt64,
+                task: ModelTask? = nil) {
         self.name = name
+        self.task = task
         self.data = data
         self.slices = slices
         self.split = split
@@ -50,7 +56,7 @@ public struct PipelineSpec: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, data, slices, split, preprocessing, models, selection, registry, promotion,
+        case name, data, task, slices, split, preprocessing, models, selection, registry, promotion,
              validation, monitoring, retraining, serving, seed
     }
 
@@ -198,7 +204,16 @@ public struct PipelineSpec: Codable, Sendable, Equatable {
 
     /// Model family of a candidate.
     public enum ModelKind: String, Codable, Sendable, CaseIterable {
-        case linear, ridge, gbm, forest
+        case linear, ridge, logistic, gbm, forest
+
+        /// Whether this kind fits `task` (least squares fit numbers, logistic regression classes).
+        public func fits(_ task: ModelTask) -> Bool {
+            switch self {
+            case .linear, .ridge: task == .regression
+            case .logistic: task.isClassification
+            case .gbm, .forest: true
+            }
+        }
     }
 
     /// One hyperparameter value as written in YAML.
@@ -261,6 +276,7 @@ public struct PipelineSpec: Codable, Sendable, Equatable {
         public static let allowedParams: [ModelKind: [String]] = [
             .linear: [],
             .ridge: ["alpha"],
+            .logistic: ["alpha"],
             .gbm: ["rounds", "learning_rate", "max_leaves", "max_depth", "min_leaf", "l2", "max_bins",
                    "subsample", "feature_fraction", "early_stopping", "loss", "seed"],
             .forest: ["trees", "max_depth", "min_leaf", "min_split", "feature_fraction", "seed"],
@@ -276,8 +292,19 @@ public struct PipelineSpec: Codable, Sendable, Equatable {
     public struct Selection: Codable, Sendable, Equatable {
         public enum Metric: String, Codable, Sendable, CaseIterable {
             case r2, rmse, mae
-            /// r2: higher is better; rmse and mae: lower is better.
-            public var higherIsBetter: Bool { self == .r2 }
+            case accuracy, balanced_accuracy, f1, roc_auc, average_precision, log_loss, brier
+
+            /// Scores (r2, accuracy, f1, roc_auc, …) are better higher; errors and losses lower.
+            public var higherIsBetter: Bool { PromotionPolicy.naturalHigherIsBetter(rawValue) ?? true }
+
+            /// Whether the metric is reported for `task`.
+            public func applies(to task: ModelTask) -> Bool {
+                switch self {
+                case .r2, .rmse, .mae: task == .regression
+                case .roc_auc, .average_precision: task == .binary
+                default: task.isClassification
+                }
+            }
         }
         public var metric: Metric
 

@@ -233,6 +233,28 @@ public enum Trainer {
     }
 }
 
+extension Trainer {
+    /// `model`'s metrics on `table`'s target column: regression metrics, or for a classifier its
+    /// classification metrics over the class labels it knows.
+    /// - Returns: the metrics, the model's outputs, and the targets as numbers (values, or class indices).
+    /// - Throws: a missing target, or a label the model does not know (rows named, as in `source`).
+    public static func evaluate(_ model: LoadedModel, on table: Table, target: String, source: String) throws
+        -> (evaluation: Evaluation, predictions: [Double], actuals: [Double]) {
+        let predictions = try model.predict(table).predictions
+        guard let classes = model.header.classes else {
+            let y = try targetValues(table, target: target, source: source)
+            return (.regression(RegressionMetrics(predicted: predictions, actual: y)), predictions, y)
+        }
+        guard let column = table.column(named: target) else {
+            throw TrainingError(code: .unknownTarget, message: "\(source): no target column \"\(target)\"")
+        }
+        let truth = try ClassLabels(labels: classes).indices(of: column, target: target, source: source)
+        let metrics = try ClassificationMetrics(classes: truth.map(Int.init), probabilities: predictions, classCount: classes.count,
+                                                threshold: model.header.threshold ?? 0.5)
+        return (.classification(metrics), predictions, truth.map(Double.init))
+    }
+}
+
 /// The target of one training job: its task, and the training and test targets in the form the
 /// task needs (numbers, or class indices with the class labels).
 struct TargetPlan {
