@@ -58,9 +58,14 @@ let package = Package(
         .testTarget(name: "TreeModelsTests", dependencies: ["TreeModels"]),
         .testTarget(name: "DriftTests", dependencies: ["Drift"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TrackingTests", dependencies: ["Tracking"]),
+        .testTarget(name: "TrackingTests", dependencies: [
+            // GRDB: a test writes a store as an older schema left it, then opens it.
+            "Tracking", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "ServingTests", dependencies: [
             "Serving", .product(name: "HummingbirdTesting", package: "hummingbird"),
+            // Classifiers trained in the tests and served through the real adapters and store.
+            "Pipeline", "MLCore", "Tabular", "TreeModels", "Tracking",
         ]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TreeModels"]),
         .testTarget(name: "plumbTests", dependencies: ["plumb"]),

@@ -27,6 +27,7 @@ for _v in THREAD_VARS:  # before numpy / polars read them at import
     os.environ[_v] = "2"
 
 import argparse  # noqa: E402
+import dataclasses  # noqa: E402
 import json  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
@@ -41,9 +42,9 @@ import urllib.request  # noqa: E402
 import numpy as np  # noqa: E402
 
 import peer_models as pm  # noqa: E402
-from harness import (Contender, Row, Sample, Side, Unavailable, alternate, contender, environment,  # noqa: E402
-                     failed_row, kill_children, last_json, load_gate, print_table, reason, run_process,
-                     start_process, stop_process)
+from harness import (Contender, Row, Sample, Side, Unavailable, alternate, comparison, contender,  # noqa: E402
+                     environment, failed_row, kill_children, last_json, load_gate, print_accuracy, print_table,
+                     reason, run_process, start_process, stop_process)
 
 THREADS = pm.THREADS
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -90,6 +91,19 @@ class Ctx:
             "friedman10m": pm.GbmTask("friedman10m", "Friedman", self.path("friedman_10m.csv"),
                                       self.path("friedman_10m_test.csv"), "y", 200, 0.1),
         }
+        self.cls_tasks = {
+            "spam": pm.ClsTask("spam", "spam", self.path("spam/train.csv"), self.path("spam/test.csv"), "type",
+                               "binary", CLS_ROUNDS),
+            "letter": pm.ClsTask("letter", "letter", self.path("letter/train.csv"), self.path("letter/test.csv"),
+                                 "lettr", "multiclass", CLS_ROUNDS),
+            "binary1m": pm.ClsTask("binary1m", "binary", self.path("classif_train.csv"), self.path("classif_test.csv"),
+                                   "y", "binary", BINARY_1M_ROUNDS),
+        }
+        # --max-rounds (a quick check of the harness itself) caps every boosted model, both sides alike.
+        if args.max_rounds:
+            for tasks in (self.tasks, self.cls_tasks):
+                for k, t in tasks.items():
+                    tasks[k] = dataclasses.replace(t, rounds=min(t.rounds, args.max_rounds))
 
     def path(self, name: str) -> str:
         return name if os.path.isabs(name) else os.path.join(self.work, name)
@@ -429,9 +443,9 @@ def forest_california(ctx: Ctx) -> list[Row]:
 # trees: batch scoring
 
 
-def plumb_predict_side(ctx: Ctx, task: pm.GbmTask, data: str, n: int):
+def plumb_predict_side(ctx: Ctx, task: pm.GbmTask | None, data: str, n: int, model: str | None = None):
     """`plumb predict --json` processes; rows_per_second there times the scoring alone."""
-    model = ctx.plumb_model(task)
+    model = model or ctx.plumb_model(task)
     out = os.path.join(ctx.tmp, "predictions.csv")
 
     def run():
@@ -470,6 +484,258 @@ def score_friedman(ctx: Ctx) -> list[Row]:
 
 def score_california(ctx: Ctx) -> list[Row]:
     return [score_row(ctx, ctx.tasks["california"], "score-california", "california_1m.csv", 5)]
+
+
+# ----------------------------------------------------------------------------------------------
+# classification (issue 20): accuracy against LightGBM / scikit-learn on spam and letter, binary
+# GBM fit and probability scoring on 1M generated rows
+
+CLS_ROUNDS = 200                 # spam and letter: 200 rounds, lr 0.1, 31 leaves, min 20 rows a leaf
+BINARY_1M_ROUNDS = 500
+CLS_FOREST_TREES = 100
+# Issue 20's accuracy bars: Plumb's GBM against LightGBM's, its forest against scikit-learn's.
+GBM_BARS = (("log_loss", 0.005, True), ("accuracy", 0.003, False), ("roc_auc", 0.002, False))
+FOREST_BARS = (("accuracy", 0.005, False),)
+REPORT = (("log_loss", None, True), ("accuracy", None, False), ("roc_auc", None, False))
+# No speed bound was set for these rows: their fit and scoring times are reported (ratio shown).
+CLS_FIT_BOUND = None
+CLS_SCORE_BOUND = None
+
+
+def cls_data(ctx: Ctx, name: str, target: str):
+    """Features (every column but target, file order) as float64 and the labels as written."""
+    def split():
+        df = ctx.frame(name)
+        if target not in df.columns:
+            raise Unavailable(f"{os.path.basename(name)}: no target column {target!r}")
+        return (np.ascontiguousarray(df.drop(columns=[target]).to_numpy(dtype=np.float64)),
+                df[target].to_numpy())
+    return ctx.memo(("cls", name), split)
+
+
+def need_files(*paths: str) -> None:
+    for f in paths:
+        if not os.path.exists(f):
+            shown = os.path.join(os.path.basename(os.path.dirname(f)), os.path.basename(f))
+            raise Unavailable(f"{shown} missing: run.sh makes it (gen_data.py; spam and letter from "
+                              "$PLUMB_DATA_MIRROR)")
+
+
+def cls_metrics(y: np.ndarray, labels: np.ndarray, proba: np.ndarray, classes: list) -> dict:
+    """Held-out metrics by scikit-learn, the same code for every side: accuracy of the labels the side
+    predicts, log loss of its probabilities (columns in `classes` order), ROC AUC of the second class
+    when binary."""
+    from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
+    ys = np.asarray(y).astype(str)
+    names = [str(c) for c in classes]
+    out = {"accuracy": float(accuracy_score(ys, np.asarray(labels).astype(str))),
+           "log_loss": float(log_loss(ys, proba, labels=names))}
+    if len(names) == 2:
+        out["roc_auc"] = float(roc_auc_score(ys == names[1], proba[:, 1]))
+    return out
+
+
+def peer_cls_metrics(model, x: np.ndarray, y: np.ndarray) -> dict:
+    return cls_metrics(y, model.predict(x), model.predict_proba(x), list(model.classes_))
+
+
+def plumb_cls_metrics(ctx: Ctx, model: str, test: str, y: np.ndarray) -> dict:
+    """`plumb predict` of the test file, then cls_metrics on its label and prob_<class> columns."""
+    import pandas as pd
+    out = os.path.join(ctx.tmp, "cls_predictions.csv")
+    ctx.plumb_run("predict", "--model", model, test, "--out", out, "--json")
+    pred = pd.read_csv(out, dtype={"label": str})
+    classes = [c[len("prob_"):] for c in pred.columns if c.startswith("prob_")]
+    if len(pred) != len(y) or not classes:
+        raise Unavailable("plumb predict: unexpected output")
+    order = sorted(classes)   # scikit-learn's order; the probabilities follow it
+    proba = pred[[f"prob_{c}" for c in order]].to_numpy(dtype=np.float64)
+    return cls_metrics(y, pred["label"].to_numpy(), proba, order)
+
+
+def plumb_cls_side(ctx: Ctx, train: str, test: str, target: str, out: str, flags: list[str]):
+    """`plumb train --json`: fit_seconds (the fit alone) and the held-out metrics it reports."""
+    def run():
+        o, done = ctx.plumb_run("train", train, "--target", target, "--test", test, *flags, "--out", out, "--json",
+                                "--no-track", "--quiet")
+        try:
+            m = o["metrics"]
+            return Sample(float(o["fit_seconds"]), {"process_seconds": done.seconds, "task": o.get("task"),
+                                                    **{k: m.get(k) for k in ("log_loss", "accuracy", "roc_auc")}})
+        except (KeyError, TypeError, ValueError):
+            raise Unavailable("plumb train: unexpected JSON")
+    return run
+
+
+def cls_fit_row(ctx: Ctx, key: str, title: str, task: pm.ClsTask, plumb_flags: list[str], model_name: str,
+                peers: list[Contender], bars, goal: str, bound: float | None = None, other: str = "metrics",
+                notes: tuple = ()) -> Row:
+    """A fit row with held-out metrics: Plumb (`plumb train` fit_seconds) against in-process peer fits
+    on the same files. Bars (metric, slack, lower is better) compare Plumb with the first peer; a
+    slack of None only reports the difference."""
+    need_files(task.train, task.test)
+    xte, yte = cls_data(ctx, task.test, task.target)
+    model = os.path.join(ctx.models, model_name)
+    sides = alternate([Contender("plumb", plumb_cls_side(ctx, task.train, task.test, task.target, model,
+                                                         plumb_flags), "plumb"), *peers], ctx.repeats)
+    row = Row(key, title, sides, goal=goal, bound=bound, other=other, notes=list(notes))
+    plumb = sides[0]
+    if plumb.ok:
+        own = plumb.warm[-1].info
+        try:
+            mine = plumb_cls_metrics(ctx, model, task.test, yte)
+            plumb.extra["metrics"] = mine
+            gap = max(abs(mine[k] - own[k]) for k in mine if own.get(k) is not None)
+            row.notes.append(f"plumb: metrics by scikit-learn from `plumb predict` on the test file; `plumb train "
+                             f"--json`'s own agree to {gap:.1g}")
+        except Exception as e:  # noqa: BLE001 — fall back to what plumb train reported
+            plumb.extra["metrics"] = {k: own.get(k) for k in ("log_loss", "accuracy", "roc_auc") if own.get(k) is not None}
+            row.notes.append(f"plumb: metrics as `plumb train --json` reports them ({reason(e)})")
+        plumb.extra["log_loss"] = plumb.extra["metrics"].get("log_loss")
+    for s in sides[1:]:
+        if s.ok:
+            s.extra["metrics"] = peer_cls_metrics(s.result, xte, yte)
+            s.extra["log_loss"] = s.extra["metrics"].get("log_loss")
+    peer = sides[1]
+    for metric, slack, lower in bars:
+        mine = plumb.extra.get("metrics", {}).get(metric) if plumb.ok else None
+        theirs = peer.extra.get("metrics", {}).get(metric) if peer.ok else None
+        if mine is None and theirs is None:
+            continue   # e.g. ROC AUC of a multiclass row
+        c = comparison(metric, mine, peer.name, theirs, slack, lower)
+        row.accuracy.append(c)
+        if c["passed"] is not None:
+            row.checks[f"{c['metric']} {c['bar']}"] = c["passed"]
+    return row
+
+
+def cls_gbm_row(ctx: Ctx, key: str, task: pm.ClsTask, title: str, quantized: bool = False,
+                bars=GBM_BARS, goal: str = "", notes: tuple = ()) -> Row:
+    xtr, ytr = cls_data(ctx, task.train, task.target)
+    if task.task != "binary":
+        bars = tuple(b for b in bars if b[0] != "roc_auc")
+    peers = [Contender("LightGBM", lambda: pm.lgbm_classifier(task).fit(xtr, ytr))]
+    if quantized:
+        peers.append(Contender("LightGBM quant.", lambda: pm.lgbm_classifier(task, quantized=True).fit(xtr, ytr)))
+    row = cls_fit_row(ctx, key, title, task, task.plumb_flags(), f"{task.key}_gbm{task.rounds}.plumb", peers, bars,
+                      goal or "; ".join(f"{pm_name(m)} {'≤ LGB +' if lower else '≥ LGB −'} {slack:g}"
+                                        for m, slack, lower in bars), bound=CLS_FIT_BOUND,
+                      notes=(f"GBM: {task.rounds} rounds, lr {task.lr}, {task.leaves} leaves, min {task.min_leaf} rows "
+                             "a leaf, no bagging; plumb: fit_seconds of `plumb train` (fit only); peers: .fit on "
+                             "numpy arrays in-process", *notes))
+    lgb_side = next((s for s in row.sides if s.name == "LightGBM" and s.ok), None)
+    if lgb_side:   # the scoring row scores a model of the same shape: hand it this one
+        ctx.memo(("cls-model", task.key, "LightGBM"), lambda: lgb_side.result)
+    return row
+
+
+def pm_name(metric: str) -> str:
+    return {"log_loss": "log loss", "accuracy": "acc", "roc_auc": "AUC"}.get(metric, metric)
+
+
+def cls_forest_row(ctx: Ctx, key: str, task: pm.ClsTask) -> Row:
+    xtr, ytr = cls_data(ctx, task.train, task.target)
+    trees = CLS_FOREST_TREES
+    flags = ["--task", task.task, "--model", "forest", "--trees", str(trees), "--feature-fraction", "sqrt",
+             "--seed", "42"]
+    return cls_fit_row(ctx, key, f"Forest {task.title} {trees}t", task, flags, f"{task.key}_forest{trees}.plumb",
+                       [Contender("sklearn RFC", lambda: pm.forest_classifier(trees).fit(xtr, ytr))], FOREST_BARS,
+                       "acc ≥ RFC − 0.005",
+                       notes=(f"forest: {trees} trees, √features a split, bootstrap, no depth limit (scikit-learn's "
+                              "RandomForestClassifier defaults, n_jobs 2); plumb --feature-fraction sqrt",))
+
+
+def cls_logistic_row(ctx: Ctx, key: str, task: pm.ClsTask) -> Row:
+    xtr, ytr = cls_data(ctx, task.train, task.target)
+
+    def fit():
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")   # a ConvergenceWarning is reported in the notes instead
+            return pm.logistic_classifier().fit(xtr, ytr)
+
+    row = cls_fit_row(ctx, key, f"Logistic {task.title}", task, ["--task", task.task, "--model", "logistic"],
+                      f"{task.key}_logistic.plumb", [Contender("sklearn LR", fit)], REPORT, "report",
+                      notes=("logistic: L2, scikit-learn C = 1 (plumb's default α = 1/n), raw features; "
+                             "scikit-learn solver newton-cholesky (same objective as its default lbfgs, which takes "
+                             "~2,000 iterations here: ~100× the time)",))
+    peer = row.sides[1]
+    if peer.ok:
+        iters = int(np.max(peer.result.n_iter_))
+        if iters >= pm.LOGISTIC_MAX_ITER:
+            row.notes.append(f"sklearn LR ({task.title}): stopped at max_iter {iters} without converging")
+    return row
+
+
+def cls_dataset_rows(ctx: Ctx, name: str) -> list[Row]:
+    task = ctx.cls_tasks[name]
+    need_files(task.train, task.test)
+    n_train = len(cls_data(ctx, task.train, task.target)[1])
+    classes = len(np.unique(cls_data(ctx, task.test, task.target)[1].astype(str)))
+    what = "binary" if task.task == "binary" else f"{classes} classes"
+    return [cls_gbm_row(ctx, f"cls-{name}", task, f"GBM {task.title} {count_label(n_train)} {what} {task.rounds}r"),
+            cls_forest_row(ctx, f"cls-{name}", task),
+            cls_logistic_row(ctx, f"cls-{name}", task)]
+
+
+def cls_spam(ctx: Ctx) -> list[Row]:
+    return cls_dataset_rows(ctx, "spam")
+
+
+def cls_letter(ctx: Ctx) -> list[Row]:
+    return cls_dataset_rows(ctx, "letter")
+
+
+def cls_gbm_1m(ctx: Ctx) -> list[Row]:
+    task = ctx.cls_tasks["binary1m"]
+    need_files(task.train, task.test)
+    n = len(cls_data(ctx, task.train, task.target)[1])
+    x_cols = cls_data(ctx, task.train, task.target)[0].shape[1]
+    return [cls_gbm_row(ctx, "cls-gbm-1m", task, f"GBM fit binary {count_label(n)}×{x_cols} {task.rounds}r",
+                        quantized=True, bars=GBM_BARS[:1],
+                        goal="report time; log loss ≤ LGB + 0.005",
+                        notes=("binary data: sklearn make_classification (gen_data.py), test file = a further "
+                               "quarter of the rows; LightGBM quant. = use_quantized_grad=True",))]
+
+
+def cls_score_1m(ctx: Ctx) -> list[Row]:
+    task = ctx.cls_tasks["binary1m"]
+    need_files(task.train, task.test)
+    x, y = cls_data(ctx, task.train, task.target)
+    n = x.shape[0]
+    plumb_model = os.path.join(ctx.models, f"{task.key}_gbm{task.rounds}.plumb")
+
+    def plumb_side():
+        if not os.path.exists(plumb_model):   # the fit row was skipped
+            ctx.plumb_run("train", task.train, "--target", task.target, "--test", task.test, *task.plumb_flags(),
+                          "--out", plumb_model, "--json", "--no-track", "--quiet")
+        return plumb_predict_side(ctx, None, task.train, n, model=plumb_model)
+
+    def model(name: str):
+        fit = pm.lgbm_classifier if name == "LightGBM" else pm.xgb_classifier
+        return ctx.memo(("cls-model", task.key, name), lambda: fit(task).fit(x, y))
+
+    def lleaves_side():
+        booster = model("LightGBM").booster_
+        if booster.params.get("objective", "binary") not in ("binary", None):
+            raise Unavailable(f"objective {booster.params.get('objective')}")
+        return pm.score_lleaves(model("LightGBM"), x, ctx.tmp)
+
+    sides = alternate([
+        contender("plumb", plumb_side, "plumb"),
+        contender("LightGBM", lambda: pm.score_lightgbm(model("LightGBM"), x)),
+        contender("XGBoost", lambda: pm.score_xgboost(model("XGBoost"), x)),
+        contender("lleaves", lleaves_side),
+    ], ctx.repeats)
+    # The 1M-row frames and the fitted models are not needed by later scenarios.
+    ctx.forget(("frame", task.train), ("cls", task.train), ("cls-model", task.key, "LightGBM"),
+               ("cls-model", task.key, "XGBoost"))
+    return [Row("cls-score-1m", f"Score probabilities {count_label(n)} binary ({task.rounds}r)", sides,
+                unit="rows/s", work=n, goal="report", bound=CLS_SCORE_BOUND,
+                notes=[f"binary GBM, {task.rounds} trees × {task.leaves} leaves; plumb: rows_per_second of `plumb "
+                       "predict` (scoring only; it writes label and prob_<class> columns); peers: one call giving "
+                       "P(class 1) for a numpy matrix already in memory (LightGBM predict, XGBoost inplace_predict, "
+                       "lleaves compiled from the LightGBM model); the models come from the fit row when it ran"])]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -732,8 +998,15 @@ SCENARIOS = [
     ("drift-1m", drift_1m, True),
     ("drift-report", drift_report, True),
     ("serve", serving_rows, True),
+    ("cls-spam", cls_spam, True),
+    ("cls-letter", cls_letter, True),
+    ("cls-gbm-1m", cls_gbm_1m, True),
+    ("cls-score-1m", cls_score_1m, True),
     ("big", big_rows, False),
 ]
+# Names for several scenarios at once in --only / --skip.
+GROUPS = {"classification": ["cls-spam", "cls-letter", "cls-gbm-1m", "cls-score-1m"],
+          "accuracy": ["cls-spam", "cls-letter"]}
 
 
 _rows_so_far: list[Row] = []
@@ -745,12 +1018,15 @@ def _on_signal(signum, _frame):
     if _rows_so_far:
         print(f"\ninterrupted (signal {signum}); scenarios finished so far:")
         print_table(_rows_so_far, _header)
+        print_accuracy(_rows_so_far, "\nAccuracy on held-out rows:")
     sys.exit(128 + signum)
 
 
 def header_lines(env: dict, args) -> list[str]:
     forced = (f"  ** FORCED: load {env['load_1min']:.2f} > {args.max_load} — figures from a busy machine **"
               if env["forced"] else "")
+    if args.max_rounds:
+        forced += f"  ** boosting rounds capped at {args.max_rounds} (--max-rounds): a harness check, not the goals **"
     big = f" ({args.big_repeats} for big)" if any(n == "big" for n, _ in selected(args)) else ""
     return [
         f"Plumb vs peers · {env['time_utc']} · commit {env['git_commit']}",
@@ -768,7 +1044,8 @@ def write_json(path: str, env: dict, args, rows: list[Row], done: bool) -> None:
     if not path:
         return
     out = {"environment": env, "settings": {k: getattr(args, k) for k in ("repeats", "big_repeats", "serve_seconds",
-                                                                          "only", "skip", "max_load", "settle")},
+                                                                          "only", "skip", "max_load", "settle",
+                                                                          "max_rounds")},
            "complete": done, "load_1min_now": os.getloadavg()[0], "rows": [r.to_json() for r in rows]}
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
@@ -782,12 +1059,16 @@ def parse_args():
     ap.add_argument("--work", default=os.path.join(HERE, "work"))
     ap.add_argument("--plumb", required=True)
     ap.add_argument("--plumb-bench", required=True)
-    ap.add_argument("--only", default="", help="comma-separated scenario names (" + ", ".join(names) + ")")
+    ap.add_argument("--only", default="", help="comma-separated scenario names (" + ", ".join(names) + ") or groups ("
+                    + ", ".join(f"{g} = {'+'.join(m)}" for g, m in GROUPS.items()) + ")")
     ap.add_argument("--skip", default="", help="comma-separated scenario names to leave out")
     ap.add_argument("--repeats", type=int, default=3, help="warm repetitions per side, after one cold call (default 3)")
     ap.add_argument("--big-repeats", type=int, default=2,
                     help="warm repetitions of the `big` rows (default 2: each fit of 10M rows takes minutes)")
     ap.add_argument("--serve-seconds", type=int, default=10, help="duration of each wrk run")
+    ap.add_argument("--max-rounds", type=int, default=0,
+                    help="cap the boosting rounds of every GBM row, both sides alike (a quick check of the harness "
+                         "itself: its figures do not answer the goals)")
     ap.add_argument("--force", action="store_true", help="run even when the machine is busy (marked in the results)")
     ap.add_argument("--max-load", type=float, default=0.5, help="highest 1-minute load average to start at")
     ap.add_argument("--settle", type=float, default=120,
@@ -796,15 +1077,21 @@ def parse_args():
     args = ap.parse_args()
     if args.repeats < 1 or args.big_repeats < 1:
         ap.error("--repeats and --big-repeats must be ≥ 1")
+    if args.max_rounds < 0:
+        ap.error("--max-rounds must be ≥ 1 (0: no cap)")
     for s in [s for s in (args.only + "," + args.skip).split(",") if s]:
-        if s not in names:
-            ap.error(f"unknown scenario {s!r}; known: {', '.join(names)}")
+        if s not in names and s not in GROUPS:
+            ap.error(f"unknown scenario {s!r}; known: {', '.join(names + list(GROUPS))}")
     return args
 
 
+def expand(names: str) -> set:
+    return {n for s in names.split(",") if s for n in GROUPS.get(s, [s])}
+
+
 def selected(args) -> list:
-    only = {s for s in args.only.split(",") if s}
-    skip = {s for s in args.skip.split(",") if s}
+    only = expand(args.only)
+    skip = expand(args.skip)
     return [(n, fn) for n, fn, default in SCENARIOS if (n in only if only else default) and n not in skip]
 
 
@@ -842,6 +1129,8 @@ def main() -> int:
     kill_children()
     print()
     print_table(_rows_so_far, _header)
+    print_accuracy(_rows_so_far, "\nAccuracy on held-out rows (same train/test files for every side; metrics by "
+                                 "scikit-learn; result against the issue's bar):")
     print(f"\n1-min load at the end: {os.getloadavg()[0]:.2f}")
     write_json(args.json_out, env, args, _rows_so_far, done=True)
     return 0

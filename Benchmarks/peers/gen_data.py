@@ -10,17 +10,28 @@ Files, all under WORK (default Benchmarks/peers/work):
   drift_cur_1m.csv      1,000,000 rows x 8 numeric columns, some columns shifted/scaled (current sample).
   california_1m.csv     1,000,000 California Housing feature rows resampled with replacement from
                         --california (the batch-scoring input of the California model).
+  classif_train.csv     1,000,000 rows of scikit-learn's make_classification: 28 features (14
+                        informative, 6 redundant, 8 noise), 2 classes, 4 clusters per class, 5 %
+                        labels flipped; target y (0/1), features %.6f (binary GBM fit and scoring).
+  classif_test.csv      250,000 further rows of the same draw (the held-out file).
+  spam/train.csv, spam/test.csv      --spam split 75/25 (seed 42), lines copied byte for byte.
+  letter/train.csv, letter/test.csv  --letter split the same way.
+  (--spam / --letter are checked against the SHA-256s pinned below; a missing or different file
+  is skipped with a message, and only the rows using it become n/a.)
 
 With --big only (the opt-in `--only big` rows; ~2 GB, never committed):
   friedman_10m.csv      --big-rows (default 10,000,000) rows of the same Friedman generator
                         (x0..x19 ~ U(0,1), %.6f), written in 1M-row chunks to bound memory.
   friedman_10m_test.csv 200,000 further rows of the same generator (the held-out file).
 
---rows shrinks the regular files for quick tests (the names keep their "1m").
+--rows shrinks the regular files for quick tests (the names keep their "1m"; classif_test.csv
+gets a quarter of --rows).
 
-Usage: python gen_data.py --work DIR --california PATH/california_housing.csv [--rows N] [--big [--big-rows N]]
+Usage: python gen_data.py --work DIR --california PATH/california_housing.csv [--spam PATH/spam.csv]
+           [--letter PATH/letter.csv] [--rows N] [--big [--big-rows N]]
 """
 import argparse
+import hashlib
 import os
 import sys
 import time
@@ -114,10 +125,66 @@ def california_1m(source: str, path: str, rows: int) -> None:
     write_csv(df.loc[idx, features].reset_index(drop=True), path)
 
 
+def classif(path_train: str, path_test: str, rows: int, test_rows: int) -> None:
+    """One make_classification draw, so both files come from the same distribution (same clusters)."""
+    from sklearn.datasets import make_classification
+    x, y = make_classification(n_samples=rows + test_rows, n_features=28, n_informative=14, n_redundant=6,
+                               n_repeated=0, n_classes=2, n_clusters_per_class=4, flip_y=0.05, class_sep=1.0,
+                               shuffle=True, random_state=SEED + 5)
+    df = pd.DataFrame(x, columns=[f"f{j}" for j in range(28)])
+    df["y"] = y.astype(np.int64)
+    write_csv(df.iloc[:rows], path_train, "%.6f")
+    write_csv(df.iloc[rows:], path_test, "%.6f")
+
+
+# The classification data sets of $PLUMB_DATA_MIRROR (UCI, R-package forms; see its README.md).
+PINNED = {"spam": "eda6f048183b06c6f7dc530d09549e1cf7932a23f879a1f33e6589140260532b",
+          "letter": "b63c465dbba15552b15f1932b259704e5547c1b5a7a39fd9a15ef94c2ba99114"}
+TEST_FRACTION = 0.25
+SPLIT_SEED = 42
+
+
+def split_lines(source: str, folder: str) -> None:
+    """75/25 split, seed 42: the header, then the data lines in file order on each side.
+
+    Lines are copied as written (quoted labels, number spellings), so Plumb and the peers read
+    exactly the source's values. test = the first round(n × 0.25) indices of
+    numpy.random.default_rng(42).permutation(n); train = the rest."""
+    with open(source, newline="") as f:
+        lines = f.read().splitlines()
+    header, body = lines[0], [ln for ln in lines[1:] if ln.strip()]
+    idx = np.random.default_rng(SPLIT_SEED).permutation(len(body))
+    n_test = round(len(body) * TEST_FRACTION)
+    os.makedirs(folder, exist_ok=True)
+    for name, part in (("train.csv", np.sort(idx[n_test:])), ("test.csv", np.sort(idx[:n_test]))):
+        tmp = os.path.join(folder, name + ".tmp")
+        with open(tmp, "w", newline="") as f:
+            f.write("\n".join([header] + [body[i] for i in part]) + "\n")
+        os.replace(tmp, os.path.join(folder, name))
+
+
+def pinned_source(name: str, path: str | None) -> str | None:
+    """The path when it holds the pinned file, else None (after saying why)."""
+    if not path:
+        return None
+    if not os.path.exists(path):
+        print(f"{name}: {path} not found (set PLUMB_DATA_MIRROR): its classification rows will be n/a",
+              file=sys.stderr)
+        return None
+    with open(path, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    if digest != PINNED[name]:
+        print(f"{name}: {path} has sha256 {digest}, not the pinned {PINNED[name]}: not used", file=sys.stderr)
+        return None
+    return path
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--work", required=True)
     ap.add_argument("--california", required=True)
+    ap.add_argument("--spam", help="spam.csv (target type) to split 75/25 into WORK/spam/")
+    ap.add_argument("--letter", help="letter.csv (target lettr) to split 75/25 into WORK/letter/")
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--big", action="store_true", help="also the 10M-row Friedman files of the `big` rows")
     ap.add_argument("--big-rows", type=int, default=10_000_000)
@@ -133,7 +200,14 @@ def main() -> int:
          lambda: friedman(p("friedman_1m.csv"), p("friedman_train.csv"), p("friedman_test.csv"), rows, train_rows)),
         ([p("drift_ref_1m.csv"), p("drift_cur_1m.csv")], lambda: drift(p("drift_ref_1m.csv"), p("drift_cur_1m.csv"), rows)),
         ([p("california_1m.csv")], lambda: california_1m(args.california, p("california_1m.csv"), rows)),
+        ([p("classif_train.csv"), p("classif_test.csv")],
+         lambda: classif(p("classif_train.csv"), p("classif_test.csv"), rows, rows // 4)),
     ]
+    for name in ("spam", "letter"):
+        source = pinned_source(name, getattr(args, name))
+        if source:
+            steps.append(([p(f"{name}/train.csv"), p(f"{name}/test.csv")],
+                          lambda source=source, name=name: split_lines(source, p(name))))
     if args.big:
         steps.append(([p("friedman_10m.csv"), p("friedman_10m_test.csv")],
                       lambda: friedman_big(p("friedman_10m.csv"), p("friedman_10m_test.csv"), args.big_rows,
@@ -143,7 +217,7 @@ def main() -> int:
             continue
         t0 = time.perf_counter()
         make()
-        print(f"generated {', '.join(os.path.basename(o) for o in outputs)} in {time.perf_counter() - t0:.1f} s",
+        print(f"generated {', '.join(os.path.relpath(o, w) for o in outputs)} in {time.perf_counter() - t0:.1f} s",
               file=sys.stderr)
     return 0
 

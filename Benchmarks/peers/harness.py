@@ -158,6 +158,7 @@ class Row:
     checks: dict = field(default_factory=dict)   # extra pass conditions, e.g. {"R² ≥ peer − 0.003": True}
     notes: list[str] = field(default_factory=list)
     load_before: float | None = None
+    accuracy: list[dict] = field(default_factory=list)   # held-out metric comparisons (print_accuracy)
 
     @property
     def plumb(self) -> Side | None:
@@ -185,7 +186,7 @@ class Row:
         return {"key": self.key, "title": self.title, "goal": self.goal, "bound": self.bound, "unit": self.unit,
                 "work": self.work, "ratio": self.ratio, "versus": v.name if v else None, "passed": self.passed,
                 "checks": self.checks, "notes": self.notes, "load_before": self.load_before,
-                "sides": [s.to_json() for s in self.sides]}
+                "accuracy": self.accuracy or None, "sides": [s.to_json() for s in self.sides]}
 
 
 def failed_row(key: str, title: str, why: str) -> Row:
@@ -423,6 +424,11 @@ def fmt_other(key: str, value) -> str:
         return f"RSS {value:,.0f} MB"
     if key == "p99_ms":
         return f"p99 {value:.2f} ms"
+    if key == "log_loss":
+        return f"log loss {value:.4f}"
+    if key == "metrics":   # held-out classification metrics
+        names = (("log_loss", "ll"), ("accuracy", "acc"), ("roc_auc", "AUC"))
+        return " ".join(f"{short} {value[k]:.4f}" for k, short in names if value.get(k) is not None)
     return str(value)
 
 
@@ -513,3 +519,46 @@ def _spill(cells: list[str], widths: list[int]) -> str:
         out.append(text.ljust(width))
         i = j
     return "| " + " | ".join(out) + " |"
+
+
+# ----------------------------------------------------------------------------------------------
+# the accuracy table: held-out metrics of each side and their difference against the goal's bar
+
+
+METRIC_NAMES = {"log_loss": "log loss", "accuracy": "accuracy", "roc_auc": "ROC AUC"}
+
+
+def comparison(metric: str, plumb: float | None, peer: str, value: float | None, slack: float | None,
+               lower_is_better: bool) -> dict:
+    """One line of the accuracy table. slack None: reported only. Otherwise the bar is
+    plumb ≤ peer + slack (lower is better, e.g. log loss) or plumb ≥ peer − slack."""
+    diff = None if plumb is None or value is None else plumb - value
+    if slack is None:
+        bar, passed = "report", None
+    else:
+        bar = f"≤ {peer} + {slack:g}" if lower_is_better else f"≥ {peer} − {slack:g}"
+        passed = None if diff is None else (diff <= slack if lower_is_better else diff >= -slack)
+    return {"metric": metric, "plumb": plumb, "peer": peer, "peer_value": value, "diff": diff, "bar": bar,
+            "passed": passed}
+
+
+def print_accuracy(rows: list[Row], header: str) -> None:
+    """Each comparison of the rows that hold some: both sides' figures, Plumb − peer, the bar."""
+    lines = []
+    for r in rows:
+        for i, c in enumerate(r.accuracy):
+            f = lambda v: "n/a" if v is None else f"{v:.4f}"  # noqa: E731
+            lines.append([r.title if i == 0 else "", METRIC_NAMES.get(c["metric"], c["metric"]), f(c["plumb"]),
+                          c["peer"], f(c["peer_value"]), "" if c["diff"] is None else f"{c['diff']:+.4f}", c["bar"],
+                          "-" if c["passed"] is None and c["bar"] == "report" and c["diff"] is not None
+                          else "n/a" if c["passed"] is None else "pass" if c["passed"] else "FAIL"])
+    if not lines:
+        return
+    head = ["row", "metric", "plumb", "peer", "peer's", "plumb − peer", "bar", "result"]
+    widths = [max(len(h), *(len(ln[i]) for ln in lines)) for i, h in enumerate(head)]
+    line = lambda cells: "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"  # noqa: E731
+    print(header)
+    print(line(head))
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for ln in lines:
+        print(line(ln))

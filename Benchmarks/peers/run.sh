@@ -11,11 +11,16 @@
 # compare.py refuses to start timing while the 1-minute load is above 0.5 (it waits up to 120 s
 # for it to settle first); --force runs anyway and marks the results as forced.
 #
-# Environment: PLUMB_DATA_MIRROR (folder holding california_housing.csv; default ../shared/data),
+#   ./Benchmarks/peers/run.sh --only classification # spam, letter, 1M binary fit and scoring
+#
+# Environment: PLUMB_DATA_MIRROR (folder holding california_housing.csv, spam.csv and letter.csv;
+# default ../shared/data),
 # PEERS_SKIP_BUILD=1 (use the binaries already built), PLUMB_BIN / PLUMB_BENCH_BIN (other binaries),
 # PEERS_PYTHON (python3 used to create the venv), PEERS_VENV (use this existing venv instead of
 # creating Benchmarks/peers/.venv; it must hold requirements.txt), PEERS_WORK (work folder for the
-# generated files, models and results; default Benchmarks/peers/work).
+# generated files, models and results; default Benchmarks/peers/work), PEERS_ROWS (rows of the
+# generated "1M" files, for a quick check of the harness: use a work folder of its own, as files
+# already there are kept whatever their size).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -84,7 +89,11 @@ for a in "$@"; do
   case "$prev,$a" in --only,*big*|*,--only=*big*) big="--big" ;; esac
   prev="$a"
 done
-"$VENV/bin/python" "$PEERS/gen_data.py" --work "$WORK" --california "$CAL" $big
+rows=""
+if [ -n "${PEERS_ROWS:-}" ]; then rows="--rows $PEERS_ROWS"; fi
+# spam and letter: split 75/25 (seed 42) into WORK/spam, WORK/letter when the mirror holds them.
+"$VENV/bin/python" "$PEERS/gen_data.py" --work "$WORK" --california "$CAL" --spam "$MIRROR/spam.csv" \
+  --letter "$MIRROR/letter.csv" $rows $big
 # A split made by the numpy fallback (marker file) is redone as soon as plumb split works.
 if [ ! -f "$WORK/california/train.csv" ] || [ ! -f "$WORK/california/test.csv" ] || [ -f "$WORK/california/.numpy-fallback" ]; then
   log "splitting California Housing with plumb split (seed 42)"

@@ -15,44 +15,75 @@ public struct Histogram: Codable, Sendable, Equatable {
     /// `bins` equal-width bins from min to max of an ascending sample (a unit-wide bin around
     /// a constant sample; no bins for an empty one).
     public static func equalWidth(sorted s: [Double], bins: Int) -> Histogram {
-        guard let lo = s.first, let hi = s.last else { return Histogram(edges: [0], counts: []) }
+        equalWidth(SortedValues(s), bins: bins)
+    }
+
+    static func equalWidth(_ s: some AscendingValues, bins: Int) -> Histogram {
+        counting(s, edges: equalWidthEdges(s, bins: bins))
+    }
+
+    static func equalWidthEdges(_ s: some AscendingValues, bins: Int) -> [Double] {
+        guard s.count > 0 else { return [0] }
+        let lo = s.value(atRank: 0), hi = s.value(atRank: s.count - 1)
         let (a, b) = lo < hi ? (lo, hi) : (lo - 0.5, hi + 0.5)
         let width = (b - a) / Double(bins)
         var edges = (0...bins).map { a + Double($0) * width }
         edges[bins] = b
-        return counting(sorted: s, edges: edges)
+        return edges
     }
+
+    /// Share of values cut from each end by `trimmed`.
+    public static let defaultTail = 0.005
 
     /// `bins` equal-width bins over the [0.5 %, 99.5 %] quantile range of an ascending sample,
     /// with values beyond folded into the first / last bin, so long tails do not squash the
     /// picture (falls back to the full range when that range is empty).
-    public static func trimmed(sorted s: [Double], bins: Int, tail: Double = 0.005) -> Histogram {
-        guard !s.isEmpty else { return Histogram(edges: [0], counts: []) }
-        let lo = SortedSample.quantile(sorted: s, tail), hi = SortedSample.quantile(sorted: s, 1 - tail)
-        guard lo < hi else { return equalWidth(sorted: s, bins: bins) }
+    public static func trimmed(sorted s: [Double], bins: Int, tail: Double = defaultTail) -> Histogram {
+        trimmed(SortedValues(s), bins: bins, tail: tail)
+    }
+
+    static func trimmed(_ s: some AscendingValues, bins: Int, tail: Double = defaultTail) -> Histogram {
+        let (edges, folds) = trimmedEdges(s, bins: bins, tail: tail)
+        let h = counting(s, edges: edges)
+        return folds ? h.foldingOutside(s) : h
+    }
+
+    /// The edges of `trimmed`, and whether values beyond them are folded in (not for the
+    /// full-range fallback). Reads ranks 0 and count − 1 and those of the quantiles `tail`
+    /// and 1 − `tail`.
+    static func trimmedEdges(_ s: some AscendingValues, bins: Int, tail: Double = defaultTail) -> (edges: [Double], foldsOutside: Bool) {
+        guard s.count > 0 else { return ([0], false) }
+        let lo = SortedSample.quantile(s, tail), hi = SortedSample.quantile(s, 1 - tail)
+        guard lo < hi else { return (equalWidthEdges(s, bins: bins), false) }
         let width = (hi - lo) / Double(bins)
         var edges = (0...bins).map { lo + Double($0) * width }
         edges[bins] = hi
-        return counting(sorted: s, edges: edges).foldingOutside(sorted: s)
+        return (edges, true)
     }
 
     /// This histogram with the values of `s` below the first edge added to the first bin and
     /// those above the last edge added to the last bin.
-    public func foldingOutside(sorted s: [Double]) -> Histogram {
+    public func foldingOutside(sorted s: [Double]) -> Histogram { foldingOutside(SortedValues(s)) }
+
+    func foldingOutside(_ s: some AscendingValues) -> Histogram {
         guard !counts.isEmpty, let first = edges.first, let last = edges.last else { return self }
         var h = self
-        h.counts[0] += SortedSample.countBelow(s, first)
-        h.counts[counts.count - 1] += s.count - SortedSample.countAtMost(s, last)
+        h.counts[0] += s.countBelow(first)
+        h.counts[counts.count - 1] += s.count - s.countAtMost(last)
         return h
     }
 
     /// Counts of an ascending sample in the bins given by `edges` (values outside are ignored).
     public static func counting(sorted s: [Double], edges: [Double]) -> Histogram {
+        counting(SortedValues(s), edges: edges)
+    }
+
+    static func counting(_ s: some AscendingValues, edges: [Double]) -> Histogram {
         var counts = [Int]()
         counts.reserveCapacity(edges.count - 1)
         for k in 0..<(edges.count - 1) {
-            let lo = SortedSample.countBelow(s, edges[k])
-            let hi = k == edges.count - 2 ? SortedSample.countAtMost(s, edges[k + 1]) : SortedSample.countBelow(s, edges[k + 1])
+            let lo = s.countBelow(edges[k])
+            let hi = k == edges.count - 2 ? s.countAtMost(edges[k + 1]) : s.countBelow(edges[k + 1])
             counts.append(hi - lo)
         }
         return Histogram(edges: edges, counts: counts)
@@ -64,8 +95,10 @@ public struct NumericProfile: Codable, Sendable, Equatable {
     /// Non-missing values.
     public var count: Int
     public var missing: Int
+    /// Exactly rounded sum / count (the same whatever the order of the values).
     public var mean: Double
-    /// Population standard deviation (ddof = 0, as Evidently normalises Wasserstein with np.std).
+    /// Population standard deviation (ddof = 0, as Evidently normalises Wasserstein with np.std):
+    /// √(Σ (x − mean)² / count), the sum exactly rounded.
     public var std: Double
     public var min: Double
     public var max: Double
@@ -83,76 +116,46 @@ public struct NumericProfile: Codable, Sendable, Equatable {
     /// folded into the end bins), for the report.
     public var histogram: Histogram
 
-    /// Builds the profile from an ascending array of the non-missing values.
-    public static func build(sorted s: [Double], missing: Int, maxSample: Int, psiBins: Int,
-                             histogramBins: Int = 30, rng: inout SeededGenerator) -> NumericProfile {
+    /// Plain twin of `build(column:…)`: the profile from an ascending array of the non-missing
+    /// values (NaN-free; ties of −0 and +0 in either order give the same profile up to the
+    /// sign of zeros).
+    public static func buildReference(sorted s: [Double], missing: Int, maxSample: Int, psiBins: Int,
+                                      histogramBins: Int = 30, rng: inout SeededGenerator) -> NumericProfile {
         let n = s.count
         let (mean, std) = meanAndStd(s)
         let exact = n <= maxSample
         let sample: [Double] = exact ? s : ReferenceProfile.sampleIndices(count: n, k: maxSample, rng: &rng).map { s[$0] }
-        let edges = n > 0 ? PSIBins.edges(sortedReference: s, bins: psiBins) : []
-        let props = n > 0 ? PSIBins.proportions(sorted: s, edges: edges) : []
+        return assemble(SortedValues(s), missing: missing, mean: mean, std: std, sample: sample, sampleIsExact: exact,
+                        psiBins: psiBins, histogramBins: histogramBins)
+    }
+
+    /// The profile from its parts: extremes, PSI bins and histogram read from `s`.
+    static func assemble(_ s: some AscendingValues, missing: Int, mean: Double, std: Double, sample: [Double],
+                         sampleIsExact: Bool, psiBins: Int, histogramBins: Int) -> NumericProfile {
+        let n = s.count
+        let edges = n > 0 ? PSIBins.edges(s, bins: psiBins) : []
+        let props = n > 0 ? PSIBins.proportions(s, edges: edges) : []
         return NumericProfile(count: n, missing: missing, mean: mean, std: std,
-                              min: s.first ?? .nan, max: s.last ?? .nan, sample: sample, sampleIsExact: exact,
-                              psiEdges: edges, psiProportions: props,
-                              histogram: Histogram.trimmed(sorted: s, bins: histogramBins))
+                              min: n > 0 ? s.value(atRank: 0) : .nan, max: n > 0 ? s.value(atRank: n - 1) : .nan,
+                              sample: sample, sampleIsExact: sampleIsExact, psiEdges: edges, psiProportions: props,
+                              histogram: Histogram.trimmed(s, bins: histogramBins))
     }
 
-    /// Mean (compensated sum) and population standard deviation (ddof = 0, two-pass) of `v`;
-    /// NaN for an empty array.
+    /// Mean (exactly rounded sum / n) and population standard deviation (ddof = 0, two-pass,
+    /// the sum of squares exactly rounded) of `v`, whatever its order; NaN for an empty array.
     static func meanAndStd(_ v: [Double]) -> (mean: Double, std: Double) {
-        let n = v.count
-        guard n > 0 else { return (.nan, .nan) }
-        let mean = kahanSum(v) / Double(n)
-        let q = v.withUnsafeBufferPointer { p -> Double in
-            // Eight lanes: the adds of one lane wait for the previous add of that lane only.
-            var q0 = SIMD4<Double>(), q1 = SIMD4<Double>()
-            let m = SIMD4<Double>(repeating: mean)
-            var i = 0
-            while i + 8 <= n {
-                let d0 = SIMD4(p[i], p[i + 1], p[i + 2], p[i + 3]) - m
-                let d1 = SIMD4(p[i + 4], p[i + 5], p[i + 6], p[i + 7]) - m
-                q0 += d0 * d0
-                q1 += d1 * d1
-                i += 8
-            }
-            var total = (q0 + q1).sum()
-            while i < n { let d = p[i] - mean; total += d * d; i += 1 }
-            return total
-        }
-        return (mean, (q / Double(n)).squareRoot())
+        v.withUnsafeBufferPointer { meanAndStd($0, count: v.count) }
     }
 
-    /// Compensated (Kahan) sum in eight interleaved lanes, so the dependency chains overlap.
-    static func kahanSum(_ v: [Double]) -> Double {
-        v.withUnsafeBufferPointer { p in
-            var s0 = SIMD4<Double>(), c0 = SIMD4<Double>(), s1 = SIMD4<Double>(), c1 = SIMD4<Double>()
-            let n = p.count
-            var i = 0
-            while i + 8 <= n {
-                let y0 = SIMD4(p[i], p[i + 1], p[i + 2], p[i + 3]) - c0
-                let y1 = SIMD4(p[i + 4], p[i + 5], p[i + 6], p[i + 7]) - c1
-                let t0 = s0 + y0, t1 = s1 + y1
-                c0 = (t0 - s0) - y0
-                c1 = (t1 - s1) - y1
-                s0 = t0
-                s1 = t1
-                i += 8
-            }
-            // Lane totals, then the tail, each through the same compensation.
-            var total = 0.0, comp = 0.0
-            var rest: [Double] = []
-            rest.reserveCapacity(23)
-            for l in 0..<4 { rest += [s0[l], -c0[l], s1[l], -c1[l]] }
-            while i < n { rest.append(p[i]); i += 1 }
-            for x in rest {
-                let y = x - comp
-                let t = total + y
-                comp = (t - total) - y
-                total = t
-            }
-            return total
-        }
+    /// `meanAndStd` of the `count` non-NaN values of `v` (NaN = missing).
+    static func meanAndStd(_ v: UnsafeBufferPointer<Double>, count n: Int) -> (mean: Double, std: Double) {
+        guard n > 0 else { return (.nan, .nan) }
+        let sum = ExactSum()
+        sum.addSkippingNaN(v)
+        let mean = sum.rounded() / Double(n)
+        let squares = ExactSum()
+        squares.addSquaredDeviations(v, from: mean)
+        return (mean, (squares.rounded() / Double(n)).squareRoot())
     }
 }
 
@@ -203,7 +206,8 @@ public struct ReferenceProfile: Codable, Sendable, Equatable {
 
     /// Profiles every column of `table` except `target` (which is profiled separately, as are
     /// `predictions`). Numeric columns keep an exact sorted copy when they have at most
-    /// `maxSample` values, else a seeded uniform subsample of `maxSample`.
+    /// `maxSample` values, else a seeded uniform subsample of `maxSample`, selected from the
+    /// unsorted column (`NumericProfile.build(column:…)`).
     /// Columns are profiled in parallel.
     /// - Throws: `DriftError.missingColumn` when `target` names no column, `.kindMismatch`
     ///   when it is not numeric, `.lengthMismatch` when `predictions` has the wrong length.
@@ -256,11 +260,8 @@ public struct ReferenceProfile: Codable, Sendable, Equatable {
             // iteration writes its own slot.
             let base = buf
             concurrentPerform(iterations: inputs.count) { k in
-                let v = inputs[k]
-                let sorted = SortedSample.sortedNonMissing(v)
                 var rng = SeededGenerator.stream(seed: seed, UInt64(k))
-                base[k] = NumericProfile.build(sorted: sorted, missing: v.count - sorted.count,
-                                               maxSample: maxSample, psiBins: psiBins, rng: &rng)
+                base[k] = NumericProfile.build(column: inputs[k], maxSample: maxSample, psiBins: psiBins, rng: &rng)
             }
         }
         let filled = out.compactMap { $0 }

@@ -399,14 +399,34 @@ public enum SortedSample {
     /// The q-quantile of an ascending array with numpy's default ("linear", Hyndman–Fan 7)
     /// rule, including numpy's two-sided interpolation formula.
     public static func quantile(sorted s: [Double], _ q: Double) -> Double {
-        precondition(!s.isEmpty, "quantile of an empty sample")
-        let n = s.count
-        let vi = Double(n - 1) * q
-        let prev = min(max(Int(vi.rounded(.down)), 0), n - 1)
-        let next = min(prev + 1, n - 1)
-        let gamma = vi - Double(prev)
-        let a = s[prev], b = s[next]
-        let diff = b - a
-        return gamma >= 0.5 ? b - diff * (1 - gamma) : a + diff * gamma
+        quantile(SortedValues(s), q)
+    }
+
+    /// The q-quantile of ascending values (numpy "linear"), from the two ranks of `QuantilePosition`.
+    static func quantile(_ s: some AscendingValues, _ q: Double) -> Double {
+        precondition(s.count > 0, "quantile of an empty sample")
+        let p = QuantilePosition(count: s.count, q)
+        return p.interpolate(s.value(atRank: p.below), s.value(atRank: p.above))
+    }
+
+    /// Where the q-quantile of `count` ascending values lies: between ranks `below` and
+    /// `above` (equal at the top), a fraction `gamma` of the way (numpy: `(count − 1) · q`).
+    struct QuantilePosition {
+        let below: Int
+        let above: Int
+        let gamma: Double
+
+        init(count n: Int, _ q: Double) {
+            let vi = Double(n - 1) * q
+            below = min(max(Int(vi.rounded(.down)), 0), n - 1)
+            above = min(below + 1, n - 1)
+            gamma = vi - Double(below)
+        }
+
+        /// numpy's `_lerp`: from the nearer end, so gamma = 1 gives exactly `b`.
+        func interpolate(_ a: Double, _ b: Double) -> Double {
+            let diff = b - a
+            return gamma >= 0.5 ? b - diff * (1 - gamma) : a + diff * gamma
+        }
     }
 }

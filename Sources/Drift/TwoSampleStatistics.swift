@@ -272,20 +272,35 @@ public enum PSIBins {
     /// Interior bin edges: the reference quantiles at 1/k, 2/k, …, (k−1)/k (numpy "linear").
     /// Bin i is (edge[i−1], edge[i]] with edge[−1] = −∞ and edge[k−1] = +∞.
     public static func edges(sortedReference s: [Double], bins k: Int) -> [Double] {
+        edges(SortedValues(s), bins: k)
+    }
+
+    /// `edges(sortedReference:bins:)` of ascending values read by rank.
+    static func edges(_ s: some AscendingValues, bins k: Int) -> [Double] {
+        levels(bins: k).map { SortedSample.quantile(s, $0) }
+    }
+
+    /// The quantile levels of the interior edges: 1/k, 2/k, …, (k−1)/k.
+    static func levels(bins k: Int) -> [Double] {
         precondition(k >= 1)
         let step = 1.0 / Double(k)
-        return (1..<k).map { SortedSample.quantile(sorted: s, Double($0) * step) }
+        return (1..<k).map { Double($0) * step }
     }
 
     /// Proportion of the ascending sample `s` in each bin defined by interior `edges`, by binary
     /// search (k − 1 searches).
     public static func proportions(sorted s: [Double], edges: [Double]) -> [Double] {
+        proportions(SortedValues(s), edges: edges)
+    }
+
+    /// `proportions(sorted:edges:)` of ascending values counted at the edges.
+    static func proportions(_ s: some AscendingValues, edges: [Double]) -> [Double] {
         let n = Double(s.count)
         var out = [Double]()
         out.reserveCapacity(edges.count + 1)
         var below = 0
         for e in edges {
-            let c = SortedSample.countAtMost(s, e)
+            let c = s.countAtMost(e)
             out.append(Double(c - below) / n)
             below = c
         }

@@ -86,22 +86,10 @@ public struct LoadedModel: Sendable {
     /// Values per row of `predict`: 1 (regression) or one probability per class.
     public var outputCount: Int { regressor.outputCount }
 
-    /// The predicted class index of each row from `predict`'s probabilities (rows × classes):
-    /// binary, class 1 when its probability reaches the threshold (0.5 without one); multiclass,
-    /// the most probable class (the first on ties).
+    /// The predicted class index of each row from `predict`'s probabilities (rows × classes),
+    /// by `ClassDecision.classIndices` with the header's threshold.
     public func classIndices(_ probabilities: [Double]) -> [Int] {
-        let k = outputCount
-        precondition(k >= 2 && probabilities.count % k == 0, "classIndices: probabilities of a classifier")
-        let n = probabilities.count / k
-        if k == 2 {
-            let t = header.threshold ?? 0.5
-            return (0..<n).map { probabilities[2 * $0 + 1] >= t ? 1 : 0 }
-        }
-        return (0..<n).map { i in
-            var best = 0
-            for c in 1..<k where probabilities[i * k + c] > probabilities[i * k + best] { best = c }
-            return best
-        }
+        ClassDecision.classIndices(probabilities, classes: outputCount, threshold: header.threshold)
     }
 
     /// Applies the fitted preprocessing to `table` (columns looked up by name; extra columns,

@@ -86,6 +86,16 @@ final class ParquetFile: @unchecked Sendable {
         return UnsafeRawBufferPointer(start: base + offset, count: count)
     }
 
+    /// Drops the mapped pages of a range from this process's memory once they have been decoded
+    /// (MADV_DONTNEED: a later read maps them again from the page cache), so reading a file a
+    /// row group at a time keeps only the current row group's pages resident. Best effort.
+    func release(at offset: Int, count: Int) {
+        guard let base, count > 0, offset >= 0, offset <= size - count else { return }
+        let page = 4096
+        let start = offset / page * page
+        _ = madvise(UnsafeMutableRawPointer(mutating: base + start), offset + count - start, MADV_DONTNEED)
+    }
+
     /// Maps the pages of a range in one call (MADV_POPULATE_READ) instead of one fault per
     /// 64 KB as it is read; each decoding thread does this for its own column chunk. Best effort.
     func prefault(at offset: Int, count: Int) {

@@ -126,13 +126,20 @@ public struct ParquetReader: Sendable {
         }
     }
 
-    /// Reads row group `index` as a table.
+    /// Reads row group `index` as a table, then lets go of the file pages it read (see
+    /// `ParquetFile.release`), so a file read a row group at a time never becomes resident whole.
     /// - Throws: `.badArgument` for an index out of range, else as `read()`.
     public func readRowGroup(_ index: Int) throws(ParquetError) -> Table {
         guard index >= 0 && index < rowGroups.count else {
             throw ParquetError(.badArgument, "row group \(index) out of range (the file has \(rowGroups.count))", file: path)
         }
-        return try TableDecoder.decode(parts: [TableDecoder.Part(reader: self, rowGroup: index)], leaves: leaves)
+        let table = try TableDecoder.decode(parts: [TableDecoder.Part(reader: self, rowGroup: index)], leaves: leaves)
+        for chunk in rowGroups[index].columns {
+            guard let meta = chunk.metaData else { continue }
+            let start = Int(meta.dictionaryPageOffset ?? meta.dataPageOffset)
+            file.release(at: start, count: Int(meta.totalCompressedSize))
+        }
+        return table
     }
 
     /// Reads the whole file as a table.

@@ -49,6 +49,17 @@ public enum ParquetWriter {
     /// - Throws: `ParquetError` `.badArgument` for duplicate column names or bad options, `.io`
     ///   when the file cannot be written.
     public static func write(_ table: Table, to path: String, options: Options = Options()) throws(ParquetError) {
+        let stream = try ParquetStreamWriter(path: path, options: options)
+        do throws(ParquetError) {
+            try stream.append(table)
+            try stream.finish()
+        } catch {
+            stream.abandon()
+            throw error
+        }
+    }
+
+    static func check(_ table: Table, _ options: Options, path: String) throws(ParquetError) {
         guard Set(table.columnNames).count == table.columns.count else {
             throw ParquetError(.badArgument, "duplicate column names", file: path)
         }
@@ -65,39 +76,12 @@ public enum ParquetWriter {
         if case .zstd(let level) = options.compression, !(1 ... 22).contains(level) {
             throw ParquetError(.badArgument, "zstd level \(level) out of range 1…22", file: path)
         }
-        let bytesPerRow = max(1, table.columns.reduce(0) { $0 + ($1.kind == .numeric ? 8 : 4) })
-        let groupRows = options.rowGroupRows ?? max(1, min(1_000_000, (128 << 20) / bytesPerRow))
+    }
 
-        let temporary = path + ".plumb-tmp-\(getpid())"
-        let out = try OutputFile(path: temporary)
-        do throws(ParquetError) {
-            try out.append(Array("PAR1".utf8))
-            var rowGroups: [RowGroup] = []
-            var start = 0
-            while start < table.rowCount {
-                let rows = min(groupRows, table.rowCount - start)
-                rowGroups.append(try writeRowGroup(table, rows: start ..< start + rows, options, out))
-                start += rows
-            }
-            let metadata = FileMetaData(version: 2, schema: schema(of: table), numRows: Int64(table.rowCount),
-                                        rowGroups: rowGroups, keyValueMetadata: [], createdBy: "plumb",
-                                        columnOrderCount: table.columns.count)
-            var w = ThriftCompactWriter()
-            metadata.encode(&w)
-            try out.append(w.bytes)
-            var tail: [UInt8] = []
-            tail.appendLE(UInt32(w.bytes.count))
-            tail += Array("PAR1".utf8)
-            try out.append(tail)
-            try out.finish()
-            guard rename(temporary, path) == 0 else {
-                let e = errno
-                throw ParquetError(.io, "cannot rename \(temporary) into place: \(String(cString: strerror(e)))", file: path)
-            }
-        } catch {
-            out.abandon()
-            throw error.locating(file: path)
-        }
+    /// Rows per row group: `options.rowGroupRows`, else at most 1,000,000 rows and about 128 MB.
+    static func rowGroupRows(_ table: Table, _ options: Options) -> Int {
+        let bytesPerRow = max(1, table.columns.reduce(0) { $0 + ($1.kind == .numeric ? 8 : 4) })
+        return options.rowGroupRows ?? max(1, min(1_000_000, (128 << 20) / bytesPerRow))
     }
 
     static func schema(of table: Table) -> [SchemaElement] {
@@ -115,7 +99,7 @@ public enum ParquetWriter {
     }
 
     /// Encodes the row group's column chunks in parallel, then appends them in column order.
-    private static func writeRowGroup(_ table: Table, rows: Range<Int>, _ options: Options, _ out: OutputFile) throws(ParquetError) -> RowGroup {
+    static func writeRowGroup(_ table: Table, rows: Range<Int>, _ options: Options, _ out: OutputFile) throws(ParquetError) -> RowGroup {
         var chunks = [ColumnChunkWriter.Encoded?](repeating: nil, count: table.columns.count)
         chunks.withUnsafeMutableBufferPointer { buffer in
             let shared = DisjointWrites(buffer)
@@ -134,6 +118,91 @@ public enum ParquetWriter {
             group.totalByteSize += meta.totalUncompressedSize
         }
         return group
+    }
+}
+
+/// Writes a Parquet file a table at a time: `append` adds row groups as tables arrive (each
+/// encoded and written at once, so memory holds one table, not the file), `finish` writes the
+/// footer and renames the file into place. Every appended table must have the first one's column
+/// names and kinds; categorical levels may differ (each row group has its own dictionary).
+/// Until `finish`, the data sits under a temporary name next to `path`; `abandon` removes it.
+public final class ParquetStreamWriter {
+    public let path: String
+    public let options: ParquetWriter.Options
+    private let temporary: String
+    private let out: OutputFile
+    private var columns: [(name: String, kind: ColumnKind)]?
+    private var schemaTable: Table?
+    private var rowGroups: [RowGroup] = []
+    private var rows = 0
+
+    public init(path: String, options: ParquetWriter.Options = .init()) throws(ParquetError) {
+        self.path = path
+        self.options = options
+        let temporary = path + ".plumb-tmp-\(getpid())"
+        self.temporary = temporary
+        out = try locating(file: path) { () throws(ParquetError) in try OutputFile(path: temporary) }
+        do throws(ParquetError) { try out.append(Array("PAR1".utf8)) } catch { abandon(); throw error.locating(file: path) }
+    }
+
+    /// Encodes and writes `table`'s rows as one or more row groups.
+    /// - Throws: `.schemaMismatch` when its columns differ from the first table's; `.io`.
+    public func append(_ table: Table) throws(ParquetError) {
+        try ParquetWriter.check(table, options, path: path)
+        let shape = table.columns.map { (name: $0.name, kind: $0.kind) }
+        if let columns {
+            guard columns.map(\.name) == shape.map(\.name), columns.map(\.kind) == shape.map(\.kind) else {
+                throw ParquetError(.schemaMismatch, "a later batch has columns \(Self.describe(shape)), the first had \(Self.describe(columns))", file: path)
+            }
+        } else {
+            columns = shape
+            schemaTable = Table(columns: table.columns.map { $0.selecting(rows: []) }, rowCount: 0)
+        }
+        let groupRows = ParquetWriter.rowGroupRows(table, options)
+        var start = 0
+        do throws(ParquetError) {
+            while start < table.rowCount {
+                let count = min(groupRows, table.rowCount - start)
+                rowGroups.append(try ParquetWriter.writeRowGroup(table, rows: start ..< start + count, options, out))
+                start += count
+            }
+        } catch {
+            throw error.locating(file: path)
+        }
+        rows += table.rowCount
+    }
+
+    /// Writes the footer and moves the file into place. With nothing appended the file has no
+    /// columns and no rows.
+    public func finish() throws(ParquetError) {
+        let schemaSource = schemaTable ?? Table(columns: [], rowCount: 0)
+        let metadata = FileMetaData(version: 2, schema: ParquetWriter.schema(of: schemaSource), numRows: Int64(rows),
+                                    rowGroups: rowGroups, keyValueMetadata: [], createdBy: "plumb",
+                                    columnOrderCount: schemaSource.columns.count)
+        var w = ThriftCompactWriter()
+        metadata.encode(&w)
+        var tail: [UInt8] = []
+        tail.appendLE(UInt32(w.bytes.count))
+        tail += Array("PAR1".utf8)
+        do throws(ParquetError) {
+            try out.append(w.bytes)
+            try out.append(tail)
+            try out.finish()
+        } catch {
+            throw error.locating(file: path)
+        }
+        guard rename(temporary, path) == 0 else {
+            let e = errno
+            unlink(temporary)
+            throw ParquetError(.io, "cannot rename \(temporary) into place: \(String(cString: strerror(e)))", file: path)
+        }
+    }
+
+    /// Removes the unfinished file (after an error).
+    public func abandon() { out.abandon() }
+
+    private static func describe(_ columns: [(name: String, kind: ColumnKind)]) -> String {
+        columns.map { "\($0.name) (\($0.kind))" }.joined(separator: ", ")
     }
 }
 

@@ -55,12 +55,8 @@ public struct ClassLabels: Sendable, Equatable {
         return out
     }
 
-    /// The text of a numeric class value: an integer without a decimal point, else the shortest
-    /// form that reads back exactly.
-    public static func label(of v: Double) -> String {
-        if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
-        return "\(v)"
-    }
+    /// The text of a numeric class value (`ClassDecision.labelText(of:)`).
+    public static func label(of v: Double) -> String { ClassDecision.labelText(of: v) }
 
     private static func rejectMissing(_ rows: [Int], target: String, source: String) throws {
         guard !rows.isEmpty else { return }

@@ -76,6 +76,18 @@ public enum DatasetCatalog {
             url: "https://raw.githubusercontent.com/ageron/handson-ml2/master/datasets/housing/housing.csv",
             target: "median_house_value",
             summary: "the raw census form: 207 missing total_bedrooms, categorical ocean_proximity"),
+        // The R-package forms (header row, named columns) of two UCI sets; UCI publishes them
+        // without a header and in another column order, so these come from a mirror.
+        KnownDataset(
+            name: "spam", fileName: "spam.csv",
+            sha256: "eda6f048183b06c6f7dc530d09549e1cf7932a23f879a1f33e6589140260532b", url: nil,
+            target: "type",
+            summary: "UCI Spambase as in R's kernlab: 4,601 e-mails, 57 numeric features, binary target spam/nonspam"),
+        KnownDataset(
+            name: "letter", fileName: "letter.csv",
+            sha256: "b63c465dbba15552b15f1932b259704e5547c1b5a7a39fd9a15ef94c2ba99114", url: nil,
+            target: "lettr",
+            summary: "UCI Letter Recognition as in R's mlbench: 20,000 images, 16 integer features, 26 classes A–Z"),
     ]
 
     public static func dataset(named name: String) throws -> KnownDataset {

@@ -5,10 +5,12 @@ import Serving
 import Tabular
 import Tracking
 
-/// A `LoadedModel` as the server sees it: named, typed features in, predictions out.
+/// A `LoadedModel` as the server sees it: named, typed features in, predictions (a classifier's:
+/// one probability per class) out.
 public struct ServableLoadedModel: ServableModel {
     public let located: LocatedModel
     public let features: [Serving.FeatureSpec]
+    public let classifier: ClassifierSpec?
     /// The features' kinds, the layout every request's rows must have.
     private let kinds: [FeatureKind]
 
@@ -18,6 +20,18 @@ public struct ServableLoadedModel: ServableModel {
             Serving.FeatureSpec(name: $0.name, kind: $0.kind == .numeric ? .numeric : .categorical, levels: $0.levels)
         }
         kinds = features.map(\.kind)
+        classifier = Self.classifier(located.model)
+    }
+
+    /// The classifier a model file describes; nil for a regression. A header whose classes do
+    /// not match the model's outputs is served as what its outputs are, never mislabelled:
+    /// `ModelFile` refuses such files, so this does not happen with a file it read.
+    static func classifier(_ model: LoadedModel) -> ClassifierSpec? {
+        let h = model.header
+        guard h.resolvedTask.isClassification, let classes = h.classes, classes.count == model.outputCount,
+              classes.count >= 2, Set(classes).count == classes.count else { return nil }
+        if h.resolvedTask == .binary, classes.count == 2 { return ClassifierSpec(task: .binary, classes: classes, threshold: h.threshold) }
+        return ClassifierSpec(task: .multiclass, classes: classes)
     }
 
     public var name: String { located.name }
@@ -148,7 +162,8 @@ public final class StorePredictionLog: PredictionLogSink, Sendable {
                 for e in b.entries {
                     single.append(PredictionRecord(requestID: e.requestID, timeMs: timeMs, modelName: e.modelName, modelVersion: version,
                                                    inputsJSON: inputsJSON(e, keys: &keys), prediction: e.prediction,
-                                                   shadowVersion: shadowVersion, shadowPrediction: e.shadowPrediction))
+                                                   shadowVersion: shadowVersion, shadowPrediction: e.shadowPrediction,
+                                                   classes: e.classes, probabilities: e.probabilities))
                 }
                 previous = nil
                 continue
@@ -159,18 +174,21 @@ public final class StorePredictionLog: PredictionLogSink, Sendable {
                     && last.timeMs == timeMs && p.modelName == b.modelName && p.modelVersion == b.modelVersion
                     && p.featureNames == b.featureNames && p.rows.kinds == b.rows.kinds
                     && last.shadowVersion == shadowVersion && (p.shadowPredictions == nil) == (b.shadowPredictions == nil)
+                    && p.classes == b.classes
             } else {
                 continues = false
             }
             if !continues {
                 records.append(PredictionBatchRecord(idPrefix: b.idPrefix, firstCounter: Int64(b.firstCounter), timeMs: timeMs,
                                                      modelName: b.modelName, modelVersion: version, featureNames: b.featureNames,
-                                                     shadowVersion: shadowVersion, shadowPredictions: b.shadowPredictions == nil ? nil : []))
+                                                     shadowVersion: shadowVersion, shadowPredictions: b.shadowPredictions == nil ? nil : [],
+                                                     classes: b.classes, probabilities: b.classes == nil ? nil : []))
             }
             let r = records.count - 1
             appendInputs(b.rows, to: &records[r].inputs)
             records[r].predictions.append(contentsOf: b.predictions)
             if let s = b.shadowPredictions { records[r].shadowPredictions?.append(contentsOf: s) }
+            if let p = b.probabilities { records[r].probabilities?.append(contentsOf: p) }
             previous = b
         }
         return (records, single)
@@ -227,6 +245,30 @@ public final class StorePredictionLog: PredictionLogSink, Sendable {
         return try await worker.run {
             do {
                 try store.recordFeedback(requestID: requestID, actual: actual)
+                return true
+            } catch let e as TrackingError where e.code == .notFound {
+                return false
+            }
+        }
+    }
+
+    public func loggedOutput(requestID: String) async throws -> LoggedOutput? {
+        let store = self.store
+        return try await worker.run {
+            do {
+                return try store.loggedClasses(requestID: requestID).map { .classifier(classes: $0) } ?? .regression
+            } catch let e as TrackingError where e.code == .notFound {
+                return nil
+            }
+        }
+    }
+
+    /// The store finds the class index itself, from the classes the prediction was logged with.
+    public func recordFeedback(requestID: String, label: String, classIndex: Int) async throws -> Bool {
+        let store = self.store
+        return try await worker.run {
+            do {
+                try store.recordFeedback(requestID: requestID, label: label)
                 return true
             } catch let e as TrackingError where e.code == .notFound {
                 return false

@@ -1,4 +1,5 @@
 import Foundation
+import MLCore
 import Parquet
 import Tabular
 
@@ -52,6 +53,95 @@ public enum TableFile {
         case .parquet: try ParquetWriter.write(table, to: path)
         case .arrow: throw TabularError(code: .io, message: "\(path): writing Arrow IPC files is not supported; write .parquet or .csv")
         case .csv: try CSVWriter.write(table, to: path, delimiter: delimiter)
+        }
+    }
+}
+
+extension TableFile {
+    /// Calls `body` with the table at `path` one chunk at a time, reading the next chunk while
+    /// `body` works on the current one: a Parquet file or folder a row group at a time (so memory
+    /// holds two row groups, not the file); a CSV or Arrow file in one piece.
+    /// - Throws: the reader's or `body`'s first error; no later chunk is read after it.
+    public static func forEachChunk(_ path: String, csv: CSVOptions = CSVOptions(), _ body: (Table) throws -> Void) throws {
+        guard format(of: path) == .parquet else { return try body(read(path, csv: csv)) }
+        var isDirectory: ObjCBool = false
+        _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        let files = isDirectory.boolValue ? try ParquetReader.partFiles(in: path) : [path]
+        guard !files.isEmpty else { return try body(read(path)) }   // read(_:) names the empty folder
+        var groups: [(reader: ParquetReader, index: Int)] = []
+        for file in files {
+            let reader = try ParquetReader(path: file)
+            if let first = groups.first?.reader, first.columns.map(\.name) != reader.columns.map(\.name) {
+                throw TabularError(code: .io, message: "\(file): columns \(reader.columns.map(\.name)) differ from the first part file \(first.path)'s \(first.columns.map(\.name))")
+            }
+            groups += (0..<reader.rowGroupCount).map { (reader, $0) }
+        }
+        guard !groups.isEmpty else { return try body(read(path)) }
+        var current = try groups[0].reader.readRowGroup(groups[0].index)
+        for next in groups.indices.dropFirst() {
+            (_, current) = try concurrently({ try body(current) }, { try groups[next].reader.readRowGroup(groups[next].index) })
+        }
+        try body(current)
+    }
+}
+
+/// Writes a table in parts as they are computed: Parquet (a row group per part) for a `.parquet`
+/// name, else CSV (the header once). The file appears under its name only after `finish()`;
+/// until then it is a temporary file beside it, which `abandon()` removes.
+public final class TableFileWriter {
+    private enum Target {
+        case parquet(ParquetStreamWriter)
+        case csv(FileHandle, temporary: String, delimiter: UInt8)
+    }
+    public let path: String
+    private let target: Target
+    private var wroteHeader = false
+
+    public init(path: String, delimiter: UInt8 = UInt8(ascii: ",")) throws {
+        self.path = path
+        switch TableFile.format(of: path) {
+        case .parquet: target = .parquet(try ParquetStreamWriter(path: path))
+        case .arrow: throw TabularError(code: .io, message: "\(path): writing Arrow IPC files is not supported; write .parquet or .csv")
+        case .csv:
+            let url = URL(fileURLWithPath: path)
+            let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())").path
+            guard FileManager.default.createFile(atPath: temporary, contents: nil), let handle = FileHandle(forWritingAtPath: temporary) else {
+                throw TabularError(code: .io, message: "\(path): cannot create \(temporary)")
+            }
+            target = .csv(handle, temporary: temporary, delimiter: delimiter)
+        }
+    }
+
+    public func append(_ table: Table) throws {
+        switch target {
+        case .parquet(let writer): try writer.append(table)
+        case .csv(let handle, _, let delimiter):
+            do { try handle.write(contentsOf: CSVWriter.encode(table, delimiter: delimiter, header: !wroteHeader)) } catch {
+                throw TabularError(code: .io, message: "\(path): cannot write (\(error.localizedDescription))")
+            }
+            wroteHeader = true
+        }
+    }
+
+    public func finish() throws {
+        switch target {
+        case .parquet(let writer): try writer.finish()
+        case .csv(let handle, let temporary, _):
+            do { try handle.close() } catch { throw TabularError(code: .io, message: "\(path): cannot write (\(error.localizedDescription))") }
+            guard rename(temporary, path) == 0 else {
+                let reason = String(cString: strerror(errno))
+                unlink(temporary)
+                throw TabularError(code: .io, message: "\(path): cannot move written file into place (\(reason))")
+            }
+        }
+    }
+
+    public func abandon() {
+        switch target {
+        case .parquet(let writer): writer.abandon()
+        case .csv(let handle, let temporary, _):
+            try? handle.close()
+            unlink(temporary)
         }
     }
 }

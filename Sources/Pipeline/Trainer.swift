@@ -170,7 +170,8 @@ public enum Trainer {
         let scored = try model.predict(testTable)
         let evaluation = try target.evaluate(scored.predictions, model: model)
         var final = model
-        final.header.metrics = evaluation.dictionary.merging(fit.extraMetrics) { a, _ in a }
+        // An undefined metric (NaN, e.g. ROC AUC when the test rows hold one class) is left out: JSON has no NaN.
+        final.header.metrics = evaluation.dictionary.merging(fit.extraMetrics) { a, _ in a }.filter { $0.value.isFinite }
         return TrainingOutcome(model: final, evaluation: evaluation, fitSeconds: fitSeconds, trainRows: trainTable.rowCount,
                                testRows: testTable.rowCount, warnings: fit.warnings, extraMetrics: fit.extraMetrics,
                                testPredictions: scored.predictions, testActuals: target.testActuals,

@@ -56,17 +56,25 @@ final class AsyncMutex: Sendable {
     }
 }
 
-/// A loaded model together with its precomputed request decoder.
+/// A loaded model together with its precomputed request decoder (and, for a classifier, the
+/// pieces of its responses). A request reads it once, so it is scored, answered and logged by
+/// one model even while another is swapped in.
 struct LoadedModel: Sendable {
     let model: any ServableModel
     let layout: FeatureLayout
     let loadedAt: Date
+    /// nil for a regression.
+    let classifier: ClassifierResponse?
 
     init(_ model: any ServableModel) {
         self.model = model
         self.layout = FeatureLayout(model.features)
         self.loadedAt = Date()
+        self.classifier = model.classifier.map(ClassifierResponse.init)
     }
+
+    /// Values the model gives per row.
+    var outputCount: Int { classifier?.spec.classes.count ?? 1 }
 }
 
 /// The currently served model; handlers read it once per request, swaps replace it atomically.

@@ -97,8 +97,10 @@ public final class InMemoryModelProvider: ModelProvider, Sendable {
 public final class InMemoryPredictionLog: PredictionLogSink, Sendable {
     private struct State {
         var batches: [PredictionLogBatch] = []
-        var known: Set<String> = []
+        /// Each logged id's classes (nil: a regression's).
+        var known: [String: [String]?] = [:]
         var feedback: [String: Double] = [:]
+        var feedbackLabels: [String: String] = [:]
     }
     private let state = Mutex(State())
 
@@ -108,12 +110,15 @@ public final class InMemoryPredictionLog: PredictionLogSink, Sendable {
     public var batches: [PredictionLogBatch] { state.withLock { $0.batches } }
     /// Every logged row, in arrival order.
     public var entries: [PredictionLogEntry] { state.withLock { $0.batches.flatMap(\.entries) } }
+    /// Observed outcomes by request id (a classifier's: the class index).
     public var feedback: [String: Double] { state.withLock { $0.feedback } }
+    /// Observed class labels by request id (classifiers' requests only).
+    public var feedbackLabels: [String: String] { state.withLock { $0.feedbackLabels } }
 
     public func append(_ batches: [PredictionLogBatch]) async throws {
         state.withLock { s in
             for b in batches {
-                for i in 0..<b.count { s.known.insert(b.requestID(i)) }
+                for i in 0..<b.count { s.known[b.requestID(i)] = .some(b.classes) }
                 s.batches.append(b)
             }
         }
@@ -121,8 +126,25 @@ public final class InMemoryPredictionLog: PredictionLogSink, Sendable {
 
     public func recordFeedback(requestID: String, actual: Double) async throws -> Bool {
         state.withLock { s in
-            guard s.known.contains(requestID) else { return false }
+            guard s.known[requestID] != nil else { return false }
             s.feedback[requestID] = actual
+            s.feedbackLabels[requestID] = nil
+            return true
+        }
+    }
+
+    public func loggedOutput(requestID: String) async throws -> LoggedOutput? {
+        state.withLock { s in
+            guard let classes = s.known[requestID] else { return nil }
+            return classes.map { .classifier(classes: $0) } ?? .regression
+        }
+    }
+
+    public func recordFeedback(requestID: String, label: String, classIndex: Int) async throws -> Bool {
+        state.withLock { s in
+            guard case let classes?? = s.known[requestID], classes.indices.contains(classIndex), classes[classIndex] == label else { return false }
+            s.feedback[requestID] = Double(classIndex)
+            s.feedbackLabels[requestID] = label
             return true
         }
     }

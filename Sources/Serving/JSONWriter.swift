@@ -154,7 +154,7 @@ extension JSONWriter: TextOutputStream {
 
 /// Writes ASCII into reserved bytes; the standard library's numbers hand over their characters
 /// through `_writeASCII`.
-private struct ASCIISink: TextOutputStream {
+struct ASCIISink: TextOutputStream {
     let out: UnsafeMutableRawBufferPointer
     var at = 0
 
@@ -175,5 +175,15 @@ private struct ASCIISink: TextOutputStream {
 
     mutating func write(_ string: String) {
         for b in string.utf8 { byte(b) }
+    }
+
+    /// Bytes prepared beforehand (a JSON literal or key).
+    mutating func bytes(_ b: [UInt8]) {
+        b.withUnsafeBufferPointer { _writeASCII($0) }
+    }
+
+    /// Literal text.
+    mutating func raw(_ s: StaticString) {
+        _writeASCII(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }
 }

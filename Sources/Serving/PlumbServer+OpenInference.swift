@@ -7,7 +7,9 @@
 // Infer accepts either ONE tensor of shape [n, features] (FP32/FP64/INT*, `data` row-major, flat or
 // nested; all features numeric) or ONE tensor PER FEATURE of shape [n] (or [n, 1]) named like the
 // feature (numeric datatypes for numeric features, BYTES for categorical ones; JSON null = missing).
-// The response holds one FP64 tensor "predictions" of shape [n]; errors are 400 {"error": "..."},
+// A regression's response holds one FP64 tensor "predictions" of shape [n]; a classifier's two,
+// "label" (BYTES, [n]) and "probabilities" (FP64, [n, classes], row-major, the classes in the
+// tensor's parameters), or those the request's "outputs" names. Errors are 400 {"error": "..."},
 // an unknown model or version 404.
 import Foundation
 import Hummingbird
@@ -47,7 +49,13 @@ extension PlumbServer {
             w.raw(#"{"name":"#); w.string(f.name)
             w.raw(f.kind == .numeric ? #","datatype":"FP64","shape":[-1]}"# : #","datatype":"BYTES","shape":[-1]}"#)
         }
-        w.raw(#"],"outputs":[{"name":"predictions","datatype":"FP64","shape":[-1]}]}"#)
+        if let c = loaded.classifier {
+            w.raw(#"],"outputs":[{"name":"label","datatype":"BYTES","shape":[-1]},{"name":"probabilities","datatype":"FP64","shape":[-1,"#)
+            w.int(c.spec.classes.count)
+            w.raw("]}]}")
+        } else {
+            w.raw(#"],"outputs":[{"name":"predictions","datatype":"FP64","shape":[-1]}]}"#)
+        }
         return Self.json(.ok, w.buffer)
     }
 
@@ -80,6 +88,9 @@ extension PlumbServer {
         } catch {
             return (Self.error(.badRequest, "\(error)"), 0)
         }
+        if let c = loaded.classifier {
+            return await v2InferClassifier(root, loaded, c, rows: rows)
+        }
         let predictions: [Double]
         do {
             predictions = try loaded.model.predict(rows)
@@ -103,6 +114,82 @@ extension PlumbServer {
         w.numbers(predictions)
         w.raw("]}]}")
         return (Self.json(.ok, w.buffer), rows.count)
+    }
+
+    /// A classifier's infer answer: the outputs the request names (`"outputs": [{"name": …}]`),
+    /// both when it names none.
+    func v2InferClassifier(_ root: JSONValue, _ loaded: LoadedModel, _ c: ClassifierResponse, rows: FeatureRows) async -> (Response, Int) {
+        let wanted: ClassifierOutputs
+        switch Self.requestedOutputs(root, model: loaded.model.name) {
+        case .success(let w): wanted = w
+        case .failure(let e): return (Self.error(.badRequest, e.message), 0)
+        }
+        let k = c.spec.classes.count
+        let probabilities: [Double]
+        do {
+            probabilities = try loaded.model.predict(rows)
+        } catch {
+            return (Self.error(.badRequest, "the model could not score the input: \(error)"), 0)
+        }
+        guard probabilities.count == rows.count * k else {
+            return (Self.error(.internalServerError, "model returned \(probabilities.count) probabilities for \(rows.count) rows of \(k) classes"), 0)
+        }
+        let indices = c.spec.classIndices(probabilities)
+        let first = ids.reserve(rows.count)
+        await logPredictions(loaded, rows: rows, predictions: indices.map(Double.init), probabilities: probabilities, firstID: first)
+        var w = JSONWriter(capacity: 192 + rows.count * (24 + k * 24))
+        w.raw(#"{"model_name":"#); w.string(loaded.model.name)
+        w.raw(#","model_version":"#); w.string(loaded.model.version)
+        if let id = root["id"]?.stringValue { w.raw(#","id":"#); w.string(id) }
+        w.raw(#","parameters":{"request_ids":["#)
+        w.requestIDs(prefix: ids.prefix, first: first, count: rows.count)
+        w.raw(#"]},"outputs":["#)
+        if wanted.label {
+            w.raw(#"{"name":"label","datatype":"BYTES","shape":["#)
+            w.int(rows.count)
+            w.raw(#"],"data":["#)
+            w.classLabels(indices: indices, c)
+            w.raw("]}")
+        }
+        if wanted.probabilities {
+            if wanted.label { w.raw(",") }
+            w.raw(#"{"name":"probabilities","datatype":"FP64","shape":["#)
+            w.int(rows.count)
+            w.raw(",")
+            w.int(k)
+            w.raw(#"],"parameters":{"classes":"#)
+            w.stringArray(c.spec.classes)
+            w.raw(#"},"data":["#)
+            w.numbers(probabilities)
+            w.raw("]}")
+        }
+        w.raw("]}")
+        return (Self.json(.ok, w.buffer), rows.count)
+    }
+
+    /// Which of a classifier's two outputs to answer.
+    struct ClassifierOutputs: Equatable {
+        var label = true
+        var probabilities = true
+    }
+
+    /// The outputs an infer request names in `"outputs": [{"name": …}]`; both when it names
+    /// none (absent, null or an empty list).
+    /// - Returns: a failure naming an unknown output or a malformed list.
+    static func requestedOutputs(_ root: JSONValue, model: String) -> Result<ClassifierOutputs, OIPError> {
+        guard let requested = root["outputs"], requested != .null else { return .success(ClassifierOutputs()) }
+        guard let items = requested.arrayValue else { return .failure(OIPError("outputs must be an array of {\"name\": …} objects")) }
+        if items.isEmpty { return .success(ClassifierOutputs()) }
+        var wanted = ClassifierOutputs(label: false, probabilities: false)
+        for (i, item) in items.enumerated() {
+            switch item["name"]?.stringValue {
+            case "label": wanted.label = true
+            case "probabilities": wanted.probabilities = true
+            case let name?: return .failure(OIPError("unknown output '\(name)'; model '\(model)' has outputs label, probabilities"))
+            case nil: return .failure(OIPError("outputs[\(i)].name must be a string"))
+            }
+        }
+        return .success(wanted)
     }
 
     struct OIPError: Error {

@@ -12,7 +12,7 @@ extension PlumbServer {
         router.get("/health") { _, _ in await self.timed(.health) { (Self.json(.ok, #"{"status":"ok"}"#), 0) } }
         router.get("/ready") { _, _ in await self.timed(.ready) { (self.readiness(), 0) } }
         router.get("/model") { _, _ in await self.timed(.model) { (self.modelInfo(), 0) } }
-        router.get("/openapi.json") { _, _ in await self.timed(.openapi) { (Self.json(.ok, OpenAPIDocument.json), 0) } }
+        router.get("/openapi.json") { _, _ in await self.timed(.openapi) { (self.openAPIResponse(), 0) } }
         router.get("/metrics") { _, _ in await self.timed(.metrics) { (self.metricsResponse(), 0) } }
         router.post("/admin/reload") { req, _ in await self.timed(.adminReload) { await self.adminReload(req) } }
         router.get("/v2") { _, _ in await self.timed(.v2) { (self.v2ServerMetadata(), 0) } }
@@ -192,6 +192,9 @@ extension PlumbServer {
         case .success(let p): predictions = p
         case .failure(let f): return .failed(f.response)
         }
+        if let classifier = loaded.classifier {
+            return answerClassifier(loaded, classifier, rows: rows, probabilities: predictions, batch: batch)
+        }
         let first = ids.reserve(rows.count)
         let prefix = ids.prefix
         let entry = logBatch(loaded, rows: rows, predictions: predictions, firstID: first)
@@ -216,8 +219,37 @@ extension PlumbServer {
         return .answered(json: w.buffer, log: entry)
     }
 
+    /// A classifier's /predict answer: one row `{"label":…,"probabilities":{…},"model":…,"request_id":…}`,
+    /// a batch `{"predictions":[{"label":…,"probabilities":{…}},…],"model":…,"request_ids":[…]}`.
+    func answerClassifier(_ loaded: LoadedModel, _ classifier: ClassifierResponse, rows: FeatureRows,
+                          probabilities: [Double], batch: Bool) -> PredictAnswer {
+        let indices = classifier.spec.classIndices(probabilities)
+        let first = ids.reserve(rows.count)
+        let prefix = ids.prefix
+        let entry = logBatch(loaded, rows: rows, predictions: indices.map(Double.init), probabilities: probabilities, firstID: first)
+        var w = JSONWriter(capacity: batch ? 64 + rows.count * (classifier.rowBound + 24) : 128 + classifier.rowBound)
+        if batch {
+            w.raw(#"{"predictions":["#)
+            w.classPredictions(indices: indices, probabilities: probabilities, classifier)
+            w.raw(#"],"model":"#)
+            writeModelRef(&w, loaded.model)
+            w.raw(#","request_ids":["#)
+            w.requestIDs(prefix: prefix, first: first, count: rows.count)
+            w.raw("]}")
+        } else {
+            w.raw("{")
+            w.classPrediction(row: 0, indices: indices, probabilities: probabilities, classifier)
+            w.raw(#","model":"#)
+            writeModelRef(&w, loaded.model)
+            w.raw(#","request_id":"#)
+            w.requestIDs(prefix: prefix, first: first, count: 1)
+            w.raw("}")
+        }
+        return .answered(json: w.buffer, log: entry)
+    }
+
     /// Scores decoded rows with the loaded model: a 422 when the model refuses them, a 500 when it
-    /// answers the wrong number of predictions.
+    /// answers the wrong number of values (one per row, or one per row and class).
     func score(_ loaded: LoadedModel, _ rows: FeatureRows) -> Result<[Double], ResponseFailure> {
         let predictions: [Double]
         do {
@@ -225,8 +257,10 @@ extension PlumbServer {
         } catch {
             return .failure(.init(Self.validation([.init(loc: [.key("body")], msg: "the model could not score the input: \(error)", type: "prediction_error")])))
         }
-        guard predictions.count == rows.count else {
-            return .failure(.init(Self.error(.internalServerError, "model returned \(predictions.count) predictions for \(rows.count) rows")))
+        guard predictions.count == rows.count * loaded.outputCount else {
+            return .failure(.init(Self.error(.internalServerError, loaded.classifier == nil
+                ? "model returned \(predictions.count) predictions for \(rows.count) rows"
+                : "model returned \(predictions.count) probabilities for \(rows.count) rows of \(loaded.outputCount) classes")))
         }
         return .success(predictions)
     }
@@ -239,21 +273,28 @@ extension PlumbServer {
         w.raw("}")
     }
 
-    /// A request's rows and predictions as one prediction-log batch, ids from `firstID` on.
-    func logBatch(_ loaded: LoadedModel, rows: FeatureRows, predictions: [Double], firstID: UInt64) -> PredictionLogBatch {
+    /// A request's rows and predictions as one prediction-log batch, ids from `firstID` on. A
+    /// classifier's predictions are its class indices, with its probabilities (rows × classes).
+    func logBatch(_ loaded: LoadedModel, rows: FeatureRows, predictions: [Double], probabilities: [Double]? = nil,
+                  firstID: UInt64) -> PredictionLogBatch {
         PredictionLogBatch(idPrefix: ids.prefix, firstCounter: firstID, time: Date(), modelName: loaded.model.name,
                            modelVersion: loaded.model.version, featureNames: loaded.layout.names, rows: rows,
-                           predictions: predictions)
+                           predictions: predictions, classes: loaded.classifier?.spec.classes, probabilities: probabilities)
     }
 
     /// Queues the request's rows and predictions as one log batch (no I/O on the request path;
     /// waits only while the log queue is full).
-    func logPredictions(_ loaded: LoadedModel, rows: FeatureRows, predictions: [Double], firstID: UInt64) async {
-        await log.enqueue(logBatch(loaded, rows: rows, predictions: predictions, firstID: firstID))
+    func logPredictions(_ loaded: LoadedModel, rows: FeatureRows, predictions: [Double], probabilities: [Double]? = nil,
+                        firstID: UInt64) async {
+        await log.enqueue(logBatch(loaded, rows: rows, predictions: predictions, probabilities: probabilities, firstID: firstID))
     }
 
     // MARK: /feedback
 
+    /// POST /feedback `{"request_id": …, "actual": …}`: a regression's observed number, or a
+    /// classifier's observed class (a label, or a number naming the label written that way).
+    /// Which one applies is decided by the model that answered the request, not the one served
+    /// now. Answers 422 for a malformed body or an unknown label, 404 for an unknown id.
     func feedback(_ request: Request) async -> (Response, Int) {
         let body: ByteBuffer
         switch await readJSONBody(request) {
@@ -268,22 +309,53 @@ extension PlumbServer {
         } catch {
             return (Self.validation([.init(loc: [.key("body")], msg: "\(error)", type: "json_invalid")]), 0)
         }
+        let decoded = Self.decodeFeedback(root, classifierServed: primary.current?.classifier != nil)
+        // A label while a regression is served is refused as before, unless the request turns
+        // out to have been answered by a classifier (before a swap): that lone issue waits for
+        // the lookup.
+        let onlyLabelRefused = decoded.issues == [Self.numberExpected]
+        guard decoded.issues.isEmpty || onlyLabelRefused, let requestID = decoded.requestID, let actual = decoded.actual else {
+            return (Self.validation(decoded.issues), 0)
+        }
+        do {
+            // The prediction may still be queued: flush first so the sink knows every earlier id.
+            try await log.flush()
+            let output = try await log.sink.loggedOutput(requestID: requestID)
+            if onlyLabelRefused, output == nil || output == .regression { return (Self.validation(decoded.issues), 0) }
+            return (try await recordFeedback(requestID: requestID, actual: actual, answeredBy: output), 0)
+        } catch {
+            return (Self.error(.serviceUnavailable, "could not record feedback: \(error)"), 0)
+        }
+    }
+
+    static let numberExpected = ValidationIssue(loc: [.key("body"), .key("actual")], msg: "Input should be a valid number", type: "float_type")
+
+    /// A /feedback body's fields and every problem with them, in the order of its members
+    /// (missing fields last). `actual` may be a number or a string: a string gets
+    /// `numberExpected` when no classifier is served (see `feedback`).
+    static func decodeFeedback(_ root: JSONValue, classifierServed: Bool)
+        -> (requestID: String?, actual: FeatureValue?, issues: [ValidationIssue]) {
         guard let members = root.objectValue else {
-            return (Self.validation([.init(loc: [.key("body")], msg: "Input should be a valid object", type: "model_attributes_type")]), 0)
+            return (nil, nil, [.init(loc: [.key("body")], msg: "Input should be a valid object", type: "model_attributes_type")])
         }
         var issues = [ValidationIssue]()
         var requestID: String?
-        var actual: Double?
+        var actual: FeatureValue?
         for m in members {
-            switch m.key {
-            case "request_id":
-                if let s = m.value.stringValue { requestID = s } else {
-                    issues.append(.init(loc: [.key("body"), .key("request_id")], msg: "Input should be a valid string", type: "string_type"))
-                }
-            case "actual":
-                if let x = m.value.doubleValue { actual = x } else {
-                    issues.append(.init(loc: [.key("body"), .key("actual")], msg: "Input should be a valid number", type: "float_type"))
-                }
+            switch (m.key, m.value) {
+            case ("request_id", .string(let s)):
+                requestID = s
+            case ("request_id", _):
+                issues.append(.init(loc: [.key("body"), .key("request_id")], msg: "Input should be a valid string", type: "string_type"))
+            case ("actual", .number(let x)):
+                actual = .number(x)
+            case ("actual", .string(let s)):
+                actual = .string(s)
+                if !classifierServed { issues.append(numberExpected) }
+            case ("actual", _):
+                issues.append(classifierServed
+                    ? .init(loc: [.key("body"), .key("actual")], msg: "Input should be a valid string (a class label) or number", type: "string_type")
+                    : numberExpected)
             default:
                 issues.append(.init(loc: [.key("body"), .key(m.key)], msg: "Extra inputs are not permitted", type: "extra_forbidden"))
             }
@@ -294,24 +366,56 @@ extension PlumbServer {
         if root["actual"] == nil {
             issues.append(.init(loc: [.key("body"), .key("actual")], msg: "Field required", type: "missing"))
         }
-        guard issues.isEmpty, let requestID, let actual else { return (Self.validation(issues), 0) }
-        do {
-            // The prediction may still be queued: flush first so the sink knows every earlier id.
-            try await log.flush()
-            guard try await log.sink.recordFeedback(requestID: requestID, actual: actual) else {
-                return (Self.error(.notFound, "unknown request_id '\(requestID)'"), 0)
+        return (requestID, actual, issues)
+    }
+
+    /// Records `actual` for a logged request as the model that answered it (`answeredBy`, nil:
+    /// never logged) takes it; the response to send.
+    func recordFeedback(requestID: String, actual: FeatureValue, answeredBy output: LoggedOutput?) async throws -> Response {
+        let unknownID = Self.error(.notFound, "unknown request_id '\(requestID)'")
+        switch (output, actual) {
+        case (nil, _):
+            return unknownID
+        case (.regression?, .string):
+            return Self.validation([Self.numberExpected])
+        case (.regression?, .number(let x)):
+            guard try await log.sink.recordFeedback(requestID: requestID, actual: x) else { return unknownID }
+            return Self.feedbackRecorded(requestID: requestID, label: nil)
+        case (.classifier(let classes)?, _):
+            let label = ClassifierSpec.labelText(actual)
+            guard let index = classes.firstIndex(of: label) else {
+                let known = classes.map { "'\($0)'" }.joined(separator: ", ")
+                return Self.validation([.init(loc: [.key("body"), .key("actual")],
+                                              msg: "Unknown label '\(label)': the model that answered request '\(requestID)' knows \(known)",
+                                              type: "enum")])
             }
-        } catch {
-            return (Self.error(.serviceUnavailable, "could not record feedback: \(error)"), 0)
+            guard try await log.sink.recordFeedback(requestID: requestID, label: label, classIndex: index) else { return unknownID }
+            return Self.feedbackRecorded(requestID: requestID, label: label)
         }
+    }
+
+    /// `{"request_id":…,"recorded":true}`, with the label recorded for a classifier's request.
+    static func feedbackRecorded(requestID: String, label: String?) -> Response {
         var w = JSONWriter()
         w.raw(#"{"request_id":"#)
         w.string(requestID)
-        w.raw(#","recorded":true}"#)
-        return (Self.json(.ok, w.buffer), 0)
+        w.raw(#","recorded":true"#)
+        if let label {
+            w.raw(#","label":"#)
+            w.string(label)
+        }
+        w.raw("}")
+        return json(.ok, w.buffer)
     }
 
-    // MARK: /ready, /model, /metrics
+    // MARK: /ready, /model, /openapi.json, /metrics
+
+    /// The document for the served model: a classifier's describes its labels and probabilities;
+    /// a regression (or no model yet) gets the fixed document.
+    func openAPIResponse() -> Response {
+        if let c = primary.current?.classifier { return Self.json(.ok, c.openAPI) }
+        return Self.json(.ok, OpenAPIDocument.json)
+    }
 
     func readiness() -> Response {
         guard let loaded = primary.current else { return Self.json(.serviceUnavailable, #"{"ready":false}"#) }
@@ -340,6 +444,14 @@ extension PlumbServer {
         w.raw(#"{"name":"#); w.string(m.name)
         w.raw(#","version":"#); w.string(m.version)
         w.raw(#","kind":"#); w.string(m.kind)
+        if let c = loaded.classifier?.spec {
+            // A regression's description has none of these keys (unchanged since before classifiers).
+            w.raw(#","task":"#); w.string(c.task.rawValue)
+            w.raw(#","classes":"#); w.stringArray(c.classes)
+            if c.task == .binary {
+                w.raw(#","threshold":"#); w.number(c.threshold ?? 0.5)
+            }
+        }
         w.raw(#","source":"#); w.string(source)
         w.raw(#","loaded_at":"#); w.string(ISO8601DateFormatter().string(from: loaded.loadedAt))
         w.raw(#","features":["#)

@@ -112,16 +112,22 @@ final class PredictionLogQueue: Sendable {
         }
     }
 
-    /// Fills `shadowVersion` / `shadowPredictions` with the current shadow model's scores.
+    /// Fills `shadowVersion` / `shadowPredictions` with the current shadow model's scores: a
+    /// regression's predictions beside a regression's, a classifier's class indices beside those
+    /// of a classifier with the same classes. A batch of any other shape is left unscored (its
+    /// values would not compare with the primary's).
     func scoreShadow(_ batches: inout [PredictionLogBatch]) {
         guard let loaded = shadow?.current else { return }
         let names = loaded.layout.names
+        let shadowClasses = loaded.classifier?.spec.classes
         var scored = 0
         for i in batches.indices {
             let b = batches[i]
+            guard b.classes == shadowClasses else { continue }
             let rows = b.featureNames == names && b.rows.kinds == loaded.layout.kinds
                 ? b.rows : b.rows.reordered(from: b.featureNames, to: names, kinds: loaded.layout.kinds)
-            guard let scores = try? loaded.model.predict(rows), scores.count == b.count else { continue }
+            guard var scores = try? loaded.model.predict(rows), scores.count == b.count * loaded.outputCount else { continue }
+            if let c = loaded.classifier { scores = c.spec.classIndices(scores).map(Double.init) }
             batches[i].shadowVersion = loaded.model.version
             batches[i].shadowPredictions = scores
             scored += scores.count

@@ -3,6 +3,7 @@
 // Serving codes against the small protocols below; the CLI/Pipeline implements them with the real
 // model file, registry and prediction log (Tracking), and `InMemory*` types implement them for tests.
 import Foundation
+import MLCore
 
 /// How one input feature is typed on the wire: JSON numbers or JSON strings.
 public enum FeatureKind: String, Sendable, Codable {
@@ -160,6 +161,51 @@ public struct FeatureRows: Sendable, Equatable {
     }
 }
 
+/// What a classifier predicts: one probability per class, the classes in output order, and how
+/// the predicted class follows from them.
+public struct ClassifierSpec: Sendable, Equatable {
+    public enum Task: String, Sendable, Equatable {
+        case binary, multiclass
+    }
+
+    public let task: Task
+    /// Class labels, in the order of each row's probabilities (at least two; binary: exactly two).
+    public let classes: [String]
+    /// Binary: class `classes[1]` is predicted when its probability is at least this (0.5 when
+    /// nil). Multiclass: nil.
+    public let threshold: Double?
+
+    /// - Precondition: at least two distinct classes, exactly two for `.binary`.
+    public init(task: Task, classes: [String], threshold: Double? = nil) {
+        precondition(classes.count >= 2 && Set(classes).count == classes.count, "ClassifierSpec: at least two distinct classes")
+        precondition(task == .multiclass || classes.count == 2, "ClassifierSpec: a binary classifier has two classes")
+        self.task = task
+        self.classes = classes
+        self.threshold = task == .binary ? threshold : nil
+    }
+
+    /// The predicted class index of each row from probabilities laid out rows × classes: the
+    /// rule `plumb predict` applies (`MLCore.ClassDecision`).
+    public func classIndices(_ probabilities: [Double]) -> [Int] {
+        ClassDecision.classIndices(probabilities, classes: classes.count, threshold: threshold)
+    }
+
+    /// The index of the class a feedback value names: a string is the label itself; a number
+    /// stands for its text as training writes numeric classes, so 1 and 1.0 both name class
+    /// "1". nil when no class matches.
+    public func classIndex(of value: FeatureValue) -> Int? {
+        classes.firstIndex(of: Self.labelText(value))
+    }
+
+    /// The text a feedback value stands for (see `classIndex(of:)`).
+    public static func labelText(_ value: FeatureValue) -> String {
+        switch value {
+        case .string(let s): return s
+        case .number(let v): return ClassDecision.labelText(of: v)
+        }
+    }
+}
+
 /// A loaded model ready to score rows whose values are ordered like `features`.
 public protocol ServableModel: Sendable {
     /// Registered model name or file name.
@@ -172,13 +218,22 @@ public protocol ServableModel: Sendable {
     var metrics: [String: Double] { get }
     /// Model kind ("gbm", "random_forest", "ols", …).
     var kind: String { get }
+    /// nil for a regression; a classifier's classes, task and threshold.
+    var classifier: ClassifierSpec? { get }
     /// Scores a batch on the calling thread (the server runs requests side by side already):
-    /// `rows.count` rows → `rows.count` predictions.
+    /// `rows.count` rows → `rows.count × outputCount` values, row after row: a regression's
+    /// prediction, or a classifier's probabilities in the order of `classifier.classes`.
     /// - Throws: a descriptive error when a row cannot be scored (e.g. an unknown category).
     func predict(_ rows: FeatureRows) throws -> [Double]
 }
 
 extension ServableModel {
+    /// A regression unless the model says otherwise.
+    public var classifier: ClassifierSpec? { nil }
+
+    /// Values `predict` gives per row: 1 for a regression, the number of classes for a classifier.
+    public var outputCount: Int { classifier?.classes.count ?? 1 }
+
     /// Scores rows given value by value (nil = missing).
     public func predict(rows: [[FeatureValue?]]) throws -> [Double] {
         try predict(FeatureRows(kinds: features.map(\.kind), rows: rows))
@@ -210,16 +265,24 @@ public struct PredictionLogBatch: Sendable, Equatable {
     /// Feature names, parallel to the rows' values.
     public var featureNames: [String]
     public var rows: FeatureRows
-    /// One per row.
+    /// One per row: a regression's prediction, a classifier's predicted class index (into `classes`).
     public var predictions: [Double]
     public var shadowVersion: String?
-    /// One per row when a shadow model scored them.
+    /// One per row when a shadow model scored them (class indices when the batch is a classifier's).
     public var shadowPredictions: [Double]?
+    /// A classifier's classes, in the order of each row's probabilities; nil for a regression.
+    public var classes: [String]?
+    /// A classifier's probabilities, rows × classes (row after row); nil for a regression.
+    public var probabilities: [Double]?
 
+    /// - Precondition: one prediction per row; probabilities (rows × classes) exactly when classes are given.
     public init(idPrefix: String, firstCounter: UInt64, time: Date, modelName: String, modelVersion: String,
                 featureNames: [String], rows: FeatureRows, predictions: [Double],
-                shadowVersion: String? = nil, shadowPredictions: [Double]? = nil) {
+                shadowVersion: String? = nil, shadowPredictions: [Double]? = nil,
+                classes: [String]? = nil, probabilities: [Double]? = nil) {
         precondition(rows.count == predictions.count, "PredictionLogBatch: \(rows.count) rows, \(predictions.count) predictions")
+        precondition((classes == nil) == (probabilities == nil) && (probabilities?.count ?? 0) == rows.count * (classes?.count ?? 0),
+                     "PredictionLogBatch: \(probabilities?.count ?? 0) probabilities for \(rows.count) rows of \(classes?.count ?? 0) classes")
         self.idPrefix = idPrefix
         self.firstCounter = firstCounter
         self.time = time
@@ -230,6 +293,8 @@ public struct PredictionLogBatch: Sendable, Equatable {
         self.predictions = predictions
         self.shadowVersion = shadowVersion
         self.shadowPredictions = shadowPredictions
+        self.classes = classes
+        self.probabilities = probabilities
     }
 
     /// Number of rows.
@@ -244,8 +309,21 @@ public struct PredictionLogBatch: Sendable, Equatable {
             PredictionLogEntry(requestID: requestID(i), time: time, modelName: modelName, modelVersion: modelVersion,
                                featureNames: featureNames, row: rows.row(i), prediction: predictions[i],
                                shadowVersion: shadowPredictions == nil ? nil : shadowVersion,
-                               shadowPrediction: shadowPredictions?[i])
+                               shadowPrediction: shadowPredictions?[i], classes: classes,
+                               probabilities: classes.flatMap { k in probabilities.map { Array($0[(i * k.count)..<((i + 1) * k.count)]) } })
         }
+    }
+
+    /// A classifier's predicted label of each row; nil for a regression.
+    public var labels: [String]? {
+        guard let classes else { return nil }
+        return predictions.map { Self.label($0, classes) ?? "" }
+    }
+
+    /// `classes[index]` for a class index logged as a Double, nil when it is none.
+    static func label(_ index: Double, _ classes: [String]) -> String? {
+        guard index >= 0, index < Double(classes.count), index == index.rounded() else { return nil }
+        return classes[Int(index)]
     }
 }
 
@@ -259,13 +337,19 @@ public struct PredictionLogEntry: Sendable, Equatable {
     public var featureNames: [String]
     /// Input values ordered like `featureNames`; nil = missing/null.
     public var row: [FeatureValue?]
+    /// A regression's prediction, a classifier's predicted class index (into `classes`).
     public var prediction: Double
     public var shadowVersion: String?
     public var shadowPrediction: Double?
+    /// A classifier's classes; nil for a regression.
+    public var classes: [String]?
+    /// A classifier's probability of each class; nil for a regression.
+    public var probabilities: [Double]?
 
     public init(requestID: String, time: Date, modelName: String, modelVersion: String,
                 featureNames: [String], row: [FeatureValue?], prediction: Double,
-                shadowVersion: String? = nil, shadowPrediction: Double? = nil) {
+                shadowVersion: String? = nil, shadowPrediction: Double? = nil,
+                classes: [String]? = nil, probabilities: [Double]? = nil) {
         self.requestID = requestID
         self.time = time
         self.modelName = modelName
@@ -275,7 +359,12 @@ public struct PredictionLogEntry: Sendable, Equatable {
         self.prediction = prediction
         self.shadowVersion = shadowVersion
         self.shadowPrediction = shadowPrediction
+        self.classes = classes
+        self.probabilities = probabilities
     }
+
+    /// A classifier's predicted label; nil for a regression.
+    public var label: String? { classes.flatMap { PredictionLogBatch.label(prediction, $0) } }
 
     /// Inputs keyed by feature name.
     public var inputs: [String: FeatureValue?] {
@@ -294,11 +383,32 @@ public protocol PredictionLogSink: Sendable {
     func append(_ batches: [PredictionLogBatch], backlog: Int) async throws
     /// Records the observed outcome for a logged prediction; returns false for an unknown id.
     func recordFeedback(requestID: String, actual: Double) async throws -> Bool
+    /// What scored the logged prediction `requestID` (nil: an unknown id). /feedback reads a
+    /// label against the classes of the model that answered the request, which need not be the
+    /// one served now. The default knows regressions only.
+    func loggedOutput(requestID: String) async throws -> LoggedOutput?
+    /// Records the observed class of a classifier's logged prediction: `label`, which is
+    /// `classIndex` in the classes it was logged with. Returns false for an unknown id. The
+    /// default records the class index as a number.
+    func recordFeedback(requestID: String, label: String, classIndex: Int) async throws -> Bool
+}
+
+/// What scored a logged prediction.
+public enum LoggedOutput: Sendable, Equatable {
+    case regression
+    /// A classifier with these classes.
+    case classifier(classes: [String])
 }
 
 extension PredictionLogSink {
     public func append(_ batches: [PredictionLogBatch], backlog: Int) async throws {
         try await append(batches)
+    }
+
+    public func loggedOutput(requestID: String) async throws -> LoggedOutput? { .regression }
+
+    public func recordFeedback(requestID: String, label: String, classIndex: Int) async throws -> Bool {
+        try await recordFeedback(requestID: requestID, actual: Double(classIndex))
     }
 }
 

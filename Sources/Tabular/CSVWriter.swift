@@ -8,15 +8,18 @@ import Foundation
 /// LF, or start/end with a space. A missing value in a one-column table is written `""` so the
 /// line is not blank (blank lines are skipped by readers).
 public enum CSVWriter {
-    /// CSV bytes of `table`: header line, then one LF-terminated line per row.
-    public static func encode(_ table: Table, delimiter: UInt8 = UInt8(ascii: ",")) -> [UInt8] {
+    /// CSV bytes of `table`: header line (unless `header` is false: a later part of a file
+    /// written in parts), then one LF-terminated line per row.
+    public static func encode(_ table: Table, delimiter: UInt8 = UInt8(ascii: ","), header: Bool = true) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(table.rowCount * table.columns.count * 10 + 64)
-        for (k, c) in table.columns.enumerated() {
-            if k > 0 { out.append(delimiter) }
-            appendText(c.name, to: &out, delimiter: delimiter)
+        if header {
+            for (k, c) in table.columns.enumerated() {
+                if k > 0 { out.append(delimiter) }
+                appendText(c.name, to: &out, delimiter: delimiter)
+            }
+            out.append(10)
         }
-        out.append(10)
         let single = table.columns.count == 1
         for r in 0..<table.rowCount {
             for (k, c) in table.columns.enumerated() {

@@ -78,8 +78,9 @@ final class PredictionPayloadFiles: Sendable {
         current.withLock { f in if f.name == name { f.dropped = max(f.dropped, synced) } }
     }
 
-    /// Appends each batch's payload (its inputs, then its predictions and shadow predictions as
-    /// little-endian doubles), synced when `syncEachAppend`; returns their places, in order.
+    /// Appends each batch's payload (its inputs, then its predictions, shadow predictions and a
+    /// classifier's probabilities as little-endian doubles), synced when `syncEachAppend`;
+    /// returns their places, in order.
     /// - Throws: `.io` naming the file when it cannot be created, written or synced.
     func append(_ batches: [PredictionBatchRecord]) throws -> [Place] {
         try current.withLock { f in
@@ -88,11 +89,12 @@ final class PredictionPayloadFiles: Sendable {
             places.reserveCapacity(batches.count)
             let start = f.end
             for b in batches {
-                let length = b.inputs.count + 8 * b.predictions.count * (b.shadowPredictions == nil ? 1 : 2)
+                let length = b.inputs.count + 8 * b.predictions.count * (b.shadowPredictions == nil ? 1 : 2) + 8 * (b.probabilities?.count ?? 0)
                 places.append(Place(file: f.name, offset: Int64(f.end), length: Int64(length), check: Int64(bitPattern: Self.checksum(of: b))))
                 try f.write(b.inputs)
                 try f.write(Self.littleEndian(b.predictions))
                 if let s = b.shadowPredictions { try f.write(Self.littleEndian(s)) }
+                if let p = b.probabilities { try f.write(Self.littleEndian(p)) }
             }
             if syncEachAppend, f.end > start {
                 if fdatasync(f.fd) != 0 { throw f.failure("cannot sync \(f.end - start) bytes") }
@@ -208,6 +210,7 @@ final class PredictionPayloadFiles: Sendable {
         b.inputs.withUnsafeBytes { h.add($0) }
         littleEndian(b.predictions).withUnsafeBytes { h.add($0) }
         b.shadowPredictions.map(littleEndian)?.withUnsafeBytes { h.add($0) }
+        b.probabilities.map(littleEndian)?.withUnsafeBytes { h.add($0) }
         return h.finish()
     }
 

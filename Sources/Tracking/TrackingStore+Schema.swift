@@ -190,6 +190,20 @@ extension TrackingStore {
                 ALTER TABLE prediction_batches ADD COLUMN payload_check INTEGER;
                 """)
         }
+        m.registerMigration("v4-classifier-predictions") { db in
+            // Classifiers' predictions. `classes` (a JSON array of the labels) is the format flag:
+            // NULL, as in every row written before, is a regression's row, read as before; when
+            // set, `predictions` holds class indices and the batch's payload ends with its
+            // probabilities (rows × classes doubles). Feedback keeps the class label fed back
+            // beside `actual`, which holds its class index.
+            try db.execute(sql: """
+                ALTER TABLE prediction_batches ADD COLUMN classes TEXT;
+                ALTER TABLE prediction_feedback ADD COLUMN actual_label TEXT;
+                ALTER TABLE predictions ADD COLUMN classes TEXT;
+                ALTER TABLE predictions ADD COLUMN probabilities BLOB;
+                ALTER TABLE predictions ADD COLUMN actual_label TEXT;
+                """)
+        }
         return m
     }()
 }

@@ -128,3 +128,18 @@ func interruptible<T: Sendable>(_ body: @escaping @Sendable () async throws -> T
         throw ExitCode(Exit.interrupted)
     }
 }
+
+/// Named numbers for `--json` output, where a value that is not finite (an undefined metric,
+/// e.g. ROC AUC with one class present) is written `null`: JSON has no NaN.
+struct NumberMap: Encodable {
+    var values: [String: Double]
+
+    init(_ values: [String: Double]) { self.values = values }
+
+    subscript(key: String) -> Double? { values[key] }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(values.mapValues { $0.isFinite ? $0 : nil })
+    }
+}

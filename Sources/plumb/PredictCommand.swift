@@ -44,37 +44,54 @@ struct PredictCommand: AsyncParsableCommand {
         try await runReportingErrors {
             let loaded = try ModelLocator.load(model, storePath: store ?? defaultStorePath()).model
             let clock = ContinuousClock()
-            var t0 = clock.now
-            let table = try csv.read(input)
-            let readSeconds = (clock.now - t0).seconds
-            t0 = clock.now
-            let (predictions, unseen): ([Double], [String: Int])
-            do { (predictions, unseen) = try loaded.predict(table) } catch let e as TabularError { throw e.naming(input) }
-            let scoreSeconds = (clock.now - t0).seconds
-            t0 = clock.now
-            var output = keepColumns ? table : Table(columns: [], rowCount: table.rowCount)
-            for column in outputColumns(loaded, predictions, rows: table.rowCount) { output.replace(column) }
+            let started = clock.now
+            let delimiter = try csv.csvOptions().delimiter
             try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: out).deletingLastPathComponent().path, withIntermediateDirectories: true)
-            try TableFile.write(output, to: out, delimiter: try csv.csvOptions().delimiter)
-            let writeSeconds = (clock.now - t0).seconds
+            let writer = try TableFileWriter(path: out, delimiter: delimiter)
+            var rows = 0, scoreSeconds = 0.0, writeSeconds = 0.0
+            var unseen: [String: Int] = [:]
+            var truth = TargetCollector(model: loaded, source: input)
+            do {
+                // A Parquet input arrives a row group at a time (the next read while this one is
+                // scored and written), so memory holds a few row groups whatever the file's size.
+                try TableFile.forEachChunk(input, csv: try csv.csvOptions()) { table in
+                    var t0 = clock.now
+                    let (predictions, chunkUnseen): ([Double], [String: Int])
+                    do { (predictions, chunkUnseen) = try loaded.predict(table) } catch let e as TabularError { throw e.naming(input) }
+                    scoreSeconds += (clock.now - t0).seconds
+                    unseen.merge(chunkUnseen, uniquingKeysWith: +)
+                    try truth.add(table.column(named: loaded.header.target), predictions)
+                    t0 = clock.now
+                    var output = keepColumns ? table : Table(columns: [], rowCount: table.rowCount)
+                    for column in outputColumns(loaded, predictions, rows: table.rowCount) { output.replace(column) }
+                    try writer.append(output)
+                    writeSeconds += (clock.now - t0).seconds
+                    rows += table.rowCount
+                }
+                try writer.finish()
+            } catch {
+                writer.abandon()
+                throw error
+            }
+            let readSeconds = max(0, (clock.now - started).seconds - scoreSeconds - writeSeconds)
             for (col, n) in unseen.sorted(by: { $0.key < $1.key }) where n > 0 {
                 printError("warning: \(n) row(s) of \"\(col)\" had a category unseen in training (encoded as all zeros)")
             }
-            let rps = scoreSeconds > 0 ? Double(table.rowCount) / scoreSeconds : 0
+            let rps = scoreSeconds > 0 ? Double(rows) / scoreSeconds : 0
             // When the input still holds the target (a test file), say how well the model did on
             // the rows whose target is known; the target never feeds the prediction.
             let target = loaded.header.target
-            let scored = try evaluation(loaded, predictions, target: table.column(named: target))
+            let scored = try truth.evaluation()
             if json {
                 struct Out: Encodable {
                     let rows: Int; let seconds, rows_per_second, read_seconds, write_seconds: Double; let out: String; let unseen_categories: [String: Int]
-                    let metrics: [String: Double]?; let confusion_matrix: [[Int]]?
+                    let metrics: NumberMap?; let confusion_matrix: [[Int]]?
                 }
-                try printJSON(Out(rows: table.rowCount, seconds: scoreSeconds, rows_per_second: rps, read_seconds: readSeconds, write_seconds: writeSeconds,
-                                  out: out, unseen_categories: unseen, metrics: scored?.dictionary,
+                try printJSON(Out(rows: rows, seconds: scoreSeconds, rows_per_second: rps, read_seconds: readSeconds, write_seconds: writeSeconds,
+                                  out: out, unseen_categories: unseen, metrics: scored.map { NumberMap($0.dictionary) },
                                   confusion_matrix: scored?.classification?.confusionMatrix))
             } else {
-                print("scored \(grouped(table.rowCount)) rows with \(loaded.header.kind) in \(scoreSeconds.fixed(4)) s (\(grouped(Int(rps))) rows/s) → \(out)")
+                print("scored \(grouped(rows)) rows with \(loaded.header.kind) in \(scoreSeconds.fixed(4)) s (\(grouped(Int(rps))) rows/s) → \(out)")
                 switch scored {
                 case .regression(let m)?:
                     print("against \(target) in the input: R² \(m.r2.fixed(4)), RMSE \(m.rmse.fixed(4)), MAE \(m.mae.fixed(4))")
@@ -97,27 +114,64 @@ struct PredictCommand: AsyncParsableCommand {
             Column(name: "prob_\(name)", data: .numeric((0..<rows).map { predictions[$0 * k + c] }))
         }
     }
+}
 
-    /// The metrics against the target column, over the rows where it is known; nil without one.
-    /// - Throws: a classifier's target holding a label the model does not know (rows named).
-    func evaluation(_ model: LoadedModel, _ predictions: [Double], target column: Column?) throws -> Evaluation? {
-        guard let column else { return nil }
-        guard let classes = model.header.classes else {
-            guard let y = column.numericValues else { return nil }
-            let known = y.indices.filter { y[$0].isFinite }
-            return known.isEmpty ? nil : .regression(RegressionMetrics(predicted: known.map { predictions[$0] }, actual: known.map { y[$0] }))
+/// The target values the input holds (chunk by chunk) and the predictions of those rows, for the
+/// metrics against them: only rows whose target is known are kept.
+struct TargetCollector {
+    let model: LoadedModel
+    /// The input file, named in errors.
+    let source: String
+    private var known: [Double] = []
+    private var classes: [Int] = []
+    private var predicted: [Double] = []
+    /// Rows of the input before the current chunk (for row numbers in errors).
+    private var rowsSeen = 0
+
+    init(model: LoadedModel, source: String) {
+        self.model = model
+        self.source = source
+    }
+
+    /// Keeps the rows of `column` (the chunk's target, nil when the input has none) whose value is
+    /// known, with their predictions.
+    /// - Throws: a classifier's target holding a label the model does not know (its row named).
+    mutating func add(_ column: Column?, _ predictions: [Double]) throws {
+        guard let column else { return }
+        guard let names = model.header.classes else {
+            guard let y = column.numericValues else { return }
+            for i in y.indices where y[i].isFinite { known.append(y[i]); predicted.append(predictions[i]) }
+            rowsSeen += y.count
+            return
         }
-        let known: [Int]
-        switch column.data {
-        case .categorical(let codes, _): known = codes.indices.filter { codes[$0] >= 0 }
-        case .numeric(let v): known = v.indices.filter { v[$0].isFinite }
+        let index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+        let k = names.count
+        defer { rowsSeen += column.data.count }
+        for i in 0..<column.data.count {
+            let text: String
+            switch column.data {
+            case .categorical(let codes, let levels):
+                guard codes[i] >= 0 else { continue }
+                text = levels[Int(codes[i])]
+            case .numeric(let v):
+                guard v[i].isFinite else { continue }
+                text = ClassLabels.label(of: v[i])
+            }
+            guard let c = index[text] else {
+                throw TrainingError(code: .badTarget, message: "\(source): data row \(rowsSeen + i + 1): \(model.header.target) \"\(text)\" is not a class the model knows (classes: \(names.joined(separator: ", ")))")
+            }
+            classes.append(c)
+            predicted += predictions[(i * k)..<((i + 1) * k)]
         }
-        guard !known.isEmpty else { return nil }
-        let labels = ClassLabels(labels: classes)
-        let truth = try labels.indices(of: column.selecting(rows: known), target: model.header.target, source: input)
-        let k = classes.count
-        let probabilities = known.flatMap { predictions[($0 * k)..<(($0 + 1) * k)] }
-        return .classification(try ClassificationMetrics(classes: truth.map(Int.init), probabilities: probabilities, classCount: k,
-                                                          threshold: model.header.threshold ?? 0.5))
+    }
+
+    /// The metrics over the kept rows; nil when no row had a known target.
+    func evaluation() throws -> Evaluation? {
+        if let names = model.header.classes {
+            guard !classes.isEmpty else { return nil }
+            return .classification(try ClassificationMetrics(classes: classes, probabilities: predicted, classCount: names.count,
+                                                              threshold: model.header.threshold ?? 0.5))
+        }
+        return known.isEmpty ? nil : .regression(RegressionMetrics(predicted: predicted, actual: known))
     }
 }

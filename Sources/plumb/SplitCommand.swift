@@ -5,7 +5,7 @@ import Tabular
 struct SplitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "split",
-        abstract: "Seeded train/test split of a CSV into DIR/train.csv and DIR/test.csv.",
+        abstract: "Seeded train/test split of a data file (CSV, Parquet, Arrow) into DIR/train.csv and DIR/test.csv.",
         discussion: """
             The same file, fraction and seed always give byte-identical outputs.
 
@@ -14,10 +14,10 @@ struct SplitCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "CSV file with a header row.")
+    @Argument(help: "Data file: CSV with a header row, Parquet file or folder, or Arrow IPC file.")
     var file: String
 
-    @Option(help: "Target column (checked to exist and be numeric).")
+    @Option(help: "Target column (checked to exist; numeric or class labels).")
     var target: String?
 
     @Option(help: "Fraction of rows in the test part, in (0, 1).")
@@ -44,11 +44,8 @@ struct SplitCommand: AsyncParsableCommand {
         try await runReportingErrors {
             let table = try csv.read(file)
             if let target {
-                guard let c = table.column(named: target) else {
+                guard table.column(named: target) != nil else {
                     throw TabularError(code: .unknownColumn, message: "\(file): no target column \"\(target)\" (columns: \(table.columnNames.joined(separator: ", ")))")
-                }
-                guard c.kind == .numeric else {
-                    throw TabularError(code: .notNumeric, message: "\(file): target column \"\(target)\" is not numeric")
                 }
             }
             let parts = try TrainTestSplit.split(rowCount: table.rowCount, testFraction: testFraction, seed: seed)

@@ -246,12 +246,12 @@ struct TrainReport: Encodable {
     let test_rows: Int
     /// R², RMSE, MAE, MAPE, max error; or accuracy, balanced accuracy, F1, precision, recall,
     /// ROC AUC, average precision, log loss, Brier score, ECE.
-    let metrics: [String: Double]
+    let metrics: NumberMap
     let confusion_matrix: [[Int]]?
     let artifact: String
     let sha256: String
     let feature_importance: [String: Double]?
-    let extra_metrics: [String: Double]
+    let extra_metrics: NumberMap
     let warnings: [String]
     var run_id: String?
     var registered: String?
@@ -272,12 +272,12 @@ struct TrainReport: Encodable {
         fit_seconds = outcome.fitSeconds
         train_rows = outcome.trainRows
         test_rows = outcome.testRows
-        metrics = outcome.evaluation.dictionary
+        metrics = NumberMap(outcome.evaluation.dictionary)
         confusion_matrix = outcome.evaluation.classification?.confusionMatrix
         self.artifact = artifact
         self.sha256 = sha256
         feature_importance = h.featureImportance
-        extra_metrics = outcome.extraMetrics
+        extra_metrics = NumberMap(outcome.extraMetrics)
         warnings = outcome.warnings
         rankingScore = outcome.evaluation.rankingScore
     }
@@ -289,7 +289,7 @@ struct TrainReport: Encodable {
         let titles = classify ? ["accuracy", "F1", "ROC AUC", "log loss"] : ["R²", "RMSE", "MAE", "MAPE"]
         var rows = [["rank", "model"] + titles + ["fit s", "extra", "artifact"]]
         for (i, r) in ranked.enumerated() {
-            let extra = r.extra_metrics.filter { ["oob_r2", "oob_accuracy", "cv_r2_mean", "cv_log_loss_mean", "best_iteration"].contains($0.key) }
+            let extra = r.extra_metrics.values.filter { ["oob_r2", "oob_accuracy", "cv_r2_mean", "cv_log_loss_mean", "best_iteration"].contains($0.key) }
                 .sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.fixed($0.key == "best_iteration" ? 0 : 4))" }.joined(separator: ", ")
             let values = columns.map { key -> String in
                 let v = r.metrics[key] ?? .nan

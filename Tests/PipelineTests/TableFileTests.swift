@@ -3,6 +3,8 @@ import Testing
 @testable import Pipeline
 import Tabular
 
+@testable import Parquet
+
 @Suite struct TableFileTests {
     func tempDir() throws -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("plumb-tablefile-\(UInt64.random(in: 0...UInt64.max))").path
@@ -57,5 +59,67 @@ import Tabular
         try FileManager.default.moveItem(atPath: dir + "/part-1.parquet", toPath: dir + "/part-2.parquet")
         #expect(try TableFile.sha256(of: dir) != digest)
         #expect(try TableFile.sha256(of: dir + "/part-0.parquet") == SHA256.hex(fileAt: dir + "/part-0.parquet"))
+    }
+
+    /// Row groups across part files arrive in order, one per call; their concatenation is the
+    /// table `read` returns.
+    @Test func chunksAreRowGroupsInOrder() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let n = 1_000
+        let big = Table(columns: [
+            Column(name: "x", data: .numeric((0..<n).map { Double($0) })),
+            Column(name: "c", data: .categorical(codes: (0..<n).map { Int32($0 % 3) }, levels: ["a", "b", "c"])),
+        ])
+        let options = ParquetWriter.Options(rowGroupRows: 300)
+        try ParquetWriter.write(big.selecting(rows: Array(0..<700)), to: dir + "/part-0.parquet", options: options)
+        try ParquetWriter.write(big.selecting(rows: Array(700..<n)), to: dir + "/part-1.parquet", options: options)
+        var sizes: [Int] = [], xs: [Double] = [], cs: [String] = []
+        try TableFile.forEachChunk(dir) { chunk in
+            sizes.append(chunk.rowCount)
+            xs += chunk.columns[0].numericValues!
+            guard case .categorical(let codes, let levels) = chunk.columns[1].data else { return }
+            cs += codes.map { levels[Int($0)] }
+        }
+        #expect(sizes == [300, 300, 100, 300])
+        #expect(xs == (0..<n).map { Double($0) })
+        #expect(cs == (0..<n).map { ["a", "b", "c"][$0 % 3] })
+
+        // An error from the body stops the reading and is rethrown.
+        struct Stop: Error {}
+        var calls = 0
+        #expect(throws: Stop.self) { try TableFile.forEachChunk(dir) { _ in calls += 1; if calls == 2 { throw Stop() } } }
+        #expect(calls == 2)
+    }
+
+    /// Parts written one at a time read back as the whole table, in both formats; the file only
+    /// appears when finished, and an abandoned one leaves nothing behind.
+    @Test func writerInParts() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for name in ["parts.parquet", "parts.csv"] {
+            let path = dir + "/" + name
+            let writer = try TableFileWriter(path: path)
+            try writer.append(table.selecting(rows: [0, 1]))
+            #expect(!FileManager.default.fileExists(atPath: path))
+            try writer.append(table.selecting(rows: [2, 3]))
+            try writer.finish()
+            let back = try TableFile.read(path)
+            #expect(back.rowCount == 4)
+            let x = try #require(back.columns[0].numericValues)
+            #expect(x[0] == 1.5 && x[1].isNaN && x[3] == 4e10)
+        }
+        let abandoned = try TableFileWriter(path: dir + "/gone.parquet")
+        try abandoned.append(table)
+        abandoned.abandon()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["parts.csv", "parts.parquet"])
+
+        // A later part with other columns is refused, naming the file.
+        let mismatched = try TableFileWriter(path: dir + "/m.parquet")
+        try mismatched.append(table)
+        #expect { try mismatched.append(Table(columns: [Column(name: "y", data: .numeric([1]))])) } throws: { error in
+            "\(error)".contains("m.parquet") && "\(error)".contains("y (numeric)")
+        }
+        mismatched.abandon()
     }
 }
