@@ -41,15 +41,13 @@ public struct ClassifierProfile: Codable, Sendable, Equatable {
                      "ClassifierProfile: \(truth.count) truths, \(predicted.count) predictions, \(probabilities.count) probabilities for \(k) classes")
         let scores = ClassifierOutputs.scores(probabilities, classCount: k)
         var rng = SeededGenerator.stream(seed: seed, 0xC1A5)
-        let score = NumericProfile.build(sorted: SortedSample.sortedNonMissing(scores), missing: 0,
-                                         maxSample: maxSample, psiBins: psiBins, rng: &rng)
+        let score = NumericProfile.build(column: scores, maxSample: maxSample, psiBins: psiBins, rng: &rng)
         var classScores: [NumericProfile]?
         if k > 2 {
             classScores = (0..<k).map { c in
                 var rng = SeededGenerator.stream(seed: seed, 0xC1A5 &+ UInt64(c) &+ 1)
                 let column = stride(from: c, to: probabilities.count, by: k).map { probabilities[$0] }
-                return NumericProfile.build(sorted: SortedSample.sortedNonMissing(column), missing: 0,
-                                            maxSample: maxSample, psiBins: psiBins, rng: &rng)
+                return NumericProfile.build(column: column, maxSample: maxSample, psiBins: psiBins, rng: &rng)
             }
         }
         return ClassifierProfile(classes: classes, predictedCounts: counts(predicted, k), trueCounts: counts(truth, k), score: score,
