@@ -44,10 +44,6 @@ public enum Monitor {
             source = path
         case .log(let since):
             located = try ModelLocator.load(reference, storePath: storePath)
-            if located.model.header.classes != nil {
-                // The log keeps one value per row; a classifier's probabilities are not in it yet.
-                throw DriftError(code: .missingColumn, message: "\(reference) is a classifier: monitor it from a file of current rows with --current FILE (the prediction log does not hold class probabilities yet)")
-            }
             profile = try ModelLocator.profile(for: located, storePath: storePath)
             let store = try TrackingStore(path: storePath)
             let records = try store.predictions(model: located.name, since: since, limit: 1_000_000)
@@ -55,7 +51,13 @@ public enum Monitor {
                 throw DriftError(code: .missingColumn, message: "no logged predictions for model \"\(located.name)\"\(since.map { " since \($0)" } ?? "") in \(storePath); serve it with `plumb serve` first")
             }
             table = try logTable(records, features: located.model.header.preprocessor.inputFeatures)
-            predictions = records.map(\.prediction)
+            if let classes = located.model.header.classes {
+                predictions = try logProbabilities(records, classes: classes, model: located.name)
+                // Fed-back labels as the target column, so the file and log paths score alike.
+                table.replace(labelColumn(records.map(\.actualLabel), name: located.model.header.target))
+            } else {
+                predictions = records.map(\.prediction)
+            }
             actuals = records.map(\.actual)
             source = "prediction log (\(records.count) requests)"
         }
@@ -139,6 +141,28 @@ public enum Monitor {
                                           curves: ClassifierCurves.compute(classes: classes, truth: truthKnown, probabilities: p))
         return ClassifierScoring(outputs: ClassifierOutputs(predicted: predicted, probabilities: probabilities, truth: truth),
                                  report: report, labelled: known.count)
+    }
+
+    /// A classifier's logged probabilities, rows × classes.
+    /// - Throws: when a row holds none or another class count (logged by an older Plumb, or by
+    ///   another model under the same name).
+    static func logProbabilities(_ records: [PredictionRecord], classes: [String], model: String) throws -> [Double] {
+        var out: [Double] = []
+        out.reserveCapacity(records.count * classes.count)
+        for r in records {
+            guard let p = r.probabilities, p.count == classes.count else {
+                throw DriftError(code: .missingColumn, message: "prediction log of \"\(model)\": request \(r.requestID) holds \(r.probabilities.map { "\($0.count) probabilities" } ?? "no probabilities") for the model's \(classes.count) classes (logged by an older Plumb or another model?); monitor with --current FILE")
+            }
+            out += p
+        }
+        return out
+    }
+
+    /// Fed-back labels as a categorical column (nil = no feedback yet).
+    static func labelColumn(_ labels: [String?], name: String) -> Column {
+        let levels = Array(Set(labels.compactMap { $0 })).sorted()
+        let index = Dictionary(uniqueKeysWithValues: levels.enumerated().map { ($1, Int32($0)) })
+        return Column(name: name, data: .categorical(codes: labels.map { $0.flatMap { index[$0] } ?? -1 }, levels: levels))
     }
 
     /// The logged request inputs as a table in the model's input schema.
