@@ -52,8 +52,9 @@ public enum Monitor {
             }
             table = try logTable(records, features: located.model.header.preprocessor.inputFeatures)
             if let classes = located.model.header.classes {
-                predictions = try loggedProbabilities(records, classCount: classes.count)
-                table.append(loggedLabels(records, name: located.model.header.target))
+                predictions = try logProbabilities(records, classes: classes, model: located.name)
+                // Fed-back labels as the target column, so the file and log paths score alike.
+                table.replace(labelColumn(records.map(\.actualLabel), name: located.model.header.target))
             } else {
                 predictions = records.map(\.prediction)
             }
@@ -142,29 +143,29 @@ public enum Monitor {
                                  report: report, labelled: known.count)
     }
 
-    /// The logged request inputs as a table in the model's input schema.
-    /// A classifier's logged class probabilities, row after row.
-    /// - Throws: rows logged without them (by a Plumb before classifiers were served).
-    static func loggedProbabilities(_ records: [PredictionRecord], classCount k: Int) throws -> [Double] {
+    /// A classifier's logged probabilities, rows × classes.
+    /// - Throws: when a row holds none or another class count (logged by an older Plumb, or by
+    ///   another model under the same name).
+    static func logProbabilities(_ records: [PredictionRecord], classes: [String], model: String) throws -> [Double] {
         var out: [Double] = []
-        out.reserveCapacity(records.count * k)
+        out.reserveCapacity(records.count * classes.count)
         for r in records {
-            guard let p = r.probabilities, p.count == k else {
-                throw DriftError(code: .missingColumn, message: "prediction log: request \(r.requestID) holds no \(k) class probabilities (logged by an older Plumb?); monitor from a file with --current")
+            guard let p = r.probabilities, p.count == classes.count else {
+                throw DriftError(code: .missingColumn, message: "prediction log of \"\(model)\": request \(r.requestID) holds \(r.probabilities.map { "\($0.count) probabilities" } ?? "no probabilities") for the model's \(classes.count) classes (logged by an older Plumb or another model?); monitor with --current FILE")
             }
             out += p
         }
         return out
     }
 
-    /// The true labels fed back for logged rows, as a categorical column (missing where none came).
-    static func loggedLabels(_ records: [PredictionRecord], name: String) -> Column {
-        let labels = records.map(\.actualLabel)
+    /// Fed-back labels as a categorical column (nil = no feedback yet).
+    static func labelColumn(_ labels: [String?], name: String) -> Column {
         let levels = Array(Set(labels.compactMap { $0 })).sorted()
         let index = Dictionary(uniqueKeysWithValues: levels.enumerated().map { ($1, Int32($0)) })
         return Column(name: name, data: .categorical(codes: labels.map { $0.flatMap { index[$0] } ?? -1 }, levels: levels))
     }
 
+    /// The logged request inputs as a table in the model's input schema.
     static func logTable(_ records: [PredictionRecord], features: [FeatureSpec]) throws -> Table {
         var numeric = [[Double]](repeating: [], count: features.count)
         var strings = [[String?]](repeating: [], count: features.count)

@@ -16,8 +16,8 @@ struct MonitorCommand: AsyncParsableCommand {
             /feedback in the log) it scores RMSE, MAE, R² and recommends retraining when RMSE > --max-rmse or \
             R² < --min-r2, or on dataset drift.
 
-            A classifier (from --current FILE) is scored on accuracy, F1 (macro for multiclass), ROC AUC, log \
-            loss, Brier and ECE where the file holds its target; its predicted class shares, score (positive-class \
+            A classifier is scored on accuracy, F1 (macro for multiclass), ROC AUC, log loss, Brier and ECE \
+            where the file holds its target (or labels were fed back to the log); its predicted class shares, score (positive-class \
             probability, or the largest probability for multiclass) and true class shares are tested against \
             the training reference as `predicted_class`, `prob_<class>` / `max_probability` (and `prob_<class>` \
             per class for multiclass) and `true_class`: Jensen–Shannon (≥ 0.1) on shares, PSI (≥ 0.2) on \

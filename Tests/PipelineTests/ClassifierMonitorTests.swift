@@ -4,6 +4,7 @@ import MLCore
 import Pipeline
 import Tabular
 import Testing
+import Tracking
 
 /// `plumb monitor` on classifiers: a model file and its profile as `plumb train` writes them, and
 /// a CSV of labelled current rows.
@@ -114,6 +115,43 @@ import Testing
         #expect(out.result.predictionDrift.allSatisfy { !$0.drifted }, "\(out.result.predictionDrift.map { ($0.name, $0.statistic) })")  // same generator as training
         #expect(c.curves.roc.map(\.label) == classes && c.curves.precisionRecall.count == 3)
         #expect(out.result.renderTable().contains("F1 (macro)"))
+    }
+
+    /// The same rows served and fed back: monitoring the prediction log scores them as the file.
+    @Test func predictionLogOfAClassifierScoresLikeTheFile() throws {
+        let f = try Self.fixture(classes: ["no", "yes"])
+        defer { try? FileManager.default.removeItem(atPath: f.dir) }
+        let storePath = f.dir + "/plumb.db"
+        let store = try TrackingStore(path: storePath)
+        let bytes = try ModelFile.encode(header: f.outcome.model.header, regressor: f.outcome.model.regressor)
+        _ = try TrainingRecorder(store: store, experiment: "t").record(f.outcome, modelBytes: bytes, runName: "gbm", register: "churn")
+        let table = try TableFile.read(f.currentPath)
+        let p = try f.outcome.model.predict(table).predictions
+        let classes = ["no", "yes"]
+        var batch = PredictionBatchRecord(idPrefix: "srv-", firstCounter: 1, timeMs: 1_000, modelName: "churn", modelVersion: 1,
+                                          featureNames: ["a", "b", "kind"], predictions: f.outcome.model.classIndices(p).map(Double.init),
+                                          classes: classes, probabilities: p)
+        guard let a = table.column(named: "a")?.numericValues, let b = table.column(named: "b")?.numericValues,
+              case .categorical(let kind, let kindLevels)? = table.column(named: "kind")?.data,
+              case .categorical(let label, let labelLevels)? = table.column(named: "label")?.data else { throw CancellationError() }
+        for i in 0..<table.rowCount {
+            batch.appendNumber(a[i])
+            batch.appendNumber(b[i])
+            batch.appendText(kindLevels[Int(kind[i])])
+        }
+        try store.appendPredictionBatches([batch])
+        // Feedback for the first 300 rows only.
+        for i in 0..<300 { try store.recordFeedback(requestID: batch.requestID(i), label: labelLevels[Int(label[i])]) }
+
+        let logged = try Monitor.run(model: "models:/churn/1", storePath: storePath, current: .log(since: nil), options: DriftOptions(),
+                                     policy: RetrainPolicy(triggers: [try MetricTrigger(parsing: "roc_auc < 0.9999")]), reportPath: nil)
+        #expect(logged.currentRows == 500 && logged.labelledRows == 300)
+        let expected = try ClassificationMetrics(classes: (0..<300).map { classes.firstIndex(of: labelLevels[Int(label[$0])]) ?? -1 },
+                                                 probabilities: Array(p[0..<600]), classCount: 2, threshold: f.outcome.model.header.threshold ?? 0.5)
+        let c = try #require(logged.result.classification)
+        for (k, v) in expected.dictionary { #expect(c.metrics[k] == v, "\(k)") }
+        #expect(logged.result.retrain && logged.result.reasons.first?.hasPrefix("roc_auc") == true)
+        #expect(logged.result.predictionDrift.map(\.name) == ["predicted_class", "prob_yes", "true_class"])
     }
 
     @Test func classifierProfileHoldsTrainingSharesAndTriggersAreChecked() throws {
