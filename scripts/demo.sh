@@ -3,6 +3,7 @@
 # Train candidates on southern California, promote a champion, serve it, replay northern California
 # through /predict with ground truth on /feedback, monitor the prediction log, detect drift and the
 # error increase, retrain, compare challenger and champion on one holdout, promote, hot-swap.
+# Then the same loop for a classifier (data/pipelines/spam.yaml).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PLUMB=${PLUMB:-.build/release/plumb}
@@ -34,3 +35,9 @@ $PLUMB models history california-housing | tail -n 8
 
 step "plumb lineage models:/california-housing@champion"
 $PLUMB lineage models:/california-housing@champion
+
+step "plumb pipeline run data/pipelines/spam.yaml (the same loop for a classifier: UCI Spambase)"
+$PLUMB pipeline run data/pipelines/spam.yaml
+
+step "plumb models history spam (last 6 changes)"
+$PLUMB models history spam | tail -n 6

@@ -113,9 +113,14 @@ public enum DataQualityChecker {
                     message: bad.isEmpty ? "numeric, every value present and finite"
                         : "\(bad.count) missing or non-finite value(s); first: data rows \(list(bad.map { $0 + 1 }))",
                     rows: bad.prefix(shownRows).map { $0 + 1 }))
-            } else {
-                checks.append(DataQualityCheck(name: "target", column: target, passed: false, observed: 1, limit: 0,
-                                               message: "the target column is categorical; a regression target must be numeric"))
+            } else if case .categorical(let codes, let levels) = col.data {
+                // Class labels: every row needs one (a classifier's target).
+                let bad = codes.indices.filter { codes[$0] < 0 }
+                checks.append(DataQualityCheck(
+                    name: "target", column: target, passed: bad.isEmpty, observed: Double(bad.count), limit: 0,
+                    message: bad.isEmpty ? "class labels (\(levels.count) classes), every value present"
+                        : "\(bad.count) missing label(s); first: data rows \(list(bad.map { $0 + 1 }))",
+                    rows: bad.prefix(shownRows).map { $0 + 1 }))
             }
         } else {
             checks.append(DataQualityCheck(name: "target", column: target, passed: false, observed: 1, limit: 0,
