@@ -1,3 +1,4 @@
+import Drift
 import Foundation
 import MLCore
 import Synchronization
@@ -87,6 +88,46 @@ import Tracking
         // holdout, not by its reference-test score, and loses; the cached retrain is the champion.
         #expect(rerunEvents.all.contains { $0.step == "keep" && $0.message.contains("champion v\(summary.championAfter!) stays") })
         #expect(!again.promotedChallenger)
+    }
+
+    /// A classifier through the same loop: labels flip with x2 in the current region, so the
+    /// champion's ROC AUC drops there, the roc_auc trigger asks for retraining and the
+    /// challenger, trained on both regions, wins on the holdout's ROC AUC.
+    @Test func classifierLoopRetrainsOnItsMetric() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("plumb-pipe-cls-\(UInt64.random(in: 0...UInt64.max))").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var table = Self.makeData(rows: 1600, seed: 11)
+        let y = table.column(named: "y")!.numericValues!
+        let median = y.sorted()[y.count / 2]
+        table.replace(Column(name: "y", data: .categorical(codes: y.map { $0 >= median ? 1 : 0 }, levels: ["low", "high"])))
+        let csv = dir + "/data.csv"
+        try CSVWriter.write(table, to: csv)
+        var spec = Self.spec(csv: csv)
+        spec.models = [.init(name: "logistic", kind: .logistic),
+                       .init(name: "gbm", kind: .gbm, params: ["rounds": .number(60), "learning_rate": .number(0.2), "max_leaves": .number(15)])]
+        spec.selection.metric = .roc_auc
+        spec.promotion.gate = .init(metric: "roc_auc", higherIsBetter: true, staging: 0.7, production: 0.8, tieBreak: "log_loss")
+        spec.monitoring = .init(driftShare: 1, triggers: [try MetricTrigger(parsing: "roc_auc < 0.95")])
+        let events = EventLog()
+        let runner = PipelineRunner(spec: spec, specDirectory: dir, storePath: dir + "/plumb.db",
+                                    workDirectory: dir + "/work", force: false) { events.append($0) }
+        let summary = try await runner.run()
+
+        #expect(events.all.contains { $0.step == "train" && $0.message.contains("ROC AUC") })
+        #expect(events.all.contains { $0.step == "monitor" && $0.message.contains("roc_auc") && $0.message.contains("retrain: yes") })
+        #expect(summary.retrained && summary.promotedChallenger)
+        let store = try TrackingStore(path: dir + "/plumb.db")
+        let champion = try store.resolve("models:/synthetic@champion")
+        #expect(champion.version == summary.challenger)
+        // The labels fed back through /feedback are in the log, as labels.
+        let logged = try store.predictions(model: "synthetic")
+        #expect(!logged.isEmpty && logged.allSatisfy { ["low", "high"].contains($0.actualLabel ?? "") && $0.probabilities?.count == 2 })
+
+        // A selection metric the task does not report is refused, naming the ones it does.
+        spec.selection.metric = .r2
+        let wrong = PipelineRunner(spec: spec, specDirectory: dir, storePath: dir + "/plumb.db", workDirectory: dir + "/work", force: false) { _ in }
+        await #expect { _ = try await wrong.run() } throws: { "\($0)".contains("selection.metric: r2") && "\($0)".contains("roc_auc") }
     }
 
     @Test func sameSpecSameDataGivesBitIdenticalModelFiles() throws {
