@@ -96,8 +96,13 @@ import Tabular
         #expect(try find(r, "constant", "s").severity == .warning)
         let missing = DataQualityChecker.check(table: t, spec: .init(), target: "nope")
         #expect(try find(missing, "target", "nope").passed == false)
+        // Class labels are a classifier's target: present everywhere, they pass.
         let categorical = DataQualityChecker.check(table: t, spec: .init(), target: "s")
-        #expect(try find(categorical, "target", "s").message.contains("categorical"))
+        #expect(try find(categorical, "target", "s").passed)
+        #expect(try find(categorical, "target", "s").message.contains("1 classes"))
+        let unlabelled = Table(columns: [Column(name: "s", data: .categorical(codes: [0, -1, 0, -1], levels: ["u"]))])
+        let missingLabels = try find(DataQualityChecker.check(table: unlabelled, spec: .init(), target: "s"), "target", "s")
+        #expect(!missingLabels.passed && missingLabels.rows == [2, 4])
     }
 
     @Test func duplicateRowsMatchNaive() {

@@ -139,7 +139,7 @@ models:
 
         let far = try #require(specError(minimalYAML + "zzzzzz: 1\n"))
         #expect(far.keyPath == "zzzzzz")
-        #expect(far.detail.hasPrefix("unknown key; expected one of name, data, slices"))
+        #expect(far.detail.hasPrefix("unknown key; expected one of name, data, task, slices"))
 
         let param = try #require(specError(minimalYAML.replacingOccurrences(of: "kind: linear", with: "kind: gbm\n    params: {learning_rat: 0.1}")))
         #expect(param.keyPath == "models[0].params.learning_rat")
@@ -183,7 +183,7 @@ models:
     @Test func choicesAndKinds() throws {
         let kind = try #require(specError(minimalYAML.replacingOccurrences(of: "kind: linear", with: "kind: gbn")))
         #expect(kind.code == .invalidValue)
-        #expect(kind.detail == "expected one of linear | ridge | gbm | forest, found \"gbn\"; did you mean \"gbm\"?")
+        #expect(kind.detail == "expected one of linear | ridge | logistic | gbm | forest, found \"gbn\"; did you mean \"gbm\"?")
         let loss = try #require(specError(minimalYAML.replacingOccurrences(of: "kind: linear", with: "kind: gbm\n    params: {loss: l1}")))
         #expect(loss.keyPath == "models[0].params.loss")
         let ok = try PipelineSpec.parse(yaml: minimalYAML.replacingOccurrences(of: "kind: linear", with: "kind: forest\n    params: {feature_fraction: sqrt, trees: 3}"), source: "x")
