@@ -72,6 +72,7 @@ public struct TrainingRecorder: Sendable {
                 try store.setTag(run: runID, key: "feature_importance", value: String(decoding: try enc.encode(imp), as: UTF8.self))
             }
             try store.setTag(run: runID, key: "model_kind", value: h.kind)
+            try recordClasses(outcome, run: runID, encoder: enc)
             try store.endRun(runID, status: .finished)
             var version: ModelVersion?
             if let name = register {
@@ -111,6 +112,19 @@ public struct TrainingRecorder: Sendable {
     /// held-out rows: a fitted model is more confident on the rows it was fitted on (a boosted
     /// model's training probabilities crowd 0 and 1), so their scores would look like drift on
     /// any new data.
+    /// A classifier's task, classes, threshold and test confusion matrix, as run tags the model
+    /// card shows (`task`, `classes`, `threshold`, `confusion_matrix`; JSON for the lists).
+    private func recordClasses(_ outcome: TrainingOutcome, run runID: String, encoder: JSONEncoder) throws {
+        let h = outcome.model.header
+        guard let classes = h.classes, h.resolvedTask.isClassification else { return }
+        try store.setTag(run: runID, key: "task", value: h.resolvedTask.rawValue)
+        try store.setTag(run: runID, key: "classes", value: String(decoding: try encoder.encode(classes), as: UTF8.self))
+        if let t = h.threshold { try store.setTag(run: runID, key: "threshold", value: "\(t)") }
+        if let m = outcome.evaluation.classification?.confusionMatrix {
+            try store.setTag(run: runID, key: "confusion_matrix", value: String(decoding: try encoder.encode(m), as: UTF8.self))
+        }
+    }
+
     static func classifierProfile(_ outcome: TrainingOutcome, classes: [String]) throws -> ClassifierProfile {
         let model = outcome.model
         let target = model.header.target

@@ -96,6 +96,8 @@ extension TrackingStore {
         }
         out.append("")
 
+        out += Self.classesSection(tags: run?.run.tags ?? [:])
+
         out.append("## Feature importances")
         out.append("")
         let importances = try run.map { try featureImportances($0) } ?? [:]
@@ -179,6 +181,28 @@ extension TrackingStore {
         let prefix = "feature_importance."
         for (k, x) in run.run.metrics where k.hasPrefix(prefix) { out[String(k.dropFirst(prefix.count))] = x }
         for (k, s) in run.run.params where k.hasPrefix(prefix) { if let x = Double(s) { out[String(k.dropFirst(prefix.count))] = x } }
+        return out
+    }
+}
+
+extension TrackingStore {
+    /// A classifier's card section from its run tags: task, classes, decision threshold and the
+    /// confusion matrix on the test rows (rows true class, columns predicted). Empty for a regression.
+    static func classesSection(tags: [String: String]) -> [String] {
+        guard let task = tags["task"], let classesJSON = tags["classes"],
+              let classes = try? JSONDecoder().decode([String].self, from: Data(classesJSON.utf8)) else { return [] }
+        func cell(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ") }
+        var out = ["## Classes", "", "- Task: \(task)", "- Classes, in output order: " + classes.map { "`\(cell($0))`" }.joined(separator: ", ")]
+        if let t = tags["threshold"], classes.count == 2 {
+            out.append("- Decision threshold: `\(cell(classes[1]))` when its probability is at least \(t)")
+        }
+        if let json = tags["confusion_matrix"], let m = try? JSONDecoder().decode([[Int]].self, from: Data(json.utf8)), m.count == classes.count {
+            out += ["", "Confusion matrix on the test rows (rows: true class; columns: predicted):", ""]
+            out.append("| true \\ predicted | " + classes.map(cell).joined(separator: " | ") + " |")
+            out.append("|---|" + String(repeating: "---:|", count: classes.count))
+            for (c, row) in zip(classes, m) { out.append("| \(cell(c)) | " + row.map(String.init).joined(separator: " | ") + " |") }
+        }
+        out.append("")
         return out
     }
 }

@@ -220,6 +220,26 @@ extension ModelVersion {
         #expect(a != nil && b != nil && a!.lowerBound < b!.lowerBound)
     }
 
+    /// A classifier's card shows its task, classes, threshold and confusion matrix from the tags
+    /// training records; a regression's card has no such section.
+    @Test func classifierCardShowsClassesThresholdAndConfusionMatrix() throws {
+        let store = try makeStore()
+        let run = try store.startRun(experiment: "spam", name: "gbm")
+        try store.logMetrics(run: run, [MetricPoint(key: "roc_auc", value: 0.98)])
+        try store.setTag(run: run, key: "task", value: "binary")
+        try store.setTag(run: run, key: "classes", value: #"["nonspam","spam"]"#)
+        try store.setTag(run: run, key: "threshold", value: "0.4")
+        try store.setTag(run: run, key: "confusion_matrix", value: "[[671,22],[21,437]]")
+        let sha = try store.putArtifact(Data("model".utf8))
+        try store.registerVersion(model: "spam", runID: run, artifactSHA256: sha, reason: "first")
+        let card = try store.modelCard(try ModelURI.parse("models:/spam/1"))
+        for fragment in ["## Classes", "- Task: binary", "`nonspam`, `spam`", "`spam` when its probability is at least 0.4",
+                         "| true \\ predicted | nonspam | spam |", "| nonspam | 671 | 22 |", "| spam | 21 | 437 |"] {
+            #expect(card.contains(fragment), "missing: \(fragment)")
+        }
+        #expect(TrackingStore.classesSection(tags: ["model_kind": "gbm"]).isEmpty)
+    }
+
     @Test func importancesFromArtifact() throws {
         let store = try makeStore()
         let run = try store.startRun(experiment: "e")
