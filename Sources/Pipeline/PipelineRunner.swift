@@ -358,7 +358,7 @@ public struct PipelineRunner: Sendable {
                                         options: options, policy: retrainPolicy, reportPath: reportPath)
         let r = monitored.result
         let drifted = r.columns.filter(\.drifted).map(\.name)
-        run.log("monitor", "drift share \(r.driftShare.fixed3) (\(drifted.isEmpty ? "none" : drifted.joined(separator: ", ")))" +
+        run.log("monitor", "drift share \(r.driftShare.fixed3) (\(drifted.isEmpty ? "none" : drifted.prefix(8).joined(separator: ", ") + (drifted.count > 8 ? ", … \(drifted.count - 8) more" : "")))" +
             (r.performance.map { "; production RMSE \($0.rmse.fixed4), R² \($0.r2.fixed4)" } ?? "") +
             (r.classification.map { c in "; production " + ["accuracy", "f1", "roc_auc", "log_loss"].compactMap { k in c.metrics[k].map { "\(k) \($0.fixed4)" } }.joined(separator: ", ") } ?? "") + "; retrain: \(r.retrain ? "yes" : "no")")
         for reason in r.reasons { run.log("monitor", "  · \(reason)") }
