@@ -314,22 +314,30 @@ extension Duration {
 }
 
 extension Trainer {
-    /// k-fold cross-validated R² on the training rows of `request` (its test data is not used):
-    /// each fold fits the preprocessing and the model on the other folds only.
-    public static func crossValidate(_ request: TrainingRequest, folds k: Int) throws -> CrossValidationScore {
+    /// k-fold cross-validation on the training rows of `request` (its test data is not used):
+    /// each fold fits the preprocessing and the model on the other folds only, and is scored on
+    /// its own rows with the task's metrics.
+    /// - Returns: per metric the fold scores (mean and population std), for the metrics every fold
+    ///   reports as a finite number (ROC AUC of a fold holding one class is left out, for one).
+    public static func crossValidate(_ request: TrainingRequest, folds k: Int) throws -> [String: CrossValidationScore] {
         var table = request.train
         if request.test == nil {
             let parts = try TrainTestSplit.split(rowCount: table.rowCount, testFraction: request.testFraction, seed: request.seed)
             table = table.selecting(rows: parts.train)
         }
         let kf = try KFold(rows: table.rowCount, k: k, seed: request.seed)
-        var scores: [Double] = []
+        var folds: [[String: Double]] = []
         for fold in kf.folds {
             var r = request
             r.train = table.selecting(rows: fold.train)
             r.test = table.selecting(rows: fold.test)
-            scores.append(try train(r).evaluation.rankingScore)
+            folds.append(try train(r).evaluation.dictionary)
         }
-        return CrossValidationScore(scores: scores)
+        var scores: [String: CrossValidationScore] = [:]
+        for key in folds.first?.keys ?? [:].keys {
+            let values = folds.compactMap { $0[key] }.filter(\.isFinite)
+            if values.count == folds.count { scores[key] = CrossValidationScore(scores: values) }
+        }
+        return scores
     }
 }

@@ -152,10 +152,11 @@ struct TrainCommand: AsyncParsableCommand {
                     for w in outcome.warnings { printError("warning: \(w)") }
                     var extra: [String: Double] = [:]
                     if let k = cvFolds {
-                        let cv = try Trainer.crossValidate(request, folds: k)
-                        // The score of each fold: R², or the negated log loss.
-                        extra = task.isClassification ? ["cv_log_loss_mean": -cv.mean, "cv_log_loss_std": cv.std]
-                                                       : ["cv_r2_mean": cv.mean, "cv_r2_std": cv.std]
+                        // Each of the task's metrics over the folds: cv_<metric>_mean and cv_<metric>_std.
+                        for (metric, cv) in try Trainer.crossValidate(request, folds: k) {
+                            extra["cv_\(metric)_mean"] = cv.mean
+                            extra["cv_\(metric)_std"] = cv.std
+                        }
                     }
                     var final = outcome
                     final.extraMetrics.merge(extra) { a, _ in a }
@@ -289,7 +290,7 @@ struct TrainReport: Encodable {
         let titles = classify ? ["accuracy", "F1", "ROC AUC", "log loss"] : ["R²", "RMSE", "MAE", "MAPE"]
         var rows = [["rank", "model"] + titles + ["fit s", "extra", "artifact"]]
         for (i, r) in ranked.enumerated() {
-            let extra = r.extra_metrics.values.filter { ["oob_r2", "oob_accuracy", "cv_r2_mean", "cv_log_loss_mean", "best_iteration"].contains($0.key) }
+            let extra = r.extra_metrics.values.filter { ["oob_r2", "oob_accuracy", "cv_r2_mean", "cv_roc_auc_mean", "cv_accuracy_mean", "best_iteration"].contains($0.key) }
                 .sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.fixed($0.key == "best_iteration" ? 0 : 4))" }.joined(separator: ", ")
             let values = columns.map { key -> String in
                 let v = r.metrics[key] ?? .nan

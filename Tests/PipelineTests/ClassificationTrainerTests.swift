@@ -83,6 +83,28 @@ import TreeModels
         #expect(classified.model.header.classes == ["0", "1", "2"])
     }
 
+    /// Cross-validation reports the task's metrics: each is the mean of the folds' own metrics,
+    /// every fold trained on the other folds (as fitted here by hand).
+    @Test func crossValidationReportsTheTasksMetrics() throws {
+        var request = Self.request(.logistic(alpha: nil), classes: ["no", "yes"])
+        request.test = nil
+        let cv = try Trainer.crossValidate(request, folds: 3)
+        #expect(Set(cv.keys).isSuperset(of: ["accuracy", "roc_auc", "log_loss", "f1", "brier"]))
+        #expect(cv["r2"] == nil)
+
+        let parts = try TrainTestSplit.split(rowCount: request.train.rowCount, testFraction: request.testFraction, seed: request.seed)
+        let rows = request.train.selecting(rows: parts.train)
+        var accuracy: [Double] = []
+        for fold in try KFold(rows: rows.rowCount, k: 3, seed: request.seed).folds {
+            var r = request
+            r.train = rows.selecting(rows: fold.train)
+            r.test = rows.selecting(rows: fold.test)
+            accuracy.append(try #require(try Trainer.train(r).evaluation.classification).accuracy)
+        }
+        #expect(cv["accuracy"]?.scores == accuracy)
+        #expect(abs(cv["accuracy"]!.mean - accuracy.reduce(0, +) / 3) < 1e-15)
+    }
+
     @Test func labelProblemsAreNamed() throws {
         // A class the training rows lack.
         var r = Self.request(Self.gbm, classes: ["x", "y"])
