@@ -63,6 +63,7 @@ extension TableFile {
     /// holds two row groups, not the file); a CSV or Arrow file in one piece.
     /// - Throws: the reader's or `body`'s first error; no later chunk is read after it.
     public static func forEachChunk(_ path: String, csv: CSVOptions = CSVOptions(), _ body: (Table) throws -> Void) throws {
+        if format(of: path) == .csv, fileSize(path) > csvChunkBytes { return try forEachCSVChunk(path, csv: csv, body) }
         guard format(of: path) == .parquet else { return try body(read(path, csv: csv)) }
         var isDirectory: ObjCBool = false
         _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
@@ -82,6 +83,75 @@ extension TableFile {
             (_, current) = try concurrently({ try body(current) }, { try groups[next].reader.readRowGroup(groups[next].index) })
         }
         try body(current)
+    }
+}
+
+extension TableFile {
+    /// CSV files larger than this are read in blocks of about this size by `forEachChunk`.
+    static let csvChunkBytes = 64 << 20
+
+    static func fileSize(_ path: String) -> Int {
+        ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+    }
+
+    /// A large CSV a block of whole records at a time: each block is parsed with the header line
+    /// in front of it (so columns keep their names; give `csv.schema` to fix their kinds, which are
+    /// otherwise inferred per block), the next block read while `body` works on this one.
+    static func forEachCSVChunk(_ path: String, csv: CSVOptions, blockBytes: Int = csvChunkBytes, _ body: (Table) throws -> Void) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw TabularError(code: .io, message: "\(path): cannot open for reading")
+        }
+        defer { try? handle.close() }
+        var pending: [UInt8] = []      // bytes read but not yet handed out: a partial record
+        var header: [UInt8]?
+        var rowsBefore = 0
+        var atEnd = false
+        // The next block of whole records with the header in front, or nil at the end.
+        func nextBlock() throws -> (bytes: [UInt8], firstRow: Int)? {
+            while true {
+                if !atEnd {
+                    let data = try handle.read(upToCount: blockBytes) ?? Data()
+                    if data.isEmpty { atEnd = true } else { pending += data }
+                }
+                if header == nil {
+                    guard let end = recordEnd(in: pending, from: 0, quote: UInt8(ascii: "\""), first: true) else {
+                        if atEnd { header = pending; pending = []; return nil } else { continue }
+                    }
+                    header = Array(pending[...end]); pending.removeFirst(end + 1)
+                }
+                let cut = atEnd ? pending.count - 1 : recordEnd(in: pending, from: 0, quote: UInt8(ascii: "\""), first: false) ?? -1
+                if cut < 0 { if atEnd { return nil } else { continue } }
+                let block = header! + pending[...cut]
+                pending.removeFirst(cut + 1)
+                return (block, rowsBefore)
+            }
+        }
+        func parse(_ block: (bytes: [UInt8], firstRow: Int)) throws -> Table {
+            let table = try CSVReader.read(data: block.bytes, source: block.firstRow == 0 ? path : "\(path) (the block from data row \(block.firstRow + 1); its line numbers count from there)", options: csv)
+            rowsBefore += table.rowCount
+            return table
+        }
+        guard let first = try nextBlock() else { return try body(CSVReader.read(path: path, options: csv)) }
+        var current = try parse(first)
+        while let block = try nextBlock() {
+            let firstRow = rowsBefore
+            (_, current) = try concurrently({ try body(current) }, { try parse((block.bytes, firstRow)) })
+        }
+        try body(current)
+    }
+
+    /// The index of the newline ending the first (`first`) or the last record in `bytes` that is
+    /// not inside quotes (a quoted field may hold newlines); nil when there is none.
+    static func recordEnd(in bytes: [UInt8], from start: Int, quote: UInt8, first: Bool) -> Int? {
+        var inQuotes = false, last: Int?
+        for i in start..<bytes.count {
+            let b = bytes[i]
+            if b == quote { inQuotes.toggle() } else if b == 10 && !inQuotes {
+                if first { return i }
+                last = i
+            }
+        }
+        return last
     }
 }
 

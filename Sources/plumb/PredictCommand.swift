@@ -54,7 +54,7 @@ struct PredictCommand: AsyncParsableCommand {
             do {
                 // A Parquet input arrives a row group at a time (the next read while this one is
                 // scored and written), so memory holds a few row groups whatever the file's size.
-                try TableFile.forEachChunk(input, csv: try csv.csvOptions()) { table in
+                try TableFile.forEachChunk(input, csv: try inputOptions(loaded)) { table in
                     var t0 = clock.now
                     let (predictions, chunkUnseen): ([Double], [String: Int])
                     do { (predictions, chunkUnseen) = try loaded.predict(table) } catch let e as TabularError { throw e.naming(input) }
@@ -103,6 +103,16 @@ struct PredictCommand: AsyncParsableCommand {
                 }
             }
         }
+    }
+
+    /// The CSV options, with the model's input features read as the kinds it was trained on
+    /// unless `--schema` says otherwise (so a large CSV read in blocks types each block alike).
+    func inputOptions(_ model: LoadedModel) throws -> CSVOptions {
+        var options = try csv.csvOptions()
+        for feature in model.header.preprocessor.inputFeatures where options.schema[feature.name] == nil {
+            options.schema[feature.name] = feature.kind
+        }
+        return options
     }
 
     /// `prediction`, or for a classifier `label` and `prob_<class>` per class.

@@ -122,4 +122,33 @@ import Tabular
         }
         mismatched.abandon()
     }
+
+    /// A CSV read in blocks of whole records (quoted fields holding newlines and delimiters
+    /// included) gives the rows of the whole file, in order, with the header's names.
+    @Test func csvInBlocksOfWholeRecords() throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var text = "id,note,x\n"
+        for i in 0..<200 { text += "\(i),\(i % 7 == 0 ? "\"two\nlines, \"\"quoted\"\"\"" : "plain\(i % 3)"),\(Double(i) / 4)\n" }
+        text += "200,last,1"   // no newline at the end
+        let path = dir + "/t.csv"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        var options = CSVOptions()
+        options.schema = ["note": .categorical]
+        let whole = try CSVReader.read(path: path, options: options)
+        for blockBytes in [16, 100, 1 << 20] {
+            var ids: [Double] = [], notes: [String] = [], blocks = 0
+            try TableFile.forEachCSVChunk(path, csv: options, blockBytes: blockBytes) { chunk in
+                blocks += 1
+                #expect(chunk.columnNames == ["id", "note", "x"])
+                ids += chunk.columns[0].numericValues!
+                guard case .categorical(let codes, let levels) = chunk.columns[1].data else { Issue.record("note is not categorical"); return }
+                notes += codes.map { levels[Int($0)] }
+            }
+            #expect(ids == whole.columns[0].numericValues!)
+            guard case .categorical(let codes, let levels) = whole.columns[1].data else { return }
+            #expect(notes == codes.map { levels[Int($0)] })
+            #expect(blockBytes == 1 << 20 ? blocks <= 2 : blocks > 5)
+        }
+    }
 }
