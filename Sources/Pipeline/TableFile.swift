@@ -33,6 +33,21 @@ public enum TableFile {
         }
     }
 
+    /// The number of rows at `path` when it can be told without reading the data: a Parquet file
+    /// or folder (from the footers); nil for CSV and Arrow files.
+    public static func knownRowCount(_ path: String) -> Int? {
+        guard format(of: path) == .parquet else { return nil }
+        var isDirectory: ObjCBool = false
+        _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        guard let files = isDirectory.boolValue ? try? ParquetReader.partFiles(in: path) : [path] else { return nil }
+        var rows = 0
+        for file in files {
+            guard let reader = try? ParquetReader(path: file) else { return nil }
+            rows += reader.rowCount
+        }
+        return rows
+    }
+
     /// The SHA-256 of the data at `path`: of the file, or for a folder of part files, of each part
     /// file's name and digest in name order (so renaming or changing any part changes it).
     public static func sha256(of path: String) throws -> String {

@@ -40,6 +40,9 @@ struct PredictCommand: AsyncParsableCommand {
     @Flag(help: "Print a JSON object instead of text.")
     var json = false
 
+    @Flag(help: "No progress bar (it shows on a terminal for a Parquet input, whose row count is known).")
+    var quiet = false
+
     func run() async throws {
         try await runReportingErrors {
             let loaded = try ModelLocator.load(model, storePath: store ?? defaultStorePath()).model
@@ -51,6 +54,9 @@ struct PredictCommand: AsyncParsableCommand {
             var rows = 0, scoreSeconds = 0.0, writeSeconds = 0.0
             var unseen: [String: Int] = [:]
             var truth = TargetCollector(model: loaded, source: input)
+            let totalRows = TableFile.knownRowCount(input)
+            let bar = ProgressBar(label: "scoring", enabled: !quiet && !json && totalRows != nil && ProgressBar.stderrIsTerminal)
+            defer { bar.finish() }
             do {
                 // A Parquet input arrives a row group at a time (the next read while this one is
                 // scored and written), so memory holds a few row groups whatever the file's size.
@@ -67,12 +73,14 @@ struct PredictCommand: AsyncParsableCommand {
                     try writer.append(output)
                     writeSeconds += (clock.now - t0).seconds
                     rows += table.rowCount
+                    bar.handler?(rows, totalRows ?? rows, .nan, nil)
                 }
                 try writer.finish()
             } catch {
                 writer.abandon()
                 throw error
             }
+            bar.finish()
             let readSeconds = max(0, (clock.now - started).seconds - scoreSeconds - writeSeconds)
             for (col, n) in unseen.sorted(by: { $0.key < $1.key }) where n > 0 {
                 printError("warning: \(n) row(s) of \"\(col)\" had a category unseen in training (encoded as all zeros)")

@@ -48,9 +48,11 @@ final class ProgressBar: Sendable {
         d.drawn = true
     }
 
+    /// Clears the bar (once; later calls do nothing).
     func finish() {
         drawing.withLock { d in
             if d.drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            d.drawn = false
         }
     }
 }
