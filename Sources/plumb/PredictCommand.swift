@@ -49,7 +49,10 @@ struct PredictCommand: AsyncParsableCommand {
             let clock = ContinuousClock()
             let started = clock.now
             let delimiter = try csv.csvOptions().delimiter
-            try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: out).deletingLastPathComponent().path, withIntermediateDirectories: true)
+            let outFolder = URL(fileURLWithPath: out).deletingLastPathComponent().path
+            do { try FileManager.default.createDirectory(atPath: outFolder, withIntermediateDirectories: true) } catch {
+                throw TabularError(code: .io, message: "\(out): cannot create its folder \(outFolder) (\(error.localizedDescription))")
+            }
             let writer = try TableFileWriter(path: out, delimiter: delimiter)
             var rows = 0, scoreSeconds = 0.0, writeSeconds = 0.0
             var unseen: [String: Int] = [:]
