@@ -197,7 +197,9 @@ public struct ParquetReader: Sendable {
         return files
     }
 
-    private static func checkSameSchema(_ r: ParquetReader, as reference: ParquetReader) throws(ParquetError) {
+    /// Checks that part file `r` has `reference`'s column names and kinds, in order.
+    /// - Throws: `.schemaMismatch` naming the part file and the first column that differs.
+    public static func checkSameSchema(_ r: ParquetReader, as reference: ParquetReader) throws(ParquetError) {
         for (j, (a, b)) in zip(reference.columns, r.columns).enumerated() {
             guard a.name == b.name else {
                 throw ParquetError(.schemaMismatch, "column \(j) is '\(b.name)', the first part file \(reference.path) has '\(a.name)'",

@@ -131,7 +131,7 @@ public final class ParquetStreamWriter {
     public let options: ParquetWriter.Options
     private let temporary: String
     private let out: OutputFile
-    private var columns: [(name: String, kind: ColumnKind)]?
+    /// The first table's columns without rows: the schema every later table must match.
     private var schemaTable: Table?
     private var rowGroups: [RowGroup] = []
     private var rows = 0
@@ -150,12 +150,11 @@ public final class ParquetStreamWriter {
     public func append(_ table: Table) throws(ParquetError) {
         try ParquetWriter.check(table, options, path: path)
         let shape = table.columns.map { (name: $0.name, kind: $0.kind) }
-        if let columns {
+        if let columns = schemaTable?.columns.map({ (name: $0.name, kind: $0.kind) }) {
             guard columns.map(\.name) == shape.map(\.name), columns.map(\.kind) == shape.map(\.kind) else {
                 throw ParquetError(.schemaMismatch, "a later batch has columns \(Self.describe(shape)), the first had \(Self.describe(columns))", file: path)
             }
         } else {
-            columns = shape
             schemaTable = Table(columns: table.columns.map { $0.selecting(rows: []) }, rowCount: 0)
         }
         let groupRows = ParquetWriter.rowGroupRows(table, options)

@@ -87,9 +87,7 @@ extension TableFile {
         var groups: [(reader: ParquetReader, index: Int)] = []
         for file in files {
             let reader = try ParquetReader(path: file)
-            if let first = groups.first?.reader, first.columns.map(\.name) != reader.columns.map(\.name) {
-                throw TabularError(code: .io, message: "\(file): columns \(reader.columns.map(\.name)) differ from the first part file \(first.path)'s \(first.columns.map(\.name))")
-            }
+            if let first = groups.first?.reader { try ParquetReader.checkSameSchema(reader, as: first) }
             groups += (0..<reader.rowGroupCount).map { (reader, $0) }
         }
         guard !groups.isEmpty else { return try body(read(path)) }
