@@ -59,6 +59,20 @@ public struct GradientBoostedTrees: Regressor {
         importanceSplits = splits
     }
 
+    /// An ensemble whose trees were fitted elsewhere (an imported LightGBM or XGBoost model).
+    /// - Parameters:
+    ///   - trees: one list of trees per score (one score for regression and binary, one per class
+    ///     for multiclass), leaf values already scaled by the learning rate.
+    ///   - initScores: each score's constant, added before the trees.
+    ///   - loss: `.squared` (raw scores), `.logistic` (σ of the score) or `.softmax`.
+    public init(importedTrees trees: [[Tree]], initScores: [Double], loss: GBMLoss, featureCount: Int, classCount: Int) {
+        precondition(trees.count == initScores.count && !trees.isEmpty, "one init score per list of trees")
+        var p = GBMParameters()
+        p.loss = loss
+        p.rounds = max(1, trees[0].count)
+        self.init(parameters: p, featureCount: featureCount, classCount: classCount, initScores: initScores, trees: trees)
+    }
+
     init(parameters: GBMParameters, featureCount: Int, classCount: Int = 0, bestIteration: Int,
          predictors: [TreePredictor], importanceGain: [Double], importanceSplits: [Int]) {
         self.parameters = parameters
