@@ -11,6 +11,8 @@ public struct MonitorOutcome: Sendable {
     public var currentRows: Int
     public var labelledRows: Int
     public var source: String
+    /// With `--segment-by` / `--sensitive`: metrics per segment and fairness on the labelled rows.
+    public var segments: SegmentedEvaluation?
 }
 
 /// `plumb monitor`: compares production data with the model's reference profile, scores
@@ -22,7 +24,7 @@ public enum Monitor {
     }
 
     public static func run(model reference: String, storePath: String, current: Current, options: DriftOptions,
-                           policy: RetrainPolicy, reportPath: String?) throws -> MonitorOutcome {
+                           policy: RetrainPolicy, reportPath: String?, segments request: SegmentRequest? = nil) throws -> MonitorOutcome {
         var table: Table
         var predictions: [Double]
         var actuals: [Double?]
@@ -91,8 +93,15 @@ public enum Monitor {
                                          title: "Plumb monitor — \(located.reference) vs \(source)")
             try AtomicFile.write(Array(html.utf8), to: reportPath)
         }
+        var segmented: SegmentedEvaluation?
+        if let request, !request.isEmpty {
+            // The same labelled rows the metrics above were scored on (file target or fed-back log).
+            let (rows, scored) = try ModelEvaluation.scored(model: located.model, table: table, predictions: predictions,
+                                                            actuals: header.classes == nil ? actuals : nil, source: source)
+            segmented = try ModelEvaluation.evaluate(model: located.model, table: table, rows: rows, scored: scored, request: request, source: source)
+        }
         return MonitorOutcome(result: analysis.result, reportPath: reportPath, currentRows: table.rowCount,
-                              labelledRows: labelledCount, source: source)
+                              labelledRows: labelledCount, source: source, segments: segmented)
     }
 
     /// Metrics a trigger may name, by task: what `plumb monitor --json` reports.
