@@ -9,7 +9,7 @@ extension PromotionPolicy {
         var out: [String] = []
         let v = "v\(version)"
         func pct(_ x: Double) -> String { String(format: "%.1f %%", x * 100) }
-        func num(_ x: Double?) -> String { x.map { $0.isFinite ? String(format: "%.4g", $0) : "NaN" } ?? "—" }
+        func num(_ x: Double?) -> String { x.map { $0.isFinite ? String(format: "%.6g", $0) : "NaN" } ?? "—" }
         for gate in segments {
             guard let e = evaluations.segments.first(where: { $0.column == gate.column }) else {
                 out.append("\(v) has no stored segment evaluation by \(gate.column) (record one: plumb evaluate --model models:/\(model)/\(version) FILE --segment-by \(gate.column) --record)")

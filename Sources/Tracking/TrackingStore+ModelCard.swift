@@ -216,7 +216,7 @@ extension TrackingStore {
     static func evaluationSection(_ e: VersionEvaluations) -> [String] {
         guard !e.isEmpty else { return [] }
         func cell(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ") }
-        func num(_ x: Double?) -> String { x.map { $0.isFinite ? String(format: "%.4g", $0) : "NaN" } ?? "—" }
+        func num(_ x: Double?) -> String { x.map { $0.isFinite ? String(format: "%.6g", $0) : "NaN" } ?? "—" }
         var out = ["## Performance by segment", ""]
         for s in e.segments {
             let m = s.metric

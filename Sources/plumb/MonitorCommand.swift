@@ -138,10 +138,8 @@ struct MonitorCommand: AsyncParsableCommand {
             } else {
                 print("\(model) vs \(outcome.source): \(grouped(outcome.currentRows)) rows, \(grouped(outcome.labelledRows)) with ground truth")
                 print(outcome.result.renderTable())
-                if let s = outcome.segments {
-                    print("")
-                    print(s.renderTable())
-                }
+                // The drift table ends with a blank line.
+                if let s = outcome.segments { print(s.renderTable()) }
                 if let r = outcome.reportPath { print("report: \(r)") }
             }
             retrain = outcome.result.retrain
