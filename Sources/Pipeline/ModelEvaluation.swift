@@ -115,6 +115,50 @@ public struct SegmentedEvaluation: Codable, Sendable, Equatable {
         return out.joined(separator: "\n")
     }
 
+    /// The segments and fairness as an HTML section of the monitoring report: per column a table
+    /// with the main metric as a bar (its 95 % interval as a whisker, all rows as a dashed line).
+    public func htmlSection() -> String {
+        func esc(_ s: String) -> String {
+            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        }
+        func num(_ x: Double?) -> String { x.map { $0.isFinite ? String(format: "%.4g", $0) : "–" } ?? "–" }
+        var h = "<h2>Performance by segment</h2>\n<p>\(esc(metric)) per segment, 95 % bootstrap intervals; flagged when more than \(Int((tolerance * 100).rounded())) % worse than all rows (\(num(overall.metrics[metric]))).</p>\n"
+        for column in byColumn {
+            let rows = column.segments
+            let top = ([overall] + rows).compactMap { r in [r.metrics[metric], r.ci[metric]?.upper].compactMap { $0 }.filter(\.isFinite).max() }.max() ?? 1
+            let scale = top > 0 ? 200 / top : 0
+            h += "<h3>\(esc(column.column))</h3><table><tr><th>segment</th><th>rows</th><th>\(esc(metric))</th><th>95 % CI</th><th></th><th>flag</th></tr>"
+            for r in rows {
+                let v = r.metrics[metric] ?? .nan
+                var svg = "<svg width=\"210\" height=\"14\">"
+                if v.isFinite { svg += "<rect x=\"0\" y=\"3\" width=\"\(String(format: "%.1f", v * scale))\" height=\"8\" fill=\"\(r.flagged ? "#d9534f" : "#5b8def")\"/>" }
+                if let ci = r.ci[metric], ci.lower.isFinite, ci.upper.isFinite {
+                    svg += "<line x1=\"\(String(format: "%.1f", ci.lower * scale))\" x2=\"\(String(format: "%.1f", ci.upper * scale))\" y1=\"7\" y2=\"7\" stroke=\"#333\"/>"
+                }
+                if let all = overall.metrics[metric], all.isFinite {
+                    let x = String(format: "%.1f", all * scale)
+                    svg += "<line x1=\"\(x)\" x2=\"\(x)\" y1=\"0\" y2=\"14\" stroke=\"#333\" stroke-dasharray=\"2,2\"/>"
+                }
+                svg += "</svg>"
+                let ci = r.ci[metric].map { "[\(num($0.lower)), \(num($0.upper))]" } ?? ""
+                h += "<tr><td>\(esc(r.segment))</td><td>\(r.rows)</td><td>\(num(v))</td><td>\(ci)</td><td>\(svg)</td><td>\(r.flagged ? "<span class=\"bad\">flagged</span>" : "")</td></tr>"
+            }
+            h += "</table>\n"
+        }
+        if let f = fairness {
+            let m = f.metrics
+            h += "<h3>Fairness over \(esc(f.sensitive)) (positive class \(esc(f.positiveClass)))</h3>"
+            h += "<p>demographic parity difference \(num(m.demographicParityDifference)) · equalized odds difference \(num(m.equalizedOddsDifference))</p>"
+            h += "<table><tr><th>group</th><th>rows</th><th>selection rate</th><th>TPR</th><th>FPR</th></tr>"
+            for g in m.groups {
+                h += "<tr><td>\(esc(g.group))</td><td>\(g.count)</td><td>\(num(g.selectionRate))</td><td>\(num(g.truePositiveRate))</td><td>\(num(g.falsePositiveRate))</td></tr>"
+            }
+            h += "</table>\n"
+        }
+        return h
+    }
+
     /// Left-aligned text columns, numbers right-aligned.
     static func align(_ rows: [[String]]) -> [String] {
         let widths = (0..<(rows.first?.count ?? 0)).map { c in rows.map { $0[c].count }.max() ?? 0 }

@@ -88,17 +88,20 @@ public enum Monitor {
             analysis = try DriftAnalyzer.analyze(reference: profile, current: compared, options: options,
                                                  performance: performance?.report, policy: policy, currentPredictions: predictions)
         }
-        if let reportPath {
-            let html = HTMLReport.render(result: analysis.result, reference: profile, current: analysis.current, performance: performance,
-                                         title: "Plumb monitor — \(located.reference) vs \(source)")
-            try AtomicFile.write(Array(html.utf8), to: reportPath)
-        }
         var segmented: SegmentedEvaluation?
         if let request, !request.isEmpty {
             // The same labelled rows the metrics above were scored on (file target or fed-back log).
             let (rows, scored) = try ModelEvaluation.scored(model: located.model, table: table, predictions: predictions,
                                                             actuals: header.classes == nil ? actuals : nil, source: source)
             segmented = try ModelEvaluation.evaluate(model: located.model, table: table, rows: rows, scored: scored, request: request, source: source)
+        }
+        if let reportPath {
+            var html = HTMLReport.render(result: analysis.result, reference: profile, current: analysis.current, performance: performance,
+                                         title: "Plumb monitor — \(located.reference) vs \(source)")
+            if let segmented, let end = html.range(of: "</body>", options: .backwards) {
+                html.insert(contentsOf: segmented.htmlSection(), at: end.lowerBound)
+            }
+            try AtomicFile.write(Array(html.utf8), to: reportPath)
         }
         return MonitorOutcome(result: analysis.result, reportPath: reportPath, currentRows: table.rowCount,
                               labelledRows: labelledCount, source: source, segments: segmented)

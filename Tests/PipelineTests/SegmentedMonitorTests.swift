@@ -14,7 +14,11 @@ import Tracking
         defer { try? FileManager.default.removeItem(atPath: f.dir) }
         let request = SegmentRequest(columns: ["kind", "a"], sensitive: "kind", options: .init(bins: 4, tolerance: 0.25, replicates: 100))
         let outcome = try Monitor.run(model: f.modelPath, storePath: f.dir + "/unused.db", current: .file(f.currentPath, CSVOptions()),
-                                      options: DriftOptions(), policy: RetrainPolicy(), reportPath: nil, segments: request)
+                                      options: DriftOptions(), policy: RetrainPolicy(), reportPath: f.dir + "/report.html", segments: request)
+        // The report carries the segments and the fairness groups before its end.
+        let html = try String(contentsOfFile: f.dir + "/report.html", encoding: .utf8)
+        #expect(html.contains("<h2>Performance by segment</h2>") && html.contains("<h3>Fairness over kind"))
+        #expect(html.hasSuffix("</body></html>\n"))
         let s = try #require(outcome.segments)
         let (p, y) = try ClassifierMonitorTests.scored(f)
         let table = try TableFile.read(f.currentPath)
