@@ -122,7 +122,7 @@ public struct SegmentedEvaluation: Codable, Sendable, Equatable {
             s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
                 .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
         }
-        func num(_ x: Double?) -> String { x.map { $0.isFinite ? String(format: "%.4g", $0) : "–" } ?? "–" }
+        func num(_ x: Double?) -> String { x.map { $0.isFinite ? String(format: "%.6g", $0) : "–" } ?? "–" }
         var h = "<h2>Performance by segment</h2>\n<p>\(esc(metric)) per segment, 95 % bootstrap intervals; flagged when more than \(Int((tolerance * 100).rounded())) % worse than all rows (\(num(overall.metrics[metric]))).</p>\n"
         for column in byColumn {
             let rows = column.segments
