@@ -65,8 +65,10 @@ struct LoadedModel: Sendable {
     let loadedAt: Date
     /// nil for a regression.
     let classifier: ClassifierResponse?
-    /// The OpenAPI document describing this model's requests and responses.
+    /// The OpenAPI document describing this model's requests and responses, with admin routes
+    /// enabled and disabled.
     let openAPI: String
+    let openAPIWithoutAdmin: String
 
     init(_ model: any ServableModel) {
         self.model = model
@@ -74,6 +76,7 @@ struct LoadedModel: Sendable {
         self.loadedAt = Date()
         self.classifier = model.classifier.map(ClassifierResponse.init)
         self.openAPI = OpenAPIDocument.document(for: model)
+        self.openAPIWithoutAdmin = OpenAPIDocument.document(for: model, adminEnabled: false)
     }
 
     /// Values the model gives per row.

@@ -89,13 +89,23 @@ extension OpenAPIDocument {
     /// The document for the served model (nil: none loaded yet): the fixed one with the model's
     /// features as the properties of a row, its outputs, name and version, the Open Inference
     /// tensors it takes, and a 405 answer on every operation. Built once per loaded model.
-    static func document(for model: (any ServableModel)?) -> String {
+    /// Without `adminEnabled` (no admin token), /admin/reload is described as what it then is:
+    /// a 404 whatever the credentials.
+    static func document(for model: (any ServableModel)?, adminEnabled: Bool = true) -> String {
         // `json` is a constant that the tests parse; were it ever unreadable, serve it as it is.
         guard var doc = try? JSONValue.parse(json) else { return json }
         if let model {
             if let spec = model.classifier { applyClassifier(&doc, spec) }
             setFeatures(&doc, model.features)
             setOpenInference(&doc, model)
+        }
+        if !adminEnabled {
+            doc.set(["paths", "/admin/reload", "post"], object([
+                ("summary", .string("Disabled: the server has no admin token (PLUMB_ADMIN_TOKEN unset)")),
+                ("operationId", .string("adminReload")),
+                ("responses", object([("404", object([("description", .string("Admin routes are disabled")),
+                    ("content", object([("application/json", object([("schema", object([("$ref", .string("#/components/schemas/Error"))]))]))]))]))])),
+            ]))
         }
         addMethodNotAllowed(&doc)
         return text(doc)
@@ -173,32 +183,40 @@ extension OpenAPIDocument {
         let noBinary = object([("type", .array([.string("object"), .string("null")])),
                                ("properties", object([("binary_data_size", object([("type", .string("null")),
                                    ("description", .string("only in a binary request (Inference-Header-Content-Length)"))]))]))])
-        func tensor(name: JSONValue, datatypes: JSONValue, shape: JSONValue, elements: [String]) -> JSONValue {
-            object([("type", .string("object")), ("required", .array(["name", "datatype", "shape", "data"].map(JSONValue.string))),
+        /// `inner`: the length of a nested row (the shape's second dimension).
+        func tensor(name: JSONValue, datatypes: JSONValue, shape: JSONValue, elements: [String], inner: [(String, JSONValue)]) -> JSONValue {
+            let scalar = object([("type", .array(elements.map(JSONValue.string)))] + (elements.contains("number") ? finite : []))
+            return object([("type", .string("object")), ("required", .array(["name", "datatype", "shape", "data"].map(JSONValue.string))),
                     ("properties", object([
                         ("name", name), ("datatype", object([("enum", datatypes)])), ("shape", shape),
                         ("data", object([("type", .string("array")), ("description", .string("row-major, flat or nested as the shape")),
-                                         ("items", object([("type", .array(elements.map(JSONValue.string)))] + (elements.contains("number") ? finite : [])))])),
+                                         ("items", object([("anyOf", .array([scalar, object([("type", .string("array")), ("items", scalar)] + inner)]))]))])),
                         ("parameters", noBinary),
                     ]))])
         }
         let rowsShape = object([("type", .string("array")), ("minItems", .number(1)), ("maxItems", .number(2)),
-                                ("items", object([("type", .string("integer")), ("minimum", .number(0))]))])
+                                ("prefixItems", .array([object([("type", .string("integer")), ("minimum", .number(1))]), object([("const", .number(1))])]))])
+        let one: [(String, JSONValue)] = [("minItems", .number(1)), ("maxItems", .number(1))]
         let perFeature = features.map { f in
             f.kind == .numeric
                 ? tensor(name: object([("const", .string(f.name))]), datatypes: numericTypes, shape: rowsShape,
-                         elements: ["number", "boolean", "null", "array"])
+                         elements: ["number", "boolean", "null"], inner: one)
                 : tensor(name: object([("const", .string(f.name))]), datatypes: .array([.string("BYTES")]), shape: rowsShape,
-                         elements: ["string", "null", "array"])
+                         elements: ["string", "null"], inner: one)
         }
         var layouts: [JSONValue] = [object([
             ("type", .string("array")), ("description", .string("one [n] (or [n, 1]) tensor per feature, named like it, n equal for all")),
             ("minItems", .number(Double(features.count))), ("maxItems", .number(Double(features.count))),
             ("items", object([("anyOf", .array(perFeature))])),
+            // Each feature once: every name present among exactly as many tensors as features.
+            ("allOf", .array(features.map { f in
+                object([("contains", object([("type", .string("object")), ("required", .array([.string("name")])),
+                                              ("properties", object([("name", object([("const", .string(f.name))]))]))]))])
+            })),
         ])]
         if features.allSatisfy({ $0.kind == .numeric }) {
             let matrixShape = object([("type", .string("array")), ("minItems", .number(2)), ("maxItems", .number(2)),
-                                      ("prefixItems", .array([object([("type", .string("integer")), ("minimum", .number(0))]),
+                                      ("prefixItems", .array([object([("type", .string("integer")), ("minimum", .number(1))]),
                                                               object([("const", .number(Double(features.count)))])]))])
             let name: JSONValue = features.count == 1
                 ? object([("type", .string("string")), ("not", object([("enum", .array(features.map { .string($0.name) }))]))])
@@ -206,7 +224,8 @@ extension OpenAPIDocument {
             layouts.append(object([
                 ("type", .string("array")), ("description", .string("one [n, \(features.count)] tensor, columns in the model's feature order")),
                 ("minItems", .number(1)), ("maxItems", .number(1)),
-                ("items", tensor(name: name, datatypes: numericTypes, shape: matrixShape, elements: ["number", "boolean", "array"])),
+                ("items", tensor(name: name, datatypes: numericTypes, shape: matrixShape, elements: ["number", "boolean"],
+                                 inner: [("minItems", .number(Double(features.count))), ("maxItems", .number(Double(features.count)))])),
             ]))
         }
         let request = schemas + ["OIPInferRequest", "properties"]

@@ -351,8 +351,24 @@ extension PlumbServer {
         }
     }
 
-    static func flatten(_ v: JSONValue, into out: inout [JSONValue]) {
-        if case .array(let items) = v { for i in items { flatten(i, into: &out) } } else { out.append(v) }
+    /// A tensor's JSON `data` row-major: as it is when flat, else nested exactly as `shape`
+    /// (every level as long as its dimension); nil for any other nesting.
+    static func flatten(_ data: [JSONValue], shape: [Int]) -> [JSONValue]? {
+        if !data.contains(where: { $0.arrayValue != nil }) { return data }
+        var out = [JSONValue]()
+        func walk(_ items: [JSONValue], _ depth: Int) -> Bool {
+            guard depth < shape.count, items.count == shape[depth] else { return false }
+            if depth == shape.count - 1 {
+                guard !items.contains(where: { $0.arrayValue != nil }) else { return false }
+                out.append(contentsOf: items)
+                return true
+            }
+            for item in items {
+                guard let sub = item.arrayValue, walk(sub, depth + 1) else { return false }
+            }
+            return true
+        }
+        return walk(data, 0) ? out : nil
     }
 
     /// Input `index` of a request, its data from the JSON or, with `binary_data_size`, from the
@@ -396,9 +412,10 @@ extension PlumbServer {
             data = try reader.take(size: binarySize, count: expected, datatype: datatype, input: name)
             binary = reader
         } else {
-            guard let dataValue = v["data"], case .array = dataValue else { throw OIPError("inputs[\(index)] ('\(name)'): data must be an array") }
-            var values = [JSONValue]()
-            flatten(dataValue, into: &values)
+            guard let items = v["data"]?.arrayValue else { throw OIPError("inputs[\(index)] ('\(name)'): data must be an array") }
+            guard let values = flatten(items, shape: shape) else {
+                throw OIPError("inputs[\(index)] ('\(name)'): data must be flat or nested as its shape \(shape)")
+            }
             guard values.count == expected else {
                 throw OIPError("inputs[\(index)] ('\(name)'): shape \(shape) needs \(expected) values, data has \(values.count)")
             }

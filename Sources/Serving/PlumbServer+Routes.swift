@@ -447,10 +447,13 @@ extension PlumbServer {
     /// The document for the served model, built from its features and outputs when it was
     /// loaded; before any model is loaded, the generic one.
     func openAPIResponse() -> Response {
-        Self.json(.ok, primary.current?.openAPI ?? Self.genericOpenAPI)
+        let admin = configuration.adminToken != nil
+        if let loaded = primary.current { return Self.json(.ok, admin ? loaded.openAPI : loaded.openAPIWithoutAdmin) }
+        return Self.json(.ok, admin ? Self.genericOpenAPI : Self.genericOpenAPIWithoutAdmin)
     }
 
     static let genericOpenAPI = OpenAPIDocument.document(for: nil)
+    static let genericOpenAPIWithoutAdmin = OpenAPIDocument.document(for: nil, adminEnabled: false)
 
     func readiness() -> Response {
         guard let loaded = primary.current else { return Self.json(.serviceUnavailable, #"{"ready":false}"#) }

@@ -18,7 +18,7 @@ def run(ws, model, label):
     with Server(ws, model) as server:
         args = [SCHEMATHESIS, "--config-file", str(CONFIG), "run", f"{server.url}/openapi.json", "--checks", "all",
                 "--max-examples", os.environ.get("PLUMB_SCHEMATHESIS_EXAMPLES", "30"), "--seed", "1",
-                "--generation-database", "none", "--no-color", "--workers", "2"]
+                "--generation-database", "none", "--no-color", "--workers", "1"]
         p = subprocess.run(args, cwd=ws.dir, capture_output=True, text=True)
         summary = [line for line in p.stdout.splitlines() if "passed" in line or "failed" in line or "error" in line.lower()]
         if p.returncode != 0:
