@@ -1,6 +1,7 @@
 // The OpenAPI 3.1 description of every route, written by hand (served at GET /openapi.json). A
 // classifier's document is this one with the schemas of its answers, feedback and model
 // description replaced (`classifier(_:)`).
+import MLCore
 import NIOCore
 
 enum OpenAPIDocument {
@@ -319,9 +320,15 @@ extension OpenAPIDocument {
     /// /feedback takes a class label and answers the label recorded.
     private static func setFeedback(_ doc: inout JSONValue, _ spec: ClassifierSpec) {
         let feedback = ["paths", "/feedback", "post"]
+        // A number names the class written as that number (1 or 1.0: "1"): only classes that are
+        // numbers written that way can be named so.
+        let numbers = spec.classes.compactMap { c in Double(c).flatMap { ClassDecision.labelText(of: $0) == c ? JSONValue.number($0) : nil } }
+        var choices = [object(["type": .string("string"), "enum": classEnum(spec)])]
+        if !numbers.isEmpty { choices.append(object(["type": .string("number"), "enum": .array(numbers)])) }
         doc.set(feedback + ["requestBody", "content", "application/json", "schema", "properties", "actual"], object([
-            "description": .string("The true class label; a number names the class written as that number (1 or 1.0: \"1\")"),
-            "oneOf": .array([object(["type": .string("string"), "enum": classEnum(spec)]), object(["type": .string("number")])]),
+            "description": .string(numbers.isEmpty ? "The true class label"
+                                                   : "The true class label; a number names the class written as that number (1 or 1.0: \"1\")"),
+            "oneOf": .array(choices),
         ]))
         doc.set(feedback + ["responses", "200", "content", "application/json", "schema", "properties", "label"], object(["type": .string("string")]))
     }
