@@ -76,17 +76,18 @@ public struct UBJSONDecoder {
         }
     }
 
-    /// A length or count: an integer with its marker, at least 0 and at most `limit`.
-    private mutating func length(_ what: String, limit: Int) throws -> Int {
+    /// A length or count: an integer with its marker, at least 0 and at most the bytes left
+    /// after it.
+    private mutating func length(_ what: String) throws -> Int {
         let at = pos
         let n = try integer(try byte(what), what)
         guard n >= 0 else { throw fail("\(what) is negative (\(n))", at: at) }
-        guard n <= Int64(limit) else { throw fail("\(what) \(n) exceeds the \(limit) bytes left", at: at) }
+        guard n <= Int64(remaining) else { throw fail("\(what) \(n) exceeds the \(remaining) bytes left", at: at) }
         return Int(n)
     }
 
     private mutating func utf8(_ what: String) throws -> String {
-        let n = try length("\(what) length", limit: remaining)
+        let n = try length("\(what) length")
         defer { pos += n }
         return String(decoding: bytes[pos..<(pos + n)], as: UTF8.self)
     }
@@ -143,7 +144,7 @@ public struct UBJSONDecoder {
             pos += 1
             // Every element takes at least one byte, except zero-size types (null, true, false),
             // whose count the same bound keeps finite.
-            count = try length("\(noun) count", limit: remaining)
+            count = try length("\(noun) count")
         }
         if !isObject, let type, let n = count, let size = Self.fixedSize(type), size > 0 {
             return try typedArray(type, count: n, size: size)

@@ -139,7 +139,7 @@ public enum XGBoostModelReader {
         }
         let param = try learner.member("learner_model_param")
         let featureCount = try param.member("num_feature").int()
-        guard featureCount >= 1 && featureCount <= 1 << 24 else { throw param.member("num_feature").malformed("must be between 1 and 16777216, found \(featureCount)") }
+        guard featureCount >= 1 && featureCount <= 1 << 24 else { throw try param.member("num_feature").malformed("must be between 1 and 16777216, found \(featureCount)") }
         let numClass = try param.optionalMember("num_class")?.int() ?? 0
         if let nt = try param.optionalMember("num_target")?.int(), nt > 1 {
             throw XGBoostModelError(code: .unsupported, message: "\(source): a model with \(nt) targets (num_target); only single-target models are supported")
@@ -150,7 +150,7 @@ public enum XGBoostModelReader {
         case .identity: task = .regression; groups = 1
         case .sigmoid, .logitRaw: task = .binary; groups = 1
         case .softmax:
-            guard numClass >= 2 && numClass <= 1 << 16 else { throw param.member("num_class").malformed("must be at least 2 for \(objective), found \(numClass)") }
+            guard numClass >= 2 && numClass <= 1 << 16 else { throw try param.member("num_class").malformed("must be at least 2 for \(objective), found \(numClass)") }
             task = .multiclass; groups = numClass
         }
         let margins = try baseMargins(param.member("base_score"), groups: groups, output: output)
@@ -174,13 +174,13 @@ public enum XGBoostModelReader {
         let treeFields = try treesField.items()
         let treeInfo = try model.member("tree_info").intArray()
         guard treeInfo.count == treeFields.count else {
-            throw model.member("tree_info").malformed("has \(treeInfo.count) entries for \(treeFields.count) trees")
+            throw try model.member("tree_info").malformed("has \(treeInfo.count) entries for \(treeFields.count) trees")
         }
         if let declared = try model.optionalMember("gbtree_model_param")?.optionalMember("num_trees")?.int(), declared != treeFields.count {
             throw treesField.malformed("holds \(treeFields.count) trees, gbtree_model_param.num_trees says \(declared)")
         }
         if let w = weights, w.count != treeFields.count {
-            throw booster.member("weight_drop").malformed("has \(w.count) weights for \(treeFields.count) trees")
+            throw try booster.member("weight_drop").malformed("has \(w.count) weights for \(treeFields.count) trees")
         }
         let types = try learner.optionalMember("feature_types")?.items().map { try $0.string() }
         let names = try learner.optionalMember("feature_names")?.items().map { try $0.string() }
