@@ -201,6 +201,50 @@ enum XGBoostFixtures {
         print("xgboost \(name): \(rows.count) rows (\(fractional.count) with a fractional category code left out, \(fractionalMisses) of them scored differently), margins max |Δ| \(maxAbs), max relative \(maxRel)\(preds.isEmpty || imported.objective == "multi:softmax" ? "" : "; probabilities max relative \(maxProbRel)")")
     }
 
+    /// A file as XGBoost 1.x wrote it: scalar base_score string, no split_type or categories
+    /// arrays, no iteration_indptr or cats, size_leaf_vector "0", default_left as booleans. It
+    /// reads as the same model.
+    @Test func olderFileLayoutReadsTheSame() throws {
+        var text = try String(contentsOf: XGBoostFixtures.url("xgboost_binary.json"), encoding: .utf8)
+        let current = try XGBoostModelReader.read(data: Array(text.utf8))
+        for pattern in [#""split_type":\[[^\]]*\],"#, #""categories[a-z_]*":\[[^\]]*\],"#, #""iteration_indptr":\[[^\]]*\],"#, #""cats":\{[^}]*\},"#] {
+            text = text.replacingOccurrences(of: pattern, with: "", options: .regularExpression)
+        }
+        text = text.replacingOccurrences(of: #""base_score":"\[([^\]]*)\]""#, with: #""base_score":"$1""#, options: .regularExpression)
+        text = text.replacingOccurrences(of: #""size_leaf_vector":"1""#, with: #""size_leaf_vector":"0""#)
+        let defaultLeft = try NSRegularExpression(pattern: #""default_left":\[([01,]*)\]"#)
+        for m in defaultLeft.matches(in: text, range: NSRange(text.startIndex..., in: text)).reversed() {
+            let r = try #require(Range(m.range(at: 1), in: text))
+            text.replaceSubrange(r, with: text[r].split(separator: ",").map { $0 == "1" ? "true" : "false" }.joined(separator: ","))
+        }
+        #expect(!text.contains("split_type") && !text.contains("iteration_indptr") && !text.contains("\"default_left\":[0"))
+        let old = try XGBoostModelReader.read(data: Array(text.utf8))
+        #expect(old.model.predictors == current.model.predictors && old.baseMargins == current.baseMargins)
+    }
+
+    /// Trees are placed by their `id` (as XGBoost loads them), not by their position in the list.
+    @Test func treesArePlacedByID() throws {
+        let text = try String(contentsOf: XGBoostFixtures.url("xgboost_regression.json"), encoding: .utf8)
+        let original = try XGBoostModelReader.read(data: Array(text.utf8)).model.predictor
+        let swapped = text.replacingOccurrences(of: #""id":0,"#, with: #""id":X,"#).replacingOccurrences(of: #""id":1,"#, with: #""id":0,"#)
+            .replacingOccurrences(of: #""id":X,"#, with: #""id":1,"#)
+        let p = try XGBoostModelReader.read(data: Array(swapped.utf8)).model.predictor
+        #expect(p.extractTree(0) == original.extractTree(1) && p.extractTree(1) == original.extractTree(0))
+        #expect((2..<30).allSatisfy { p.extractTree($0) == original.extractTree($0) })
+        let duplicate = text.replacingOccurrences(of: #""id":1,"#, with: #""id":0,"#)
+        Self.expectError(Array(duplicate.utf8), code: .malformed, mentioning: ["trees[1].id is 0"])
+    }
+
+    /// One base_score for several classes (files before per-class intercepts) applies to each.
+    @Test func oneBaseScoreForEveryClass() throws {
+        let text = try String(contentsOf: XGBoostFixtures.url("xgboost_multiclass.json"), encoding: .utf8)
+            .replacingOccurrences(of: #""base_score":"\[[^\]]*\]""#, with: #""base_score":"2.5E-1""#, options: .regularExpression)
+        let m = try XGBoostModelReader.read(data: Array(text.utf8))
+        #expect(m.baseMargins == [0.25, 0.25, 0.25] && m.model.predictors.map(\.base) == [0.25, 0.25, 0.25])
+        let two = text.replacingOccurrences(of: #""base_score":"2.5E-1""#, with: #""base_score":"[1,2]""#)
+        Self.expectError(Array(two.utf8), code: .malformed, mentioning: ["base_score has 2 values for 3 output groups"])
+    }
+
     // MARK: malformed files
 
     static func expectError(_ bytes: [UInt8], format: XGBoostModelReader.Format? = nil, code: XGBoostModelError.Code,
