@@ -296,6 +296,9 @@ enum XGBoostFixtures {
         Self.expectError(edited(#""name":"gbtree""#, #""name":"gblinear""#), code: .unsupported, mentioning: ["gblinear"])
         Self.expectError(edited(#""tree_info":[0,"#, #""tree_info":[1,"#), code: .malformed,
                          mentioning: ["tree_info", "tree 0 to output group 1"])
+        let dart = try String(contentsOf: XGBoostFixtures.url("xgboost_dart.json"), encoding: .utf8)
+        Self.expectError(Array(dart.replacingOccurrences(of: #""weight_drop":["#, with: #""weight_drop":[1,"#).utf8), code: .malformed,
+                         mentioning: ["learner.gradient_booster.weight_drop has 11 weights for 10 trees"])
         Self.expectError(Array("[{\"nodeid\": 0}]".utf8), code: .unsupported, mentioning: ["dump_model"])
         Self.expectError(Array("binf\u{0}\u{0}".utf8), code: .unsupported, mentioning: ["legacy binary"])
         Self.expectError(Array("{\"learner\": 3}".utf8), code: .malformed, mentioning: ["field learner is an integer"])

@@ -155,65 +155,9 @@ public enum XGBoostModelReader {
         }
         let margins = try baseMargins(param.member("base_score"), groups: groups, output: output)
 
-        let booster = try learner.member("gradient_booster")
-        let boosterName = try booster.member("name").string()
-        let model: Field
-        var weights: [Float]? = nil
-        switch boosterName {
-        case "gbtree": model = try booster.member("model")
-        case "dart":
-            model = try booster.member("gbtree").member("model")
-            weights = try booster.member("weight_drop").floatArray()
-        case "gblinear":
-            throw XGBoostModelError(code: .unsupported, message: "\(source): booster gblinear is a linear model, not trees; only gbtree and dart are supported")
-        default:
-            throw XGBoostModelError(code: .unsupported, message: "\(source): booster \(boosterName) is not supported; only gbtree and dart are")
-        }
-
-        let treesField = try model.member("trees")
-        let treeFields = try treesField.items()
-        let treeInfo = try model.member("tree_info").intArray()
-        guard treeInfo.count == treeFields.count else {
-            throw try model.member("tree_info").malformed("has \(treeInfo.count) entries for \(treeFields.count) trees")
-        }
-        if let declared = try model.optionalMember("gbtree_model_param")?.optionalMember("num_trees")?.int(), declared != treeFields.count {
-            throw treesField.malformed("holds \(treeFields.count) trees, gbtree_model_param.num_trees says \(declared)")
-        }
-        if let w = weights, w.count != treeFields.count {
-            throw try booster.member("weight_drop").malformed("has \(w.count) weights for \(treeFields.count) trees")
-        }
-        let types = try learner.optionalMember("feature_types")?.items().map { try $0.string() }
-        let names = try learner.optionalMember("feature_names")?.items().map { try $0.string() }
-        for (field, list) in [("feature_names", names), ("feature_types", types)] {
-            if let list, !list.isEmpty, list.count != featureCount {
-                throw try learner.member(field).malformed("has \(list.count) entries, num_feature is \(featureCount)")
-            }
-        }
-
-        // Trees go where their `id` says (XGBoost loads them so), then into their class by `tree_info`.
-        var slots = [Tree?](repeating: nil, count: treeFields.count)
-        for (i, tf) in treeFields.enumerated() {
-            let id = try tf.optionalMember("id")?.int() ?? i
-            guard id >= 0 && id < treeFields.count, slots[id] == nil else {
-                throw try tf.member("id").malformed("is \(id): ids must number the \(treeFields.count) trees 0...\(treeFields.count - 1) once each")
-            }
-            slots[id] = try tree(tf, featureCount: featureCount, weight: weights?[id])
-        }
-        var trees = [[Tree]](repeating: [], count: groups)
-        for (t, g) in treeInfo.enumerated() {
-            guard g >= 0 && g < groups else {
-                throw try model.member("tree_info").malformed("assigns tree \(t) to output group \(g), the model has \(groups) (num_class \(numClass))")
-            }
-            if let tree = slots[t] { trees[Int(g)].append(tree) }
-        }
-        // Classes with fewer trees get single-leaf zero trees: the sums are unchanged and every
-        // class keeps the same tree count, as Plumb's model files require.
-        let longest = trees.map(\.count).max() ?? 0
-        for g in trees.indices where trees[g].count < longest {
-            var zero = Tree()
-            zero.leafValue = [0]
-            trees[g].append(contentsOf: repeatElement(zero, count: longest - trees[g].count))
-        }
+        let (boosterName, model, weights) = try boosterModel(learner.member("gradient_booster"))
+        let (types, names) = try featureInfo(learner, featureCount: featureCount)
+        let (trees, treeCount) = try classTrees(model, weights: weights, featureCount: featureCount, groups: groups)
 
         let loss: GBMLoss = switch output {
         case .identity: objective == "reg:absoluteerror" ? .absolute : .squared
@@ -230,7 +174,73 @@ public enum XGBoostModelReader {
                                     featureNames: (names?.isEmpty ?? true) ? nil : names,
                                     featureTypes: (types?.isEmpty ?? true) ? nil : types,
                                     categoricalFeatures: categorical, categories: categories, baseMargins: margins,
-                                    treeCount: treeFields.count, version: version)
+                                    treeCount: treeCount, version: version)
+    }
+
+    /// The booster's name, its `model` object, and for DART the tree weights (`weight_drop`).
+    static func boosterModel(_ booster: Field) throws -> (name: String, model: Field, weights: [Float]?) {
+        let name = try booster.member("name").string()
+        switch name {
+        case "gbtree": return (name, try booster.member("model"), nil)
+        case "dart": return (name, try booster.member("gbtree").member("model"), try booster.member("weight_drop").floatArray())
+        case "gblinear":
+            throw XGBoostModelError(code: .unsupported, message: "\(booster.source): booster gblinear is a linear model, not trees; only gbtree and dart are supported")
+        default:
+            throw XGBoostModelError(code: .unsupported, message: "\(booster.source): booster \(name) is not supported; only gbtree and dart are")
+        }
+    }
+
+    /// `feature_types` and `feature_names`, each empty or one per feature.
+    static func featureInfo(_ learner: Field, featureCount: Int) throws -> (types: [String]?, names: [String]?) {
+        let types = try learner.optionalMember("feature_types")?.items().map { try $0.string() }
+        let names = try learner.optionalMember("feature_names")?.items().map { try $0.string() }
+        for (field, list) in [("feature_names", names), ("feature_types", types)] {
+            if let list, !list.isEmpty, list.count != featureCount {
+                throw try learner.member(field).malformed("has \(list.count) entries, num_feature is \(featureCount)")
+            }
+        }
+        return (types, names)
+    }
+
+    /// The trees of each output group, in the order XGBoost adds them, and the file's tree count.
+    /// Trees go where their `id` says (XGBoost loads them so), then into their group by
+    /// `tree_info`. Groups with fewer trees get single-leaf zero trees: the sums are unchanged and
+    /// every group keeps the same tree count, as Plumb's model files require.
+    static func classTrees(_ model: Field, weights: [Float]?, featureCount: Int, groups: Int) throws -> (trees: [[Tree]], count: Int) {
+        let treesField = try model.member("trees")
+        let treeFields = try treesField.items()
+        let treeInfo = try model.member("tree_info").intArray()
+        guard treeInfo.count == treeFields.count else {
+            throw try model.member("tree_info").malformed("has \(treeInfo.count) entries for \(treeFields.count) trees")
+        }
+        if let declared = try model.optionalMember("gbtree_model_param")?.optionalMember("num_trees")?.int(), declared != treeFields.count {
+            throw treesField.malformed("holds \(treeFields.count) trees, gbtree_model_param.num_trees says \(declared)")
+        }
+        if let w = weights, w.count != treeFields.count {
+            throw XGBoostModelError(code: .malformed, message: "\(model.source): field learner.gradient_booster.weight_drop has \(w.count) weights for \(treeFields.count) trees")
+        }
+        var slots = [Tree?](repeating: nil, count: treeFields.count)
+        for (i, tf) in treeFields.enumerated() {
+            let id = try tf.optionalMember("id")?.int() ?? i
+            guard id >= 0 && id < treeFields.count, slots[id] == nil else {
+                throw try tf.member("id").malformed("is \(id): ids must number the \(treeFields.count) trees 0...\(treeFields.count - 1) once each")
+            }
+            slots[id] = try tree(tf, featureCount: featureCount, weight: weights?[id])
+        }
+        var trees = [[Tree]](repeating: [], count: groups)
+        for (t, g) in treeInfo.enumerated() {
+            guard g >= 0 && g < groups else {
+                throw try model.member("tree_info").malformed("assigns tree \(t) to output group \(g), the model has \(groups)")
+            }
+            if let tree = slots[t] { trees[Int(g)].append(tree) }
+        }
+        let longest = trees.map(\.count).max() ?? 0
+        for g in trees.indices where trees[g].count < longest {
+            var zero = Tree()
+            zero.leafValue = [0]
+            trees[g].append(contentsOf: repeatElement(zero, count: longest - trees[g].count))
+        }
+        return (trees, treeFields.count)
     }
 
     /// The score margins from `base_score`: "0.5", "5E-1", "[5E-1]" or "[a,b,c]" (float32
