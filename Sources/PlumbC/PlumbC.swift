@@ -5,6 +5,7 @@
 import CArrowData
 import Foundation
 import MLCore
+import Pipeline
 import Tabular
 
 /// The library's version (the Plumb release whose model files it reads).
@@ -15,9 +16,7 @@ public func plumb_version() -> UnsafePointer<CChar> {
 
 enum PlumbVersion {
     /// A static C string: the address stays valid for the life of the process.
-    nonisolated(unsafe) static let text: UnsafePointer<CChar> = {
-        UnsafePointer(strdup("0.1.0") ?? UnsafeMutablePointer<CChar>.allocate(capacity: 1))
-    }()
+    nonisolated(unsafe) static let text = UnsafePointer(makeCString(Trainer.plumbVersion))
 }
 
 @_cdecl("plumb_model_open")

@@ -38,21 +38,15 @@ public final class PlumbModel: @unchecked Sendable {
             outputNames = ["prediction"]
         }
         featureNames = Set(features.map(\.name))
-        cFeatureNames = features.map { strdup($0.name) ?? Self.emptyCString() }
-        cOutputNames = outputNames.map { strdup($0) ?? Self.emptyCString() }
-        cClasses = (classes ?? []).map { strdup($0) ?? Self.emptyCString() }
+        cFeatureNames = features.map { makeCString($0.name) }
+        cOutputNames = outputNames.map(makeCString)
+        cClasses = (classes ?? []).map(makeCString)
         cIdentity = [located.name, located.version, located.sha256, header.kind, header.resolvedTask.rawValue, header.target]
-            .map { strdup($0) ?? Self.emptyCString() }
+            .map(makeCString)
     }
 
     deinit {
-        for p in cFeatureNames + cOutputNames + cClasses + cIdentity { free(p) }
-    }
-
-    private static func emptyCString() -> UnsafeMutablePointer<CChar> {
-        let p = UnsafeMutablePointer<CChar>.allocate(capacity: 1)
-        p.initialize(to: 0)
-        return p
+        for p in cFeatureNames + cOutputNames + cClasses + cIdentity { p.deallocate() }
     }
 
     /// Opens a model file, or a registry URI (`models:/NAME/VERSION`, `models:/NAME@ALIAS`) in
@@ -99,13 +93,16 @@ public final class PlumbModel: @unchecked Sendable {
         } catch {
             throw PlumbCError(.input, "Arrow batch: \(error.message)")
         }
-        return try predict(table, threads: threads, into: out)
+        return try predict(table, threads: threads, into: out, columns: ArrowCDataImport.columnNames(schema: schema))
     }
 
     /// Scores a table (columns found by name, extra ones ignored) through the stored
     /// preprocessing and the regressor, exactly as `plumb predict` does.
-    public func predict(_ table: Table, threads: Int?, into out: UnsafeMutableBufferPointer<Double>) throws(PlumbCError) -> (rows: Int, unseen: Int) {
-        try checkColumns(table)
+    /// - Parameter columns: the caller's column names, for the message about missing ones
+    ///   (default: the table's).
+    public func predict(_ table: Table, threads: Int?, into out: UnsafeMutableBufferPointer<Double>,
+                        columns: [String]? = nil) throws(PlumbCError) -> (rows: Int, unseen: Int) {
+        try checkColumns(table, columns: columns ?? table.columnNames)
         let n = table.rowCount
         let (needed, overflow) = n.multipliedReportingOverflow(by: outputCount)
         guard !overflow, out.count >= needed else {
@@ -148,10 +145,10 @@ public final class PlumbModel: @unchecked Sendable {
 
     /// Every feature present, numeric features numeric: checked here so the message names the
     /// column as the caller's batch has it.
-    func checkColumns(_ table: Table) throws(PlumbCError) {
+    func checkColumns(_ table: Table, columns: [String]) throws(PlumbCError) {
         let missing = features.filter { table.index(of: $0.name) == nil }.map { "\"\($0.name)\"" }
         if !missing.isEmpty {
-            let have = table.columnNames.isEmpty ? "none of the model's features" : table.columnNames.joined(separator: ", ")
+            let have = columns.isEmpty ? "no columns" : columns.joined(separator: ", ")
             throw PlumbCError(.input, "missing feature column\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", ")) (the batch has: \(have))")
         }
         for f in features where f.kind == .numeric {
@@ -175,6 +172,15 @@ public final class PlumbModel: @unchecked Sendable {
             for r in 0 ..< n { out[base + r] = predictions[r * k + c] }
         }
     }
+}
+
+/// A NUL-terminated copy of `s` (free with `deallocate()`).
+func makeCString(_ s: String) -> UnsafeMutablePointer<CChar> {
+    let bytes = Array(s.utf8)
+    let p = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
+    for (i, b) in bytes.enumerated() { p[i] = CChar(bitPattern: b) }
+    p[bytes.count] = 0
+    return p
 }
 
 /// An error returned through the C ABI: a status and a message.

@@ -55,6 +55,13 @@ public enum ArrowCDataImport {
         return Table(columns: columns, rowCount: rows)
     }
 
+    /// The names of a record batch schema's columns (empty for a schema that is not one).
+    public static func columnNames(schema: UnsafePointer<ArrowSchema>) -> [String] {
+        let s = schema.pointee
+        guard s.release != nil, s.n_children > 0, let children = s.children else { return [] }
+        return (0 ..< Int(s.n_children)).map { j in children[j]?.pointee.name.map { String(cString: $0) } ?? "" }
+    }
+
     /// One column: `rows` values starting at `parentOffset` (the struct's offset) plus its own.
     static func readColumn(name: String, schema: ArrowSchema, array: ArrowArray, rows n: Int,
                            parentOffset: Int, parent: Validity) throws(ParquetError) -> Column {
@@ -179,7 +186,7 @@ public enum ArrowCDataImport {
             }
             return .dictionary(id: 0, indexWidth: width, indexSigned: signed, largeOffsets: large)
         }
-        func unit(_ c: Character?) -> Double? {
+        func unit(_ c: Character) -> Double? {
             switch c {
             case "s": 1
             case "m": 1e3
@@ -206,8 +213,8 @@ public enum ArrowCDataImport {
         case "U", "Z": return .strings(largeOffsets: true)
         case "tdD": return .numeric(.signed(divisor: 1), width: 4)            // date32: days
         case "tdm": return .numeric(.signed(divisor: 86_400_000), width: 8)   // date64: ms → days
-        case "tts", "ttm": return .numeric(.signed(divisor: unit(format.last) ?? 1), width: 4)
-        case "ttu", "ttn": return .numeric(.signed(divisor: unit(format.last) ?? 1), width: 8)
+        case "tts", "ttm": return .numeric(.signed(divisor: unit(format.last ?? " ") ?? 1), width: 4)
+        case "ttu", "ttn": return .numeric(.signed(divisor: unit(format.last ?? " ") ?? 1), width: 8)
         default: break
         }
         let chars = Array(format)
