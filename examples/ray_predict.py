@@ -22,7 +22,8 @@ parser.add_argument("--actors", type=int, default=2)
 args = parser.parse_args()
 
 env = {k: os.environ[k] for k in ("PLUMB_LIBRARY", "PLUMB_STORE", "PYTHONPATH") if k in os.environ}
-ray.init(num_cpus=args.actors, include_dashboard=False, log_to_driver=False, runtime_env={"env_vars": env})
+# One logical CPU per actor, and one for the Parquet read and write tasks.
+ray.init(num_cpus=args.actors + 1, logging_level="warning", include_dashboard=False, log_to_driver=False, runtime_env={"env_vars": env})
 ds = ray.data.read_parquet(args.input)
 scored = plumb.ray.predict(ds, args.model, store=args.store, concurrency=args.actors)
 scored.write_parquet(args.output)

@@ -196,7 +196,7 @@ def spark_part(folder, model, expected, features):
         return
     os.environ["PYSPARK_PYTHON"] = sys.executable
     spark = (SparkSession.builder.master("local[2]").appName("plumb-check").config("spark.ui.enabled", "false")
-             .config("spark.sql.shuffle.partitions", "3").getOrCreate())
+             .config("spark.ui.showConsoleProgress", "false").config("spark.sql.shuffle.partitions", "3").getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")
     try:
         import plumb.spark
@@ -218,11 +218,14 @@ def ray_part(folder, model, expected, features):
     except ImportError as e:
         print(f"skip Ray: ray[data] is not importable ({e})")
         return
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+    # 3 logical CPUs: 2 scoring actors, and 1 for the read tasks (with 2, the actors take both
+    # and the read never runs).
+    ray.init(num_cpus=3, include_dashboard=False, log_to_driver=False, logging_level="warning",
              runtime_env={"env_vars": {"PLUMB_LIBRARY": os.environ["PLUMB_LIBRARY"], "PYTHONPATH": os.environ["PYTHONPATH"]}})
     try:
         import plumb.ray
-        ds = ray.data.read_parquet(str(folder))
+        ray.data.DataContext.get_current().enable_progress_bars = False
+        ds = ray.data.read_parquet(str(folder), override_num_blocks=3)
         scored = plumb.ray.predict(ds, model, concurrency=2, batch_size=128).to_arrow_refs()
         got = pa.concat_tables(ray.get(scored))
         got = by_id(got, features.column("id").to_pylist(), ["prediction"])

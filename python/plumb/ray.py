@@ -21,6 +21,12 @@ def predict(ds, model_uri, store=None, concurrency=2, threads=1, batch_size=6553
 
     with Model(model_uri, store) as model:  # fails early for a bad URI or path
         pinned = model.pinned_reference()
+    try:  # a fixed pool of `concurrency` actors (`concurrency=` is deprecated since Ray 2.51)
+        from ray.data import ActorPoolStrategy
+        pool = {"compute": ActorPoolStrategy(size=concurrency)}
+    except ImportError:
+        pool = {"concurrency": concurrency}
+    pool.update(map_batches_args)
     return ds.map_batches(Scorer, fn_constructor_kwargs={"model_uri": pinned, "store": store, "threads": threads,
                                                          "keep_columns": keep_columns},
-                          batch_format="pyarrow", batch_size=batch_size, concurrency=concurrency, **map_batches_args)
+                          batch_format="pyarrow", batch_size=batch_size, **pool)
