@@ -2,6 +2,7 @@ import Drift
 import Foundation
 import Serving
 import Tabular
+import Tracking
 
 /// The raw feature values `plumb bench` sends: rows in a model's input-feature order, as a
 /// request would carry them (numbers, category labels, nil = missing), before any preprocessing.
@@ -30,7 +31,7 @@ public struct BenchRows: Sendable {
 
     /// The features' columns of `table`, row by row.
     public static func from(_ table: Table, features: [Serving.FeatureSpec], source: String) throws -> BenchRows {
-        guard table.rowCount > 0 else { throw TabularError(code: .io, message: "\(source): no data rows to send") }
+        guard table.rowCount > 0 else { throw TabularError(code: .emptyFile, message: "\(source): no data rows to send") }
         var columns: [Column] = []
         for f in features {
             guard let c = table.column(named: f.name) else {
@@ -102,7 +103,7 @@ public struct BenchRows: Sendable {
         if let s = steps?.scaler, s.scale.isFinite, s.mean.isFinite {
             // Box–Muller: one standard normal from two uniforms.
             let u1 = Double.random(in: Double.ulpOfOne..<1, using: &g), u2 = Double.random(in: 0..<1, using: &g)
-            return .number(s.mean + s.scale * (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2))
+            return .number(s.mean + s.scale * (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
         }
         if let c = steps?.clipper, c.lower.isFinite, c.upper.isFinite, c.lower < c.upper {
             return .number(Double.random(in: c.lower..<c.upper, using: &g))

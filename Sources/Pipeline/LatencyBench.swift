@@ -102,7 +102,7 @@ public enum LatencyBench {
     static func coldCall(_ servable: ServableLoadedModel, rows: BenchRows, numeric: Bool) throws -> Double {
         let one = FeatureRows(kinds: rows.kinds, rows: [rows.rows[0]])
         if numeric {
-            var scorer = RowMajorScorer(servable.located.model, batch: 1)
+            let scorer = RowMajorScorer(servable.located.model, batch: 1)
             return one.values.withUnsafeBufferPointer { pool in
                 let t0 = monotonicNanoseconds()
                 scorer.score(pool, start: 0)
@@ -142,7 +142,7 @@ public enum LatencyBench {
     /// The timed loop of the all-numeric path: nothing in it allocates (the scorer's buffers and
     /// the row pool exist before it; a batch is a window of the pool; the histogram is fixed-size).
     static func rowMajorWorker(_ model: LoadedModel, pool: FeatureRows, batch: Int, budget: UInt64, maxCalls: Int) -> WorkerResult {
-        var scorer = RowMajorScorer(model, batch: batch)
+        let scorer = RowMajorScorer(model, batch: batch)
         var result = WorkerResult()
         let poolRows = pool.count
         pool.values.withUnsafeBufferPointer { values in
@@ -193,13 +193,14 @@ public enum LatencyBench {
 
 /// One worker's preallocated state for scoring `batch` rows of an all-numeric model: the
 /// preprocessed matrix (rows × model inputs) and the output (rows × outputs), both allocated
-/// once here and overwritten by every `score`.
-struct RowMajorScorer {
+/// once here and overwritten by every `score`. A class owning its output buffer, used by one
+/// thread: `score` then needs no copy-on-write dance to write both buffers.
+final class RowMajorScorer {
     let model: LoadedModel
     let batch: Int
     let width: Int
-    var matrix: FeatureMatrix
-    var output: [Double]
+    private var matrix: FeatureMatrix
+    private let output: UnsafeMutableBufferPointer<Double>
 
     init(_ model: LoadedModel, batch: Int) {
         self.model = model
@@ -207,18 +208,21 @@ struct RowMajorScorer {
         width = model.header.preprocessor.inputFeatures.count
         let columns = model.header.preprocessor.outputNames.count
         matrix = FeatureMatrix(rows: batch, columns: columns, values: [Double](repeating: 0, count: batch * columns))
-        output = [Double](repeating: 0, count: batch * model.outputCount)
+        output = .allocate(capacity: batch * model.outputCount)
+        output.initialize(repeating: 0)
     }
 
+    deinit { output.deallocate() }
+
+    /// The last call's predictions (rows × outputs, row-major).
+    var predictions: [Double] { Array(output) }
+
     /// Scores rows `start ..< start + batch` of `pool` (row-major raw values, `width` a row) into
-    /// `output`. Allocates nothing: the input is a window of the pool, and `matrix` and `output`
-    /// are uniquely owned, so writing them never copies.
-    mutating func score(_ pool: UnsafeBufferPointer<Double>, start: Int) {
+    /// the output buffer. Allocates nothing itself: the input is a window of the pool, `matrix`
+    /// is uniquely owned (written in place) and the output buffer is this scorer's.
+    func score(_ pool: UnsafeBufferPointer<Double>, start: Int) {
         let input = UnsafeBufferPointer(rebasing: pool[(start * width)..<((start + batch) * width)])
-        let model = self.model
-        output.withUnsafeMutableBufferPointer { out in
-            _ = model.predict(rowMajor: input, into: &matrix, output: out, threads: 1)
-        }
+        _ = model.predict(rowMajor: input, into: &matrix, output: output, threads: 1)
     }
 }
 

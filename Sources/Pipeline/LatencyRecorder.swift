@@ -53,4 +53,9 @@ public struct LatencyRecorder: Sendable {
 public struct LatencySummary: Codable, Sendable, Equatable {
     public var count: Int
     public var p50_us, p90_us, p99_us, p999_us, max_us, mean_us: Double
+
+    public init(count: Int, p50_us: Double, p90_us: Double, p99_us: Double, p999_us: Double, max_us: Double, mean_us: Double) {
+        self.count = count
+        (self.p50_us, self.p90_us, self.p99_us, self.p999_us, self.max_us, self.mean_us) = (p50_us, p90_us, p99_us, p999_us, max_us, mean_us)
+    }
 }

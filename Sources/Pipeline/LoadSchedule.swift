@@ -10,7 +10,7 @@ public protocol NanoClock {
 }
 
 /// The monotonic clock, waiting with `nanosleep`.
-public struct MonotonicClock: NanoClock {
+public struct MonotonicClock: NanoClock, Sendable {
     public init() {}
     public func now() -> UInt64 { monotonicNanoseconds() }
     public func sleep(until deadline: UInt64) {
@@ -31,28 +31,36 @@ public struct MonotonicClock: NanoClock {
 /// "coordinated omission" a closed loop suffers).
 public struct LoadSchedule: Sendable, Equatable {
     public var start: UInt64
-    /// Nanoseconds between intended starts (1 s / rate).
-    public var interval: UInt64
+    /// Requests meant to start per second.
+    public var rate: Double
     /// No request is meant to start at or after this.
     public var end: UInt64
 
     /// - Precondition: `rate > 0`, `seconds >= 0`.
     public init(start: UInt64, rate: Double, seconds: Double) {
-        precondition(rate > 0 && seconds >= 0, "LoadSchedule: rate must be > 0, seconds ≥ 0")
+        precondition(rate > 0 && rate.isFinite && seconds >= 0, "LoadSchedule: rate must be > 0, seconds ≥ 0")
         self.start = start
-        interval = Swift.max(1, UInt64((1e9 / rate).rounded()))
+        self.rate = rate
         end = start + UInt64(seconds * 1e9)
     }
 
-    /// When request `k` is meant to start; nil once the schedule is over.
+    /// Nanoseconds between intended starts, rounded (the schedule itself does not accumulate the rounding).
+    public var interval: UInt64 { UInt64((1e9 / rate).rounded()) }
+
+    /// When request `k` is meant to start (`start + k / rate`, to the nanosecond); nil once the
+    /// schedule is over.
     public func intendedStart(_ k: Int) -> UInt64? {
-        let (offset, overflow) = UInt64(k).multipliedReportingOverflow(by: interval)
-        guard !overflow, start + offset < end else { return nil }
-        return start + offset
+        let offset = (Double(k) * 1e9 / rate).rounded()
+        guard k >= 0, offset < Double(end - start) else { return nil }
+        return start + UInt64(offset)
     }
 
-    /// Requests the schedule holds.
-    public var count: Int { end > start ? Int((end - start + interval - 1) / interval) : 0 }
+    /// Requests the schedule holds: the first k with no intended start.
+    public var count: Int {
+        var k = Swift.max(0, Int((Double(end - start) * rate / 1e9).rounded(.down)) - 1)
+        while intendedStart(k) != nil { k += 1 }
+        return k
+    }
 }
 
 /// What one request came to.

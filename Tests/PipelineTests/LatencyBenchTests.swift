@@ -37,12 +37,12 @@ import TreeModels
         let pool = FeatureRows(kinds: rows.kinds, rows: rows.rows + [[nil, .number(1)]])
         let expected = try servable.predict(pool)
         for batch in [1, 8] {
-            var scorer = RowMajorScorer(located.model, batch: batch)
+            let scorer = RowMajorScorer(located.model, batch: batch)
             var got: [Double] = []
             pool.values.withUnsafeBufferPointer { values in
                 for start in stride(from: 0, through: pool.count - batch, by: batch) {
                     scorer.score(values, start: start)
-                    got += scorer.output
+                    got += scorer.predictions
                 }
             }
             #expect(got == Array(expected.prefix(got.count)), "batch \(batch)")
