@@ -116,21 +116,21 @@ public struct LoadedModel: Sendable {
     /// rows go into `matrix` (its values overwritten in place, so nothing is allocated while the
     /// caller holds the only reference) and the predictions into `output`. Whether the
     /// regressor itself allocates is its own business (a GBM classifier's raw scores do).
+    /// Not for a model with a categorical feature: use the table path.
     /// - Parameters:
     ///   - matrix: rows × `preprocessor.outputNames.count`, reused call after call.
     ///   - output: rows × `outputCount`, row-major.
-    /// - Returns: false (nothing written) when a feature is categorical: use the table path.
-    /// - Precondition: `values.count == matrix.rows × inputFeatures.count`, `output` sized as above.
+    /// - Precondition: `header.preprocessor.isAllNumeric` (the caller checks it once: checking
+    ///   it here would walk the features on every call); `values.count == matrix.rows ×
+    ///   inputFeatures.count`; `output` sized as above.
     public func predict(rowMajor values: UnsafeBufferPointer<Double>, into matrix: inout FeatureMatrix,
-                        output: UnsafeMutableBufferPointer<Double>, threads: Int) -> Bool {
+                        output: UnsafeMutableBufferPointer<Double>, threads: Int) {
         let p = header.preprocessor
-        guard p.isAllNumeric else { return false }
         precondition(matrix.columns == p.outputNames.count, "LoadedModel.predict(rowMajor:into:): matrix has \(matrix.columns) columns, model \(p.outputNames.count)")
         precondition(output.count == matrix.rows * outputCount, "LoadedModel.predict(rowMajor:into:): output holds \(output.count), need \(matrix.rows * outputCount)")
         let rows = matrix.rows
         matrix.values.withUnsafeMutableBufferPointer { p.transform(rowMajor: values, rows: rows, into: $0) }
         regressor.predict(matrix, into: output, threads: threads)
-        return true
     }
 }
 

@@ -202,7 +202,9 @@ final class RowMajorScorer {
     private var matrix: FeatureMatrix
     private let output: UnsafeMutableBufferPointer<Double>
 
+    /// - Precondition: every input feature of `model` is numeric (checked here, once).
     init(_ model: LoadedModel, batch: Int) {
+        precondition(model.header.preprocessor.isAllNumeric, "RowMajorScorer: a categorical feature needs the table path")
         self.model = model
         self.batch = batch
         width = model.header.preprocessor.inputFeatures.count
@@ -222,7 +224,7 @@ final class RowMajorScorer {
     /// is uniquely owned (written in place) and the output buffer is this scorer's.
     func score(_ pool: UnsafeBufferPointer<Double>, start: Int) {
         let input = UnsafeBufferPointer(rebasing: pool[(start * width)..<((start + batch) * width)])
-        _ = model.predict(rowMajor: input, into: &matrix, output: output, threads: 1)
+        model.predict(rowMajor: input, into: &matrix, output: output, threads: 1)
     }
 }
 

@@ -240,7 +240,8 @@ public struct Preprocessor: Codable, Sendable, Equatable {
     /// - Returns: column-major `rows × outputNames.count` values.
     /// - Precondition: `isAllNumeric`, `values.count == rows * inputFeatures.count`.
     public func transform(rowMajor values: UnsafeBufferPointer<Double>, rows n: Int) -> [Double] {
-        [Double](unsafeUninitializedCapacity: n * inputFeatures.count) { out, count in
+        precondition(isAllNumeric, "Preprocessor.transform(rowMajor:): a categorical feature needs the table path")
+        return [Double](unsafeUninitializedCapacity: n * inputFeatures.count) { out, count in
             transform(rowMajor: values, rows: n, into: out)
             count = n * inputFeatures.count
         }
@@ -249,9 +250,10 @@ public struct Preprocessor: Codable, Sendable, Equatable {
     /// `transform(rowMajor:rows:)` into a caller-owned buffer (allocates nothing: the
     /// preallocated per-worker path of `plumb bench`, and the body of the array-returning form).
     /// - Parameter out: column-major `rows × outputNames.count` values, every one overwritten.
-    /// - Precondition: as for `transform(rowMajor:rows:)`; `out.count == rows * outputNames.count`.
+    /// - Precondition: `isAllNumeric`, which the caller checks once, not on every call (walking
+    ///   the features allocates in a debug build); `values.count == rows * inputFeatures.count`;
+    ///   `out.count == rows * outputNames.count`.
     public func transform(rowMajor values: UnsafeBufferPointer<Double>, rows n: Int, into out: UnsafeMutableBufferPointer<Double>) {
-        precondition(isAllNumeric, "Preprocessor.transform(rowMajor:): a categorical feature needs the table path")
         let width = inputFeatures.count
         precondition(values.count == n * width, "Preprocessor.transform(rowMajor:): \(values.count) values for \(n) rows of \(width)")
         precondition(outputNames.count == width, "Preprocessor.transform(rowMajor:): one output per numeric input")
