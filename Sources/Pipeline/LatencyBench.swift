@@ -12,10 +12,12 @@ import Tabular
 /// thread; for a model with a categorical feature, the table path (labels → codes, one-hot
 /// encoding, then the regressor). Not included: HTTP, JSON decoding, the prediction log.
 ///
-/// The all-numeric path allocates nothing per call: each worker owns its preprocessed-rows matrix
-/// and its output buffer, sized for its batch before the timed loop, and a call reads its input as a
-/// window of a row pool built before the loop (`RowMajorScorer.score`). The table path allocates
-/// (a table per call), as the server's does.
+/// The all-numeric path allocates nothing of its own per call: each worker owns its
+/// preprocessed-rows matrix and its output buffer, sized for its batch before the timed loop, and a
+/// call reads its input as a window of a row pool built before the loop (`RowMajorScorer.score`).
+/// What the model's kernel allocates is its own (counted under gdb by
+/// Benchmarks/allocations/count_bench_allocs.py: a GBM's rank-table scorer mallocs two scratch
+/// blocks a call). The table path allocates (a table per call), as the server's does.
 public enum LatencyBench {
     /// The timed cases: every batch size with every thread count.
     public struct Options: Sendable {
