@@ -94,6 +94,9 @@ struct QuadratureWalker {
     let features: Int
     let points: UnsafeMutablePointer<Double>
     let weights: UnsafeMutablePointer<Double>
+    /// The worker's copies of `quad.zeroAbove` / `zeroBelow` (plain loads in the walk).
+    let zeroAbove: UnsafeMutablePointer<Double>
+    let zeroBelow: UnsafeMutablePointer<Double>
 
     init(tree: ShapTree, quad: QuadratureShap, x: UnsafeBufferPointer<Double>, rows: Int, features: Int, maxDepth: Int) {
         self.tree = tree
@@ -111,10 +114,16 @@ struct QuadratureWalker {
         points.initialize(from: quad.points, count: m)
         weights = .allocate(capacity: m)
         weights.initialize(from: quad.weights, count: m)
+        let edges = quad.zeroAbove.count
+        zeroAbove = .allocate(capacity: max(1, edges))
+        zeroAbove.initialize(from: quad.zeroAbove, count: edges)
+        zeroBelow = .allocate(capacity: max(1, edges))
+        zeroBelow.initialize(from: quad.zeroBelow, count: edges)
     }
 
     func deallocate() {
         product.deallocate(); sum.deallocate(); one.deallocate(); phi.deallocate(); points.deallocate(); weights.deallocate()
+        zeroAbove.deallocate(); zeroBelow.deallocate()
     }
 
     /// Sums every tree's contributions for row `r` into `phi` (unscaled).
@@ -150,7 +159,7 @@ struct QuadratureWalker {
         for side in 0..<2 {
             let e = 2 * k + side
             let oBelow = oAbove && (side == 0) == left
-            let zA = quad.zeroAbove[e], zB = quad.zeroBelow[e]
+            let zA = zeroAbove[e], zB = zeroBelow[e]
             let oa = oAbove ? 1.0 : 0, ob = oBelow ? 1.0 : 0
             let ca = oa - zA, cb = ob - zB
             // F below = F above × f_below / f_above (f_above > 0: an internal node's cover is).
