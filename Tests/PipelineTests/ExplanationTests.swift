@@ -1,8 +1,10 @@
 import Foundation
 import LinearModels
 import MLCore
+import Pipeline
 import Tabular
 import Testing
+import Tracking
 import TreeModels
 
 /// `LoadedModel.explain`: contributions per raw input column, one-hot columns summed back into
@@ -54,5 +56,29 @@ import TreeModels
         let scores = try #require(try model.explainedScores(t, threads: 1))
         #expect(zip(c.totals(), scores).allSatisfy { abs($0 - $1) <= 1e-9 })
         #expect(zip(scores, try model.predict(t).predictions).allSatisfy { abs($0 - $1) <= 1e-9 })
+    }
+
+    /// A recorded training run carries mean |SHAP| on its held-out rows, and the model card shows it.
+    @Test func modelCardListsMeanAbsoluteSHAP() throws {
+        var p = GBMParameters()
+        p.rounds = 10
+        var request = TrainingRequest(train: Self.table(rows: 400), target: "y", model: .gbm(p))
+        request.testFraction = 0.25
+        let outcome = try Trainer.train(request)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("plumb-shap-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try TrackingStore(path: dir.appendingPathComponent("plumb.db").path)
+        let bytes = try ModelFile.encode(header: outcome.model.header, regressor: outcome.model.regressor)
+        _ = try TrainingRecorder(store: store, experiment: "t").record(outcome, modelBytes: bytes, runName: "gbm", register: "toy")
+        let card = try store.modelCard(try ModelURI.parse("models:/toy/1"))
+        #expect(card.contains("## SHAP importance"))
+        #expect(card.contains("Exact SHAP, mean |SHAP| of the value over 100 held-out rows."))
+        // The figures: mean |φ| per input feature over the held-out rows, computed here directly.
+        let c = try outcome.model.explain(outcome.testTable, threads: 1).contributions
+        let mean = c.meanAbsolute()
+        for (j, name) in ["a", "city", "b"].enumerated() {
+            #expect(card.contains("| \(name) | \(String(format: "%.6g", mean[j])) |"), "\(name)")
+        }
     }
 }

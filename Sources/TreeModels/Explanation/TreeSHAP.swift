@@ -83,7 +83,6 @@ public struct TreeExplainer: Sendable {
         precondition(rowStride >= nf, "TreeExplainer: row stride \(rowStride) < \(nf) features")
         guard n > 0 else { return }
         let workers = max(1, min(threads, n))
-        let output = SendablePointer(out)
         let maxDepth = self.maxDepth, quadrature = self.quadrature
         x.values.withUnsafeBufferPointer { xv in
             p.feature.withUnsafeBufferPointer { fe in
@@ -103,7 +102,7 @@ public struct TreeExplainer: Sendable {
                         defer { walker.deallocate() }
                         for r in rows {
                             walker.explain(row: r, roots: p.treeRoot)
-                            let o = output.pointer + r * rowStride
+                            let o = out + r * rowStride
                             for j in 0..<nf { o[j] = p.scale * walker.phi[j] }
                         }
                     case .quadrature:
@@ -111,7 +110,7 @@ public struct TreeExplainer: Sendable {
                         defer { walker.deallocate() }
                         for r in rows {
                             walker.explain(row: r, roots: p.treeRoot)
-                            let o = output.pointer + r * rowStride
+                            let o = out + r * rowStride
                             for j in 0..<nf { o[j] = p.scale * walker.phi[j] }
                         }
                     }
@@ -129,13 +128,6 @@ public struct TreeExplainer: Sendable {
         }
         return out
     }
-}
-
-/// An output pointer handed to the workers. `@unchecked Sendable`: each worker writes only the
-/// rows of its own block, and the caller reads them after `parallelChunks` has joined.
-struct SendablePointer: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<Double>
-    init(_ pointer: UnsafeMutablePointer<Double>) { self.pointer = pointer }
 }
 
 /// The ensemble's arrays, borrowed for one `contributions` call.
