@@ -159,7 +159,9 @@ struct ExplainCommand: AsyncParsableCommand {
         }
         let rps = seconds > 0 ? Int(Double(rows) / seconds) : 0
         print("explained \(grouped(rows)) rows with \(loaded.header.kind) in \(seconds.fixed(3)) s (\(grouped(rps)) rows/s)" + (out.map { " → \($0)" } ?? ""))
-        print("score: \(model.explainedScore); largest |expected + Σ contributions − score| over the rows: \(String(format: "%.2e", worstGap))")
+        let classes = loaded.header.classes ?? []
+        let positive = outputs == 1 && classes.count == 2 ? " (class 1: \(classes[1]))" : ""
+        print("score: \(model.explainedScore)\(positive); largest |expected + Σ contributions − score| over the rows: \(String(format: "%.2e", worstGap))")
         if outputs == 1 {
             print("expected value: \(expected.first.map { $0.fixed(6) } ?? "-")")
         } else {
