@@ -44,6 +44,7 @@ func linearScores(_ x: FeatureMatrix, coefficients: ArraySlice<Double>, intercep
 
 extension LinearRegression: Explainable {
     public var explainedOutputCount: Int { 1 }
+    public var explanationCostPerRow: Int { featureCount }
     public var explainedScore: String { "value" }
 
     public func explainedScores(_ x: FeatureMatrix, threads: Int) -> [Double] {
@@ -57,6 +58,7 @@ extension LinearRegression: Explainable {
 
 extension RidgeRegression: Explainable {
     public var explainedOutputCount: Int { 1 }
+    public var explanationCostPerRow: Int { featureCount }
     public var explainedScore: String { "value" }
 
     public func explainedScores(_ x: FeatureMatrix, threads: Int) -> [Double] {
@@ -71,6 +73,7 @@ extension RidgeRegression: Explainable {
 extension LogisticRegression: Explainable {
     /// 1 (the log-odds of class 1) for binary, one softmax score per class for multinomial.
     public var explainedOutputCount: Int { scoreCount }
+    public var explanationCostPerRow: Int { scoreCount * featureCount }
     public var explainedScore: String { scoreCount == 1 ? "log-odds of class 1" : "softmax score (log-odds up to a constant) per class" }
 
     public func explainedScores(_ x: FeatureMatrix, threads: Int) -> [Double] {

@@ -81,6 +81,8 @@ public protocol Explainable: Regressor {
     var explainedScore: String { get }
     /// The raw scores the contributions add up to: rows × explainedOutputCount, row-major.
     func explainedScores(_ x: FeatureMatrix, threads: Int) -> [Double]
+    /// About how many basic steps explaining one row takes (for callers that size a sample).
+    var explanationCostPerRow: Int { get }
     /// The exact contributions of every feature of every row of `x`.
     /// - Throws: `ExplanationError` when the fitted model lacks what explaining needs (a model
     ///   file written before tree covers or feature means were stored).

@@ -90,8 +90,11 @@ public struct TrainingRecorder: Sendable {
         }
     }
 
-    /// Held-out rows explained for the run's mean |SHAP| (the first ones; enough for a stable mean).
+    /// Held-out rows explained for the run's mean |SHAP| (the first ones; enough for a stable
+    /// mean), fewer for a model whose rows are costly to explain (deep forests): at most about
+    /// `shapBudget` steps in all, and never fewer than 20 rows.
     static let shapRows = 1000
+    static let shapBudget = 50_000_000
 
     /// Mean |SHAP| per input feature (summed over the classes of a multiclass model) on the first
     /// `shapRows` held-out rows, and a note saying what it is; nil when the model has no explainer
@@ -99,7 +102,7 @@ public struct TrainingRecorder: Sendable {
     static func shapImportance(_ outcome: TrainingOutcome) -> (importance: [String: Double], note: String)? {
         let model = outcome.model
         guard let explainable = model.regressor as? any Explainable else { return nil }
-        let n = min(shapRows, outcome.testTable.rowCount)
+        let n = min(shapRows, max(20, shapBudget / max(1, explainable.explanationCostPerRow)), outcome.testTable.rowCount)
         guard n > 0, let c = try? model.explain(outcome.testTable.selecting(rows: Array(0..<n)), threads: 2).contributions else { return nil }
         let meanAbs = c.meanAbsolute(), features = model.header.inputFeatures
         var importance: [String: Double] = [:]

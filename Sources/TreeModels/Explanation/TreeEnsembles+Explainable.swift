@@ -4,6 +4,7 @@ extension GradientBoostedTrees: Explainable {
     /// One score per ensemble: the value (regression), the log-odds of class 1 (binary), or each
     /// class's softmax score (multiclass).
     public var explainedOutputCount: Int { predictors.count }
+    public var explanationCostPerRow: Int { predictors.reduce(0) { $0 + $1.explanationCostPerRow } }
 
     public var explainedScore: String {
         if classCount == 0 { return "value" }
@@ -28,6 +29,7 @@ extension GradientBoostedTrees: Explainable {
 
 extension RandomForest: Explainable {
     public var explainedOutputCount: Int { 1 }
+    public var explanationCostPerRow: Int { predictor.explanationCostPerRow }
 
     public var explainedScore: String {
         classCount == 0 ? "value" : "share of class 1 (the probability before clipping to [0, 1])"
@@ -44,6 +46,20 @@ extension RandomForest: Explainable {
     /// - Throws: `ExplanationError.missingStatistics` for a model file without covers.
     public func contributions(_ x: FeatureMatrix, threads: Int) throws -> Contributions {
         explain(x, [try TreeExplainer(predictor)], threads: threads)
+    }
+}
+
+extension TreePredictor {
+    /// Edges × quadrature points of the default algorithm (roughly: every node, ~depth/2 each).
+    var explanationCostPerRow: Int {
+        var depth = 0
+        // The longest path, iteratively (nodes follow their parents within a tree).
+        var nodeDepth = [Int](repeating: 0, count: feature.count)
+        for k in 0..<feature.count {
+            for c in [left[k], right[k]] where c >= 0 { nodeDepth[Int(c)] = nodeDepth[k] + 1 }
+            depth = max(depth, nodeDepth[k] + 1)
+        }
+        return max(1, 2 * feature.count * max(1, (depth + 1) / 2))
     }
 }
 
