@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "TreeModels", dependencies: ["MLCore", "Tabular", "CTreeKernels"]),
         .target(name: "Drift", dependencies: ["Tabular"]),
         .target(name: "Parquet", dependencies: ["Tabular", "CSnappy", "CZstd", "CLz4", "CZlib"]),
-        .target(name: "Tracking", dependencies: ["Tabular", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Tracking", dependencies: ["Tabular", "MLCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Serving", dependencies: [
             "MLCore", "Tabular",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -55,12 +55,12 @@ let package = Package(
         .testTarget(name: "TabularTests", dependencies: ["Tabular"]),
         .testTarget(name: "MLCoreTests", dependencies: ["MLCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LinearModelsTests", dependencies: ["LinearModels", "LinearAlgebra"]),
-        .testTarget(name: "TreeModelsTests", dependencies: ["TreeModels"]),
+        .testTarget(name: "TreeModelsTests", dependencies: ["TreeModels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DriftTests", dependencies: ["Drift"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrackingTests", dependencies: [
             // GRDB: a test writes a store as an older schema left it, then opens it.
-            "Tracking", .product(name: "GRDB", package: "GRDB.swift"),
+            "Tracking", "MLCore", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "ServingTests", dependencies: [
             "Serving", .product(name: "HummingbirdTesting", package: "hummingbird"),
