@@ -73,7 +73,11 @@ struct ExplainCommand: AsyncParsableCommand {
                         let explained = try loaded.explain(table, threads: threads)
                         c = explained.contributions
                         unseen.merge(explained.unseenCategories, uniquingKeysWith: +)
-                    } catch let e as TabularError { throw e.naming(input) }
+                    } catch let e as TabularError {
+                        throw e.naming(input)
+                    } catch let e as ExplanationError {
+                        throw ExplanationError(code: e.code, message: "\(model): \(e.message)", underlying: e)
+                    }
                     seconds += (clock.now - t0).seconds
                     expected = c.expectedValue
                     // The promise checked on every row: E + Σφ is the model's raw score.
