@@ -187,6 +187,7 @@ extension PlumbServer {
     // MARK: /predict
 
     func predict(_ request: Request) async -> (Response, Int) {
+        if Self.wantsExplanation(request) { return await predictExplained(request) }  // PlumbServer+Explain.swift
         let body: ByteBuffer
         switch await readJSONBody(request) {
         case .success(let b): body = b

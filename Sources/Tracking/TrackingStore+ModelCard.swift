@@ -9,7 +9,8 @@ extension TrackingStore {
     /// Feature importances are taken from, in order: run tag `feature_importance` (JSON object
     /// name → number), run artifact `feature_importance.json` (same shape), run metrics or params
     /// named `feature_importance.<feature>`. Extra limitations come from run tags `limitations`
-    /// or `limitation.<anything>`.
+    /// or `limitation.<anything>`. A run tag `shap_importance` (JSON object feature → mean |SHAP|,
+    /// with `shap_importance_note` saying over what) adds a SHAP importance section.
     /// - Throws: `.notFound` for an unknown model, version or alias.
     public func modelCard(_ uri: ModelURI) throws -> String {
         let v = try resolve(uri)
@@ -112,6 +113,22 @@ extension TrackingStore {
             }
         }
         out.append("")
+
+        if let tags = run?.run.tags, let text = tags["shap_importance"],
+           let shap = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Double], !shap.isEmpty {
+            out.append("## SHAP importance")
+            out.append("")
+            if let note = tags["shap_importance_note"] {
+                out.append("Exact SHAP, \(note).")
+                out.append("")
+            }
+            out.append("| Feature | Mean \\|SHAP\\| |")
+            out.append("|---|---:|")
+            for (k, x) in shap.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }) {
+                out.append("| \(cell(k)) | \(num(x)) |")
+            }
+            out.append("")
+        }
 
         out.append("## Known limitations")
         out.append("")

@@ -224,26 +224,33 @@ public struct RandomForest: Regressor {
 
 extension RandomForest {
     /// Payload versions: 1, a regression; 2, a binary classifier (its class count follows the
-    /// parameters). Regressions keep version 1, so their files read as before.
+    /// parameters); 3 and 4, the same with every node's and leaf's cover after the ensemble's
+    /// arrays (for TreeSHAP). Forests with covers (every fitted one) are written as 3 or 4.
     static let regressionFormat: UInt8 = 1
     static let classifierFormat: UInt8 = 2
+    static let regressionWithCoverFormat: UInt8 = 3
+    static let classifierWithCoverFormat: UInt8 = 4
 
     /// Writes parameters, importance, OOB R² and the flat tree arrays.
     public func encode(to w: inout BinaryWriter) {
-        w.write(classCount == 0 ? Self.regressionFormat : Self.classifierFormat)
+        let cover = predictor.hasCover
+        w.write(classCount == 0 ? (cover ? Self.regressionWithCoverFormat : Self.regressionFormat)
+                                : (cover ? Self.classifierWithCoverFormat : Self.classifierFormat))
         parameters.encode(to: &w)
         if classCount > 0 { w.write(Int64(classCount)) }
         w.write(Int64(featureCount)); w.write(oobR2)
         w.write(array: importanceGain); w.write(array: importanceSplits.map { Int64($0) })
-        predictor.encode(to: &w)
+        predictor.encode(to: &w, cover: cover)
     }
 
     /// Reads what `encode(to:)` wrote.
     public static func decode(from r: inout BinaryReader) throws -> RandomForest {
-        let v = try r.read(UInt8.self)
-        guard v == regressionFormat || v == classifierFormat else {
-            throw ModelFileError(code: .newerFormat, message: "forest model payload version \(v), this build reads versions 1 and 2")
+        let stored = try r.read(UInt8.self)
+        guard (1...4).contains(stored) else {
+            throw ModelFileError(code: .newerFormat, message: "forest model payload version \(stored), this build reads versions 1 to 4")
         }
+        let cover = stored >= regressionWithCoverFormat
+        let v = cover ? stored - 2 : stored
         let params = try ForestParameters.decode(from: &r)
         let classCount = v == classifierFormat ? Int(try r.read(Int64.self)) : 0
         guard classCount == 0 || classCount == 2 else {
@@ -251,7 +258,7 @@ extension RandomForest {
         }
         let fc = Int(try r.read(Int64.self)), oob = try r.readDouble()
         let gain: [Double] = try r.readArray(), splits = try r.readArray(of: Int64.self).map { Int($0) }
-        let predictor = try TreePredictor.decode(from: &r)
+        let predictor = try TreePredictor.decode(from: &r, cover: cover)
         guard fc == predictor.featureCount, gain.count == fc, splits.count == fc else {
             throw ModelFileError(code: .corrupt, message: "forest model: feature count \(fc) and importance lengths \(gain.count)/\(splits.count) disagree with the \(predictor.featureCount)-feature ensemble")
         }
