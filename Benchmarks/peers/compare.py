@@ -486,6 +486,41 @@ def score_california(ctx: Ctx) -> list[Row]:
     return [score_row(ctx, ctx.tasks["california"], "score-california", "california_1m.csv", 5)]
 
 
+def score_imported(ctx: Ctx) -> list[Row]:
+    """A LightGBM model brought in with `plumb models import`, scored by Plumb and by the peers that
+    read LightGBM models (issue 22): the same trees, the same 1M rows."""
+    task = ctx.tasks["friedman"]
+    features = ctx.features(task)
+    data = "friedman_1m.csv"
+    x = np.ascontiguousarray(ctx.frame(data)[features].to_numpy(dtype=np.float64))
+    n = x.shape[0]
+    lightgbm = ctx.peer_model(task, "LightGBM")
+    text = os.path.join(ctx.tmp, "imported_lightgbm.txt")
+    lightgbm.booster_.save_model(text)
+    model = os.path.join(ctx.tmp, "imported_lightgbm.plumb")
+    ctx.plumb_run("models", "import", text, "--format", "lightgbm", "--features", ",".join(features),
+                  "--out", model, "--store", os.path.join(ctx.tmp, "import-store.db"), "--json")
+    sides = alternate([
+        contender("plumb", lambda: plumb_predict_side(ctx, None, ctx.path(data), n, model=model), "plumb"),
+        contender("LightGBM", lambda: pm.score_lightgbm(lightgbm, x)),
+        contender("lleaves", lambda: pm.score_lleaves(lightgbm, x, ctx.tmp)),
+        contender("TL2cgen", lambda: pm.score_tl2cgen(lightgbm, x, ctx.tmp)),
+        contender("ONNX Runtime", lambda: pm.score_onnxruntime(lightgbm, x)),
+    ], ctx.repeats)
+    # Parity: the predictions plumb just wrote against LightGBM's own.
+    import pandas as pd
+    ours = pd.read_csv(os.path.join(ctx.tmp, "predictions.csv"))["prediction"].to_numpy()
+    theirs = lightgbm.booster_.predict(x, num_threads=pm.THREADS)
+    rel = float(np.max(np.abs(ours - theirs) / np.maximum(np.abs(theirs), 1e-300)))
+    row = Row("score-imported", f"Score {count_label(n)} Friedman, LightGBM model imported ({task.rounds}r)", sides,
+              unit="rows/s", work=n, goal="≥ 5× rows/s of the best peer", bound=1 / 5,
+              notes=[f"the LightGBM model of the gbm-friedman row, `plumb models import --format lightgbm`; plumb: "
+                     f"rows_per_second of `plumb predict` (scoring only); max relative difference from LightGBM's "
+                     f"predictions over the {count_label(n)} rows: {rel:.2g}"])
+    row.checks["predictions within 1e-7 relative of LightGBM's"] = rel <= 1e-7
+    return [row]
+
+
 # ----------------------------------------------------------------------------------------------
 # classification (issue 20): accuracy against LightGBM / scikit-learn on spam and letter, binary
 # GBM fit and probability scoring on 1M generated rows
@@ -995,6 +1030,7 @@ SCENARIOS = [
     ("forest-california", forest_california, True),
     ("score-friedman", score_friedman, True),
     ("score-california", score_california, True),
+    ("score-imported", score_imported, True),
     ("drift-1m", drift_1m, True),
     ("drift-report", drift_report, True),
     ("serve", serving_rows, True),

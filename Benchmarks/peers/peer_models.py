@@ -96,6 +96,22 @@ def score_lleaves(model, x: np.ndarray, folder: str):
     return (lambda: compiled.predict(x, n_jobs=THREADS)), f"compile {compile_s:.1f} s (not timed); {check}"
 
 
+def score_onnxruntime(model, x: np.ndarray):
+    """ONNX Runtime on the LightGBM model converted by onnxmltools (TreeEnsembleRegressor)."""
+    import onnxmltools
+    import onnxruntime as ort
+    from onnxmltools.convert.common.data_types import DoubleTensorType
+    onx = onnxmltools.convert_lightgbm(model.booster_, initial_types=[("x", DoubleTensorType([None, x.shape[1]]))],
+                                       target_opset=17, zipmap=False)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = THREADS
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(onx.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    head = x[:1000]
+    check = _agreement(session.run(None, {"x": head})[0], model.booster_.predict(head))
+    return (lambda: session.run(None, {"x": x})[0]), check
+
+
 def score_tl2cgen(model, x: np.ndarray, folder: str):
     """TL2cgen turns the (treelite-converted) LightGBM model into C, built with gcc into a .so."""
     import tl2cgen
