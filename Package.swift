@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "TabularTests", dependencies: ["Tabular"]),
         .testTarget(name: "MLCoreTests", dependencies: ["MLCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LinearModelsTests", dependencies: ["LinearModels", "LinearAlgebra"]),
-        .testTarget(name: "TreeModelsTests", dependencies: ["TreeModels"]),
+        .testTarget(name: "TreeModelsTests", dependencies: ["TreeModels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DriftTests", dependencies: ["Drift"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrackingTests", dependencies: [
