@@ -359,7 +359,7 @@ extension LightGBMModelReader {
                         }
                     } else if line.hasPrefix("pandas_categorical:") {
                         let v = line.dropFirst("pandas_categorical:".count)
-                        if v != "null" && !v.isEmpty { pandasCategorical = String(v) }
+                        if v != "null" && v != "[]" && !v.isEmpty { pandasCategorical = String(v) }
                     }
                 }
             }
