@@ -54,7 +54,7 @@ private func maxRelativeDifference(_ a: [Double], _ b: [Double]) -> Double {
 
     /// Regression: the fast scorer and the reference walk equal LightGBM's `predict` bit for bit
     /// (both sum the trees in file order in float64 and compare float64 thresholds).
-    @Test(arguments: ["regression", "numeric"])
+    @Test(arguments: ["regression", "numeric", "zero"])
     func regressionEqualsLightGBMExactly(name: String) throws {
         let imported = try model(name)
         #expect(imported.task == .regression)
@@ -66,13 +66,14 @@ private func maxRelativeDifference(_ a: [Double], _ b: [Double]) -> Double {
         #expect(imported.model.predictReference(x) == want)
     }
 
-    /// The ensemble without categorical splits goes through every fast path: both rank-mask table
+    /// The ensembles without categorical splits go through every fast path: both rank-mask table
     /// widths with each kernel build, and the level-by-level layout, all equal to LightGBM.
-    @Test func everyScoringPathEqualsLightGBM() throws {
-        let imported = try model("numeric")
+    @Test(arguments: ["numeric", "zero"])
+    func everyScoringPathEqualsLightGBM(name: String) throws {
+        let imported = try model(name)
         let p = imported.model.predictor
         #expect(p.rankScorer != nil)
-        let x = try matrix(), want = try lightgbm("numeric_raw")
+        let x = try matrix(), want = try lightgbm("\(name)_raw")
         let paths = p.scoresByEveryPath(x)
         #expect(paths.count >= 3)
         for (path, scores) in paths {
@@ -150,17 +151,20 @@ private func maxRelativeDifference(_ a: [Double], _ b: [Double]) -> Double {
         #expect(imported.model.predict(x) == [4, 2, 2, 3])
     }
 
-    @Test func zeroMissingTypeExpressibleOrRefused() throws {
-        // Zero, default left, threshold 1: zeros and NaN go left as 0 <= 1 does: expressible.
-        let ok = try LightGBMModelReader.parse(Self.tinyModel(decisionTypes: "6 10 1", thresholds: "1 0.25 0"), source: "zero.txt")
-        #expect(ok.model.predictor.extractTree(0).defaultLeft[0])
-        // Zero, default right, threshold 1: zeros right but 0.5 left: refused, naming tree and node.
-        let error = #expect(throws: LightGBMModelError.self) {
-            try LightGBMModelReader.parse(Self.tinyModel(decisionTypes: "4 10 1", thresholds: "1 0.25 0"), source: "zero.txt")
-        }
-        #expect(error?.code == .unsupported)
-        #expect(error?.message.contains("zero.txt line") == true && error?.message.contains("Tree=0") == true
-                && error?.message.contains("node 0") == true && error?.message.contains("zero_as_missing") == true)
+    /// Missing type Zero: NaN, 0 and |x| ≤ 1e-35 take the default side. Default left with
+    /// threshold 1 is one comparison; default right with threshold 1 (values just above zero go
+    /// left) becomes three, the subtrees copied.
+    @Test func zeroMissingTypeSendsZerosTheDefaultWay() throws {
+        let one = try LightGBMModelReader.parse(Self.tinyModel(decisionTypes: "6 10 1", thresholds: "1 0.25 0"), source: "zero.txt")
+        #expect(one.model.predictor.extractTree(0).defaultLeft[0] && one.model.predictor.extractTree(0).nodeCount == 3)
+        let three = try LightGBMModelReader.parse(Self.tinyModel(decisionTypes: "4 10 1", thresholds: "1 0.25 0"), source: "zero.txt")
+        #expect(three.model.predictor.extractTree(0).nodeCount == 7)   // 3 comparisons + both subtrees twice
+        let a: [Double] = [-0.5, 0, 1e-36, -1e-36, 0.5, 2, .nan, -1e-30]
+        let x = FeatureMatrix(columns: [a, [Double](repeating: 5, count: a.count)])
+        // Left of node 0 reaches leaf 1 (value 2) through node 1, right reaches leaf 3 (value 4).
+        #expect(three.model.predict(x) == [2, 4, 4, 4, 2, 4, 4, 2])
+        #expect(three.model.predictReference(x) == [2, 4, 4, 4, 2, 4, 4, 2])
+        #expect(one.model.predict(x) == [2, 2, 2, 2, 2, 4, 2, 2])
     }
 
     @Test func linearTreesAreRefused() throws {

@@ -169,30 +169,82 @@ public enum LightGBMModelReader {
         if let k = newIndex.firstIndex(of: -1) { throw b.fail(.badStructure, "left_child", "node \(k) is not reachable from the root") }
         if let l = leafSeen.firstIndex(of: false) { throw b.fail(.badStructure, "left_child", "leaf \(l) is not reachable from the root") }
 
-        func child(_ c: Int) -> Int32 { c >= 0 ? Int32(newIndex[c]) : Int32(c) }
-        for k in order {
+        // Every node's split in Plumb's terms, checked before any is emitted.
+        var splits: [NodeSplit] = []
+        splits.reserveCapacity(n)
+        for k in 0..<n {
             let f = splitFeature[k]
             guard f >= 0, f < featureCount else {
                 throw b.fail(.badValue, "split_feature", "node \(k) splits on feature \(f), but max_feature_idx=\(featureCount - 1)")
             }
-            tree.feature.append(Int32(f))
-            tree.left.append(child(left[k]))
-            tree.right.append(child(right[k]))
-            tree.gain.append(gain[k])
             let d = decision[k]
             guard (0...15).contains(d) else { throw b.fail(.badValue, "decision_type", "node \(k) has decision_type \(d), 0...15 expected") }
             if d & 1 != 0 {
-                tree.leftCategories.append(try categories(node: k, threshold: threshold[k], boundaries: boundaries, words: words, block: b))
-                tree.threshold.append(0)
-                tree.defaultLeft.append(false)   // NaN and negative values go right
+                splits.append(.categorical(try categories(node: k, threshold: threshold[k], boundaries: boundaries, words: words, block: b)))
             } else {
-                let split = try numericSplit(node: k, threshold: threshold[k], decision: d, block: b)
-                tree.leftCategories.append([])
-                tree.threshold.append(split.threshold)
-                tree.defaultLeft.append(split.defaultLeft)
+                splits.append(try numericSplit(node: k, threshold: threshold[k], decision: d, block: b))
             }
         }
+        // Nodes emitted in pre-order (a child always after its parent, which `TreePredictor`
+        // checks); a zero-as-missing chain copies the subtrees it reaches twice.
+        let leafValue = tree.leafValue
+        tree.leafValue = []
+        let nodeBudget = max(4096, 16 * n)
+        func node(_ k: Int, _ threshold: Double, _ defaultLeft: Bool, _ categories: [Int32] = [], gain g: Double) throws -> Int {
+            guard tree.feature.count < nodeBudget else {
+                throw b.fail(.unsupported, "decision_type", "the zero_as_missing splits of this tree would copy subtrees past \(nodeBudget) nodes; retrain with zero_as_missing=false")
+            }
+            tree.feature.append(Int32(splitFeature[k])); tree.threshold.append(threshold); tree.defaultLeft.append(defaultLeft)
+            tree.leftCategories.append(categories); tree.gain.append(g); tree.left.append(0); tree.right.append(0)
+            return tree.feature.count - 1
+        }
+        func emit(_ c: Int) throws -> Int32 {
+            if c < 0 {
+                tree.leafValue.append(leafValue[~c])
+                return ~Int32(tree.leafValue.count - 1)
+            }
+            let k = c
+            switch splits[k] {
+            case .categorical(let codes):
+                let a = try node(k, 0, false, codes, gain: gain[k])   // NaN and negative values go right
+                let l = try emit(left[k]), r = try emit(right[k])
+                tree.left[a] = l; tree.right[a] = r
+                return Int32(a)
+            case .numeric(let t, let defaultLeft):
+                let a = try node(k, t, defaultLeft, gain: gain[k])
+                let l = try emit(left[k]), r = try emit(right[k])
+                tree.left[a] = l; tree.right[a] = r
+                return Int32(a)
+            case .zeroChain(let chain):
+                // Three comparisons: [first] ? x : ([second] ? y : ([third] ? left : right)).
+                let a = try node(k, chain[0].threshold, chain[0].defaultLeft, gain: gain[k])
+                let aLeft = try emit(chain[0].goesLeft ? left[k] : right[k])
+                tree.left[a] = aLeft
+                let bNode = try node(k, chain[1].threshold, chain[1].defaultLeft, gain: 0)
+                tree.right[a] = Int32(bNode)
+                let bLeft = try emit(chain[1].goesLeft ? left[k] : right[k])
+                tree.left[bNode] = bLeft
+                let cNode = try node(k, chain[2].threshold, false, gain: 0)
+                tree.right[bNode] = Int32(cNode)
+                let l = try emit(left[k]), r = try emit(right[k])
+                tree.left[cNode] = l; tree.right[cNode] = r
+                return Int32(a)
+            }
+        }
+        _ = try emit(0)
         return tree
+    }
+
+    /// How one LightGBM node becomes Plumb nodes.
+    enum NodeSplit {
+        /// Left when the integer code is in the set; NaN and negative values right.
+        case categorical([Int32])
+        /// Left when `x <= threshold`; NaN per `defaultLeft`.
+        case numeric(threshold: Double, defaultLeft: Bool)
+        /// A zero-as-missing node one comparison cannot express, as three: the first two send
+        /// values below (or at) their threshold to the node's left (`goesLeft`) or right subtree,
+        /// the third is the node's own comparison.
+        case zeroChain([(threshold: Double, defaultLeft: Bool, goesLeft: Bool)])
     }
 
     /// A numeric node in Plumb's terms (`x <= threshold`, NaN to the default side).
@@ -202,7 +254,7 @@ public enum LightGBMModelReader {
     /// [−kZeroThreshold, kZeroThreshold) — LightGBM puts bin bounds there — moves to the edge of
     /// that interval on the side where 0.0 goes: the same for every value outside it, and the
     /// whole interval now goes where 0.0 does.
-    static func numericSplit(node k: Int, threshold t: Double, decision d: Int, block b: Block) throws -> (threshold: Double, defaultLeft: Bool) {
+    static func numericSplit(node k: Int, threshold t: Double, decision d: Int, block b: Block) throws -> NodeSplit {
         guard !t.isNaN else { throw b.fail(.badValue, "threshold", "node \(k) has threshold NaN") }
         let z = zeroThreshold
         func moved(zeroGoesLeft: Bool) -> Double {
@@ -214,19 +266,24 @@ public enum LightGBMModelReader {
         case 0:
             // None: NaN is compared as 0.0.
             let zeroLeft = 0 <= t
-            return (moved(zeroGoesLeft: zeroLeft), zeroLeft)
+            return .numeric(threshold: moved(zeroGoesLeft: zeroLeft), defaultLeft: zeroLeft)
         case 2:
             // NaN: NaN takes the default side, 0.0 is compared.
-            return (moved(zeroGoesLeft: 0 <= t), defaultLeft)
+            return .numeric(threshold: moved(zeroGoesLeft: 0 <= t), defaultLeft: defaultLeft)
         case 1:
-            // Zero: NaN and every |x| ≤ kZeroThreshold (read as 0.0) take the default side.
-            // Exact in Plumb's form unless the threshold sends values just outside that interval
-            // the other way, which one comparison cannot express.
-            let zerosGoLeft: Bool? = t >= z ? true : (t < -z ? false : nil)
-            if let side = zerosGoLeft, side != defaultLeft {
-                throw b.fail(.unsupported, "decision_type", "node \(k) (feature \(b.featureOfNode(k) ?? "?"), threshold \(t)) has missing type Zero (zero_as_missing=true) and sends zeros and NaN \(defaultLeft ? "left" : "right") while the values next to zero go \(side ? "left" : "right"): Plumb's trees cannot express that split; retrain with zero_as_missing=false")
+            // Zero: NaN and every |x| ≤ kZeroThreshold (read as 0.0) take the default side. One
+            // comparison expresses that unless the threshold sends the values just outside that
+            // interval the other way; then three do (`zeroChain`).
+            let below = (-z).nextDown
+            if t >= z && !defaultLeft {
+                // x < −z left; zeros and NaN right; z < x ≤ t left; x > t right.
+                return .zeroChain([(below, false, true), (z, true, false), (t, false, true)])
             }
-            return (moved(zeroGoesLeft: defaultLeft), defaultLeft)
+            if t < -z && defaultLeft {
+                // x ≤ t and NaN left; t < x < −z right; zeros left; x > z right.
+                return .zeroChain([(t, true, true), (below, false, false), (z, false, true)])
+            }
+            return .numeric(threshold: moved(zeroGoesLeft: defaultLeft), defaultLeft: defaultLeft)
         default:
             throw b.fail(.badValue, "decision_type", "node \(k) has missing type 3 (bits 2-3 of decision_type \(d)); 0 None, 1 Zero or 2 NaN expected")
         }

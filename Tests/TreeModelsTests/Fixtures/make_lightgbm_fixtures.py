@@ -6,7 +6,8 @@ Run from the repository root with the peer venv (lightgbm 4.x, numpy):
 Writes into Tests/TreeModelsTests/Fixtures/:
   lgb_<name>.txt          the models, as Booster.save_model writes them (regression, numeric:
                           regression without categorical splits, binary, binary_sigmoid with
-                          sigmoid=0.7, multiclass with 3 classes, rf: random forest mode)
+                          sigmoid=0.7, multiclass with 3 classes, zero: zero_as_missing=true,
+                          rf: random forest mode)
   lgb_inputs.csv          rows to score: f0..f4 (empty cell = NaN)
   lgb_predictions.csv     LightGBM's predict on those rows, raw scores and transformed outputs,
                           from a Booster loaded back from the saved file (what Plumb imports)
@@ -15,8 +16,8 @@ Features: f0 numeric with NaN in training (missing type NaN); f1 numeric without
 (missing type None: LightGBM compares NaN as 0.0); f2 integer category codes 0..7 (categorical
 splits); f3 numeric on a grid of integers (many rows exactly on thresholds); f4 numeric noise.
 The scored rows add, for every numeric threshold of every model (but those on f2), rows holding
-exactly that threshold and the next double above, and rows with NaN, 0, ±inf, negative and
-unseen category codes.
+exactly that threshold and the next double above, and rows with NaN, 0, ±1e-36, ±kZeroThreshold, ±inf,
+negative and unseen category codes.
 """
 import os
 
@@ -62,12 +63,14 @@ models = {
     "binary": train({"objective": "binary"}, (y > np.median(y)).astype(float), 12),
     "binary_sigmoid": train({"objective": "binary", "sigmoid": 0.7}, (y > 0.5).astype(float), 8),
     "multiclass": train({"objective": "multiclass", "num_class": 3}, np.digitize(y, np.quantile(y, [0.33, 0.66])).astype(float), 8),
+    # zero_as_missing: missing type Zero (0, |x| <= 1e-35 and NaN take the default side).
+    "zero": train({"objective": "regression", "zero_as_missing": True}, y, 6, categorical=()),
     "rf": train({"boosting": "rf", "objective": "regression", "bagging_freq": 1, "bagging_fraction": 0.7, "feature_fraction": 0.8}, y, 6),
 }
 
 # Rows to score: fresh rows, plus rows sitting exactly on (and one ulp above) every distinct
 # numeric threshold.
-rows = [make_x(150)]
+rows = [make_x(100)]
 edge = []
 seen = set()
 for booster in models.values():
@@ -102,6 +105,10 @@ special[40:45, 3] = np.nan
 special[45:50, :] = np.nan
 special[50:55, 4] = np.inf
 special[55:60, 4] = -np.inf
+special[0:5, 3] = 1e-36        # |x| <= 1e-35: LightGBM reads it as 0.0
+special[5:10, 3] = -1e-36
+special[10:15, 3] = np.float32(1e-35)
+special[15:20, 3] = -np.float64(np.float32(1e-35))
 inputs = np.vstack(rows + [edge, special])
 print(f"{len(inputs)} rows ({len(edge)} on thresholds)")
 
