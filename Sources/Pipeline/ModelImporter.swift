@@ -77,6 +77,19 @@ public enum ModelImporter {
         return LoadedModel(header: header, regressor: gbm)
     }
 
+    /// `reference` with a numeric target of class indices (what the source library trained on:
+    /// 0 … K-1) turned into the model's class labels, when `--classes` named them otherwise;
+    /// unchanged when the target holds the labels themselves or anything else.
+    public static func labellingClassIndices(_ reference: Table, model: LoadedModel) -> Table {
+        let target = model.header.target
+        guard let classes = model.header.classes, classes != (0..<classes.count).map(String.init),
+              let values = reference.column(named: target)?.numericValues,
+              values.allSatisfy({ $0.isNaN || ($0 >= 0 && $0 < Double(classes.count) && $0 == $0.rounded()) }) else { return reference }
+        var table = reference
+        table.replace(Column(name: target, data: .categorical(codes: values.map { $0.isNaN ? -1 : Int32($0) }, levels: classes)))
+        return table
+    }
+
     /// The model's metrics on reference rows that hold the target column (nil without it).
     public static func evaluate(_ model: LoadedModel, reference: Table, source: String) throws -> Evaluation? {
         guard reference.column(named: model.header.target) != nil else { return nil }

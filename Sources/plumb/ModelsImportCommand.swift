@@ -26,7 +26,8 @@ struct ModelsImportCommand: AsyncParsableCommand {
             Regression objectives give raw scores, binary the sigmoid probability, multiclass the softmax; \
             classes are 0 … K-1 unless --classes names them. The source format and the file's SHA-256 are \
             recorded as lineage. --reference DATA (rows the model is meant for; with the --target column, \
-            metrics are measured on them) stores the drift reference profile that `plumb monitor` compares with.
+            metrics are measured on them; a target of class indices 0 … K-1 reads as the --classes labels) \
+            stores the drift reference profile that `plumb monitor` compares with.
 
             Examples:
               plumb models import model.txt --format lightgbm --name churn --reference train.parquet --target churned
@@ -111,7 +112,7 @@ struct ModelsImportCommand: AsyncParsableCommand {
             var referenceInfo: (table: Table, source: String, sha256: String, profile: ReferenceProfile)?
             var evaluation: Evaluation?
             if let path = reference {
-                let table = try csv.read(path)
+                let table = ModelImporter.labellingClassIndices(try csv.read(path), model: model)
                 let profile = try ModelImporter.profile(model, reference: table, source: path)
                 evaluation = try ModelImporter.evaluate(model, reference: table, source: path)
                 if model.header.classes != nil && table.column(named: target) == nil {

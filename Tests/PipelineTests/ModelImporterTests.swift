@@ -101,6 +101,23 @@ import TreeModels
         #expect(out == (try #require(try Self.lightgbm().column(named: "regression_raw")?.numericValues)))
     }
 
+    /// LightGBM trains on class indices: a reference target of 0/1 reads as the --classes labels.
+    @Test func referenceClassIndicesReadAsTheNamedClasses() throws {
+        var r = try Self.request("binary")
+        r.classes = ["no", "yes"]
+        let model = try ModelImporter.model(r)
+        var reference = try TableFile.read(Self.fixture("lgb_inputs.csv"))
+        let p1 = try #require(try Self.lightgbm().column(named: "binary_out")?.numericValues)
+        reference.append(Column(name: "target", data: .numeric(p1.map { $0 >= 0.5 ? 1 : 0 })))
+        let labelled = ModelImporter.labellingClassIndices(reference, model: model)
+        guard case .categorical(let codes, let levels)? = labelled.column(named: "target")?.data else {
+            Issue.record("target not turned into labels"); return
+        }
+        #expect(levels == ["no", "yes"] && codes == p1.map { $0 >= 0.5 ? 1 : 0 })
+        let evaluation = try #require(try ModelImporter.evaluate(model, reference: labelled, source: "reference"))
+        #expect(evaluation.classification?.accuracy == 1)
+    }
+
     @Test func mismatchedFeaturesOrClassesAreRejected() throws {
         var r = try Self.request("regression")
         r.features = ["a", "b"]
