@@ -147,14 +147,13 @@ public enum LightGBMModelReader {
             words = try b.numbers("cat_threshold", count: boundaries[numCat]) { UInt32($0) }
         }
 
-        // Pre-order walk from the root: every node and leaf must be reached exactly once.
-        var newIndex = [Int](repeating: -1, count: n), leafSeen = [Bool](repeating: false, count: leaves)
-        var order: [Int] = []
+        // A walk from the root: every node and leaf must be reached exactly once (a tree, so the
+        // recursive emission below ends).
+        var nodeSeen = [Bool](repeating: false, count: n), leafSeen = [Bool](repeating: false, count: leaves)
         var stack = [0]
         while let k = stack.popLast() {
-            guard newIndex[k] < 0 else { throw b.fail(.badStructure, "left_child", "node \(k) is reached twice: the nodes do not form a tree") }
-            newIndex[k] = order.count
-            order.append(k)
+            guard !nodeSeen[k] else { throw b.fail(.badStructure, "left_child", "node \(k) is reached twice: the nodes do not form a tree") }
+            nodeSeen[k] = true
             for (field, c) in [("right_child", right[k]), ("left_child", left[k])] {
                 if c >= 0 {
                     guard c < n else { throw b.fail(.badStructure, field, "node \(k) has child \(c), but the tree has nodes 0...\(n - 1)") }
@@ -166,7 +165,7 @@ public enum LightGBMModelReader {
                 }
             }
         }
-        if let k = newIndex.firstIndex(of: -1) { throw b.fail(.badStructure, "left_child", "node \(k) is not reachable from the root") }
+        if let k = nodeSeen.firstIndex(of: false) { throw b.fail(.badStructure, "left_child", "node \(k) is not reachable from the root") }
         if let l = leafSeen.firstIndex(of: false) { throw b.fail(.badStructure, "left_child", "leaf \(l) is not reachable from the root") }
 
         // Every node's split in Plumb's terms, checked before any is emitted.
