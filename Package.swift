@@ -11,6 +11,8 @@ let package = Package(
         .executable(name: "plumb", targets: ["plumb"]),
         .library(name: "PlumbKit", targets: ["LinearAlgebra", "Tabular", "MLCore", "LinearModels", "TreeModels", "Drift", "Tracking", "Serving", "Pipeline"]),
         .library(name: "PlumbParquet", targets: ["Parquet"]),
+        // libPlumbC.so: the C ABI (Sources/PlumbC/include/plumb.h) for scoring inside Spark, Ray or any C caller.
+        .library(name: "PlumbC", type: .dynamic, targets: ["PlumbC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -34,8 +36,9 @@ let package = Package(
         .target(name: "CTreeKernels", exclude: ["kernel.inc", "kernel_words.inc"]),
         .target(name: "TreeModels", dependencies: ["MLCore", "Tabular", "CTreeKernels"]),
         .target(name: "Drift", dependencies: ["Tabular"]),
-        .target(name: "Parquet", dependencies: ["Tabular", "CSnappy", "CZstd", "CLz4", "CZlib"]),
-        .target(name: "Tracking", dependencies: ["Tabular", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "CArrowData"),
+        .target(name: "Parquet", dependencies: ["Tabular", "CSnappy", "CZstd", "CLz4", "CZlib", "CArrowData"]),
+        .target(name: "Tracking", dependencies: ["Tabular", "MLCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Serving", dependencies: [
             "MLCore", "Tabular",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -51,6 +54,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // include/plumb.h documents the exported functions for C and ctypes callers; Swift does not read it.
+        .target(name: "PlumbC", dependencies: ["Pipeline", "Parquet", "MLCore", "Tabular", "Tracking", "CArrowData"], exclude: ["include"]),
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
         .testTarget(name: "TabularTests", dependencies: ["Tabular"]),
         .testTarget(name: "MLCoreTests", dependencies: ["MLCore"], resources: [.copy("Fixtures")]),
@@ -60,7 +65,7 @@ let package = Package(
         .testTarget(name: "ParquetTests", dependencies: ["Parquet"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrackingTests", dependencies: [
             // GRDB: a test writes a store as an older schema left it, then opens it.
-            "Tracking", .product(name: "GRDB", package: "GRDB.swift"),
+            "Tracking", "MLCore", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "ServingTests", dependencies: [
             "Serving", .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -69,5 +74,6 @@ let package = Package(
         ]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TreeModels"]),
         .testTarget(name: "plumbTests", dependencies: ["plumb"]),
+        .testTarget(name: "PlumbCTests", dependencies: ["PlumbC", "CArrowData", "Pipeline", "MLCore", "Tabular", "TreeModels", "LinearModels"]),
     ]
 )

@@ -14,7 +14,7 @@ struct Plumb: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [DataCommand.self, SplitCommand.self, TrainCommand.self, PredictCommand.self,
                       RunsCommand.self, ModelsCommand.self, ServeCommand.self, MonitorCommand.self,
-                      PipelineCommand.self, LineageCommand.self]
+                      PipelineCommand.self, LineageCommand.self, EvaluateCommand.self]
     )
 
     static func main() async {
