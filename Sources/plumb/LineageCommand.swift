@@ -29,7 +29,7 @@ struct LineageCommand: AsyncParsableCommand {
                 let indent = String(repeating: "  ", count: depth)
                 print("\(indent)run \(r.run.id) \"\(r.run.name)\" \(r.run.status.rawValue), experiment \(r.run.experiment), user \(r.run.user)")
                 if let c = r.run.sourceCommit { print("\(indent)  code          git \(c)") }
-                for key in ["plumb_version", "spec_hash", "pipeline", "seed", "model", "target"] {
+                for key in ["plumb_version", "spec_hash", "pipeline", "seed", "model", "target", "source_format", "source_file", "source_sha256"] {
                     if let value = r.run.params[key] { print("\(indent)  \(key.padding(toLength: 13, withPad: " ", startingAt: 0)) \(value)") }
                 }
                 for d in r.datasets {

@@ -10,6 +10,7 @@ struct ModelsCommand: ParsableCommand {
               plumb models promote housing --reason "weekly retrain"
             """,
         subcommands: [ModelsListCommand.self, ModelsShowCommand.self, ModelsPromoteCommand.self, ModelsRollbackCommand.self,
-                      ModelsHistoryCommand.self, ModelsAliasCommand.self, ModelsCardCommand.self, ModelsApproveCommand.self]
+                      ModelsHistoryCommand.self, ModelsAliasCommand.self, ModelsCardCommand.self, ModelsApproveCommand.self,
+                      ModelsImportCommand.self]
     )
 }

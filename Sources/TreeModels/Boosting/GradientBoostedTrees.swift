@@ -47,12 +47,12 @@ public struct GradientBoostedTrees: Regressor {
     /// Values per row `predict` writes: 1 (regression) or one probability per class.
     public var outputCount: Int { classCount == 0 ? 1 : classCount }
 
-    init(parameters: GBMParameters, featureCount: Int, classCount: Int, initScores: [Double], trees: [[Tree]]) {
+    init(parameters: GBMParameters, featureCount: Int, classCount: Int, initScores: [Double], trees: [[Tree]], scale: Double = 1) {
         self.parameters = parameters
         self.featureCount = featureCount
         self.classCount = classCount
         bestIteration = trees[0].count
-        predictors = zip(trees, initScores).map { TreePredictor(trees: $0, base: $1, scale: 1, featureCount: featureCount) }
+        predictors = zip(trees, initScores).map { TreePredictor(trees: $0, base: $1, scale: scale, featureCount: featureCount) }
         var gain = [Double](repeating: 0, count: featureCount), splits = [Int](repeating: 0, count: featureCount)
         for t in trees.joined() { for k in 0..<t.nodeCount { gain[Int(t.feature[k])] += t.gain[k]; splits[Int(t.feature[k])] += 1 } }
         importanceGain = gain
@@ -65,12 +65,16 @@ public struct GradientBoostedTrees: Regressor {
     ///     for multiclass), leaf values already scaled by the learning rate.
     ///   - initScores: each score's constant, added before the trees.
     ///   - loss: `.squared` (raw scores), `.logistic` (σ of the score) or `.softmax`.
-    public init(importedTrees trees: [[Tree]], initScores: [Double], loss: GBMLoss, featureCount: Int, classCount: Int) {
+    ///   - scoreScale: each score is `initScore + scoreScale × Σ trees` before the loss's
+    ///     transform (LightGBM's `sigmoid` parameter, or 1 / iterations for an averaged forest).
+    public init(importedTrees trees: [[Tree]], initScores: [Double], loss: GBMLoss, featureCount: Int, classCount: Int,
+                scoreScale: Double = 1) {
         precondition(trees.count == initScores.count && !trees.isEmpty, "one init score per list of trees")
         var p = GBMParameters()
         p.loss = loss
         p.rounds = max(1, trees[0].count)
-        self.init(parameters: p, featureCount: featureCount, classCount: classCount, initScores: initScores, trees: trees)
+        self.init(parameters: p, featureCount: featureCount, classCount: classCount, initScores: initScores, trees: trees,
+                  scale: scoreScale)
     }
 
     init(parameters: GBMParameters, featureCount: Int, classCount: Int = 0, bestIteration: Int,
