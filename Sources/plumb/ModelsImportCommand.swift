@@ -12,6 +12,8 @@ import TreeModels
 enum ModelImportFormat: String, ExpressibleByArgument, CaseIterable {
     /// LightGBM's text model (`Booster.save_model`, `model.txt`).
     case lightgbm
+    /// XGBoost's JSON or UBJSON model (`Booster.save_model`, `model.json` / `model.ubj`).
+    case xgboost
 }
 
 /// `plumb models import FILE --format lightgbm`: a model trained elsewhere, registered as a
@@ -19,10 +21,10 @@ enum ModelImportFormat: String, ExpressibleByArgument, CaseIterable {
 struct ModelsImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Register a tree ensemble trained by another library (LightGBM text model) as a model version.",
+        abstract: "Register a tree ensemble trained by another library (LightGBM text, XGBoost JSON/UBJSON) as a model version.",
         discussion: """
             The model scores raw numeric columns in the file's feature order (names from the file, or \
-            --features); a categorical LightGBM feature reads its integer codes from a numeric column. \
+            --features); a categorical LightGBM or XGBoost feature reads its integer codes from a numeric column. \
             Regression objectives give raw scores, binary the sigmoid probability, multiclass the softmax; \
             classes are 0 … K-1 unless --classes names them. The source format and the file's SHA-256 are \
             recorded as lineage. --reference DATA (rows the model is meant for; with the --target column, \
@@ -32,6 +34,7 @@ struct ModelsImportCommand: AsyncParsableCommand {
             Examples:
               plumb models import model.txt --format lightgbm --name churn --reference train.parquet --target churned
               plumb models import model.txt --format lightgbm --features age,income,region --classes no,yes
+              plumb models import model.ubj --format xgboost --name fraud --reference holdout.csv --target fraud
             """
     )
 
@@ -86,12 +89,9 @@ struct ModelsImportCommand: AsyncParsableCommand {
     /// Reads `path` as `format`: the ensemble and what the file says about it.
     static func read(_ path: String, format: ModelImportFormat) throws -> ImportedEnsemble {
         switch format {
-        case .lightgbm: try readLightGBM(path)
+        case .lightgbm: try LightGBMModelReader.read(path: path)
+        case .xgboost: try XGBoostModelReader.read(path: path).ensemble
         }
-    }
-
-    static func readLightGBM(_ path: String) throws -> ImportedEnsemble {
-        try LightGBMModelReader.read(path: path)
     }
 
     static func names(_ list: String) -> [String] {

@@ -551,3 +551,21 @@ struct Field {
         }
     }
 }
+
+extension ImportedXGBoostModel {
+    /// The model as `plumb models import` registers any imported ensemble.
+    public var ensemble: ImportedEnsemble {
+        var warnings: [String] = []
+        for (f, labels) in categories.sorted(by: { $0.key < $1.key }) {
+            let name = featureNames?[f] ?? "feature \(f)"
+            let shown = labels.prefix(5).enumerated().map { "\($0.offset)=\($0.element)" }.joined(separator: ", ")
+            warnings.append("\(name) is categorical: the model reads integer codes (\(shown)\(labels.count > 5 ? ", …" : "")), not the labels")
+        }
+        var parameters = ["booster": booster, "trees": String(treeCount),
+                          "base_margin": baseMargins.map { String($0) }.joined(separator: ",")]
+        if let version { parameters["xgboost_version"] = version.map(String.init).joined(separator: ".") }
+        return ImportedEnsemble(model: model, task: task, featureNames: featureNames, sourceFormat: "xgboost",
+                                objective: objective, parameters: parameters, categoricalFeatures: categoricalFeatures,
+                                warnings: warnings)
+    }
+}
