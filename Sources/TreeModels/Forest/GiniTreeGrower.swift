@@ -80,11 +80,12 @@ final class GiniTreeGrower {
     }
 
     /// The best split of `leaf` over a random sample of `features`: their class counts in one
-    /// pass over the leaf's rows, then one scan per feature (feature order decides ties).
+    /// pass over the leaf's rows, then one scan per feature. Features are searched in the order
+    /// drawn, and the first best wins, so ties are broken at random as scikit-learn breaks them
+    /// (with every feature searched too, which matters on integer features, where ties are common).
     private func search(_ leaf: Int, _ node: ClassCounts, _ growth: TreeGrowth, features: [Int],
                         rng: inout SeededGenerator) -> GiniSplit? {
-        let mask = TreeGrower.featureMask(count: features.count, perSplit: config.featuresPerSplit, rng: &rng)
-        let sampled = zip(features, mask).filter { $0.1 }.map { $0.0 }
+        let sampled = Self.draw(config.featuresPerSplit ?? features.count, of: features, rng: &rng)
         growth.partition.withRows(of: leaf) { rows in
             classes.withUnsafeBufferPointer { histogram.accumulate(rows: rows, classes: $0, features: sampled, binned: binned) }
         }
@@ -113,6 +114,14 @@ final class GiniTreeGrower {
         counts.append(rightCounts)
         growth.pending.append(right)
         growth.pending.append(leaf)
+    }
+
+    /// `k` of `features` drawn without replacement, in the order drawn (a partial Fisher-Yates).
+    static func draw(_ k: Int, of features: [Int], rng: inout SeededGenerator) -> [Int] {
+        var order = features
+        let k = min(k, order.count)
+        for i in 0..<k { order.swapAt(i, i + rng.below(order.count - i)) }
+        return Array(order[0..<k])
     }
 
     /// Class counts of `rows` (repeats counted).

@@ -265,12 +265,8 @@ public final class TreeGrower {
 
     /// Which feature positions a split search may use (all, or a random sample).
     func featureMask(_ inputs: GrowthInputs, rng: inout SeededGenerator) -> [Bool] {
-        Self.featureMask(count: inputs.features.count, perSplit: config.featuresPerSplit, rng: &rng)
-    }
-
-    /// `perSplit` of `nf` feature positions drawn at random (all when nil or ≥ nf), as a mask.
-    static func featureMask(count nf: Int, perSplit: Int?, rng: inout SeededGenerator) -> [Bool] {
-        guard let k = perSplit, k < nf else { return [Bool](repeating: true, count: nf) }
+        let nf = inputs.features.count
+        guard let k = config.featuresPerSplit, k < nf else { return [Bool](repeating: true, count: nf) }
         var positions = Array(0..<nf)
         for i in 0..<k { positions.swapAt(i, i + rng.below(nf - i)) }
         var mask = [Bool](repeating: false, count: nf)
