@@ -1,7 +1,7 @@
 # Plumb — every target installs what it needs (apt packages when missing), then builds.
 # `make demo` runs the closed loop on California Housing; `make test` runs the test suite.
 SHELL := /bin/bash
-APT_PACKAGES := libopenblas-dev liblapacke-dev libsqlite3-dev zlib1g-dev libcurl4 libsnappy-dev libzstd-dev liblz4-dev
+APT_PACKAGES := libopenblas-dev liblapacke-dev libsqlite3-dev zlib1g-dev libcurl4 libsnappy-dev libzstd-dev liblz4-dev python3 python3-venv
 SHARED_DATA := $(abspath ../shared/data)
 # Point the dataset mirror at ../shared/data when it exists and nothing else was chosen.
 ifeq ($(origin PLUMB_DATA_MIRROR), undefined)
@@ -14,8 +14,13 @@ SWIFT_BUILD_FLAGS ?=
 # instead of ~38 ms (dynamic loading of a dozen Swift libraries dominated short commands).
 RELEASE_FLAGS ?= --static-swift-stdlib
 RELEASE := .build/release/plumb
+# The interop checks' Python (Tests/Interop): a venv made from Tests/Interop/requirements.txt,
+# rebuilt only when it is missing or the requirements changed (.venv/requirements.stamp).
+PYTHON ?= python3
+VENV := .venv
+INTEROP_REQUIREMENTS := Tests/Interop/requirements.txt
 
-.PHONY: deps build release test demo bench bench-peers clean
+.PHONY: deps build release test venv interop demo bench bench-peers clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -31,9 +36,25 @@ build: deps
 release: deps
 	swift build -c release $(RELEASE_FLAGS) $(SWIFT_BUILD_FLAGS)
 
-test: deps
+test: deps venv
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
 	swift test --skip-build
+	./Tests/Interop/run.sh
+
+venv:
+	@if [ ! -x $(VENV)/bin/python ]; then \
+	  echo "creating $(VENV) (interop checks' Python)"; \
+	  $(PYTHON) -m venv $(VENV) || { echo "cannot create $(VENV) with $(PYTHON) -m venv (set PYTHON=, or install python3-venv)" >&2; exit 1; }; \
+	fi; \
+	if ! cmp -s $(INTEROP_REQUIREMENTS) $(VENV)/requirements.stamp; then \
+	  echo "installing $(INTEROP_REQUIREMENTS) into $(VENV)"; \
+	  $(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $(INTEROP_REQUIREMENTS) \
+	    && cp $(INTEROP_REQUIREMENTS) $(VENV)/requirements.stamp; \
+	fi
+
+# The interop checks alone, against the debug build (or PLUMB=path).
+interop: venv
+	./Tests/Interop/run.sh
 
 demo: release
 	./scripts/demo.sh

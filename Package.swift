@@ -11,6 +11,8 @@ let package = Package(
         .executable(name: "plumb", targets: ["plumb"]),
         .library(name: "PlumbKit", targets: ["LinearAlgebra", "Tabular", "MLCore", "LinearModels", "TreeModels", "Drift", "Tracking", "Serving", "Pipeline"]),
         .library(name: "PlumbParquet", targets: ["Parquet"]),
+        // libPlumbC.so: the C ABI (Sources/PlumbC/include/plumb.h) for scoring inside Spark, Ray or any C caller.
+        .library(name: "PlumbC", type: .dynamic, targets: ["PlumbC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -18,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        // Latency percentiles for `plumb bench` (HdrHistogram: fixed relative error, mergeable).
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
@@ -34,8 +38,9 @@ let package = Package(
         .target(name: "CTreeKernels", exclude: ["kernel.inc", "kernel_words.inc"]),
         .target(name: "TreeModels", dependencies: ["MLCore", "Tabular", "CTreeKernels"]),
         .target(name: "Drift", dependencies: ["Tabular"]),
-        .target(name: "Parquet", dependencies: ["Tabular", "CSnappy", "CZstd", "CLz4", "CZlib"]),
-        .target(name: "Tracking", dependencies: ["Tabular", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "CArrowData"),
+        .target(name: "Parquet", dependencies: ["Tabular", "CSnappy", "CZstd", "CLz4", "CZlib", "CArrowData"]),
+        .target(name: "Tracking", dependencies: ["Tabular", "MLCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Serving", dependencies: [
             "MLCore", "Tabular",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -45,22 +50,25 @@ let package = Package(
             "CCurl", "CZlib", "Tabular", "MLCore", "LinearModels", "TreeModels", "Drift", "Tracking", "Serving", "Parquet",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
         ]),
         .executableTarget(name: "plumb", dependencies: [
             "Pipeline", "LinearAlgebra", "Tabular", "MLCore", "TreeModels", "Drift", "Tracking", "Serving",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // include/plumb.h documents the exported functions for C and ctypes callers; Swift does not read it.
+        .target(name: "PlumbC", dependencies: ["Pipeline", "Parquet", "MLCore", "Tabular", "Tracking", "CArrowData"], exclude: ["include"]),
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
         .testTarget(name: "TabularTests", dependencies: ["Tabular"]),
         .testTarget(name: "MLCoreTests", dependencies: ["MLCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LinearModelsTests", dependencies: ["LinearModels", "LinearAlgebra"]),
-        .testTarget(name: "TreeModelsTests", dependencies: ["TreeModels"]),
+        .testTarget(name: "TreeModelsTests", dependencies: ["TreeModels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DriftTests", dependencies: ["Drift"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrackingTests", dependencies: [
             // GRDB: a test writes a store as an older schema left it, then opens it.
-            "Tracking", .product(name: "GRDB", package: "GRDB.swift"),
+            "Tracking", "MLCore", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "ServingTests", dependencies: [
             "Serving", .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -69,5 +77,6 @@ let package = Package(
         ]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TreeModels"]),
         .testTarget(name: "plumbTests", dependencies: ["plumb"]),
+        .testTarget(name: "PlumbCTests", dependencies: ["PlumbC", "CArrowData", "Pipeline", "MLCore", "Tabular", "TreeModels", "LinearModels"]),
     ]
 )

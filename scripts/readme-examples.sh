@@ -31,3 +31,15 @@ run "curl -s localhost:18765/predict -H 'content-type: application/json' -d '{\"
 run "curl -s localhost:18765/predict -H 'content-type: application/json' -d '{\"MedInc\":\"x\",\"HouseAge\":41}'"; echo
 kill -TERM %1; wait %1 || true
 run plumb monitor --model models:/california@champion --current out/split/test.csv --report out/drift.html
+# Performance by segment (ocean_proximity from the raw census file) and gated promotion.
+run plumb data fetch california-housing-raw
+run plumb split .plumb/data/housing.csv --target median_house_value --test-fraction 0.2 --seed 42 --out split
+run plumb train split/train.csv --target median_house_value --test split/test.csv --model gbm --exclude ocean_proximity --register housing --quiet
+run plumb evaluate --model models:/housing/1 split/test.csv --segment-by ocean_proximity --segment-by median_income
+run plumb evaluate --model models:/housing/1 split/test.csv --segment-by ocean_proximity --record
+echo '{"metric": "r2", "staging": "> 0.7", "production": "> 0.75", "segments": {"column": "ocean_proximity", "max_relative_degradation": 0.25, "min_rows": 30}, "require_approval": true}' > policy.json
+sed 's/0.25/0.30/' policy.json > policy30.json
+run plumb models promote housing --policy policy.json
+run plumb models promote housing --policy policy30.json
+run "plumb models approve housing/1 --reason 'NEAR OCEAN reviewed: 25.5 % above overall RMSE, within 30 %' --by 'A. Chen'"
+run plumb models promote housing --policy policy30.json

@@ -96,11 +96,15 @@ int plumb_rank_tables_score(const plumb_rank_tables *tables, int wide, int kerne
     // Scratch for one block, no larger than the rows asked for (a single-row request).
     const long bs = end - begin < tables->block_rows ? end - begin : tables->block_rows;
     const long u = tables->used > 0 ? tables->used : 1;
-    int32_t *keys = malloc(sizeof(int32_t) * (size_t)(bs * u));
-    double *acc = malloc(sizeof(double) * (size_t)bs);
+    // Small requests (single rows from a server) use the stack: no allocation per call.
+    enum { stack_keys = 1024, stack_rows = 64 };
+    int32_t small_keys[stack_keys];
+    double small_acc[stack_rows];
+    const int on_stack = bs * u <= stack_keys && bs <= stack_rows;
+    int32_t *keys = on_stack ? small_keys : malloc(sizeof(int32_t) * (size_t)(bs * u));
+    double *acc = on_stack ? small_acc : malloc(sizeof(double) * (size_t)bs);
     if (!keys || !acc) {
-        free(keys);
-        free(acc);
+        if (!on_stack) { free(keys); free(acc); }
         return -1;
     }
     plumb_rank_tables block = *tables;
@@ -118,8 +122,7 @@ int plumb_rank_tables_score(const plumb_rank_tables *tables, int wide, int kerne
         if (wide) score64_portable(tables, x, n, begin, end, base, scale, out, keys, acc);
         else score32_portable(tables, x, n, begin, end, base, scale, out, keys, acc);
     }
-    free(keys);
-    free(acc);
+    if (!on_stack) { free(keys); free(acc); }
     return 0;
 }
 

@@ -19,6 +19,9 @@ public struct LinearRegression: Regressor, Equatable {
     public let method: LeastSquaresMethod
     /// Effective rank of the centred design.
     public let rank: Int
+    /// Mean of each training column: the expected input of linear SHAP (φⱼ = βⱼ(xⱼ − E[xⱼ])).
+    /// nil for a model file written before means were stored.
+    public let featureMeans: [Double]?
 
     public var featureCount: Int { coefficients.count }
 
@@ -26,8 +29,11 @@ public struct LinearRegression: Regressor, Equatable {
     public var featureImportance: [Double]? { scaledImportance(coefficients, featureStds) }
 
     /// A model from known parameters (`featureStds.count == coefficients.count`).
-    public init(coefficients: [Double], intercept: Double, featureStds: [Double], method: LeastSquaresMethod, rank: Int) {
+    public init(coefficients: [Double], intercept: Double, featureStds: [Double], method: LeastSquaresMethod, rank: Int,
+                featureMeans: [Double]? = nil) {
         precondition(featureStds.count == coefficients.count, "LinearRegression: \(featureStds.count) stds for \(coefficients.count) coefficients")
+        precondition(featureMeans == nil || featureMeans?.count == coefficients.count, "LinearRegression: one mean per coefficient")
+        self.featureMeans = featureMeans
         self.coefficients = coefficients
         self.intercept = intercept
         self.featureStds = featureStds
@@ -60,7 +66,7 @@ public struct LinearRegression: Regressor, Equatable {
         var intercept = design.yMean
         for j in 0..<beta.count { intercept -= design.means[j] * beta[j] }
         return LinearRegression(coefficients: beta, intercept: intercept, featureStds: design.stds,
-                                method: solution.method, rank: solution.rank)
+                                method: solution.method, rank: solution.rank, featureMeans: design.means)
     }
 
     /// intercept + X·β for every row (gemv).
@@ -69,27 +75,31 @@ public struct LinearRegression: Regressor, Equatable {
         predictLinear(x, coefficients: coefficients, intercept: intercept, into: output)
     }
 
-    /// Payload v1: version byte, coefficients, intercept, stds, method, rank.
+    /// Payload v1: version byte, coefficients, intercept, stds, method, rank; v2 (a model with
+    /// feature means): the same, then the means.
     public func encode(to writer: inout BinaryWriter) {
-        writer.write(UInt8(1))
+        writer.write(UInt8(featureMeans == nil ? 1 : 2))
         writer.write(array: coefficients)
         writer.write(intercept)
         writer.write(array: featureStds)
         writer.write(method.rawValue)
         writer.write(Int64(rank))
+        if let featureMeans { writer.write(array: featureMeans) }
     }
 
     public static func decode(from reader: inout BinaryReader) throws -> LinearRegression {
-        try checkVersion(&reader, kind: kind)
+        let version = try checkVersion(&reader, kind: kind)
         let coefficients: [Double] = try reader.readArray()
         let intercept = try reader.readDouble()
         let stds: [Double] = try reader.readArray()
         let method = try readMethod(&reader, kind: kind)
         let rank = try reader.read(Int64.self)
+        let means = version >= 2 ? try readMeans(&reader, kind: kind, count: coefficients.count) : nil
         guard stds.count == coefficients.count, rank >= 0, rank <= coefficients.count else {
             throw ModelFileError(code: .corrupt, message: "linear model payload: \(coefficients.count) coefficients, \(stds.count) stds, rank \(rank) do not fit together")
         }
-        return LinearRegression(coefficients: coefficients, intercept: intercept, featureStds: stds, method: method, rank: Int(rank))
+        return LinearRegression(coefficients: coefficients, intercept: intercept, featureStds: stds, method: method, rank: Int(rank),
+                                featureMeans: means)
     }
 }
 
@@ -120,11 +130,23 @@ func solveCentred(_ design: inout CenteredDesign, method: LeastSquaresMethod,
     }
 }
 
-func checkVersion(_ reader: inout BinaryReader, kind: String) throws {
+/// Reads the payload version byte: 1, or 2 (with feature means).
+@discardableResult
+func checkVersion(_ reader: inout BinaryReader, kind: String) throws -> UInt8 {
     let version = try reader.read(UInt8.self)
-    guard version == 1 else {
-        throw ModelFileError(code: .newerFormat, message: "\(kind) model payload has format version \(version); this build reads version 1")
+    guard version == 1 || version == 2 else {
+        throw ModelFileError(code: .newerFormat, message: "\(kind) model payload has format version \(version); this build reads versions 1 and 2")
     }
+    return version
+}
+
+/// The feature means of a version-2 payload: `count` finite values.
+func readMeans(_ reader: inout BinaryReader, kind: String, count: Int) throws -> [Double] {
+    let means: [Double] = try reader.readArray()
+    guard means.count == count, means.allSatisfy(\.isFinite) else {
+        throw ModelFileError(code: .corrupt, message: "\(kind) model payload: \(means.count) feature means for \(count) features, or a non-finite one")
+    }
+    return means
 }
 
 func readMethod(_ reader: inout BinaryReader, kind: String) throws -> LeastSquaresMethod {

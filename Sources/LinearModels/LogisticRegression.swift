@@ -45,6 +45,9 @@ public struct LogisticRegression: Regressor, Equatable {
     public let featureStds: [Double]
     /// Newton steps taken by the fit.
     public let iterations: Int
+    /// Mean of each training column: the expected input of linear SHAP (φⱼ = βⱼ(xⱼ − E[xⱼ])).
+    /// nil for a model file written before means were stored.
+    public let featureMeans: [Double]?
 
     public var featureCount: Int { featureStds.count }
     /// Rows of `coefficients`: 1 for binary, K for multinomial.
@@ -74,7 +77,10 @@ public struct LogisticRegression: Regressor, Equatable {
     }
 
     /// A model from known parameters.
-    public init(classCount: Int, alpha: Double, coefficients: [Double], intercepts: [Double], featureStds: [Double], iterations: Int) {
+    public init(classCount: Int, alpha: Double, coefficients: [Double], intercepts: [Double], featureStds: [Double], iterations: Int,
+                featureMeans: [Double]? = nil) {
+        precondition(featureMeans == nil || featureMeans?.count == featureStds.count, "LogisticRegression: one mean per feature")
+        self.featureMeans = featureMeans
         let outputs = classCount == 2 ? 1 : classCount
         precondition(classCount >= 2, "LogisticRegression: classCount \(classCount) < 2")
         precondition(intercepts.count == outputs && coefficients.count == outputs * featureStds.count,
@@ -118,7 +124,7 @@ public struct LogisticRegression: Regressor, Equatable {
         let (theta, steps) = try newton(objective, start: start, tolerance: tolerance, maxIterations: maxIterations)
         let (w, b) = unscale(theta, objective)
         return LogisticRegression(classCount: classCount, alpha: alpha, coefficients: w, intercepts: b,
-                                  featureStds: stds, iterations: steps)
+                                  featureStds: stds, iterations: steps, featureMeans: means)
     }
 
     /// Class probabilities for every row: rows × classCount, row-major (binary: column 1 is
@@ -160,31 +166,35 @@ public struct LogisticRegression: Regressor, Equatable {
 
     /// Payload v1: version byte, classCount, alpha, coefficients, intercepts, feature stds,
     /// iterations.
+    /// Payload v1: version byte, class count, alpha, coefficients, intercepts, stds, iterations;
+    /// v2 (a model with feature means): the same, then the means.
     public func encode(to writer: inout BinaryWriter) {
-        writer.write(UInt8(1))
+        writer.write(UInt8(featureMeans == nil ? 1 : 2))
         writer.write(Int64(classCount))
         writer.write(alpha)
         writer.write(array: coefficients)
         writer.write(array: intercepts)
         writer.write(array: featureStds)
         writer.write(Int64(iterations))
+        if let featureMeans { writer.write(array: featureMeans) }
     }
 
     public static func decode(from reader: inout BinaryReader) throws -> LogisticRegression {
-        try checkVersion(&reader, kind: kind)
+        let version = try checkVersion(&reader, kind: kind)
         let classCount = try reader.read(Int64.self)
         let alpha = try reader.readDouble()
         let coefficients: [Double] = try reader.readArray()
         let intercepts: [Double] = try reader.readArray()
         let stds: [Double] = try reader.readArray()
         let iterations = try reader.read(Int64.self)
+        let means = version >= 2 ? try readMeans(&reader, kind: kind, count: stds.count) : nil
         let outputs = classCount == 2 ? 1 : Int(clamping: classCount)
         guard classCount >= 2, classCount <= Int64(Int32.max), alpha >= 0, alpha.isFinite, iterations >= 0,
               intercepts.count == outputs, coefficients.count == outputs * stds.count else {
             throw ModelFileError(code: .corrupt, message: "logistic model payload: \(classCount) classes, \(coefficients.count) coefficients, \(intercepts.count) intercepts, \(stds.count) stds, alpha \(alpha) do not fit together")
         }
         return LogisticRegression(classCount: Int(classCount), alpha: alpha, coefficients: coefficients, intercepts: intercepts,
-                                  featureStds: stds, iterations: Int(iterations))
+                                  featureStds: stds, iterations: Int(iterations), featureMeans: means)
     }
 }
 

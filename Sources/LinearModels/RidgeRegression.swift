@@ -20,6 +20,9 @@ public struct RidgeRegression: Regressor, Equatable {
     /// positive definite (alpha ≈ 0 on a rank-deficient design) and the equivalent augmented
     /// problem [X; √alpha·I]·β ≈ [y; 0] was solved by SVD instead (minimum norm).
     public let method: LeastSquaresMethod
+    /// Mean of each training column: the expected input of linear SHAP (φⱼ = βⱼ(xⱼ − E[xⱼ])).
+    /// nil for a model file written before means were stored.
+    public let featureMeans: [Double]?
 
     public var featureCount: Int { coefficients.count }
 
@@ -27,8 +30,11 @@ public struct RidgeRegression: Regressor, Equatable {
     public var featureImportance: [Double]? { scaledImportance(coefficients, featureStds) }
 
     /// A model from known parameters (`featureStds.count == coefficients.count`).
-    public init(alpha: Double, coefficients: [Double], intercept: Double, featureStds: [Double], method: LeastSquaresMethod) {
+    public init(alpha: Double, coefficients: [Double], intercept: Double, featureStds: [Double], method: LeastSquaresMethod,
+                featureMeans: [Double]? = nil) {
         precondition(featureStds.count == coefficients.count, "RidgeRegression: \(featureStds.count) stds for \(coefficients.count) coefficients")
+        precondition(featureMeans == nil || featureMeans?.count == coefficients.count, "RidgeRegression: one mean per coefficient")
+        self.featureMeans = featureMeans
         self.alpha = alpha
         self.coefficients = coefficients
         self.intercept = intercept
@@ -68,7 +74,8 @@ public struct RidgeRegression: Regressor, Equatable {
         }
         var intercept = design.yMean
         for j in 0..<p { intercept -= design.means[j] * beta[j] }
-        return RidgeRegression(alpha: alpha, coefficients: beta, intercept: intercept, featureStds: design.stds, method: method)
+        return RidgeRegression(alpha: alpha, coefficients: beta, intercept: intercept, featureStds: design.stds, method: method,
+                               featureMeans: design.means)
     }
 
     /// Ridge as plain least squares on [X; √alpha·I] and [y; 0], by SVD.
@@ -90,26 +97,29 @@ public struct RidgeRegression: Regressor, Equatable {
         predictLinear(x, coefficients: coefficients, intercept: intercept, into: output)
     }
 
-    /// Payload v1: version byte, alpha, coefficients, intercept, stds, method.
+    /// Payload v1: version byte, alpha, coefficients, intercept, stds, method; v2 (a model with
+    /// feature means): the same, then the means.
     public func encode(to writer: inout BinaryWriter) {
-        writer.write(UInt8(1))
+        writer.write(UInt8(featureMeans == nil ? 1 : 2))
         writer.write(alpha)
         writer.write(array: coefficients)
         writer.write(intercept)
         writer.write(array: featureStds)
         writer.write(method.rawValue)
+        if let featureMeans { writer.write(array: featureMeans) }
     }
 
     public static func decode(from reader: inout BinaryReader) throws -> RidgeRegression {
-        try checkVersion(&reader, kind: kind)
+        let version = try checkVersion(&reader, kind: kind)
         let alpha = try reader.readDouble()
         let coefficients: [Double] = try reader.readArray()
         let intercept = try reader.readDouble()
         let stds: [Double] = try reader.readArray()
         let method = try readMethod(&reader, kind: kind)
+        let means = version >= 2 ? try readMeans(&reader, kind: kind, count: coefficients.count) : nil
         guard stds.count == coefficients.count, alpha >= 0 else {
             throw ModelFileError(code: .corrupt, message: "ridge model payload: \(coefficients.count) coefficients, \(stds.count) stds, alpha \(alpha) do not fit together")
         }
-        return RidgeRegression(alpha: alpha, coefficients: coefficients, intercept: intercept, featureStds: stds, method: method)
+        return RidgeRegression(alpha: alpha, coefficients: coefficients, intercept: intercept, featureStds: stds, method: method, featureMeans: means)
     }
 }

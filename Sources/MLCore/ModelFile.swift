@@ -110,6 +110,28 @@ public struct LoadedModel: Sendable {
         let x = FeatureMatrix(rows: rows, columns: p.outputNames.count, values: p.transform(rowMajor: values, rows: rows))
         return regressor.predict(x, threads: threads)
     }
+
+    /// `predict(rowMajor:rows:threads:)` into caller-owned buffers, for a caller that scores the
+    /// same number of rows again and again (`plumb bench`'s per-worker loop): the preprocessed
+    /// rows go into `matrix` (its values overwritten in place, so nothing is allocated while the
+    /// caller holds the only reference) and the predictions into `output`. Whether the
+    /// regressor itself allocates is its own business (a GBM classifier's raw scores do).
+    /// Not for a model with a categorical feature: use the table path.
+    /// - Parameters:
+    ///   - matrix: rows × `preprocessor.outputNames.count`, reused call after call.
+    ///   - output: rows × `outputCount`, row-major.
+    /// - Precondition: `header.preprocessor.isAllNumeric` (the caller checks it once: checking
+    ///   it here would walk the features on every call); `values.count == matrix.rows ×
+    ///   inputFeatures.count`; `output` sized as above.
+    public func predict(rowMajor values: UnsafeBufferPointer<Double>, into matrix: inout FeatureMatrix,
+                        output: UnsafeMutableBufferPointer<Double>, threads: Int) {
+        let p = header.preprocessor
+        precondition(matrix.columns == p.outputNames.count, "LoadedModel.predict(rowMajor:into:): matrix has \(matrix.columns) columns, model \(p.outputNames.count)")
+        precondition(output.count == matrix.rows * outputCount, "LoadedModel.predict(rowMajor:into:): output holds \(output.count), need \(matrix.rows * outputCount)")
+        let rows = matrix.rows
+        matrix.values.withUnsafeMutableBufferPointer { p.transform(rowMajor: values, rows: rows, into: $0) }
+        regressor.predict(matrix, into: output, threads: threads)
+    }
 }
 
 /// Decoders for the model kinds a program knows, by `Regressor.kind`.

@@ -11,6 +11,8 @@ public struct MonitorOutcome: Sendable {
     public var currentRows: Int
     public var labelledRows: Int
     public var source: String
+    /// With `--segment-by` / `--sensitive`: metrics per segment and fairness on the labelled rows.
+    public var segments: SegmentedEvaluation?
 }
 
 /// `plumb monitor`: compares production data with the model's reference profile, scores
@@ -22,7 +24,7 @@ public enum Monitor {
     }
 
     public static func run(model reference: String, storePath: String, current: Current, options: DriftOptions,
-                           policy: RetrainPolicy, reportPath: String?) throws -> MonitorOutcome {
+                           policy: RetrainPolicy, reportPath: String?, segments request: SegmentRequest? = nil) throws -> MonitorOutcome {
         var table: Table
         var predictions: [Double]
         var actuals: [Double?]
@@ -86,13 +88,23 @@ public enum Monitor {
             analysis = try DriftAnalyzer.analyze(reference: profile, current: compared, options: options,
                                                  performance: performance?.report, policy: policy, currentPredictions: predictions)
         }
+        var segmented: SegmentedEvaluation?
+        if let request, !request.isEmpty {
+            // The same labelled rows the metrics above were scored on (file target or fed-back log).
+            let (rows, scored) = try ModelEvaluation.scored(model: located.model, table: table, predictions: predictions,
+                                                            actuals: header.classes == nil ? actuals : nil, source: source)
+            segmented = try ModelEvaluation.evaluate(model: located.model, table: table, rows: rows, scored: scored, request: request, source: source)
+        }
         if let reportPath {
-            let html = HTMLReport.render(result: analysis.result, reference: profile, current: analysis.current, performance: performance,
+            var html = HTMLReport.render(result: analysis.result, reference: profile, current: analysis.current, performance: performance,
                                          title: "Plumb monitor — \(located.reference) vs \(source)")
+            if let segmented, let end = html.range(of: "</body>", options: .backwards) {
+                html.insert(contentsOf: segmented.htmlSection(), at: end.lowerBound)
+            }
             try AtomicFile.write(Array(html.utf8), to: reportPath)
         }
         return MonitorOutcome(result: analysis.result, reportPath: reportPath, currentRows: table.rowCount,
-                              labelledRows: labelledCount, source: source)
+                              labelledRows: labelledCount, source: source, segments: segmented)
     }
 
     /// Metrics a trigger may name, by task: what `plumb monitor --json` reports.

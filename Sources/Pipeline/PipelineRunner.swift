@@ -141,6 +141,10 @@ public struct PipelineRunner: Sendable {
             run.log("keep", "challenger does not beat the champion by more than \(spec.retraining.minImprovement); champion v\(champion) stays")
             return summary
         }
+        guard try passesProductionGates(challenger.version, holdout: rows.holdout, run) else {
+            run.log("keep", "challenger v\(challenger.version) fails the spec's production gates; champion v\(champion) stays")
+            return summary
+        }
         try promote(challenger, over: champion, scores, run)
         summary.promotedChallenger = true
         summary.championAfter = challenger.version
@@ -288,6 +292,7 @@ public struct PipelineRunner: Sendable {
     private func promote(_ best: BestCandidate, over incumbent: Int?, holdout: Table, _ run: RunContext) throws -> Int? {
         let name = spec.registry.modelName
         let policy = spec.promotion.policy
+        try recordGateEvaluations(best.version.version, holdout: holdout, run)
         guard let incumbent, incumbent != best.version.version else {
             let promotion = try run.store.promote(model: name, version: best.version.version, policy: policy,
                                                   reason: "pipeline \(spec.name) run \(run.parent.prefix(8))")
@@ -305,6 +310,47 @@ public struct PipelineRunner: Sendable {
                                               reason: "pipeline \(spec.name) run \(run.parent.prefix(8)): beat champion v\(incumbent) \(versus)")
         run.log("promote", promotion.message + "; " + versus)
         return promotion.champion
+    }
+
+    /// Evaluates `version` on the holdout for the spec's segment and fairness gates and stores the
+    /// result with the version, where promotion reads it (nothing without such gates).
+    private func recordGateEvaluations(_ version: Int, holdout: Table, _ run: RunContext) throws {
+        let gates = spec.promotion
+        let columns = (gates.segments ?? []).map(\.column)
+        let sensitive = (gates.fairness ?? []).map(\.sensitive)
+        guard !columns.isEmpty || !sensitive.isEmpty else { return }
+        let name = spec.registry.modelName
+        let model = try ModelLocator.load("models:/\(name)/\(version)", store: run.store).model
+        let predictions = try model.predict(holdout).predictions
+        let source = "pipeline \(spec.name) holdout (\(holdout.rowCount) rows)"
+        let (rows, scored) = try ModelEvaluation.scored(model: model, table: holdout, predictions: predictions, source: source)
+        let options = SegmentEvaluation.Options(metric: gates.segments?.compactMap(\.metric).first, seed: spec.seed)
+        var stored = VersionEvaluations()
+        for (i, s) in (sensitive.isEmpty ? [nil] : sensitive.map { Optional($0) }).enumerated() {
+            let e = try ModelEvaluation.evaluate(model: model, table: holdout, rows: rows, scored: scored,
+                                                 request: SegmentRequest(columns: i == 0 ? columns : [], sensitive: s, options: options), source: source)
+            stored.segments += e.byColumn
+            stored.fairness += e.fairness.map { [$0] } ?? []
+            if i == 0, !columns.isEmpty {
+                run.log("evaluate", "v\(version) by \(columns.joined(separator: ", ")) on the holdout: \(e.flagged.count) of \(e.segments.count) segment(s) more than \(Int((options.tolerance * 100).rounded())) % worse on \(e.metric)")
+            }
+        }
+        try run.store.recordEvaluations(model: name, version: version, stored, source: source)
+    }
+
+    /// Whether `version` passes the spec's segment, fairness and approval gates (evaluated on the
+    /// holdout and stored first); logs why not.
+    private func passesProductionGates(_ version: Int, holdout: Table, _ run: RunContext) throws -> Bool {
+        let policy = spec.promotion.policy
+        guard policy.hasProductionGates else { return true }
+        try recordGateEvaluations(version, holdout: holdout, run)
+        let name = spec.registry.modelName
+        var refusals = policy.gateRefusals(model: name, version: version, evaluations: try run.store.evaluations(model: name, version: version))
+        if policy.requireApproval, try run.store.approvals(model: name, version: version).isEmpty {
+            refusals.append("v\(version) has no recorded approval, which the spec requires for Production (plumb models approve \(name)/\(version) --reason \"…\")")
+        }
+        for r in refusals { run.log("gate", r) }
+        return refusals.isEmpty
     }
 
     /// Starts an in-process server that follows the champion alias (so it hot-swaps on promotion).

@@ -159,10 +159,11 @@ extension PipelineSpec {
         }
 
         var promotion = Promotion()
+        if let f = top.optional("promotion") { try decodeProductionGates(f, r, into: &promotion) }
         if let f = top.optional("promotion"), try r.mapping(f, keys: nil).has("metric") {
             promotion.gate = try decodeMetricGate(f, r)
         } else if let f = top.optional("promotion") {
-            let m = try r.mapping(f, keys: ["staging_r2", "production_r2"])
+            let m = try r.mapping(f, keys: ["staging_r2", "production_r2"] + productionGateKeys)
             let r2Rule = NumberRule(upper: 1)
             if let v = m.optional("staging_r2") { promotion.stagingR2 = try r.number(v, r2Rule) }
             if let v = m.optional("production_r2") {
@@ -377,10 +378,48 @@ extension PipelineSpec {
         return mon
     }
 
+    /// Keys of `promotion:` that gate Production beyond the metric.
+    static let productionGateKeys = ["segments", "fairness", "require_approval"]
+
+    /// `promotion:`'s `segments: {column, max_relative_degradation, min_rows, metric}` and
+    /// `fairness: {sensitive, max_equalized_odds_difference, max_demographic_parity_difference}`
+    /// (each one mapping or a list of them) and `require_approval: true`.
+    static func decodeProductionGates(_ f: SpecField, _ r: SpecReader, into promotion: inout Promotion) throws {
+        let m = try r.mapping(f, keys: nil)
+        func items(_ field: SpecField) throws -> [SpecField] {
+            if case .sequence = field.node { return try r.list(field) }
+            return [field]
+        }
+        if let v = m.optional("segments") {
+            promotion.segments = try items(v).map { item in
+                let g = try r.mapping(item, keys: ["column", "max_relative_degradation", "min_rows", "metric"])
+                return PromotionPolicy.SegmentGate(
+                    column: try r.string(try g.required("column", expected: "the column to segment by")),
+                    maxRelativeDegradation: try r.number(try g.required("max_relative_degradation", expected: "a share such as 0.25"), .nonNegative),
+                    minRows: try g.optional("min_rows").map { try r.integer($0, .nonNegative) } ?? 0,
+                    metric: try g.optional("metric").map { try r.string($0) })
+            }
+        }
+        if let v = m.optional("fairness") {
+            promotion.fairness = try items(v).map { item in
+                let g = try r.mapping(item, keys: ["sensitive", "max_equalized_odds_difference", "max_demographic_parity_difference"])
+                let gate = PromotionPolicy.FairnessGate(
+                    sensitive: try r.string(try g.required("sensitive", expected: "the sensitive column")),
+                    maxEqualizedOddsDifference: try g.optional("max_equalized_odds_difference").map { try r.number($0, .between(0, 1)) },
+                    maxDemographicParityDifference: try g.optional("max_demographic_parity_difference").map { try r.number($0, .between(0, 1)) })
+                guard gate.maxEqualizedOddsDifference != nil || gate.maxDemographicParityDifference != nil else {
+                    throw r.error(.invalidValue, at: item.node, item.path, "a fairness gate needs max_equalized_odds_difference and/or max_demographic_parity_difference")
+                }
+                return gate
+            }
+        }
+        if let v = m.optional("require_approval") { promotion.requireApproval = try r.bool(v) }
+    }
+
     /// `promotion: {metric: M, staging: "> x", production: "> y", tie_break: T}`: gates in the
     /// metric's natural direction (a bare number takes it; an operator must agree with it).
     static func decodeMetricGate(_ f: SpecField, _ r: SpecReader) throws -> Promotion.MetricGate {
-        let m = try r.mapping(f, keys: ["metric", "staging", "production", "tie_break"])
+        let m = try r.mapping(f, keys: ["metric", "staging", "production", "tie_break"] + productionGateKeys)
         let metricField = try m.required("metric", expected: "a metric name")
         let metric = try r.string(metricField)
         guard let higher = PromotionPolicy.naturalHigherIsBetter(metric) else {

@@ -337,9 +337,16 @@ public struct PipelineSpec: Codable, Sendable, Equatable {
         /// Gates on another metric (`metric`, `staging`, `production`, `tie_break` in the spec);
         /// nil: the R² gates above (and the spec's hash is as before).
         public var gate: MetricGate?
+        /// Production gates on the candidate's segments and fairness, evaluated on the holdout
+        /// and stored with the version (`segments:` / `fairness:` in the spec); nil: none.
+        public var segments: [PromotionPolicy.SegmentGate]?
+        public var fairness: [PromotionPolicy.FairnessGate]?
+        /// `require_approval: true`: Production needs `plumb models approve`; nil: not required.
+        public var requireApproval: Bool?
 
         enum CodingKeys: String, CodingKey {
             case stagingR2 = "staging_r2", productionR2 = "production_r2", gate
+            case segments, fairness, requireApproval = "require_approval"
         }
 
         public init(stagingR2: Double = 0.70, productionR2: Double = 0.75, gate: MetricGate? = nil) {
@@ -368,13 +375,19 @@ public struct PipelineSpec: Codable, Sendable, Equatable {
 
         /// The registry policy these gates describe: R² (ties: lower RMSE) unless `gate` says otherwise.
         public var policy: PromotionPolicy {
-            guard let g = gate else {
-                return PromotionPolicy(metric: "r2", higherIsBetter: true, stagingThreshold: stagingR2,
-                                       productionThreshold: productionR2, tieBreak: "rmse", tieBreakHigherIsBetter: false)
+            var p: PromotionPolicy
+            if let g = gate {
+                p = PromotionPolicy(metric: g.metric, higherIsBetter: g.higherIsBetter, stagingThreshold: g.staging,
+                                    productionThreshold: g.production, tieBreak: g.tieBreak,
+                                    tieBreakHigherIsBetter: g.tieBreak.flatMap(PromotionPolicy.naturalHigherIsBetter) ?? false)
+            } else {
+                p = PromotionPolicy(metric: "r2", higherIsBetter: true, stagingThreshold: stagingR2,
+                                    productionThreshold: productionR2, tieBreak: "rmse", tieBreakHigherIsBetter: false)
             }
-            return PromotionPolicy(metric: g.metric, higherIsBetter: g.higherIsBetter, stagingThreshold: g.staging,
-                                   productionThreshold: g.production, tieBreak: g.tieBreak,
-                                   tieBreakHigherIsBetter: g.tieBreak.flatMap(PromotionPolicy.naturalHigherIsBetter) ?? false)
+            p.segments = segments ?? []
+            p.fairness = fairness ?? []
+            p.requireApproval = requireApproval ?? false
+            return p
         }
     }
 

@@ -50,6 +50,12 @@ public struct ServableLoadedModel: ServableModel {
         if let fast = rows.values.withUnsafeBufferPointer({ located.model.predict(rowMajor: $0, rows: rows.count, threads: 1) }) {
             return fast  // all-numeric model: the rows are already laid out as its input
         }
+        return try located.model.predict(table(rows), threads: 1).predictions
+    }
+
+    /// The rows as a table in the model's input schema (missing = NaN / no level; a level the
+    /// model never saw is kept, and the preprocessing reports it).
+    func table(_ rows: FeatureRows) -> Table {
         var columns: [Column] = []
         columns.reserveCapacity(features.count)
         for (j, f) in features.enumerated() {
@@ -70,7 +76,7 @@ public struct ServableLoadedModel: ServableModel {
                 columns.append(Column(name: f.name, data: .categorical(codes: codes, levels: levels)))
             }
         }
-        return try located.model.predict(Table(columns: columns, rowCount: rows.count), threads: 1).predictions
+        return Table(columns: columns, rowCount: rows.count)
     }
 }
 

@@ -110,64 +110,15 @@ extension TableFile {
         ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
     }
 
-    /// A large CSV a block of whole records at a time: each block is parsed with the header line
-    /// in front of it (so columns keep their names; give `csv.schema` to fix their kinds, which are
-    /// otherwise inferred per block), the next block read while `body` works on this one.
+    /// A large CSV a block of whole records at a time (`CSVReader.BlockReader`), the next block
+    /// parsed while `body` works on this one. Give `csv.schema` to fix the columns' kinds, which
+    /// are otherwise inferred per block.
     static func forEachCSVChunk(_ path: String, csv: CSVOptions, blockBytes: Int = csvChunkBytes, _ body: (Table) throws -> Void) throws {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw TabularError(code: .io, message: "\(path): cannot open for reading")
+        let reader = try CSVReader.BlockReader(path: path, options: csv, blockBytes: blockBytes)
+        var current = try reader.nextBlock()
+        while let block = current {
+            (_, current) = try concurrently({ try body(block) }, { try reader.nextBlock() })
         }
-        defer { try? handle.close() }
-        var pending: [UInt8] = []      // bytes read but not yet handed out: a partial record
-        var header: [UInt8]?
-        var rowsBefore = 0
-        var atEnd = false
-        // The next block of whole records with the header in front, or nil at the end.
-        func nextBlock() throws -> (bytes: [UInt8], firstRow: Int)? {
-            while true {
-                if !atEnd {
-                    let data = try handle.read(upToCount: blockBytes) ?? Data()
-                    if data.isEmpty { atEnd = true } else { pending += data }
-                }
-                if header == nil {
-                    guard let end = recordEnd(in: pending, from: 0, quote: UInt8(ascii: "\""), first: true) else {
-                        if atEnd { header = pending; pending = []; return nil } else { continue }
-                    }
-                    header = Array(pending[...end]); pending.removeFirst(end + 1)
-                }
-                let cut = atEnd ? pending.count - 1 : recordEnd(in: pending, from: 0, quote: UInt8(ascii: "\""), first: false) ?? -1
-                if cut < 0 { if atEnd { return nil } else { continue } }
-                let block = header! + pending[...cut]
-                pending.removeFirst(cut + 1)
-                return (block, rowsBefore)
-            }
-        }
-        func parse(_ block: (bytes: [UInt8], firstRow: Int)) throws -> Table {
-            let table = try CSVReader.read(data: block.bytes, source: block.firstRow == 0 ? path : "\(path) (the block from data row \(block.firstRow + 1); its line numbers count from there)", options: csv)
-            rowsBefore += table.rowCount
-            return table
-        }
-        guard let first = try nextBlock() else { return try body(CSVReader.read(path: path, options: csv)) }
-        var current = try parse(first)
-        while let block = try nextBlock() {
-            let firstRow = rowsBefore
-            (_, current) = try concurrently({ try body(current) }, { try parse((block.bytes, firstRow)) })
-        }
-        try body(current)
-    }
-
-    /// The index of the newline ending the first (`first`) or the last record in `bytes` that is
-    /// not inside quotes (a quoted field may hold newlines); nil when there is none.
-    static func recordEnd(in bytes: [UInt8], from start: Int, quote: UInt8, first: Bool) -> Int? {
-        var inQuotes = false, last: Int?
-        for i in start..<bytes.count {
-            let b = bytes[i]
-            if b == quote { inQuotes.toggle() } else if b == 10 && !inQuotes {
-                if first { return i }
-                last = i
-            }
-        }
-        return last
     }
 }
 

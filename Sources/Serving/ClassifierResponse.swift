@@ -12,8 +12,6 @@ struct ClassifierResponse: Sendable {
     let keys: [[UInt8]]
     /// The most bytes one row's `{"label":…,"probabilities":{…}}` can take (with a comma).
     let rowBound: Int
-    /// The OpenAPI document describing this classifier's requests and responses.
-    let openAPI: String
 
     init(_ spec: ClassifierSpec) {
         self.spec = spec
@@ -21,7 +19,6 @@ struct ClassifierResponse: Sendable {
         keys = labels.map { $0 + [UInt8(ascii: ":")] }
         // {"label": + the longest label + ,"probabilities":{ + keys and numbers with commas + }},
         rowBound = 40 + (labels.map(\.count).max() ?? 0) + keys.reduce(0) { $0 + $1.count + JSONWriter.maxNumberLength + 1 }
-        openAPI = OpenAPIDocument.classifier(spec)
     }
 
     static func literal(_ s: String) -> [UInt8] {

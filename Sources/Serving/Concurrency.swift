@@ -65,12 +65,18 @@ struct LoadedModel: Sendable {
     let loadedAt: Date
     /// nil for a regression.
     let classifier: ClassifierResponse?
+    /// The OpenAPI document describing this model's requests and responses, with admin routes
+    /// enabled and disabled.
+    let openAPI: String
+    let openAPIWithoutAdmin: String
 
     init(_ model: any ServableModel) {
         self.model = model
         self.layout = FeatureLayout(model.features)
         self.loadedAt = Date()
         self.classifier = model.classifier.map(ClassifierResponse.init)
+        self.openAPI = OpenAPIDocument.document(for: model)
+        self.openAPIWithoutAdmin = OpenAPIDocument.document(for: model, adminEnabled: false)
     }
 
     /// Values the model gives per row.

@@ -48,6 +48,35 @@ extension PlumbServer {
         }
     }
 
+    /// Every route's path (`:x` matches one segment) and its one method, as `addRoutes` registers
+    /// them: a request for one of these paths with another method is answered 405.
+    static let routeTable: [(path: [Substring], method: HTTPRequest.Method)] = ([
+        ("/predict", .post), ("/feedback", .post), ("/health", .get), ("/ready", .get), ("/model", .get),
+        ("/openapi.json", .get), ("/metrics", .get), ("/admin/reload", .post), ("/v2", .get),
+        ("/v2/health/live", .get), ("/v2/health/ready", .get), ("/v2/models/:name", .get),
+        ("/v2/models/:name/versions/:version", .get), ("/v2/models/:name/ready", .get),
+        ("/v2/models/:name/versions/:version/ready", .get), ("/v2/models/:name/infer", .post),
+        ("/v2/models/:name/versions/:version/infer", .post),
+    ] as [(String, HTTPRequest.Method)]).map { (path: $0.0.split(separator: "/"), method: $0.1) }
+
+    /// The methods the routes matching `path` answer (empty for an unknown path).
+    static func allowedMethods(path: String) -> [HTTPRequest.Method] {
+        let segments = path.split(separator: "/")
+        return routeTable.filter { route in
+            route.path.count == segments.count && zip(route.path, segments).allSatisfy { $0.hasPrefix(":") || $0 == $1 }
+        }.map(\.method)
+    }
+
+    /// 405 with `Allow` when the request's path is a route's but its method is none of them; nil
+    /// otherwise (the router's own 404 stands).
+    static func methodNotAllowed(_ request: Request) -> Response? {
+        let allowed = allowedMethods(path: request.uri.path)
+        guard !allowed.isEmpty, !allowed.contains(request.method) else { return nil }
+        let list = allowed.map(\.rawValue).joined(separator: ", ")
+        return error(.methodNotAllowed, "method \(request.method.rawValue) is not allowed on \(request.uri.path); allowed: \(list)",
+                     extra: [.allow: list])
+    }
+
     /// Runs a handler returning (response, rows scored) and records status, latency and predictions.
     func timed(_ route: RouteLabel, _ body: () async -> (Response, Int)) async -> Response {
         let start = DispatchTime.now().uptimeNanoseconds
@@ -109,6 +138,11 @@ extension PlumbServer {
             return .failure(.init(Self.error(.unsupportedMediaType,
                 "Content-Type must be application/json, got '\(request.headers[.contentType] ?? "none")'")))
         }
+        return await readBody(request)
+    }
+
+    /// Reads a request body whose type was checked: 413 over the size limit.
+    func readBody(_ request: Request) async -> Result<ByteBuffer, ResponseFailure> {
         let limit = configuration.maxBodyBytes
         // Built only when needed: an error response costs as much as a small prediction.
         func tooLarge() -> ResponseFailure { ResponseFailure(Self.error(.contentTooLarge, "request body exceeds \(limit) bytes")) }
@@ -153,6 +187,7 @@ extension PlumbServer {
     // MARK: /predict
 
     func predict(_ request: Request) async -> (Response, Int) {
+        if Self.wantsExplanation(request) { return await predictExplained(request) }  // PlumbServer+Explain.swift
         let body: ByteBuffer
         switch await readJSONBody(request) {
         case .success(let b): body = b
@@ -410,12 +445,16 @@ extension PlumbServer {
 
     // MARK: /ready, /model, /openapi.json, /metrics
 
-    /// The document for the served model: a classifier's describes its labels and probabilities;
-    /// a regression (or no model yet) gets the fixed document.
+    /// The document for the served model, built from its features and outputs when it was
+    /// loaded; before any model is loaded, the generic one.
     func openAPIResponse() -> Response {
-        if let c = primary.current?.classifier { return Self.json(.ok, c.openAPI) }
-        return Self.json(.ok, OpenAPIDocument.json)
+        let admin = configuration.adminToken != nil
+        if let loaded = primary.current { return Self.json(.ok, admin ? loaded.openAPI : loaded.openAPIWithoutAdmin) }
+        return Self.json(.ok, admin ? Self.genericOpenAPI : Self.genericOpenAPIWithoutAdmin)
     }
+
+    static let genericOpenAPI = OpenAPIDocument.document(for: nil)
+    static let genericOpenAPIWithoutAdmin = OpenAPIDocument.document(for: nil, adminEnabled: false)
 
     func readiness() -> Response {
         guard let loaded = primary.current else { return Self.json(.serviceUnavailable, #"{"ready":false}"#) }

@@ -205,7 +205,8 @@ public final class PlumbServer: Sendable {
 }
 
 /// The server's responder: `POST /predict`, the hot route, is answered directly; every other
-/// request goes through the router (whose route table also lists /predict, for 405s and tests).
+/// request goes through the router (whose route table also lists /predict, for tests); a known path asked with another method is
+/// answered 405 with `Allow`.
 public struct PlumbResponder: HTTPResponder {
     public typealias Context = BasicRequestContext
     let server: PlumbServer
@@ -215,7 +216,10 @@ public struct PlumbResponder: HTTPResponder {
         if request.method == .post, request.uri.path == "/predict" {
             return await server.timed(.predict) { await server.predict(request) }
         }
-        return try await router.respond(to: request, context: context)
+        let response = try await router.respond(to: request, context: context)
+        // The router answers 404 for a known path asked with another method; that is a 405.
+        if response.status == .notFound, let refused = PlumbServer.methodNotAllowed(request) { return refused }
+        return response
     }
 }
 

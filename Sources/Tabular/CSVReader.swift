@@ -265,18 +265,27 @@ public enum CSVReader {
         let input = try Input(buf, source: source, delimiter: options.delimiter, releasePages: releasePages)
         let header = try readHeader(input)
         let plan = try planColumns(header, options: options, source: source)
+        return try parseBody(input, header: header, plan: plan, options: options, maxChunkBytes: maxChunkBytes).table
+    }
+
+    /// Parses the records from `header.bodyStart` to `input.end` (the header itself is not read
+    /// again): the table and the lines the body spans.
+    /// - Throws: as `parse`, with lines counted from `header.bodyLine`.
+    static func parseBody(_ input: Input, header: Header, plan: ColumnPlan, options: CSVOptions,
+                          maxChunkBytes: Int) throws -> (table: Table, lines: Int) {
         let chunking = Chunking(from: header.bodyStart, to: input.end, options: options, maxChunkBytes: maxChunkBytes)
         let numbers = tokenizeNumbers(input, chunking, plan)
-        let body = try checkChunks(numbers, header: header, columns: plan.count, source: source)
-        let kinds = try inferKinds(body, plan: plan, source: source)
+        let body = try checkChunks(numbers, header: header, columns: plan.count, source: input.source)
+        let kinds = try inferKinds(body, plan: plan, source: input.source)
         let categories = tokenizeCategories(input, body: body, kinds: kinds, plan: plan)
-        return buildTable(plan: plan, kinds: kinds, body: body, categories: consume categories)
+        let lines = numbers.reduce(0) { $0 + $1.newlines }
+        return (buildTable(plan: plan, kinds: kinds, body: body, categories: consume categories), lines)
     }
 
     /// The bytes to parse: `base[start..<end]`, `start` past a UTF-8 byte-order mark.
     /// `@unchecked Sendable`: a read-only view of memory that `parse`'s caller keeps alive until
     /// `parse` returns, which is after every parallel loop reading it has joined.
-    private struct Input: @unchecked Sendable {
+    struct Input: @unchecked Sendable {
         let base: UnsafePointer<UInt8>
         let start: Int
         let end: Int
@@ -302,6 +311,20 @@ public enum CSVReader {
             self.releasePages = releasePages
         }
 
+        /// The same bytes read only up to `end` (a record start).
+        func ending(at end: Int) -> Input {
+            Input(base: base, start: start, end: end, delimiter: delimiter, source: source, releasePages: releasePages)
+        }
+
+        init(base: UnsafePointer<UInt8>, start: Int, end: Int, delimiter: UInt8, source: String, releasePages: Bool) {
+            self.base = base
+            self.start = start
+            self.end = end
+            self.delimiter = delimiter
+            self.source = source
+            self.releasePages = releasePages
+        }
+
         /// Drops the whole pages inside `range` from memory when the bytes map a file (pages
         /// shared with a neighbouring range stay until the mapping goes).
         func release(_ range: Range<Int>) {
@@ -317,7 +340,7 @@ public enum CSVReader {
     }
 
     /// The header record: column names, its 1-based line, and where the data rows start.
-    private struct Header {
+    struct Header {
         let names: [String]
         let line: Int
         let bodyStart: Int
@@ -326,7 +349,7 @@ public enum CSVReader {
     }
 
     /// What the header and the options fix per column before any data row is read.
-    private struct ColumnPlan: Sendable {
+    struct ColumnPlan: Sendable {
         let names: [String]
         /// Kinds forced by `CSVOptions.schema`, nil where inferred.
         let forced: [ColumnKind?]
@@ -440,7 +463,7 @@ public enum CSVReader {
 
     /// Reads and validates the header record.
     /// - Throws: an unterminated quote or no record at all in the header; empty or duplicate names.
-    private static func readHeader(_ input: Input) throws -> Header {
+    static func readHeader(_ input: Input) throws -> Header {
         let source = input.source
         var sink = HeaderSink()
         let r = input.tokenize(input.start..<input.end, fields: Int.max, oneRecord: true, into: &sink)
@@ -466,7 +489,7 @@ public enum CSVReader {
 
     /// Applies the schema and missing tokens of `options` to the header's columns.
     /// - Throws: `.unknownColumn` when the schema names a column the header lacks.
-    private static func planColumns(_ header: Header, options: CSVOptions, source: String) throws -> ColumnPlan {
+    static func planColumns(_ header: Header, options: CSVOptions, source: String) throws -> ColumnPlan {
         let names = header.names
         for key in options.schema.keys.sorted() where !names.contains(key) {
             throw TabularError(code: .unknownColumn, message: "\(source): schema names column \"\(key)\", which is not in the header (\(names.joined(separator: ", ")))")

@@ -241,16 +241,28 @@ public struct Preprocessor: Codable, Sendable, Equatable {
     /// - Precondition: `isAllNumeric`, `values.count == rows * inputFeatures.count`.
     public func transform(rowMajor values: UnsafeBufferPointer<Double>, rows n: Int) -> [Double] {
         precondition(isAllNumeric, "Preprocessor.transform(rowMajor:): a categorical feature needs the table path")
+        return [Double](unsafeUninitializedCapacity: n * inputFeatures.count) { out, count in
+            transform(rowMajor: values, rows: n, into: out)
+            count = n * inputFeatures.count
+        }
+    }
+
+    /// `transform(rowMajor:rows:)` into a caller-owned buffer (allocates nothing: the
+    /// preallocated per-worker path of `plumb bench`, and the body of the array-returning form).
+    /// - Parameter out: column-major `rows × outputNames.count` values, every one overwritten.
+    /// - Precondition: `isAllNumeric`, which the caller checks once, not on every call (walking
+    ///   the features allocates in a debug build); `values.count == rows * inputFeatures.count`;
+    ///   `out.count == rows * outputNames.count`.
+    public func transform(rowMajor values: UnsafeBufferPointer<Double>, rows n: Int, into out: UnsafeMutableBufferPointer<Double>) {
         let width = inputFeatures.count
         precondition(values.count == n * width, "Preprocessor.transform(rowMajor:): \(values.count) values for \(n) rows of \(width)")
         precondition(outputNames.count == width, "Preprocessor.transform(rowMajor:): one output per numeric input")
-        return [Double](unsafeUninitializedCapacity: n * width) { out, count in
-            for (f, step) in steps.enumerated() {
-                for r in 0..<n {
-                    out[f * n + r] = step.applyNumeric(values[r * width + f])
-                }
+        precondition(out.count == n * width, "Preprocessor.transform(rowMajor:into:): room for \(out.count) values, need \(n * width)")
+        for f in 0..<width {
+            let step = steps[f]
+            for r in 0..<n {
+                out[f * n + r] = step.applyNumeric(values[r * width + f])
             }
-            count = n * width
         }
     }
 

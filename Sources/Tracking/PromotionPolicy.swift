@@ -14,6 +14,17 @@ import Foundation
 /// ```json
 /// {"metric": "roc_auc", "staging": "> 0.85", "production": "> 0.9", "tie_break": "log_loss"}
 /// ```
+///
+/// Production may also require limits on the segment and fairness evaluations stored with the
+/// version (`plumb evaluate --record`, or the pipeline's holdout), and a named human approval
+/// (`plumb models approve`); a version that fails them does not go to Production and the outcome
+/// says which segment, group or approval was missing:
+/// ```json
+/// {"segments": {"column": "ocean_proximity", "max_relative_degradation": 0.25, "min_rows": 30},
+///  "fairness": {"sensitive": "sex", "max_equalized_odds_difference": 0.1},
+///  "require_approval": true}
+/// ```
+/// `segments` and `fairness` take one object or a list of them.
 public struct PromotionPolicy: Codable, Sendable, Equatable {
     /// Metric compared against the thresholds (from each version's registration snapshot).
     public var metric: String
@@ -25,6 +36,72 @@ public struct PromotionPolicy: Codable, Sendable, Equatable {
     /// Second metric used when the main metric ties; nil for none.
     public var tieBreak: String?
     public var tieBreakHigherIsBetter: Bool
+    /// Production gates on stored segment evaluations (empty: none).
+    public var segments: [SegmentGate] = []
+    /// Production gates on stored fairness evaluations (empty: none).
+    public var fairness: [FairnessGate] = []
+    /// Production needs an `approve` entry for the version in the audit trail; without it the
+    /// best candidate stops at Staging.
+    public var requireApproval = false
+
+    /// No segment of `column` (with at least `minRows` rows) may be worse than all rows by more
+    /// than `maxRelativeDegradation` on the stored evaluation's metric (RMSE for regression, log
+    /// loss for classification, unless evaluated with another); `metric`, when set, must be the
+    /// one the evaluation used.
+    public struct SegmentGate: Codable, Sendable, Equatable {
+        public var column: String
+        public var maxRelativeDegradation: Double
+        public var minRows: Int
+        public var metric: String?
+
+        public init(column: String, maxRelativeDegradation: Double, minRows: Int = 0, metric: String? = nil) {
+            self.column = column; self.maxRelativeDegradation = maxRelativeDegradation; self.minRows = minRows; self.metric = metric
+        }
+
+        enum CodingKeys: String, CodingKey { case column, maxRelativeDegradation = "max_relative_degradation", minRows = "min_rows", metric }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            column = try c.decode(String.self, forKey: .column)
+            maxRelativeDegradation = try c.decode(Double.self, forKey: .maxRelativeDegradation)
+            guard maxRelativeDegradation >= 0, maxRelativeDegradation.isFinite else {
+                throw DecodingError.dataCorruptedError(forKey: .maxRelativeDegradation, in: c, debugDescription: "max_relative_degradation must be a share ≥ 0 such as 0.25, got \(maxRelativeDegradation)")
+            }
+            minRows = try c.decodeIfPresent(Int.self, forKey: .minRows) ?? 0
+            metric = try c.decodeIfPresent(String.self, forKey: .metric)
+        }
+    }
+
+    /// Limits on the fairness of a binary classifier over `sensitive` (Fairlearn's definitions).
+    public struct FairnessGate: Codable, Sendable, Equatable {
+        public var sensitive: String
+        public var maxEqualizedOddsDifference: Double?
+        public var maxDemographicParityDifference: Double?
+
+        public init(sensitive: String, maxEqualizedOddsDifference: Double? = nil, maxDemographicParityDifference: Double? = nil) {
+            self.sensitive = sensitive
+            self.maxEqualizedOddsDifference = maxEqualizedOddsDifference
+            self.maxDemographicParityDifference = maxDemographicParityDifference
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case sensitive, maxEqualizedOddsDifference = "max_equalized_odds_difference"
+            case maxDemographicParityDifference = "max_demographic_parity_difference"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            sensitive = try c.decode(String.self, forKey: .sensitive)
+            maxEqualizedOddsDifference = try c.decodeIfPresent(Double.self, forKey: .maxEqualizedOddsDifference)
+            maxDemographicParityDifference = try c.decodeIfPresent(Double.self, forKey: .maxDemographicParityDifference)
+            guard maxEqualizedOddsDifference != nil || maxDemographicParityDifference != nil else {
+                throw DecodingError.dataCorruptedError(forKey: .sensitive, in: c, debugDescription: "fairness gate on \(sensitive): give max_equalized_odds_difference and/or max_demographic_parity_difference")
+            }
+        }
+    }
+
+    /// True when Production asks for more than the metric: segment, fairness or approval gates.
+    public var hasProductionGates: Bool { !segments.isEmpty || !fairness.isEmpty || requireApproval }
 
     public init(metric: String = "r2", higherIsBetter: Bool = true, stagingThreshold: Double = 0.70,
                 productionThreshold: Double = 0.75, tieBreak: String? = "rmse", tieBreakHigherIsBetter: Bool = false) {
@@ -79,6 +156,7 @@ public struct PromotionPolicy: Codable, Sendable, Equatable {
         case metric, higherIsBetter = "higher_is_better", stagingThreshold = "staging_threshold"
         case productionThreshold = "production_threshold", tieBreak = "tie_break", tieBreakHigherIsBetter = "tie_break_higher_is_better"
         case staging, production
+        case segments, fairness, requireApproval = "require_approval"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -89,6 +167,16 @@ public struct PromotionPolicy: Codable, Sendable, Equatable {
         try c.encode(productionThreshold, forKey: .productionThreshold)
         try c.encode(tieBreak, forKey: .tieBreak)
         try c.encode(tieBreakHigherIsBetter, forKey: .tieBreakHigherIsBetter)
+        if !segments.isEmpty { try c.encode(segments, forKey: .segments) }
+        if !fairness.isEmpty { try c.encode(fairness, forKey: .fairness) }
+        if requireApproval { try c.encode(true, forKey: .requireApproval) }
+    }
+
+    /// One object or a list of them.
+    static func oneOrMany<T: Decodable>(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> [T] {
+        guard c.contains(key) else { return [] }
+        if (try? c.nestedUnkeyedContainer(forKey: key)) != nil { return try c.decode([T].self, forKey: key) }
+        return [try c.decode(T.self, forKey: key)]
     }
 
     /// A gate written with its direction, `"> 0.85"` or `"< 0.4"` (or a bare number).
@@ -140,6 +228,9 @@ public struct PromotionPolicy: Codable, Sendable, Equatable {
         tieBreak = c.contains(.tieBreak) ? try c.decodeIfPresent(String.self, forKey: .tieBreak) : Self.defaultTieBreak(for: metric)
         tieBreakHigherIsBetter = try c.decodeIfPresent(Bool.self, forKey: .tieBreakHigherIsBetter)
             ?? tieBreak.flatMap(Self.naturalHigherIsBetter) ?? d.tieBreakHigherIsBetter
+        segments = try Self.oneOrMany(c, .segments)
+        fairness = try Self.oneOrMany(c, .fairness)
+        requireApproval = try c.decodeIfPresent(Bool.self, forKey: .requireApproval) ?? false
     }
 
     /// Loads a policy from a JSON file.
@@ -191,4 +282,7 @@ public struct PromotionOutcome: Codable, Sendable, Equatable {
     public var archived: [Int]
     /// Human sentence explaining the decision.
     public var message: String
+    /// Why versions that met the production threshold were kept out of Production: a failed
+    /// segment or fairness limit, a missing evaluation or approval (one line each).
+    public var refusals: [String] = []
 }

@@ -3,12 +3,14 @@ import Foundation
 extension TrackingStore {
     /// Markdown model card generated from the store: description, training-data lineage (digest,
     /// rows, schema), hyperparameters (params of the source run), metrics, feature importances,
-    /// known limitations (data ranges, drift caveats, features) and the registry history.
+    /// segment and fairness evaluations stored with the version, approvals, known limitations
+    /// (data ranges, drift caveats, features) and the registry history.
     ///
     /// Feature importances are taken from, in order: run tag `feature_importance` (JSON object
     /// name → number), run artifact `feature_importance.json` (same shape), run metrics or params
     /// named `feature_importance.<feature>`. Extra limitations come from run tags `limitations`
-    /// or `limitation.<anything>`.
+    /// or `limitation.<anything>`. A run tag `shap_importance` (JSON object feature → mean |SHAP|,
+    /// with `shap_importance_note` saying over what) adds a SHAP importance section.
     /// - Throws: `.notFound` for an unknown model, version or alias.
     public func modelCard(_ uri: ModelURI) throws -> String {
         let v = try resolve(uri)
@@ -97,6 +99,8 @@ extension TrackingStore {
         out.append("")
 
         out += Self.classesSection(tags: run?.run.tags ?? [:])
+        out += Self.evaluationSection(try evaluations(model: v.model, version: v.version))
+        out += Self.approvalSection(history.filter { $0.action == "approve" && $0.version == v.version }, date: date)
 
         out.append("## Feature importances")
         out.append("")
@@ -109,6 +113,22 @@ extension TrackingStore {
             }
         }
         out.append("")
+
+        if let tags = run?.run.tags, let text = tags["shap_importance"],
+           let shap = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Double], !shap.isEmpty {
+            out.append("## SHAP importance")
+            out.append("")
+            if let note = tags["shap_importance_note"] {
+                out.append("Exact SHAP, \(note).")
+                out.append("")
+            }
+            out.append("| Feature | Mean \\|SHAP\\| |")
+            out.append("|---|---:|")
+            for (k, x) in shap.sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }) {
+                out.append("| \(cell(k)) | \(num(x)) |")
+            }
+            out.append("")
+        }
 
         out.append("## Known limitations")
         out.append("")
@@ -202,6 +222,52 @@ extension TrackingStore {
             out.append("|---|" + String(repeating: "---:|", count: classes.count))
             for (c, row) in zip(classes, m) { out.append("| \(cell(c)) | " + row.map(String.init).joined(separator: " | ") + " |") }
         }
+        out.append("")
+        return out
+    }
+}
+
+extension TrackingStore {
+    /// The segment and fairness evaluations stored with a version, one table per column;
+    /// empty when none is stored.
+    static func evaluationSection(_ e: VersionEvaluations) -> [String] {
+        guard !e.isEmpty else { return [] }
+        func cell(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ") }
+        func num(_ x: Double?) -> String { x.map { $0.isFinite ? String(format: "%.6g", $0) : "NaN" } ?? "—" }
+        var out = ["## Performance by segment", ""]
+        for s in e.segments {
+            let m = s.metric
+            out.append("By `\(cell(s.column))`, on \(m) (flagged when more than \(Int((s.tolerance * 100).rounded())) % worse than all rows; 95 % bootstrap intervals):")
+            out.append("")
+            out.append("| Segment | Rows | \(m) | 95 % CI | vs all | Flagged |")
+            out.append("|---|---:|---:|---|---:|---|")
+            for (i, r) in ([s.overall] + s.segments).enumerated() {
+                let ci = r.ci[m].map { "[\(num($0.lower)), \(num($0.upper))]" } ?? ""
+                let vs = r.relativeDegradation.map { String(format: "%+.1f %%", (s.higherIsBetter ? -$0 : $0) * 100) } ?? ""
+                out.append("| \(i == 0 ? "all rows" : cell(r.segment)) | \(r.rows) | \(num(r.metrics[m])) | \(ci) | \(vs) | \(r.flagged ? "yes" : "") |")
+            }
+            out.append("")
+        }
+        for f in e.fairness {
+            let m = f.metrics
+            out.append("Fairness over `\(cell(f.sensitive))` (positive class `\(cell(f.positiveClass))`, \(f.rows) rows): demographic parity difference \(num(m.demographicParityDifference)), equalized odds difference \(num(m.equalizedOddsDifference)).")
+            out.append("")
+            out.append("| Group | Rows | Selection rate | TPR | FPR |")
+            out.append("|---|---:|---:|---:|---:|")
+            for g in m.groups {
+                out.append("| \(cell(g.group)) | \(g.count) | \(num(g.selectionRate)) | \(num(g.truePositiveRate)) | \(num(g.falsePositiveRate)) |")
+            }
+            out.append("")
+        }
+        return out
+    }
+
+    /// Approvals for Production of this version; empty when none.
+    static func approvalSection(_ approvals: [AuditEntry], date: (Int64) -> String) -> [String] {
+        guard !approvals.isEmpty else { return [] }
+        func cell(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ") }
+        var out = ["## Approvals", "", "| Time | Approved by | Reason |", "|---|---|---|"]
+        for a in approvals { out.append("| \(date(a.timeMs)) | \(cell(a.user)) | \(cell(a.reason)) |") }
         out.append("")
         return out
     }

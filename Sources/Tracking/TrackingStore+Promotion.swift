@@ -30,7 +30,24 @@ extension TrackingStore {
             let why = reason.isEmpty ? "promotion policy" : reason
             let withMetric = considered.filter { $0.metrics[policy.metric].map { !$0.isNaN } ?? false }
             let qualified = withMetric.filter { policy.beats($0.metrics[policy.metric] ?? .nan, policy.productionThreshold) }
-            let winner = qualified.min(by: { policy.ranks($0, before: $1) })
+            // Best first; segment, fairness and approval gates (when the policy has any) may pass
+            // over a version, or stop the best one at Staging until someone approves it.
+            var winner: ModelVersion?
+            var awaitingApproval: ModelVersion?
+            var refusals: [String] = []
+            for v in qualified.sorted(by: { policy.ranks($0, before: $1) }) {
+                guard policy.hasProductionGates else { winner = v; break }
+                let failed = policy.gateRefusals(model: model, version: v.version, evaluations: try Self.evaluations(db, model: model, version: v.version))
+                if !failed.isEmpty { refusals += failed; continue }
+                let alreadyChampion = champion == v.version && v.stage == .production
+                if policy.requireApproval, !alreadyChampion, try Self.approvals(db, model: model, version: v.version).isEmpty {
+                    refusals.append("v\(v.version) has no recorded approval, which the policy requires for Production (plumb models approve \(model)/\(v.version) --reason \"…\")")
+                    awaitingApproval = v
+                    break
+                }
+                winner = v
+                break
+            }
             var staged: [Int] = []
             // The winner goes straight to Production, so it is not staged on the way.
             for v in considered where v.stage != .production && v.stage != .staging && v.version != winner?.version {
@@ -42,18 +59,26 @@ extension TrackingStore {
             let championText = champion.map { "champion v\($0) stays" } ?? "there is no champion"
             guard let best = winner else {
                 let message: String
-                if let top = withMetric.min(by: { policy.ranks($0, before: $1) }), let m = top.metrics[policy.metric] {
+                if let waiting = awaitingApproval {
+                    let stage = staged.contains(waiting.version) ? "staged" : "stays \(waiting.stage.rawValue)"
+                    message = "v\(waiting.version) qualifies for Production but awaits approval (the policy requires it): \(stage); approve it with `plumb models approve \(model)/\(waiting.version) --reason \"…\"`, then promote again; \(championText)"
+                        + (refusals.count > 1 ? " (passed over: " + refusals.dropLast().joined(separator: "; ") + ")" : "")
+                } else if !refusals.isEmpty {
+                    message = "no version qualifies for Production: " + refusals.joined(separator: "; ") + "; \(championText)"
+                } else if let top = withMetric.min(by: { policy.ranks($0, before: $1) }), let m = top.metrics[policy.metric] {
                     message = "no version qualifies for Production: best candidate v\(top.version) has \(policy.metric) \(Self.fmt(m)), not \(policy.higherIsBetter ? "above" : "below") the production threshold \(Self.fmt(policy.productionThreshold)); \(championText)"
                 } else {
                     message = "no version qualifies for Production: no \(only.map { "version \($0)" } ?? "candidate version") has metric \(policy.metric); \(championText)"
                 }
                 return PromotionOutcome(model: model, champion: champion, previousChampion: champion, changed: false,
-                                        staged: staged, archived: [], message: message)
+                                        staged: staged, archived: [], message: message, refusals: refusals)
             }
             let bestMetric = Self.fmt(best.metrics[policy.metric] ?? .nan)
+            let passedOver = refusals.isEmpty ? "" : " (passed over: " + refusals.joined(separator: "; ") + ")"
             if champion == best.version && best.stage == .production {
                 return PromotionOutcome(model: model, champion: champion, previousChampion: champion, changed: false, staged: staged, archived: [],
-                                        message: "v\(best.version) (\(policy.metric) \(bestMetric)) is the best candidate and already the champion")
+                                        message: "v\(best.version) (\(policy.metric) \(bestMetric)) is the best candidate and already the champion" + passedOver,
+                                        refusals: refusals)
             }
             var archived: [Int] = []
             for v in try Int.fetchAll(db, sql: "SELECT version FROM model_versions WHERE model = ? AND stage = 'Production' AND version != ?",
@@ -66,7 +91,8 @@ extension TrackingStore {
             let prev = champion.map { "; previous champion v\($0)" } ?? ""
             return PromotionOutcome(model: model, champion: best.version, previousChampion: champion, changed: champion != best.version,
                                     staged: staged, archived: archived,
-                                    message: "v\(best.version) promoted to Production as champion (\(policy.metric) \(bestMetric) \(policy.higherIsBetter ? ">" : "<") \(Self.fmt(policy.productionThreshold)))\(prev)")
+                                    message: "v\(best.version) promoted to Production as champion (\(policy.metric) \(bestMetric) \(policy.higherIsBetter ? ">" : "<") \(Self.fmt(policy.productionThreshold)))\(prev)" + passedOver,
+                                    refusals: refusals)
         }
     }
 

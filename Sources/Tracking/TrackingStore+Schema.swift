@@ -204,6 +204,26 @@ extension TrackingStore {
                 ALTER TABLE predictions ADD COLUMN actual_label TEXT;
                 """)
         }
+        m.registerMigration("v5-version-evaluations") { db in
+            // Segment and fairness evaluations stored with a registered version (`plumb evaluate
+            // --record`, the pipeline's holdout), read by promotion gates and the model card: one
+            // row per version, kind and column, replaced when re-evaluated. A new table only;
+            // nothing stored before changes. Approvals need no table: they are audit entries
+            // (action "approve").
+            try db.execute(sql: """
+                CREATE TABLE version_evaluations (
+                    model TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('segments','fairness')),
+                    column_name TEXT NOT NULL,
+                    json TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    created_ms INTEGER NOT NULL,
+                    PRIMARY KEY (model, version, kind, column_name),
+                    FOREIGN KEY (model, version) REFERENCES model_versions(model, version)
+                ) WITHOUT ROWID;
+                """)
+        }
         return m
     }()
 }

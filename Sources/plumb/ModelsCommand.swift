@@ -10,6 +10,6 @@ struct ModelsCommand: ParsableCommand {
               plumb models promote housing --reason "weekly retrain"
             """,
         subcommands: [ModelsListCommand.self, ModelsShowCommand.self, ModelsPromoteCommand.self, ModelsRollbackCommand.self,
-                      ModelsHistoryCommand.self, ModelsAliasCommand.self, ModelsCardCommand.self]
+                      ModelsHistoryCommand.self, ModelsAliasCommand.self, ModelsCardCommand.self, ModelsApproveCommand.self]
     )
 }

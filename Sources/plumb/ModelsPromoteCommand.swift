@@ -16,6 +16,14 @@ struct ModelsPromoteCommand: ParsableCommand {
             {"metric": "roc_auc", "staging": "> 0.85", "production": "> 0.9", "tie_break": "log_loss"} \
             (the tie-break defaults to log_loss for a classification score, roc_auc for a loss, rmse for r2).
 
+            Production can also require limits on the segment and fairness evaluations stored with a version \
+            (`plumb evaluate --model models:/NAME/V FILE --segment-by COL --sensitive COL --record`) and a named \
+            approval (`plumb models approve NAME/V --reason …`): \
+            {"segments": {"column": "ocean_proximity", "max_relative_degradation": 0.25, "min_rows": 30}, \
+            "fairness": {"sensitive": "sex", "max_equalized_odds_difference": 0.1}, "require_approval": true}. \
+            A version failing a limit is passed over and the output names the segment or groups; without an \
+            approval the best version stops at Staging and the output says so.
+
             Example:
               plumb models promote housing --policy policy.json --reason "nightly retrain"
             """

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Drift
 import Foundation
+import MLCore
 import Pipeline
 
 struct MonitorCommand: AsyncParsableCommand {
@@ -31,6 +32,12 @@ struct MonitorCommand: AsyncParsableCommand {
               plumb monitor --model models:/california@champion --current out/current.csv --report out/drift.html
               plumb monitor --model models:/california@champion --from-log --since 2026-11-23T00:00:00Z --json
               plumb monitor --model models:/churn@champion --current out/current.csv --trigger "roc_auc < 0.8" --report out/churn.html
+              plumb monitor --model models:/california@champion --current out/current.csv --segment-by ocean_proximity --json
+
+            With --segment-by COL the labelled rows' metrics are also reported per segment of COL (quantile bins \
+            for a numeric column, values for a text column) with bootstrap 95 % intervals, and segments worse \
+            than all rows by more than --segment-tolerance on the main metric (RMSE; log loss for classifiers) \
+            are flagged; --json gains "segments" (one object per segment) and, with --sensitive COL, "fairness".
             """
     )
 
@@ -71,6 +78,8 @@ struct MonitorCommand: AsyncParsableCommand {
     var store: String?
 
     @OptionGroup var csv: CSVInputOptions
+
+    @OptionGroup(title: "Segments and fairness (on the rows with ground truth)") var segments: SegmentOptions
 
     @Flag(help: "Print a JSON object instead of the table.")
     var json = false
@@ -123,16 +132,37 @@ struct MonitorCommand: AsyncParsableCommand {
                                        retrainOnPredictionDrift: retrainOnPredictionDrift)
             let source: Monitor.Current = fromLog ? .log(since: since.flatMap(Self.parseTime)) : .file(current ?? "", try csv.csvOptions())
             let outcome = try Monitor.run(model: model, storePath: store ?? defaultStorePath(), current: source,
-                                          options: options, policy: policy, reportPath: report)
+                                          options: options, policy: policy, reportPath: report, segments: segments.request)
             if json {
-                try printJSON(outcome.result)
+                try printJSON(MonitorJSON(result: outcome.result, segments: outcome.segments))
             } else {
                 print("\(model) vs \(outcome.source): \(grouped(outcome.currentRows)) rows, \(grouped(outcome.labelledRows)) with ground truth")
                 print(outcome.result.renderTable())
+                // The drift table ends with a blank line.
+                if let s = outcome.segments { print(s.renderTable()) }
                 if let r = outcome.reportPath { print("report: \(r)") }
             }
             retrain = outcome.result.retrain
         }
         if retrain { throw ExitCode(10) }
+    }
+}
+
+/// `plumb monitor --json`: the drift result's keys, plus "overall", "segments" and "fairness"
+/// with --segment-by / --sensitive.
+struct MonitorJSON: Encodable {
+    var result: DriftResult
+    var segments: SegmentedEvaluation?
+
+    enum CodingKeys: String, CodingKey { case segments, fairness, segmentMetric = "segment_metric", segmentOverall = "segment_overall" }
+
+    func encode(to encoder: any Encoder) throws {
+        try result.encode(to: encoder)
+        guard let s = segments else { return }
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(s.segments, forKey: .segments)
+        try c.encode(s.metric, forKey: .segmentMetric)
+        try c.encode(s.overall, forKey: .segmentOverall)
+        try c.encodeIfPresent(s.fairness, forKey: .fairness)
     }
 }

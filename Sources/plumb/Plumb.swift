@@ -12,9 +12,9 @@ struct Plumb: AsyncParsableCommand {
             Start with `plumb data fetch california-housing` then `plumb train FILE --target COL`.
             """,
         version: "0.1.0",
-        subcommands: [DataCommand.self, SplitCommand.self, TrainCommand.self, PredictCommand.self,
+        subcommands: [DataCommand.self, SplitCommand.self, TrainCommand.self, PredictCommand.self, ExplainCommand.self,
                       RunsCommand.self, ModelsCommand.self, ServeCommand.self, MonitorCommand.self,
-                      PipelineCommand.self, LineageCommand.self]
+                      PipelineCommand.self, LineageCommand.self, EvaluateCommand.self, BenchCommand.self]
     )
 
     static func main() async {

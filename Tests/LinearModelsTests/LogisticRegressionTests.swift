@@ -205,7 +205,7 @@ func maxDeviation(_ a: [Double], _ b: [Double]) -> Double {
         var truncated = BinaryReader(Array(writer.bytes.dropLast(3)))
         #expect(throws: ModelFileError.self) { _ = try LogisticRegression.decode(from: &truncated) }
         var newer = writer.bytes
-        newer[0] = 2
+        newer[0] = 3   // versions 1 (no feature means) and 2 (with them) are read
         var newerReader = BinaryReader(newer)
         #expect(throws: ModelFileError.self) { _ = try LogisticRegression.decode(from: &newerReader) }
     }

@@ -17,6 +17,43 @@ import Testing
         #expect(text == "x,\"name, full\"\n1,\"a\"\"b\"\n,\"c\nd\"\n2.5,\n")
     }
 
+    /// The plain form the fast number writer must reproduce byte for byte.
+    static func plainFormat(_ x: Double) -> String {
+        if x == .infinity { return "inf" }
+        if x == -.infinity { return "-inf" }
+        let s = x.description
+        return s.hasSuffix(".0") ? String(s.dropLast(2)) : s
+    }
+
+    @Test func numbersMatchSwiftsShortestForm() {
+        var rng = SeededGenerator(seed: 11)
+        var values: [Double] = [0, -0.0, 1, -1, 9_007_199_254_740_991, 9_007_199_254_740_992, -9_007_199_254_740_992,
+                                9_007_199_254_740_994, 9_999_999_999_999_998, 1e16, 1e22, 123456789012, 0.5, -2.5e-300,
+                                .leastNonzeroMagnitude, .greatestFiniteMagnitude, 4503599627370495.5]
+        for _ in 0..<20_000 {
+            let bits = UInt64(rng.below(Int.max)) &* 2_654_435_761 ^ UInt64(rng.below(Int.max)) << 20
+            let x = Double(bitPattern: bits)
+            if x.isFinite { values.append(x) }
+            values.append(Double(rng.below(1 << 40)) - Double(1 << 39))
+            values.append(Double(rng.below(1_000_000)) / 1000)
+        }
+        for x in values { #expect(CSVWriter.format(x) == Self.plainFormat(x), "\(x.bitPattern)") }
+    }
+
+    @Test func manyRowsEncodeAsOneBlockWould() throws {
+        let n = 40_000   // several encoding blocks
+        let t = Table(columns: [
+            Column(name: "i", data: .numeric((0..<n).map { Double($0) / 3 })),
+            Column(name: "c", data: .categorical(codes: (0..<n).map { Int32($0 % 3) - 1 }, levels: ["a", "b,c"])),
+        ])
+        var expected = "i,c\n"
+        for r in 0..<n {
+            let code = r % 3 - 1
+            expected += Self.plainFormat(Double(r) / 3) + "," + (code < 0 ? "" : code == 0 ? "a" : "\"b,c\"") + "\n"
+        }
+        #expect(String(decoding: CSVWriter.encode(t), as: UTF8.self) == expected)
+    }
+
     /// Random tables whose categorical levels are sorted, used and not number-like.
     func randomTable(_ rng: inout SeededGenerator) -> Table {
         let rows = 1 + rng.below(30)

@@ -123,7 +123,7 @@ import Testing
         let m = try RandomForest.fitClassifier(FeatureColumns(x), classes: y, classCount: 5, parameters: p).model
         var w = BinaryWriter()
         m.encode(to: &w)
-        #expect(w.bytes.first == RandomForest.multiclassFormat)
+        #expect(w.bytes.first == RandomForest.multiclassWithCoverFormat && m.predictors.allSatisfy(\.hasCover))
         var r = BinaryReader(w.bytes)
         let loaded = try RandomForest.decode(from: &r)
         var again = BinaryWriter()

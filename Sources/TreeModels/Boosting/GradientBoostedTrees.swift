@@ -271,13 +271,19 @@ func validateLabels(_ labels: [Int32], classCount: Int, rows: Int, what: String)
 
 extension GradientBoostedTrees {
     /// Payload versions: 1, a regression ensemble; 2, a classifier (class count, class weights,
-    /// one ensemble per score). Regressions keep version 1, so their files read as before.
+    /// one ensemble per score); 3 and 4, the same with every node's and leaf's cover after each
+    /// ensemble's arrays (for TreeSHAP). Ensembles with covers (every fitted one) are written as 3
+    /// or 4; imported trees without covers keep 1 or 2.
     static let regressionFormat: UInt8 = 1
     static let classifierFormat: UInt8 = 2
+    static let regressionWithCoverFormat: UInt8 = 3
+    static let classifierWithCoverFormat: UInt8 = 4
 
     /// Writes parameters, init scores, best iteration, importance and the flat tree arrays.
     public func encode(to w: inout BinaryWriter) {
-        w.write(classCount == 0 ? Self.regressionFormat : Self.classifierFormat)
+        let cover = predictors.allSatisfy(\.hasCover)
+        w.write(classCount == 0 ? (cover ? Self.regressionWithCoverFormat : Self.regressionFormat)
+                                : (cover ? Self.classifierWithCoverFormat : Self.classifierFormat))
         parameters.encode(to: &w)
         if classCount > 0 {
             w.write(Int64(classCount))
@@ -288,15 +294,17 @@ extension GradientBoostedTrees {
         if classCount == 0 { w.write(initScore) }
         w.write(Int64(bestIteration))
         w.write(array: importanceGain); w.write(array: importanceSplits.map { Int64($0) })
-        for p in predictors { p.encode(to: &w) }
+        for p in predictors { p.encode(to: &w, cover: cover) }
     }
 
     /// Reads what `encode(to:)` wrote.
     public static func decode(from r: inout BinaryReader) throws -> GradientBoostedTrees {
-        let v = try r.read(UInt8.self)
-        guard v == regressionFormat || v == classifierFormat else {
-            throw ModelFileError(code: .newerFormat, message: "gbm model payload version \(v), this build reads versions 1 and 2")
+        let stored = try r.read(UInt8.self)
+        guard (1...4).contains(stored) else {
+            throw ModelFileError(code: .newerFormat, message: "gbm model payload version \(stored), this build reads versions 1 to 4")
         }
+        let cover = stored >= regressionWithCoverFormat
+        let v = cover ? stored - 2 : stored
         var params = try GBMParameters.decode(from: &r)
         var classCount = 0, scoreCount = 1
         if v == classifierFormat {
@@ -313,7 +321,7 @@ extension GradientBoostedTrees {
         let best = Int(try r.read(Int64.self))
         let gain: [Double] = try r.readArray(), splits = try r.readArray(of: Int64.self).map { Int($0) }
         var predictors: [TreePredictor] = []
-        for _ in 0..<scoreCount { predictors.append(try TreePredictor.decode(from: &r)) }
+        for _ in 0..<scoreCount { predictors.append(try TreePredictor.decode(from: &r, cover: cover)) }
         guard gain.count == fc, splits.count == fc,
               predictors.allSatisfy({ $0.featureCount == fc && $0.treeCount == best }) else {
             throw ModelFileError(code: .corrupt, message: "gbm model: feature count \(fc), importance lengths \(gain.count)/\(splits.count), best iteration \(best) and the trees disagree")

@@ -66,7 +66,15 @@ final class GiniTreeGrower {
             apply(split, to: leaf, &growth, &counts)
         }
         let frequencies = counts.flatMap(\.frequencies)
-        return ClassTree(grown: GrownTree(tree: growth.tree, partition: growth.partition, thresholdBins: growth.thresholdBins),
+        var tree = growth.tree
+        // Covers (for TreeSHAP): each leaf's rows, each node the sum of its children (children follow parents).
+        tree.leafCover = counts.map(\.total)
+        tree.nodeCover = [Double](repeating: 0, count: tree.nodeCount)
+        for k in stride(from: tree.nodeCount - 1, through: 0, by: -1) {
+            func cover(_ c: Int32) -> Double { c >= 0 ? tree.nodeCover[Int(c)] : tree.leafCover[Int(~c)] }
+            tree.nodeCover[k] = cover(tree.left[k]) + cover(tree.right[k])
+        }
+        return ClassTree(grown: GrownTree(tree: tree, partition: growth.partition, thresholdBins: growth.thresholdBins),
                          classCount: classCount, leafFrequencies: frequencies)
     }
 

@@ -218,15 +218,25 @@ public struct RandomForest: Regressor {
 
 extension RandomForest {
     /// Payload versions: 1, a regression; 2, a binary classifier (its class count follows the
-    /// parameters); 3, a classifier of three or more classes (version 2's fields, then each
-    /// further class's leaf values: its ensemble shares the first one's nodes). Older kinds keep
-    /// their versions, so their files read as before.
+    /// parameters); 3 and 4, the same with every node's and leaf's cover after the ensemble's
+    /// arrays (for TreeSHAP); 5, a classifier of three or more classes (version 2's fields, then
+    /// each further class's leaf values: its ensemble shares the first one's nodes), and 6 the
+    /// same with covers (those of the first ensemble, shared). Older kinds keep their versions,
+    /// so their files read as before.
     static let regressionFormat: UInt8 = 1
     static let classifierFormat: UInt8 = 2
-    static let multiclassFormat: UInt8 = 3
+    static let regressionWithCoverFormat: UInt8 = 3
+    static let classifierWithCoverFormat: UInt8 = 4
+    static let multiclassFormat: UInt8 = 5
+    static let multiclassWithCoverFormat: UInt8 = 6
 
     private var format: UInt8 {
-        classCount == 0 ? Self.regressionFormat : classCount == 2 ? Self.classifierFormat : Self.multiclassFormat
+        let cover = predictor.hasCover
+        switch classCount {
+        case 0: return cover ? Self.regressionWithCoverFormat : Self.regressionFormat
+        case 2: return cover ? Self.classifierWithCoverFormat : Self.classifierFormat
+        default: return cover ? Self.multiclassWithCoverFormat : Self.multiclassFormat
+        }
     }
 
     /// Writes parameters, importance, OOB R² and the flat tree arrays.
@@ -236,25 +246,27 @@ extension RandomForest {
         if classCount > 0 { w.write(Int64(classCount)) }
         w.write(Int64(featureCount)); w.write(oobR2)
         w.write(array: importanceGain); w.write(array: importanceSplits.map { Int64($0) })
-        predictor.encode(to: &w)
+        predictor.encode(to: &w, cover: predictor.hasCover)
         for p in predictors.dropFirst() { w.write(array: p.leafValue) }
     }
 
     /// Reads what `encode(to:)` wrote.
     public static func decode(from r: inout BinaryReader) throws -> RandomForest {
-        let v = try r.read(UInt8.self)
-        guard (regressionFormat...multiclassFormat).contains(v) else {
-            throw ModelFileError(code: .newerFormat, message: "forest model payload version \(v), this build reads versions 1 to 3")
+        let stored = try r.read(UInt8.self)
+        guard (1...6).contains(stored) else {
+            throw ModelFileError(code: .newerFormat, message: "forest model payload version \(stored), this build reads versions 1 to 6")
         }
+        let cover = [regressionWithCoverFormat, classifierWithCoverFormat, multiclassWithCoverFormat].contains(stored)
+        let v = stored == multiclassWithCoverFormat ? multiclassFormat : cover ? stored - 2 : stored
         let params = try ForestParameters.decode(from: &r)
         let classCount = v == regressionFormat ? 0 : Int(try r.read(Int64.self))
         let expected = v == regressionFormat ? 0...0 : v == classifierFormat ? 2...2 : 3...100_000
         guard expected.contains(classCount) else {
-            throw ModelFileError(code: .corrupt, message: "forest model: \(classCount) classes in a version \(v) payload (version 2 holds 2 classes, version 3 more)")
+            throw ModelFileError(code: .corrupt, message: "forest model: \(classCount) classes in a version \(stored) payload (versions 2 and 4 hold 2 classes, 5 and 6 more)")
         }
         let fc = Int(try r.read(Int64.self)), oob = try r.readDouble()
         let gain: [Double] = try r.readArray(), splits = try r.readArray(of: Int64.self).map { Int($0) }
-        var predictors = [try TreePredictor.decode(from: &r)]
+        var predictors = [try TreePredictor.decode(from: &r, cover: cover)]
         guard fc == predictors[0].featureCount, gain.count == fc, splits.count == fc else {
             throw ModelFileError(code: .corrupt, message: "forest model: feature count \(fc) and importance lengths \(gain.count)/\(splits.count) disagree with the \(predictors[0].featureCount)-feature ensemble")
         }

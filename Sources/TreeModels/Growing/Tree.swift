@@ -17,8 +17,18 @@ public struct Tree: Sendable, Equatable {
     /// Split gain of each internal node.
     public var gain: [Double] = []
     public var leafValue: [Double] = []
+    /// Cover of each internal node and of each leaf: the number of training rows that reached it
+    /// (a row drawn twice by a bootstrap or bagging sample counts twice) — LightGBM's
+    /// `internal_count`/`leaf_count`, scikit-learn's `weighted_n_node_samples` without sample
+    /// weights. Path-dependent TreeSHAP weights the branch a row does not take by it. Empty when
+    /// unknown (a tree built by hand or read from a model file written before covers were kept).
+    public var nodeCover: [Double] = []
+    public var leafCover: [Double] = []
 
     public init() {}
+
+    /// Whether every node and leaf has its cover.
+    public var hasCover: Bool { nodeCover.count == nodeCount && leafCover.count == leafValue.count }
 
     public var nodeCount: Int { feature.count }
     public var root: Int32 { feature.isEmpty ? ~0 : 0 }

@@ -241,6 +241,13 @@ public final class TreeGrower {
             let v = -leaf.sumGradient / (leaf.sumHessian + lambda)
             return v.isFinite ? v : 0
         }
+        // Covers: each leaf's rows, each node the sum of its children (children follow parents).
+        tree.leafCover = (0..<growth.leaves.count).map { Double(growth.partition.count[$0]) }
+        tree.nodeCover = [Double](repeating: 0, count: tree.nodeCount)
+        for k in stride(from: tree.nodeCount - 1, through: 0, by: -1) {
+            func cover(_ c: Int32) -> Double { c >= 0 ? tree.nodeCover[Int(c)] : tree.leafCover[Int(~c)] }
+            tree.nodeCover[k] = cover(tree.left[k]) + cover(tree.right[k])
+        }
         lastPartition = growth.partition
         return GrownTree(tree: tree, partition: growth.partition, thresholdBins: growth.thresholdBins)
     }

@@ -12,6 +12,7 @@ public struct TreePredictor: Sendable, Equatable {
         a.featureCount == b.featureCount && a.base == b.base && a.scale == b.scale && a.treeRoot == b.treeRoot
             && a.feature == b.feature && a.threshold == b.threshold && a.left == b.left && a.right == b.right
             && a.flags == b.flags && a.leafValue == b.leafValue && a.categoryStart == b.categoryStart && a.categoryWords == b.categoryWords
+            && a.nodeCover == b.nodeCover && a.leafCover == b.leafCover
     }
 
     public var featureCount: Int
@@ -26,6 +27,11 @@ public struct TreePredictor: Sendable, Equatable {
     public var leafValue: [Double] = []
     public var categoryStart: [Int32] = [0]
     public var categoryWords: [UInt32] = []
+    /// Training rows that reached each node and each leaf (see `Tree.nodeCover`), for TreeSHAP.
+    /// Kept only while every tree appended had covers: a tree without them empties both arrays,
+    /// and from then on their lengths never again match the nodes' and leaves' (`hasCover`).
+    public var nodeCover: [Double] = []
+    public var leafCover: [Double] = []
     /// The scoring forms derived from the arrays above, rebuilt whenever trees are added or
     /// decoded. `rankScorer` (trees of at most 64 leaves, no categorical node) scores any number
     /// of rows; otherwise `layout` (no categorical node; built only without `rankScorer`) scores
@@ -42,6 +48,9 @@ public struct TreePredictor: Sendable, Equatable {
     static let layoutMinimumRows = 16
 
     public var treeCount: Int { treeRoot.count }
+
+    /// Whether every node and leaf has its cover (path-dependent TreeSHAP needs them).
+    public var hasCover: Bool { nodeCover.count == feature.count && leafCover.count == leafValue.count }
 
     /// Compiles fitted trees.
     public init(trees: [Tree], base: Double, scale: Double, featureCount: Int) {
@@ -65,6 +74,12 @@ public struct TreePredictor: Sendable, Equatable {
     }
 
     private mutating func appendArrays(_ t: Tree) {
+        if hasCover && t.hasCover {
+            nodeCover.append(contentsOf: t.nodeCover)
+            leafCover.append(contentsOf: t.leafCover)
+        } else {
+            nodeCover = []; leafCover = []
+        }
         let nodeBase = Int32(feature.count), leafBase = Int32(leafValue.count)
         func remap(_ c: Int32) -> Int32 { c >= 0 ? c + nodeBase : ~(~c + leafBase) }
         treeRoot.append(remap(t.root))
@@ -145,6 +160,10 @@ public struct TreePredictor: Sendable, Equatable {
             }
         }
         tree.leafValue = leaves.map { leafValue[Int($0)] }
+        if hasCover {
+            tree.nodeCover = order.map { nodeCover[Int($0)] }
+            tree.leafCover = leaves.map { leafCover[Int($0)] }
+        }
         return tree
     }
 
@@ -245,16 +264,23 @@ public struct TreePredictor: Sendable, Equatable {
 }
 
 extension TreePredictor {
-    /// Writes the flat arrays.
-    public func encode(to w: inout BinaryWriter) {
+    /// Writes the flat arrays; with `cover`, the node and leaf covers after them (the caller's
+    /// payload version says which: files written before covers have none).
+    /// - Precondition: `hasCover` when `cover`.
+    public func encode(to w: inout BinaryWriter, cover: Bool = false) {
         w.write(Int64(featureCount)); w.write(base); w.write(scale)
         w.write(array: treeRoot); w.write(array: feature); w.write(array: threshold)
         w.write(array: left); w.write(array: right); w.write(array: flags)
         w.write(array: leafValue); w.write(array: categoryStart); w.write(array: categoryWords)
+        if cover {
+            precondition(hasCover, "TreePredictor.encode(cover: true) without covers")
+            w.write(array: nodeCover); w.write(array: leafCover)
+        }
     }
 
-    /// Reads what `encode(to:)` wrote and checks every index is in range.
-    public static func decode(from r: inout BinaryReader) throws -> TreePredictor {
+    /// Reads what `encode(to:cover:)` wrote (`cover` as it was written) and checks every index is
+    /// in range, and that covers are finite, non-negative, one per node and leaf.
+    public static func decode(from r: inout BinaryReader, cover: Bool = false) throws -> TreePredictor {
         var p = TreePredictor(trees: [], base: 0, scale: 1, featureCount: 0)
         p.featureCount = Int(try r.read(Int64.self)); p.base = try r.readDouble(); p.scale = try r.readDouble()
         p.treeRoot = try r.readArray(); p.feature = try r.readArray(); p.threshold = try r.readArray()
@@ -280,6 +306,12 @@ extension TreePredictor {
         }
         for root in p.treeRoot where !ok(root) {
             throw ModelFileError(code: .corrupt, message: "tree root \(root) is out of range")
+        }
+        if cover {
+            p.nodeCover = try r.readArray(); p.leafCover = try r.readArray()
+            guard p.hasCover, (p.nodeCover + p.leafCover).allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+                throw ModelFileError(code: .corrupt, message: "tree ensemble covers: \(p.nodeCover.count) node and \(p.leafCover.count) leaf covers for \(nodes) nodes and \(leaves) leaves, or a negative or non-finite one")
+            }
         }
         p.compileScoringForms()
         return p
