@@ -234,3 +234,23 @@ import Testing
         #expect(throws: TreeModelsError.self) { try RandomForest.fitClassifier(FeatureColumns(x), classes: labels, classCount: 1) }
     }
 }
+
+extension RandomForestMulticlassTests {
+    /// TreeSHAP of each class's ensemble: per row and class, the contributions plus the expected
+    /// value add up to the class's probability.
+    @Test func contributionsAddUpToEachClassProbability() throws {
+        let (x, y) = Self.data(rows: 300, seed: 91, classes: 3)
+        var p = ForestParameters()
+        p.trees = 4; p.maxDepth = 5
+        let m = try RandomForest.fitClassifier(FeatureColumns(x), classes: y, classCount: 3, parameters: p).model
+        let c = try m.contributions(x, threads: 1)
+        let probabilities = m.predict(x)
+        #expect(m.explainedOutputCount == 3 && c.outputs == 3)
+        for i in stride(from: 0, to: 300, by: 29) {
+            for k in 0..<3 {
+                let sum = (0..<5).reduce(c.expectedValue[k]) { $0 + c.values[(i * 3 + k) * 5 + $1] }
+                #expect(abs(sum - probabilities[3 * i + k]) < 1e-9)
+            }
+        }
+    }
+}
