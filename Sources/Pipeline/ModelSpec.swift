@@ -28,7 +28,7 @@ public enum ModelSpec: Sendable {
         case .linear, .ridge: !task.isClassification
         case .logistic: task.isClassification
         case .gbm: true
-        case .forest: task != .multiclass
+        case .forest: true
         }
     }
 
@@ -161,13 +161,11 @@ extension ModelSpec {
             return FitResult(regressor: r.model, warnings: r.warnings, extraMetrics: extra,
                              trainHistory: r.trainMetric, validationHistory: r.validMetric)
         case .forest(let p):
-            guard classCount == 2 else {
-                throw TrainingError(code: .badArgument, message: "forest classifies two classes in this version; for \(classCount) classes use gbm or logistic")
-            }
             guard classWeights.isEmpty else {
                 throw TrainingError(code: .badArgument, message: "forest does not take class weights in this version; use gbm for --class-weight balanced")
             }
-            let r = try RandomForest.fitBinaryClassifier(x, classes: classes, parameters: p, progress: progress.map { cb in { cb($0, $1, $2, $3) } })
+            let r = try RandomForest.fitClassifier(x, classes: classes, classCount: classCount, parameters: p,
+                                                   progress: progress.map { cb in { cb($0, $1, $2, $3) } })
             var extra = ["trees": Double(r.model.treeCount)]
             if let oob = r.oobAccuracy { extra["oob_accuracy"] = oob }
             return FitResult(regressor: r.model, warnings: r.warnings, extraMetrics: extra)

@@ -141,7 +141,7 @@ public enum Trainer {
         let (trainTable, testTable) = try split(request)
         let target = try TargetPlan(request, train: trainTable, test: testTable)
         guard request.model.fits(target.task) else {
-            throw TrainingError(code: .badArgument, message: "\(request.model.kind) does not fit a \(target.task.rawValue) target \"\(request.target)\" (regression: linear, ridge, gbm, forest; binary: logistic, gbm, forest; multiclass: logistic, gbm)")
+            throw TrainingError(code: .badArgument, message: "\(request.model.kind) does not fit a \(target.task.rawValue) target \"\(request.target)\" (regression: linear, ridge, gbm, forest; binary: logistic, gbm, forest; multiclass: logistic, gbm, forest)")
         }
         let pre = try Preprocessor.fit(trainTable, features: features, options: request.preprocessing)
         let clock = ContinuousClock()

@@ -9,7 +9,7 @@ import Tabular
 enum ModelChoice: String, ExpressibleByArgument, CaseIterable {
     case linear, ridge, logistic, gbm, forest
     /// Every kind that fits the task, compared: linear, forest and gbm (regression); logistic,
-    /// forest (binary) and gbm (classification).
+    /// forest and gbm (classification).
     case all
 }
 

@@ -61,6 +61,26 @@ import TreeModels
         #expect(o.model.classIndices(o.testPredictions).count == 400)
     }
 
+    /// A forest of four classes end to end: labels in order, one probability per class summing
+    /// to 1, out-of-bag accuracy, and the model file scoring the same after a round trip.
+    @Test func multiclassForestThroughTheModelFile() throws {
+        var p = ForestParameters()
+        p.trees = 30; p.featureSampling = .sqrt
+        let o = try Trainer.train(Self.request(.forest(p), classes: ["c", "a", "b", "d"]))
+        let h = o.model.header
+        #expect(h.task == .multiclass && h.classes == ["a", "b", "c", "d"] && h.threshold == nil)
+        #expect(o.testPredictions.count == 400 * 4)
+        for i in 0..<400 { #expect(abs(o.testPredictions[(4 * i)..<(4 * i + 4)].reduce(0, +) - 1) < 1e-12) }
+        let m = try #require(o.evaluation.classification)
+        #expect(m.accuracy > 0.6 && m.confusionMatrix.count == 4)
+        #expect(o.extraMetrics["oob_accuracy"].map { $0 > 0.5 } == true)
+        let bytes = try ModelFile.encode(header: h, regressor: o.model.regressor)
+        let back = try ModelFile.decode(bytes, source: "test", kinds: ModelSpec.kinds)
+        #expect(back.header == h)
+        #expect(try back.predict(o.testTable).predictions == o.testPredictions)
+        #expect(try ModelFile.encode(header: back.header, regressor: back.regressor) == bytes)
+    }
+
     @Test func binaryForestAndBestF1Threshold() throws {
         var r = Self.request(.forest(ForestParameters()), classes: ["neg", "pos"])
         r.threshold = nil

@@ -55,6 +55,15 @@ import Testing
         #expect(try TrainCommand.parse(Self.trainHead + ["--model", "forest", "--feature-fraction", "third"]).hp.featureFraction == .keyword(.third))
     }
 
+    /// `--model all` compares every kind that fits the task: the forest classifies any number
+    /// of classes.
+    @Test func allComparesTheForestForEveryTask() throws {
+        let all = try TrainCommand.parse(Self.trainHead + ["--model", "all"])
+        #expect(try all.specs(for: .multiclass).map(\.kind) == ["logistic", "forest", "gbm"])
+        #expect(try all.specs(for: .binary).map(\.kind) == ["logistic", "forest", "gbm"])
+        #expect(try all.specs(for: .regression).map(\.kind) == ["linear", "forest", "gbm"])
+    }
+
     /// A keyword is only for the forest: a rule spanning --model and --feature-fraction, so
     /// `validate()` keeps it.
     @Test func keywordFeatureFractionIsRejectedForGBM() {

@@ -28,24 +28,38 @@ extension GradientBoostedTrees: Explainable {
 }
 
 extension RandomForest: Explainable {
-    public var explainedOutputCount: Int { 1 }
-    public var explanationCostPerRow: Int { predictor.explanationCostPerRow }
+    /// One score per ensemble: the value, the class-1 share (binary), or each class's
+    /// probability (three or more classes).
+    public var explainedOutputCount: Int { predictors.count }
+    public var explanationCostPerRow: Int { predictors.reduce(0) { $0 + $1.explanationCostPerRow } }
 
     public var explainedScore: String {
-        classCount == 0 ? "value" : "share of class 1 (the probability before clipping to [0, 1])"
+        switch classCount {
+        case 0: "value"
+        case 2: "share of class 1 (the probability before clipping to [0, 1])"
+        default: "probability per class (the mean of the trees' leaf class frequencies)"
+        }
     }
 
-    /// The mean of the trees, rows values (a classifier's class-1 share, not clipped).
+    /// The mean of the trees per ensemble, rows × ensembles, row-major (a binary classifier's
+    /// class-1 share, not clipped).
     public func explainedScores(_ x: FeatureMatrix, threads: Int) -> [Double] {
-        var out = [Double](repeating: 0, count: x.rows)
-        out.withUnsafeMutableBufferPointer { predictor.predict(x, into: $0, threads: threads) }
+        let n = x.rows, m = predictors.count
+        var scoreMajor = [Double](repeating: 0, count: n * m)
+        scoreMajor.withUnsafeMutableBufferPointer { sb in
+            for (k, p) in predictors.enumerated() {
+                p.predict(x, into: UnsafeMutableBufferPointer(rebasing: sb[(k * n)..<((k + 1) * n)]), threads: threads)
+            }
+        }
+        var out = [Double](repeating: 0, count: n * m)
+        for k in 0..<m { for i in 0..<n { out[i * m + k] = scoreMajor[k * n + i] } }
         return out
     }
 
-    /// Exact path-dependent TreeSHAP of the mean of the trees (see `TreeExplainer`).
+    /// Exact path-dependent TreeSHAP of the mean of the trees, per ensemble (see `TreeExplainer`).
     /// - Throws: `ExplanationError.missingStatistics` for a model file without covers.
     public func contributions(_ x: FeatureMatrix, threads: Int) throws -> Contributions {
-        explain(x, [try TreeExplainer(predictor)], threads: threads)
+        explain(x, try predictors.map { try TreeExplainer($0) }, threads: threads)
     }
 }
 

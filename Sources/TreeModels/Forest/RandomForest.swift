@@ -21,14 +21,21 @@ public struct ForestFitResult: Sendable {
 /// is twice the variance decrease of the 0/1 target, so the trees are Gini trees, and the mean of
 /// the leaves is the mean of their class-1 shares (scikit-learn's probability). It writes the
 /// two class probabilities per row.
+///
+/// A classifier of three or more classes grows Gini trees over the K classes
+/// (`GiniTreeGrower`); each leaf holds its class frequencies, and a class's probability is the
+/// mean over trees of its leaf frequency (scikit-learn's `predict_proba`). The trees are compiled
+/// once per class, as multiclass boosting is: K ensembles sharing their nodes, differing in leaf
+/// values, each scored by the fast scorers.
 public struct RandomForest: Regressor {
     public static let kind = "forest"
     public let parameters: ForestParameters
     public let featureCount: Int
-    /// 2 for a binary classifier, 0 for regression.
+    /// The classes of a classifier (2 or more), 0 for regression.
     public let classCount: Int
-    /// The compiled ensemble (base 0, scale 1/trees).
-    public let predictor: TreePredictor
+    /// The compiled ensembles (base 0, scale 1/trees): one for regression and binary
+    /// classification, one per class (leaf value = the class's frequency) for three or more.
+    public let predictors: [TreePredictor]
     /// Σ split gain (variance reduction × rows) per feature.
     public let importanceGain: [Double]
     /// Number of splits per feature.
@@ -36,16 +43,25 @@ public struct RandomForest: Regressor {
     /// Out-of-bag R² measured during fit (NaN when not measured).
     public let oobR2: Double
 
+    /// The first (for regression and binary classification, the only) ensemble.
+    public var predictor: TreePredictor { predictors[0] }
     public var featureImportance: [Double]? { importanceGain }
     public var treeCount: Int { predictor.treeCount }
     public var outputCount: Int { classCount == 0 ? 1 : classCount }
 
     init(parameters: ForestParameters, featureCount: Int, classCount: Int = 0, predictor: TreePredictor,
          importanceGain: [Double], importanceSplits: [Int], oobR2: Double) {
+        self.init(parameters: parameters, featureCount: featureCount, classCount: classCount, predictors: [predictor],
+                  importanceGain: importanceGain, importanceSplits: importanceSplits, oobR2: oobR2)
+    }
+
+    init(parameters: ForestParameters, featureCount: Int, classCount: Int, predictors: [TreePredictor],
+         importanceGain: [Double], importanceSplits: [Int], oobR2: Double) {
+        precondition(predictors.count == (classCount > 2 ? classCount : 1), "one ensemble, or one per class of three or more")
         self.parameters = parameters
         self.featureCount = featureCount
         self.classCount = classCount
-        self.predictor = predictor
+        self.predictors = predictors
         self.importanceGain = importanceGain
         self.importanceSplits = importanceSplits
         self.oobR2 = oobR2
@@ -62,9 +78,18 @@ public struct RandomForest: Regressor {
             predictor.predict(x, into: output, threads: threads)
             return
         }
-        var share = [Double](repeating: 0, count: x.rows)
-        share.withUnsafeMutableBufferPointer { predictor.predict(x, into: $0, threads: threads) }
-        Self.probabilities(share, into: output)
+        let n = x.rows
+        var shares = [Double](repeating: 0, count: predictors.count * n)
+        shares.withUnsafeMutableBufferPointer { sb in
+            for (k, p) in predictors.enumerated() {
+                p.predict(x, into: UnsafeMutableBufferPointer(rebasing: sb[(k * n)..<((k + 1) * n)]), threads: threads)
+            }
+        }
+        if classCount == 2 {
+            Self.probabilities(shares, into: output)
+        } else {
+            Self.interleave(shares, classes: classCount, into: output)
+        }
     }
 
     /// (1 − p, p) per row from the class-1 shares (kept in [0, 1]: a leaf's share is its mean
@@ -77,12 +102,21 @@ public struct RandomForest: Regressor {
         }
     }
 
+    /// Class-major shares (class k of row i at `k * rows + i`) as row-major probabilities.
+    static func interleave(_ shares: [Double], classes k: Int, into output: UnsafeMutableBufferPointer<Double>) {
+        precondition(output.count == shares.count && shares.count % k == 0)
+        let n = shares.count / k
+        for i in 0..<n { for c in 0..<k { output[i * k + c] = shares[c * n + i] } }
+    }
+
     /// The plain tree walk the fast path is tested against (the same output layout).
     public func predictReference(_ x: FeatureMatrix) -> [Double] {
-        let values = predictor.predictReference(x)
+        let values = predictors.flatMap { $0.predictReference(x) }
         guard classCount > 0 else { return values }
-        var out = [Double](repeating: 0, count: 2 * x.rows)
-        out.withUnsafeMutableBufferPointer { Self.probabilities(values, into: $0) }
+        var out = [Double](repeating: 0, count: classCount * x.rows)
+        out.withUnsafeMutableBufferPointer { o in
+            if classCount == 2 { Self.probabilities(values, into: o) } else { Self.interleave(values, classes: classCount, into: o) }
+        }
         return out
     }
 
@@ -115,10 +149,7 @@ public struct RandomForest: Regressor {
     public static func fit(_ x: FeatureColumns, _ y: [Double], parameters: ForestParameters = ForestParameters(),
                            progress: TrainingProgress? = nil) throws -> ForestFitResult {
         let p = parameters
-        try p.validate()
-        for c in p.categoricalFeatures where c >= x.count {
-            throw TreeModelsError(code: .invalidParameter, message: "forest parameter categorical_features names feature \(c), but the matrix has \(x.count) features (0...\(x.count - 1))")
-        }
+        try checkParameters(p, columns: x.count)
         try validateTrainingData(x, y, model: "forest", minRows: p.minSamplesLeaf)
         let n = x.rows
         let binned = try BinnedMatrix(x, maxBins: p.maxBins, categorical: Set(p.categoricalFeatures), seed: p.seed, threads: p.threads)
@@ -140,60 +171,23 @@ public struct RandomForest: Regressor {
         var trees: [Tree] = []
         trees.reserveCapacity(p.trees)
         var oobSum = [Double](repeating: 0, count: n), oobCount = [Int](repeating: 0, count: n)
-        let allRows = (0..<n).map { Int32($0) }
-
-        // Each worker takes the next tree number as soon as it is free (no batch barrier); a tree
-        // depends only on its number, and finished trees are merged strictly in tree order, so
-        // the model is the same on any number of threads. At most a few trees wait for merging.
-        struct Merge {
-            var nextTree = 0
-            var pending: [Int: (Tree, [Double])] = [:]
-        }
-        let merge = Locked(Merge())
-        let mergeInOrder: (Int, Tree, [Double]) -> Void = { t, tree, oob in
-            merge.withLock { m in
-                m.pending[t] = (tree, oob)
-                while let (tree, oob) = m.pending.removeValue(forKey: trees.count) {
-                    trees.append(tree)
-                    for i in 0..<oob.count where !oob[i].isNaN { oobSum[i] += oob[i]; oobCount[i] += 1 }
-                    progress?(trees.count, p.trees, .nan, nil)
-                }
+        growInTreeOrder(count: p.trees, workers: workers, grow: { w, t -> (Tree, [Double]) in
+            var rng = SeededGenerator.stream(seed: p.seed, UInt64(t))
+            let (rows, inBag) = p.bootstrap ? bootstrapSample(rows: n, rng: &rng) : ((0..<n).map { Int32($0) }, [])
+            var grown = growers[w].grow(rows: rows, gradients: grad, hessians: nil, features: usable, rng: &rng)
+            for l in grown.tree.leafValue.indices { grown.tree.leafValue[l] += mean }
+            var oob: [Double] = []
+            if p.bootstrap {
+                oob = [Double](repeating: .nan, count: n)
+                for (i, l) in outOfBagLeaves(grown, inBag: inBag, binned: binned) { oob[i] = grown.tree.leafValue[l] }
             }
-        }
-        parallelFor(workers, threads: workers) { w in
-            while true {
-                let t = merge.withLock { m in
-                    defer { m.nextTree += 1 }
-                    return m.nextTree
-                }
-                guard t < p.trees else { return }
-                var rng = SeededGenerator.stream(seed: p.seed, UInt64(t))
-                var rows = allRows
-                var inBag: [Bool] = []
-                if p.bootstrap {
-                    var counts = [Int32](repeating: 0, count: n)
-                    for _ in 0..<n { counts[rng.below(n)] += 1 }
-                    rows.removeAll(keepingCapacity: true)
-                    for i in 0..<n where counts[i] > 0 { for _ in 0..<counts[i] { rows.append(Int32(i)) } }
-                    inBag = counts.map { $0 > 0 }
-                }
-                var grown = growers[w].grow(rows: rows, gradients: grad, hessians: nil, features: usable, rng: &rng)
-                for l in grown.tree.leafValue.indices { grown.tree.leafValue[l] += mean }
-                var oob: [Double] = []
-                if p.bootstrap {
-                    // Routed by bins: the rows' bins sit together (one cache line), the raw
-                    // values a column apart.
-                    oob = [Double](repeating: .nan, count: n)
-                    let outOfBag = (0..<n).compactMap { inBag[$0] ? nil : Int32($0) }
-                    var leaves = [Int32](repeating: 0, count: outOfBag.count)
-                    outOfBag.withUnsafeBufferPointer { ob in
-                        leaves.withUnsafeMutableBufferPointer { lb in grown.leaves(rows: ob, of: binned, into: lb.baseAddress!) }
-                    }
-                    for (i, l) in zip(outOfBag, leaves) { oob[Int(i)] = grown.tree.leafValue[Int(l)] }
-                }
-                mergeInOrder(t, grown.tree, oob)
-            }
-        }
+            return (grown.tree, oob)
+        }, merge: { grown in
+            let (tree, oob) = grown
+            trees.append(tree)
+            for i in 0..<oob.count where !oob[i].isNaN { oobSum[i] += oob[i]; oobCount[i] += 1 }
+            progress?(trees.count, p.trees, .nan, nil)
+        })
 
         var oobR2: Double? = nil, oobAccuracy: Double? = nil
         if p.bootstrap {
@@ -225,44 +219,67 @@ public struct RandomForest: Regressor {
 extension RandomForest {
     /// Payload versions: 1, a regression; 2, a binary classifier (its class count follows the
     /// parameters); 3 and 4, the same with every node's and leaf's cover after the ensemble's
-    /// arrays (for TreeSHAP). Forests with covers (every fitted one) are written as 3 or 4.
+    /// arrays (for TreeSHAP); 5, a classifier of three or more classes (version 2's fields, then
+    /// each further class's leaf values: its ensemble shares the first one's nodes), and 6 the
+    /// same with covers (those of the first ensemble, shared). Older kinds keep their versions,
+    /// so their files read as before.
     static let regressionFormat: UInt8 = 1
     static let classifierFormat: UInt8 = 2
     static let regressionWithCoverFormat: UInt8 = 3
     static let classifierWithCoverFormat: UInt8 = 4
+    static let multiclassFormat: UInt8 = 5
+    static let multiclassWithCoverFormat: UInt8 = 6
+
+    private var format: UInt8 {
+        let cover = predictor.hasCover
+        switch classCount {
+        case 0: return cover ? Self.regressionWithCoverFormat : Self.regressionFormat
+        case 2: return cover ? Self.classifierWithCoverFormat : Self.classifierFormat
+        default: return cover ? Self.multiclassWithCoverFormat : Self.multiclassFormat
+        }
+    }
 
     /// Writes parameters, importance, OOB R² and the flat tree arrays.
     public func encode(to w: inout BinaryWriter) {
-        let cover = predictor.hasCover
-        w.write(classCount == 0 ? (cover ? Self.regressionWithCoverFormat : Self.regressionFormat)
-                                : (cover ? Self.classifierWithCoverFormat : Self.classifierFormat))
+        w.write(format)
         parameters.encode(to: &w)
         if classCount > 0 { w.write(Int64(classCount)) }
         w.write(Int64(featureCount)); w.write(oobR2)
         w.write(array: importanceGain); w.write(array: importanceSplits.map { Int64($0) })
-        predictor.encode(to: &w, cover: cover)
+        predictor.encode(to: &w, cover: predictor.hasCover)
+        for p in predictors.dropFirst() { w.write(array: p.leafValue) }
     }
 
     /// Reads what `encode(to:)` wrote.
     public static func decode(from r: inout BinaryReader) throws -> RandomForest {
         let stored = try r.read(UInt8.self)
-        guard (1...4).contains(stored) else {
-            throw ModelFileError(code: .newerFormat, message: "forest model payload version \(stored), this build reads versions 1 to 4")
+        guard (1...6).contains(stored) else {
+            throw ModelFileError(code: .newerFormat, message: "forest model payload version \(stored), this build reads versions 1 to 6")
         }
-        let cover = stored >= regressionWithCoverFormat
-        let v = cover ? stored - 2 : stored
+        let cover = [regressionWithCoverFormat, classifierWithCoverFormat, multiclassWithCoverFormat].contains(stored)
+        let v = stored == multiclassWithCoverFormat ? multiclassFormat : cover ? stored - 2 : stored
         let params = try ForestParameters.decode(from: &r)
-        let classCount = v == classifierFormat ? Int(try r.read(Int64.self)) : 0
-        guard classCount == 0 || classCount == 2 else {
-            throw ModelFileError(code: .corrupt, message: "forest model: \(classCount) classes (a forest classifier has 2)")
+        let classCount = v == regressionFormat ? 0 : Int(try r.read(Int64.self))
+        let expected = v == regressionFormat ? 0...0 : v == classifierFormat ? 2...2 : 3...100_000
+        guard expected.contains(classCount) else {
+            throw ModelFileError(code: .corrupt, message: "forest model: \(classCount) classes in a version \(stored) payload (versions 2 and 4 hold 2 classes, 5 and 6 more)")
         }
         let fc = Int(try r.read(Int64.self)), oob = try r.readDouble()
         let gain: [Double] = try r.readArray(), splits = try r.readArray(of: Int64.self).map { Int($0) }
-        let predictor = try TreePredictor.decode(from: &r, cover: cover)
-        guard fc == predictor.featureCount, gain.count == fc, splits.count == fc else {
-            throw ModelFileError(code: .corrupt, message: "forest model: feature count \(fc) and importance lengths \(gain.count)/\(splits.count) disagree with the \(predictor.featureCount)-feature ensemble")
+        var predictors = [try TreePredictor.decode(from: &r, cover: cover)]
+        guard fc == predictors[0].featureCount, gain.count == fc, splits.count == fc else {
+            throw ModelFileError(code: .corrupt, message: "forest model: feature count \(fc) and importance lengths \(gain.count)/\(splits.count) disagree with the \(predictors[0].featureCount)-feature ensemble")
         }
-        return RandomForest(parameters: params, featureCount: fc, classCount: classCount, predictor: predictor,
+        if v == multiclassFormat {
+            for c in 1..<classCount {
+                let values: [Double] = try r.readArray()
+                guard values.count == predictors[0].leafValue.count else {
+                    throw ModelFileError(code: .corrupt, message: "forest model: class \(c) has \(values.count) leaf values, the trees have \(predictors[0].leafValue.count) leaves")
+                }
+                predictors.append(predictors[0].withLeafValues(values))
+            }
+        }
+        return RandomForest(parameters: params, featureCount: fc, classCount: classCount, predictors: predictors,
                             importanceGain: gain, importanceSplits: splits, oobR2: oob)
     }
 }

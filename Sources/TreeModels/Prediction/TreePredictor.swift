@@ -104,6 +104,16 @@ public struct TreePredictor: Sendable, Equatable {
         leafValue.append(contentsOf: t.leafValue)
     }
 
+    /// The same trees with other leaf values (one per leaf, in `leafValue`'s order), e.g. another
+    /// class's frequencies: the node arrays are shared (copy on write), the scoring forms rebuilt.
+    public func withLeafValues(_ values: [Double]) -> TreePredictor {
+        precondition(values.count == leafValue.count, "withLeafValues: \(values.count) values for \(leafValue.count) leaves")
+        var p = self
+        p.leafValue = values
+        p.compileScoringForms()
+        return p
+    }
+
     /// Keeps only the first `n` trees.
     public func truncated(to n: Int) -> TreePredictor {
         if n >= treeCount { return self }
