@@ -100,9 +100,9 @@ extension TableFile {
 }
 
 extension TableFile {
-    /// CSV files larger than this are read in blocks by `forEachChunk`; smaller ones whole, which
-    /// is faster (the block path scans for record ends and copies each block once more).
-    static let csvStreamingBytes = 1 << 30
+    /// CSV files larger than this are read in blocks by `forEachChunk`, smaller ones whole;
+    /// `PLUMB_CSV_STREAMING_BYTES` sets another limit (0: always in blocks).
+    static let csvStreamingBytes = ProcessInfo.processInfo.environment["PLUMB_CSV_STREAMING_BYTES"].flatMap { Int($0) } ?? 1 << 30
     /// The size of those blocks.
     static let csvChunkBytes = 64 << 20
 
