@@ -20,7 +20,7 @@ PYTHON ?= python3
 VENV := .venv
 INTEROP_REQUIREMENTS := Tests/Interop/requirements.txt
 
-.PHONY: deps build release test venv interop demo bench bench-peers clean
+.PHONY: deps build release libplumb test venv interop demo bench bench-peers clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -33,8 +33,13 @@ deps:
 build: deps
 	swift build $(SWIFT_BUILD_FLAGS)
 
+# The binary only: a shared library cannot link the static Swift runtime (see `libplumb`).
 release: deps
-	swift build -c release $(RELEASE_FLAGS) $(SWIFT_BUILD_FLAGS)
+	swift build -c release $(RELEASE_FLAGS) --product plumb $(SWIFT_BUILD_FLAGS)
+
+# libPlumbC.so, the C ABI that python/plumb (and so Spark and Ray) loads: .build/release/libPlumbC.so.
+libplumb: deps
+	swift build -c release --product PlumbC $(SWIFT_BUILD_FLAGS)
 
 test: deps venv
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
