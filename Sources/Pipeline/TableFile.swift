@@ -75,7 +75,7 @@ public enum TableFile {
 extension TableFile {
     /// Calls `body` with the table at `path` one chunk at a time, reading the next chunk while
     /// `body` works on the current one: a Parquet file or folder a row group at a time (so memory
-    /// holds two row groups, not the file); a CSV over 1 GiB in blocks of whole records; smaller CSV and Arrow files in one piece.
+    /// holds two row groups, not the file); a CSV over 64 MB in blocks of whole records; smaller CSV and Arrow files in one piece.
     /// - Throws: the reader's or `body`'s first error; no later chunk is read after it.
     public static func forEachChunk(_ path: String, csv: CSVOptions = CSVOptions(), _ body: (Table) throws -> Void) throws {
         if format(of: path) == .csv, fileSize(path) > csvStreamingBytes { return try forEachCSVChunk(path, csv: csv, body) }
@@ -100,9 +100,10 @@ extension TableFile {
 }
 
 extension TableFile {
-    /// CSV files larger than this are read in blocks by `forEachChunk`, smaller ones whole;
+    /// CSV files larger than this are read in blocks by `forEachChunk` (as fast as a whole read
+    /// and far less memory: see Benchmarks/README.md), smaller ones whole;
     /// `PLUMB_CSV_STREAMING_BYTES` sets another limit (0: always in blocks).
-    static let csvStreamingBytes = ProcessInfo.processInfo.environment["PLUMB_CSV_STREAMING_BYTES"].flatMap { Int($0) } ?? 1 << 30
+    static let csvStreamingBytes = ProcessInfo.processInfo.environment["PLUMB_CSV_STREAMING_BYTES"].flatMap { Int($0) } ?? csvChunkBytes
     /// The size of those blocks.
     static let csvChunkBytes = 64 << 20
 

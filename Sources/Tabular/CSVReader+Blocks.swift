@@ -5,18 +5,20 @@ extension CSVReader {
     /// can be processed: the file is mapped, not copied; each block is parsed in parallel like a
     /// whole file, and its pages are dropped once parsed.
     ///
-    /// Every block's table has the header's columns. Kinds are inferred per block unless
-    /// `options.schema` fixes them; categorical levels are each block's own. Error messages name
-    /// the file and the line in the file, as a whole-file read would.
+    /// Every block's table has the header's columns. Kinds not fixed by `options.schema` are
+    /// inferred from the first block and kept for the rest (a later block's text in a column the
+    /// first block read as numbers is an error naming its line); categorical levels are each
+    /// block's own. Error messages name the file and the line in the file, as a whole-file read
+    /// would.
     public final class BlockReader {
         public let path: String
-        private let options: CSVOptions
+        private var options: CSVOptions
         private let blockBytes: Int
         private let map: UnsafeMutableRawPointer?
         private let size: Int
         private let input: Input
         private let header: Header
-        private let plan: ColumnPlan
+        private var plan: ColumnPlan
         /// Where the next block starts (a record start) and the file line it starts on.
         private var next: Int
         private var nextLine: Int
@@ -73,6 +75,7 @@ extension CSVReader {
                     let (table, lines) = try CSVReader.parseBody(block, header: blockHeader, plan: plan, options: options,
                                                                  maxChunkBytes: CSVReader.defaultMaxChunkBytes)
                     nextLine += lines
+                    if rowsRead == 0 { try keepKinds(of: table) }
                     rowsRead += table.rowCount
                     return table
                 } catch let error as TabularError where error.code == .headerOnly && rowsRead > 0 {
@@ -82,6 +85,12 @@ extension CSVReader {
             }
             if rowsRead == 0 { throw TabularError(code: .headerOnly, message: "\(path): header row but no data rows") }
             return nil
+        }
+
+        /// Fixes every column's kind to the one it has in `table` (the first block).
+        private func keepKinds(of table: Table) throws {
+            for c in table.columns { options.schema[c.name] = c.kind }
+            plan = try planColumns(header, options: options, source: path)
         }
     }
 }

@@ -43,6 +43,21 @@ import Testing
         #expect(blockBytes == 1 << 20 ? parts.count == 1 : parts.count > 5)
     }
 
+    @Test func kindsInferredFromTheFirstBlockHoldForTheRest() throws {
+        var text = "n,c\n"
+        for i in 0..<50 { text += "\(i),\(i % 2 == 0 ? "x" : "7")\n" }   // c: text in the first block
+        for i in 50..<100 { text += "\(i),7\n" }                          // only numbers later
+        text += "oops,7\n"                                                // n: line 102
+        let path = try file(text)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let reader = try CSVReader.BlockReader(path: path, blockBytes: 100)
+        var kinds: [[ColumnKind]] = []
+        let e = error { while let t = try reader.nextBlock() { kinds.append(t.columns.map(\.kind)) } }
+        #expect(kinds.count > 1 && kinds.allSatisfy { $0 == [.numeric, .categorical] })
+        #expect(e?.code == .notNumeric)
+        #expect(e?.message == "\(path):102: column \"n\": expected a number, found \"oops\"")
+    }
+
     @Test func errorsNameTheLineInTheFile() throws {
         var text = "a,b\n"
         for i in 0..<100 { text += "\(i),\(i)\n" }
