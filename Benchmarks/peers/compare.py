@@ -449,7 +449,13 @@ def plumb_predict_side(ctx: Ctx, task: pm.GbmTask | None, data: str, n: int, mod
     out = os.path.join(ctx.tmp, "predictions.csv")
 
     def run():
-        o, done = ctx.plumb_run("predict", "--model", model, data, "--out", out, "--json")
+        # A whole-file read: in blocks, the next block is parsed while this one is scored, and that
+        # parse would be charged to the scoring time compared here with in-memory predict calls.
+        os.environ["PLUMB_CSV_STREAMING_BYTES"] = str(1 << 62)
+        try:
+            o, done = ctx.plumb_run("predict", "--model", model, data, "--out", out, "--json")
+        finally:
+            del os.environ["PLUMB_CSV_STREAMING_BYTES"]
         if not o.get("rows_per_second"):
             raise Unavailable("plumb predict: no rows_per_second in JSON")
         return Sample(n / float(o["rows_per_second"]), {"rows_per_second": o["rows_per_second"],

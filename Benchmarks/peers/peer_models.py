@@ -102,7 +102,7 @@ def score_onnxruntime(model, x: np.ndarray):
     import onnxruntime as ort
     from onnxmltools.convert.common.data_types import DoubleTensorType
     onx = onnxmltools.convert_lightgbm(model.booster_, initial_types=[("x", DoubleTensorType([None, x.shape[1]]))],
-                                       target_opset=17, zipmap=False)
+                                       target_opset=15, zipmap=False)
     options = ort.SessionOptions()
     options.intra_op_num_threads = THREADS
     options.inter_op_num_threads = 1
