@@ -235,3 +235,38 @@ private func maxRelativeDifference(_ a: [Double], _ b: [Double]) -> Double {
     }
 }
 
+
+/// Imported LightGBM models carry LightGBM's row counts as covers, so `plumb explain` gives
+/// LightGBM's own `pred_contrib` (Fixtures/lgb_contributions.json, make_lightgbm_contrib_fixture.py).
+@Suite struct LightGBMImportExplanationTests {
+    struct Expected: Decodable { let rows: Int; let columns: Int; let values: [Double] }
+    static let expected = Result {
+        try JSONDecoder().decode([String: Expected].self, from: Data(contentsOf: fixtureURL("lgb_contributions.json")))
+    }
+
+    @Test(arguments: ["regression", "numeric", "binary", "multiclass"])
+    func contributionsEqualLightGBMsPredContrib(name: String) throws {
+        let model = try LightGBMModelReader.parse(try fixtureText("lgb_\(name).txt"), source: "lgb_\(name).txt").model
+        let want = try #require(try Self.expected.get()["lgb_\(name)"])
+        let inputs = try readNumberCSV("lgb_inputs.csv").columns.map { Array($0.prefix(want.rows)) }
+        let x = FeatureMatrix(columns: inputs)
+        let got = try model.contributions(x, threads: 2)
+        let features = x.columns, block = features + 1
+        #expect(want.columns == got.outputs * block)
+        var worst = 0.0
+        for i in 0..<want.rows {
+            for k in 0..<got.outputs {
+                for j in 0..<features {
+                    worst = max(worst, abs(got[i, k, j] - want.values[i * want.columns + k * block + j]))
+                }
+                worst = max(worst, abs(got.expectedValue[k] - want.values[i * want.columns + k * block + features]))
+            }
+        }
+        #expect(worst < 1e-9, "largest difference from LightGBM's pred_contrib \(worst)")
+    }
+
+    @Test func zeroAsMissingChainsLeaveNoCovers() throws {
+        let model = try LightGBMModelReader.parse(try fixtureText("lgb_zero.txt"), source: "lgb_zero.txt").model
+        #expect(throws: (any Error).self) { _ = try model.contributions(FeatureMatrix(rows: 1, columns: model.featureCount, values: [Double](repeating: 0, count: model.featureCount)), threads: 1) }
+    }
+}

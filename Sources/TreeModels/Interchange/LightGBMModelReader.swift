@@ -128,8 +128,16 @@ public enum LightGBMModelReader {
         if let bad = tree.leafValue.firstIndex(where: { !$0.isFinite }) {
             throw b.fail(.badValue, "leaf_value", "leaf \(bad) has value \(tree.leafValue[bad]), a finite number expected")
         }
-        guard leaves > 1 else { return tree }
+        // Covers for TreeSHAP: the training rows LightGBM counted at each node and leaf, which its
+        // own `pred_contrib` weighs paths by.
+        let leafCount = b.fields["leaf_count"] == nil ? nil : try b.numbers("leaf_count", count: leaves) { Double($0) }
+        guard leaves > 1 else {
+            tree.leafCover = [max(leafCount?[0] ?? 1, 1)]   // a lone leaf's cover weighs nothing
+            return tree
+        }
         let n = leaves - 1
+        let internalCount = b.fields["internal_count"] == nil ? nil : try b.numbers("internal_count", count: n) { Double($0) }
+        var coversHold = internalCount != nil && leafCount != nil
         let splitFeature = try b.numbers("split_feature", count: n) { Int($0) }
         let gain = b.fields["split_gain"] == nil ? [Double](repeating: 0, count: n) : try b.numbers("split_gain", count: n) { Double($0) }
         let threshold = try b.numbers("threshold", count: n) { Double($0) }
@@ -195,11 +203,13 @@ public enum LightGBMModelReader {
             }
             tree.feature.append(Int32(splitFeature[k])); tree.threshold.append(threshold); tree.defaultLeft.append(defaultLeft)
             tree.leftCategories.append(categories); tree.gain.append(g); tree.left.append(0); tree.right.append(0)
+            if let internalCount { tree.nodeCover.append(internalCount[k]) }
             return tree.feature.count - 1
         }
         func emit(_ c: Int) throws -> Int32 {
             if c < 0 {
                 tree.leafValue.append(leafValue[~c])
+                if let leafCount { tree.leafCover.append(leafCount[~c]) }
                 return ~Int32(tree.leafValue.count - 1)
             }
             let k = c
@@ -215,6 +225,8 @@ public enum LightGBMModelReader {
                 tree.left[a] = l; tree.right[a] = r
                 return Int32(a)
             case .zeroChain(let chain):
+                // The copied subtrees' counts are not the rows that reach the copies: no covers.
+                coversHold = false
                 // Three comparisons: [first] ? x : ([second] ? y : ([third] ? left : right)).
                 let a = try node(k, chain[0].threshold, chain[0].defaultLeft, gain: gain[k])
                 let aLeft = try emit(chain[0].goesLeft ? left[k] : right[k])
@@ -231,6 +243,7 @@ public enum LightGBMModelReader {
             }
         }
         _ = try emit(0)
+        if !coversHold { tree.nodeCover = []; tree.leafCover = [] }
         return tree
     }
 
