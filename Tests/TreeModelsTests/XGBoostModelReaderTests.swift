@@ -341,3 +341,34 @@ enum XGBoostFixtures {
         print("xgboost mutations: \(read) still read, \(failed) refused with an error")
     }
 }
+
+/// Imported XGBoost models keep each node's `sum_hessian` as its cover, so they explain as
+/// XGBoost's own `pred_contribs` does (Fixtures/xgboost_contributions.json,
+/// make_xgboost_contrib_fixture.py). XGBoost computes contributions in float32.
+@Suite struct XGBoostImportExplanationTests {
+    struct Expected: Decodable { let rows: Int; let columns: Int; let values: [Double] }
+
+    @Test(arguments: ["regression", "binary", "multiclass"])
+    func contributionsEqualXGBoostsPredContribs(name: String) throws {
+        let all = try JSONDecoder().decode([String: Expected].self,
+                                           from: Data(contentsOf: XGBoostFixtures.url("xgboost_contributions.json")))
+        let want = try #require(all["xgboost_\(name)"])
+        let model = try XGBoostFixtures.read(name, "json").model
+        let columns = try XGBoostFixtures.csv("xgboost_inputs.csv").columns.map { Array($0.prefix(want.rows)) }
+        let x = FeatureMatrix(columns: columns)
+        let got = try model.contributions(x, threads: 2)
+        let features = x.columns, block = features + 1
+        #expect(want.columns == got.outputs * block)
+        var worst = 0.0
+        for i in 0..<want.rows {
+            for k in 0..<got.outputs {
+                for j in 0...features {
+                    let ours = j < features ? got[i, k, j] : got.expectedValue[k]
+                    let theirs = want.values[i * want.columns + k * block + j]
+                    worst = max(worst, abs(ours - theirs) / max(1, abs(theirs)))
+                }
+            }
+        }
+        #expect(worst < 1e-6, "largest difference from XGBoost's pred_contribs \(worst) of max(1, |value|)")
+    }
+}

@@ -241,6 +241,7 @@ public enum XGBoostModelReader {
         for g in trees.indices where trees[g].count < longest {
             var zero = Tree()
             zero.leafValue = [0]
+            zero.leafCover = [1]   // a lone leaf's cover weighs nothing
             trees[g].append(contentsOf: repeatElement(zero, count: longest - trees[g].count))
         }
         return (trees, treeFields.count)
@@ -299,6 +300,8 @@ public enum XGBoostModelReader {
         let defaultLeft = try array("default_left") { try $0.intArray() }
         let gain: [Float] = t.has("loss_changes") ? try array("loss_changes", { try $0.floatArray() }) : [Float](repeating: 0, count: n)
         let splitType: [Int64] = t.has("split_type") ? try array("split_type", { try $0.intArray() }) : [Int64](repeating: 0, count: n)
+        // Covers for TreeSHAP: the hessian sums XGBoost's own pred_contribs weighs paths by.
+        let hessian: [Float]? = t.has("sum_hessian") ? try array("sum_hessian", { try $0.floatArray() }) : nil
         var categorySets: [Int: [Int32]] = [:]
         if splitType.contains(where: { $0 != 0 }) { categorySets = try categorySplits(t, splitType: splitType) }
 
@@ -333,8 +336,10 @@ public enum XGBoostModelReader {
                 // DART: XGBoost adds tree output × weight, a float32 product.
                 let v = weight.map { condition[i] * $0 } ?? condition[i]
                 tree.leafValue.append(Double(v))
+                if let hessian { tree.leafCover.append(Double(hessian[i])) }
                 continue
             }
+            if let hessian { tree.nodeCover.append(Double(hessian[i])) }
             tree.feature.append(Int32(splitIndex[i]))
             tree.gain.append(Double(gain[i]))
             if splitType[i] == 1 {
