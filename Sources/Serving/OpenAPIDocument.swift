@@ -232,7 +232,8 @@ extension OpenAPIDocument {
         let request = schemas + ["OIPInferRequest", "properties"]
         doc.set(request + ["inputs"], object([("anyOf", .array(layouts))]))
         doc.set(request + ["id"], object([("type", .array([.string("string"), .string("null")]))]))
-        let outputs: [JSONValue] = model.classifier == nil ? [.string("predictions")] : [.string("label"), .string("probabilities")]
+        var outputs: [JSONValue] = model.classifier == nil ? [.string("predictions")] : [.string("label"), .string("probabilities")]
+        if model is any ExplainableServableModel { outputs.append(.string(PlumbServer.contributionsOutput)) }
         doc.set(request + ["outputs"], object([
             ("type", .array([.string("array"), .string("null")])),
             ("description", .string("The outputs to return (default all); binary_data: true returns one as binary data")),

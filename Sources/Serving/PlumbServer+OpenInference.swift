@@ -132,7 +132,8 @@ extension PlumbServer {
         let wanted: [RequestedOutput]
         do {
             rows = try Self.oipRows(root, layout: loaded.layout, maxRows: configuration.maxBatchRows, binary: &binary)
-            wanted = try Self.requestedOutputs(root, model: loaded.model.name, outputs: Self.outputNames(loaded))
+            wanted = try Self.requestedOutputs(root, model: loaded.model.name, outputs: Self.outputNames(loaded),
+                                               onRequest: loaded.model is any ExplainableServableModel ? [Self.contributionsOutput] : [])
         } catch let e as OIPError {
             return (Self.error(.badRequest, e.message), 0)
         } catch {
@@ -155,6 +156,7 @@ extension PlumbServer {
             let indices = c.spec.classIndices(scores)
             await logPredictions(loaded, rows: rows, predictions: indices.map(Double.init), probabilities: scores, firstID: first)
             for o in wanted {
+                if o.name == Self.contributionsOutput { continue }
                 if o.name == "label" {
                     outputs.append(OutputTensor(name: "label", datatype: "BYTES", shape: [rows.count], classes: nil,
                                                 payload: .labels(indices, c), binary: o.binary))
@@ -165,9 +167,18 @@ extension PlumbServer {
             }
         } else {
             await logPredictions(loaded, rows: rows, predictions: scores, firstID: first)
-            for o in wanted {
+            for o in wanted where o.name == "predictions" {
                 outputs.append(OutputTensor(name: "predictions", datatype: "FP64", shape: [rows.count], classes: nil,
                                             payload: .numbers(scores), binary: o.binary))
+            }
+        }
+        if let o = wanted.first(where: { $0.name == Self.contributionsOutput }),
+           let model = loaded.model as? any ExplainableServableModel {
+            do {
+                outputs.append(Self.contributionsTensor(try model.explain(rows), features: model.features.map(\.name),
+                                                        rows: rows.count, binary: o.binary))
+            } catch {
+                return (Self.error(.badRequest, "the model could not explain the input: \(error)"), 0)
             }
         }
         return (inferResponse(loaded, id: root["id"]?.stringValue, first: first, count: rows.count, outputs: outputs), rows.count)
@@ -186,6 +197,8 @@ extension PlumbServer {
         /// A classifier's probabilities name their classes in the tensor's parameters.
         var classes: [String]?
         var payload: Payload
+        /// The contributions output names its last axis (the features, then "expected_value").
+        var features: [String]? = nil
         /// Sent as binary data after the JSON (`binary_data_size` in its parameters).
         var binary: Bool
     }
@@ -216,10 +229,14 @@ extension PlumbServer {
                 // JSON literals without their quotes are the labels' UTF-8 only when nothing is escaped.
                 labelBytes = indices.map { Array(c.spec.classes[$0].utf8) }
             }
-            if o.classes != nil || o.binary {
+            if o.classes != nil || o.features != nil || o.binary {
                 w.raw(#","parameters":{"#)
                 if let classes = o.classes {
                     w.raw(#""classes":"#); w.stringArray(classes)
+                    if o.features != nil || o.binary { w.raw(",") }
+                }
+                if let features = o.features {
+                    w.raw(#""features":"#); w.stringArray(features)
                     if o.binary { w.raw(",") }
                 }
                 if o.binary {
@@ -257,6 +274,29 @@ extension PlumbServer {
                         body: .init(byteBuffer: body))
     }
 
+    /// The output an explainable model adds when a request names it: exact SHAP contributions.
+    static let contributionsOutput = "contributions"
+
+    /// `contributions`: FP64 [rows, scores, features + 1], each row's and score's contributions in
+    /// the model's feature order followed by the expected value (LightGBM's `pred_contrib` layout);
+    /// `parameters.classes` names the scores when there are several, `parameters.features` the last axis.
+    static func contributionsTensor(_ c: ServedContributions, features: [String], rows: Int, binary: Bool) -> OutputTensor {
+        let scores = c.outputs.count, nf = features.count
+        var values = [Double]()
+        values.reserveCapacity(rows * scores * (nf + 1))
+        for i in 0..<rows {
+            for k in 0..<scores {
+                let start = (i * scores + k) * nf
+                values.append(contentsOf: c.values[start..<(start + nf)])
+                values.append(c.expectedValue[k])
+            }
+        }
+        var tensor = OutputTensor(name: contributionsOutput, datatype: "FP64", shape: [rows, scores, nf + 1],
+                                  classes: scores > 1 ? c.outputs : nil, payload: .numbers(values), binary: binary)
+        tensor.features = features + ["expected_value"]
+        return tensor
+    }
+
     /// The outputs a model answers, in the order of an answer.
     static func outputNames(_ loaded: LoadedModel) -> [String] {
         loaded.classifier == nil ? ["predictions"] : ["label", "probabilities"]
@@ -273,7 +313,8 @@ extension PlumbServer {
     /// An output is binary when its `binary_data` says so, else when the request's
     /// `parameters.binary_data_output` does.
     /// - Throws: `OIPError` naming an unknown output, a malformed list or parameter.
-    static func requestedOutputs(_ root: JSONValue, model: String, outputs names: [String]) throws -> [RequestedOutput] {
+    static func requestedOutputs(_ root: JSONValue, model: String, outputs names: [String],
+                                 onRequest extra: [String] = []) throws -> [RequestedOutput] {
         var binaryDefault = false
         if let parameters = root["parameters"], parameters != .null {
             guard parameters.objectValue != nil else { throw OIPError("parameters must be an object") }
@@ -293,8 +334,9 @@ extension PlumbServer {
         for (i, item) in items.enumerated() {
             guard item.objectValue != nil else { throw OIPError("outputs[\(i)] must be an object") }
             guard let name = item["name"]?.stringValue else { throw OIPError("outputs[\(i)].name must be a string") }
-            guard names.contains(name) else {
-                throw OIPError("unknown output '\(name)'; model '\(model)' has output\(names.count == 1 ? "" : "s") \(names.joined(separator: ", "))")
+            guard names.contains(name) || extra.contains(name) else {
+                let known = names + extra
+                throw OIPError("unknown output '\(name)'; model '\(model)' has output\(known.count == 1 ? "" : "s") \(known.joined(separator: ", "))")
             }
             var isBinary = binaryDefault
             if let parameters = item["parameters"], parameters != .null {
@@ -310,7 +352,7 @@ extension PlumbServer {
             }
             binary[name] = isBinary
         }
-        return names.compactMap { n in binary[n].map { RequestedOutput(name: n, binary: $0) } }
+        return (names + extra).compactMap { n in binary[n].map { RequestedOutput(name: n, binary: $0) } }
     }
 
     struct OIPError: Error {

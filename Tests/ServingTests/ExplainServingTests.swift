@@ -63,6 +63,56 @@ import Testing
         }
     }
 
+    /// The Open Inference Protocol route: a `contributions` output, only when named, FP64
+    /// [rows, classes, features + 1] with the expected value last; it agrees with /predict?explain.
+    @Test func openInferenceContributionsOutput() async throws {
+        let h = try await Harness(model: Classifiers.three)   // served as "housing"
+        let n = Self.rows.count
+        @Sendable func request(_ outputs: String) -> String {
+            """
+            {"inputs": [
+              {"name": "MedInc", "shape": [\(n)], "datatype": "FP64", "data": \(Self.rows.map { $0.0 })},
+              {"name": "HouseAge", "shape": [\(n)], "datatype": "FP64", "data": \(Self.rows.map { $0.1 })},
+              {"name": "Ocean", "shape": [\(n)], "datatype": "BYTES", "data": [\(Self.rows.map { "\"\($0.2)\"" }.joined(separator: ","))]}]\(outputs)}
+            """
+        }
+        let batch = "{\"instances\":[" + Self.rows.map { rowJSON($0.0, $0.1, $0.2) }.joined(separator: ",") + "]}"
+        try await h.server.buildApplication().test(.router) { client in
+            var viaPredict: [[String: [String: Double]]] = [], expected: [String: Double] = [:]
+            try await client.execute(uri: "/predict?explain=true", method: .post, headers: jsonHeaders, body: body(batch)) { r in
+                let o = object(r.body)
+                viaPredict = o["contributions"] as? [[String: [String: Double]]] ?? []
+                expected = o["expected_value"] as? [String: Double] ?? [:]
+            }
+            try await client.execute(uri: "/v2/models/housing/infer", method: .post, headers: jsonHeaders,
+                                     body: body(request(#", "outputs": [{"name": "label"}, {"name": "contributions"}]"#))) { r in
+                #expect(r.status == .ok)
+                let outputs = object(r.body)["outputs"] as? [[String: Any]] ?? []
+                #expect(outputs.map { $0["name"] as? String ?? "" } == ["label", "contributions"])
+                let c = outputs.last ?? [:]
+                #expect(c["shape"] as? [Int] == [n, 3, 4])
+                let parameters = c["parameters"] as? [String: Any] ?? [:]
+                #expect(parameters["features"] as? [String] == ["MedInc", "HouseAge", "Ocean", "expected_value"])
+                #expect(parameters["classes"] as? [String] == ["0", "1", "2"])
+                let data = c["data"] as? [Double] ?? []
+                #expect(data.count == n * 3 * 4)
+                for i in 0..<min(n, viaPredict.count) {
+                    for (k, cls) in ["0", "1", "2"].enumerated() {
+                        for (j, f) in ["MedInc", "HouseAge", "Ocean"].enumerated() {
+                            #expect(data[(i * 3 + k) * 4 + j] == viaPredict[i][cls]?[f])
+                        }
+                        #expect(data[(i * 3 + k) * 4 + 3] == expected[cls])
+                    }
+                }
+            }
+            // Not asked for: not computed, not answered.
+            try await client.execute(uri: "/v2/models/housing/infer", method: .post, headers: jsonHeaders, body: body(request(""))) { r in
+                let outputs = object(r.body)["outputs"] as? [[String: Any]] ?? []
+                #expect(outputs.map { $0["name"] as? String ?? "" } == ["label", "probabilities"])
+            }
+        }
+    }
+
     @Test func modelThatCannotExplainSaysSo() async throws {
         let h = try await Harness()
         try await h.server.buildApplication().test(.router) { client in
