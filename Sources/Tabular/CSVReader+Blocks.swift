@@ -28,15 +28,8 @@ extension CSVReader {
         /// Maps `path` and reads its header.
         /// - Throws: `TabularError` when the file cannot be opened or mapped, or its header is bad.
         public init(path: String, options: CSVOptions = .init(), blockBytes: Int = 64 << 20) throws {
-            let fd = open(path, O_RDONLY)
-            guard fd >= 0 else {
-                throw TabularError(code: .io, message: "\(path): cannot open for reading (\(String(cString: strerror(errno))))")
-            }
+            let (fd, st) = try CSVReader.openForReading(path)
             defer { close(fd) }
-            var st = stat()
-            guard fstat(fd, &st) == 0 else {
-                throw TabularError(code: .io, message: "\(path): cannot stat (\(String(cString: strerror(errno))))")
-            }
             size = Int(st.st_size)
             guard size > 0 else { throw TabularError(code: .emptyFile, message: "\(path): empty file (expected a header row)") }
             guard let m = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), m != MAP_FAILED else {

@@ -23,15 +23,8 @@ public enum CSVReader {
 
     /// `read(path:options:)` with the chunk size as a knob (tests pass a small one).
     static func read(path: String, options: CSVOptions, maxChunkBytes: Int) throws -> Table {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else {
-            throw TabularError(code: .io, message: "\(path): cannot open for reading (\(String(cString: strerror(errno))))")
-        }
+        let (fd, st) = try openForReading(path)
         defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else {
-            throw TabularError(code: .io, message: "\(path): cannot stat (\(String(cString: strerror(errno))))")
-        }
         let size = Int(st.st_size)
         // Map the file instead of copying it, without pre-faulting: pages are faulted as chunks
         // are parsed and released after the last pass over them, so the file never has to fit
@@ -56,16 +49,25 @@ public enum CSVReader {
         }
     }
 
-    static func readFile(_ path: String) throws -> [UInt8] {
+    /// Opens `path` read-only: the descriptor (the caller closes it) and the file's status.
+    /// - Throws: `TabularError` `.io` naming the path.
+    static func openForReading(_ path: String) throws -> (fd: Int32, status: stat) {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else {
             throw TabularError(code: .io, message: "\(path): cannot open for reading (\(String(cString: strerror(errno))))")
         }
-        defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else {
-            throw TabularError(code: .io, message: "\(path): cannot stat (\(String(cString: strerror(errno))))")
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw TabularError(code: .io, message: "\(path): cannot stat (\(reason))")
         }
+        return (fd, st)
+    }
+
+    static func readFile(_ path: String) throws -> [UInt8] {
+        let (fd, st) = try openForReading(path)
+        defer { close(fd) }
         let size = Int(st.st_size)
         var failure: String?
         let bytes = [UInt8](unsafeUninitializedCapacity: max(size, 1)) { buf, count in
