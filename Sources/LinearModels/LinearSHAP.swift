@@ -42,7 +42,16 @@ func linearScores(_ x: FeatureMatrix, coefficients: ArraySlice<Double>, intercep
     return out
 }
 
-extension LinearRegression: Explainable {
+/// A least-squares fit (plain or ridge): one value per row, b + Σⱼ βⱼxⱼ.
+protocol LinearValueModel: Explainable {
+    static var kind: String { get }
+    var coefficients: [Double] { get }
+    var intercept: Double { get }
+    var featureMeans: [Double]? { get }
+    var featureCount: Int { get }
+}
+
+extension LinearValueModel {
     public var explainedOutputCount: Int { 1 }
     public var explanationCostPerRow: Int { featureCount }
     public var explainedScore: String { "value" }
@@ -56,19 +65,8 @@ extension LinearRegression: Explainable {
     }
 }
 
-extension RidgeRegression: Explainable {
-    public var explainedOutputCount: Int { 1 }
-    public var explanationCostPerRow: Int { featureCount }
-    public var explainedScore: String { "value" }
-
-    public func explainedScores(_ x: FeatureMatrix, threads: Int) -> [Double] {
-        linearScores(x, coefficients: coefficients[...], intercepts: [intercept])
-    }
-
-    public func contributions(_ x: FeatureMatrix, threads: Int) throws -> Contributions {
-        try linearContributions(x, coefficients: coefficients[...], intercepts: [intercept], means: featureMeans, kind: Self.kind)
-    }
-}
+extension LinearRegression: LinearValueModel {}
+extension RidgeRegression: LinearValueModel {}
 
 extension LogisticRegression: Explainable {
     /// 1 (the log-odds of class 1) for binary, one softmax score per class for multinomial.
