@@ -1,7 +1,7 @@
 # Plumb — every target installs what it needs (apt packages when missing), then builds.
 # `make demo` runs the closed loop on California Housing; `make test` runs the test suite.
 SHELL := /bin/bash
-APT_PACKAGES := libopenblas-dev liblapacke-dev libsqlite3-dev zlib1g-dev libcurl4 libsnappy-dev libzstd-dev liblz4-dev python3 python3-venv
+APT_PACKAGES := libopenblas-dev liblapacke-dev libsqlite3-dev zlib1g-dev libcurl4 libsnappy-dev libzstd-dev liblz4-dev python3 python3-venv openjdk-17-jre-headless
 SHARED_DATA := $(abspath ../shared/data)
 # Point the dataset mirror at ../shared/data when it exists and nothing else was chosen.
 ifeq ($(origin PLUMB_DATA_MIRROR), undefined)

@@ -1,5 +1,6 @@
-# pip needs: numpy pyarrow pandas pyspark "ray[data]"   (pyspark and ray are optional: their parts are
-#            skipped, with the reason printed, only when they cannot be imported; Spark needs Java 17)
+# pip needs: numpy pyarrow pandas pyspark "ray[data]"   (pyspark and ray are
+#            required: the run fails when they cannot be imported, unless PLUMB_INTEROP_OPTIONAL=1 says to skip
+#            them with the reason printed (a machine without Java 17 or those wheels); Spark needs Java 17)
 """The Python package python/plumb (ctypes over libPlumbC.so) scores exactly as `plumb predict`.
 
 Trains a regression (numeric + categorical features, with nulls) and a binary classifier with the
@@ -192,6 +193,8 @@ def spark_part(folder, model, expected, features):
         import pyspark  # noqa: F401
         from pyspark.sql import SparkSession
     except ImportError as e:
+        if os.environ.get("PLUMB_INTEROP_OPTIONAL") != "1":
+            raise SystemExit(f"FAIL Spark: pyspark is not importable ({e}); make venv installs it (PLUMB_INTEROP_OPTIONAL=1 skips it)")
         print(f"skip Spark: pyspark is not importable ({e})")
         return
     os.environ["PYSPARK_PYTHON"] = sys.executable
@@ -216,6 +219,8 @@ def ray_part(folder, model, expected, features):
         import ray
         import ray.data  # noqa: F401
     except ImportError as e:
+        if os.environ.get("PLUMB_INTEROP_OPTIONAL") != "1":
+            raise SystemExit(f"FAIL Ray: ray[data] is not importable ({e}); make venv installs it (PLUMB_INTEROP_OPTIONAL=1 skips it)")
         print(f"skip Ray: ray[data] is not importable ({e})")
         return
     # 3 logical CPUs: 2 scoring actors, and 1 for the read tasks (with 2, the actors take both
