@@ -67,7 +67,7 @@ public struct TrainingRecorder: Sendable {
             let enc = JSONEncoder()
             enc.outputFormatting = [.sortedKeys]
             enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            _ = try store.logArtifact(run: runID, name: Self.profileArtifact, bytes: try enc.encode(profile))
+            _ = try store.logArtifact(run: runID, name: Self.profileArtifact, bytes: profile.encodeJSON())
             if let imp = h.featureImportance {
                 try store.setTag(run: runID, key: "feature_importance", value: String(decoding: try enc.encode(imp), as: UTF8.self))
             }
