@@ -98,13 +98,27 @@ public enum Monitor {
         if let reportPath {
             var html = HTMLReport.render(result: analysis.result, reference: profile, current: analysis.current, performance: performance,
                                          title: "Plumb monitor — \(located.reference) vs \(source)")
-            if let segmented, let end = html.range(of: "</body>", options: .backwards) {
-                html.insert(contentsOf: segmented.htmlSection(), at: end.lowerBound)
+            var sections = ""
+            if let attribution = attribution(of: located, on: table, storePath: storePath) {
+                sections += HTMLReport.attributionSection(attribution)
             }
+            if let segmented { sections += segmented.htmlSection() }
+            if let end = html.range(of: "</body>", options: .backwards) { html.insert(contentsOf: sections, at: end.lowerBound) }
             try AtomicFile.write(Array(html.utf8), to: reportPath)
         }
         return MonitorOutcome(result: analysis.result, reportPath: reportPath, currentRows: table.rowCount,
                               labelledRows: labelledCount, source: source, segments: segmented)
+    }
+
+    /// Mean |SHAP| on the monitored rows beside the training run's (its `shap_importance` tag);
+    /// nil for a model without an explainer.
+    static func attribution(of located: LocatedModel, on table: Table, storePath: String) -> AttributionComparison? {
+        guard let current = ShapImportance.compute(located.model, on: table, rowsDescription: "monitored rows") else { return nil }
+        let tags = located.registryVersion?.runID.flatMap { id in try? TrackingStore(path: storePath).run(id).run.tags }
+        let reference = tags?["shap_importance"].flatMap { text in
+            (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Double]
+        }
+        return AttributionComparison(current: current.importance, reference: reference, note: current.note)
     }
 
     /// Metrics a trigger may name, by task: what `plumb monitor --json` reports.
