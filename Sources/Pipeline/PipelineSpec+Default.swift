@@ -47,7 +47,7 @@ preprocessing: {impute: median, scale: false, one_hot: true, clip: null}
 #     subsample (0, 1], feature_fraction (0, 1], early_stopping (rounds, 0 = off),
 #     loss (squared | absolute | huber | quantile), seed.
 #   forest params: trees, max_depth, min_leaf, min_split (>= 2),
-#     feature_fraction ((0, 1] or sqrt | third), seed.
+#     feature_fraction ((0, 1] or sqrt | third; default all for regression, sqrt for classification), seed.
 # Absent params take the trainer's defaults.
 models:
   - {name: linear, kind: linear}

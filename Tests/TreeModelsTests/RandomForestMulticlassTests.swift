@@ -138,6 +138,27 @@ import Testing
         #expect(throws: ModelFileError.self) { try RandomForest.decode(from: &bad) }
     }
 
+    /// Without a choice, classifiers consider ⌊√p⌋ features per split and regressions all of them
+    /// (scikit-learn's defaults), and the model records the resolved choice: the same trees as
+    /// asking for it explicitly.
+    @Test func defaultFeatureSamplingIsResolvedByTask() throws {
+        let (x, y) = Self.data(rows: 400, seed: 43, classes: 3)
+        var p = ForestParameters()
+        p.trees = 4
+        #expect(p.featureSampling == .automatic)
+        for classCount in [2, 3] {
+            let labels = y.map { $0 % Int32(classCount) }
+            let auto = try RandomForest.fitClassifier(FeatureColumns(x), classes: labels, classCount: classCount, parameters: p).model
+            var explicit = p
+            explicit.featureSampling = .sqrt
+            let sqrt = try RandomForest.fitClassifier(FeatureColumns(x), classes: labels, classCount: classCount, parameters: explicit).model
+            #expect(auto.parameters.featureSampling == .sqrt)
+            #expect(auto.predict(x) == sqrt.predict(x))
+        }
+        let regression = try RandomForest.fit(FeatureColumns(x), y.map { Double($0) }, parameters: p).model
+        #expect(regression.parameters.featureSampling == .all)
+    }
+
     /// One tree on every row (no bootstrap), all features: grown to purity, so it classifies
     /// its training rows exactly with one-hot probabilities.
     @Test func fullyGrownTreeIsPure() throws {

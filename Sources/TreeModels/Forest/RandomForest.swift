@@ -126,7 +126,9 @@ public struct RandomForest: Regressor {
     public static func fitBinaryClassifier(_ x: FeatureColumns, classes: [Int32], parameters: ForestParameters = ForestParameters(),
                                            progress: TrainingProgress? = nil) throws -> ForestFitResult {
         try validateLabels(classes, classCount: 2, rows: x.rows, what: "forest")
-        var result = try fit(x, classes.map { Double($0) }, parameters: parameters, progress: progress)
+        var p = parameters
+        p.featureSampling = p.featureSampling.resolved(classifier: true)
+        var result = try fit(x, classes.map { Double($0) }, parameters: p, progress: progress)
         let m = result.model
         result.model = RandomForest(parameters: m.parameters, featureCount: m.featureCount, classCount: 2, predictor: m.predictor,
                                     importanceGain: m.importanceGain, importanceSplits: m.importanceSplits, oobR2: m.oobR2)
@@ -148,7 +150,8 @@ public struct RandomForest: Regressor {
     /// matrix never has to exist (trees and out-of-bag scores only ever see the bins).
     public static func fit(_ x: FeatureColumns, _ y: [Double], parameters: ForestParameters = ForestParameters(),
                            progress: TrainingProgress? = nil) throws -> ForestFitResult {
-        let p = parameters
+        var p = parameters
+        p.featureSampling = p.featureSampling.resolved(classifier: false)
         try checkParameters(p, columns: x.count)
         try validateTrainingData(x, y, model: "forest", minRows: p.minSamplesLeaf)
         let n = x.rows
