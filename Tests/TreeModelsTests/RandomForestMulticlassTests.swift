@@ -123,7 +123,7 @@ import Testing
         let m = try RandomForest.fitClassifier(FeatureColumns(x), classes: y, classCount: 5, parameters: p).model
         var w = BinaryWriter()
         m.encode(to: &w)
-        #expect(w.bytes.first == RandomForest.multiclassWithCoverFormat && m.predictors.allSatisfy(\.hasCover))
+        #expect(w.bytes.first == RandomForest.multiclassSparseFormat && m.predictors.allSatisfy(\.hasCover))
         var r = BinaryReader(w.bytes)
         let loaded = try RandomForest.decode(from: &r)
         var again = BinaryWriter()
@@ -131,6 +131,20 @@ import Testing
         #expect(again.bytes == w.bytes)
         #expect(loaded.classCount == 5 && loaded.predictors == m.predictors && loaded.importanceGain == m.importanceGain)
         #expect(loaded.predict(x) == m.predict(x))
+
+        // The dense version 6 payload of the same forest (as earlier builds wrote it) reads to the
+        // same model.
+        var dense = BinaryWriter()
+        dense.write(RandomForest.multiclassWithCoverFormat)
+        m.parameters.encode(to: &dense)
+        dense.write(Int64(m.classCount)); dense.write(Int64(m.featureCount)); dense.write(m.oobR2)
+        dense.write(array: m.importanceGain); dense.write(array: m.importanceSplits.map { Int64($0) })
+        m.predictors[0].encode(to: &dense, cover: true)
+        for p in m.predictors.dropFirst() { dense.write(array: p.leafValue) }
+        var denseReader = BinaryReader(dense.bytes)
+        let fromDense = try RandomForest.decode(from: &denseReader)
+        #expect(fromDense.predictors == m.predictors && fromDense.predict(x) == m.predict(x))
+        #expect(w.bytes.count < dense.bytes.count)
 
         var wrongVersion = w.bytes
         wrongVersion[0] = RandomForest.classifierFormat
