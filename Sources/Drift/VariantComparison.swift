@@ -203,7 +203,7 @@ public struct VariantComparison: Codable, Sendable, Equatable {
     static func rowsNeeded(variance: Double, effect: Double, options: ComparisonOptions) -> Int {
         let z = SpecialFunctions.twoSidedCriticalValue(options.alpha) + SpecialFunctions.twoSidedCriticalValue(2 * (1 - options.power))
         let n = z * z * variance / (effect * effect)
-        return n.isFinite ? Int(n.rounded(.up)) : Int.max
+        return n < 1e15 ? Int(n.rounded(.up)) : Int.max   // NaN and beyond any log: Int.max
     }
 
     /// candidate − champion per key both answered, each side's losses for the key averaged.
