@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
+import Pipeline
 import Tracking
 
-/// `plumb models promote NAME`: apply the promotion policy (one audited transaction).
-struct ModelsPromoteCommand: ParsableCommand {
+/// `plumb models promote NAME`: apply the promotion policy (one audited transaction), or with
+/// `--from-canary` make the canary's version the champion.
+struct ModelsPromoteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "promote",
         abstract: "Apply the promotion policy: qualifying versions → Staging, the best → Production (@champion).",
@@ -24,8 +26,14 @@ struct ModelsPromoteCommand: ParsableCommand {
             A version failing a limit is passed over and the output names the segment or groups; without an \
             approval the best version stops at Staging and the output says so.
 
+            --from-canary skips the policy: the version behind the canary alias (--canary-alias, default \
+            challenger) becomes Production and champion, audited; with --server URL --admin-token T the \
+            running server reloads at once, so its champion variant serves the promoted version.
+
             Example:
               plumb models promote housing --policy policy.json --reason "nightly retrain"
+              plumb models promote housing --from-canary --reason "canary v4: rmse 0.47 vs 0.52 over 3 days" \\
+                --server http://127.0.0.1:8080 --admin-token "$PLUMB_ADMIN_TOKEN"
             """
     )
 
@@ -35,16 +43,38 @@ struct ModelsPromoteCommand: ParsableCommand {
     @Option(help: "Promotion policy JSON file.") var policy: String?
     @Option(help: "Reason recorded in the audit trail.") var reason: String = ""
     @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "Promote the version behind the canary alias to champion (no policy).") var fromCanary = false
+    @Option(help: "The canary's alias (with --from-canary).") var canaryAlias: String = "challenger"
+    @OptionGroup var serverOptions: ServerOptions
 
-    func run() throws {
-        try TrackingCLI.run {
+    func validate() throws {
+        if fromCanary, version != nil || policy != nil { throw ValidationError("--from-canary takes neither --version nor --policy") }
+    }
+
+    func run() async throws {
+        try await runReportingErrors {
             let store = try storeOptions.open()
+            if fromCanary {
+                let outcome = try store.promote(model: name, fromAlias: canaryAlias, reason: reason)
+                if json { try TrackingCLI.printJSON(outcome) } else { print(outcome.message) }
+                if !json, !outcome.archived.isEmpty { print("archived: " + outcome.archived.map { "v\($0)" }.joined(separator: ", ")) }
+                try await reloadServer()
+                return
+            }
             let p = try policy.map { try PromotionPolicy.load(path: $0) } ?? .default
             let outcome = try store.promote(model: name, version: version, policy: p, reason: reason)
             if json { try TrackingCLI.printJSON(outcome); return }
             print(outcome.message)
             if !outcome.staged.isEmpty { print("staged: " + outcome.staged.map { "v\($0)" }.joined(separator: ", ")) }
             if !outcome.archived.isEmpty { print("archived: " + outcome.archived.map { "v\($0)" }.joined(separator: ", ")) }
+            if outcome.changed { try await reloadServer() }
         }
+    }
+
+    /// POST /admin/reload on --server, when given.
+    func reloadServer() async throws {
+        guard let server = serverOptions.server, let token = serverOptions.token else { return }
+        let answer = try await ServerAdmin.post(server: server, path: "/admin/reload", token: token)
+        print("server \(server): \(answer)")
     }
 }
