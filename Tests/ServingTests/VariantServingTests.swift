@@ -448,3 +448,64 @@ let admin: HTTPFields = [.authorization: "Bearer s3cret", .contentType: "applica
         }
     }
 }
+
+/// `plumb models promote --from-canary` and `rollback` with `--server`: the registry moves, then
+/// the running server reloads (`ServerAdmin`, the commands' client) and answers with the version
+/// the champion alias now names, in the champion variant.
+@Suite struct CanaryPromotionTests {
+    @Test func promoteFromCanaryAndRollbackReachTheRunningServer() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("plumb-canary-\(UUID().uuidString)")
+        let storePath = dir.appendingPathComponent("plumb.db").path
+        let store = try TrackingStore(path: storePath)
+        for seed: UInt64 in [1, 3] {
+            let trained = Classifiers.train(name: "spam", classes: ["ham", "spam"], ocean: false, task: .binary, threshold: 0.65, seed: seed)
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: trained.located.reference))
+            try store.registerVersion(model: "spam", runID: nil, artifactSHA256: try store.putArtifact(bytes))
+        }
+        try store.setAlias(model: "spam", alias: "champion", version: 1)
+        try store.setAlias(model: "spam", alias: "challenger", version: 2)
+        let spec = [("champion", 90.0), ("canary", 10.0)]
+        var logger = Logger(label: "canary-promotion-tests")
+        logger.logLevel = .warning
+        let server = PlumbServer(
+            configuration: ServerConfiguration(port: 0, adminToken: "s3cret", pollInterval: .seconds(3600), logFlushInterval: .milliseconds(20)),
+            variants: try VariantConfiguration(variants: [
+                ServedVariant(name: "champion", weight: 90, provider: LocatorModelProvider(reference: "models:/spam@champion", storePath: storePath)),
+                ServedVariant(name: "canary", weight: 10, provider: LocatorModelProvider(reference: "models:/spam@challenger", storePath: storePath)),
+            ]),
+            sink: InMemoryPredictionLog(), logger: logger)
+        try await server.loadModels()
+        let key = try #require((0..<100).map { "user-\($0)" }.first { referenceVariant($0, spec) == "champion" })
+        try await server.buildApplication().test(.live) { client in
+            let base = "http://127.0.0.1:\(try #require(client.port))"
+            func answer() async throws -> (variant: String, version: String) {
+                try await client.execute(uri: "/predict", method: .post, headers: [.contentType: "application/json", keyHeader: key],
+                                         body: body(rowJSON(3, 20))) { r in
+                    let o = object(r.body)
+                    return (o["variant"] as? String ?? "", (o["model"] as? [String: Any])?["version"] as? String ?? "")
+                }
+            }
+            #expect(try await answer() == ("champion", "1"))
+
+            try store.promote(model: "spam", fromAlias: "challenger", reason: "canary better")
+            let reloaded = try await ServerAdmin.post(server: base, path: "/admin/reload", token: "s3cret")
+            #expect(reloaded.contains(#""reloaded":true"#))
+            #expect(try await answer() == ("champion", "2"))
+
+            try store.rollback(model: "spam", reason: "worse at full traffic")
+            _ = try await ServerAdmin.post(server: base, path: "/admin/reload", token: "s3cret")
+            #expect(try await answer() == ("champion", "1"))
+
+            do {
+                _ = try await ServerAdmin.post(server: base, path: "/admin/reload", token: "wrong")
+                Issue.record("a wrong token was accepted")
+            } catch let e as ServingError {
+                #expect(e.message.contains("401"))
+            }
+            // Blue-green through the same client: all traffic to the canary, then back.
+            let switched = try await ServerAdmin.post(server: base, path: "/admin/switch", token: "s3cret", json: #"{"to":"canary"}"#)
+            #expect(switched.contains(#""active":"canary""#))
+            #expect(try await answer() == ("canary", "2"))
+        }
+    }
+}
