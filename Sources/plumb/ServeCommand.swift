@@ -142,6 +142,9 @@ struct ServeCommand: AsyncParsableCommand {
                     reference = located
                 }
             }
+            if let routeBy, let reference, !reference.features.contains(where: { $0.name == routeBy }) {
+                throw ValidationError("--route-by \(routeBy): not a feature of \(served[0].reference) (features: \(reference.features.map(\.name).joined(separator: ", ")))")
+            }
             let shadowProvider = shadow.map { LocatorModelProvider(reference: $0, storePath: storePath) }
             // The log's store checkpoints on a thread of its own: requests never queue behind one.
             let sink = StorePredictionLog(store: try TrackingStore(path: storePath, checkpoints: .background()))

@@ -509,3 +509,49 @@ let admin: HTTPFields = [.authorization: "Bearer s3cret", .contentType: "applica
         }
     }
 }
+
+/// `/predict?explain=true` on a server with variants: the model that answered explains, and
+/// its contributions add up to that model's log-odds.
+@Suite struct VariantExplainTests {
+    @Test func explanationComesFromTheAnsweringVariant() async throws {
+        let other = Classifiers.train(name: "spam", classes: ["ham", "spam"], ocean: false, task: .binary, threshold: 0.65, seed: 5)
+        let spec = [("champion", 50.0), ("canary", 50.0)]
+        var logger = Logger(label: "variant-explain-tests")
+        logger.logLevel = .warning
+        let log = InMemoryPredictionLog()
+        let server = PlumbServer(
+            configuration: ServerConfiguration(port: 0, adminToken: nil, pollInterval: .seconds(3600), logFlushInterval: .milliseconds(20)),
+            variants: try VariantConfiguration(variants: [
+                ServedVariant(name: "champion", weight: 50, provider: InMemoryModelProvider(Classifiers.spam)),
+                ServedVariant(name: "canary", weight: 50, provider: InMemoryModelProvider(other)),
+            ]),
+            sink: log, logger: logger)
+        try await server.loadModels()
+        let keys = ["user-1", "user-2", "user-3", "user-4", "user-5", "user-6"]
+        let variants = try await server.buildApplication().test(.router) { client in
+            var variants: [String] = []
+            for key in keys {
+                let v = try await client.execute(uri: "/predict?explain=true", method: .post, headers: [.contentType: "application/json", keyHeader: key],
+                                                 body: body(rowJSON(3, 20))) { r in
+                    #expect(r.status == .ok)
+                    let o = object(r.body)
+                    let variant = o["variant"] as? String ?? ""
+                    #expect(variant == referenceVariant(key, spec) && r.headers[variantHeader] == variant)
+                    let model: any ServableModel = variant == "canary" ? other : Classifiers.spam
+                    #expect((o["model"] as? [String: Any])?["version"] as? String == model.version)
+                    let p = (o["probabilities"] as? [String: Double])?["spam"] ?? .nan
+                    let direct = try model.predict(rows: [[.number(3), .number(20)]])[1]
+                    #expect(abs(p - direct) <= 1e-12)
+                    let eta = (o["expected_value"] as? Double ?? .nan) + ((o["contributions"] as? [[String: Double]])?.first ?? [:]).values.reduce(0, +)
+                    #expect(abs(1 / (1 + exp(-eta)) - p) <= 1e-9, "\(key) on \(variant)")
+                    return variant
+                }
+                variants.append(v)
+            }
+            try await server.flushPredictionLog()
+            return variants
+        }
+        #expect(Set(variants) == ["champion", "canary"])
+        #expect(log.batches.map(\.variant) == variants)
+    }
+}
