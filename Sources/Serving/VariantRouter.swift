@@ -91,7 +91,7 @@ public struct VariantConfiguration: Sendable {
 ///
 /// A key's bytes (UTF-8) are hashed with 64-bit FNV-1a (offset basis 0xcbf29ce484222325, prime
 /// 0x100000001b3), then mixed by MurmurHash3's 64-bit finalizer `fmix64` (FNV-1a alone barely
-/// moves its top bits on the last bytes of a key: "user-1" … "user-9999" split 57/43 instead of
+/// moves its top bits on the last bytes of a key: "user-0" … "user-9999" split 57/43 instead of
 /// 50/50); the top 53 bits of the result make a point `p = 100 · (m >> 11) / 2^53` in [0, 100). With
 /// weights w₀…wₙ₋₁ in the configured order, the key goes to the first variant i for which
 /// `p < 100 · (w₀ + … + wᵢ) / Σw`. So a key always gets the same variant while the weights

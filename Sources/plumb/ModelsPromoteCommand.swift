@@ -28,7 +28,8 @@ struct ModelsPromoteCommand: AsyncParsableCommand {
 
             --from-canary skips the policy: the version behind the canary alias (--canary-alias, default \
             challenger) becomes Production and champion, audited; with --server URL --admin-token T the \
-            running server reloads at once, so its champion variant serves the promoted version.
+            running server reloads at once, so its champion variant serves the promoted version (the server is \
+            reached first: an unreachable server or a refused token changes nothing).
 
             Example:
               plumb models promote housing --policy policy.json --reason "nightly retrain"
@@ -54,6 +55,7 @@ struct ModelsPromoteCommand: AsyncParsableCommand {
     func run() async throws {
         try await runReportingErrors {
             let store = try storeOptions.open()
+            try await checkServer()
             if fromCanary {
                 let outcome = try store.promote(model: name, fromAlias: canaryAlias, reason: reason)
                 if json { try TrackingCLI.printJSON(outcome) } else { print(outcome.message) }
@@ -69,6 +71,13 @@ struct ModelsPromoteCommand: AsyncParsableCommand {
             if !outcome.archived.isEmpty { print("archived: " + outcome.archived.map { "v\($0)" }.joined(separator: ", ")) }
             if outcome.changed { try await reloadServer() }
         }
+    }
+
+    /// Reaches --server with its token before the registry changes (a reload, harmless), so
+    /// an unreachable server or a refused token changes nothing.
+    func checkServer() async throws {
+        guard let server = serverOptions.server, let token = serverOptions.token else { return }
+        _ = try await ServerAdmin.post(server: server, path: "/admin/reload", token: token)
     }
 
     /// POST /admin/reload on --server, when given.

@@ -12,7 +12,8 @@ struct ModelsRollbackCommand: AsyncParsableCommand {
         discussion: """
             With --server URL --admin-token T the running server reloads at once (POST /admin/reload), so \
             a server following models:/NAME@champion answers with the restored version without waiting \
-            for its next poll.
+            for its next poll. The server is reached before the registry changes: an unreachable server or \
+            a refused token changes nothing.
 
             Example:
               plumb models rollback housing --reason "v7 underpredicts large houses"
@@ -27,7 +28,12 @@ struct ModelsRollbackCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors {
-            print(try storeOptions.open().rollback(model: name, reason: reason).message)
+            let store = try storeOptions.open()
+            // The server is reached first (a reload, harmless): a refused token changes nothing.
+            if let server = serverOptions.server, let token = serverOptions.token {
+                _ = try await ServerAdmin.post(server: server, path: "/admin/reload", token: token)
+            }
+            print(try store.rollback(model: name, reason: reason).message)
             guard let server = serverOptions.server, let token = serverOptions.token else { return }
             let answer = try await ServerAdmin.post(server: server, path: "/admin/reload", token: token)
             print("server \(server): \(answer)")
