@@ -82,8 +82,8 @@ enum OpenAPIDocument {
   "Batch":{"type":"object","required":["instances"],"additionalProperties":false,"properties":{"instances":{"type":"array","minItems":1,"items":{"$ref":"#/components/schemas/Row"}}}},
   "ModelRef":{"type":"object","required":["name","version"],"properties":{"name":{"type":"string"},"version":{"type":"string"}}},
   "Variant":{"type":"object","required":["name","source","model","weight","percent","configured_weight"],"properties":{"name":{"type":"string"},"source":{"type":"string"},"model":{"oneOf":[{"$ref":"#/components/schemas/ModelRef"},{"type":"null"}]},"weight":{"type":"number"},"percent":{"type":"number"},"configured_weight":{"type":"number"}}},
-  "Prediction":{"type":"object","required":["prediction","model","request_id"],"properties":{"prediction":{"type":["number","null"]},"model":{"$ref":"#/components/schemas/ModelRef"},"request_id":{"type":"string"}}},
-  "BatchPrediction":{"type":"object","required":["predictions","model","request_ids"],"properties":{"predictions":{"type":"array","items":{"type":["number","null"]}},"model":{"$ref":"#/components/schemas/ModelRef"},"request_ids":{"type":"array","items":{"type":"string"},"description":"One id per row, in order (usable with /feedback)"}}},
+  "Prediction":{"type":"object","required":["prediction","model","request_id"],"properties":{"prediction":{"type":["number","null"]},"model":{"$ref":"#/components/schemas/ModelRef"},"variant":{"type":"string","description":"The variant that answered (servers with canary, A/B or blue-green variants only; also the X-Plumb-Variant header)"},"request_id":{"type":"string"}}},
+  "BatchPrediction":{"type":"object","required":["predictions","model","request_ids"],"properties":{"predictions":{"type":"array","items":{"type":["number","null"]}},"model":{"$ref":"#/components/schemas/ModelRef"},"variant":{"type":"string","description":"The variant that answered (servers with canary, A/B or blue-green variants only; also the X-Plumb-Variant header)"},"request_ids":{"type":"array","items":{"type":"string"},"description":"One id per row, in order (usable with /feedback)"}}},
   "ModelInfo":{"type":"object","required":["name","version","kind","source","loaded_at","features","metrics"],"properties":{"name":{"type":"string"},"version":{"type":"string"},"kind":{"type":"string"},"source":{"type":"string"},"loaded_at":{"type":"string"},
    "features":{"type":"array","items":{"type":"object","required":["name","type"],"properties":{"name":{"type":"string"},"type":{"enum":["numeric","categorical"]},"levels":{"type":"array","items":{"type":"string"}}}}},
    "metrics":{"type":"object","additionalProperties":{"type":["number","null"]}},"shadow":{"type":"object"}}},
@@ -314,17 +314,24 @@ extension OpenAPIDocument {
         doc.set(schemas + ["Prediction"], object([
             "type": .string("object"), "required": .array([.string("label"), .string("probabilities"), .string("model"), .string("request_id")]),
             "properties": object([("label", label), ("probabilities", ref("ClassProbabilities")), ("model", ref("ModelRef")),
-                                  ("request_id", object(["type": .string("string")]))]),
+                                  ("variant", variantProperty), ("request_id", object(["type": .string("string")]))]),
         ]))
         doc.set(schemas + ["BatchPrediction"], object([
             "type": .string("object"), "required": .array([.string("predictions"), .string("model"), .string("request_ids")]),
             "properties": object([
                 ("predictions", object(["type": .string("array"), "items": ref("ClassPrediction"), "description": .string("One per row, in order")])),
                 ("model", ref("ModelRef")),
+                ("variant", variantProperty),
                 ("request_ids", object(["type": .string("array"), "items": object(["type": .string("string")]),
                                         "description": .string("One id per row, in order (usable with /feedback)")])),
             ]),
         ]))
+    }
+
+    /// The optional `variant` of an answer (servers with variants only).
+    private static var variantProperty: JSONValue {
+        object([("type", .string("string")),
+                ("description", .string("The variant that answered (servers with canary, A/B or blue-green variants only; also the X-Plumb-Variant header)"))])
     }
 
     /// /model's description gains task, classes and (binary) threshold.
