@@ -261,13 +261,19 @@ extension PlumbServer {
         case .rows(let r, let b): rows = r; batch = b
         }
         let (routed, first) = route(router, header: header, rows: rows, layout: reference.layout)
+        // A failure after routing names the variant too (and is counted under it).
+        func failed(_ response: Response) -> PredictAnswer {
+            var r = response
+            r.headers.append(contentsOf: variantFields(routed.index))
+            return .failed(r)
+        }
         guard let loaded = router.variants[routed.index].box.current else {
-            return .failed(Self.error(.serviceUnavailable, "variant '\(routed.name)' has no model loaded yet"))
+            return failed(Self.error(.serviceUnavailable, "variant '\(routed.name)' has no model loaded yet"))
         }
         let predictions: [Double]
         switch score(loaded, rows) {
         case .success(let p): predictions = p
-        case .failure(let f): return .failed(f.response)
+        case .failure(let f): return failed(f.response)
         }
         return answerScored(loaded, rows: rows, predictions: predictions, batch: batch, first: first, variant: routed)
     }

@@ -555,3 +555,48 @@ let admin: HTTPFields = [.authorization: "Bearer s3cret", .contentType: "applica
         #expect(log.batches.map(\.variant) == variants)
     }
 }
+
+/// A model that refuses every row (a broken canary).
+struct RefusingModel: ServableModel {
+    let name = "housing"
+    let version = "9"
+    let features = toyModel().features
+    let metrics: [String: Double] = [:]
+    let kind = "refusing"
+    func predict(_ rows: FeatureRows) throws -> [Double] { throw ServingError(code: "refused", message: "this canary refuses every row") }
+}
+
+@Suite struct VariantFailureTests {
+    @Test(arguments: TestPath.allCases) func aFailingCanaryIsNamedAndCounted(_ path: TestPath) async throws {
+        let spec = [("champion", 50.0), ("canary", 50.0)]
+        let log = InMemoryPredictionLog()
+        var logger = Logger(label: "variant-failure-tests")
+        logger.logLevel = .warning
+        let server = PlumbServer(
+            configuration: ServerConfiguration(port: 0, adminToken: nil, pollInterval: .seconds(3600), logFlushInterval: .milliseconds(20)),
+            variants: try VariantConfiguration(variants: [
+                ServedVariant(name: "champion", weight: 50, provider: InMemoryModelProvider(toyModel())),
+                ServedVariant(name: "canary", weight: 50, provider: InMemoryModelProvider(RefusingModel())),
+            ]),
+            sink: log, logger: logger)
+        try await server.loadModels()
+        let keys = (0..<10).map { "user-\($0)" }
+        let failures = keys.filter { referenceVariant($0, spec) == "canary" }.count
+        try await server.buildApplication().test(path.setup) { client in
+            for key in keys {
+                try await client.execute(uri: "/predict", method: .post, headers: [.contentType: "application/json", keyHeader: key],
+                                         body: body(#"{"MedInc":1,"HouseAge":1,"Ocean":null}"#)) { r in
+                    let variant = referenceVariant(key, spec)
+                    #expect(r.status == (variant == "canary" ? .unprocessableContent : .ok))
+                    #expect(r.headers[variantHeader] == variant)
+                }
+            }
+            try await client.execute(uri: "/metrics", method: .get) { r in
+                let text = String(buffer: r.body)
+                #expect(text.contains("plumb_variant_requests_total{variant=\"canary\",status=\"422\"} \(failures)\n"))
+                #expect(text.contains("plumb_variant_requests_total{variant=\"champion\",status=\"200\"} \(keys.count - failures)\n"))
+            }
+        }
+        #expect(failures > 0 && failures < keys.count)
+    }
+}
