@@ -153,6 +153,7 @@ public final class PlumbServer: Sendable {
                 for v in variants.variants.dropFirst() {
                     let vm = try await v.provider.load()
                     try VariantConfiguration.checkSchema(variant: v.name, source: v.provider.description, vm.features, servedFeatures: m.features)
+                    try VariantConfiguration.checkOutputs(variant: v.name, source: v.provider.description, vm.classifier, served: m.classifier)
                     loaded.append(vm)
                 }
                 try checkRouteBy(m)
@@ -218,15 +219,16 @@ public final class PlumbServer: Sendable {
         }
     }
 
-    /// Refuses a model for variant `index` whose features are not those of the other variants
-    /// (the served model's, or for the served model itself, variant 1's): a request decoded for
-    /// one variant must be scorable by any.
+    /// Refuses a model for variant `index` whose features or outputs are not those of the other
+    /// variants (the served model's, or for the served model itself, variant 1's): a request
+    /// decoded for one variant must be scorable by any, and answered alike.
     private func checkVariantSchema(_ m: any ServableModel, variant index: Int) throws {
         guard let variants else { return }
         let v = variants.variants[index]
         let other = index == 0 ? variants.variants[1] : variants.variants[0]
         guard let reference = other.box.current?.model else { return }
         try VariantConfiguration.checkSchema(variant: v.name, source: v.provider.description, m.features, servedFeatures: reference.features)
+        try VariantConfiguration.checkOutputs(variant: v.name, source: v.provider.description, m.classifier, served: reference.classifier)
         if index == 0 { try checkRouteBy(m) }
     }
 

@@ -87,6 +87,20 @@ public struct VariantConfiguration: Sendable {
     }
 }
 
+extension VariantConfiguration {
+    /// Checks that a variant answers what the served model answers: a regression's number, or
+    /// a classifier's probabilities of the same classes in the same order (its threshold may
+    /// differ), so that answers, feedback and the log compare across variants.
+    /// - Throws: `ServingError` ("variant_schema") naming the variant and both outputs.
+    public static func checkOutputs(variant: String, source: String, _ classifier: ClassifierSpec?, served: ClassifierSpec?) throws {
+        guard classifier?.classes != served?.classes else { return }
+        func describe(_ c: ClassifierSpec?) -> String {
+            c.map { "a classifier of classes \($0.classes.joined(separator: ", "))" } ?? "a regression"
+        }
+        throw ServingError(code: "variant_schema", message: "variant '\(variant)' (\(source)) is \(describe(classifier)), the served model is \(describe(served))")
+    }
+}
+
 /// Stable assignment of routing keys to variants.
 ///
 /// A key's bytes (UTF-8) are hashed with 64-bit FNV-1a (offset basis 0xcbf29ce484222325, prime

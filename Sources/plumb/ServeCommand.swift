@@ -138,6 +138,7 @@ struct ServeCommand: AsyncParsableCommand {
                 let located = ServableLoadedModel(try ModelLocator.load(v.reference, storePath: storePath))
                 if let reference {
                     try VariantConfiguration.checkSchema(variant: v.name, source: v.reference, located.features, servedFeatures: reference.features)
+                    try VariantConfiguration.checkOutputs(variant: v.name, source: v.reference, located.classifier, served: reference.classifier)
                 } else {
                     reference = located
                 }

@@ -150,6 +150,21 @@ let admin: HTTPFields = [.authorization: "Bearer s3cret", .contentType: "applica
             #expect(e.message.contains("feature 'Ocean' is numeric, the served model's is categorical"))
         }
         do {
+            // A classifier beside a regression: the features match, the answers would not.
+            let log = InMemoryPredictionLog()
+            let server = PlumbServer(
+                configuration: ServerConfiguration(port: 0, adminToken: nil),
+                variants: try VariantConfiguration(variants: [
+                    ServedVariant(name: "champion", weight: 90, provider: InMemoryModelProvider(toyModel())),
+                    ServedVariant(name: "canary", weight: 10, provider: InMemoryModelProvider(Classifiers.three)),
+                ]),
+                sink: log)
+            try await server.loadModels()
+            Issue.record("a classifier was loaded beside a regression")
+        } catch let e as ServingError {
+            #expect(e.message == "variant 'canary' (in-memory) is a classifier of classes 0, 1, 2, the served model is a regression")
+        }
+        do {
             _ = try await VariantHarness([("a", 1), ("b", 1)], routeBy: "Nope")
             Issue.record("an unknown route-by feature was accepted")
         } catch let e as ServingError {
