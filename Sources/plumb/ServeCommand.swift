@@ -13,11 +13,11 @@ struct ServeCommand: AsyncParsableCommand {
             Follows a registry alias: when `plumb models promote` moves it, the server loads the new version \
             and swaps it in without failing a request. Every prediction is logged to the tracking store for \
             `plumb monitor --from-log`; POST /feedback {"request_id": …, "actual": …} records ground truth. \
-            Admin routes (POST /admin/reload) need PLUMB_ADMIN_TOKEN. SIGTERM drains in-flight requests and \
+            Admin routes (POST /admin/reload, /admin/switch, GET /admin/variants) need --admin-token or PLUMB_ADMIN_TOKEN. SIGTERM drains in-flight requests and \
             the log, then exits 0.
 
             Canary, A/B and blue-green: with --canary, --variant or --standby several versions are loaded \
-            ("variants"). Each request goes to one, by a stable hash (64-bit FNV-1a) of its routing key: the \
+            ("variants"). Each request goes to one, by a stable hash (64-bit FNV-1a, then fmix64) of its routing key: the \
             X-Plumb-Key header, else the --route-by feature's value, else the request id; so a key always \
             sees the same variant. Answers name it (X-Plumb-Variant header, "variant" in the JSON), the \
             prediction log records variant and key, /metrics counts each. Every variant must take the served \
