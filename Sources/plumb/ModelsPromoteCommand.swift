@@ -26,8 +26,9 @@ struct ModelsPromoteCommand: AsyncParsableCommand {
             A version failing a limit is passed over and the output names the segment or groups; without an \
             approval the best version stops at Staging and the output says so.
 
-            --from-canary skips the policy: the version behind the canary alias (--canary-alias, default \
-            challenger) becomes Production and champion, audited; with --server URL --admin-token T the \
+            --from-canary: the version behind the canary alias (--canary-alias, default challenger) becomes \
+            Production and champion, audited; the policy's metric thresholds do not apply (the canary's live \
+            results are the evidence), its segment, fairness and approval gates do. With --server URL --admin-token T the \
             running server reloads at once, so its champion variant serves the promoted version (the server is \
             reached first: an unreachable server or a refused token changes nothing).
 
@@ -49,21 +50,21 @@ struct ModelsPromoteCommand: AsyncParsableCommand {
     @OptionGroup var serverOptions: ServerOptions
 
     func validate() throws {
-        if fromCanary, version != nil || policy != nil { throw ValidationError("--from-canary takes neither --version nor --policy") }
+        if fromCanary, version != nil { throw ValidationError("--from-canary promotes the canary alias's version: it takes no --version") }
     }
 
     func run() async throws {
         try await runReportingErrors {
             let store = try storeOptions.open()
+            let p = try policy.map { try PromotionPolicy.load(path: $0) } ?? .default
             try await checkServer()
             if fromCanary {
-                let outcome = try store.promote(model: name, fromAlias: canaryAlias, reason: reason)
+                let outcome = try store.promote(model: name, fromAlias: canaryAlias, policy: p, reason: reason)
                 if json { try TrackingCLI.printJSON(outcome) } else { print(outcome.message) }
                 if !json, !outcome.archived.isEmpty { print("archived: " + outcome.archived.map { "v\($0)" }.joined(separator: ", ")) }
                 try await reloadServer()
                 return
             }
-            let p = try policy.map { try PromotionPolicy.load(path: $0) } ?? .default
             let outcome = try store.promote(model: name, version: version, policy: p, reason: reason)
             if json { try TrackingCLI.printJSON(outcome); return }
             print(outcome.message)

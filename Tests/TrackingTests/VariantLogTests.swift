@@ -75,4 +75,18 @@ import Testing
         #expect(try store.resolve("models:/m@champion").version == 1)
         #expect(throws: TrackingError.self) { try store.promote(model: "m", fromAlias: "champion") }
     }
+
+    @Test func promoteFromCanaryHonoursTheApprovalGate() throws {
+        let store = try makeStore()
+        for r2 in [0.80, 0.75] { try registerVersion(store, model: "m", metrics: ["r2": r2]) }
+        try store.setAlias(model: "m", alias: "champion", version: 1)
+        try store.setAlias(model: "m", alias: "challenger", version: 2)
+        var policy = PromotionPolicy.default
+        policy.requireApproval = true
+        let refused = #expect(throws: TrackingError.self) { try store.promote(model: "m", fromAlias: "challenger", policy: policy) }
+        #expect(refused?.message.contains("no recorded approval") == true)
+        #expect(try store.resolve("models:/m@champion").version == 1)
+        try store.approve(model: "m", version: 2, reason: "canary reviewed")
+        #expect(try store.promote(model: "m", fromAlias: "challenger", policy: policy).champion == 2)
+    }
 }

@@ -56,6 +56,7 @@ import Testing
         #expect(p.fromCanary && p.canaryAlias == "cand" && p.serverOptions.server == "http://127.0.0.1:8080" && p.serverOptions.token == "t")
         #expect(try ModelsPromoteCommand.parse(["h", "--from-canary"]).canaryAlias == "challenger")
         #expect(throws: (any Error).self) { try ModelsPromoteCommand.parse(["h", "--from-canary", "--version", "3"]) }
+        #expect(try ModelsPromoteCommand.parse(["h", "--from-canary", "--policy", "p.json"]).policy == "p.json")
         let r = try ModelsRollbackCommand.parse(["h", "--server", "http://127.0.0.1:8080", "--admin-token", "t"])
         #expect(r.serverOptions.server == "http://127.0.0.1:8080")
         if ProcessInfo.processInfo.environment["PLUMB_ADMIN_TOKEN"] == nil {
