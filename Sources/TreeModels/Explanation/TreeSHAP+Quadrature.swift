@@ -21,36 +21,79 @@ import MLCore
 /// `Σ_q w_q H(t_q) [(o − z)/f(t_q) − (o′ − z′)/f′(t_q)]` to `φ_i`, where `f` is `i`'s factor below
 /// the edge and `f′` the one above it (`1` if `i` was not on the path yet). The second term takes
 /// back exactly what the edge above on `i` gave the leaves whose factor this edge changes.
+///
+/// Everything that depends only on the tree is computed once (`init`): each tree gets its own
+/// number of points (⌈(its depth + 1)/2⌉, so a shallow tree is not integrated with a deep one's
+/// rule), and each edge a table, per point, of the factor ratio f/f′ and of the weight times
+/// `(o − z)/f − (o′ − z′)/f′` for the two cases of a feature whose one fraction above is 1 (the
+/// row takes the edge, or not); when it is 0 the ratio is the constant z/z′ and the edge gives
+/// nothing. The walk then only multiplies and adds.
 /// - Complexity: O(rows × Σ edges × ⌈depth/2⌉), no allocation per row.
 struct QuadratureShap: Sendable {
-    /// Gauss–Legendre points and weights on [0, 1].
-    let points: [Double]
-    let weights: [Double]
-    /// Per edge `2k + side` of internal node `k`: the zero fraction of the node's feature above the
-    /// node (1 when the path had not split on it) and below the edge (that times the child's share
-    /// of the node's cover).
-    let zeroAbove: [Double]
-    let zeroBelow: [Double]
+    /// Points per tree.
+    let treePoints: [Int]
+    /// The most points of any tree.
+    let maxPoints: Int
+    /// Per internal node `k`, where its two edges' tables start in `table`: side `s` at
+    /// `tableStart[k] + s × (4m + 1)` with `m` its tree's points.
+    let tableStart: [Int]
+    /// Per edge: m ratios (row takes the edge), m ratios (row does not), m terms (takes), m terms
+    /// (does not), then the ratio z/z′ used when the feature's one fraction above is 0.
+    let table: [Double]
 
-    init(_ p: TreePredictor, maxDepth: Int) {
-        (points, weights) = Self.gaussLegendre(max(1, (maxDepth + 1) / 2))
-        var above = [Double](repeating: 1, count: 2 * p.feature.count), below = above
+    init(_ p: TreePredictor) {
+        var rules: [Int: ([Double], [Double])] = [:]
+        var points: [Int] = [], starts = [Int](repeating: 0, count: p.feature.count), table: [Double] = []
         var current = [Double](repeating: 1, count: p.featureCount)
         func cover(_ c: Int32) -> Double { c >= 0 ? p.nodeCover[Int(c)] : p.leafCover[Int(~c)] }
-        func walk(_ node: Int32) {
+        func depth(_ node: Int32) -> Int { node < 0 ? 0 : 1 + max(depth(p.left[Int(node)]), depth(p.right[Int(node)])) }
+        func walk(_ node: Int32, t: [Double], w: [Double]) {
             guard node >= 0 else { return }
-            let k = Int(node), f = Int(p.feature[k]), z = current[f]
-            for (side, child) in [p.left[k], p.right[k]].enumerated() {
-                above[2 * k + side] = z
-                below[2 * k + side] = z * cover(child) / p.nodeCover[k]
-                current[f] = below[2 * k + side]
-                walk(child)
-                current[f] = z
+            let k = Int(node), f = Int(p.feature[k]), zAbove = current[f]
+            starts[k] = table.count
+            let children = [p.left[k], p.right[k]]
+            for child in children {
+                let zBelow = zAbove * cover(child) / p.nodeCover[k]
+                table += Self.edgeTable(zAbove: zAbove, zBelow: zBelow, points: t, weights: w)
+            }
+            for child in children {
+                current[f] = zAbove * cover(child) / p.nodeCover[k]
+                walk(child, t: t, w: w)
+                current[f] = zAbove
             }
         }
-        for root in p.treeRoot { walk(root) }
-        zeroAbove = above
-        zeroBelow = below
+        for root in p.treeRoot {
+            let m = max(1, (depth(root) + 1) / 2)
+            if rules[m] == nil { rules[m] = Self.gaussLegendre(m) }
+            let (t, w) = rules[m] ?? ([], [])
+            points.append(m)
+            walk(root, t: t, w: w)
+        }
+        treePoints = points
+        maxPoints = points.max() ?? 1
+        tableStart = starts
+        self.table = table + [0]   // never empty (an ensemble of single leaves has no edge)
+    }
+
+    /// One edge's 4m + 1 values (see `table`), for a feature with zero fraction `zAbove` above the
+    /// edge and `zBelow` below it. With one fraction 1 above, f′(t) = z′ + (1 − z′) t > 0; below,
+    /// f(t) = z + (1 − z) t if the row takes the edge, z (1 − t) if not — 0 for a leaf no
+    /// training row reached, whose F, and so whose share, is then 0.
+    static func edgeTable(zAbove zA: Double, zBelow zB: Double, points t: [Double], weights w: [Double]) -> [Double] {
+        let m = t.count
+        var out = [Double](repeating: 0, count: 4 * m + 1)
+        let ca = 1 - zA
+        for q in 0..<m {
+            let inverseAbove = 1 / (zA + ca * t[q])
+            let above = ca * inverseAbove
+            let taken = zB + (1 - zB) * t[q], notTaken = zB * (1 - t[q])
+            out[q] = taken * inverseAbove
+            out[m + q] = notTaken * inverseAbove
+            out[2 * m + q] = w[q] * ((1 - zB) / taken - above)
+            out[3 * m + q] = w[q] * ((zB == 0 ? 0 : -zB / notTaken) - above)
+        }
+        out[4 * m] = zB / zA
+        return out
     }
 
     /// `n`-point Gauss–Legendre rule on [0, 1] (exact for polynomials of degree < 2n): Newton's
@@ -78,61 +121,59 @@ struct QuadratureShap: Sendable {
     }
 }
 
-/// One worker's buffers for `QuadratureShap`: per depth level, F and H at the points, and each
-/// feature's current one fraction on the path (1 off the path; restored after every subtree).
+/// One worker's buffers for `QuadratureShap`: per depth level, F and H at the points, each
+/// feature's current one fraction on the path (1 off the path; restored after every subtree), and
+/// the contributions of the rows being explained.
 struct QuadratureWalker {
     let tree: ShapTree
-    let quad: QuadratureShap
     let x: UnsafeBufferPointer<Double>
     let rows: Int
     var row = 0
-    let m: Int
+    /// Points of the tree being walked, and the stride of the per-level buffers.
+    var m = 1
+    let stride: Int
     let product: UnsafeMutablePointer<Double>
     let sum: UnsafeMutablePointer<Double>
     let one: UnsafeMutablePointer<Bool>
-    let phi: UnsafeMutablePointer<Double>
+    /// The current row's contributions (into the caller's block).
+    var phi: UnsafeMutablePointer<Double>
     let features: Int
-    let points: UnsafeMutablePointer<Double>
-    let weights: UnsafeMutablePointer<Double>
-    /// The worker's copies of `quad.zeroAbove` / `zeroBelow` (plain loads in the walk).
-    let zeroAbove: UnsafeMutablePointer<Double>
-    let zeroBelow: UnsafeMutablePointer<Double>
+    let table: UnsafePointer<Double>
+    let tableStart: UnsafeBufferPointer<Int>
 
-    init(tree: ShapTree, quad: QuadratureShap, x: UnsafeBufferPointer<Double>, rows: Int, features: Int, maxDepth: Int) {
+    init(tree: ShapTree, quad: QuadratureShap, table: UnsafeBufferPointer<Double>, tableStart: UnsafeBufferPointer<Int>,
+         x: UnsafeBufferPointer<Double>, rows: Int, features: Int, maxDepth: Int) {
         self.tree = tree
-        self.quad = quad
         self.x = x
         self.rows = rows
         self.features = features
-        m = quad.points.count
-        product = .allocate(capacity: (maxDepth + 2) * m)
-        sum = .allocate(capacity: (maxDepth + 2) * m)
+        guard let base = table.baseAddress else { preconditionFailure("QuadratureShap.table is never empty") }
+        self.table = base
+        self.tableStart = tableStart
+        stride = quad.maxPoints
+        product = .allocate(capacity: (maxDepth + 2) * stride)
+        sum = .allocate(capacity: (maxDepth + 2) * stride)
         one = .allocate(capacity: max(1, features))
         one.initialize(repeating: true, count: max(1, features))
-        phi = .allocate(capacity: max(1, features))
-        points = .allocate(capacity: m)
-        points.initialize(from: quad.points, count: m)
-        weights = .allocate(capacity: m)
-        weights.initialize(from: quad.weights, count: m)
-        let edges = quad.zeroAbove.count
-        zeroAbove = .allocate(capacity: max(1, edges))
-        zeroAbove.initialize(from: quad.zeroAbove, count: edges)
-        zeroBelow = .allocate(capacity: max(1, edges))
-        zeroBelow.initialize(from: quad.zeroBelow, count: edges)
+        phi = product   // set per row by `explain`
     }
 
     func deallocate() {
-        product.deallocate(); sum.deallocate(); one.deallocate(); phi.deallocate(); points.deallocate(); weights.deallocate()
-        zeroAbove.deallocate(); zeroBelow.deallocate()
+        product.deallocate(); sum.deallocate(); one.deallocate()
     }
 
-    /// Sums every tree's contributions for row `r` into `phi` (unscaled).
-    mutating func explain(row r: Int, roots: [Int32]) {
-        row = r
-        phi.update(repeating: 0, count: features)
-        for root in roots where root >= 0 {
-            for q in 0..<m { product[q] = 1 }
-            visit(root, level: 0)
+    /// Adds the contributions of every tree (unscaled) for rows `block` to `out`, row `r`'s
+    /// `features` values at `out + (r − block.lowerBound) × features`. Tree by tree, so a tree's
+    /// nodes and tables stay in cache for the whole block.
+    mutating func explain(rows block: Range<Int>, roots: [Int32], points: [Int], into out: UnsafeMutablePointer<Double>) {
+        for (t, root) in roots.enumerated() where root >= 0 {
+            m = points[t]
+            for r in block {
+                row = r
+                phi = out + (r - block.lowerBound) * features
+                for q in 0..<m { product[q] = 1 }
+                visit(root, level: 0)
+            }
         }
     }
 
@@ -146,7 +187,8 @@ struct QuadratureWalker {
 
     /// Fills H of `node` (at `level`) from F of `node`, adding each edge's share to `phi`.
     func visit(_ node: Int32, level: Int) {
-        let f = product + level * m, h = sum + level * m
+        let m = self.m
+        let f = product + level * stride, h = sum + level * stride
         if node < 0 {
             let v = tree.leafValue[Int(~node)]
             for q in 0..<m { h[q] = v * f[q] }
@@ -154,33 +196,33 @@ struct QuadratureWalker {
         }
         let k = Int(node), i = Int(tree.feature[k])
         let left = goesLeft(k), oAbove = one[i]
-        let fc = product + (level + 1) * m, hc = sum + (level + 1) * m
+        let fc = product + (level + 1) * stride, hc = sum + (level + 1) * stride
         for q in 0..<m { h[q] = 0 }
         for side in 0..<2 {
-            let e = 2 * k + side
-            let oBelow = oAbove && (side == 0) == left
-            let zA = zeroAbove[e], zB = zeroBelow[e]
-            let oa = oAbove ? 1.0 : 0, ob = oBelow ? 1.0 : 0
-            let ca = oa - zA, cb = ob - zB
-            // F below = F above × f_below / f_above (f_above > 0: an internal node's cover is).
-            for q in 0..<m {
-                let t = points[q]
-                fc[q] = f[q] * (zB + cb * t) / (zA + ca * t)
+            let edge = table + tableStart[k] + side * (4 * m + 1)
+            let taken = (side == 0) == left
+            if oAbove {
+                let ratio = taken ? edge : edge + m
+                for q in 0..<m { fc[q] = f[q] * ratio[q] }
+            } else {
+                let ratio = edge[4 * m]
+                for q in 0..<m { fc[q] = f[q] * ratio }
             }
-            one[i] = oBelow
+            one[i] = oAbove && taken
             visit(side == 0 ? tree.left[k] : tree.right[k], level: level + 1)
             one[i] = oAbove
-            var s = 0.0
-            for q in 0..<m {
-                let t = points[q]
-                // (o − z)/f below, minus the same above; a zero factor (a leaf no row reached, not
-                // taken) has o − z = 0 and gives nothing.
-                let below = cb == 0 ? 0 : cb / (zB + cb * t)
-                let above = ca == 0 ? 0 : ca / (zA + ca * t)
-                s += weights[q] * hc[q] * (below - above)
-                h[q] += hc[q]
+            if oAbove {
+                let term = taken ? edge + 2 * m : edge + 3 * m
+                var s = 0.0
+                for q in 0..<m {
+                    s += term[q] * hc[q]
+                    h[q] += hc[q]
+                }
+                phi[i] += s
+            } else {
+                // One fraction 0 above and below: (o − z)/f is the same on both sides.
+                for q in 0..<m { h[q] += hc[q] }
             }
-            phi[i] += s
         }
     }
 }

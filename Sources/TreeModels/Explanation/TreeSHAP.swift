@@ -51,7 +51,7 @@ public struct TreeExplainer: Sendable {
         }
         maxDepth = depth
         expectedValue = predictor.base + predictor.scale * expected
-        quadrature = QuadratureShap(predictor, maxDepth: depth)
+        quadrature = QuadratureShap(predictor)
     }
 
     private static func depth(of node: Int32, _ p: TreePredictor) -> Int {
@@ -106,13 +106,25 @@ public struct TreeExplainer: Sendable {
                             for j in 0..<nf { o[j] = p.scale * walker.phi[j] }
                         }
                     case .quadrature:
-                        var walker = QuadratureWalker(tree: tree, quad: quadrature, x: xv, rows: n, features: nf, maxDepth: maxDepth)
-                        defer { walker.deallocate() }
-                        for r in rows {
-                            walker.explain(row: r, roots: p.treeRoot)
-                            let o = out + r * rowStride
-                            for j in 0..<nf { o[j] = p.scale * walker.phi[j] }
-                        }
+                        quadrature.table.withUnsafeBufferPointer { table in
+                        quadrature.tableStart.withUnsafeBufferPointer { starts in
+                            var walker = QuadratureWalker(tree: tree, quad: quadrature, table: table, tableStart: starts, x: xv,
+                                                          rows: n, features: nf, maxDepth: maxDepth)
+                            defer { walker.deallocate() }
+                            // Rows a block at a time, every tree over the block (its tables stay in cache).
+                            let blockRows = 128
+                            let block = UnsafeMutablePointer<Double>.allocate(capacity: blockRows * max(1, nf))
+                            defer { block.deallocate() }
+                            for start in Swift.stride(from: rows.lowerBound, to: rows.upperBound, by: blockRows) {
+                                let part = start..<min(rows.upperBound, start + blockRows)
+                                block.update(repeating: 0, count: part.count * nf)
+                                walker.explain(rows: part, roots: p.treeRoot, points: quadrature.treePoints, into: block)
+                                for r in part {
+                                    let o = out + r * rowStride, b = block + (r - start) * nf
+                                    for j in 0..<nf { o[j] = p.scale * b[j] }
+                                }
+                            }
+                        }}
                     }
                 }
             }}}}}}}}
