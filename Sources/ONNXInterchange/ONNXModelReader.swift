@@ -212,6 +212,13 @@ public enum ONNXModelReader {
                                              featureCount: f.featureCount, classCount: 2)
             return imported(model, task: .binary)
         }
+        if c == 2 && used == [0, 1] && transform == "NONE" && base.allSatisfy({ $0 == 0 }) && f.outputsComplement(0, 1) {
+            // Class 0 the complement of class 1's share: a two-class forest, (1 − s, s).
+            let trees = [lists(1)]
+            let sum = GradientBoostedTrees(importedTrees: trees, initScores: [0], loss: .squared, featureCount: f.featureCount, classCount: 0)
+            let forest = RandomForest(importedTrees: trees, base: 0, scale: 1, featureCount: f.featureCount, classCount: 2)
+            return imported(sum, forest: forest, task: .binary)
+        }
         guard used == Set(0..<c) else {
             throw refuse("class_ids name classes \(used.sorted()) of \(c): Plumb imports classifiers scoring every class, or one score for two classes")
         }

@@ -13,8 +13,8 @@ import TreeModels
 /// - boosted binary: `TreeEnsembleClassifier` scoring class 1 with the leaves and class 0 with
 ///   their negation, LOGISTIC: (σ(−s), σ(s));
 /// - boosted multiclass: one class per tree list, SOFTMAX;
-/// - forest of two classes: class 0's score is the second class's share, NONE (ONNX Runtime's
-///   rule for one non-negative score: (1 − s, s));
+/// - forest of two classes: class 1 scores the share s, class 0 its complement (1 in the first
+///   tree's leaves minus the share), NONE: (1 − s, s) up to rounding;
 /// - forest of three or more: every leaf writes each class's share, NONE.
 /// Classifiers output `label` (int64, the class index) and `probabilities` (rows × classes).
 /// The feature names and class labels go in the model's metadata (`plumb.feature_names`,
@@ -50,12 +50,14 @@ public enum ONNXModelWriter {
             }
             transform = "LOGISTIC"
         case .forestBinary:
-            for tree in e.trees[0] {
-                if let bad = tree.leafValue.first(where: { $0 < 0 }) {
-                    throw ModelExportError(code: .unsupported, message: "forest tree \(treeID) has a negative class share \(bad), which ONNX Runtime's two-class rule would read as a score, not a share")
-                }
+            // Class 1 the share, class 0 its complement (the 1 in the first tree): ONNX Runtime
+            // outputs the two sums as they are.
+            for (t, tree) in e.trees[0].enumerated() {
                 let leafIDs = nodes.append(tree, id: treeID)
-                for (j, id) in leafIDs.enumerated() { targets.append(tree: treeID, node: id, output: 0, weight: tree.leafValue[j]) }
+                for (j, id) in leafIDs.enumerated() {
+                    targets.append(tree: treeID, node: id, output: 0, weight: (t == 0 ? 1 : 0) - tree.leafValue[j])
+                    targets.append(tree: treeID, node: id, output: 1, weight: tree.leafValue[j])
+                }
                 treeID += 1
             }
         case .forestShares:

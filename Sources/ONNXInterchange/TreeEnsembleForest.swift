@@ -28,6 +28,15 @@ struct TreeEnsembleForest {
     /// written for both classes, as Plumb's exporter does).
     func outputsNegate(_ a: Int, _ b: Int) -> Bool { leafWeights.allSatisfy { $0[a] == -$0[b] } }
 
+    /// Whether output `a` is the complement of output `b` (their sums add to 1): the first
+    /// tree's leaves add to 1, every other tree's to 0, within 1e-9 (a two-class forest written
+    /// for both classes, as Plumb's exporter does).
+    func outputsComplement(_ a: Int, _ b: Int) -> Bool {
+        shapes.enumerated().allSatisfy { t, shape in
+            shape.leafNodes.allSatisfy { abs(leafWeights[$0][a] + leafWeights[$0][b] - (t == 0 ? 1 : 0)) <= 1e-9 }
+        }
+    }
+
     /// Every tree with output `k`'s leaf weights.
     func trees(output k: Int) -> [Tree] {
         shapes.map { shape in
