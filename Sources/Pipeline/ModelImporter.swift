@@ -52,9 +52,9 @@ public enum ModelImporter {
         }
         var classes: [String]?
         if e.task.isClassification {
-            let labels = r.classes ?? e.classLabels ?? (0..<gbm.classCount).map(String.init)
-            guard labels.count == gbm.classCount, Set(labels).count == labels.count else {
-                throw TrainingError(code: .badArgument, message: "\(r.source): the model has \(gbm.classCount) classes, --classes gives \(labels.count) \(Set(labels).count == labels.count ? "" : "(not all distinct) ")labels: \(labels.joined(separator: ", "))")
+            let labels = r.classes ?? e.classLabels ?? (0..<e.classCount).map(String.init)
+            guard labels.count == e.classCount, Set(labels).count == labels.count else {
+                throw TrainingError(code: .badArgument, message: "\(r.source): the model has \(e.classCount) classes, --classes gives \(labels.count) \(Set(labels).count == labels.count ? "" : "(not all distinct) ")labels: \(labels.joined(separator: ", "))")
             }
             classes = labels
         } else if r.classes != nil {

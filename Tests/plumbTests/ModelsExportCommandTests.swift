@@ -57,4 +57,17 @@ import TreeModels
         }
         #expect(!FileManager.default.fileExists(atPath: dir + "/rf.txt"))
     }
+
+    /// A two-class forest registers with two classes (its summed form has none of its own).
+    @Test func twoClassONNXForestRegistersBothClasses() throws {
+        let path = Self.fixture("onnx_sk_rfc_binary.onnx")
+        let ensemble = try ONNXModelReader.read(path: path)
+        #expect(ensemble.classCount == 2)
+        var request = ImportRequest(ensemble: ensemble, source: path, sourceSHA256: "test")
+        request.features = ["f0", "f1", "f2", "f3"]
+        let model = try ModelImporter.model(request)
+        #expect(model.header.classes == ["0", "1"])
+        #expect(model.header.kind == "forest")
+        #expect(model.outputCount == 2)
+    }
 }

@@ -27,6 +27,8 @@ public struct ImportedEnsemble: Sendable {
 
     /// The model to register: the forest when there is one, else the boosted ensemble.
     public var regressor: any Regressor { forest ?? model }
+    /// Classes of a classifier (0 for regression), of the model registered.
+    public var classCount: Int { forest?.classCount ?? model.classCount }
 
     public init(model: GradientBoostedTrees, task: ModelTask, featureNames: [String]?, sourceFormat: String, objective: String,
                 parameters: [String: String] = [:], categoricalFeatures: [Int] = [], warnings: [String] = []) {
