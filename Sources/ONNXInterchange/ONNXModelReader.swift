@@ -21,12 +21,14 @@ import TreeModels
 /// A missing value (NaN) fails every comparison but NEQ, so it takes the false branch (the true
 /// branch under NEQ), unless `nodes_missing_value_tracks_true` sends it to the true branch.
 ///
-/// Outputs: a regressor's score is `base_values[0] + Σ leaf weights` (AVERAGE: the sum divided
-/// by the tree count), post_transform NONE. A classifier scoring one class of two with
-/// LOGISTIC and mixed-sign weights gives (σ(−s), σ(s)), as a Plumb binary GBM; one scoring
-/// every class with SOFTMAX gives the softmax, as a Plumb multiclass GBM; NONE with positive
-/// weights (random forests) gives (1 − s, s) for one class of two and the raw class sums for
-/// three or more, as a Plumb random forest. ONNX Runtime sums leaf weights in float32 where
+/// Outputs (as ONNX Runtime 1.32 computes them, checked on hand-built models): a regressor's
+/// score is `base_values[0] + Σ leaf weights` (AVERAGE: the sum divided by the tree count),
+/// post_transform NONE. A classifier scoring one class of two gives (σ(−s), σ(s)) under LOGISTIC,
+/// as a Plumb binary GBM, and (1 − s, s) under NONE (or SOFTMAX, not applied to one score) with
+/// non-negative weights, as a Plumb random forest (mixed-sign weights give (−s, s): refused).
+/// One scoring every class gives the softmax under SOFTMAX, as a Plumb multiclass GBM, and the
+/// raw class sums under NONE for three or more classes, as a Plumb random forest. SOFTMAX_ZERO,
+/// PROBIT and LOGISTIC over several classes are refused. ONNX Runtime sums leaf weights in float32 where
 /// Plumb sums in Double, so the two differ by float32 rounding (measured in the tests).
 public enum ONNXModelReader {
     /// Model metadata key under which Plumb's exporter writes the feature names (a JSON array).
@@ -193,18 +195,19 @@ public enum ONNXModelReader {
         if c == 2 && used == [0] {
             // One score s for two classes: ONNX Runtime's binary rule.
             let s0 = base.first ?? 0
-            if transform == "LOGISTIC" && !f.weightsAllNonNegative {
+            if transform == "LOGISTIC" {
                 let model = GradientBoostedTrees(importedTrees: [lists(0)], initScores: [s0], loss: .logistic,
                                                  featureCount: f.featureCount, classCount: 2)
                 return imported(model, task: .binary)
             }
-            if transform == "NONE" && f.weightsAllNonNegative {
+            // NONE and SOFTMAX (which ONNX Runtime does not apply to one score) alike.
+            if (transform == "NONE" || transform == "SOFTMAX") && f.weightsAllNonNegative {
                 let trees = [lists(0)]
                 let sum = GradientBoostedTrees(importedTrees: trees, initScores: [s0], loss: .squared, featureCount: f.featureCount, classCount: 0)
                 let forest = RandomForest(importedTrees: trees, base: s0, scale: 1, featureCount: f.featureCount, classCount: 2)
                 return imported(sum, forest: forest, task: .binary)
             }
-            throw refuse("post_transform \(transform) with \(f.weightsAllNonNegative ? "non-negative" : "mixed-sign") class weights on one class of two: ONNX Runtime's output for that case is not supported (LOGISTIC with mixed-sign weights, or NONE with non-negative ones, expected)")
+            throw refuse("post_transform \(transform) with \(f.weightsAllNonNegative ? "non-negative" : "mixed-sign") class weights on one class of two: ONNX Runtime outputs (−s, s) or a probit there, which Plumb does not score (LOGISTIC, or NONE with non-negative weights, expected)")
         }
         if c == 2 && used == [0, 1] && transform == "LOGISTIC" && base.isEmpty && f.outputsNegate(0, 1) {
             // Both classes scored, class 0 with the negated score: (σ(−s), σ(s)).

@@ -62,7 +62,7 @@ func maxScaledDifference(_ a: [Double], _ b: [Double]) -> Double {
         ("sk_rfc_binary", .binary), ("sk_rfc_multi", .multiclass), ("sk_gbc_zipmap", .binary),
         ("lgb_regression", .regression), ("lgb_binary", .binary), ("lgb_multi", .multiclass),
         ("xgb_regression", .regression), ("xgb_binary", .binary), ("xgb_multi", .multiclass),
-        ("modes_regression", .regression), ("tensor_regression", .regression),
+        ("modes_regression", .regression), ("tensor_regression", .regression), ("modes_binary_logistic", .binary),
     ])
     func scoresAsONNXRuntime(name: String, task: ModelTask) throws {
         let imported = try model(name)

@@ -151,6 +151,13 @@ models["modes_softmax_zero"] = tree_model("TreeEnsembleClassifier", cls_attrs, 3
 logit_attrs = dict(cls_attrs, post_transform="LOGISTIC")
 models["modes_logistic"] = tree_model("TreeEnsembleClassifier", logit_attrs, 3, "modes_logistic")
 
+# Two classes, one score, LOGISTIC with non-negative weights (ONNX Runtime still gives
+# (σ(−s), σ(s)) there).
+bin_attrs = dict(nodes, classlabels_int64s=[0, 1], class_treeids=[0] * 4 + [1] * 4, class_nodeids=leaf_ids * 2,
+                 class_ids=[0] * 8, class_weights=[0.5, 1.25, 0.0, 2.0, 0.25, 0.75, 1.5, 0.125],
+                 base_values=[-1.0], post_transform="LOGISTIC")
+models["modes_binary_logistic"] = tree_model("TreeEnsembleClassifier", bin_attrs, 2, "modes_binary_logistic")
+
 for name, m in models.items():
     onnx.checker.check_model(m)
     with open(os.path.join(HERE, f"onnx_{name}.onnx"), "wb") as f:
