@@ -50,7 +50,7 @@ struct TreeEnsembleForest {
     /// tests reach, which a chain of them could grow without bound.
     static let nodeBudget = 1 << 20
     /// Deepest tree read (the emission recurses).
-    static let maximumDepth = 4096
+    static let maximumDepth = 1024
 
     /// - Parameters:
     ///   - compareInDouble: the input is double (ONNX Runtime then compares in double); else
