@@ -33,6 +33,8 @@ import TreeModels
 public enum ONNXModelReader {
     /// Model metadata key under which Plumb's exporter writes the feature names (a JSON array).
     public static let featureNamesKey = "plumb.feature_names"
+    /// Model metadata key under which Plumb's exporter writes a classifier's labels (a JSON array).
+    public static let classesKey = "plumb.classes"
 
     /// Reads and converts the model file at `path`.
     /// - Throws: `ONNXModelError` naming the file, node and attribute at fault.
@@ -63,6 +65,10 @@ public enum ONNXModelReader {
         let forest = try TreeEnsembleForest(attributes, compareInDouble: compareInDouble, minimumFeatures: declaredFeatureCount(of: node, graph: graph))
         var imported = try ensemble(forest, op: node.opType, attributes: attributes)
         imported.featureNames = try featureNames(model, count: forest.featureCount, source: source)
+        if let entry = model.metadataProps.first(where: { $0.key == classesKey }),
+           let classes = try? JSONDecoder().decode([String].self, from: Data(entry.value.utf8)), classes.count == imported.classCount {
+            imported.classLabels = classes
+        }
         imported.warnings = warnings + imported.warnings
         var parameters = imported.parameters
         if !model.producerName.isEmpty { parameters["producer"] = model.producerName + (model.producerVersion.isEmpty ? "" : " " + model.producerVersion) }

@@ -107,7 +107,7 @@ public enum ONNXModelWriter {
             (try? String(decoding: JSONEncoder().encode(list), as: UTF8.self)) ?? "[]"
         }
         var metadata = [Onnx_StringStringEntryProto(key: ONNXModelReader.featureNamesKey, value: json(e.featureNames))]
-        if let classes = e.classes { metadata.append(Onnx_StringStringEntryProto(key: "plumb.classes", value: json(classes))) }
+        if let classes = e.classes { metadata.append(Onnx_StringStringEntryProto(key: ONNXModelReader.classesKey, value: json(classes))) }
         model.metadataProps = metadata
         do {
             return try model.serializedBytes()

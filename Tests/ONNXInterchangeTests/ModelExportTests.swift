@@ -90,6 +90,7 @@ import Testing
         #expect(back.featureNames == Self.names)
         #expect(back.task == model.header.resolvedTask)
         #expect(back.parameters["threshold_precision"] == "double")
+        #expect(back.classLabels == model.header.classes)
         let again = back.regressor.predict(Self.raw(rows), threads: 1)
         #expect(again.count == original.count)
         let worst = Self.maxRelative(again, original)
