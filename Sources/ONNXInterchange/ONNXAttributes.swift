@@ -111,3 +111,37 @@ struct ONNXAttributes {
         return (values, isDouble)
     }
 }
+
+extension ONNXAttributes {
+    /// A tensor attribute's integer values (uint8, int8, int32 or int64), nil when absent.
+    func tensorIntegers(_ name: String) throws -> [Int64]? {
+        guard let a = byName[name] else { return nil }
+        guard a.hasT else { throw fail(name, "is \(a.type), a tensor expected") }
+        let t = a.t
+        let raw = [UInt8](t.rawData)
+        switch t.dataType {
+        case 2: return raw.isEmpty ? t.int32Data.map { Int64($0) } : raw.map { Int64($0) }
+        case 3: return raw.isEmpty ? t.int32Data.map { Int64($0) } : raw.map { Int64(Int8(bitPattern: $0)) }
+        case 6:
+            guard raw.isEmpty else {
+                guard raw.count % 4 == 0 else { throw fail(name, "raw_data of \(raw.count) bytes, not whole int32s") }
+                return stride(from: 0, to: raw.count, by: 4).map { i in Int64(Int32(bitPattern: (0..<4).reduce(UInt32(0)) { $0 | UInt32(raw[i + $1]) << (8 * $1) })) }
+            }
+            return t.int32Data.map { Int64($0) }
+        case 7:
+            guard raw.isEmpty else {
+                guard raw.count % 8 == 0 else { throw fail(name, "raw_data of \(raw.count) bytes, not whole int64s") }
+                return stride(from: 0, to: raw.count, by: 8).map { i in Int64(bitPattern: (0..<8).reduce(UInt64(0)) { $0 | UInt64(raw[i + $1]) << (8 * $1) }) }
+            }
+            return t.int64Data
+        default: throw fail(name, "tensor of element type \(t.dataType), an integer tensor (uint8, int8, int32, int64) expected")
+        }
+    }
+
+    /// A tensor attribute's float or double values, nil when absent.
+    func tensorNumbers(_ name: String) throws -> (values: [Double], isDouble: Bool)? {
+        guard let a = byName[name] else { return nil }
+        guard a.hasT else { throw fail(name, "is \(a.type), a tensor expected") }
+        return try Self.tensorNumbers(a.t, what: "\(source): \(node), attribute \(name)")
+    }
+}

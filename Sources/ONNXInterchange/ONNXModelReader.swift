@@ -62,8 +62,16 @@ public enum ONNXModelReader {
         let attributes = ONNXAttributes(node, source: source)
         let compareInDouble = inputElementType(of: node, graph: graph) == 11
         let warnings = try checkOtherNodes(graph, ensemble: node, source: source)
-        let forest = try TreeEnsembleForest(attributes, compareInDouble: compareInDouble, minimumFeatures: declaredFeatureCount(of: node, graph: graph))
-        var imported = try ensemble(forest, op: node.opType, attributes: attributes)
+        let columns = declaredFeatureCount(of: node, graph: graph)
+        let forest: TreeEnsembleForest
+        var imported: ImportedEnsemble
+        if node.opType == "TreeEnsemble" {
+            forest = try TreeEnsembleForest(opset5: attributes, compareInDouble: compareInDouble, minimumFeatures: columns)
+            imported = try opset5Ensemble(forest, attributes: attributes)
+        } else {
+            forest = try TreeEnsembleForest(attributes, compareInDouble: compareInDouble, minimumFeatures: columns)
+            imported = try ensemble(forest, op: node.opType, attributes: attributes)
+        }
         imported.featureNames = try featureNames(model, count: forest.featureCount, source: source)
         if let entry = model.metadataProps.first(where: { $0.key == classesKey }),
            let classes = try? JSONDecoder().decode([String].self, from: Data(entry.value.utf8)), classes.count == imported.classCount {
@@ -80,18 +88,15 @@ public enum ONNXModelReader {
         return imported
     }
 
-    static let ensembleOps: Set<String> = ["TreeEnsembleRegressor", "TreeEnsembleClassifier"]
+    static let ensembleOps: Set<String> = ["TreeEnsembleRegressor", "TreeEnsembleClassifier", "TreeEnsemble"]
     /// Nodes allowed beside the ensemble: they pass its outputs on (checked per op below).
     static let passThroughOps: Set<String> = ["ZipMap", "Cast", "Identity", "Normalizer", "Mul"]
 
     static func ensembleNode(_ graph: Onnx_GraphProto, source: String) throws -> Onnx_NodeProto {
         let ensembles = graph.node.filter { ensembleOps.contains($0.opType) }
         guard let node = ensembles.first else {
-            if graph.node.contains(where: { $0.opType == "TreeEnsemble" }) {
-                throw ONNXModelError(code: .unsupported, message: "\(source): the graph uses TreeEnsemble (ai.onnx.ml opset 5), which Plumb does not read yet; convert with ai.onnx.ml opset 3 (TreeEnsembleRegressor / TreeEnsembleClassifier)")
-            }
             let ops = Array(Set(graph.node.map(\.opType))).sorted().joined(separator: ", ")
-            throw ONNXModelError(code: .unsupported, message: "\(source): no TreeEnsembleRegressor or TreeEnsembleClassifier node in the graph (its operators: \(ops)); Plumb imports tree ensembles only")
+            throw ONNXModelError(code: .unsupported, message: "\(source): no TreeEnsembleRegressor, TreeEnsembleClassifier or TreeEnsemble node in the graph (its operators: \(ops)); Plumb imports tree ensembles only")
         }
         guard ensembles.count == 1 else {
             throw ONNXModelError(code: .unsupported, message: "\(source): the graph holds \(ensembles.count) tree ensemble nodes; Plumb imports a graph with one")
@@ -251,6 +256,61 @@ public enum ONNXModelReader {
             return imported(sum, forest: forest, task: .multiclass)
         default:
             throw refuse("post_transform \(transform) for \(c) classes each scored is not supported (SOFTMAX, or NONE for three or more classes, expected)")
+        }
+    }
+}
+
+extension ONNXModelReader {
+    /// The Plumb model for a `TreeEnsemble` (opset 5) node: one output tensor of `n_targets`
+    /// scores after `post_transform`, summed or averaged (`aggregate_function` 1 SUM, 0 AVERAGE).
+    /// The transform codes are read as ONNX Runtime 1.32 reads them (0 NONE, 1 LOGISTIC,
+    /// 2 SOFTMAX, 3 SOFTMAX_ZERO, 4 PROBIT, measured): the opset-5 text swaps 1 and 2. One target: NONE is a
+    /// regression, LOGISTIC a binary classifier (Plumb writes (1 − p, p) where ONNX Runtime
+    /// writes p). Several: SOFTMAX a multiclass GBM, NONE (three or more) a forest's class shares.
+    static func opset5Ensemble(_ f: TreeEnsembleForest, attributes a: ONNXAttributes) throws -> ImportedEnsemble {
+        let transforms = ["NONE", "LOGISTIC", "SOFTMAX", "SOFTMAX_ZERO", "PROBIT"], aggregates = ["AVERAGE", "SUM", "MIN", "MAX"]
+        let t = a.has("post_transform") ? Int(try a.int("post_transform")) : 0
+        let g = a.has("aggregate_function") ? Int(try a.int("aggregate_function")) : 1
+        guard transforms.indices.contains(t) else { throw a.fail("post_transform", "\(t), 0 … 4 expected") }
+        guard aggregates.indices.contains(g) else { throw a.fail("aggregate_function", "\(g), 0 … 3 expected") }
+        func refuse(_ what: String) -> ONNXModelError { ONNXModelError(code: .unsupported, message: "\(a.source): \(a.node): \(what)") }
+        guard g <= 1 else { throw refuse("aggregate_function \(aggregates[g]) is not supported (SUM or AVERAGE expected)") }
+        let scale = g == 0 ? 1 / Double(max(1, f.treeCount)) : 1
+        let k = f.outputCount
+        let objective = "TreeEnsemble post_transform=\(transforms[t]) aggregate_function=\(aggregates[g])"
+        let lists = (0..<k).map { f.trees(output: $0) }
+        var imported = try opset5Model(transform: transforms[t], k: k, lists: lists, f: f, scale: scale, objective: objective, refuse: refuse)
+        if t == 1 || t == 2 {
+            imported.warnings.append("post_transform \(t) read as \(transforms[t]), as ONNX Runtime reads it (the ONNX opset-5 text says \(t == 1 ? "SOFTMAX" : "LOGISTIC"))")
+        }
+        return imported
+    }
+
+    static func opset5Model(transform: String, k: Int, lists: [[Tree]], f: TreeEnsembleForest, scale: Double, objective: String,
+                            refuse: (String) -> ONNXModelError) throws -> ImportedEnsemble {
+        switch (transform, k) {
+        case ("NONE", 1):
+            let model = GradientBoostedTrees(importedTrees: lists, initScores: [0], loss: .squared, featureCount: f.featureCount,
+                                             classCount: 0, scoreScale: scale)
+            return ImportedEnsemble(model: model, task: .regression, featureNames: nil, sourceFormat: "onnx", objective: objective)
+        case ("LOGISTIC", 1):
+            let model = GradientBoostedTrees(importedTrees: lists, initScores: [0], loss: .logistic, featureCount: f.featureCount,
+                                             classCount: 2, scoreScale: scale)
+            var e = ImportedEnsemble(model: model, task: .binary, featureNames: nil, sourceFormat: "onnx", objective: objective)
+            e.warnings = ["the TreeEnsemble outputs one probability per row; Plumb predicts both classes' (1 − p, p)"]
+            return e
+        case ("SOFTMAX", 2...):
+            let model = GradientBoostedTrees(importedTrees: lists, initScores: [Double](repeating: 0, count: k), loss: .softmax,
+                                             featureCount: f.featureCount, classCount: k, scoreScale: scale)
+            return ImportedEnsemble(model: model, task: k == 2 ? .binary : .multiclass, featureNames: nil, sourceFormat: "onnx", objective: objective)
+        case ("NONE", 3...):
+            let sum = GradientBoostedTrees(importedTrees: lists, initScores: [Double](repeating: 0, count: k), loss: .softmax,
+                                           featureCount: f.featureCount, classCount: k, scoreScale: scale)
+            var e = ImportedEnsemble(model: sum, task: .multiclass, featureNames: nil, sourceFormat: "onnx", objective: objective)
+            e.forest = RandomForest(importedTrees: lists, base: 0, scale: scale, featureCount: f.featureCount, classCount: k)
+            return e
+        default:
+            throw refuse("post_transform \(transform) with \(k) target\(k == 1 ? "" : "s") is not supported (NONE or LOGISTIC for one target, SOFTMAX, or NONE for three or more, expected)")
         }
     }
 }

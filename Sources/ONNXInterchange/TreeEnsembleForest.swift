@@ -18,9 +18,9 @@ struct TreeEnsembleForest {
     /// Whether no leaf weight is negative (ONNX Runtime's binary rule depends on it).
     let weightsAllNonNegative: Bool
     /// Plumb trees in tree-id order, with the ONNX node index behind each of their leaves.
-    private let shapes: [(tree: Tree, leafNodes: [Int])]
+    let shapes: [(tree: Tree, leafNodes: [Int])]
     /// Per ONNX node index: its weight per output (zeros for a branch).
-    private let leafWeights: [[Double]]
+    let leafWeights: [[Double]]
 
     var treeCount: Int { shapes.count }
 

@@ -63,6 +63,7 @@ func maxScaledDifference(_ a: [Double], _ b: [Double]) -> Double {
         ("lgb_regression", .regression), ("lgb_binary", .binary), ("lgb_multi", .multiclass),
         ("xgb_regression", .regression), ("xgb_binary", .binary), ("xgb_multi", .multiclass),
         ("modes_regression", .regression), ("tensor_regression", .regression), ("modes_binary_logistic", .binary),
+        ("opset5_regression", .regression), ("opset5_softmax", .multiclass),
     ])
     func scoresAsONNXRuntime(name: String, task: ModelTask) throws {
         let imported = try model(name)
@@ -81,7 +82,7 @@ func maxScaledDifference(_ a: [Double], _ b: [Double]) -> Double {
 
     /// The hand-built trees use every node mode; their leaf weights and base are exact binary
     /// fractions, so a right leaf choice gives ONNX Runtime's float32 output exactly.
-    @Test(arguments: ["modes_regression", "tensor_regression"])
+    @Test(arguments: ["modes_regression", "tensor_regression", "opset5_regression"])
     func everyNodeModeChoosesONNXRuntimesLeaf(name: String) throws {
         let imported = try model(name)
         let (ort, _) = try expected(name)
@@ -89,6 +90,19 @@ func maxScaledDifference(_ a: [Double], _ b: [Double]) -> Double {
         let mismatches = zip(plumb, ort).filter { Float($0) != Float($1) }.count
         #expect(mismatches == 0)
         #expect(imported.parameters["threshold_precision"] == (name == "tensor_regression" ? "double" : "float32"))
+    }
+
+    /// TreeEnsemble (opset 5) scores the same trees as the opset-3 hand-built model, and its
+    /// transform code 2 is read as ONNX Runtime reads it (SOFTMAX), with a warning.
+    @Test func opset5TreeEnsembleMatchesOpset3() throws {
+        let x = try matrix()
+        let v5 = try model("opset5_regression").regressor.predict(x, threads: 1)
+        let v3 = try model("modes_regression").regressor.predict(x, threads: 1)
+        // The same leaves; v3 adds its base 0.3f, v5 has none.
+        let base = Double(Float(0.3))
+        #expect(zip(v5, v3).allSatisfy { $0 + base == $1 })
+        let softmax = try model("opset5_softmax")
+        #expect(softmax.warnings.contains { $0.contains("post_transform 2 read as SOFTMAX") })
     }
 
     @Test func classLabelsAndParametersAreKept() throws {

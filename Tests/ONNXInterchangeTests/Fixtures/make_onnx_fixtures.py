@@ -158,6 +158,35 @@ bin_attrs = dict(nodes, classlabels_int64s=[0, 1], class_treeids=[0] * 4 + [1] *
                  base_values=[-1.0], post_transform="LOGISTIC")
 models["modes_binary_logistic"] = tree_model("TreeEnsembleClassifier", bin_attrs, 2, "modes_binary_logistic")
 
+
+
+# The same two trees as a TreeEnsemble (ai.onnx.ml opset 5): interior nodes only, branches name
+# nodes or leaves; modes as a uint8 tensor (0 LEQ … 5 NEQ).
+def opset5(name, modes_codes, weights, targets, n_targets, post, aggregate):
+    x = helper.make_tensor_value_info("X", TensorProto.FLOAT, [None, 4])
+    y = helper.make_tensor_value_info("Y", TensorProto.FLOAT, [None, n_targets])
+    node = helper.make_node(
+        "TreeEnsemble", ["X"], ["Y"], domain="ai.onnx.ml",
+        nodes_featureids=[2, 0, 1, 3, 2, 0],
+        nodes_splits=numpy_helper.from_array(np.array([7.0, 0.25, -0.5, 2.0, 10.0, 0.1], dtype=np.float32)),
+        nodes_modes=numpy_helper.from_array(np.array(modes_codes, dtype=np.uint8)),
+        nodes_truenodeids=[1, 0, 2, 4, 4, 6], nodes_trueleafs=[0, 1, 1, 0, 1, 1],
+        nodes_falsenodeids=[2, 1, 3, 5, 5, 7], nodes_falseleafs=[0, 1, 1, 0, 1, 1],
+        nodes_missing_value_tracks_true=[1, 0, 1, 1, 0, 1],
+        tree_roots=[0, 3], leaf_targetids=targets,
+        leaf_weights=numpy_helper.from_array(np.array(weights, dtype=np.float32)),
+        n_targets=n_targets, post_transform=post, aggregate_function=aggregate)
+    graph = helper.make_graph([node], name, [x], [y])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21), helper.make_opsetid("ai.onnx.ml", 5)])
+
+
+models["opset5_regression"] = opset5("opset5_regression", [1, 2, 3, 4, 5, 0], [1.5, -2.25, 0.75, 3.0, 0.5, -0.125, 1.0, -1.75],
+                                     [0] * 8, 1, 0, 1)
+# post_transform 2: ONNX Runtime 1.32 reads 1 as LOGISTIC and 2 as SOFTMAX (the opset-5 text says
+# the reverse); the fixture records what ONNX Runtime does.
+models["opset5_softmax"] = opset5("opset5_softmax", [0, 1, 0, 0, 3, 2], [0.5, -1.0, 1.25, 0.0, -0.75, 2.0, 0.25, 0.5],
+                                  [0, 1, 2, 0, 1, 2, 0, 1], 3, 2, 0)
+
 for name, m in models.items():
     onnx.checker.check_model(m)
     with open(os.path.join(HERE, f"onnx_{name}.onnx"), "wb") as f:
@@ -171,6 +200,10 @@ def thresholds(model):
         if node.op_type.startswith("TreeEnsemble"):
             a = {x.name: x for x in node.attribute}
             feats = list(a["nodes_featureids"].ints)
+            if node.op_type == "TreeEnsemble":
+                vals = list(numpy_helper.to_array(a["nodes_splits"].t))
+                out += list(zip(feats, vals))
+                continue
             if "nodes_values" in a:
                 vals = list(a["nodes_values"].floats)
             else:
@@ -215,7 +248,8 @@ for name, m in models.items():
     feed = inputs.astype(np.float64) if sess.get_inputs()[0].type == "tensor(double)" else inputs
     outs = sess.run(None, {iname: feed})
     if len(outs) == 1:
-        values, header = np.asarray(outs[0]).reshape(len(inputs), -1), ["y"]
+        values = np.asarray(outs[0]).reshape(len(inputs), -1)
+        header = ["y"] if values.shape[1] == 1 else [f"p{k}" for k in range(values.shape[1])]
     else:
         probs = outs[1]
         if isinstance(probs, list):   # ZipMap: one dict per row
