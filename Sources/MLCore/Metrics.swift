@@ -15,34 +15,78 @@ public struct RegressionMetrics: Codable, Sendable, Equatable {
 
     /// - Precondition: `predicted.count == actual.count`, count ≥ 1.
     public init(predicted: [Double], actual: [Double]) {
-        precondition(predicted.count == actual.count, "metrics: \(predicted.count) predictions for \(actual.count) actuals")
         precondition(!actual.isEmpty, "metrics: no rows")
-        let n = actual.count
-        var mean = NeumaierSum()
-        for y in actual { mean.add(y) }
-        let yBar = mean.value / Double(n)
-        var sse = NeumaierSum(), sst = NeumaierSum(), abs = NeumaierSum(), ape = NeumaierSum()
-        var worst = 0.0
-        for i in 0..<n {
-            let e = actual[i] - predicted[i]
-            sse.add(e * e)
-            let d = actual[i] - yBar
-            sst.add(d * d)
-            abs.add(Swift.abs(e))
-            ape.add(Swift.abs(e) / Swift.max(Swift.abs(actual[i]), Double.ulpOfOne))
-            worst = Swift.max(worst, Swift.abs(e))
-        }
+        var sums = Accumulator()
+        sums.add(predicted: predicted, actual: actual)
+        self.init(sums)
+    }
+
+    /// The metrics of everything `sums` took (at least one row).
+    init(_ sums: Accumulator) {
+        precondition(sums.count > 0, "metrics: no rows")
+        let n = Double(sums.count)
         // scikit-learn: a constant target gives R² = 1 for a perfect fit and 0 otherwise.
-        if sst.value == 0 {
-            r2 = sse.value == 0 ? 1 : 0
+        if sums.squaredDeviations == 0 {
+            r2 = sums.squaredErrors.value == 0 ? 1 : 0
         } else {
-            r2 = 1 - sse.value / sst.value
+            r2 = 1 - sums.squaredErrors.value / sums.squaredDeviations
         }
-        rmse = (sse.value / Double(n)).squareRoot()
-        mae = abs.value / Double(n)
-        mape = ape.value / Double(n)
-        maxError = worst
-        count = n
+        rmse = (sums.squaredErrors.value / n).squareRoot()
+        mae = sums.absoluteErrors.value / n
+        mape = sums.absolutePercentageErrors.value / n
+        maxError = sums.worst
+        count = sums.count
+    }
+
+    /// The sums behind the metrics, taken a chunk of rows at a time (a file scored in blocks keeps
+    /// no row). Error sums run in row order, as for whole arrays; the spread of the actual values
+    /// is each chunk's two-pass sum merged into the running one (Chan, Golub and LeVeque), so a
+    /// single chunk gives exactly the whole-array metrics and several agree to rounding.
+    public struct Accumulator: Sendable {
+        public private(set) var count = 0
+        /// Mean of the actual values so far, and Σ (y − mean)² over them.
+        private(set) var mean = 0.0
+        private(set) var squaredDeviations = 0.0
+        private(set) var squaredErrors = NeumaierSum()
+        private(set) var absoluteErrors = NeumaierSum()
+        private(set) var absolutePercentageErrors = NeumaierSum()
+        private(set) var worst = 0.0
+
+        public init() {}
+
+        /// Adds a chunk of rows (no NaNs).
+        /// - Precondition: `predicted.count == actual.count`.
+        public mutating func add(predicted: [Double], actual: [Double]) {
+            precondition(predicted.count == actual.count, "metrics: \(predicted.count) predictions for \(actual.count) actuals")
+            guard !actual.isEmpty else { return }
+            let n = actual.count
+            var sum = NeumaierSum()
+            for y in actual { sum.add(y) }
+            let chunkMean = sum.value / Double(n)
+            var chunkDeviations = NeumaierSum()
+            for i in 0..<n {
+                let e = actual[i] - predicted[i]
+                squaredErrors.add(e * e)
+                let d = actual[i] - chunkMean
+                chunkDeviations.add(d * d)
+                absoluteErrors.add(Swift.abs(e))
+                absolutePercentageErrors.add(Swift.abs(e) / Swift.max(Swift.abs(actual[i]), Double.ulpOfOne))
+                worst = Swift.max(worst, Swift.abs(e))
+            }
+            if count == 0 {
+                mean = chunkMean
+                squaredDeviations = chunkDeviations.value
+            } else {
+                let before = Double(count), added = Double(n), total = before + added
+                let delta = chunkMean - mean
+                mean += delta * added / total
+                squaredDeviations += chunkDeviations.value + delta * delta * before * added / total
+            }
+            count += n
+        }
+
+        /// The metrics so far; nil before any row.
+        public var metrics: RegressionMetrics? { count > 0 ? RegressionMetrics(self) : nil }
     }
 
     /// The metrics as a name → value map, the form the tracking store logs.

@@ -20,15 +20,20 @@ enum HTTPReplay {
         throw PipelineError(step: "serve", message: "the server at \(base) did not become ready within 10 s")
     }
 
-    static func post(_ client: LoopbackHTTPClient, _ path: String, _ body: [UInt8]) async throws -> [UInt8] {
-        let r = try await client.request("POST", path, json: body)
+    static func post(_ client: LoopbackHTTPClient, _ path: String, _ body: [UInt8], headers: [(String, String)] = []) async throws -> [UInt8] {
+        let r = try await client.request("POST", path, json: body, headers: headers)
         guard r.status == 200 else {
             throw PipelineError(step: "replay", message: "POST \(path) answered \(r.status): \(String(decoding: r.body.prefix(300), as: UTF8.self))")
         }
         return r.body
     }
 
-    static func replay(_ table: Table, target: String, base: String, features: [Serving.FeatureSpec], batch: Int = 200) async throws -> Sent {
+    /// - Parameters:
+    ///   - batch: rows per /predict call.
+    ///   - routingKey: when given, each call carries `X-Plumb-Key` = the key of its first row, so
+    ///     a server with variants routes by it (give `batch: 1` to route every row).
+    static func replay(_ table: Table, target: String, base: String, features: [Serving.FeatureSpec], batch: Int = 200,
+                       routingKey: ((Int) -> String)? = nil) async throws -> Sent {
         let start = ContinuousClock.now
         guard let targetColumn = table.column(named: target) else {
             throw PipelineError(step: "replay", message: "current data has no target column \"\(target)\"")
@@ -66,7 +71,8 @@ enum HTTPReplay {
             try Task.checkCancellation()
             let rows = start..<min(table.rowCount, start + batch)
             let body = "{\"instances\":[" + rows.map(json).joined(separator: ",") + "]}"
-            let data = Data(try await post(client, "/predict", Array(body.utf8)))
+            let headers = routingKey.map { [("X-Plumb-Key", $0(rows.lowerBound))] } ?? []
+            let data = Data(try await post(client, "/predict", Array(body.utf8), headers: headers))
             requests += 1
             guard let obj = try JSONSerialization.jsonObject(with: data) as? [String: Any], let got = obj["request_ids"] as? [String], got.count == rows.count else {
                 throw PipelineError(step: "replay", message: "unexpected /predict answer: \(String(decoding: data.prefix(200), as: UTF8.self))")

@@ -36,17 +36,18 @@ final class LoopbackHTTPClient: Sendable {
 
     deinit { connection.withLock { $0.reset() } }
 
-    func request(_ method: String, _ path: String, json body: [UInt8]? = nil) async throws -> Response {
+    /// - Parameter headers: extra request headers (names and values without CR or LF).
+    func request(_ method: String, _ path: String, json body: [UInt8]? = nil, headers: [(String, String)] = []) async throws -> Response {
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<Response, any Error>) in
             queue.async {
                 let result: Result<Response, any Error> = self.connection.withLock { connection in
                     // A kept-alive connection the server has closed meanwhile fails at once; a GET is
                     // retried on a new connection. A POST is not: the server may have acted on it.
                     let reused = connection.fd >= 0
-                    do { return .success(try connection.exchange(method, path, body)) } catch {
+                    do { return .success(try connection.exchange(method, path, body, headers)) } catch {
                         connection.reset()
                         guard reused, method == "GET" else { return .failure(error) }
-                        do { return .success(try connection.exchange(method, path, body)) } catch {
+                        do { return .success(try connection.exchange(method, path, body, headers)) } catch {
                             connection.reset()
                             return .failure(error)
                         }
@@ -103,9 +104,13 @@ private struct Connection {
         fd = s
     }
 
-    mutating func exchange(_ method: String, _ path: String, _ body: [UInt8]?) throws -> Response {
+    mutating func exchange(_ method: String, _ path: String, _ body: [UInt8]?, _ headers: [(String, String)] = []) throws -> Response {
+        for (name, value) in headers where (name + value).contains(where: { $0 == "\r" || $0 == "\n" }) {
+            throw ClientError(description: "header \(name): a line break is not allowed in a header")
+        }
         try connectIfNeeded()
         var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nConnection: keep-alive\r\n"
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
         if let body { head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n" }
         head += "\r\n"
         try send(Array(head.utf8) + (body ?? []))

@@ -43,7 +43,8 @@ extension PipelineSpec.ModelCandidate {
             case .string("sqrt")?: p.featureSampling = .sqrt
             case .string("third")?: p.featureSampling = .third
             case .number(let f)? where f < 1: p.featureSampling = .fraction(f)
-            default: p.featureSampling = .all
+            case .number?: p.featureSampling = .all
+            default: p.featureSampling = .automatic
             }
             return .forest(p)
         }

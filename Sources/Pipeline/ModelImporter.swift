@@ -156,7 +156,7 @@ public enum ModelImporter {
                 try store.logDataset(run: runID, DatasetInput(name: "reference", digest: ref.sha256, rows: ref.table.rowCount,
                                                               schemaJSON: TrainingRecorder.schemaJSON(ref.table), source: ref.source,
                                                               context: .validation))
-                _ = try store.logArtifact(run: runID, name: TrainingRecorder.profileArtifact, bytes: try enc.encode(ref.profile))
+                _ = try store.logArtifact(run: runID, name: TrainingRecorder.profileArtifact, bytes: ref.profile.encodeJSON())
                 if !metrics.isEmpty { limitation += " Its metrics were measured on the --reference rows (\(ref.table.rowCount) rows of \(ref.source))." }
             } else {
                 limitation += " No reference rows were given, so it has no drift reference profile (import again with --reference to monitor it)."

@@ -57,6 +57,7 @@ public enum ModelSpec: Sendable {
                      "max_bins": "\(p.maxBins)", "seed": "\(p.seed)"]
             if let d = p.maxDepth { h["max_depth"] = "\(d)" }
             switch p.featureSampling {
+            case .automatic: h["feature_fraction"] = "auto"
             case .all: h["feature_fraction"] = "1.0"
             case .sqrt: h["feature_fraction"] = "sqrt"
             case .third: h["feature_fraction"] = "third"

@@ -13,6 +13,8 @@ public struct MonitorOutcome: Sendable {
     public var source: String
     /// With `--segment-by` / `--sensitive`: metrics per segment and fairness on the labelled rows.
     public var segments: SegmentedEvaluation?
+    /// With `--compare-variants`: each serving variant against the champion on the fed-back labels.
+    public var variants: VariantReview?
 }
 
 /// `plumb monitor`: compares production data with the model's reference profile, scores
@@ -24,12 +26,17 @@ public enum Monitor {
     }
 
     public static func run(model reference: String, storePath: String, current: Current, options: DriftOptions,
-                           policy: RetrainPolicy, reportPath: String?, segments request: SegmentRequest? = nil) throws -> MonitorOutcome {
+                           policy: RetrainPolicy, reportPath: String?, segments request: SegmentRequest? = nil,
+                           compareVariants: VariantReviewRequest? = nil) throws -> MonitorOutcome {
         var table: Table
         var predictions: [Double]
         var actuals: [Double?]
         let source: String
         let located: LocatedModel, profile: ReferenceProfile
+        var variants: VariantReview?
+        if compareVariants != nil, case .file = current {
+            throw DriftError(code: .missingColumn, message: "comparing variants needs the prediction log (--from-log): a file does not say which variant answered")
+        }
         switch current {
         case .file(let path, let csv):
             // Independent work overlaps: the model with the CSV, then scoring with the profile.
@@ -62,6 +69,10 @@ public enum Monitor {
             }
             actuals = records.map(\.actual)
             source = "prediction log (\(records.count) requests)"
+            if let compareVariants {
+                variants = try VariantReview.review(records.compactMap(loggedOutcome), metric: located.model.header.classes == nil ? .absoluteError : .errorRate,
+                                                    request: compareVariants, source: source)
+            }
         }
         let header = located.model.header
         let target = header.target
@@ -98,13 +109,41 @@ public enum Monitor {
         if let reportPath {
             var html = HTMLReport.render(result: analysis.result, reference: profile, current: analysis.current, performance: performance,
                                          title: "Plumb monitor — \(located.reference) vs \(source)")
-            if let segmented, let end = html.range(of: "</body>", options: .backwards) {
-                html.insert(contentsOf: segmented.htmlSection(), at: end.lowerBound)
+            var sections = ""
+            if let attribution = attribution(of: located, on: table, storePath: storePath) {
+                sections += HTMLReport.attributionSection(attribution)
             }
+            if let segmented { sections += segmented.htmlSection() }
+            if let end = html.range(of: "</body>", options: .backwards) { html.insert(contentsOf: sections, at: end.lowerBound) }
             try AtomicFile.write(Array(html.utf8), to: reportPath)
         }
         return MonitorOutcome(result: analysis.result, reportPath: reportPath, currentRows: table.rowCount,
-                              labelledRows: labelledCount, source: source, segments: segmented)
+                              labelledRows: labelledCount, source: source, segments: segmented, variants: variants)
+    }
+
+    /// A logged request as the variant comparison sees it: its variant and routing key, and its
+    /// loss once ground truth came back (absolute error; 1 or 0 for a wrong or right class). Nil
+    /// for a request no variant answered.
+    static func loggedOutcome(_ r: PredictionRecord) -> LoggedOutcome? {
+        guard let variant = r.variant else { return nil }
+        let loss: Double?
+        if r.classes != nil {
+            loss = r.actualLabel.map { $0 == r.label ? 0 : 1 }
+        } else {
+            loss = r.actual.map { abs(r.prediction - $0) }
+        }
+        return LoggedOutcome(variant: variant, key: r.routingKey, loss: loss)
+    }
+
+    /// Mean |SHAP| on the monitored rows beside the training run's (its `shap_importance` tag);
+    /// nil for a model without an explainer.
+    static func attribution(of located: LocatedModel, on table: Table, storePath: String) -> AttributionComparison? {
+        guard let current = ShapImportance.compute(located.model, on: table, rowsDescription: "monitored rows") else { return nil }
+        let tags = located.registryVersion?.runID.flatMap { id in try? TrackingStore(path: storePath).run(id).run.tags }
+        let reference = tags?["shap_importance"].flatMap { text in
+            (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Double]
+        }
+        return AttributionComparison(current: current.importance, reference: reference, note: current.note)
     }
 
     /// Metrics a trigger may name, by task: what `plumb monitor --json` reports.

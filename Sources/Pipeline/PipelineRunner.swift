@@ -145,6 +145,12 @@ public struct PipelineRunner: Sendable {
             run.log("keep", "challenger v\(challenger.version) fails the spec's production gates; champion v\(champion) stays")
             return summary
         }
+        if spec.rollout.strategy == .canary {
+            guard try await canaryRecommendsPromotion(challenger.version, over: champion, holdout: rows.holdout, run) else {
+                run.log("keep", "the canary did not show challenger v\(challenger.version) to be better; champion v\(champion) stays")
+                return summary
+            }
+        }
         try promote(challenger, over: champion, scores, run)
         summary.promotedChallenger = true
         summary.championAfter = challenger.version
@@ -357,14 +363,25 @@ public struct PipelineRunner: Sendable {
     private func serve(_ champion: Int, _ run: RunContext) async throws -> ServedChampion {
         try Task.checkCancellation()
         let name = spec.registry.modelName
+        let provider = LocatorModelProvider(reference: "models:/\(name)@champion", storePath: storePath)
+        let served = try await startServer(run) { config, sink, logger in
+            PlumbServer(configuration: config, provider: provider, sink: sink, logger: logger)
+        }
+        run.log("serve", "serving models:/\(name)@champion (v\(champion)) at \(served.base)")
+        return served
+    }
+
+    /// Starts an in-process server on the spec's address (its port, or a free one), logging to
+    /// the run's store, and waits until it is ready.
+    func startServer(_ run: RunContext,
+                     _ make: (ServerConfiguration, StorePredictionLog, Logger) -> PlumbServer) async throws -> ServedChampion {
         let port = spec.serving.port == 0 ? try FreePort.find() : spec.serving.port
         var config = ServerConfiguration(host: spec.serving.host, port: port, pollInterval: .milliseconds(300))
         config.logFlushInterval = .milliseconds(50)
         // The in-process server is stopped by cancelling its task, which Hummingbird logs as
         // errors ("Waiting on child channel: CancellationError"); only critical events matter here.
         let logger = ServerLogHandler.logger(label: "plumb.pipeline.serve", level: .critical)
-        let provider = LocatorModelProvider(reference: "models:/\(name)@champion", storePath: storePath)
-        let server = PlumbServer(configuration: config, provider: provider, sink: StorePredictionLog(store: run.store), logger: logger)
+        let server = make(config, StorePredictionLog(store: run.store), logger)
         try await server.loadModels()
         let app = server.buildApplication()
         let task = Task { try await app.runService() }
@@ -375,7 +392,6 @@ public struct PipelineRunner: Sendable {
             task.cancel()
             throw error
         }
-        run.log("serve", "serving models:/\(name)@champion (v\(champion)) at \(base)")
         return ServedChampion(server: server, task: task, base: base)
     }
 

@@ -47,7 +47,7 @@ preprocessing: {impute: median, scale: false, one_hot: true, clip: null}
 #     subsample (0, 1], feature_fraction (0, 1], early_stopping (rounds, 0 = off),
 #     loss (squared | absolute | huber | quantile), seed.
 #   forest params: trees, max_depth, min_leaf, min_split (>= 2),
-#     feature_fraction ((0, 1] or sqrt | third), seed.
+#     feature_fraction ((0, 1] or sqrt | third; default all for regression, sqrt for classification), seed.
 # Absent params take the trainer's defaults.
 models:
   - {name: linear, kind: linear}
@@ -97,6 +97,14 @@ monitoring: {drift_share: 0.2, rmse: 0.5, r2: 0.6, column_tests: {}}
 # (default reference+current); min_improvement: the challenger must beat the champion on the
 # current holdout by at least this much of the selection metric, >= 0 (default 0).
 retraining: {enabled: true, data: reference+current, min_improvement: 0.0}
+
+# How a challenger that beat the champion on the holdout and passed the gates goes live.
+# strategy: direct (promote at once; the server swaps to it) | canary (replay the holdout rows one
+# request each through a server holding both versions, `percent` % of them routed to the
+# challenger by a stable hash of the row's key, feed the labels back, and promote only if the live
+# comparison, as `plumb monitor --compare-variants` makes it, finds the challenger's error
+# significantly lower at `alpha`; otherwise the champion stays). Defaults: direct, 20, 0.05.
+rollout: {strategy: canary, percent: 30, alpha: 0.05}
 
 # Where the model server listens; port 0 = any free port (defaults 127.0.0.1 and 0).
 serving: {host: 127.0.0.1, port: 0}

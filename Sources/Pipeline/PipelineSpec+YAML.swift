@@ -75,7 +75,7 @@ extension PipelineSpec {
     // MARK: - Decoding the tree
 
     static let topKeys = ["name", "data", "task", "slices", "split", "preprocessing", "models", "selection", "registry",
-                          "promotion", "validation", "monitoring", "retraining", "serving", "seed"]
+                          "promotion", "validation", "monitoring", "retraining", "rollout", "serving", "seed"]
 
     static func decode(_ root: Node, _ r: SpecReader) throws -> PipelineSpec {
         let top = try r.mapping(SpecField(node: root, path: ""), keys: topKeys)
@@ -187,6 +187,16 @@ extension PipelineSpec {
             if let v = m.optional("min_improvement") { retraining.minImprovement = try r.number(v, .nonNegative) }
         }
 
+        var rollout = Rollout()
+        if let f = top.optional("rollout") {
+            let m = try r.mapping(f, keys: ["strategy", "percent", "alpha"])
+            if let v = m.optional("strategy") {
+                rollout.strategy = Rollout.Strategy(rawValue: try r.choice(v, Rollout.Strategy.allCases.map(\.rawValue))) ?? .direct
+            }
+            if let v = m.optional("percent") { rollout.percent = try r.number(v, .openInterval(0, 100)) }
+            if let v = m.optional("alpha") { rollout.alpha = try r.number(v, .openInterval(0, 0.5)) }
+        }
+
         var serving = ServingOptions()
         if let f = top.optional("serving") {
             let m = try r.mapping(f, keys: ["host", "port"])
@@ -197,7 +207,7 @@ extension PipelineSpec {
         return PipelineSpec(
             name: name, data: data, slices: slices, split: split, preprocessing: pre, models: models,
             selection: selection, registry: registry, promotion: promotion, validation: validation,
-            monitoring: monitoring, retraining: retraining, serving: serving, seed: seed, task: task)
+            monitoring: monitoring, retraining: retraining, rollout: rollout, serving: serving, seed: seed, task: task)
     }
 
     static func decodeData(_ f: SpecField, _ r: SpecReader) throws -> DataSpec {

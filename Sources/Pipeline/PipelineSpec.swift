@@ -29,6 +29,8 @@ public struct PipelineSpec: Codable, Sendable, Equatable {
     public var validation: Validation
     public var monitoring: Monitoring
     public var retraining: Retraining
+    /// How a challenger that passed the comparison and the gates goes live.
+    public var rollout: Rollout
     public var serving: ServingOptions
     /// Seed of every seeded step that has no seed of its own (split, models).
     public var seed: UInt64
@@ -36,8 +38,8 @@ public struct PipelineSpec: Codable, Sendable, Equatable {
     /// Memberwise initialiser.
     public init(name: String, data: DataSpec, slices: Slices?, split: Split, preprocessing: PreprocessingOptions,
                 models: [ModelCandidate], selection: Selection, registry: Registry, promotion: Promotion,
-                validation: Validation, monitoring: Monitoring, retraining: Retraining, serving: ServingOptions, seed: UInt64,
-                task: ModelTask? = nil) {
+                validation: Validation, monitoring: Monitoring, retraining: Retraining, rollout: Rollout = Rollout(),
+                serving: ServingOptions, seed: UInt64, task: ModelTask? = nil) {
         self.name = name
         self.task = task
         self.data = data
@@ -51,13 +53,14 @@ public struct PipelineSpec: Codable, Sendable, Equatable {
         self.validation = validation
         self.monitoring = monitoring
         self.retraining = retraining
+        self.rollout = rollout
         self.serving = serving
         self.seed = seed
     }
 
     enum CodingKeys: String, CodingKey {
         case name, data, task, slices, split, preprocessing, models, selection, registry, promotion,
-             validation, monitoring, retraining, serving, seed
+             validation, monitoring, retraining, rollout, serving, seed
     }
 
     /// Where the rows come from and which column is predicted.
@@ -503,6 +506,29 @@ public struct PipelineSpec: Codable, Sendable, Equatable {
             self.enabled = enabled
             self.data = data
             self.minImprovement = minImprovement
+        }
+    }
+
+    /// How a challenger goes live once it beat the champion on the holdout and passed the gates.
+    public struct Rollout: Codable, Sendable, Equatable {
+        public enum Strategy: String, Codable, Sendable, CaseIterable {
+            /// Promote at once; the server swaps to it.
+            case direct
+            /// Serve it to `percent` % of the holdout's rows replayed through a server with both
+            /// versions (routed by each row's key), feed the labels back, and promote only when
+            /// the live comparison (`plumb monitor --compare-variants`) recommends it.
+            case canary
+        }
+        public var strategy: Strategy
+        /// The canary's share of the replayed requests, in (0, 100). Default 20.
+        public var percent: Double
+        /// Significance level of the live comparison, in (0, 0.5). Default 0.05.
+        public var alpha: Double
+
+        public init(strategy: Strategy = .direct, percent: Double = 20, alpha: Double = 0.05) {
+            self.strategy = strategy
+            self.percent = percent
+            self.alpha = alpha
         }
     }
 

@@ -169,7 +169,8 @@ public final class StorePredictionLog: PredictionLogSink, Sendable {
                     single.append(PredictionRecord(requestID: e.requestID, timeMs: timeMs, modelName: e.modelName, modelVersion: version,
                                                    inputsJSON: inputsJSON(e, keys: &keys), prediction: e.prediction,
                                                    shadowVersion: shadowVersion, shadowPrediction: e.shadowPrediction,
-                                                   classes: e.classes, probabilities: e.probabilities))
+                                                   classes: e.classes, probabilities: e.probabilities,
+                                                   variant: e.variant, routingKey: e.routingKey))
                 }
                 previous = nil
                 continue
@@ -180,7 +181,7 @@ public final class StorePredictionLog: PredictionLogSink, Sendable {
                     && last.timeMs == timeMs && p.modelName == b.modelName && p.modelVersion == b.modelVersion
                     && p.featureNames == b.featureNames && p.rows.kinds == b.rows.kinds
                     && last.shadowVersion == shadowVersion && (p.shadowPredictions == nil) == (b.shadowPredictions == nil)
-                    && p.classes == b.classes
+                    && p.classes == b.classes && p.variant == b.variant && p.routingKey == b.routingKey
             } else {
                 continues = false
             }
@@ -188,7 +189,8 @@ public final class StorePredictionLog: PredictionLogSink, Sendable {
                 records.append(PredictionBatchRecord(idPrefix: b.idPrefix, firstCounter: Int64(b.firstCounter), timeMs: timeMs,
                                                      modelName: b.modelName, modelVersion: version, featureNames: b.featureNames,
                                                      shadowVersion: shadowVersion, shadowPredictions: b.shadowPredictions == nil ? nil : [],
-                                                     classes: b.classes, probabilities: b.classes == nil ? nil : []))
+                                                     classes: b.classes, probabilities: b.classes == nil ? nil : [],
+                                                     variant: b.variant, routingKey: b.routingKey))
             }
             let r = records.count - 1
             appendInputs(b.rows, to: &records[r].inputs)

@@ -33,6 +33,10 @@ struct NumberRule {
     static let openFraction = NumberRule(lower: 0, lowerInclusive: false, upper: 1, upperInclusive: false)
     static func atLeast(_ x: Double) -> NumberRule { NumberRule(lower: x) }
     static func between(_ a: Double, _ b: Double) -> NumberRule { NumberRule(lower: a, upper: b) }
+    /// (a, b)
+    static func openInterval(_ a: Double, _ b: Double) -> NumberRule {
+        NumberRule(lower: a, lowerInclusive: false, upper: b, upperInclusive: false)
+    }
 
     func contains(_ x: Double) -> Bool {
         if let l = lower, lowerInclusive ? x < l : x <= l { return false }

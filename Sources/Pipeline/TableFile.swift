@@ -103,9 +103,10 @@ extension TableFile {
     /// CSV files larger than this are read in blocks by `forEachChunk` (as fast as a whole read
     /// and far less memory: see Benchmarks/README.md), smaller ones whole;
     /// `PLUMB_CSV_STREAMING_BYTES` sets another limit (0: always in blocks).
-    static let csvStreamingBytes = ProcessInfo.processInfo.environment["PLUMB_CSV_STREAMING_BYTES"].flatMap { Int($0) } ?? csvChunkBytes
-    /// The size of those blocks.
-    static let csvChunkBytes = 64 << 20
+    static let csvStreamingBytes = ProcessInfo.processInfo.environment["PLUMB_CSV_STREAMING_BYTES"].flatMap { Int($0) } ?? 64 << 20
+    /// The size of those blocks (`PLUMB_CSV_BLOCK_BYTES` sets another): two are in memory at a
+    /// time, parsed to Float64 columns, with the scorer's copy of one.
+    static let csvChunkBytes = ProcessInfo.processInfo.environment["PLUMB_CSV_BLOCK_BYTES"].flatMap { Int($0) }.map { max(1 << 16, $0) } ?? 16 << 20
 
     static func fileSize(_ path: String) -> Int {
         ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0

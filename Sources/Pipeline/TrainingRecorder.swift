@@ -67,11 +67,11 @@ public struct TrainingRecorder: Sendable {
             let enc = JSONEncoder()
             enc.outputFormatting = [.sortedKeys]
             enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            _ = try store.logArtifact(run: runID, name: Self.profileArtifact, bytes: try enc.encode(profile))
+            _ = try store.logArtifact(run: runID, name: Self.profileArtifact, bytes: profile.encodeJSON())
             if let imp = h.featureImportance {
                 try store.setTag(run: runID, key: "feature_importance", value: String(decoding: try enc.encode(imp), as: UTF8.self))
             }
-            if let shap = Self.shapImportance(outcome) {
+            if let shap = ShapImportance.compute(outcome.model, on: outcome.testTable, rowsDescription: "held-out rows") {
                 try store.setTag(run: runID, key: "shap_importance", value: String(decoding: try enc.encode(shap.importance), as: UTF8.self))
                 try store.setTag(run: runID, key: "shap_importance_note", value: shap.note)
             }
@@ -88,29 +88,6 @@ public struct TrainingRecorder: Sendable {
             try? store.endRun(runID, status: .failed, errorMessage: "\(error)")
             throw error
         }
-    }
-
-    /// Held-out rows explained for the run's mean |SHAP| (the first ones; enough for a stable
-    /// mean), fewer for a model whose rows are costly to explain (deep forests): at most about
-    /// `shapBudget` steps in all, and never fewer than 20 rows.
-    static let shapRows = 1000
-    static let shapBudget = 50_000_000
-
-    /// Mean |SHAP| per input feature (summed over the classes of a multiclass model) on the first
-    /// `shapRows` held-out rows, and a note saying what it is; nil when the model has no explainer
-    /// or cannot be explained.
-    static func shapImportance(_ outcome: TrainingOutcome) -> (importance: [String: Double], note: String)? {
-        let model = outcome.model
-        guard let explainable = model.regressor as? any Explainable else { return nil }
-        let n = min(shapRows, max(20, shapBudget / max(1, explainable.explanationCostPerRow)), outcome.testTable.rowCount)
-        guard n > 0, let c = try? model.explain(outcome.testTable.selecting(rows: Array(0..<n)), threads: 2).contributions else { return nil }
-        let meanAbs = c.meanAbsolute(), features = model.header.inputFeatures
-        var importance: [String: Double] = [:]
-        for (j, name) in features.enumerated() {
-            importance[name] = (0..<c.outputs).reduce(0.0) { $0 + meanAbs[$1 * c.features + j] }
-        }
-        let perClass = c.outputs > 1 ? ", summed over the \(c.outputs) classes" : ""
-        return (importance, "mean |SHAP| of the \(explainable.explainedScore) over \(n) held-out rows\(perClass)")
     }
 
     /// Marks a run FAILED with the error (used when training itself fails).

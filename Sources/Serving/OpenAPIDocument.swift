@@ -33,6 +33,18 @@ enum OpenAPIDocument {
   "401":{"description":"Missing or wrong bearer token","headers":{"WWW-Authenticate":{"required":true,"schema":{"type":"string"}}},"content":{"application/json":{"schema":{"$ref":"#/components/schemas/Error"}}}},
   "404":{"description":"Admin routes are disabled (PLUMB_ADMIN_TOKEN unset)","content":{"application/json":{"schema":{"$ref":"#/components/schemas/Error"}}}},
   "500":{"$ref":"#/components/responses/Error"},"503":{"$ref":"#/components/responses/Error"}}}},
+"/admin/switch":{"post":{"summary":"Blue-green: send all traffic to one variant, atomically (every variant stays loaded)","operationId":"adminSwitch","security":[{"bearer":[]}],
+ "requestBody":{"required":true,"content":{"application/json":{"schema":{"type":"object","required":["to"],"properties":{"to":{"type":"string","description":"A variant's name"}}}}}},
+ "responses":{"200":{"description":"Switched","content":{"application/json":{"schema":{"type":"object","required":["active","previous","variants"],"properties":{"active":{"type":"string"},"previous":{"type":["string","null"]},"variants":{"type":"array","items":{"$ref":"#/components/schemas/Variant"}}}}}}},
+  "401":{"description":"Missing or wrong bearer token","headers":{"WWW-Authenticate":{"required":true,"schema":{"type":"string"}}},"content":{"application/json":{"schema":{"$ref":"#/components/schemas/Error"}}}},
+  "404":{"description":"Admin routes are disabled (PLUMB_ADMIN_TOKEN unset)","content":{"application/json":{"schema":{"$ref":"#/components/schemas/Error"}}}},
+  "409":{"$ref":"#/components/responses/Error"},"413":{"$ref":"#/components/responses/Error"},"415":{"$ref":"#/components/responses/Error"},
+  "422":{"$ref":"#/components/responses/Validation"},"503":{"$ref":"#/components/responses/Error"}}}},
+"/admin/variants":{"get":{"summary":"The variants (canary, A/B, blue-green): model, weight, and the one taking all traffic","operationId":"adminVariants","security":[{"bearer":[]}],
+ "responses":{"200":{"description":"Variants","content":{"application/json":{"schema":{"type":"object","required":["active","route_by","variants"],"properties":{"active":{"type":["string","null"]},"route_by":{"type":["string","null"]},"variants":{"type":"array","items":{"$ref":"#/components/schemas/Variant"}}}}}}},
+  "401":{"description":"Missing or wrong bearer token","headers":{"WWW-Authenticate":{"required":true,"schema":{"type":"string"}}},"content":{"application/json":{"schema":{"$ref":"#/components/schemas/Error"}}}},
+  "404":{"description":"Admin routes are disabled (PLUMB_ADMIN_TOKEN unset)","content":{"application/json":{"schema":{"$ref":"#/components/schemas/Error"}}}},
+  "409":{"$ref":"#/components/responses/Error"}}}},
 "/v2":{"get":{"summary":"Open Inference Protocol server metadata","operationId":"v2ServerMetadata","responses":{"200":{"description":"Server metadata","content":{"application/json":{"schema":{"type":"object","required":["name","version","extensions"],"properties":{"name":{"type":"string"},"version":{"type":"string"},"extensions":{"type":"array","items":{"type":"string"}}}}}}}}}},
 "/v2/health/live":{"get":{"summary":"OIP liveness","operationId":"v2Live","responses":{"200":{"description":"Live","content":{"application/json":{"schema":{"type":"object","required":["live"],"properties":{"live":{"const":true}}}}}}}}},
 "/v2/health/ready":{"get":{"summary":"OIP readiness","operationId":"v2Ready","responses":{
@@ -69,8 +81,9 @@ enum OpenAPIDocument {
   "Row":{"type":"object","description":"Named features: numbers for numeric features, strings for categorical ones, null for missing. No other keys.","additionalProperties":{"type":["number","string","null"]}},
   "Batch":{"type":"object","required":["instances"],"additionalProperties":false,"properties":{"instances":{"type":"array","minItems":1,"items":{"$ref":"#/components/schemas/Row"}}}},
   "ModelRef":{"type":"object","required":["name","version"],"properties":{"name":{"type":"string"},"version":{"type":"string"}}},
-  "Prediction":{"type":"object","required":["prediction","model","request_id"],"properties":{"prediction":{"type":["number","null"]},"model":{"$ref":"#/components/schemas/ModelRef"},"request_id":{"type":"string"}}},
-  "BatchPrediction":{"type":"object","required":["predictions","model","request_ids"],"properties":{"predictions":{"type":"array","items":{"type":["number","null"]}},"model":{"$ref":"#/components/schemas/ModelRef"},"request_ids":{"type":"array","items":{"type":"string"},"description":"One id per row, in order (usable with /feedback)"}}},
+  "Variant":{"type":"object","required":["name","source","model","weight","percent","configured_weight"],"properties":{"name":{"type":"string"},"source":{"type":"string"},"model":{"oneOf":[{"$ref":"#/components/schemas/ModelRef"},{"type":"null"}]},"weight":{"type":"number"},"percent":{"type":"number"},"configured_weight":{"type":"number"}}},
+  "Prediction":{"type":"object","required":["prediction","model","request_id"],"properties":{"prediction":{"type":["number","null"]},"model":{"$ref":"#/components/schemas/ModelRef"},"variant":{"type":"string","description":"The variant that answered (servers with canary, A/B or blue-green variants only; also the X-Plumb-Variant header)"},"request_id":{"type":"string"}}},
+  "BatchPrediction":{"type":"object","required":["predictions","model","request_ids"],"properties":{"predictions":{"type":"array","items":{"type":["number","null"]}},"model":{"$ref":"#/components/schemas/ModelRef"},"variant":{"type":"string","description":"The variant that answered (servers with canary, A/B or blue-green variants only; also the X-Plumb-Variant header)"},"request_ids":{"type":"array","items":{"type":"string"},"description":"One id per row, in order (usable with /feedback)"}}},
   "ModelInfo":{"type":"object","required":["name","version","kind","source","loaded_at","features","metrics"],"properties":{"name":{"type":"string"},"version":{"type":"string"},"kind":{"type":"string"},"source":{"type":"string"},"loaded_at":{"type":"string"},
    "features":{"type":"array","items":{"type":"object","required":["name","type"],"properties":{"name":{"type":"string"},"type":{"enum":["numeric","categorical"]},"levels":{"type":"array","items":{"type":"string"}}}}},
    "metrics":{"type":"object","additionalProperties":{"type":["number","null"]}},"shadow":{"type":"object"}}},
@@ -101,6 +114,14 @@ extension OpenAPIDocument {
             setOpenInference(&doc, model)
         }
         if !adminEnabled {
+            for (path, method, id) in [("/admin/switch", "post", "adminSwitch"), ("/admin/variants", "get", "adminVariants")] {
+                doc.set(["paths", path, method], object([
+                    ("summary", .string("Disabled: the server has no admin token (PLUMB_ADMIN_TOKEN unset)")),
+                    ("operationId", .string(id)),
+                    ("responses", object([("404", object([("description", .string("Admin routes are disabled")),
+                        ("content", object([("application/json", object([("schema", object([("$ref", .string("#/components/schemas/Error"))]))]))]))]))])),
+                ]))
+            }
             doc.set(["paths", "/admin/reload", "post"], object([
                 ("summary", .string("Disabled: the server has no admin token (PLUMB_ADMIN_TOKEN unset)")),
                 ("operationId", .string("adminReload")),
@@ -293,17 +314,24 @@ extension OpenAPIDocument {
         doc.set(schemas + ["Prediction"], object([
             "type": .string("object"), "required": .array([.string("label"), .string("probabilities"), .string("model"), .string("request_id")]),
             "properties": object([("label", label), ("probabilities", ref("ClassProbabilities")), ("model", ref("ModelRef")),
-                                  ("request_id", object(["type": .string("string")]))]),
+                                  ("variant", variantProperty), ("request_id", object(["type": .string("string")]))]),
         ]))
         doc.set(schemas + ["BatchPrediction"], object([
             "type": .string("object"), "required": .array([.string("predictions"), .string("model"), .string("request_ids")]),
             "properties": object([
                 ("predictions", object(["type": .string("array"), "items": ref("ClassPrediction"), "description": .string("One per row, in order")])),
                 ("model", ref("ModelRef")),
+                ("variant", variantProperty),
                 ("request_ids", object(["type": .string("array"), "items": object(["type": .string("string")]),
                                         "description": .string("One id per row, in order (usable with /feedback)")])),
             ]),
         ]))
+    }
+
+    /// The optional `variant` of an answer (servers with variants only).
+    private static var variantProperty: JSONValue {
+        object([("type", .string("string")),
+                ("description", .string("The variant that answered (servers with canary, A/B or blue-green variants only; also the X-Plumb-Variant header)"))])
     }
 
     /// /model's description gains task, classes and (binary) threshold.

@@ -46,6 +46,7 @@ extension PlumbServer {
         case .success(let b): body = b
         case .failure(let f): return (f.response, 0)
         }
+        if variants != nil { return await predictExplainedByVariant(request, body: body) }
         guard let loaded = primary.current else { return (Self.error(.serviceUnavailable, "no model is loaded yet"), 0) }
         guard let model = loaded.model as? any ExplainableServableModel else {
             return (Self.error(.badRequest, "model \(loaded.model.name) (\(loaded.model.kind)) cannot explain its predictions"), 0)
@@ -65,20 +66,52 @@ extension PlumbServer {
         switch answerPredict(body) {
         case .failed(let response):
             return (response, 0)
-        case .answered(var json, let batch):
+        case .answered(let json, let batch, _):
             // The same model must have answered both (a reload in between would mix versions).
             guard primary.current?.model.version == loaded.model.version else {
                 return (Self.error(.serviceUnavailable, "the model changed while the request was answered; retry"), 0)
             }
             await log.enqueue(batch)
-            // Replace the closing brace of the answer's object with the contributions.
-            json.moveWriterIndex(to: json.writerIndex - 1)
-            var w = JSONWriter(capacity: 64 + rows.count * model.features.count * 32 * explained.outputs.count)
-            Self.writeContributions(&w, explained, features: model.features.map(\.name), rows: rows.count)
-            var tail = w.buffer
-            json.writeBuffer(&tail)
-            return (Self.json(.ok, json), batch.count)
+            return (Self.json(.ok, Self.appendingContributions(json, explained, model: model, rows: rows.count)), batch.count)
         }
+    }
+
+    /// `predictExplained` on a server with variants: the request is answered first (routing
+    /// picks the variant), then explained by the model that answered it.
+    func predictExplainedByVariant(_ request: Request, body: ByteBuffer) async -> (Response, Int) {
+        switch answerPredict(body, routingKey: routingKeyHeader(request)) {
+        case .failed(let response):
+            return (response, 0)
+        case .answered(let json, let batch, let variant):
+            let box = variant.flatMap { variants?.variants[$0].box } ?? primary
+            guard let loaded = box.current, loaded.model.name == batch.modelName, loaded.model.version == batch.modelVersion else {
+                return (Self.error(.serviceUnavailable, "the model changed while the request was answered; retry"), 0)
+            }
+            guard let model = loaded.model as? any ExplainableServableModel else {
+                return (Self.error(.badRequest, "model \(loaded.model.name) (\(loaded.model.kind)) cannot explain its predictions"), 0)
+            }
+            let explained: ServedContributions
+            do {
+                explained = try model.explain(batch.rows)
+            } catch {
+                return (Self.validation([.init(loc: [.key("body")], msg: "the model could not explain the input: \(error)", type: "explanation_error")]), 0)
+            }
+            await log.enqueue(batch)
+            return (Self.json(.ok, Self.appendingContributions(json, explained, model: model, rows: batch.count), extra: variantFields(variant)),
+                    batch.count)
+        }
+    }
+
+    /// An answer's JSON object with the contributions added before its closing brace.
+    static func appendingContributions(_ answer: ByteBuffer, _ explained: ServedContributions, model: any ExplainableServableModel,
+                                       rows: Int) -> ByteBuffer {
+        var json = answer
+        json.moveWriterIndex(to: json.writerIndex - 1)
+        var w = JSONWriter(capacity: 64 + rows * model.features.count * 32 * explained.outputs.count)
+        writeContributions(&w, explained, features: model.features.map(\.name), rows: rows)
+        var tail = w.buffer
+        json.writeBuffer(&tail)
+        return json
     }
 
     static func writeContributions(_ w: inout JSONWriter, _ c: ServedContributions, features: [String], rows: Int) {

@@ -30,10 +30,23 @@ extension PlumbServer {
     }
 
     /// The loaded model when `name` (and `version`, if given) match it.
+    /// With variants, any variant's model may match; without a version, the served model's
+    /// name first.
     func v2Lookup(name: String, version: String?) -> LoadedModel? {
+        if let variants { return v2VariantLookup(variants, name: name, version: version)?.loaded }
         guard let loaded = primary.current, loaded.model.name == name else { return nil }
         if let version, version != loaded.model.version { return nil }
         return loaded
+    }
+
+    /// The first variant whose model is `name` (and `version`, if given), and its model.
+    func v2VariantLookup(_ router: VariantRouter, name: String, version: String?) -> (index: Int, loaded: LoadedModel)? {
+        for (i, v) in router.variants.enumerated() {
+            guard let loaded = v.box.current, loaded.model.name == name else { continue }
+            if let version, version != loaded.model.version { continue }
+            return (i, loaded)
+        }
+        return nil
     }
 
     func v2NotFound(name: String, version: String?) -> Response {
@@ -118,7 +131,7 @@ extension PlumbServer {
         case .success(let b): body = b
         case .failure(let f): return (f.response, 0)
         }
-        guard let loaded = v2Lookup(name: name, version: version) else { return (v2NotFound(name: name, version: version), 0) }
+        guard var loaded = v2Lookup(name: name, version: version) else { return (v2NotFound(name: name, version: version), 0) }
         let root: JSONValue
         var binary: BinaryTensorReader?
         switch Self.splitInferBody(body, headers: request.headers) {
@@ -139,6 +152,24 @@ extension PlumbServer {
         } catch {
             return (Self.error(.badRequest, "\(error)"), 0)
         }
+        // With variants: a version in the path names its variant; otherwise the routing key picks one.
+        var routed: RoutedVariant?
+        var reserved: UInt64?
+        if let variants {
+            let key = routingKeyHeader(request)
+            if version != nil, let found = v2VariantLookup(variants, name: name, version: version) {
+                routed = RoutedVariant(index: found.index, name: variants.variants[found.index].name, key: key)
+                loaded = found.loaded
+            } else {
+                let (r, first) = route(variants, header: key, rows: rows, layout: loaded.layout)
+                guard let l = variants.variants[r.index].box.current else {
+                    return (Self.error(.serviceUnavailable, "variant '\(r.name)' has no model loaded yet"), 0)
+                }
+                routed = r
+                reserved = first
+                loaded = l
+            }
+        }
         let scores: [Double]
         do {
             scores = try loaded.model.predict(rows)
@@ -150,11 +181,12 @@ extension PlumbServer {
                 ? "model returned \(scores.count) predictions for \(rows.count) rows"
                 : "model returned \(scores.count) probabilities for \(rows.count) rows of \(loaded.outputCount) classes"), 0)
         }
-        let first = ids.reserve(rows.count)
+        let first = reserved ?? ids.reserve(rows.count)
         var outputs = [OutputTensor]()
         if let c = loaded.classifier {
             let indices = c.spec.classIndices(scores)
-            await logPredictions(loaded, rows: rows, predictions: indices.map(Double.init), probabilities: scores, firstID: first)
+            await logPredictions(loaded, rows: rows, predictions: indices.map(Double.init), probabilities: scores, firstID: first,
+                                 variant: routed)
             for o in wanted {
                 if o.name == Self.contributionsOutput { continue }
                 if o.name == "label" {
@@ -166,7 +198,7 @@ extension PlumbServer {
                 }
             }
         } else {
-            await logPredictions(loaded, rows: rows, predictions: scores, firstID: first)
+            await logPredictions(loaded, rows: rows, predictions: scores, firstID: first, variant: routed)
             for o in wanted where o.name == "predictions" {
                 outputs.append(OutputTensor(name: "predictions", datatype: "FP64", shape: [rows.count], classes: nil,
                                             payload: .numbers(scores), binary: o.binary))
@@ -181,7 +213,10 @@ extension PlumbServer {
                 return (Self.error(.badRequest, "the model could not explain the input: \(error)"), 0)
             }
         }
-        return (inferResponse(loaded, id: root["id"]?.stringValue, first: first, count: rows.count, outputs: outputs), rows.count)
+        var response = inferResponse(loaded, id: root["id"]?.stringValue, first: first, count: rows.count, outputs: outputs,
+                                     variant: routed?.name)
+        if let routed { response.headers.append(contentsOf: variantFields(routed.index)) }
+        return (response, rows.count)
     }
 
     /// An output of an infer answer.
@@ -205,7 +240,9 @@ extension PlumbServer {
 
     /// The infer answer: JSON, or (when any output is binary) JSON followed by the outputs' binary
     /// data, with `Inference-Header-Content-Length` naming the JSON's length.
-    func inferResponse(_ loaded: LoadedModel, id: String?, first: UInt64, count: Int, outputs: [OutputTensor]) -> Response {
+    /// A variant's answer names it in `parameters.variant`.
+    func inferResponse(_ loaded: LoadedModel, id: String?, first: UInt64, count: Int, outputs: [OutputTensor],
+                       variant: String? = nil) -> Response {
         var w = JSONWriter(capacity: 192 + count * 40 * max(1, loaded.outputCount))
         var tail = ByteBufferAllocator().buffer(capacity: 0)
         w.raw(#"{"model_name":"#); w.string(loaded.model.name)
@@ -213,7 +250,12 @@ extension PlumbServer {
         if let id { w.raw(#","id":"#); w.string(id) }
         w.raw(#","parameters":{"request_ids":["#)
         w.requestIDs(prefix: ids.prefix, first: first, count: count)
-        w.raw(#"]},"outputs":["#)
+        if let variant {
+            w.raw(#"],"variant":"#); w.string(variant)
+            w.raw(#"},"outputs":["#)
+        } else {
+            w.raw(#"]},"outputs":["#)
+        }
         for (i, o) in outputs.enumerated() {
             if i > 0 { w.raw(",") }
             w.raw(#"{"name":"#); w.string(o.name)

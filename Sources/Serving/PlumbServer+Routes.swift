@@ -15,6 +15,8 @@ extension PlumbServer {
         router.get("/openapi.json") { _, _ in await self.timed(.openapi) { (self.openAPIResponse(), 0) } }
         router.get("/metrics") { _, _ in await self.timed(.metrics) { (self.metricsResponse(), 0) } }
         router.post("/admin/reload") { req, _ in await self.timed(.adminReload) { await self.adminReload(req) } }
+        router.post("/admin/switch") { req, _ in await self.timed(.adminSwitch) { await self.adminSwitch(req) } }
+        router.get("/admin/variants") { req, _ in await self.timed(.adminVariants) { (self.adminVariants(req), 0) } }
         router.get("/v2") { _, _ in await self.timed(.v2) { (self.v2ServerMetadata(), 0) } }
         router.get("/v2/health/live") { _, _ in await self.timed(.v2Live) { (Self.json(.ok, #"{"live":true}"#), 0) } }
         router.get("/v2/health/ready") { _, _ in
@@ -52,7 +54,8 @@ extension PlumbServer {
     /// them: a request for one of these paths with another method is answered 405.
     static let routeTable: [(path: [Substring], method: HTTPRequest.Method)] = ([
         ("/predict", .post), ("/feedback", .post), ("/health", .get), ("/ready", .get), ("/model", .get),
-        ("/openapi.json", .get), ("/metrics", .get), ("/admin/reload", .post), ("/v2", .get),
+        ("/openapi.json", .get), ("/metrics", .get), ("/admin/reload", .post), ("/admin/switch", .post),
+        ("/admin/variants", .get), ("/v2", .get),
         ("/v2/health/live", .get), ("/v2/health/ready", .get), ("/v2/models/:name", .get),
         ("/v2/models/:name/versions/:version", .get), ("/v2/models/:name/ready", .get),
         ("/v2/models/:name/versions/:version/ready", .get), ("/v2/models/:name/infer", .post),
@@ -83,6 +86,10 @@ extension PlumbServer {
         let (response, predictions) = await body()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds &- start) * 1e-9
         metrics.record(route: route, status: response.status.code, seconds: seconds, predictions: predictions)
+        if let variants, let name = HTTPField.Name.plumbVariant, let v = Self.value(of: name, in: response.headers),
+           let index = variants.index(of: v) {
+            metrics.recordVariant(index, status: response.status.code, seconds: seconds, predictions: predictions)
+        }
         return response
     }
 
@@ -193,24 +200,34 @@ extension PlumbServer {
         case .success(let b): body = b
         case .failure(let f): return (f.response, 0)
         }
-        switch answerPredict(body) {
+        switch answerPredict(body, routingKey: routingKeyHeader(request)) {
         case .failed(let response):
             return (response, 0)
-        case .answered(let json, let batch):
+        case .answered(let json, let batch, let variant):
             await log.enqueue(batch)
-            return (Self.json(.ok, json), batch.count)
+            return (Self.json(.ok, json, extra: variantFields(variant)), batch.count)
         }
     }
 
-    /// A /predict body's answer: the JSON response and the rows to log, or an error response.
+    /// A /predict body's answer: the JSON response, the rows to log and the index of the variant
+    /// that answered (nil without variants), or an error response.
     enum PredictAnswer {
-        case answered(json: ByteBuffer, log: PredictionLogBatch)
+        case answered(json: ByteBuffer, log: PredictionLogBatch, variant: Int?)
         case failed(Response)
+    }
+
+    /// The variant that answers a request, and the key that chose it (nil: the request id).
+    struct RoutedVariant {
+        let index: Int
+        let name: String
+        let key: String?
     }
 
     /// Decodes, scores and writes the response to a /predict body; synchronous, so the event loop
     /// can answer small requests itself (`PredictFastPath`). Logging the batch is the caller's.
-    func answerPredict(_ body: ByteBuffer) -> PredictAnswer {
+    /// - Parameter routingKey: the request's `X-Plumb-Key` header (read only when the server has variants).
+    func answerPredict(_ body: ByteBuffer, routingKey: String? = nil) -> PredictAnswer {
+        if let variants { return answerRouted(body, variants, header: routingKey) }
         guard let loaded = primary.current else {
             return .failed(Self.error(.serviceUnavailable, "no model is loaded yet"))
         }
@@ -227,18 +244,65 @@ extension PlumbServer {
         case .success(let p): predictions = p
         case .failure(let f): return .failed(f.response)
         }
-        if let classifier = loaded.classifier {
-            return answerClassifier(loaded, classifier, rows: rows, probabilities: predictions, batch: batch)
+        return answerScored(loaded, rows: rows, predictions: predictions, batch: batch, first: nil, variant: nil)
+    }
+
+    /// `answerPredict` for a server with variants: the rows are decoded with the served model's
+    /// layout (every variant shares it), the routing key picks the variant, which scores them.
+    func answerRouted(_ body: ByteBuffer, _ router: VariantRouter, header: String?) -> PredictAnswer {
+        guard let reference = primary.current else {
+            return .failed(Self.error(.serviceUnavailable, "no model is loaded yet"))
         }
+        let decoder = PredictRequestDecoder(layout: reference.layout, maxRows: configuration.maxBatchRows)
+        let rows: FeatureRows
+        let batch: Bool
+        switch body.withUnsafeReadableBytes({ decoder.decode($0) }) {
+        case .invalid(let issues): return .failed(Self.validation(issues))
+        case .rows(let r, let b): rows = r; batch = b
+        }
+        let (routed, first) = route(router, header: header, rows: rows, layout: reference.layout)
+        // A failure after routing names the variant too (and is counted under it).
+        func failed(_ response: Response) -> PredictAnswer {
+            var r = response
+            r.headers.append(contentsOf: variantFields(routed.index))
+            return .failed(r)
+        }
+        guard let loaded = router.variants[routed.index].box.current else {
+            return failed(Self.error(.serviceUnavailable, "variant '\(routed.name)' has no model loaded yet"))
+        }
+        let predictions: [Double]
+        switch score(loaded, rows) {
+        case .success(let p): predictions = p
+        case .failure(let f): return failed(f.response)
+        }
+        return answerScored(loaded, rows: rows, predictions: predictions, batch: batch, first: first, variant: routed)
+    }
+
+    /// Picks the variant for a request's rows; reserves their request ids (the last routing key).
+    func route(_ router: VariantRouter, header: String?, rows: FeatureRows, layout: FeatureLayout) -> (RoutedVariant, first: UInt64) {
+        let key = router.routingKey(header: header, rows: rows, layout: layout)
         let first = ids.reserve(rows.count)
+        let index = router.pick(key: key ?? ids.prefix + String(first, radix: 16))
+        return (RoutedVariant(index: index, name: router.variants[index].name, key: key), first)
+    }
+
+    /// The answer to scored rows: ids from `first` (reserved now when nil), `"variant"` after
+    /// `"model"` when a variant answered.
+    func answerScored(_ loaded: LoadedModel, rows: FeatureRows, predictions: [Double], batch: Bool, first reserved: UInt64?,
+                      variant: RoutedVariant?) -> PredictAnswer {
+        if let classifier = loaded.classifier {
+            return answerClassifier(loaded, classifier, rows: rows, probabilities: predictions, batch: batch, first: reserved, variant: variant)
+        }
+        let first = reserved ?? ids.reserve(rows.count)
         let prefix = ids.prefix
-        let entry = logBatch(loaded, rows: rows, predictions: predictions, firstID: first)
+        let entry = logBatch(loaded, rows: rows, predictions: predictions, firstID: first, variant: variant)
         var w = JSONWriter(capacity: batch ? 64 + rows.count * 48 : 128)
         if batch {
             w.raw(#"{"predictions":["#)
             w.numbers(predictions)
             w.raw(#"],"model":"#)
             writeModelRef(&w, loaded.model)
+            writeVariant(&w, variant)
             w.raw(#","request_ids":["#)
             w.requestIDs(prefix: prefix, first: first, count: rows.count)
             w.raw("]}")
@@ -247,27 +311,30 @@ extension PlumbServer {
             w.number(predictions[0])
             w.raw(#","model":"#)
             writeModelRef(&w, loaded.model)
+            writeVariant(&w, variant)
             w.raw(#","request_id":"#)
             w.requestIDs(prefix: prefix, first: first, count: 1)
             w.raw("}")
         }
-        return .answered(json: w.buffer, log: entry)
+        return .answered(json: w.buffer, log: entry, variant: variant?.index)
     }
 
     /// A classifier's /predict answer: one row `{"label":…,"probabilities":{…},"model":…,"request_id":…}`,
     /// a batch `{"predictions":[{"label":…,"probabilities":{…}},…],"model":…,"request_ids":[…]}`.
     func answerClassifier(_ loaded: LoadedModel, _ classifier: ClassifierResponse, rows: FeatureRows,
-                          probabilities: [Double], batch: Bool) -> PredictAnswer {
+                          probabilities: [Double], batch: Bool, first reserved: UInt64? = nil, variant: RoutedVariant? = nil) -> PredictAnswer {
         let indices = classifier.spec.classIndices(probabilities)
-        let first = ids.reserve(rows.count)
+        let first = reserved ?? ids.reserve(rows.count)
         let prefix = ids.prefix
-        let entry = logBatch(loaded, rows: rows, predictions: indices.map(Double.init), probabilities: probabilities, firstID: first)
+        let entry = logBatch(loaded, rows: rows, predictions: indices.map(Double.init), probabilities: probabilities, firstID: first,
+                             variant: variant)
         var w = JSONWriter(capacity: batch ? 64 + rows.count * (classifier.rowBound + 24) : 128 + classifier.rowBound)
         if batch {
             w.raw(#"{"predictions":["#)
             w.classPredictions(indices: indices, probabilities: probabilities, classifier)
             w.raw(#"],"model":"#)
             writeModelRef(&w, loaded.model)
+            writeVariant(&w, variant)
             w.raw(#","request_ids":["#)
             w.requestIDs(prefix: prefix, first: first, count: rows.count)
             w.raw("]}")
@@ -276,11 +343,31 @@ extension PlumbServer {
             w.classPrediction(row: 0, indices: indices, probabilities: probabilities, classifier)
             w.raw(#","model":"#)
             writeModelRef(&w, loaded.model)
+            writeVariant(&w, variant)
             w.raw(#","request_id":"#)
             w.requestIDs(prefix: prefix, first: first, count: 1)
             w.raw("}")
         }
-        return .answered(json: w.buffer, log: entry)
+        return .answered(json: w.buffer, log: entry, variant: variant?.index)
+    }
+
+    /// `,"variant":"name"` when a variant answered.
+    func writeVariant(_ w: inout JSONWriter, _ variant: RoutedVariant?) {
+        guard let variant else { return }
+        w.raw(#","variant":"#)
+        w.string(variant.name)
+    }
+
+    /// The request's `X-Plumb-Key` header; nil without variants (not even looked for).
+    func routingKeyHeader(_ request: Request) -> String? {
+        guard variants != nil, let name = HTTPField.Name.plumbKey else { return nil }
+        return Self.value(of: name, in: request.headers)
+    }
+
+    /// `X-Plumb-Variant: name` for a response a variant answered; empty otherwise.
+    func variantFields(_ index: Int?) -> HTTPFields {
+        guard let index, let variants, let name = HTTPField.Name.plumbVariant else { return [:] }
+        return [name: variants.variants[index].name]
     }
 
     /// Scores decoded rows with the loaded model: a 422 when the model refuses them, a 500 when it
@@ -311,17 +398,19 @@ extension PlumbServer {
     /// A request's rows and predictions as one prediction-log batch, ids from `firstID` on. A
     /// classifier's predictions are its class indices, with its probabilities (rows × classes).
     func logBatch(_ loaded: LoadedModel, rows: FeatureRows, predictions: [Double], probabilities: [Double]? = nil,
-                  firstID: UInt64) -> PredictionLogBatch {
+                  firstID: UInt64, variant: RoutedVariant? = nil) -> PredictionLogBatch {
         PredictionLogBatch(idPrefix: ids.prefix, firstCounter: firstID, time: Date(), modelName: loaded.model.name,
                            modelVersion: loaded.model.version, featureNames: loaded.layout.names, rows: rows,
-                           predictions: predictions, classes: loaded.classifier?.spec.classes, probabilities: probabilities)
+                           predictions: predictions, classes: loaded.classifier?.spec.classes, probabilities: probabilities,
+                           variant: variant?.name, routingKey: variant?.key)
     }
 
     /// Queues the request's rows and predictions as one log batch (no I/O on the request path;
     /// waits only while the log queue is full).
     func logPredictions(_ loaded: LoadedModel, rows: FeatureRows, predictions: [Double], probabilities: [Double]? = nil,
-                        firstID: UInt64) async {
-        await log.enqueue(logBatch(loaded, rows: rows, predictions: predictions, probabilities: probabilities, firstID: firstID))
+                        firstID: UInt64, variant: RoutedVariant? = nil) async {
+        await log.enqueue(logBatch(loaded, rows: rows, predictions: predictions, probabilities: probabilities, firstID: firstID,
+                                   variant: variant))
     }
 
     // MARK: /feedback
@@ -517,7 +606,9 @@ extension PlumbServer {
     }
 
     func metricsResponse() -> Response {
-        let text = metrics.render(model: primary.current, shadow: shadow?.current, logQueueDepth: log.depth)
+        let weights = variants?.currentWeights ?? []
+        let text = metrics.render(model: primary.current, shadow: shadow?.current, logQueueDepth: log.depth,
+                                  variants: variants.map { zip($0.variants, weights).map { ($0.box.current, $1) } } ?? [])
         var buffer = ByteBufferAllocator().buffer(capacity: text.utf8.count)
         buffer.writeString(text)
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
@@ -526,12 +617,19 @@ extension PlumbServer {
 
     // MARK: /admin/reload
 
-    func adminReload(_ request: Request) async -> (Response, Int) {
-        guard let token = configuration.adminToken else { return (Self.error(.notFound, "not found"), 0) }
+    /// nil when the request carries the admin bearer token; else the refusal: 404 when admin
+    /// routes are disabled (no token configured), 401 for a missing or wrong token.
+    func adminRefusal(_ request: Request) -> Response? {
+        guard let token = configuration.adminToken else { return Self.error(.notFound, "not found") }
         let header = request.headers[.authorization] ?? ""
         guard header.hasPrefix("Bearer "), constantTimeEquals(String(header.dropFirst(7)), token) else {
-            return (Self.error(.unauthorized, "missing or wrong bearer token", extra: [.wwwAuthenticate: "Bearer"]), 0)
+            return Self.error(.unauthorized, "missing or wrong bearer token", extra: [.wwwAuthenticate: "Bearer"])
         }
+        return nil
+    }
+
+    func adminReload(_ request: Request) async -> (Response, Int) {
+        if let refusal = adminRefusal(request) { return (refusal, 0) }
         do {
             let swapped = try await reload()
             guard let loaded = primary.current else { return (Self.error(.serviceUnavailable, "no model is loaded"), 0) }

@@ -89,9 +89,11 @@ public final class PlumbServer: Sendable {
     public let configuration: ServerConfiguration
     let provider: any ModelProvider
     let shadowProvider: (any ModelProvider)?
-    let primary = ModelBox()
+    let primary: ModelBox
     let shadow: ModelBox?
-    let metrics = ServingMetrics()
+    /// Canary / A/B / blue-green variants; nil for a single model (no routing work per request).
+    let variants: VariantRouter?
+    let metrics: ServingMetrics
     let log: PredictionLogQueue
     let logger: Logger
     let ids = RequestIDGenerator()
@@ -101,12 +103,33 @@ public final class PlumbServer: Sendable {
     ///   - provider: source of the primary model (answers every request).
     ///   - shadow: optional source of a shadow model scored on every logged row, never returned.
     ///   - sink: destination of the prediction log.
-    public init(configuration: ServerConfiguration, provider: any ModelProvider, shadow: (any ModelProvider)? = nil,
-                sink: any PredictionLogSink, logger: Logger = ServerLogHandler.logger(label: "plumb.serve")) {
+    public convenience init(configuration: ServerConfiguration, provider: any ModelProvider, shadow: (any ModelProvider)? = nil,
+                            sink: any PredictionLogSink, logger: Logger = ServerLogHandler.logger(label: "plumb.serve")) {
+        self.init(configuration: configuration, provider: provider, variants: nil, shadow: shadow, sink: sink, logger: logger)
+    }
+
+    /// A server answering each request with one of several variants (canary, A/B, blue-green):
+    /// the first variant is the served model.
+    /// - Parameters:
+    ///   - variants: the variants, their weights and the routing feature.
+    ///   - shadow: optional source of a shadow model scored on every logged row, never returned.
+    ///   - sink: destination of the prediction log.
+    public convenience init(configuration: ServerConfiguration, variants: VariantConfiguration, shadow: (any ModelProvider)? = nil,
+                            sink: any PredictionLogSink, logger: Logger = ServerLogHandler.logger(label: "plumb.serve")) {
+        self.init(configuration: configuration, provider: variants.variants[0].provider, variants: variants, shadow: shadow,
+                  sink: sink, logger: logger)
+    }
+
+    private init(configuration: ServerConfiguration, provider: any ModelProvider, variants: VariantConfiguration?,
+                 shadow: (any ModelProvider)?, sink: any PredictionLogSink, logger: Logger) {
         self.configuration = configuration
         self.provider = provider
         self.shadowProvider = shadow
         self.shadow = shadow == nil ? nil : ModelBox()
+        let primary = ModelBox()
+        self.primary = primary
+        self.variants = variants.map { VariantRouter($0, primary: primary) }
+        self.metrics = ServingMetrics(variants: variants?.variants.map(\.name) ?? [])
         self.logger = logger
         self.log = PredictionLogQueue(sink: sink, capacity: configuration.logQueueCapacity,
                                       batchSize: configuration.logBatchSize, metrics: metrics, shadow: self.shadow)
@@ -124,8 +147,24 @@ public final class PlumbServer: Sendable {
     public func loadModels() async throws {
         try await reloadMutex.withLock {
             let m = try await provider.load()
-            primary.set(m)
-            logger.info("serving model \(m.name) version \(m.version) (\(m.kind))")
+            if let variants {
+                // Every variant is loaded and checked before any is served.
+                var loaded = [m]
+                for v in variants.variants.dropFirst() {
+                    let vm = try await v.provider.load()
+                    try VariantConfiguration.checkSchema(variant: v.name, source: v.provider.description, vm.features, servedFeatures: m.features)
+                    try VariantConfiguration.checkOutputs(variant: v.name, source: v.provider.description, vm.classifier, served: m.classifier)
+                    loaded.append(vm)
+                }
+                try checkRouteBy(m)
+                for (v, vm) in zip(variants.variants, loaded) {
+                    v.box.set(vm)
+                    logger.info("variant \(v.name): model \(vm.name) version \(vm.version) (\(vm.kind))")
+                }
+            } else {
+                primary.set(m)
+                logger.info("serving model \(m.name) version \(m.version) (\(m.kind))")
+            }
             if let shadowProvider, let shadow {
                 let s = try await shadowProvider.load()
                 shadow.set(s)
@@ -141,11 +180,26 @@ public final class PlumbServer: Sendable {
         try await reloadMutex.withLock {
             var swapped = false
             if primary.current == nil {
-                primary.set(try await provider.load())
-                swapped = true
-            } else if let m = try await provider.poll() {
+                let m = try await provider.load()
+                try checkVariantSchema(m, variant: 0)
                 primary.set(m)
                 swapped = true
+            } else if let m = try await provider.poll() {
+                try checkVariantSchema(m, variant: 0)
+                primary.set(m)
+                swapped = true
+            }
+            if let variants {
+                for (i, v) in variants.variants.enumerated().dropFirst() {
+                    let m: (any ServableModel)?
+                    if v.box.current == nil { m = try await v.provider.load() } else { m = try await v.provider.poll() }
+                    guard let m else { continue }
+                    try checkVariantSchema(m, variant: i)
+                    v.box.set(m)
+                    metrics.addModelSwap()
+                    logger.info("variant \(v.name) now serves model \(m.name) version \(m.version)")
+                    swapped = true
+                }
             }
             if swapped, let m = primary.current?.model {
                 metrics.addModelSwap()
@@ -163,6 +217,25 @@ public final class PlumbServer: Sendable {
             }
             return swapped
         }
+    }
+
+    /// Refuses a model for variant `index` whose features or outputs are not those of the other
+    /// variants (the served model's, or for the served model itself, variant 1's): a request
+    /// decoded for one variant must be scorable by any, and answered alike.
+    private func checkVariantSchema(_ m: any ServableModel, variant index: Int) throws {
+        guard let variants else { return }
+        let v = variants.variants[index]
+        let other = index == 0 ? variants.variants[1] : variants.variants[0]
+        guard let reference = other.box.current?.model else { return }
+        try VariantConfiguration.checkSchema(variant: v.name, source: v.provider.description, m.features, servedFeatures: reference.features)
+        try VariantConfiguration.checkOutputs(variant: v.name, source: v.provider.description, m.classifier, served: reference.classifier)
+        if index == 0 { try checkRouteBy(m) }
+    }
+
+    /// Refuses a `routeBy` feature the served model does not have.
+    private func checkRouteBy(_ m: any ServableModel) throws {
+        guard let routeBy = variants?.routeBy, !m.features.contains(where: { $0.name == routeBy }) else { return }
+        throw ServingError(code: "variant_config", message: "route-by: '\(routeBy)' is not a feature of model \(m.name) (features: \(m.features.map(\.name).joined(separator: ", ")))")
     }
 
     /// Writes every queued prediction log entry to the sink.
@@ -227,12 +300,14 @@ public struct PlumbResponder: HTTPResponder {
 /// prediction log, then returns. A failed initial load is logged and retried every poll interval
 /// (/ready answers 503 meanwhile).
 public func serve(configuration: ServerConfiguration, provider: any ModelProvider, shadow: (any ModelProvider)? = nil,
+                  variants: VariantConfiguration? = nil,
                   sink: any PredictionLogSink, logger: Logger = ServerLogHandler.logger(label: "plumb.serve"),
                   startup: EarlyShutdownGuard? = nil) async throws {
     // A signal before the service group installs its handlers would otherwise kill the process
     // with the default action (exit 143); nothing is in flight yet, so stopping is a clean exit 0.
     let early = startup ?? EarlyShutdownGuard(logger: logger)
-    let server = PlumbServer(configuration: configuration, provider: provider, shadow: shadow, sink: sink, logger: logger)
+    let server = variants.map { PlumbServer(configuration: configuration, variants: $0, shadow: shadow, sink: sink, logger: logger) }
+        ?? PlumbServer(configuration: configuration, provider: provider, shadow: shadow, sink: sink, logger: logger)
     do {
         try await server.loadModels()
     } catch {

@@ -171,8 +171,10 @@ final class PredictFastPath: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Answers the complete held request when it succeeds; false (nothing written) otherwise.
     private func respond(_ h: Held, context: ChannelHandlerContext) -> Bool {
+        // The routing key header is looked for only when the server has variants.
+        let key = server.variants == nil ? nil : h.head.headers.first(name: "x-plumb-key")
         guard let out = outlet.context, let body = h.body, body.readableBytes == h.length,
-              case .answered(let json, let batch) = server.answerPredict(body) else { return false }
+              case .answered(let json, let batch, let variant) = server.answerPredict(body, routingKey: key) else { return false }
         // A full log makes the request wait for room, which only the task path can do.
         guard server.log.tryEnqueue(batch) else { return false }
         held = nil
@@ -180,6 +182,7 @@ final class PredictFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         // its answer sees it in /metrics).
         let seconds = Double(DispatchTime.now().uptimeNanoseconds &- h.start) * 1e-9
         server.metrics.record(route: .predict, status: 200, seconds: seconds, predictions: batch.count, onEventLoop: true)
+        if let variant { server.metrics.recordVariant(variant, status: 200, seconds: seconds, predictions: batch.count) }
         // The headers Hummingbird sends with a JSON response, in its order; one buffer, one write.
         var response = context.channel.allocator.buffer(capacity: 192 + json.readableBytes)
         response.writeStaticString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ")
@@ -188,6 +191,10 @@ final class PredictFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         response.writeString(dateCache.now())
         if let name = server.configuration.serverName {
             response.writeStaticString("\r\nServer: ")
+            response.writeString(name)
+        }
+        if let variant, let name = server.variants?.variants[variant].name {
+            response.writeStaticString("\r\nX-Plumb-Variant: ")
             response.writeString(name)
         }
         response.writeStaticString("\r\n\r\n")

@@ -5,7 +5,7 @@ import Synchronization
 
 /// The routes the server knows, used as the `route` label (a closed set: no cardinality blow-up).
 enum RouteLabel: Int, CaseIterable, Sendable {
-    case predict, feedback, health, ready, model, openapi, metrics, adminReload
+    case predict, feedback, health, ready, model, openapi, metrics, adminReload, adminSwitch, adminVariants
     case v2, v2Live, v2Ready, v2Model, v2ModelReady, v2Infer
 
     var path: String {
@@ -18,6 +18,8 @@ enum RouteLabel: Int, CaseIterable, Sendable {
         case .openapi: return "/openapi.json"
         case .metrics: return "/metrics"
         case .adminReload: return "/admin/reload"
+        case .adminSwitch: return "/admin/switch"
+        case .adminVariants: return "/admin/variants"
         case .v2: return "/v2"
         case .v2Live: return "/v2/health/live"
         case .v2Ready: return "/v2/health/ready"
@@ -46,15 +48,45 @@ final class ServingMetrics: Sendable {
         var logWaits = 0
         var logWritten = 0
         var logErrors = 0
+        /// Per variant (when the server has variants): requests by status, latency, rows scored.
+        var variantStatus: [Int: Int] = [:]             // key: variant * 1000 + status
+        var variantBuckets: [Int]                       // variant-major, buckets.count + 1 per variant
+        var variantLatencySum: [Double]
+        var variantPredictions: [Int]
     }
 
     private let state: Mutex<State>
+    /// Names of the server's variants, in order (empty: no variants).
+    let variantNames: [String]
 
-    init() {
+    init(variants: [String] = []) {
         let routes = RouteLabel.allCases.count
+        variantNames = variants
         state = Mutex(State(bucketCounts: [Int](repeating: 0, count: routes * (Self.buckets.count + 1)),
                             latencySum: [Double](repeating: 0, count: routes),
-                            latencyCount: [Int](repeating: 0, count: routes)))
+                            latencyCount: [Int](repeating: 0, count: routes),
+                            variantBuckets: [Int](repeating: 0, count: variants.count * (Self.buckets.count + 1)),
+                            variantLatencySum: [Double](repeating: 0, count: variants.count),
+                            variantPredictions: [Int](repeating: 0, count: variants.count)))
+    }
+
+    /// Records one finished request answered by variant `variant` (besides its route's `record`).
+    func recordVariant(_ variant: Int, status: Int, seconds: Double, predictions: Int) {
+        guard variantNames.indices.contains(variant) else { return }
+        var b = 0
+        let bounds = Self.buckets
+        while b < bounds.count && seconds > bounds[b] { b += 1 }
+        state.withLock { s in
+            s.variantStatus[variant * 1000 + status, default: 0] += 1
+            s.variantBuckets[variant * (bounds.count + 1) + b] += 1
+            s.variantLatencySum[variant] += seconds
+            s.variantPredictions[variant] += predictions
+        }
+    }
+
+    /// Requests answered by variant `variant` with `status` (for tests).
+    func variantCount(_ variant: Int, status: Int) -> Int {
+        state.withLock { $0.variantStatus[variant * 1000 + status] ?? 0 }
     }
 
     /// Records one finished request.
@@ -91,7 +123,8 @@ final class ServingMetrics: Sendable {
     var predictions: Int { state.withLock { $0.predictions } }
 
     /// Renders every metric in the Prometheus text exposition format.
-    func render(model: LoadedModel?, shadow: LoadedModel?, logQueueDepth: Int) -> String {
+    func render(model: LoadedModel?, shadow: LoadedModel?, logQueueDepth: Int,
+                variants: [(model: LoadedModel?, weight: Double)] = []) -> String {
         let s = state.withLock { $0 }
         var out = ""
         out.reserveCapacity(8192)
@@ -133,6 +166,7 @@ final class ServingMetrics: Sendable {
             guard let m else { continue }
             out += "plumb_model_info{role=\"\(role)\",name=\"\(labelEscape(m.model.name))\",version=\"\(labelEscape(m.model.version))\",kind=\"\(labelEscape(m.model.kind))\"} 1\n"
         }
+        if !variantNames.isEmpty { renderVariants(s, variants, into: &out) }
         out += "# HELP plumb_prediction_log_queue_depth Logged predictions waiting to be written.\n"
         out += "# TYPE plumb_prediction_log_queue_depth gauge\n"
         out += "plumb_prediction_log_queue_depth \(logQueueDepth)\n"
@@ -149,6 +183,48 @@ final class ServingMetrics: Sendable {
         out += "# TYPE plumb_prediction_log_errors_total counter\n"
         out += "plumb_prediction_log_errors_total \(s.logErrors)\n"
         return out
+    }
+}
+
+extension ServingMetrics {
+    /// The per-variant families: requests by status, latency histogram, rows scored, the weight
+    /// in force and the model each variant serves.
+    private func renderVariants(_ s: State, _ variants: [(model: LoadedModel?, weight: Double)], into out: inout String) {
+        let nb = Self.buckets.count + 1
+        out += "# HELP plumb_variant_requests_total Requests answered by each variant (canary, A/B, blue-green), by status code.\n"
+        out += "# TYPE plumb_variant_requests_total counter\n"
+        for key in s.variantStatus.keys.sorted() where variantNames.indices.contains(key / 1000) {
+            out += "plumb_variant_requests_total{variant=\"\(variantNames[key / 1000])\",status=\"\(key % 1000)\"} \(s.variantStatus[key] ?? 0)\n"
+        }
+        out += "# HELP plumb_variant_request_duration_seconds Latency of the requests each variant answered.\n"
+        out += "# TYPE plumb_variant_request_duration_seconds histogram\n"
+        for (v, name) in variantNames.enumerated() {
+            var cumulative = 0
+            for b in 0..<nb {
+                cumulative += s.variantBuckets[v * nb + b]
+                let le = b < Self.buckets.count ? prometheusNumber(Self.buckets[b]) : "+Inf"
+                out += "plumb_variant_request_duration_seconds_bucket{variant=\"\(name)\",le=\"\(le)\"} \(cumulative)\n"
+            }
+            out += "plumb_variant_request_duration_seconds_sum{variant=\"\(name)\"} \(prometheusNumber(s.variantLatencySum[v]))\n"
+            out += "plumb_variant_request_duration_seconds_count{variant=\"\(name)\"} \(cumulative)\n"
+        }
+        out += "# HELP plumb_variant_predictions_total Rows scored by each variant.\n"
+        out += "# TYPE plumb_variant_predictions_total counter\n"
+        for (v, name) in variantNames.enumerated() {
+            out += "plumb_variant_predictions_total{variant=\"\(name)\"} \(s.variantPredictions[v])\n"
+        }
+        out += "# HELP plumb_variant_weight Share of traffic each variant receives now, in percent.\n"
+        out += "# TYPE plumb_variant_weight gauge\n"
+        let total = variants.reduce(0) { $0 + $1.weight }
+        for (name, v) in zip(variantNames, variants) {
+            out += "plumb_variant_weight{variant=\"\(name)\"} \(prometheusNumber(total > 0 ? 100 * v.weight / total : 0))\n"
+        }
+        out += "# HELP plumb_variant_info The model each variant serves (value 1).\n"
+        out += "# TYPE plumb_variant_info gauge\n"
+        for (name, v) in zip(variantNames, variants) {
+            guard let m = v.model else { continue }
+            out += "plumb_variant_info{variant=\"\(name)\",name=\"\(labelEscape(m.model.name))\",version=\"\(labelEscape(m.model.version))\"} 1\n"
+        }
     }
 }
 

@@ -274,12 +274,17 @@ public struct PredictionLogBatch: Sendable, Equatable {
     public var classes: [String]?
     /// A classifier's probabilities, rows × classes (row after row); nil for a regression.
     public var probabilities: [Double]?
+    /// The variant that answered the request (canary, A/B, blue-green); nil without variants.
+    public var variant: String?
+    /// The routing key that chose the variant (`X-Plumb-Key`, or the `--route-by` feature's
+    /// value); nil when the request id chose it, or without variants.
+    public var routingKey: String?
 
     /// - Precondition: one prediction per row; probabilities (rows × classes) exactly when classes are given.
     public init(idPrefix: String, firstCounter: UInt64, time: Date, modelName: String, modelVersion: String,
                 featureNames: [String], rows: FeatureRows, predictions: [Double],
                 shadowVersion: String? = nil, shadowPredictions: [Double]? = nil,
-                classes: [String]? = nil, probabilities: [Double]? = nil) {
+                classes: [String]? = nil, probabilities: [Double]? = nil, variant: String? = nil, routingKey: String? = nil) {
         precondition(rows.count == predictions.count, "PredictionLogBatch: \(rows.count) rows, \(predictions.count) predictions")
         precondition((classes == nil) == (probabilities == nil) && (probabilities?.count ?? 0) == rows.count * (classes?.count ?? 0),
                      "PredictionLogBatch: \(probabilities?.count ?? 0) probabilities for \(rows.count) rows of \(classes?.count ?? 0) classes")
@@ -295,6 +300,8 @@ public struct PredictionLogBatch: Sendable, Equatable {
         self.shadowPredictions = shadowPredictions
         self.classes = classes
         self.probabilities = probabilities
+        self.variant = variant
+        self.routingKey = routingKey
     }
 
     /// Number of rows.
@@ -310,7 +317,8 @@ public struct PredictionLogBatch: Sendable, Equatable {
                                featureNames: featureNames, row: rows.row(i), prediction: predictions[i],
                                shadowVersion: shadowPredictions == nil ? nil : shadowVersion,
                                shadowPrediction: shadowPredictions?[i], classes: classes,
-                               probabilities: classes.flatMap { k in probabilities.map { Array($0[(i * k.count)..<((i + 1) * k.count)]) } })
+                               probabilities: classes.flatMap { k in probabilities.map { Array($0[(i * k.count)..<((i + 1) * k.count)]) } },
+                               variant: variant, routingKey: routingKey)
         }
     }
 
@@ -345,11 +353,15 @@ public struct PredictionLogEntry: Sendable, Equatable {
     public var classes: [String]?
     /// A classifier's probability of each class; nil for a regression.
     public var probabilities: [Double]?
+    /// The variant that answered (nil without variants).
+    public var variant: String?
+    /// The routing key that chose the variant; nil when the request id did, or without variants.
+    public var routingKey: String?
 
     public init(requestID: String, time: Date, modelName: String, modelVersion: String,
                 featureNames: [String], row: [FeatureValue?], prediction: Double,
                 shadowVersion: String? = nil, shadowPrediction: Double? = nil,
-                classes: [String]? = nil, probabilities: [Double]? = nil) {
+                classes: [String]? = nil, probabilities: [Double]? = nil, variant: String? = nil, routingKey: String? = nil) {
         self.requestID = requestID
         self.time = time
         self.modelName = modelName
@@ -361,6 +373,8 @@ public struct PredictionLogEntry: Sendable, Equatable {
         self.shadowPrediction = shadowPrediction
         self.classes = classes
         self.probabilities = probabilities
+        self.variant = variant
+        self.routingKey = routingKey
     }
 
     /// A classifier's predicted label; nil for a regression.

@@ -105,7 +105,7 @@ public enum CSVWriter {
     /// Appends `format(x)`. Whole numbers below 2⁵³ in magnitude are written digit by digit:
     /// Swift's shortest form of such a number is exactly its integer digits followed by ".0"
     /// (a test compares the two), and this avoids building a String per value.
-    static func appendNumber(_ x: Double, to out: inout [UInt8]) {
+    public static func appendNumber(_ x: Double, to out: inout [UInt8]) {
         if x == .infinity { out.append(contentsOf: [105, 110, 102]); return }          // inf
         if x == -.infinity { out.append(contentsOf: [45, 105, 110, 102]); return }     // -inf
         if x.magnitude < 9_007_199_254_740_992, x == x.rounded(.towardZero) {

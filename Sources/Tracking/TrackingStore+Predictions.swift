@@ -24,14 +24,20 @@ public struct PredictionRecord: Codable, Sendable, Equatable {
     public var probabilities: [Double]?
     /// The class label fed back for a classifier's prediction.
     public var actualLabel: String?
+    /// The serving variant that answered (canary, A/B, blue-green); nil for a server without variants.
+    public var variant: String?
+    /// The routing key that chose the variant; nil when the request id chose it.
+    public var routingKey: String?
 
     public init(requestID: String, timeMs: Int64, modelName: String, modelVersion: Int, inputsJSON: String, prediction: Double,
                 shadowVersion: Int? = nil, shadowPrediction: Double? = nil, actual: Double? = nil, feedbackTimeMs: Int64? = nil,
-                classes: [String]? = nil, probabilities: [Double]? = nil, actualLabel: String? = nil) {
+                classes: [String]? = nil, probabilities: [Double]? = nil, actualLabel: String? = nil,
+                variant: String? = nil, routingKey: String? = nil) {
         self.requestID = requestID; self.timeMs = timeMs; self.modelName = modelName; self.modelVersion = modelVersion
         self.inputsJSON = inputsJSON; self.prediction = prediction; self.shadowVersion = shadowVersion
         self.shadowPrediction = shadowPrediction; self.actual = actual; self.feedbackTimeMs = feedbackTimeMs
         self.classes = classes; self.probabilities = probabilities; self.actualLabel = actualLabel
+        self.variant = variant; self.routingKey = routingKey
     }
 
     /// A classifier's predicted label; nil for a regression.
@@ -84,14 +90,20 @@ public struct PredictionBatchRecord: Sendable, Equatable {
     public var classes: [String]?
     /// A classifier's probabilities, rows × classes, row after row; nil for a regression.
     public var probabilities: [Double]?
+    /// The serving variant that answered these rows; nil for a server without variants.
+    public var variant: String?
+    /// The routing key that chose the variant; nil when the request id chose it.
+    public var routingKey: String?
 
     public init(idPrefix: String, firstCounter: Int64, timeMs: Int64, modelName: String, modelVersion: Int,
                 featureNames: [String], inputs: [UInt8] = [], predictions: [Double] = [], shadowVersion: Int? = nil,
-                shadowPredictions: [Double]? = nil, classes: [String]? = nil, probabilities: [Double]? = nil) {
+                shadowPredictions: [Double]? = nil, classes: [String]? = nil, probabilities: [Double]? = nil,
+                variant: String? = nil, routingKey: String? = nil) {
         self.idPrefix = idPrefix; self.firstCounter = firstCounter; self.timeMs = timeMs
         self.modelName = modelName; self.modelVersion = modelVersion; self.featureNames = featureNames
         self.inputs = inputs; self.predictions = predictions; self.shadowVersion = shadowVersion
         self.shadowPredictions = shadowPredictions; self.classes = classes; self.probabilities = probabilities
+        self.variant = variant; self.routingKey = routingKey
     }
 
     /// A classifier's predicted label of each row ("" for a prediction that names no class);
@@ -234,8 +246,8 @@ extension TrackingStore {
             let st = try db.cachedStatement(sql: """
                 INSERT INTO predictions(request_id, time_ms, model_name, model_version, inputs, prediction,
                                         shadow_version, shadow_prediction, actual, feedback_time_ms,
-                                        classes, probabilities, actual_label)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                        classes, probabilities, actual_label, variant, routing_key)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for p in batch {
                 do {
@@ -243,7 +255,8 @@ extension TrackingStore {
                                                p.prediction.isNaN ? nil : p.prediction, p.shadowVersion,
                                                p.shadowPrediction.flatMap { $0.isNaN ? nil : $0 }, p.actual, p.feedbackTimeMs,
                                                p.classes.map(PredictionBatchRecord.classesJSON),
-                                               p.probabilities.map(PredictionBatchRecord.blob), p.actualLabel])
+                                               p.probabilities.map(PredictionBatchRecord.blob), p.actualLabel,
+                                               p.variant, p.routingKey])
                 } catch let e as DatabaseError where e.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
                     throw TrackingError(code: .alreadyExists, message: "prediction request id \"\(p.requestID)\" is already logged", underlying: e)
                 }
@@ -273,8 +286,9 @@ extension TrackingStore {
             let st = try db.cachedStatement(sql: """
                 INSERT INTO prediction_batches(id_prefix, first_counter, row_count, time_ms, model_name, model_version,
                                                feature_names, inputs, predictions, shadow_version, shadow_predictions,
-                                               payload_file, payload_offset, payload_length, payload_check, classes)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                               payload_file, payload_offset, payload_length, payload_check, classes,
+                                               variant, routing_key)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for (b, place) in zip(batches, places) {
                 do {
@@ -283,7 +297,7 @@ extension TrackingStore {
                                                "[" + b.featureNames.map(jsonStringLiteral).joined(separator: ",") + "]",
                                                Data(), Data(), b.shadowVersion, b.shadowPredictions.map { _ in Data() },
                                                place.file, place.offset, place.length, place.check,
-                                               b.classes.map(PredictionBatchRecord.classesJSON)])
+                                               b.classes.map(PredictionBatchRecord.classesJSON), b.variant, b.routingKey])
                 } catch let e as DatabaseError where e.resultCode == .SQLITE_CONSTRAINT {
                     throw TrackingError(code: .alreadyExists, message: "prediction request id \"\(b.requestID(0))\" is already logged", underlying: e)
                 }
@@ -374,7 +388,7 @@ extension TrackingStore {
             // Newest first from both forms of the log, each at most `limit`, then merged.
             let single = try Row.fetchAll(db, sql: """
                 SELECT request_id, time_ms, model_name, model_version, inputs, prediction, shadow_version, shadow_prediction, actual, feedback_time_ms,
-                       classes, probabilities, actual_label
+                       classes, probabilities, actual_label, variant, routing_key
                 FROM predictions WHERE model_name = ? AND time_ms >= ? ORDER BY time_ms DESC, rowid DESC LIMIT ?
                 """, arguments: [model, sinceMs, limit]).map { r in
                 let id: String = r[0]
@@ -382,7 +396,8 @@ extension TrackingStore {
                 let probabilities = try (r[11] as Data?).map { try PredictionBatchRecord.doubles($0, count: classes?.count ?? 0, "prediction \(id) probabilities") }
                 return PredictionRecord(requestID: id, timeMs: r[1], modelName: r[2], modelVersion: r[3], inputsJSON: r[4],
                                         prediction: (r[5] as Double?) ?? .nan, shadowVersion: r[6], shadowPrediction: r[7],
-                                        actual: r[8], feedbackTimeMs: r[9], classes: classes, probabilities: probabilities, actualLabel: r[12])
+                                        actual: r[8], feedbackTimeMs: r[9], classes: classes, probabilities: probabilities, actualLabel: r[12],
+                                        variant: r[13], routingKey: r[14])
             }
             var batched: [PredictionRecord] = []   // newest first
             var feedback = FeedbackCache()
@@ -402,7 +417,8 @@ extension TrackingStore {
                                                     modelVersion: batch.modelVersion, inputsJSON: inputs[i], prediction: batch.predictions[i],
                                                     shadowVersion: batch.shadowVersion, shadowPrediction: batch.shadowPredictions?[i],
                                                     actual: answer?.actual, feedbackTimeMs: answer?.timeMs, classes: batch.classes,
-                                                    probabilities: batch.probabilities(row: i).map(Array.init), actualLabel: answer?.label))
+                                                    probabilities: batch.probabilities(row: i).map(Array.init), actualLabel: answer?.label,
+                                                    variant: batch.variant, routingKey: batch.routingKey))
                 }
             }
             // Merge newest first; at equal times batched rows count as later than single ones.
@@ -447,7 +463,8 @@ extension TrackingStore {
     /// The columns `batchRecord` reads, in its order.
     static let batchColumns = """
         id_prefix, first_counter, row_count, time_ms, model_name, model_version, feature_names, inputs, predictions,
-        shadow_version, shadow_predictions, payload_file, payload_offset, payload_length, payload_check, classes
+        shadow_version, shadow_predictions, payload_file, payload_offset, payload_length, payload_check, classes,
+        variant, routing_key
         """
 
     /// One `prediction_batches` row (selected as `batchColumns`) with its payload.
@@ -493,7 +510,8 @@ extension TrackingStore {
         let probabilities = try probabilityBytes.map { try PredictionBatchRecord.doubles($0, count: n * (classes?.count ?? 0), "probabilities") }
         return PredictionBatchRecord(idPrefix: prefix, firstCounter: first, timeMs: r[3], modelName: r[4], modelVersion: r[5],
                                      featureNames: names, inputs: inputBytes, predictions: preds, shadowVersion: r[9],
-                                     shadowPredictions: shadow, classes: classes, probabilities: probabilities)
+                                     shadowPredictions: shadow, classes: classes, probabilities: probabilities,
+                                     variant: r[16], routingKey: r[17])
     }
 
     /// Feedback of batched rows, read once per server run (id prefix).

@@ -96,6 +96,53 @@ extension TrackingStore {
         }
     }
 
+    /// Makes the version behind `alias` (a canary's, e.g. "challenger") the champion, in ONE
+    /// audited transaction: it goes to Production, the previous Production version(s) to
+    /// Archived, and `champion` points at it (so `rollback` returns to the previous champion).
+    /// `alias` itself stays where it is. The policy's metric thresholds do not apply (the
+    /// canary's live results are the evidence, and the reason records them); its Production
+    /// gates do: segment and fairness limits, and a required approval.
+    /// - Throws: `.notFound` for an unknown model or an unset alias; `.invalidArgument` when
+    ///   `alias` is "champion", or when a gate refuses the version (the message names the
+    ///   segment, the groups or the missing approval); nothing changes then.
+    @discardableResult
+    public func promote(model: String, fromAlias alias: String, policy: PromotionPolicy = .default, reason: String = "") throws -> PromotionOutcome {
+        guard alias != "champion" else { throw TrackingError.invalid("--from-canary: the canary alias cannot be \"champion\" itself") }
+        return try write("promoting model \"\(model)\" from alias \(alias)") { db in
+            try Self.requireModel(db, model)
+            guard let version = try Int.fetchOne(db, sql: "SELECT version FROM model_aliases WHERE model = ? AND alias = ?", arguments: [model, alias]) else {
+                throw TrackingError.notFound("model \"\(model)\" has no alias \"\(alias)\" (the canary's): set it with plumb models alias \(model) \(alias) VERSION")
+            }
+            let champion = try Int.fetchOne(db, sql: "SELECT version FROM model_aliases WHERE model = ? AND alias = 'champion'", arguments: [model])
+            let current = try Self.version(db, model, version)
+            if champion == version && current.stage == .production {
+                return PromotionOutcome(model: model, champion: champion, previousChampion: champion, changed: false, staged: [], archived: [],
+                                        message: "v\(version) (\(model)@\(alias)) is already the champion")
+            }
+            if policy.hasProductionGates {
+                let refusals = policy.gateRefusals(model: model, version: version, evaluations: try Self.evaluations(db, model: model, version: version))
+                if !refusals.isEmpty {
+                    throw TrackingError.invalid("v\(version) (\(model)@\(alias)) cannot become champion: " + refusals.joined(separator: "; "))
+                }
+                if policy.requireApproval, try Self.approvals(db, model: model, version: version).isEmpty {
+                    throw TrackingError.invalid("v\(version) (\(model)@\(alias)) cannot become champion: it has no recorded approval, which the policy requires for Production (plumb models approve \(model)/\(version) --reason \"…\")")
+                }
+            }
+            let why = reason.isEmpty ? "promoted from canary alias \(alias)" : reason
+            var archived: [Int] = []
+            for v in try Int.fetchAll(db, sql: "SELECT version FROM model_versions WHERE model = ? AND stage = 'Production' AND version != ?",
+                                      arguments: [model, version]) {
+                try Self.setStage(db, model: model, version: v, to: .archived, reason: why)
+                archived.append(v)
+            }
+            try Self.setStage(db, model: model, version: version, to: .production, reason: why)
+            try Self.setAlias(db, model: model, alias: "champion", version: version, action: "promote_canary", reason: why)
+            let prev = champion.map { "; previous champion v\($0)" } ?? ""
+            return PromotionOutcome(model: model, champion: version, previousChampion: champion, changed: champion != version, staged: [],
+                                    archived: archived, message: "v\(version) (\(model)@\(alias)) promoted to Production as champion\(prev)")
+        }
+    }
+
     /// Restores the previous champion (found by replaying the `champion` alias history in the audit
     /// trail: set pushes, rollback pops, delete clears) and archives the current one; one transaction.
     /// - Throws: `.notFound` if the model has no previous champion to return to.

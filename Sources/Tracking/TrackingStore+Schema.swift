@@ -224,6 +224,17 @@ extension TrackingStore {
                 ) WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v6-prediction-variants") { db in
+            // Canary / A/B / blue-green serving: the variant that answered a request and the
+            // routing key that chose it (NULL when the request id chose it). NULL variant, as in
+            // every row written before, is a server without variants.
+            try db.execute(sql: """
+                ALTER TABLE prediction_batches ADD COLUMN variant TEXT;
+                ALTER TABLE prediction_batches ADD COLUMN routing_key TEXT;
+                ALTER TABLE predictions ADD COLUMN variant TEXT;
+                ALTER TABLE predictions ADD COLUMN routing_key TEXT;
+                """)
+        }
         return m
     }()
 }

@@ -93,3 +93,28 @@ struct DatasetName: ExpressibleByArgument {
     static var allValueStrings: [String] { DatasetCatalog.all.map(\.name) }
     static var defaultCompletionKind: CompletionKind { .list(allValueStrings) }
 }
+
+/// `plumb serve --variant NAME=URI:WEIGHT`: a model served beside others, with its share of
+/// traffic. The weight follows the last ':' (a registry URI has its own colon).
+struct VariantArgument: ExpressibleByArgument, Equatable {
+    var name: String
+    var reference: String
+    var weight: Double
+
+    init?(argument: String) {
+        guard let eq = argument.firstIndex(of: "="), let colon = argument.lastIndex(of: ":"), eq < colon else { return nil }
+        let name = String(argument[..<eq]), reference = String(argument[argument.index(after: eq)..<colon])
+        guard !name.isEmpty, !reference.isEmpty, let weight = Double(argument[argument.index(after: colon)...]) else { return nil }
+        self.name = name
+        self.reference = reference
+        self.weight = weight
+    }
+
+    init(name: String, reference: String, weight: Double) {
+        self.name = name
+        self.reference = reference
+        self.weight = weight
+    }
+
+    var defaultValueDescription: String { "\(name)=\(reference):\(weight)" }
+}

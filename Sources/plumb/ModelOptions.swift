@@ -35,7 +35,7 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Row fraction sampled per round, in (0, 1] (gbm; default 1).")
     var subsample: Double?
 
-    @Option(help: ArgumentHelp("Feature fraction: gbm per tree, in (0, 1]; forest per split, a fraction or sqrt | third.",
+    @Option(help: ArgumentHelp("Feature fraction: gbm per tree, in (0, 1]; forest per split, a fraction or sqrt | third (default: all for regression, sqrt for classification).",
                                valueName: FeatureFraction.valueName))
     var featureFraction: FeatureFraction?
 
@@ -86,7 +86,7 @@ struct ModelOptions: ParsableArguments {
         if let v = minSplit { p.minSamplesSplit = v }
         if let v = maxBins { p.maxBins = v }
         switch featureFraction {
-        case nil: p.featureSampling = .all
+        case nil: p.featureSampling = .automatic
         case .keyword(.sqrt)?: p.featureSampling = .sqrt
         case .keyword(.third)?: p.featureSampling = .third
         case .fraction(let v)?: p.featureSampling = v == 1 ? .all : .fraction(v)

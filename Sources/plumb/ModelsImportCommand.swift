@@ -134,10 +134,7 @@ struct ModelsImportCommand: AsyncParsableCommand {
             let path = out ?? ".plumb/models/\(modelName)-\(sha.prefix(12)).plumb"
             try AtomicFile.write(bytes, to: path)
             if let profile = referenceInfo?.profile {
-                let enc = JSONEncoder()
-                enc.outputFormatting = [.sortedKeys]
-                enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-                try AtomicFile.write(Array(try enc.encode(profile)), to: ModelLocator.profilePath(forModelFile: path))
+                try AtomicFile.write(Array(profile.encodeJSON()), to: ModelLocator.profilePath(forModelFile: path))
             }
             let trackingStore = try TrackingStore(path: store ?? defaultStorePath())
             let recorded = try ModelImporter.record(final, modelBytes: bytes, request: request, name: modelName, reference: referenceInfo,

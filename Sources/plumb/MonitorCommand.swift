@@ -81,6 +81,8 @@ struct MonitorCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Segments and fairness (on the rows with ground truth)") var segments: SegmentOptions
 
+    @OptionGroup(title: "Canary and A/B variants (with --from-log)") var variantOptions: VariantCompareOptions
+
     @Flag(help: "Print a JSON object instead of the table.")
     var json = false
 
@@ -91,6 +93,8 @@ struct MonitorCommand: AsyncParsableCommand {
         guard driftShare >= 0, driftShare <= 1 else { throw ValidationError("--drift-share must be in [0, 1]") }
         _ = try columnTests()
         _ = try metricTriggers()
+        if variantOptions.compareVariants && !fromLog { throw ValidationError("--compare-variants goes with --from-log (the log says which variant answered)") }
+        try variantOptions.validate()
     }
 
     func metricTriggers() throws -> [MetricTrigger] {
@@ -132,14 +136,16 @@ struct MonitorCommand: AsyncParsableCommand {
                                        retrainOnPredictionDrift: retrainOnPredictionDrift)
             let source: Monitor.Current = fromLog ? .log(since: since.flatMap(Self.parseTime)) : .file(current ?? "", try csv.csvOptions())
             let outcome = try Monitor.run(model: model, storePath: store ?? defaultStorePath(), current: source,
-                                          options: options, policy: policy, reportPath: report, segments: segments.request)
+                                          options: options, policy: policy, reportPath: report, segments: segments.request,
+                                          compareVariants: variantOptions.request)
             if json {
-                try printJSON(MonitorJSON(result: outcome.result, segments: outcome.segments))
+                try printJSON(MonitorJSON(result: outcome.result, segments: outcome.segments, variants: outcome.variants))
             } else {
                 print("\(model) vs \(outcome.source): \(grouped(outcome.currentRows)) rows, \(grouped(outcome.labelledRows)) with ground truth")
                 print(outcome.result.renderTable())
                 // The drift table ends with a blank line.
                 if let s = outcome.segments { print(s.renderTable()) }
+                if let v = outcome.variants { print(v.renderTable()) }
                 if let r = outcome.reportPath { print("report: \(r)") }
             }
             retrain = outcome.result.retrain
@@ -153,16 +159,45 @@ struct MonitorCommand: AsyncParsableCommand {
 struct MonitorJSON: Encodable {
     var result: DriftResult
     var segments: SegmentedEvaluation?
+    var variants: VariantReview?
 
-    enum CodingKeys: String, CodingKey { case segments, fairness, segmentMetric = "segment_metric", segmentOverall = "segment_overall" }
+    enum CodingKeys: String, CodingKey {
+        case segments, fairness, variants, segmentMetric = "segment_metric", segmentOverall = "segment_overall"
+    }
 
     func encode(to encoder: any Encoder) throws {
         try result.encode(to: encoder)
-        guard let s = segments else { return }
         var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(variants, forKey: .variants)
+        guard let s = segments else { return }
         try c.encode(s.segments, forKey: .segments)
         try c.encode(s.metric, forKey: .segmentMetric)
         try c.encode(s.overall, forKey: .segmentOverall)
         try c.encodeIfPresent(s.fairness, forKey: .fairness)
+    }
+}
+
+/// `--compare-variants` and its thresholds.
+struct VariantCompareOptions: ParsableArguments {
+    @Flag(help: "Compare each serving variant (canary, A/B, blue-green) with the champion on the labels fed back to /feedback: difference, 95 % interval, p-value and a recommendation.")
+    var compareVariants = false
+
+    @Option(help: "The incumbent variant (default: the one named champion, else the one that answered most requests).")
+    var champion: String?
+
+    @Option(help: "Smallest difference in MAE (or error rate) worth acting on (default: 5 % of the champion's).")
+    var minEffect: Double?
+
+    @Option(help: "Significance level of the comparison.")
+    var alpha: Double = 0.05
+
+    func validate() throws {
+        guard alpha > 0, alpha < 0.5 else { throw ValidationError("--alpha must be in (0, 0.5), got \(alpha)") }
+        if let e = minEffect, !(e > 0 && e.isFinite) { throw ValidationError("--min-effect must be a positive number, got \(e)") }
+        if !compareVariants, champion != nil || minEffect != nil { throw ValidationError("--champion and --min-effect go with --compare-variants") }
+    }
+
+    var request: VariantReviewRequest? {
+        compareVariants ? VariantReviewRequest(champion: champion, options: ComparisonOptions(alpha: alpha, minimumEffect: minEffect)) : nil
     }
 }

@@ -143,9 +143,11 @@ struct TargetCollector {
     let model: LoadedModel
     /// The input file, named in errors.
     let source: String
-    private var known: [Double] = []
+    /// A regression's error sums, chunk by chunk (no row kept).
+    private var regression = RegressionMetrics.Accumulator()
+    /// A classifier's labelled rows: their class and probabilities (ROC AUC needs every score).
     private var classes: [Int] = []
-    private var predicted: [Double] = []
+    private var probabilities: [Double] = []
     /// Rows of the input before the current chunk (for row numbers in errors).
     private var rowsSeen = 0
 
@@ -161,7 +163,8 @@ struct TargetCollector {
         guard let column else { return }
         guard let names = model.header.classes else {
             guard let y = column.numericValues else { return }
-            for i in y.indices where y[i].isFinite { known.append(y[i]); predicted.append(predictions[i]) }
+            let known = y.indices.filter { y[$0].isFinite }
+            regression.add(predicted: known.map { predictions[$0] }, actual: known.map { y[$0] })
             rowsSeen += y.count
             return
         }
@@ -182,7 +185,7 @@ struct TargetCollector {
                 throw TrainingError(code: .badTarget, message: "\(source): data row \(rowsSeen + i + 1): \(model.header.target) \"\(text)\" is not a class the model knows (classes: \(names.joined(separator: ", ")))")
             }
             classes.append(c)
-            predicted += predictions[(i * k)..<((i + 1) * k)]
+            probabilities += predictions[(i * k)..<((i + 1) * k)]
         }
     }
 
@@ -190,9 +193,9 @@ struct TargetCollector {
     func evaluation() throws -> Evaluation? {
         if let names = model.header.classes {
             guard !classes.isEmpty else { return nil }
-            return .classification(try ClassificationMetrics(classes: classes, probabilities: predicted, classCount: names.count,
+            return .classification(try ClassificationMetrics(classes: classes, probabilities: probabilities, classCount: names.count,
                                                               threshold: model.header.threshold ?? 0.5))
         }
-        return known.isEmpty ? nil : .regression(RegressionMetrics(predicted: predicted, actual: known))
+        return regression.metrics.map { .regression($0) }
     }
 }

@@ -12,6 +12,25 @@ struct StoreOptions: ParsableArguments {
     func open() throws -> TrackingStore { try TrackingStore(path: path) }
 }
 
+/// `--server URL --admin-token T`: the running server a registry change is applied to as well.
+struct ServerOptions: ParsableArguments {
+    @Option(help: "A running plumb serve (http://HOST:PORT) to apply the change to at once (POST /admin/reload).")
+    var server: String?
+
+    @Option(help: "Its admin token (default: $PLUMB_ADMIN_TOKEN).")
+    var adminToken: String?
+
+    func validate() throws {
+        if server != nil, token == nil { throw ValidationError("--server needs --admin-token (or PLUMB_ADMIN_TOKEN)") }
+    }
+
+    var token: String? {
+        if let adminToken, !adminToken.isEmpty { return adminToken }
+        guard let t = ProcessInfo.processInfo.environment["PLUMB_ADMIN_TOKEN"], !t.isEmpty else { return nil }
+        return t
+    }
+}
+
 /// Helpers shared by the tracking commands: error reporting, JSON and aligned tables.
 enum TrackingCLI {
     /// Runs `body`; a thrown error prints `error: <message>` to stderr and exits 1.

@@ -144,6 +144,42 @@ import Tabular
         #expect(throws: (any Error).self) { try ReferenceProfile.decodeJSON(Data("[1, 2".utf8)) }
     }
 
+    @Test func profileJSONWriterMatchesJSONEncoderByteForByte() throws {
+        var rng = SeededGenerator(seed: 12)
+        let n = 2500
+        var x = normals(n, rng: &rng)
+        x[0] = 0; x[1] = -0.0; x[2] = 1e21; x[3] = 1e-7; x[4] = 12345; x[5] = 0.1; x[6] = 9_007_199_254_740_993
+        let empty = [Double](repeating: .nan, count: n)
+        let codes = (0..<n).map { Int32($0 % 4) - 1 }
+        let table = Table(columns: [
+            Column(name: "x", data: .numeric(x)),
+            Column(name: "tail \"q\" / ü 🙂 \u{1}\t\u{8}\u{c}\r\\", data: .numeric(x.map { exp($0) })),
+            Column(name: "empty", data: .numeric(empty)),
+            Column(name: "city", data: .categorical(codes: codes, levels: ["a/b", "Zürich", "say \"hi\"\n"])),
+            Column(name: "y", data: .numeric(x.map { 2 * $0 + 1 })),
+        ])
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        for maxSample in [500, 10_000] {
+            var profile = try ReferenceProfile.build(table: table, target: "y", predictions: x.map { $0 * 0.5 },
+                                                     seed: 0xFFFF_FFFF_FFFF_FFF1, maxSample: maxSample)
+            #expect(profile.encodeJSON() == (try enc.encode(profile)))
+            // A classifier's profile, with per-class scores, no target and an infinite extreme.
+            let k = 3
+            let probabilities = (0..<(n * k)).map { Double(($0 * 7919) % 101) / 101 }
+            profile.classifier = ClassifierProfile.build(classes: ["a", "b/c", "7"], truth: (0..<n).map { $0 % k },
+                                                         predicted: (0..<n).map { ($0 / 2) % k }, probabilities: probabilities,
+                                                         maxSample: maxSample)
+            profile.target = nil
+            profile.targetName = nil
+            profile.prediction?.max = .infinity
+            profile.prediction?.min = -.infinity
+            #expect(profile.classifier?.classScores != nil)
+            #expect(profile.encodeJSON() == (try enc.encode(profile)))
+        }
+    }
+
     @Test func svgCoordinateFormatMatchesPrintf() {
         var rng = SeededGenerator(seed: 5)
         var values: [Double] = [0, -0.0, 0.05, 0.15, 0.25, 0.35, -0.05, -0.04, 1.45, 2.5, 99.95, 1e8 + 0.05, 1e12, -1e12, .nan, .infinity]

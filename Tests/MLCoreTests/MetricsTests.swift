@@ -24,6 +24,37 @@ import Testing
         #expect(RegressionMetrics(predicted: [2, 2, 2], actual: [1, 2, 3]).r2 == 0)
     }
 
+    /// Chunks of rows give the whole-array metrics: exactly for one chunk, to rounding for many
+    /// (the spread of the target merged chunk by chunk), also for a target far from zero.
+    @Test func accumulatedChunksMatchTheWholeArrays() {
+        var rng = SystemRandomNumberGenerator()
+        for offset in [0.0, 1e6] {
+            let n = 10_007
+            let y: [Double] = (0..<n).map { i in
+                let wave: Double = sin(Double(i) * 0.37) * 3
+                return offset + wave + Double(i % 11)
+            }
+            let p: [Double] = y.indices.map { i in y[i] + cos(Double(i)) * 0.5 }
+            let whole = RegressionMetrics(predicted: p, actual: y)
+            var one = RegressionMetrics.Accumulator()
+            one.add(predicted: p, actual: y)
+            #expect(one.metrics == whole)
+            var chunked = RegressionMetrics.Accumulator()
+            var start = 0
+            while start < n {
+                let end = min(n, start + Int.random(in: 1...3000, using: &rng))
+                chunked.add(predicted: Array(p[start..<end]), actual: Array(y[start..<end]))
+                start = end
+            }
+            chunked.add(predicted: [], actual: [])
+            let m = chunked.metrics
+            #expect(m?.count == n)
+            #expect(m?.rmse == whole.rmse && m?.mae == whole.mae && m?.mape == whole.mape && m?.maxError == whole.maxError)
+            #expect(abs((m?.r2 ?? .nan) - whole.r2) <= 1e-12)
+        }
+        #expect(RegressionMetrics.Accumulator().metrics == nil)
+    }
+
     @Test func compensatedSumIsExactWhereNaiveIsNot() {
         var s = NeumaierSum()
         for x in [1.0, 1e100, 1.0, -1e100] { s.add(x) }

@@ -150,7 +150,7 @@ import Testing
             }
         }
         let store = try TrackingStore(path: path)
-        #expect(try store.appliedMigrations().last == "v5-version-evaluations")
+        #expect(try store.appliedMigrations().suffix(2) == ["v5-version-evaluations", "v6-prediction-variants"])
         let v = try store.version(model: "house", version: 1)
         #expect(v.stage == .production && v.metrics == ["r2": 0.8])
         #expect(try store.history(model: "house").map(\.user) == ["old-user"])

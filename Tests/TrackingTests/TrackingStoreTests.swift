@@ -6,11 +6,11 @@ import Tabular
 @Suite struct TrackingStoreTests {
     @Test func migrationsFromEmptyAndReopen() throws {
         let store = try makeStore()
-        #expect(try store.appliedMigrations() == ["v1-tracking", "v1-registry", "v1-predictions", "v2-prediction-batches", "v3-prediction-payload-files", "v4-classifier-predictions", "v5-version-evaluations"])
+        #expect(try store.appliedMigrations() == ["v1-tracking", "v1-registry", "v1-predictions", "v2-prediction-batches", "v3-prediction-payload-files", "v4-classifier-predictions", "v5-version-evaluations", "v6-prediction-variants"])
         let run = try store.startRun(experiment: "e")
         // Reopening an existing store applies nothing and keeps data.
         let again = try TrackingStore(path: store.path)
-        #expect(try again.appliedMigrations().count == 7)
+        #expect(try again.appliedMigrations().count == 8)
         #expect(try again.run(run).run.id == run)
         #expect(try again.integrityProblems().isEmpty)
     }

@@ -123,7 +123,7 @@ import Testing
         let m = try RandomForest.fitClassifier(FeatureColumns(x), classes: y, classCount: 5, parameters: p).model
         var w = BinaryWriter()
         m.encode(to: &w)
-        #expect(w.bytes.first == RandomForest.multiclassWithCoverFormat && m.predictors.allSatisfy(\.hasCover))
+        #expect(w.bytes.first == RandomForest.multiclassSparseFormat && m.predictors.allSatisfy(\.hasCover))
         var r = BinaryReader(w.bytes)
         let loaded = try RandomForest.decode(from: &r)
         var again = BinaryWriter()
@@ -132,10 +132,45 @@ import Testing
         #expect(loaded.classCount == 5 && loaded.predictors == m.predictors && loaded.importanceGain == m.importanceGain)
         #expect(loaded.predict(x) == m.predict(x))
 
+        // The dense version 6 payload of the same forest (as earlier builds wrote it) reads to the
+        // same model.
+        var dense = BinaryWriter()
+        dense.write(RandomForest.multiclassWithCoverFormat)
+        m.parameters.encode(to: &dense)
+        dense.write(Int64(m.classCount)); dense.write(Int64(m.featureCount)); dense.write(m.oobR2)
+        dense.write(array: m.importanceGain); dense.write(array: m.importanceSplits.map { Int64($0) })
+        m.predictors[0].encode(to: &dense, cover: true)
+        for p in m.predictors.dropFirst() { dense.write(array: p.leafValue) }
+        var denseReader = BinaryReader(dense.bytes)
+        let fromDense = try RandomForest.decode(from: &denseReader)
+        #expect(fromDense.predictors == m.predictors && fromDense.predict(x) == m.predict(x))
+        #expect(w.bytes.count < dense.bytes.count)
+
         var wrongVersion = w.bytes
         wrongVersion[0] = RandomForest.classifierFormat
         var bad = BinaryReader(wrongVersion)
         #expect(throws: ModelFileError.self) { try RandomForest.decode(from: &bad) }
+    }
+
+    /// Without a choice, classifiers consider ⌊√p⌋ features per split and regressions all of them
+    /// (scikit-learn's defaults), and the model records the resolved choice: the same trees as
+    /// asking for it explicitly.
+    @Test func defaultFeatureSamplingIsResolvedByTask() throws {
+        let (x, y) = Self.data(rows: 400, seed: 43, classes: 3)
+        var p = ForestParameters()
+        p.trees = 4
+        #expect(p.featureSampling == .automatic)
+        for classCount in [2, 3] {
+            let labels = y.map { $0 % Int32(classCount) }
+            let auto = try RandomForest.fitClassifier(FeatureColumns(x), classes: labels, classCount: classCount, parameters: p).model
+            var explicit = p
+            explicit.featureSampling = .sqrt
+            let sqrt = try RandomForest.fitClassifier(FeatureColumns(x), classes: labels, classCount: classCount, parameters: explicit).model
+            #expect(auto.parameters.featureSampling == .sqrt)
+            #expect(auto.predict(x) == sqrt.predict(x))
+        }
+        let regression = try RandomForest.fit(FeatureColumns(x), y.map { Double($0) }, parameters: p).model
+        #expect(regression.parameters.featureSampling == .all)
     }
 
     /// One tree on every row (no bootstrap), all features: grown to purity, so it classifies

@@ -2,7 +2,10 @@ import MLCore
 
 /// How many features each random-forest split may consider.
 public enum FeatureSampling: Sendable, Equatable, Hashable {
-    /// Every feature (scikit-learn's regressor default).
+    /// scikit-learn's defaults: every feature for a regression forest, ⌊√p⌋ for a classifier.
+    /// A fit resolves it (`resolved(classifier:)`), so a trained model records what it used.
+    case automatic
+    /// Every feature.
     case all
     /// ⌊√p⌋ features (at least 1).
     case sqrt
@@ -11,11 +14,16 @@ public enum FeatureSampling: Sendable, Equatable, Hashable {
     /// ⌊fraction·p⌋ features (at least 1), fraction in (0, 1].
     case fraction(Double)
 
-    /// Features per split out of `p`, or nil for all.
+    /// `.automatic` made concrete for the task; any other choice unchanged.
+    public func resolved(classifier: Bool) -> FeatureSampling {
+        self == .automatic ? (classifier ? .sqrt : .all) : self
+    }
+
+    /// Features per split out of `p`, or nil for all (`.automatic` taken as a regression's).
     func count(of p: Int) -> Int? {
         let k: Int
         switch self {
-        case .all: return nil
+        case .all, .automatic: return nil
         case .sqrt: k = Int(Double(p).squareRoot())
         case .third: k = p / 3
         case .fraction(let f): k = Int(f * Double(p))
@@ -24,7 +32,8 @@ public enum FeatureSampling: Sendable, Equatable, Hashable {
     }
 }
 
-/// Random forest hyperparameters; defaults follow scikit-learn's RandomForestRegressor.
+/// Random forest hyperparameters; defaults follow scikit-learn's RandomForestRegressor and
+/// RandomForestClassifier.
 public struct ForestParameters: Sendable, Equatable {
     /// Number of trees, 1...100000.
     public var trees: Int = 100
@@ -35,7 +44,7 @@ public struct ForestParameters: Sendable, Equatable {
     /// Nodes with fewer rows are not split, ≥ 2. With `bootstrap`, rows drawn more than once
     /// count once, as scikit-learn counts a node's samples.
     public var minSamplesSplit: Int = 2
-    public var featureSampling: FeatureSampling = .all
+    public var featureSampling: FeatureSampling = .automatic
     /// Draw each tree's rows with replacement (and report out-of-bag R²).
     public var bootstrap: Bool = true
     /// Value bins per feature, 2...255.
@@ -73,6 +82,7 @@ extension ForestParameters {
         case .sqrt: w.write(UInt8(1)); w.write(0.0)
         case .third: w.write(UInt8(2)); w.write(0.0)
         case .fraction(let f): w.write(UInt8(3)); w.write(f)
+        case .automatic: w.write(UInt8(4)); w.write(0.0)   // fits resolve it; kept for parameters saved unfitted
         }
         w.write(bootstrap); w.write(Int64(maxBins)); w.write(seed)
         w.write(array: categoricalFeatures.map { Int64($0) }); w.write(Int64(threads))
@@ -89,6 +99,7 @@ extension ForestParameters {
         case 1: p.featureSampling = .sqrt
         case 2: p.featureSampling = .third
         case 3: p.featureSampling = .fraction(f)
+        case 4: p.featureSampling = .automatic
         default: throw ModelFileError(code: .corrupt, message: "forest model: unknown feature sampling tag \(tag)")
         }
         p.bootstrap = try r.readBool(); p.maxBins = Int(try r.read(Int64.self)); p.seed = try r.read(UInt64.self)

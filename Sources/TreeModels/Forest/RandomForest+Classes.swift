@@ -16,8 +16,10 @@ extension RandomForest {
     /// - Throws: `TreeModelsError` for bad parameters, a label outside the classes (naming the
     ///   rows), a single class, or shapes.
     public static func fitClassifier(_ x: FeatureColumns, classes: [Int32], classCount: Int,
-                                     parameters p: ForestParameters = ForestParameters(),
+                                     parameters: ForestParameters = ForestParameters(),
                                      progress: TrainingProgress? = nil) throws -> ForestFitResult {
+        var p = parameters
+        p.featureSampling = p.featureSampling.resolved(classifier: true)
         guard classCount >= 2 else {
             throw TreeModelsError(code: .invalidTarget, message: "forest: \(classCount) classes, a classifier needs at least 2")
         }

@@ -126,7 +126,9 @@ public struct RandomForest: Regressor {
     public static func fitBinaryClassifier(_ x: FeatureColumns, classes: [Int32], parameters: ForestParameters = ForestParameters(),
                                            progress: TrainingProgress? = nil) throws -> ForestFitResult {
         try validateLabels(classes, classCount: 2, rows: x.rows, what: "forest")
-        var result = try fit(x, classes.map { Double($0) }, parameters: parameters, progress: progress)
+        var p = parameters
+        p.featureSampling = p.featureSampling.resolved(classifier: true)
+        var result = try fit(x, classes.map { Double($0) }, parameters: p, progress: progress)
         let m = result.model
         result.model = RandomForest(parameters: m.parameters, featureCount: m.featureCount, classCount: 2, predictor: m.predictor,
                                     importanceGain: m.importanceGain, importanceSplits: m.importanceSplits, oobR2: m.oobR2)
@@ -148,7 +150,8 @@ public struct RandomForest: Regressor {
     /// matrix never has to exist (trees and out-of-bag scores only ever see the bins).
     public static func fit(_ x: FeatureColumns, _ y: [Double], parameters: ForestParameters = ForestParameters(),
                            progress: TrainingProgress? = nil) throws -> ForestFitResult {
-        let p = parameters
+        var p = parameters
+        p.featureSampling = p.featureSampling.resolved(classifier: false)
         try checkParameters(p, columns: x.count)
         try validateTrainingData(x, y, model: "forest", minRows: p.minSamplesLeaf)
         let n = x.rows
@@ -221,21 +224,24 @@ extension RandomForest {
     /// parameters); 3 and 4, the same with every node's and leaf's cover after the ensemble's
     /// arrays (for TreeSHAP); 5, a classifier of three or more classes (version 2's fields, then
     /// each further class's leaf values: its ensemble shares the first one's nodes), and 6 the
-    /// same with covers (those of the first ensemble, shared). Older kinds keep their versions,
-    /// so their files read as before.
+    /// same with covers (those of the first ensemble, shared); 7, version 6 with the further
+    /// classes' leaf values stored sparsely — (leaf, class, value) for the non-zero ones only: a
+    /// deep tree's leaves are mostly pure, so K dense values a leaf were nearly all zeros. Older
+    /// kinds keep their versions, so their files read as before.
     static let regressionFormat: UInt8 = 1
     static let classifierFormat: UInt8 = 2
     static let regressionWithCoverFormat: UInt8 = 3
     static let classifierWithCoverFormat: UInt8 = 4
     static let multiclassFormat: UInt8 = 5
     static let multiclassWithCoverFormat: UInt8 = 6
+    static let multiclassSparseFormat: UInt8 = 7
 
     private var format: UInt8 {
         let cover = predictor.hasCover
         switch classCount {
         case 0: return cover ? Self.regressionWithCoverFormat : Self.regressionFormat
         case 2: return cover ? Self.classifierWithCoverFormat : Self.classifierFormat
-        default: return cover ? Self.multiclassWithCoverFormat : Self.multiclassFormat
+        default: return cover ? Self.multiclassSparseFormat : Self.multiclassFormat
         }
     }
 
@@ -247,22 +253,55 @@ extension RandomForest {
         w.write(Int64(featureCount)); w.write(oobR2)
         w.write(array: importanceGain); w.write(array: importanceSplits.map { Int64($0) })
         predictor.encode(to: &w, cover: predictor.hasCover)
-        for p in predictors.dropFirst() { w.write(array: p.leafValue) }
+        if format == Self.multiclassSparseFormat {
+            encodeSparseClassValues(to: &w)
+        } else {
+            for p in predictors.dropFirst() { w.write(array: p.leafValue) }
+        }
+    }
+
+    /// The leaf values of classes 1 ..< K as three parallel arrays of their non-zero entries:
+    /// leaf index, class, value (leaf by leaf, classes ascending).
+    private func encodeSparseClassValues(to w: inout BinaryWriter) {
+        var leaves: [Int32] = [], classes: [Int32] = [], values: [Double] = []
+        for l in predictor.leafValue.indices {
+            for c in 1..<predictors.count where predictors[c].leafValue[l].bitPattern != 0 {
+                leaves.append(Int32(l)); classes.append(Int32(c)); values.append(predictors[c].leafValue[l])
+            }
+        }
+        w.write(array: leaves); w.write(array: classes); w.write(array: values)
+    }
+
+    /// Reads `encodeSparseClassValues`: the dense leaf values of classes 1 ..< `classCount`.
+    private static func decodeSparseClassValues(from r: inout BinaryReader, classCount: Int, leafCount: Int) throws -> [[Double]] {
+        let leaves: [Int32] = try r.readArray(), classes: [Int32] = try r.readArray(), values: [Double] = try r.readArray()
+        guard leaves.count == classes.count, leaves.count == values.count else {
+            throw ModelFileError(code: .corrupt, message: "forest model: sparse class values have \(leaves.count) leaves, \(classes.count) classes and \(values.count) values")
+        }
+        var dense = [[Double]](repeating: [Double](repeating: 0, count: leafCount), count: classCount - 1)
+        for i in leaves.indices {
+            let l = Int(leaves[i]), c = Int(classes[i])
+            guard (0..<leafCount).contains(l), (1..<classCount).contains(c) else {
+                throw ModelFileError(code: .corrupt, message: "forest model: sparse class value \(i) names leaf \(l) of \(leafCount) and class \(c) of \(classCount)")
+            }
+            dense[c - 1][l] = values[i]
+        }
+        return dense
     }
 
     /// Reads what `encode(to:)` wrote.
     public static func decode(from r: inout BinaryReader) throws -> RandomForest {
         let stored = try r.read(UInt8.self)
-        guard (1...6).contains(stored) else {
-            throw ModelFileError(code: .newerFormat, message: "forest model payload version \(stored), this build reads versions 1 to 6")
+        guard (1...7).contains(stored) else {
+            throw ModelFileError(code: .newerFormat, message: "forest model payload version \(stored), this build reads versions 1 to 7")
         }
-        let cover = [regressionWithCoverFormat, classifierWithCoverFormat, multiclassWithCoverFormat].contains(stored)
-        let v = stored == multiclassWithCoverFormat ? multiclassFormat : cover ? stored - 2 : stored
+        let cover = [regressionWithCoverFormat, classifierWithCoverFormat, multiclassWithCoverFormat, multiclassSparseFormat].contains(stored)
+        let v = stored >= multiclassWithCoverFormat ? multiclassFormat : cover ? stored - 2 : stored
         let params = try ForestParameters.decode(from: &r)
         let classCount = v == regressionFormat ? 0 : Int(try r.read(Int64.self))
         let expected = v == regressionFormat ? 0...0 : v == classifierFormat ? 2...2 : 3...100_000
         guard expected.contains(classCount) else {
-            throw ModelFileError(code: .corrupt, message: "forest model: \(classCount) classes in a version \(stored) payload (versions 2 and 4 hold 2 classes, 5 and 6 more)")
+            throw ModelFileError(code: .corrupt, message: "forest model: \(classCount) classes in a version \(stored) payload (versions 2 and 4 hold 2 classes, 5 to 7 more)")
         }
         let fc = Int(try r.read(Int64.self)), oob = try r.readDouble()
         let gain: [Double] = try r.readArray(), splits = try r.readArray(of: Int64.self).map { Int($0) }
@@ -270,7 +309,10 @@ extension RandomForest {
         guard fc == predictors[0].featureCount, gain.count == fc, splits.count == fc else {
             throw ModelFileError(code: .corrupt, message: "forest model: feature count \(fc) and importance lengths \(gain.count)/\(splits.count) disagree with the \(predictors[0].featureCount)-feature ensemble")
         }
-        if v == multiclassFormat {
+        if stored == multiclassSparseFormat {
+            let classValues = try decodeSparseClassValues(from: &r, classCount: classCount, leafCount: predictors[0].leafValue.count)
+            predictors += classValues.map { predictors[0].withLeafValues($0) }
+        } else if v == multiclassFormat {
             for c in 1..<classCount {
                 let values: [Double] = try r.readArray()
                 guard values.count == predictors[0].leafValue.count else {
