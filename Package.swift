@@ -22,6 +22,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
         // Latency percentiles for `plumb bench` (HdrHistogram: fixed relative error, mergeable).
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
+        // ONNX model files (protobuf) for `plumb models import/export --format onnx`; the Swift code is
+        // generated once by scripts/generate-onnx-proto.sh and committed: the build runs no plugin.
+        .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
@@ -38,6 +41,11 @@ let package = Package(
         .target(name: "CTreeKernels", exclude: ["kernel.inc", "kernel_words.inc"]),
         .target(name: "TreeModels", dependencies: ["MLCore", "Tabular", "CTreeKernels"]),
         .target(name: "Drift", dependencies: ["Tabular"]),
+        // ONNX tree ensembles in and out (ai.onnx.ml TreeEnsembleRegressor/Classifier): the only module
+        // that sees protobuf.
+        .target(name: "ONNXInterchange", dependencies: [
+            "TreeModels", "MLCore", "Tabular", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ], exclude: ["Proto/onnx-subset.proto"]),
         .target(name: "CArrowData"),
         .target(name: "Parquet", dependencies: ["Tabular", "CSnappy", "CZstd", "CLz4", "CZlib", "CArrowData"]),
         .target(name: "Tracking", dependencies: ["Tabular", "MLCore", .product(name: "GRDB", package: "GRDB.swift")]),
@@ -53,7 +61,7 @@ let package = Package(
             .product(name: "Histogram", package: "hdrhistogram-swift"),
         ]),
         .executableTarget(name: "plumb", dependencies: [
-            "Pipeline", "LinearAlgebra", "Tabular", "MLCore", "TreeModels", "Drift", "Tracking", "Serving",
+            "Pipeline", "LinearAlgebra", "Tabular", "MLCore", "TreeModels", "Drift", "Tracking", "Serving", "ONNXInterchange",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -64,6 +72,8 @@ let package = Package(
         .testTarget(name: "MLCoreTests", dependencies: ["MLCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LinearModelsTests", dependencies: ["LinearModels", "LinearAlgebra"]),
         .testTarget(name: "TreeModelsTests", dependencies: ["TreeModels"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ONNXInterchangeTests", dependencies: ["ONNXInterchange", "TreeModels", "MLCore", "Tabular"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "DriftTests", dependencies: ["Drift"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrackingTests", dependencies: [

@@ -52,9 +52,9 @@ public enum ModelImporter {
         }
         var classes: [String]?
         if e.task.isClassification {
-            let labels = r.classes ?? (0..<gbm.classCount).map(String.init)
-            guard labels.count == gbm.classCount, Set(labels).count == labels.count else {
-                throw TrainingError(code: .badArgument, message: "\(r.source): the model has \(gbm.classCount) classes, --classes gives \(labels.count) \(Set(labels).count == labels.count ? "" : "(not all distinct) ")labels: \(labels.joined(separator: ", "))")
+            let labels = r.classes ?? e.classLabels ?? (0..<e.classCount).map(String.init)
+            guard labels.count == e.classCount, Set(labels).count == labels.count else {
+                throw TrainingError(code: .badArgument, message: "\(r.source): the model has \(e.classCount) classes, --classes gives \(labels.count) \(Set(labels).count == labels.count ? "" : "(not all distinct) ")labels: \(labels.joined(separator: ", "))")
             }
             classes = labels
         } else if r.classes != nil {
@@ -70,11 +70,11 @@ public enum ModelImporter {
             let total = gain.reduce(0, +)
             if total > 0 { importance = Dictionary(uniqueKeysWithValues: zip(features, gain.map { $0 / total })) }
         }
-        let header = ModelHeader(kind: GradientBoostedTrees.kind, target: r.target, preprocessor: .passthrough(numericFeatures: features),
+        let header = ModelHeader(kind: e.regressor.kindName, target: r.target, preprocessor: .passthrough(numericFeatures: features),
                                  hyperparameters: hyper, trainingData: nil, metrics: [:], featureImportance: importance,
                                  plumbVersion: Trainer.plumbVersion, warnings: e.warnings, task: e.task == .regression ? nil : e.task,
                                  classes: classes, threshold: e.task == .binary ? r.threshold : nil)
-        return LoadedModel(header: header, regressor: gbm)
+        return LoadedModel(header: header, regressor: e.regressor)
     }
 
     /// `reference` with a numeric target of class indices (what the source library trained on:

@@ -11,6 +11,6 @@ struct ModelsCommand: ParsableCommand {
             """,
         subcommands: [ModelsListCommand.self, ModelsShowCommand.self, ModelsPromoteCommand.self, ModelsRollbackCommand.self,
                       ModelsHistoryCommand.self, ModelsAliasCommand.self, ModelsCardCommand.self, ModelsApproveCommand.self,
-                      ModelsImportCommand.self]
+                      ModelsImportCommand.self, ModelsExportCommand.self]
     )
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Drift
 import Foundation
 import MLCore
+import ONNXInterchange
 import Pipeline
 import Tabular
 import Tracking
@@ -14,6 +15,8 @@ enum ModelImportFormat: String, ExpressibleByArgument, CaseIterable {
     case lightgbm
     /// XGBoost's JSON or UBJSON model (`Booster.save_model`, `model.json` / `model.ubj`).
     case xgboost
+    /// An ONNX model of one ai.onnx.ml tree ensemble (skl2onnx, onnxmltools, `plumb models export`).
+    case onnx
 }
 
 /// `plumb models import FILE --format lightgbm`: a model trained elsewhere, registered as a
@@ -21,12 +24,13 @@ enum ModelImportFormat: String, ExpressibleByArgument, CaseIterable {
 struct ModelsImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Register a tree ensemble trained by another library (LightGBM text, XGBoost JSON/UBJSON) as a model version.",
+        abstract: "Register a tree ensemble trained by another library (LightGBM text, XGBoost JSON/UBJSON, ONNX tree ensemble) as a model version.",
         discussion: """
             The model scores raw numeric columns in the file's feature order (names from the file, or \
             --features); a categorical LightGBM or XGBoost feature reads its integer codes from a numeric column. \
             Regression objectives give raw scores, binary the sigmoid probability, multiclass the softmax; \
-            classes are 0 … K-1 unless --classes names them. The source format and the file's SHA-256 are \
+            classes are 0 … K-1 unless --classes (or an ONNX file's class labels) names them. \
+            An ONNX file names no features (unless Plumb exported it): pass --features. The source format and the file's SHA-256 are \
             recorded as lineage. --reference DATA (rows the model is meant for; with the --target column, \
             metrics are measured on them; a target of class indices 0 … K-1 reads as the --classes labels) \
             stores the drift reference profile that `plumb monitor` compares with.
@@ -35,6 +39,7 @@ struct ModelsImportCommand: AsyncParsableCommand {
               plumb models import model.txt --format lightgbm --name churn --reference train.parquet --target churned
               plumb models import model.txt --format lightgbm --features age,income,region --classes no,yes
               plumb models import model.ubj --format xgboost --name fraud --reference holdout.csv --target fraud
+              plumb models import forest.onnx --format onnx --features age,income,tenure --classes no,yes
             """
     )
 
@@ -91,6 +96,7 @@ struct ModelsImportCommand: AsyncParsableCommand {
         switch format {
         case .lightgbm: try LightGBMModelReader.read(path: path)
         case .xgboost: try XGBoostModelReader.read(path: path).ensemble
+        case .onnx: try ONNXModelReader.read(path: path)
         }
     }
 
@@ -172,7 +178,7 @@ struct ImportReport: Encodable {
         classes = h.classes
         features = h.inputFeatures
         categorical_features = ensemble.categoricalFeatures.map { h.inputFeatures[$0] }
-        trees = ensemble.model.treeCount
+        trees = ensemble.forest?.treeCount ?? ensemble.model.treeCount
         iterations = ensemble.model.bestIteration
         self.reference = reference?.source
         reference_rows = reference?.rows

@@ -18,6 +18,17 @@ public struct ImportedEnsemble: Sendable {
     public var categoricalFeatures: [Int]
     /// What the user should know about how the model was read.
     public var warnings: [String]
+    /// Set when the file's classifier averages class shares instead of transforming scores (an
+    /// ONNX classifier with post_transform NONE): then this forest is the model registered, and
+    /// `model` holds the same trees as the summed scores, for counts and importance.
+    public var forest: RandomForest?
+    /// Class labels in output order, when the file names them (ONNX `classlabels_*`).
+    public var classLabels: [String]?
+
+    /// The model to register: the forest when there is one, else the boosted ensemble.
+    public var regressor: any Regressor { forest ?? model }
+    /// Classes of a classifier (0 for regression), of the model registered.
+    public var classCount: Int { forest?.classCount ?? model.classCount }
 
     public init(model: GradientBoostedTrees, task: ModelTask, featureNames: [String]?, sourceFormat: String, objective: String,
                 parameters: [String: String] = [:], categoricalFeatures: [Int] = [], warnings: [String] = []) {
