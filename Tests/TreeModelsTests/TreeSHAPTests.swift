@@ -163,11 +163,15 @@ import Testing
 
     /// The two exact algorithms agree on deep trees (leaf-wise GBM, forests grown deep), where
     /// features repeat on the paths and the quadrature needs many points.
-    @Test(arguments: ["gbm-deep", "forest-deep"])
+    /// A shallow ensemble (at most 8 points a tree) is walked with SIMD vectors, a deeper tree
+    /// point by point; both agree with Algorithm 2.
+    @Test(arguments: ["gbm-deep", "forest-deep", "gbm-shallow"])
     func quadratureMatchesExtendUnwind(kind: String) throws {
         let predictor: TreePredictor
         if kind == "gbm-deep" {
             predictor = try Self.gbm(rows: 2000, rounds: 10) { $0.maxLeaves = 200; $0.minDataInLeaf = 2 }.predictor
+        } else if kind == "gbm-shallow" {
+            predictor = try Self.gbm(rows: 2000, rounds: 30) { $0.maxLeaves = 31; $0.minDataInLeaf = 5 }.predictor
         } else {
             let (x, y) = Self.data(rows: 1500, seed: 8)
             var p = ForestParameters()
@@ -175,7 +179,13 @@ import Testing
             predictor = try RandomForest.fit(x, y, parameters: p).model.predictor
         }
         let e = try TreeExplainer(predictor)
-        #expect(e.maxDepth >= 12, "\(kind): depth \(e.maxDepth)")
+        let vectorWalked = e.quadrature.treeWidth.filter { $0 == QuadratureShap.vectorWidth }.count
+        if kind == "gbm-shallow" {
+            #expect(vectorWalked == e.quadrature.treeWidth.count)
+        } else {
+            #expect(e.maxDepth >= 12, "\(kind): depth \(e.maxDepth)")
+        }
+        if kind == "forest-deep" { #expect(vectorWalked < e.quadrature.treeWidth.count, "\(e.quadrature.treeWidth)") }
         let (x, _) = Self.data(rows: 200, seed: 98)
         let a = e.contributions(x, threads: 2, algorithm: .extendUnwind), b = e.contributions(x, threads: 2, algorithm: .quadrature)
         var worst = 0.0, scale = 0.0

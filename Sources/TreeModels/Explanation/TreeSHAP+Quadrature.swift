@@ -32,33 +32,38 @@ import MLCore
 struct QuadratureShap: Sendable {
     /// Points per tree.
     let treePoints: [Int]
-    /// The most points of any tree.
-    let maxPoints: Int
+    /// Per tree, the width `w` of its per-point vectors: `vectorWidth` for a tree of at most that
+    /// many points (padded with points of weight 0, walked with SIMD vectors), else its points.
+    let treeWidth: [Int]
+    static let vectorWidth = 8
+    /// The widest tree.
+    let maxWidth: Int
     /// Per internal node `k`, where its two edges' tables start in `table`: side `s` at
-    /// `tableStart[k] + s × (4m + 1)` with `m` its tree's points.
+    /// `tableStart[k] + s × (4w + 1)` with `w` its tree's width.
     let tableStart: [Int]
-    /// Per edge: m ratios (row takes the edge), m ratios (row does not), m terms (takes), m terms
-    /// (does not), then the ratio z/z′ used when the feature's one fraction above is 0.
+    /// Per edge: w ratios (row takes the edge), w ratios (row does not), w terms (takes), w terms
+    /// (does not), then the ratio z/z′ used when the feature's one fraction above is 0. Padding
+    /// points have ratio and term 0, so they carry nothing.
     let table: [Double]
 
     init(_ p: TreePredictor) {
         var rules: [Int: ([Double], [Double])] = [:]
-        var points: [Int] = [], starts = [Int](repeating: 0, count: p.feature.count), table: [Double] = []
+        var points: [Int] = [], widths: [Int] = [], starts = [Int](repeating: 0, count: p.feature.count), table: [Double] = []
         var current = [Double](repeating: 1, count: p.featureCount)
         func cover(_ c: Int32) -> Double { c >= 0 ? p.nodeCover[Int(c)] : p.leafCover[Int(~c)] }
         func depth(_ node: Int32) -> Int { node < 0 ? 0 : 1 + max(depth(p.left[Int(node)]), depth(p.right[Int(node)])) }
-        func walk(_ node: Int32, t: [Double], w: [Double]) {
+        func walk(_ node: Int32, t: [Double], w: [Double], width: Int) {
             guard node >= 0 else { return }
             let k = Int(node), f = Int(p.feature[k]), zAbove = current[f]
             starts[k] = table.count
             let children = [p.left[k], p.right[k]]
             for child in children {
                 let zBelow = zAbove * cover(child) / p.nodeCover[k]
-                table += Self.edgeTable(zAbove: zAbove, zBelow: zBelow, points: t, weights: w)
+                table += Self.edgeTable(zAbove: zAbove, zBelow: zBelow, points: t, weights: w, width: width)
             }
             for child in children {
                 current[f] = zAbove * cover(child) / p.nodeCover[k]
-                walk(child, t: t, w: w)
+                walk(child, t: t, w: w, width: width)
                 current[f] = zAbove
             }
         }
@@ -66,11 +71,14 @@ struct QuadratureShap: Sendable {
             let m = max(1, (depth(root) + 1) / 2)
             if rules[m] == nil { rules[m] = Self.gaussLegendre(m) }
             let (t, w) = rules[m] ?? ([], [])
+            let width = m <= Self.vectorWidth ? Self.vectorWidth : m
             points.append(m)
-            walk(root, t: t, w: w)
+            widths.append(width)
+            walk(root, t: t, w: w, width: width)
         }
         treePoints = points
-        maxPoints = points.max() ?? 1
+        treeWidth = widths
+        maxWidth = widths.max() ?? Self.vectorWidth
         tableStart = starts
         self.table = table + [0]   // never empty (an ensemble of single leaves has no edge)
     }
@@ -79,11 +87,10 @@ struct QuadratureShap: Sendable {
     /// edge and `zBelow` below it. With one fraction 1 above, f′(t) = z′ + (1 − z′) t > 0; below,
     /// f(t) = z + (1 − z) t if the row takes the edge, z (1 − t) if not — 0 for a leaf no
     /// training row reached, whose F, and so whose share, is then 0.
-    static func edgeTable(zAbove zA: Double, zBelow zB: Double, points t: [Double], weights w: [Double]) -> [Double] {
-        let m = t.count
+    static func edgeTable(zAbove zA: Double, zBelow zB: Double, points t: [Double], weights w: [Double], width m: Int) -> [Double] {
         var out = [Double](repeating: 0, count: 4 * m + 1)
         let ca = 1 - zA
-        for q in 0..<m {
+        for q in 0..<t.count {
             let inverseAbove = 1 / (zA + ca * t[q])
             let above = ca * inverseAbove
             let taken = zB + (1 - zB) * t[q], notTaken = zB * (1 - t[q])
@@ -129,11 +136,15 @@ struct QuadratureWalker {
     let x: UnsafeBufferPointer<Double>
     let rows: Int
     var row = 0
-    /// Points of the tree being walked, and the stride of the per-level buffers.
+    /// Width of the tree being walked (`QuadratureShap.treeWidth`), and the stride of the
+    /// per-level buffers.
     var m = 1
     let stride: Int
     let product: UnsafeMutablePointer<Double>
     let sum: UnsafeMutablePointer<Double>
+    /// The same per-level F and H for trees walked with vectors.
+    let product8: UnsafeMutablePointer<SIMD8<Double>>
+    let sum8: UnsafeMutablePointer<SIMD8<Double>>
     let one: UnsafeMutablePointer<Bool>
     /// The current row's contributions (into the caller's block).
     var phi: UnsafeMutablePointer<Double>
@@ -150,31 +161,76 @@ struct QuadratureWalker {
         guard let base = table.baseAddress else { preconditionFailure("QuadratureShap.table is never empty") }
         self.table = base
         self.tableStart = tableStart
-        stride = quad.maxPoints
+        stride = quad.maxWidth
         product = .allocate(capacity: (maxDepth + 2) * stride)
         sum = .allocate(capacity: (maxDepth + 2) * stride)
+        product8 = .allocate(capacity: maxDepth + 2)
+        sum8 = .allocate(capacity: maxDepth + 2)
         one = .allocate(capacity: max(1, features))
         one.initialize(repeating: true, count: max(1, features))
         phi = product   // set per row by `explain`
     }
 
     func deallocate() {
-        product.deallocate(); sum.deallocate(); one.deallocate()
+        product.deallocate(); sum.deallocate(); product8.deallocate(); sum8.deallocate(); one.deallocate()
     }
 
     /// Adds the contributions of every tree (unscaled) for rows `block` to `out`, row `r`'s
     /// `features` values at `out + (r − block.lowerBound) × features`. Tree by tree, so a tree's
     /// nodes and tables stay in cache for the whole block.
-    mutating func explain(rows block: Range<Int>, roots: [Int32], points: [Int], into out: UnsafeMutablePointer<Double>) {
+    mutating func explain(rows block: Range<Int>, roots: [Int32], points: [Int], widths: [Int], into out: UnsafeMutablePointer<Double>) {
         for (t, root) in roots.enumerated() where root >= 0 {
-            m = points[t]
+            m = widths[t]
+            // F starts at 1 on the tree's points, 0 on padding.
+            var start = SIMD8<Double>()
+            for q in 0..<min(points[t], QuadratureShap.vectorWidth) { start[q] = 1 }
             for r in block {
                 row = r
                 phi = out + (r - block.lowerBound) * features
-                for q in 0..<m { product[q] = 1 }
-                visit(root, level: 0)
+                if m == QuadratureShap.vectorWidth {
+                    product8[0] = start
+                    visit8(root, level: 0)
+                } else {
+                    for q in 0..<m { product[q] = 1 }
+                    visit(root, level: 0)
+                }
             }
         }
+    }
+
+    /// Bytes of one vector of an edge table.
+    static let vectorBytes = MemoryLayout<SIMD8<Double>>.size
+
+    /// `visit` for a tree of `QuadratureShap.vectorWidth` points, each per-point loop one SIMD
+    /// operation.
+    func visit8(_ node: Int32, level: Int) {
+        let f = product8[level]
+        if node < 0 {
+            sum8[level] = tree.leafValue[Int(~node)] * f
+            return
+        }
+        let k = Int(node), i = Int(tree.feature[k])
+        let left = goesLeft(k), oAbove = one[i]
+        var h = SIMD8<Double>()
+        for side in 0..<2 {
+            let edge = UnsafeRawPointer(table + tableStart[k] + side * (4 * QuadratureShap.vectorWidth + 1))
+            let taken = (side == 0) == left
+            if oAbove {
+                product8[level + 1] = f * edge.loadUnaligned(fromByteOffset: taken ? 0 : Self.vectorBytes, as: SIMD8<Double>.self)
+            } else {
+                product8[level + 1] = f * edge.loadUnaligned(fromByteOffset: 4 * Self.vectorBytes, as: Double.self)
+            }
+            one[i] = oAbove && taken
+            visit8(side == 0 ? tree.left[k] : tree.right[k], level: level + 1)
+            one[i] = oAbove
+            let hc = sum8[level + 1]
+            if oAbove {
+                let term = edge.loadUnaligned(fromByteOffset: (taken ? 2 : 3) * Self.vectorBytes, as: SIMD8<Double>.self)
+                phi[i] += (term * hc).sum()
+            }
+            h += hc
+        }
+        sum8[level] = h
     }
 
     @inline(__always) func goesLeft(_ k: Int) -> Bool {

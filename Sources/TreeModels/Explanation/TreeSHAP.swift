@@ -118,7 +118,7 @@ public struct TreeExplainer: Sendable {
                             for start in Swift.stride(from: rows.lowerBound, to: rows.upperBound, by: blockRows) {
                                 let part = start..<min(rows.upperBound, start + blockRows)
                                 block.update(repeating: 0, count: part.count * nf)
-                                walker.explain(rows: part, roots: p.treeRoot, points: quadrature.treePoints, into: block)
+                                walker.explain(rows: part, roots: p.treeRoot, points: quadrature.treePoints, widths: quadrature.treeWidth, into: block)
                                 for r in part {
                                     let o = out + r * rowStride, b = block + (r - start) * nf
                                     for j in 0..<nf { o[j] = p.scale * b[j] }
