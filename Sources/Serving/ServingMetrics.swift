@@ -139,14 +139,8 @@ final class ServingMetrics: Sendable {
         let nb = Self.buckets.count + 1
         for route in RouteLabel.allCases where s.latencyCount[route.rawValue] > 0 {
             let r = route.rawValue
-            var cumulative = 0
-            for b in 0..<nb {
-                cumulative += s.bucketCounts[r * nb + b]
-                let le = b < Self.buckets.count ? prometheusNumber(Self.buckets[b]) : "+Inf"
-                out += "plumb_http_request_duration_seconds_bucket{route=\"\(route.path)\",le=\"\(le)\"} \(cumulative)\n"
-            }
-            out += "plumb_http_request_duration_seconds_sum{route=\"\(route.path)\"} \(prometheusNumber(s.latencySum[r]))\n"
-            out += "plumb_http_request_duration_seconds_count{route=\"\(route.path)\"} \(s.latencyCount[r])\n"
+            Self.renderHistogram("plumb_http_request_duration_seconds", label: "route=\"\(route.path)\"",
+                                 counts: s.bucketCounts[(r * nb)..<((r + 1) * nb)], sum: s.latencySum[r], into: &out)
         }
         out += "# HELP plumb_predictions_total Rows scored by the primary model.\n"
         out += "# TYPE plumb_predictions_total counter\n"
@@ -187,6 +181,19 @@ final class ServingMetrics: Sendable {
 }
 
 extension ServingMetrics {
+    /// One series of a latency histogram: cumulative `_bucket` lines for `buckets` and `+Inf`
+    /// (`counts` holds one count per bucket and the overflow), then `_sum` and `_count`.
+    static func renderHistogram(_ name: String, label: String, counts: ArraySlice<Int>, sum: Double, into out: inout String) {
+        var cumulative = 0
+        for (b, n) in counts.enumerated() {
+            cumulative += n
+            let le = b < buckets.count ? prometheusNumber(buckets[b]) : "+Inf"
+            out += "\(name)_bucket{\(label),le=\"\(le)\"} \(cumulative)\n"
+        }
+        out += "\(name)_sum{\(label)} \(prometheusNumber(sum))\n"
+        out += "\(name)_count{\(label)} \(cumulative)\n"
+    }
+
     /// The per-variant families: requests by status, latency histogram, rows scored, the weight
     /// in force and the model each variant serves.
     private func renderVariants(_ s: State, _ variants: [(model: LoadedModel?, weight: Double)], into out: inout String) {
@@ -199,14 +206,8 @@ extension ServingMetrics {
         out += "# HELP plumb_variant_request_duration_seconds Latency of the requests each variant answered.\n"
         out += "# TYPE plumb_variant_request_duration_seconds histogram\n"
         for (v, name) in variantNames.enumerated() {
-            var cumulative = 0
-            for b in 0..<nb {
-                cumulative += s.variantBuckets[v * nb + b]
-                let le = b < Self.buckets.count ? prometheusNumber(Self.buckets[b]) : "+Inf"
-                out += "plumb_variant_request_duration_seconds_bucket{variant=\"\(name)\",le=\"\(le)\"} \(cumulative)\n"
-            }
-            out += "plumb_variant_request_duration_seconds_sum{variant=\"\(name)\"} \(prometheusNumber(s.variantLatencySum[v]))\n"
-            out += "plumb_variant_request_duration_seconds_count{variant=\"\(name)\"} \(cumulative)\n"
+            Self.renderHistogram("plumb_variant_request_duration_seconds", label: "variant=\"\(name)\"",
+                                 counts: s.variantBuckets[(v * nb)..<((v + 1) * nb)], sum: s.variantLatencySum[v], into: &out)
         }
         out += "# HELP plumb_variant_predictions_total Rows scored by each variant.\n"
         out += "# TYPE plumb_variant_predictions_total counter\n"
