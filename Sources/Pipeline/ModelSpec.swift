@@ -105,6 +105,16 @@ public struct FitResult: Sendable {
     public var validationHistory: [Double]? = nil
 }
 
+extension FitResult {
+    /// A boosted fit with its best iteration, tree count and last training loss
+    /// (`train_log_loss` for a classifier, `train_loss` otherwise) as extra figures.
+    init(gbm r: GBMFitResult) {
+        var extra = ["best_iteration": Double(r.bestIteration), "trees": Double(r.model.treeCount)]
+        if let last = r.trainMetric.last { extra[r.model.classCount > 0 ? "train_log_loss" : "train_loss"] = last }
+        self.init(regressor: r.model, warnings: r.warnings, extraMetrics: extra, trainHistory: r.trainMetric, validationHistory: r.validMetric)
+    }
+}
+
 /// Called after each boosting round or forest tree: (step, total, training metric, validation metric).
 public typealias ProgressHandler = @Sendable (_ step: Int, _ total: Int, _ metric: Double, _ validation: Double?) -> Void
 
@@ -123,11 +133,7 @@ extension ModelSpec {
         case .ridge(let alpha):
             return FitResult(regressor: try RidgeRegression.fit(x.materialized(), y, alpha: alpha))
         case .gbm(let p):
-            let r = try GradientBoostedTrees.fit(x, y, parameters: p, progress: progress.map { cb in { cb($0, $1, $2, $3) } })
-            var extra = ["best_iteration": Double(r.bestIteration), "trees": Double(r.model.treeCount)]
-            if let last = r.trainMetric.last { extra["train_loss"] = last }
-            return FitResult(regressor: r.model, warnings: r.warnings, extraMetrics: extra,
-                             trainHistory: r.trainMetric, validationHistory: r.validMetric)
+            return FitResult(gbm: try GradientBoostedTrees.fit(x, y, parameters: p, progress: progress.map { cb in { cb($0, $1, $2, $3) } }))
         case .forest(let p):
             let r = try RandomForest.fit(x, y, parameters: p, progress: progress.map { cb in { cb($0, $1, $2, $3) } })
             var extra = ["trees": Double(r.model.treeCount)]
@@ -155,12 +161,8 @@ extension ModelSpec {
         case .gbm(var p):
             p.loss = classCount == 2 ? .logistic : .softmax
             p.classWeights = classWeights
-            let r = try GradientBoostedTrees.fitClassifier(x, classes: classes, classCount: classCount, parameters: p,
-                                                           progress: progress.map { cb in { cb($0, $1, $2, $3) } })
-            var extra = ["best_iteration": Double(r.bestIteration), "trees": Double(r.model.treeCount)]
-            if let last = r.trainMetric.last { extra["train_log_loss"] = last }
-            return FitResult(regressor: r.model, warnings: r.warnings, extraMetrics: extra,
-                             trainHistory: r.trainMetric, validationHistory: r.validMetric)
+            return FitResult(gbm: try GradientBoostedTrees.fitClassifier(x, classes: classes, classCount: classCount, parameters: p,
+                                                                         progress: progress.map { cb in { cb($0, $1, $2, $3) } }))
         case .forest(let p):
             guard classWeights.isEmpty else {
                 throw TrainingError(code: .badArgument, message: "forest does not take class weights in this version; use gbm for --class-weight balanced")

@@ -606,21 +606,9 @@ public struct PipelineRunner: Sendable {
     }
 
     static func concatenate(_ a: Table, _ b: Table) throws -> Table {
-        let names = a.columnNames
-        guard names == b.columnNames else { throw PipelineError(step: "retrain", message: "tables to concatenate have different columns") }
-        return Table(columns: try a.columns.indices.map { j in
-            let ca = a.columns[j], cb = b.columns[j]
-            switch (ca.data, cb.data) {
-            case (.numeric(let x), .numeric(let y)): return Column(name: ca.name, data: .numeric(x + y))
-            case (.categorical(let cx, let lx), .categorical(let cy, let ly)):
-                let levels = Array(Set(lx).union(ly)).sorted()
-                let idx = Dictionary(uniqueKeysWithValues: levels.enumerated().map { ($1, Int32($0)) })
-                let mx = lx.map { idx[$0] ?? -1 }, my = ly.map { idx[$0] ?? -1 }
-                return Column(name: ca.name, data: .categorical(codes: cx.map { $0 < 0 ? -1 : mx[Int($0)] } + cy.map { $0 < 0 ? -1 : my[Int($0)] }, levels: levels))
-            default:
-                throw PipelineError(step: "retrain", message: "column \"\(ca.name)\" is numeric in one table and categorical in the other")
-            }
-        }, rowCount: a.rowCount + b.rowCount)
+        do { return try Table.concatenating([a, b], source: "retrain") } catch {
+            throw PipelineError(step: "retrain", message: "\(error)")
+        }
     }
 }
 

@@ -149,7 +149,18 @@ public enum Trainer {
         var (fit, threshold) = try fitModel(request, target: target, train: trainTable, preprocessor: pre, progress: progress)
         let fitSeconds = (clock.now - start).seconds
         if let w = target.warning { fit.warnings.insert(w, at: 0) }
+        let model = assemble(fit, threshold: threshold, target: target, preprocessor: pre, request: request)
+        let scored = try model.predict(testTable)
+        let evaluation = try target.evaluate(scored.predictions, model: model)
+        return outcome(model, evaluation: evaluation, fit: fit, fitSeconds: fitSeconds, rows: (trainTable.rowCount, testTable.rowCount),
+                       testPredictions: scored.predictions, testActuals: target.testActuals,
+                       tables: (trainTable, testTable), features: features)
+    }
 
+    /// The model a fit makes: its header (kind, preprocessing, hyperparameters with the seed,
+    /// training data, classes and threshold, normalised feature importance) and regressor.
+    static func assemble(_ fit: FitResult, threshold: Double?, target: TargetPlan, preprocessor pre: Preprocessor,
+                         request: TrainingRequest) -> LoadedModel {
         var header = ModelHeader(
             kind: fit.regressor.kindName, target: request.target, preprocessor: pre,
             hyperparameters: request.model.hyperparameters.merging(["seed": "\(request.seed)"]) { a, _ in a },
@@ -166,22 +177,31 @@ public enum Trainer {
                 header.featureImportance = Dictionary(uniqueKeysWithValues: zip(pre.outputNames, imp.map { $0 / total }))
             }
         }
-        let model = LoadedModel(header: header, regressor: fit.regressor)
-        let scored = try model.predict(testTable)
-        let evaluation = try target.evaluate(scored.predictions, model: model)
+        return LoadedModel(header: header, regressor: fit.regressor)
+    }
+
+    /// The outcome of a training job, the test metrics and the fit's extra figures in the header.
+    static func outcome(_ model: LoadedModel, evaluation: Evaluation, fit: FitResult, fitSeconds: Double, rows: (train: Int, test: Int),
+                        testPredictions: [Double], testActuals: [Double], tables: (train: Table, test: Table),
+                        features: [String]) -> TrainingOutcome {
         var final = model
         // An undefined metric (NaN, e.g. ROC AUC when the test rows hold one class) is left out: JSON has no NaN.
         final.header.metrics = evaluation.dictionary.merging(fit.extraMetrics) { a, _ in a }.filter { $0.value.isFinite }
-        return TrainingOutcome(model: final, evaluation: evaluation, fitSeconds: fitSeconds, trainRows: trainTable.rowCount,
-                               testRows: testTable.rowCount, warnings: fit.warnings, extraMetrics: fit.extraMetrics,
-                               testPredictions: scored.predictions, testActuals: target.testActuals,
-                               trainTable: trainTable, testTable: testTable, featureNames: features,
+        return TrainingOutcome(model: final, evaluation: evaluation, fitSeconds: fitSeconds, trainRows: rows.train,
+                               testRows: rows.test, warnings: fit.warnings, extraMetrics: fit.extraMetrics,
+                               testPredictions: testPredictions, testActuals: testActuals,
+                               trainTable: tables.train, testTable: tables.test, featureNames: features,
                                trainHistory: fit.trainHistory, validationHistory: fit.validationHistory)
     }
 
     /// Rejects a target with missing values (or, numeric, infinite ones), naming the rows.
     private static func checkTargetPresent(_ table: Table, target: String, source: String) throws {
         guard let column = table.column(named: target) else { return }   // reported with the task
+        try checkTargetPresent(column, target: target, source: source)
+    }
+
+    /// The same for the target column itself.
+    static func checkTargetPresent(_ column: Column, target: String, source: String) throws {
         let bad: [Int]
         switch column.data {
         case .numeric(let v): bad = v.indices.filter { !v[$0].isFinite }
@@ -293,6 +313,17 @@ struct TargetPlan {
         testClasses = try labels.indices(of: testColumn, target: request.target, source: testSource)
         trainValues = []
         testValues = []
+    }
+
+    init(task: ModelTask, classes: ClassLabels?, trainValues: [Double], trainClasses: [Int32]?, testValues: [Double],
+         testClasses: [Int32]?, warning: String?) {
+        self.task = task
+        self.classes = classes
+        self.trainValues = trainValues
+        self.trainClasses = trainClasses
+        self.testValues = testValues
+        self.testClasses = testClasses
+        self.warning = warning
     }
 
     /// The test targets as numbers: values, or class indices.

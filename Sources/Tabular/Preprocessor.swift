@@ -137,15 +137,21 @@ public struct Preprocessor: Codable, Sendable, Equatable {
             let scaler = options.scale ? StandardScaler.fit(clipped.map(imputer.apply)) : nil
             return (FeatureSpec(name: name, kind: .numeric), FeatureSteps(clipper: clipper, imputer: imputer, scaler: scaler, encoder: nil), [name])
         case .categorical(let codes, let levels):
-            let imputer = Imputer.fit(codes: codes, levels: levels, strategy: options.impute)
-            guard imputer.level != nil || codes.contains(where: { $0 >= 0 }) else {
-                throw TabularError(code: .emptyColumn, message: "feature \"\(name)\" has no non-missing values to fit on")
-            }
-            let encoder = OneHotEncoder.fit(codes: codes, levels: levels)
-            let outputs = options.oneHot ? encoder.levels.map { "\(name)=\($0)" } : [name]
-            return (FeatureSpec(name: name, kind: .categorical, levels: encoder.levels),
-                    FeatureSteps(clipper: nil, imputer: imputer, scaler: nil, encoder: encoder), outputs)
+            return try categoricalFeature(name, levelCounts: LevelCounts(codes: codes, levels: levels), options: options)
         }
+    }
+
+    /// A categorical feature's spec, steps and outputs from the rows each level has.
+    static func categoricalFeature(_ name: String, levelCounts: LevelCounts, options: PreprocessingOptions) throws
+        -> (FeatureSpec, FeatureSteps, [String]) {
+        guard !levelCounts.isEmpty else {
+            throw TabularError(code: .emptyColumn, message: "feature \"\(name)\" has no non-missing values to fit on")
+        }
+        let imputer = Imputer.fit(levelCounts: levelCounts, strategy: options.impute)
+        let encoder = OneHotEncoder.fit(levelCounts: levelCounts)
+        let outputs = options.oneHot ? encoder.levels.map { "\(name)=\($0)" } : [name]
+        return (FeatureSpec(name: name, kind: .categorical, levels: encoder.levels),
+                FeatureSteps(clipper: nil, imputer: imputer, scaler: nil, encoder: encoder), outputs)
     }
 
     /// Applies the fitted steps to the feature columns of `table`, found by name (other

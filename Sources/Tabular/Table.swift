@@ -74,6 +74,56 @@ public struct Table: Sendable, Equatable {
         Table(columns: columns.map { $0.selecting(rows: indices) }, rowCount: indices.count)
     }
 
+    /// The named columns, in that order.
+    /// - Precondition: every name is a column.
+    public func selecting(columns names: [String]) -> Table {
+        Table(columns: names.map { column(named: $0)! }, rowCount: rowCount)
+    }
+
+    /// The rows of `tables` one after another (a table read in chunks, put back together).
+    /// Categorical levels are merged by text, in sorted order.
+    /// - Throws: `.badArgument` naming `source` when the tables' columns differ in names or kinds.
+    public static func concatenating(_ tables: [Table], source: String) throws -> Table {
+        guard let first = tables.first else { return Table(columns: []) }
+        guard tables.count > 1 else { return first }
+        for t in tables where t.columnNames != first.columnNames {
+            throw TabularError(code: .badArgument, message: "\(source): parts have different columns (\(first.columnNames.joined(separator: ", ")) vs \(t.columnNames.joined(separator: ", ")))")
+        }
+        let columns = try first.columns.indices.map { j -> Column in
+            let name = first.columns[j].name
+            switch first.columns[j].data {
+            case .numeric:
+                var values: [Double] = []
+                values.reserveCapacity(tables.reduce(0) { $0 + $1.rowCount })
+                for t in tables {
+                    guard case .numeric(let v) = t.columns[j].data else { throw mixedKinds(name, source) }
+                    values += v
+                }
+                return Column(name: name, data: .numeric(values))
+            case .categorical:
+                var allLevels = Set<String>()
+                for t in tables {
+                    guard case .categorical(_, let levels) = t.columns[j].data else { throw mixedKinds(name, source) }
+                    allLevels.formUnion(levels)
+                }
+                let levels = allLevels.sorted()
+                let index = Dictionary(uniqueKeysWithValues: levels.enumerated().map { ($1, Int32($0)) })
+                var codes: [Int32] = []
+                for t in tables {
+                    guard case .categorical(let c, let l) = t.columns[j].data else { throw mixedKinds(name, source) }
+                    let map = l.map { index[$0]! }
+                    codes += c.map { $0 < 0 ? -1 : map[Int($0)] }
+                }
+                return Column(name: name, data: .categorical(codes: codes, levels: levels))
+            }
+        }
+        return Table(columns: columns, rowCount: tables.reduce(0) { $0 + $1.rowCount })
+    }
+
+    private static func mixedKinds(_ name: String, _ source: String) -> TabularError {
+        TabularError(code: .badArgument, message: "\(source): column \"\(name)\" is numeric in one part and categorical in another")
+    }
+
     /// The table without the named columns (names not present are ignored).
     public func dropping(_ names: Set<String>) -> Table {
         Table(columns: columns.filter { !names.contains($0.name) }, rowCount: rowCount)

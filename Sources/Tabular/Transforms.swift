@@ -105,18 +105,21 @@ public struct Imputer: Codable, Sendable, Equatable {
 
     /// Fits the most frequent level (ties: the level text that sorts first).
     public static func fit(codes: [Int32], levels: [String], strategy: ImputeStrategy) -> Imputer {
+        fit(levelCounts: LevelCounts(codes: codes, levels: levels), strategy: strategy)
+    }
+
+    /// The same from counts of each level's rows.
+    public static func fit(levelCounts counts: LevelCounts, strategy: ImputeStrategy) -> Imputer {
         guard strategy != .none else { return Imputer() }
-        var counts = [Int](repeating: 0, count: levels.count)
-        for c in codes where c >= 0 && Int(c) < levels.count { counts[Int(c)] += 1 }
-        var best: Int?
-        for i in levels.indices where counts[i] > 0 {
+        var best: (level: String, count: Int)?
+        for (level, count) in counts.counts where count > 0 {
             if let b = best {
-                if counts[i] > counts[b] || (counts[i] == counts[b] && levels[i] < levels[b]) { best = i }
+                if count > b.count || (count == b.count && level < b.level) { best = (level, count) }
             } else {
-                best = i
+                best = (level, count)
             }
         }
-        return Imputer(level: best.map { levels[$0] })
+        return Imputer(level: best?.level)
     }
 
     @inlinable public func apply(_ x: Double) -> Double {
@@ -138,9 +141,12 @@ public struct OneHotEncoder: Codable, Sendable, Equatable {
 
     /// Learns the levels that occur in `codes`.
     public static func fit(codes: [Int32], levels: [String]) -> OneHotEncoder {
-        var used = [Bool](repeating: false, count: levels.count)
-        for c in codes where c >= 0 && Int(c) < levels.count { used[Int(c)] = true }
-        return OneHotEncoder(levels: levels.indices.filter { used[$0] }.map { levels[$0] }.sorted())
+        fit(levelCounts: LevelCounts(codes: codes, levels: levels))
+    }
+
+    /// Learns the levels that have rows.
+    public static func fit(levelCounts: LevelCounts) -> OneHotEncoder {
+        OneHotEncoder(levels: levelCounts.counts.filter { $0.value > 0 }.map(\.key).sorted())
     }
 
     /// Maps each of `tableLevels` to its fitted index, or -1 when unseen.
@@ -149,4 +155,26 @@ public struct OneHotEncoder: Codable, Sendable, Equatable {
         for (i, l) in levels.enumerated() { index[l] = i }
         return tableLevels.map { index[$0] ?? -1 }
     }
+}
+
+/// How many rows hold each level of a categorical column (missing values not counted), added
+/// up over any number of tables: what the categorical steps are fitted on.
+public struct LevelCounts: Sendable, Equatable {
+    public private(set) var counts: [String: Int] = [:]
+
+    public init() {}
+
+    public init(codes: [Int32], levels: [String]) {
+        add(codes: codes, levels: levels)
+    }
+
+    /// Counts the rows of `codes` (into `levels`; negative = missing).
+    public mutating func add(codes: some Collection<Int32>, levels: [String]) {
+        var perCode = [Int](repeating: 0, count: levels.count)
+        for c in codes where c >= 0 && Int(c) < levels.count { perCode[Int(c)] += 1 }
+        for (i, n) in perCode.enumerated() where n > 0 { counts[levels[i], default: 0] += n }
+    }
+
+    /// Whether any row holds a level.
+    public var isEmpty: Bool { !counts.values.contains { $0 > 0 } }
 }

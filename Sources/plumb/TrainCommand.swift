@@ -94,6 +94,9 @@ struct TrainCommand: AsyncParsableCommand {
     @Flag(help: "Print exactly one JSON object on stdout.")
     var json = false
 
+    @Flag(help: "gbm: read the file in passes, chunk by chunk, keeping only the binned rows (the Float64 table never exists); on by itself for files over a quarter of memory ($PLUMB_TRAIN_STREAMING_BYTES sets another size).")
+    var streaming = false
+
     func validate() throws {
         for spec in try specs() {
             do { try spec.validate() } catch { throw ValidationError("\(error)") }
@@ -122,12 +125,13 @@ struct TrainCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingErrors {
-            let table = try csv.read(file)
-            let testTable = try test.map { try csv.read($0) }
+            let streamed = try useStreaming()
+            let table = streamed ? Table(columns: []) : try csv.read(file)
+            let testTable = streamed ? nil : try test.map { try csv.read($0) }
             let digest = DatasetDigest(name: URL(fileURLWithPath: file).lastPathComponent, sha256: try TableFile.sha256(of: file),
                                        rows: table.rowCount, columns: table.columnNames)
             let recorder = noTrack ? nil : TrainingRecorder(store: try TrackingStore(path: store ?? defaultStorePath()), experiment: experiment)
-            let task = try resolvedTask(table)
+            let task = streamed ? self.task : try resolvedTask(table)
             let specs = try specs(for: task)
             let parent = specs.count > 1 ? try recorder?.startParent(name: "comparison", params: ["models": specs.map(\.kind).joined(separator: ","), "seed": "\(seed)"]) : nil
             var reports: [TrainReport] = []
@@ -147,7 +151,9 @@ struct TrainCommand: AsyncParsableCommand {
                     request.balancedClassWeights = classWeight == .balanced
                     if case .probability(let t) = threshold { request.threshold = t } else { request.threshold = nil }
                     let bar = ProgressBar(label: spec.kind, enabled: !quiet && ProgressBar.stderrIsTerminal)
-                    let outcome = try Trainer.train(request, progress: bar.handler)
+                    let outcome = streamed
+                        ? try StreamingTrainer.train(file: file, testFile: test, csv: try csv.csvOptions(), request: request, progress: bar.handler)
+                        : try Trainer.train(request, progress: bar.handler)
                     bar.finish()
                     for w in outcome.warnings { printError("warning: \(w)") }
                     var extra: [String: Double] = [:]
@@ -196,6 +202,32 @@ struct TrainCommand: AsyncParsableCommand {
                 if let parent { print("comparison run \(parent) in experiment \"\(experiment)\" (one child run per model)") }
             }
         }
+    }
+
+    /// Whether to train in passes over the file: asked for, or a gbm on a file over the size limit.
+    func useStreaming() throws -> Bool {
+        let large = Self.dataBytes(file) > Self.streamingBytes && model == .gbm
+        guard streaming || large else { return false }
+        guard model == .gbm else { throw ValidationError("--streaming trains gbm only: pass --model gbm") }
+        guard cvFolds == nil else { throw ValidationError("--cv needs the rows in memory: leave out --cv or --streaming") }
+        if large && !streaming && !quiet && !json {
+            printError("note: \(file) is over \(Self.streamingBytes >> 20) MB: training in passes over the file (--streaming)")
+        }
+        return true
+    }
+
+    /// Files larger than this train in passes: a quarter of physical memory, or $PLUMB_TRAIN_STREAMING_BYTES.
+    static var streamingBytes: Int {
+        ProcessInfo.processInfo.environment["PLUMB_TRAIN_STREAMING_BYTES"].flatMap { Int($0) } ?? Int(ProcessInfo.processInfo.physicalMemory / 4)
+    }
+
+    /// The bytes of a file, or of every file in a folder of part files.
+    static func dataBytes(_ path: String) -> Int {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else { return 0 }
+        let files = isDirectory.boolValue ? ((try? fm.contentsOfDirectory(atPath: path)) ?? []).map { "\(path)/\($0)" } : [path]
+        return files.reduce(0) { $0 + (((try? fm.attributesOfItem(atPath: $1))?[.size] as? NSNumber)?.intValue ?? 0) }
     }
 
     /// The task: --task, else what the training target looks like (warnings are printed by the

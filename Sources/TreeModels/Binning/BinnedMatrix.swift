@@ -48,14 +48,7 @@ public struct BinnedMatrix: Sendable {
     public init(_ x: FeatureColumns, maxBins: Int, categorical: Set<Int> = [], seed: UInt64 = 0,
                 sampleSize: Int = 200_000, threads: Int = 1) throws {
         let n = x.rows, p = x.count
-        var sampleRows: [Int]? = nil
-        if n > sampleSize {
-            var rng = SeededGenerator.stream(seed: seed, 0xB1_4E)
-            var all = Array(0..<n)
-            // Partial Fisher-Yates: the first `sampleSize` positions are a uniform sample.
-            for i in 0..<sampleSize { all.swapAt(i, i + rng.below(n - i)) }
-            sampleRows = Array(all[0..<sampleSize]).sorted()
-        }
+        let sampleRows = Self.sampleRows(rows: n, sampleSize: sampleSize, seed: seed)
         let storage = Self.storage(rows: n, features: p)
         // Features in parallel; each mapper depends on its own column only.
         var fitted = [Result<BinMapper, TreeModelsError>?](repeating: nil, count: p)
@@ -79,6 +72,18 @@ public struct BinnedMatrix: Sendable {
         mappers.reserveCapacity(p)
         for case let r? in fitted { mappers.append(try r.get()) }
         self.init(rows: n, mappers: mappers, storage: storage, threads: threads)
+    }
+
+    /// The rows numeric mappers are fitted on: nil (every row) when there are at most
+    /// `sampleSize`, else a seeded uniform sample of that many, ascending. Whoever bins rows in
+    /// pieces (`BinnedMatrix.Builder`) fits on the same rows with this.
+    public static func sampleRows(rows n: Int, sampleSize: Int = 200_000, seed: UInt64) -> [Int]? {
+        guard n > sampleSize else { return nil }
+        var rng = SeededGenerator.stream(seed: seed, 0xB1_4E)
+        var all = Array(0..<n)
+        // Partial Fisher-Yates: the first `sampleSize` positions are a uniform sample.
+        for i in 0..<sampleSize { all.swapAt(i, i + rng.below(n - i)) }
+        return Array(all[0..<sampleSize]).sorted()
     }
 
     /// One feature's mapper: categorical from every row's code, numeric from the sample.
@@ -108,12 +113,12 @@ public struct BinnedMatrix: Sendable {
     }
 
     /// Fresh column-major and row-major bin storage.
-    private static func storage(rows n: Int, features p: Int) -> (columns: ByteStorage, rows: ByteStorage) {
+    static func storage(rows n: Int, features p: Int) -> (columns: ByteStorage, rows: ByteStorage) {
         (ByteStorage(count: n * p), ByteStorage(count: n * p))
     }
 
     /// Finishes a matrix whose column-major bins are filled: offsets and the row-major copy.
-    private init(rows n: Int, mappers: [BinMapper], storage: (columns: ByteStorage, rows: ByteStorage), threads: Int) {
+    init(rows n: Int, mappers: [BinMapper], storage: (columns: ByteStorage, rows: ByteStorage), threads: Int) {
         let p = mappers.count
         rows = n
         features = p

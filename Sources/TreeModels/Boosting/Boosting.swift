@@ -63,12 +63,19 @@ struct Boosting {
     /// Bins the training and validation rows, builds the grower and the first round's gradients.
     init(parameters p: GBMParameters, x: FeatureColumns, targets: BoostingTargets,
          validation: (x: FeatureColumns, targets: BoostingTargets)?) throws {
+        let binned = try BinnedMatrix(x, maxBins: p.maxBins, categorical: Set(p.categoricalFeatures), seed: p.seed, threads: p.threads)
+        self.init(parameters: p, binned: binned, targets: targets,
+                  validation: validation.map { (BinnedMatrix($0.x, mappers: binned.mappers, threads: p.threads), $0.targets) })
+    }
+
+    /// Builds the grower and the first round's gradients on rows binned already.
+    init(parameters p: GBMParameters, binned: BinnedMatrix, targets: BoostingTargets,
+         validation: (binned: BinnedMatrix, targets: BoostingTargets)?) {
         parameters = p
         self.targets = targets
-        let n = x.rows
-        let binned = try BinnedMatrix(x, maxBins: p.maxBins, categorical: Set(p.categoricalFeatures), seed: p.seed, threads: p.threads)
+        let n = binned.rows
         self.binned = binned
-        self.validation = validation.map { (BinnedMatrix($0.x, mappers: binned.mappers, threads: p.threads), $0.targets) }
+        self.validation = validation
         (usable, warnings) = usableFeatures(binned)
         var splitter = Splitter(lambdaL2: p.lambdaL2, minDataInLeaf: p.minDataInLeaf,
                                 minSumHessianInLeaf: p.minSumHessianInLeaf, minGainToSplit: p.minGainToSplit)

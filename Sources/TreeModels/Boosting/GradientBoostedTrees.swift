@@ -214,7 +214,54 @@ public struct GradientBoostedTrees: Regressor {
                               validation: (x: FeatureColumns, targets: BoostingTargets)?, classCount: Int,
                               progress: TrainingProgress?) throws -> GBMFitResult {
         let (train, valid) = try holdOut(x, targets, parameters: p, validation: validation)
-        var run = try Boosting(parameters: p, x: train.x, targets: train.targets, validation: valid)
+        let run = try Boosting(parameters: p, x: train.x, targets: train.targets, validation: valid)
+        return boost(run, featureCount: x.count, classCount: classCount, progress: progress)
+    }
+
+    /// Fits on rows binned already (`BinnedMatrix.Builder`): the training rows and, for early
+    /// stopping, the validation rows binned with the same mappers (see `validationHoldout`).
+    /// - Parameters:
+    ///   - values: regression targets, one per training row (nil for a classifier).
+    ///   - classes: class indices with `classCount` ≥ 2 (nil for regression); `loss` must agree.
+    public static func fit(binned: BinnedMatrix, values: [Double]?, classes: [Int32]?, classCount: Int,
+                           parameters p: GBMParameters, validation: (binned: BinnedMatrix, values: [Double]?, classes: [Int32]?)?,
+                           progress: TrainingProgress? = nil) throws -> GBMFitResult {
+        try checkParameters(p, columns: binned.features)
+        func targets(_ values: [Double]?, _ classes: [Int32]?, rows: Int, what: String) throws -> BoostingTargets {
+            if let values, !p.loss.isClassification {
+                guard values.count == rows else { throw TreeModelsError(code: .shapeMismatch, message: "\(what): \(rows) rows but \(values.count) targets") }
+                return .values(values)
+            }
+            guard let classes, p.loss.isClassification, classCount >= 2 else {
+                throw TreeModelsError(code: .invalidParameter, message: "gbm: loss \(p.loss.name) needs \(p.loss.isClassification ? "class indices" : "numeric targets")")
+            }
+            try validateLabels(classes, classCount: classCount, rows: rows, what: what)
+            return .classes(ClassTargets(labels: classes, classCount: classCount, weights: p.classWeights))
+        }
+        guard binned.features > 0, binned.rows >= p.minDataInLeaf else {
+            throw TreeModelsError(code: .tooFewRows, message: "gbm: \(binned.rows) training rows × \(binned.features) features, at least min_data_in_leaf = \(p.minDataInLeaf) rows and one feature needed")
+        }
+        let train = try targets(values, classes, rows: binned.rows, what: "gbm")
+        let valid = try validation.map { ($0.binned, try targets($0.values, $0.classes, rows: $0.binned.rows, what: "gbm validation set")) }
+        let run = Boosting(parameters: p, binned: binned, targets: train, validation: valid)
+        return boost(run, featureCount: binned.features, classCount: p.loss.isClassification ? classCount : 0, progress: progress)
+    }
+
+    /// The rows early stopping holds out of `rows` training rows, and the rows left to fit on
+    /// (both ascending); nil without early stopping. The in-memory fit holds out the same rows.
+    public static func validationHoldout(rows: Int, parameters p: GBMParameters) -> (fit: [Int], validation: [Int])? {
+        guard p.earlyStoppingRounds != nil else { return nil }
+        var rng = SeededGenerator.stream(seed: p.seed, 0x7A11D)
+        var order = Array(0..<rows)
+        rng.shuffle(&order)
+        let nv = max(1, Int((Double(rows) * p.validationFraction).rounded()))
+        return (Array(order[nv...]).sorted(), Array(order[0..<nv]).sorted())
+    }
+
+    /// Runs the rounds of a prepared boosting run and keeps the trees of the best round.
+    private static func boost(_ prepared: Boosting, featureCount: Int, classCount: Int, progress: TrainingProgress?) -> GBMFitResult {
+        var run = prepared
+        let p = run.parameters
         for round in 0..<p.rounds {
             let rows = run.sampleRows(round: round), features = run.sampleFeatures(round: round)
             for k in 0..<run.scoreCount { run.growTree(score: k, rows: rows, features: features) }
@@ -223,10 +270,10 @@ public struct GradientBoostedTrees: Regressor {
             if run.shouldStop(after: round) { break }
         }
         let kept = run.keptRounds
-        let model = GradientBoostedTrees(parameters: p, featureCount: x.count, classCount: classCount, initScores: run.initScores,
+        let model = GradientBoostedTrees(parameters: p, featureCount: featureCount, classCount: classCount, initScores: run.initScores,
                                          trees: run.trees.map { Array($0[0..<kept]) })
         return GBMFitResult(model: model, warnings: run.warnings, trainMetric: run.trainMetric,
-                            validMetric: valid == nil ? nil : run.validMetric, bestIteration: kept)
+                            validMetric: run.validation == nil ? nil : run.validMetric, bestIteration: kept)
     }
 
     /// The training rows and the validation set: the one given, or (with early stopping) a
@@ -240,12 +287,7 @@ public struct GradientBoostedTrees: Regressor {
             }
             return ((x, targets), v)
         }
-        guard p.earlyStoppingRounds != nil else { return ((x, targets), nil) }
-        var rng = SeededGenerator.stream(seed: p.seed, 0x7A11D)
-        var order = Array(0..<x.rows)
-        rng.shuffle(&order)
-        let nv = max(1, Int((Double(x.rows) * p.validationFraction).rounded()))
-        let validRows = Array(order[0..<nv]).sorted(), trainRows = Array(order[nv...]).sorted()
+        guard let (trainRows, validRows) = validationHoldout(rows: x.rows, parameters: p) else { return ((x, targets), nil) }
         guard trainRows.count >= p.minDataInLeaf else {
             throw TreeModelsError(code: .tooFewRows, message: "gbm: \(trainRows.count) rows left after holding out validation_fraction = \(p.validationFraction), at least min_data_in_leaf = \(p.minDataInLeaf) needed")
         }
