@@ -2,8 +2,9 @@ import Foundation
 
 extension CSVReader {
     /// Reads a CSV file a block of whole records at a time, so that a file larger than memory
-    /// can be processed: the file is mapped, not copied; each block is parsed in parallel like a
-    /// whole file, and its pages are dropped once parsed.
+    /// can be processed: each block is mapped on its own (never the whole file, so a process
+    /// whose address space is capped reads a file larger than the cap), parsed in parallel like
+    /// a whole file, and unmapped.
     ///
     /// Every block's table has the header's columns. Kinds not fixed by `options.schema` are
     /// inferred from the first block and kept for the rest (a later block's text in a column the
@@ -14,9 +15,8 @@ extension CSVReader {
         public let path: String
         private var options: CSVOptions
         private let blockBytes: Int
-        private let map: UnsafeMutableRawPointer?
+        private let fd: Int32
         private let size: Int
-        private let input: Input
         private let header: Header
         private var plan: ColumnPlan
         /// Where the next block starts (a record start) and the file line it starts on.
@@ -25,59 +25,99 @@ extension CSVReader {
         /// Data rows handed out so far.
         public private(set) var rowsRead = 0
 
-        /// Maps `path` and reads its header.
+        /// Opens `path` and reads its header.
         /// - Throws: `TabularError` when the file cannot be opened or mapped, or its header is bad.
         public init(path: String, options: CSVOptions = .init(), blockBytes: Int = 64 << 20) throws {
             let (fd, st) = try CSVReader.openForReading(path)
-            defer { close(fd) }
             size = Int(st.st_size)
-            guard size > 0 else { throw TabularError(code: .emptyFile, message: "\(path): empty file (expected a header row)") }
-            guard let m = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), m != MAP_FAILED else {
-                throw TabularError(code: .io, message: "\(path): cannot map for reading (\(String(cString: strerror(errno))))")
+            guard size > 0 else {
+                close(fd)
+                throw TabularError(code: .emptyFile, message: "\(path): empty file (expected a header row)")
             }
-            map = m
-            do {
-                let bytes = UnsafeBufferPointer(start: m.assumingMemoryBound(to: UInt8.self), count: size)
-                input = try Input(bytes, source: path, delimiter: options.delimiter, releasePages: true)
-                header = try readHeader(input)
-                plan = try planColumns(header, options: options, source: path)
-            } catch {
-                munmap(m, size)
-                throw error
-            }
+            self.fd = fd
             self.path = path
             self.options = options
             self.blockBytes = max(1, blockBytes)
+            do {
+                header = try Self.readHeader(fd: fd, size: size, path: path, delimiter: options.delimiter)
+                plan = try planColumns(header, options: options, source: path)
+            } catch {
+                close(fd)
+                throw error
+            }
             next = header.bodyStart
             nextLine = header.bodyLine
         }
 
-        deinit { if let map { munmap(map, size) } }
+        deinit { close(fd) }
+
+        /// The header from a mapped window at the file's start, widened until it holds the
+        /// whole header record.
+        private static func readHeader(fd: Int32, size: Int, path: String, delimiter: UInt8) throws -> Header {
+            var length = min(size, 1 << 20)
+            while true {
+                let window = try Window(fd: fd, from: 0, length: length, path: path)
+                defer { window.unmap() }
+                let header = try CSVReader.readHeader(try Input(window.bytes, source: path, delimiter: delimiter, releasePages: false))
+                if header.bodyStart < length || length == size { return header }
+                length = min(size, 2 * length)
+            }
+        }
 
         /// The next block of rows, nil after the last. The first block of a file with no data
         /// rows throws `.headerOnly`, as a whole-file read does.
         /// - Throws: `TabularError` naming the file and line of a malformed record.
         public func nextBlock() throws -> Table? {
-            while next < input.end {
-                let end = CSVTokenizer.nextRecordStart(input.base, from: next, atLeast: next + blockBytes, to: input.end,
-                                                       delimiter: input.delimiter)
-                let blockHeader = Header(names: header.names, line: header.line, bodyStart: next, bodyLine: nextLine)
-                let block = input.ending(at: end)
-                next = end
-                do {
-                    let (table, lines) = try CSVReader.parseBody(block, header: blockHeader, plan: plan, options: options,
-                                                                 maxChunkBytes: CSVReader.defaultMaxChunkBytes)
-                    nextLine += lines
-                    if rowsRead == 0 { try keepKinds(of: table) }
-                    rowsRead += table.rowCount
-                    return table
-                } catch let error as TabularError where error.code == .headerOnly && rowsRead > 0 {
-                    // A block of blank lines after the data: nothing to hand out.
-                    nextLine += (blockHeader.bodyStart..<end).count { input.base[$0] == CSVTokenizer.lf }
+            while next < size {
+                var length = min(size - next, blockBytes + (1 << 20))
+                while true {
+                    let window = try Window(fd: fd, from: next, length: length, path: path)
+                    defer { window.unmap() }
+                    let base = window.bytes.baseAddress!, count = window.bytes.count
+                    let end = CSVTokenizer.nextRecordStart(base, from: 0, atLeast: min(blockBytes, count), to: count, delimiter: options.delimiter)
+                    if end == count && next + count < size {
+                        length = min(size - next, 2 * length)   // the last record runs past the window
+                        continue
+                    }
+                    let input = Input(base: base, start: 0, end: end, delimiter: options.delimiter, source: path, releasePages: false)
+                    let blockHeader = Header(names: header.names, line: header.line, bodyStart: 0, bodyLine: nextLine)
+                    next += end
+                    do {
+                        let (table, lines) = try CSVReader.parseBody(input, header: blockHeader, plan: plan, options: options,
+                                                                     maxChunkBytes: CSVReader.defaultMaxChunkBytes)
+                        nextLine += lines
+                        if rowsRead == 0 { try keepKinds(of: table) }
+                        rowsRead += table.rowCount
+                        return table
+                    } catch let error as TabularError where error.code == .headerOnly && rowsRead > 0 {
+                        // A block of blank lines after the data: nothing to hand out.
+                        nextLine += (0..<end).count { base[$0] == CSVTokenizer.lf }
+                    }
+                    break
                 }
             }
             if rowsRead == 0 { throw TabularError(code: .headerOnly, message: "\(path): header row but no data rows") }
             return nil
+        }
+
+        /// `length` bytes of the file from `offset`, mapped read-only (from the page below it).
+        private struct Window {
+            let mapping: UnsafeMutableRawPointer
+            let mappedLength: Int
+            let bytes: UnsafeBufferPointer<UInt8>
+
+            init(fd: Int32, from offset: Int, length: Int, path: String) throws {
+                let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+                let start = offset - offset % page
+                mappedLength = offset - start + length
+                guard let m = mmap(nil, mappedLength, PROT_READ, MAP_PRIVATE, fd, off_t(start)), m != MAP_FAILED else {
+                    throw TabularError(code: .io, message: "\(path): cannot map \(length) bytes at \(offset) for reading (\(String(cString: strerror(errno))))")
+                }
+                mapping = m
+                bytes = UnsafeBufferPointer(start: (m + (offset - start)).assumingMemoryBound(to: UInt8.self), count: length)
+            }
+
+            func unmap() { munmap(mapping, mappedLength) }
         }
 
         /// Fixes every column's kind to the one it has in `table` (the first block).

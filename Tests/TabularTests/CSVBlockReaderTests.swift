@@ -43,6 +43,24 @@ import Testing
         #expect(blockBytes == 1 << 20 ? parts.count == 1 : parts.count > 5)
     }
 
+    /// Each block is mapped as a window of the file: a header or a record longer than the
+    /// window widens it, and nothing is cut.
+    @Test func recordsLongerThanTheMappedWindow() throws {
+        let longName = String(repeating: "h", count: 1_200_000)
+        let longNote = String(repeating: "line\n", count: 500_000)   // 2.5 MB, quoted, with newlines
+        let text = "id,\(longName)\n1,a\n2,\"\(longNote)\"\n3,c\n"
+        let path = try file(text)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let parts = try blocks(path, blockBytes: 64)
+        #expect(parts.first?.columnNames == ["id", longName])
+        #expect(parts.flatMap { $0.columns[0].numericValues! } == [1, 2, 3])
+        let notes = parts.flatMap { t -> [String] in
+            guard case .categorical(let codes, let levels) = t.columns[1].data else { return [] }
+            return codes.map { levels[Int($0)] }
+        }
+        #expect(notes == ["a", longNote, "c"])
+    }
+
     @Test func kindsInferredFromTheFirstBlockHoldForTheRest() throws {
         var text = "n,c\n"
         for i in 0..<50 { text += "\(i),\(i % 2 == 0 ? "x" : "7")\n" }   // c: text in the first block
