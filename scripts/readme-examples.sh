@@ -20,6 +20,7 @@ run plumb models promote california
 run plumb data fetch spam
 run plumb split .plumb/data/spam.csv --target type --test-fraction 0.25 --seed 42 --out out/spam
 run plumb train out/spam/train.csv --test out/spam/test.csv --target type --model gbm --rounds 200 --learning-rate 0.1 --register spam --quiet
+run plumb train out/split/train.csv --test out/split/test.csv --target MedHouseVal --model gbm --rounds 500 --learning-rate 0.05 --streaming --no-track --quiet
 run plumb predict --model models:/california@champion out/split/test.csv --out out/predictions.csv
 run plumb predict --model models:/spam/1 out/spam/test.csv --out out/spam-predictions.parquet
 run "plumb runs list --filter \"metrics.r2 > 0.7 and params.model = 'gbm'\""

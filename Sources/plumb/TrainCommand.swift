@@ -216,9 +216,14 @@ struct TrainCommand: AsyncParsableCommand {
         return true
     }
 
-    /// Files larger than this train in passes: a quarter of physical memory, or $PLUMB_TRAIN_STREAMING_BYTES.
+    /// Files larger than this train in passes: a quarter of physical memory or of the address
+    /// space the process may use (`ulimit -v`), whichever is smaller; or $PLUMB_TRAIN_STREAMING_BYTES.
     static var streamingBytes: Int {
-        ProcessInfo.processInfo.environment["PLUMB_TRAIN_STREAMING_BYTES"].flatMap { Int($0) } ?? Int(ProcessInfo.processInfo.physicalMemory / 4)
+        if let given = ProcessInfo.processInfo.environment["PLUMB_TRAIN_STREAMING_BYTES"].flatMap({ Int($0) }) { return given }
+        var memory = ProcessInfo.processInfo.physicalMemory
+        var limit = rlimit()
+        if getrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max { memory = min(memory, UInt64(limit.rlim_cur)) }
+        return Int(memory / 4)
     }
 
     /// The bytes of a file, or of every file in a folder of part files.
