@@ -45,8 +45,10 @@ public enum StreamingTrainer {
         let plan = try RowPlan(rows: trainSource.rows, split: testPath == nil, testFraction: request.testFraction,
                                seed: request.seed, parameters: parameters, source: path)
         var gathered = try Gathered.collect(trainSource, plan: plan, request: request)
-        try gathered.finishMedians(trainSource, plan: plan)
-        let preprocessor = try Preprocessor.fit(summaries: gathered.summaries(), options: request.preprocessing)
+        // A median fills missing values before binning, so it must be exact first; the medians of
+        // columns with no missing training value are narrowed while binning instead.
+        try gathered.finishMedians(trainSource, plan: plan, onlyWhereMissing: true)
+        let binning = try Preprocessor.fit(summaries: gathered.summaries(), options: request.preprocessing)
         request.trainingData?.rows = trainSource.rows
         request.trainingData?.columns = gathered.columnNames
 
@@ -64,7 +66,12 @@ public enum StreamingTrainer {
 
         let clock = ContinuousClock()
         let start = clock.now
-        let binned = try bin(trainSource, plan: plan, preprocessor: preprocessor, sample: gathered.sampleTable, parameters: p)
+        let binned = try bin(trainSource, plan: plan, preprocessor: binning, sample: gathered.sampleTable, parameters: p) { chunk, first in
+            try gathered.observeTraining(chunk, firstRow: first, plan: plan)
+        }
+        gathered.finishPass()
+        try gathered.finishMedians(trainSource, plan: plan, onlyWhereMissing: false)
+        let preprocessor = try Preprocessor.fit(summaries: gathered.summaries(), options: request.preprocessing)
         var fit = FitResult(gbm: try GradientBoostedTrees.fit(
             binned: binned.fit, values: target.classes == nil ? plan.fitSelection(target.trainValues) : nil,
             classes: target.trainClasses.map { plan.fitSelection($0) }, classCount: target.classes?.count ?? 0, parameters: p,
@@ -84,15 +91,16 @@ public enum StreamingTrainer {
     }
 
     /// Preprocesses and bins every training row into its place: the rows fitted on, and the rows
-    /// early stopping holds out (binned with the same edges).
-    private static func bin(_ source: ChunkSource, plan: RowPlan, preprocessor: Preprocessor, sample: Table,
-                            parameters p: GBMParameters) throws -> (fit: BinnedMatrix, validation: BinnedMatrix?) {
+    /// early stopping holds out (binned with the same edges). `alongside` sees every chunk too.
+    private static func bin(_ source: ChunkSource, plan: RowPlan, preprocessor: Preprocessor, sample: Table, parameters p: GBMParameters,
+                            alongside: (Table, _ firstRow: Int) throws -> Void) throws -> (fit: BinnedMatrix, validation: BinnedMatrix?) {
         let sampleColumns = try preprocessor.outputColumns(sample)
         let mappers = BinnedMatrix.numericMappers(sample: FeatureColumns(rows: sampleColumns.rows, count: sampleColumns.count) { sampleColumns.column($0) },
                                                   maxBins: p.maxBins, threads: p.threads)
         let fit = BinnedMatrix.Builder(rows: plan.fitRows, mappers: mappers)
         let validation = plan.validRows > 0 ? BinnedMatrix.Builder(rows: plan.validRows, mappers: mappers) : nil
         try source.forEachChunk { chunk, first in
+            try alongside(chunk, first)
             let columns = try preprocessor.outputColumns(chunk)
             let range = first..<(first + chunk.rowCount)
             let fitPositions = Array(plan.fitPosition[range])
@@ -260,6 +268,8 @@ struct Gathered {
     var kinds: [ColumnKind] = []
     var targetParts: [Column] = []
     var medians: [StreamingMedian] = []
+    /// Rows of the train split seen by the gathering pass.
+    var trainingRows = 0
     var levelCounts: [LevelCounts] = []
     var sampleTable = Table(columns: [])
     var testSampleTable = Table(columns: [])
@@ -283,6 +293,7 @@ struct Gathered {
             let tested = rows.filter { plan.testPosition[first + $0] >= 0 && plan.testPosition[first + $0] < StreamingTrainer.sampleRows }
             if !tested.isEmpty { testParts.append((kept.selecting(rows: tested), tested.map { Int(plan.testPosition[first + $0]) })) }
             try g.observe(kept.selecting(rows: training), firstRow: first, countLevels: true)
+            g.trainingRows += training.count
         }
         g.finishPass()
         g.sampleTable = try Table.concatenating(sampleParts, source: file.path)
@@ -317,25 +328,39 @@ struct Gathered {
         }
     }
 
-    private mutating func finishPass() {
+    /// Ends a pass over the training rows for every median still being narrowed.
+    mutating func finishPass() {
         for f in medians.indices where kinds[f] == .numeric && medians[f].needsPass { medians[f].finishPass() }
     }
 
-    /// More passes until every numeric feature's median is exact (pass 3; usually one).
-    mutating func finishMedians(_ file: ChunkSource, plan: RowPlan) throws {
-        while medians.indices.contains(where: { kinds[$0] == .numeric && medians[$0].needsPass }) {
-            try file.forEachChunk { chunk, first in
-                let training = (0..<chunk.rowCount).filter { plan.isTraining(first + $0) }
-                try observe(chunk.selecting(columns: features).selecting(rows: training), firstRow: first, countLevels: false)
-            }
+    /// Adds the training rows of a chunk (file rows from `firstRow`) to the medians being narrowed.
+    mutating func observeTraining(_ chunk: Table, firstRow first: Int, plan: RowPlan) throws {
+        guard medians.indices.contains(where: { kinds[$0] == .numeric && medians[$0].needsPass }) else { return }
+        let training = (0..<chunk.rowCount).filter { plan.isTraining(first + $0) }
+        try observe(chunk.selecting(columns: features).selecting(rows: training), firstRow: first, countLevels: false)
+    }
+
+    /// Whether numeric feature `f` misses a value in some training row (known after the gathering pass).
+    func hasMissingValues(_ f: Int) -> Bool { medians[f].count < trainingRows }
+
+    /// More passes until the medians are exact (usually one): of every numeric feature, or only
+    /// of those with missing values (`onlyWhereMissing`).
+    mutating func finishMedians(_ file: ChunkSource, plan: RowPlan, onlyWhereMissing: Bool) throws {
+        func pending() -> Bool {
+            medians.indices.contains { kinds[$0] == .numeric && medians[$0].needsPass && (!onlyWhereMissing || hasMissingValues($0)) }
+        }
+        while pending() {
+            try file.forEachChunk { chunk, first in try observeTraining(chunk, firstRow: first, plan: plan) }
             finishPass()
         }
     }
 
+    /// What the preprocessing is fitted on. A median still being narrowed (of a feature with no
+    /// missing training value, so that it fills nothing the bins see) stands at 0 until it is exact.
     func summaries() -> [(name: String, summary: Preprocessor.FeatureSummary)] {
         features.indices.map { f in
             switch kinds[f] {
-            case .numeric: (features[f], .numeric(hasValues: medians[f].count > 0, fill: medians[f].value))
+            case .numeric: (features[f], .numeric(hasValues: medians[f].count > 0, fill: medians[f].value ?? 0))
             case .categorical: (features[f], .categorical(levelCounts[f]))
             }
         }
