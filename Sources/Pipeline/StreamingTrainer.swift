@@ -158,9 +158,14 @@ struct ChunkSource {
         self.chunkBytes = chunkBytes
     }
 
+    /// Calls `body` with each chunk and the file row it starts at. Once the rows are counted
+    /// (`withFixedSchema`), a pass that reads another number of rows is an error, not a row put
+    /// in the wrong place.
     func forEachChunk(_ body: (Table, _ firstRow: Int) throws -> Void) throws {
         var first = 0
+        let changed = TabularError(code: .io, message: "\(path): \(rows) rows counted by the first pass, but a later pass read others (did the file change while it was read?)")
         let visit: (Table) throws -> Void = { chunk in
+            if rows > 0 && first + chunk.rowCount > rows { throw changed }
             try body(chunk, first)
             first += chunk.rowCount
         }
@@ -169,25 +174,30 @@ struct ChunkSource {
         } else {
             try TableFile.forEachChunk(path, csv: csv, visit)
         }
+        if rows > 0 && first != rows { throw changed }
     }
 
-    /// The same source with its row count known and, for a CSV, every column's kind fixed as a
-    /// whole-file read infers it (text in any block makes a column categorical), so that every
-    /// later pass reads each column alike.
+    /// The same source with its row count known and, for a CSV, every column's kind fixed as the
+    /// block reader fixes it (by the first block), so that every later pass reads each column
+    /// alike. A CSV's records are counted without being parsed; a Parquet file's come from its footers.
     func withFixedSchema() throws -> ChunkSource {
         var fixed = self
-        if TableFile.format(of: path) != .csv, let rows = TableFile.knownRowCount(path) {
-            fixed.rows = rows
-            return fixed
+        switch TableFile.format(of: path) {
+        case .csv:
+            let reader = try CSVReader.BlockReader(path: path, options: csv, blockBytes: chunkBytes ?? TableFile.csvChunkBytes)
+            guard let first = try reader.nextBlock() else { throw TabularError(code: .headerOnly, message: "\(path): header row but no data rows") }
+            fixed.rows = first.rowCount + (try reader.countRemainingRecords())
+            let kinds = Dictionary(uniqueKeysWithValues: first.columns.map { ($0.name, $0.kind) })
+            fixed.csv.schema = kinds.merging(csv.schema) { _, given in given }
+        case .parquet, .arrow:
+            if let rows = TableFile.knownRowCount(path) {
+                fixed.rows = rows
+            } else {
+                var rows = 0
+                try forEachChunk { chunk, _ in rows += chunk.rowCount }
+                fixed.rows = rows
+            }
         }
-        var kinds: [String: ColumnKind] = [:]
-        var rows = 0
-        try forEachChunk { chunk, _ in
-            rows += chunk.rowCount
-            for column in chunk.columns where kinds[column.name] != .categorical { kinds[column.name] = column.kind }
-        }
-        fixed.rows = rows
-        fixed.csv.schema = kinds.merging(csv.schema) { _, given in given }
         return fixed
     }
 }

@@ -100,6 +100,57 @@ extension CSVReader {
             return nil
         }
 
+        /// The records from where the next block would start to the end of the file, counted
+        /// without parsing them (as `nextBlock` would hand them out: empty lines are not records).
+        /// The reader is at the end of the file afterwards.
+        /// - Throws: `TabularError` when the file cannot be mapped or holds an unterminated quote.
+        public func countRemainingRecords() throws -> Int {
+            var records = 0
+            while next < size {
+                var length = min(size - next, blockBytes + (1 << 20))
+                while true {
+                    let window = try Window(fd: fd, from: next, length: length, path: path)
+                    defer { window.unmap() }
+                    let base = window.bytes.baseAddress!, count = window.bytes.count
+                    let end = CSVTokenizer.nextRecordStart(base, from: 0, atLeast: min(blockBytes, count), to: count, delimiter: options.delimiter)
+                    if end == count && next + count < size {
+                        length = min(size - next, 2 * length)
+                        continue
+                    }
+                    records += try Self.records(in: base, count: end, delimiter: options.delimiter, path: path, line: nextLine)
+                    nextLine += (0..<end).count { base[$0] == CSVTokenizer.lf }
+                    next += end
+                    break
+                }
+            }
+            return records
+        }
+
+        /// The records in `b[0..<n]` (whole records): non-empty lines when there is no quote and
+        /// every line ends in LF alone, else what the tokenizer finds.
+        private static func records(in b: UnsafePointer<UInt8>, count n: Int, delimiter: UInt8, path: String, line: Int) throws -> Int {
+            if memchr(b, Int32(CSVTokenizer.quote), n) == nil && memchr(b, Int32(CSVTokenizer.cr), n) == nil {
+                var records = 0, lineStart = 0
+                while lineStart < n {
+                    let lf = memchr(b + lineStart, Int32(CSVTokenizer.lf), n - lineStart).map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - b } ?? n
+                    if lf > lineStart { records += 1 }
+                    lineStart = lf + 1
+                }
+                return records
+            }
+            struct Counting: FieldSink {
+                mutating func beginRecord(line: Int) {}
+                mutating func field(_ j: Int, _ p: UnsafePointer<UInt8>, _ n: Int) {}
+                mutating func endRecord() {}
+            }
+            var sink = Counting(), scratch: [UInt8] = []
+            let r = CSVTokenizer.tokenize(b, from: 0, to: n, delimiter: delimiter, fields: .max, oneRecord: false, sink: &sink, scratch: &scratch)
+            if case .unterminated(let l)? = r.failure {
+                throw TabularError(code: .unterminatedQuote, message: "\(path):\(line + l): unterminated quoted field (quote opened here)", line: line + l)
+            }
+            return r.records
+        }
+
         /// `length` bytes of the file from `offset`, mapped read-only (from the page below it).
         private struct Window {
             let mapping: UnsafeMutableRawPointer

@@ -43,6 +43,26 @@ import Testing
         #expect(blockBytes == 1 << 20 ? parts.count == 1 : parts.count > 5)
     }
 
+    /// Records counted without parsing agree with the rows the blocks hand out: quoted newlines,
+    /// CRLF, blank lines in the middle and at the end, a last line without LF.
+    @Test(arguments: [7, 64, 1 << 20])
+    func countedRecordsEqualTheRowsRead(blockBytes: Int) throws {
+        var quoted = "\u{FEFF}id,note\r\n"
+        for i in 0..<200 { quoted += "\(i),\(i % 9 == 0 ? "\"two\nlines\"" : "n")\r\n\(i % 13 == 0 ? "\r\n" : "")" }
+        var plain = "a,b\n"
+        for i in 0..<300 { plain += "\(i),\(i * 2)\n\(i % 17 == 0 ? "\n\n" : "")" }
+        plain += "300,600"   // no final LF
+        for text in [quoted, plain] {
+            let path = try file(text)
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let whole = try CSVReader.read(path: path)
+            let reader = try CSVReader.BlockReader(path: path, blockBytes: blockBytes)
+            let first = try #require(try reader.nextBlock())
+            let counted = try reader.countRemainingRecords()
+            #expect(first.rowCount + counted == whole.rowCount, "\(first.rowCount) + \(counted) vs \(whole.rowCount), \(text.prefix(8))")
+        }
+    }
+
     /// Each block is mapped as a window of the file: a header or a record longer than the
     /// window widens it, and nothing is cut.
     @Test func recordsLongerThanTheMappedWindow() throws {
