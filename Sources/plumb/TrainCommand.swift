@@ -94,7 +94,7 @@ struct TrainCommand: AsyncParsableCommand {
     @Flag(help: "Print exactly one JSON object on stdout.")
     var json = false
 
-    @Flag(help: "gbm: read the file in passes, chunk by chunk, keeping only the binned rows (the Float64 table never exists); on by itself for files over a quarter of memory ($PLUMB_TRAIN_STREAMING_BYTES sets another size).")
+    @Flag(help: "gbm: read the file in passes, chunk by chunk, keeping only the binned rows (the Float64 table never exists); on by itself for a gbm on files over 256 MB, or a quarter of memory when that is less ($PLUMB_TRAIN_STREAMING_BYTES sets another size).")
     var streaming = false
 
     func validate() throws {
@@ -204,26 +204,28 @@ struct TrainCommand: AsyncParsableCommand {
         }
     }
 
-    /// Whether to train in passes over the file: asked for, or a gbm on a file over the size limit.
+    /// Whether to train in passes over the file: asked for (the options it cannot take are
+    /// refused), or a gbm on a file over the size limit whose options it can take.
     func useStreaming() throws -> Bool {
-        let large = Self.dataBytes(file) > Self.streamingBytes && model == .gbm
-        guard streaming || large else { return false }
-        guard model == .gbm else { throw ValidationError("--streaming trains gbm only: pass --model gbm") }
-        guard cvFolds == nil else { throw ValidationError("--cv needs the rows in memory: leave out --cv or --streaming") }
-        if large && !streaming && !quiet && !json {
-            printError("note: \(file) is over \(Self.streamingBytes >> 20) MB: training in passes over the file (--streaming)")
+        if streaming {
+            guard model == .gbm else { throw ValidationError("--streaming trains gbm only: pass --model gbm") }
+            guard cvFolds == nil else { throw ValidationError("--cv needs the rows in memory: leave out --cv or --streaming") }
+            return true
         }
+        let fits = model == .gbm && cvFolds == nil && impute != .mean && !scale && threshold != .bestF1
+        guard fits, Self.dataBytes(file) > Self.streamingBytes else { return false }
+        if !quiet && !json { printError("note: \(file) is over \(Self.streamingBytes >> 20) MB: training in passes over the file (--streaming)") }
         return true
     }
 
-    /// Files larger than this train in passes: a quarter of physical memory or of the address
-    /// space the process may use (`ulimit -v`), whichever is smaller; or $PLUMB_TRAIN_STREAMING_BYTES.
+    /// Files larger than this train in passes: 256 MB, or a quarter of physical memory or of the
+    /// address space the process may use (`ulimit -v`) when that is less; or $PLUMB_TRAIN_STREAMING_BYTES.
     static var streamingBytes: Int {
         if let given = ProcessInfo.processInfo.environment["PLUMB_TRAIN_STREAMING_BYTES"].flatMap({ Int($0) }) { return given }
         var memory = ProcessInfo.processInfo.physicalMemory
         var limit = rlimit()
         if getrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max { memory = min(memory, UInt64(limit.rlim_cur)) }
-        return Int(memory / 4)
+        return Int(min(256 << 20, memory / 4))
     }
 
     /// The bytes of a file, or of every file in a folder of part files.
