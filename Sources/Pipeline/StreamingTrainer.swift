@@ -29,17 +29,7 @@ public enum StreamingTrainer {
                              request given: TrainingRequest, chunkBytes: Int? = nil,
                              progress: ProgressHandler? = nil) throws -> TrainingOutcome {
         var request = given
-        guard case .gbm(let parameters) = request.model else {
-            throw TrainingError(code: .badArgument, message: "training in passes over the file fits gbm only, not \(request.model.kind) (pass --model gbm)")
-        }
-        try request.model.validate()
-        let pre = request.preprocessing
-        guard pre.clip == nil, !pre.scale, pre.impute != .mean else {
-            throw TrainingError(code: .badArgument, message: "training in passes over the file takes --impute median or none, without --scale or clipping")
-        }
-        guard request.threshold != nil else {
-            throw TrainingError(code: .badArgument, message: "training in passes over the file takes a fixed --threshold, not best-f1")
-        }
+        let parameters = try checkedParameters(request)
         let source = ChunkSource(path: path, csv: csv, chunkBytes: chunkBytes)
         let trainSource = try source.withFixedSchema()
         let plan = try RowPlan(rows: trainSource.rows, split: testPath == nil, testFraction: request.testFraction,
@@ -58,11 +48,7 @@ public enum StreamingTrainer {
         guard request.model.fits(target.task) else {
             throw TrainingError(code: .badArgument, message: "\(request.model.kind) does not fit a \(target.task.rawValue) target \"\(request.target)\"")
         }
-        var p = parameters
-        if let labels = target.classes {
-            p.loss = labels.count == 2 ? .logistic : .softmax
-            p.classWeights = request.balancedClassWeights ? Trainer.balancedWeights(target.trainClasses ?? [], classCount: labels.count) : []
-        }
+        let p = taskParameters(parameters, target: target, balanced: request.balancedClassWeights)
 
         let clock = ContinuousClock()
         let start = clock.now
@@ -72,12 +58,7 @@ public enum StreamingTrainer {
         gathered.finishPass()
         try gathered.finishMedians(trainSource, plan: plan, onlyWhereMissing: false)
         let preprocessor = try Preprocessor.fit(summaries: gathered.summaries(), options: request.preprocessing)
-        var fit = FitResult(gbm: try GradientBoostedTrees.fit(
-            binned: binned.fit, values: target.classes == nil ? plan.fitSelection(target.trainValues) : nil,
-            classes: target.trainClasses.map { plan.fitSelection($0) }, classCount: target.classes?.count ?? 0, parameters: p,
-            validation: binned.validation.map { ($0, target.classes == nil ? plan.validSelection(target.trainValues) : nil,
-                                                 target.trainClasses.map { plan.validSelection($0) }) },
-            progress: progress.map { cb in { cb($0, $1, $2, $3) } }))
+        var fit = try boost(binned, target: target, plan: plan, parameters: p, progress: progress)
         let fitSeconds = (clock.now - start).seconds
         if let w = target.warning { fit.warnings.insert(w, at: 0) }
 
@@ -88,6 +69,43 @@ public enum StreamingTrainer {
                                testPredictions: scored.predictions, testActuals: target.testActuals,
                                tables: (gathered.sampleTable, testSource == nil ? gathered.testSampleTable : scored.sample),
                                features: gathered.features)
+    }
+
+    /// The gbm parameters of `request`, once its options are known to work in passes.
+    private static func checkedParameters(_ request: TrainingRequest) throws -> GBMParameters {
+        guard case .gbm(let parameters) = request.model else {
+            throw TrainingError(code: .badArgument, message: "training in passes over the file fits gbm only, not \(request.model.kind) (pass --model gbm)")
+        }
+        try request.model.validate()
+        let pre = request.preprocessing
+        guard pre.clip == nil, !pre.scale, pre.impute != .mean else {
+            throw TrainingError(code: .badArgument, message: "training in passes over the file takes --impute median or none, without --scale or clipping")
+        }
+        guard request.threshold != nil else {
+            throw TrainingError(code: .badArgument, message: "training in passes over the file takes a fixed --threshold, not best-f1")
+        }
+        return parameters
+    }
+
+    /// The loss and class weights of the task, as `ModelSpec.fitClassifier` sets them.
+    private static func taskParameters(_ parameters: GBMParameters, target: TargetPlan, balanced: Bool) -> GBMParameters {
+        var p = parameters
+        if let labels = target.classes {
+            p.loss = labels.count == 2 ? .logistic : .softmax
+            p.classWeights = balanced ? Trainer.balancedWeights(target.trainClasses ?? [], classCount: labels.count) : []
+        }
+        return p
+    }
+
+    /// Boosts on the binned rows with their targets (values, or class indices) in fit order.
+    private static func boost(_ binned: (fit: BinnedMatrix, validation: BinnedMatrix?), target: TargetPlan, plan: RowPlan,
+                              parameters p: GBMParameters, progress: ProgressHandler?) throws -> FitResult {
+        let values = target.classes == nil ? target.trainValues : nil
+        return FitResult(gbm: try GradientBoostedTrees.fit(
+            binned: binned.fit, values: values.map { plan.fitSelection($0) }, classes: target.trainClasses.map { plan.fitSelection($0) },
+            classCount: target.classes?.count ?? 0, parameters: p,
+            validation: binned.validation.map { ($0, values.map { plan.validSelection($0) }, target.trainClasses.map { plan.validSelection($0) }) },
+            progress: progress.map { cb in { cb($0, $1, $2, $3) } }))
     }
 
     /// Preprocesses and bins every training row into its place: the rows fitted on, and the rows
