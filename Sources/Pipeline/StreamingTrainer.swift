@@ -22,21 +22,26 @@ public enum StreamingTrainer {
 
     /// Trains `request.model` (gbm) on the file at `path`, evaluated on `testPath` or on a seeded
     /// `request.testFraction` of the file's rows. `request.train` and `request.test` are not used.
-    /// - Parameter chunkBytes: the CSV block size (nil: the default of `TableFile.forEachChunk`).
+    /// - Parameters:
+    ///   - chunkBytes: the CSV block size (nil: the default of `TableFile.forEachChunk`).
+    ///   - phase: told what each pass over the files is about to do (for a status line).
     /// - Throws: `TrainingError` for what cannot be trained this way (naming the option), and the
     ///   errors of reading, preprocessing and fitting, naming the file.
     public static func train(file path: String, testFile testPath: String? = nil, csv: CSVOptions = CSVOptions(),
                              request given: TrainingRequest, chunkBytes: Int? = nil,
-                             progress: ProgressHandler? = nil) throws -> TrainingOutcome {
+                             progress: ProgressHandler? = nil, phase: ((String) -> Void)? = nil) throws -> TrainingOutcome {
         var request = given
         let parameters = try checkedParameters(request)
         let source = ChunkSource(path: path, csv: csv, chunkBytes: chunkBytes)
+        phase?("counting the rows of \(path)")
         let trainSource = try source.withFixedSchema()
         let plan = try RowPlan(rows: trainSource.rows, split: testPath == nil, testFraction: request.testFraction,
                                seed: request.seed, parameters: parameters, source: path)
+        phase?("gathering the target and the statistics of \(plan.trainRows) training rows")
         var gathered = try Gathered.collect(trainSource, plan: plan, request: request)
         // A median fills missing values before binning, so it must be exact first; the medians of
         // columns with no missing training value are narrowed while binning instead.
+        if gathered.mediansPending(onlyWhereMissing: true) { phase?("narrowing the medians of columns with missing values") }
         try gathered.finishMedians(trainSource, plan: plan, onlyWhereMissing: true)
         let binning = try Preprocessor.fit(summaries: gathered.summaries(), options: request.preprocessing)
         request.trainingData?.rows = trainSource.rows
@@ -52,6 +57,7 @@ public enum StreamingTrainer {
 
         let clock = ContinuousClock()
         let start = clock.now
+        phase?("binning the training rows")
         let binned = try bin(trainSource, plan: plan, preprocessor: binning, sample: gathered.sampleTable, parameters: p) { chunk, first in
             try gathered.observeTraining(chunk, firstRow: first, plan: plan)
         }
@@ -63,6 +69,7 @@ public enum StreamingTrainer {
         if let w = target.warning { fit.warnings.insert(w, at: 0) }
 
         let model = Trainer.assemble(fit, threshold: request.threshold, target: target, preprocessor: preprocessor, request: request)
+        phase?("scoring the held-out rows")
         let scored = try score(model, on: testSource ?? trainSource, plan: testSource == nil ? plan : nil, rows: target.testActuals.count)
         let evaluation = try target.evaluate(scored.predictions, model: model)
         return Trainer.outcome(model, evaluation: evaluation, fit: fit, fitSeconds: fitSeconds, rows: (plan.trainRows, target.testActuals.count),
@@ -371,13 +378,15 @@ struct Gathered {
     /// Whether numeric feature `f` misses a value in some training row (known after the gathering pass).
     func hasMissingValues(_ f: Int) -> Bool { medians[f].count < trainingRows }
 
+    /// Whether a median (of any numeric feature, or of one with missing values) needs another pass.
+    func mediansPending(onlyWhereMissing: Bool) -> Bool {
+        medians.indices.contains { kinds[$0] == .numeric && medians[$0].needsPass && (!onlyWhereMissing || hasMissingValues($0)) }
+    }
+
     /// More passes until the medians are exact (usually one): of every numeric feature, or only
     /// of those with missing values (`onlyWhereMissing`).
     mutating func finishMedians(_ file: ChunkSource, plan: RowPlan, onlyWhereMissing: Bool) throws {
-        func pending() -> Bool {
-            medians.indices.contains { kinds[$0] == .numeric && medians[$0].needsPass && (!onlyWhereMissing || hasMissingValues($0)) }
-        }
-        while pending() {
+        while mediansPending(onlyWhereMissing: onlyWhereMissing) {
             try file.forEachChunk { chunk, first in try observeTraining(chunk, firstRow: first, plan: plan) }
             finishPass()
         }

@@ -152,7 +152,8 @@ struct TrainCommand: AsyncParsableCommand {
                     if case .probability(let t) = threshold { request.threshold = t } else { request.threshold = nil }
                     let bar = ProgressBar(label: spec.kind, enabled: !quiet && ProgressBar.stderrIsTerminal)
                     let outcome = streamed
-                        ? try StreamingTrainer.train(file: file, testFile: test, csv: try csv.csvOptions(), request: request, progress: bar.handler)
+                        ? try StreamingTrainer.train(file: file, testFile: test, csv: try csv.csvOptions(), request: request, progress: bar.handler,
+                                                     phase: quiet || !ProgressBar.stderrIsTerminal ? nil : { printError("\r\u{1B}[K\($0)…") })
                         : try Trainer.train(request, progress: bar.handler)
                     bar.finish()
                     for w in outcome.warnings { printError("warning: \(w)") }
