@@ -317,7 +317,7 @@ struct Gathered {
         try file.forEachChunk { chunk, first in
             if g.features.isEmpty { try g.resolveColumns(chunk, request: request) }
             guard let target = chunk.column(named: request.target) else {
-                throw TrainingError(code: .unknownTarget, message: "\(file.path): no target column \"\(request.target)\" in rows \(first + 1)…")
+                throw TrainingError(code: .unknownTarget, message: "\(file.path): no target column \"\(request.target)\" (columns: \(chunk.columnNames.joined(separator: ", ")))")
             }
             g.targetParts.append(target)
             let kept = chunk.selecting(columns: g.features + [request.target])
@@ -434,7 +434,7 @@ struct Gathered {
         var parts: [Table] = []
         try file.forEachChunk { chunk, first in
             guard let column = chunk.column(named: target) else {
-                throw TrainingError(code: .unknownTarget, message: "\(file.path): no target column \"\(target)\" in rows \(first + 1)…")
+                throw TrainingError(code: .unknownTarget, message: "\(file.path): no target column \"\(target)\" (columns: \(chunk.columnNames.joined(separator: ", ")))")
             }
             parts.append(Table(columns: [column]))
         }
